@@ -1,0 +1,107 @@
+"""The activation registry: one record per activation, the local derivative beside the definition.
+
+Each elementwise record gives the SymPy definition f(z), its derivative f'(z), and where one exists the
+derivative written with the output a = f(z) (sigmoid: a(1 - a)). Softmax is vector-valued: its record gives
+the whole vector map and its Jacobian diag(s) - s s^T, never an elementwise stand-in.
+Tests loop over this table and check every derivative against SymPy's own differentiation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ._lazy import sp
+
+# What an activation's outputs can be; losses say which ranges they accept (ln needs a > 0).
+REAL, POSITIVE, NONNEG, UNIT, SIGNED_UNIT, ABOVE_MINUS_ONE, SIMPLEX = (
+    "real", "positive", "nonnegative", "(0,1)", "(-1,1)", "(-1,inf)", "simplex")
+
+LEAK = 0.01  # leaky_relu slope for z < 0 (PyTorch's default)
+
+
+def _sig(z):
+    return 1 / (1 + sp.exp(-z))
+
+
+def _step(x, low=0):
+    # 1 for x > 0, `low` otherwise; ReLU-type derivatives at the kink take the z < 0 branch, as PyTorch does
+    return sp.Piecewise((1, x > 0), (low, True))
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One elementwise activation: definition, derivative, derivative in terms of the output, LaTeX name."""
+
+    name: str
+    f: Callable            # z -> f(z)
+    df: Callable           # z -> f'(z)
+    df_out: Callable | None  # a -> f'(z) written with a = f(z), where the activation allows
+    latex: str             # the function's name in LaTeX
+    range: str             # what f(z) can be
+    summary: str
+    elementwise: bool = True
+
+
+@dataclass(frozen=True)
+class VectorActivation:
+    """A vector-valued activation: s = f(z) as a whole vector, Jacobian ds_k/dz_j (not diagonal)."""
+
+    name: str
+    f: Callable            # list of z_k -> list of s_k
+    jac_out: Callable      # (s, k, j) -> ds_k/dz_j written with the outputs
+    latex: str
+    range: str
+    summary: str
+    elementwise: bool = False
+
+
+def _softmax(zs):
+    e = [sp.exp(z) for z in zs]
+    total = sp.Add(*e)
+    return [x / total for x in e]
+
+
+# ---------------------------------------------------------------- elementwise activations
+ACTIVATIONS: dict[str, Activation | VectorActivation] = {a.name: a for a in [
+    Activation("identity", lambda z: z, lambda z: sp.Integer(1), lambda a: sp.Integer(1),
+               r"\operatorname{id}", REAL, "f(z) = z; f' = 1"),
+    # d/dz sigmoid(z) = sigmoid(z)(1 - sigmoid(z))
+    Activation("sigmoid", _sig, lambda z: _sig(z) * (1 - _sig(z)), lambda a: a * (1 - a),
+               r"\sigma", UNIT, "1/(1+e^-z); f' = a(1-a)"),
+    # d/dz tanh(z) = 1 - tanh(z)^2
+    Activation("tanh", lambda z: sp.tanh(z), lambda z: 1 - sp.tanh(z) ** 2,
+               lambda a: 1 - a ** 2, r"\tanh", SIGNED_UNIT, "tanh z; f' = 1 - a^2"),
+    Activation("relu", lambda z: sp.Piecewise((z, z > 0), (0, True)), lambda z: _step(z),
+               lambda a: _step(a), r"\operatorname{ReLU}", NONNEG, "max(0, z); f' = [z > 0]"),
+    Activation("leaky_relu", lambda z: sp.Piecewise((z, z > 0), (sp.Float(LEAK) * z, True)),
+               lambda z: _step(z, sp.Float(LEAK)), lambda a: _step(a, sp.Float(LEAK)),
+               r"\operatorname{LReLU}", REAL, f"z if z > 0 else {LEAK} z"),
+    # d/dz softplus(z) = sigmoid(z) = 1 - e^{-a}
+    Activation("softplus", lambda z: sp.log(1 + sp.exp(z)), _sig, lambda a: 1 - sp.exp(-a),
+               r"\operatorname{softplus}", POSITIVE, "ln(1 + e^z); f' = sigmoid(z)"),
+    # d/dz elu(z) = e^z = a + 1 for z <= 0
+    Activation("elu", lambda z: sp.Piecewise((z, z > 0), (sp.exp(z) - 1, True)),
+               lambda z: sp.Piecewise((1, z > 0), (sp.exp(z), True)),
+               lambda a: sp.Piecewise((1, a > 0), (a + 1, True)),
+               r"\operatorname{ELU}", ABOVE_MINUS_ONE, "z if z > 0 else e^z - 1 (alpha = 1)"),
+    # d/dz z sigmoid(z) = sigmoid(z)(1 + z(1 - sigmoid(z)))
+    Activation("silu", lambda z: z * _sig(z), lambda z: _sig(z) * (1 + z * (1 - _sig(z))), None,
+               r"\operatorname{SiLU}", REAL, "z sigmoid(z)"),
+    # exact GELU z Phi(z); d/dz = Phi(z) + z phi(z)
+    Activation("gelu", lambda z: z * (1 + sp.erf(z / sp.sqrt(2))) / 2,
+               lambda z: (1 + sp.erf(z / sp.sqrt(2))) / 2 + z * sp.exp(-z ** 2 / 2) / sp.sqrt(2 * sp.pi),
+               None, r"\operatorname{GELU}", REAL, "z Phi(z) (exact, erf form)"),
+    Activation("exp", lambda z: sp.exp(z), lambda z: sp.exp(z), lambda a: a,
+               r"\exp", POSITIVE, "e^z; f' = a"),
+    # ds_k/dz_j = s_k (delta_kj - s_j): diag(s) - s s^T
+    VectorActivation("softmax", _softmax,
+                     lambda s, k, j: s[k] * (sp.KroneckerDelta(k, j) - s[j]),
+                     r"\operatorname{softmax}", SIMPLEX, "e^z_k / sum_j e^z_j; J = diag(s) - s s^T"),
+]}
+
+
+def activation(name: str) -> Activation | VectorActivation:
+    """Look an activation up by name (UnknownName with suggestions if absent)."""
+    from .errors import lookup
+    return lookup(ACTIVATIONS, "activation", name)

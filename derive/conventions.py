@@ -1,0 +1,194 @@
+"""Conventions as data: the Convention record, the shipped presets with their sources, user conventions.
+
+A convention fixes everything a source's backprop formulas depend on besides the math: which layer a weight
+matrix is named after, how the bias enters, what delta is the gradient of, the layout of a batch, where the
+1/m sits, and the symbols. Nothing downstream branches on a convention's name: it reads these fields.
+
+Layer numbering. Layers are numbered from ``input_layer`` (the input x) up to L (the output). The weight
+matrix that produces layer l's pre-activation is named with index ``l + weight_offset``: Nielsen's w^l
+(offset 0) is Ng's Theta^(l-1) (offset -1).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import DeriveError, lookup
+
+LAYOUTS = {
+    "column": "one example as a column vector; batch gradients sum per-example ones",
+    "column_batch": "examples are the m columns of A (n_l x m)",
+    "row_batch": "examples are the N rows of A (N x n_l); W is n_{l-1} x n_l",
+}
+BIASES = {"vector": "a separate vector b added to z", "unit": "a bias unit a_0 = 1 prepended to a",
+          "none": "no bias"}
+LAYER_STYLES = {"plain": "{%s}", "paren": "{(%s)}", "bracket": "{[%s]}"}
+SCALES = {"example": "of one example's loss", "cost": "of the reduced cost (with the 1/m)"}
+
+
+@dataclass(frozen=True)
+class Notation:
+    """How a source writes things, as LaTeX. ``@`` in a name stands for the layer superscript."""
+
+    weight: str = "W"
+    bias: str = "b"
+    pre: str = "z"            # pre-activation
+    act: str = "a"            # post-activation (a^L is the output)
+    input: str = "x"
+    output: str = r"\hat{y}"
+    target: str = "y"
+    sigma: str = r"\sigma"    # the activation function's letter
+    cost: str = "C"
+    delta: str = r"\delta^@"  # the gradient with respect to the pre-activation
+    grad_act: str = r"\frac{\partial C}{\partial a^@}"
+    grad_weight: str = r"\frac{\partial C}{\partial W^@}"
+    grad_bias: str = r"\frac{\partial C}{\partial b^@}"
+    layer: str = "plain"      # plain l, paren (l), bracket [l]
+    hadamard: str = r"\odot"
+    transpose: str = "T"      # T, \top or \mathsf{T}
+    prime: str = "'"          # how f' is written
+    batch: str = "m"          # the number of examples
+    width: str = "n"          # layer widths n_l
+
+
+@dataclass(frozen=True)
+class Convention:
+    """One source's conventions for writing a fully connected network and its gradients."""
+
+    name: str
+    source: str
+    layout: str = "column"
+    input_layer: int = 1      # index of the input layer x
+    weight_offset: int = 0    # z at layer l uses the weight named l + weight_offset
+    bias: str = "vector"
+    delta_of: str = "example"  # delta is the gradient of one example's loss, or of the reduced cost
+    grad_of: str = "example"   # the weight gradients are of one example's loss, or of the reduced cost
+    reduction: str = "mean"    # how examples combine into the cost (see losses.REDUCTIONS)
+    l2: float = 0.0            # lambda: cost += (lambda/2) * scale * sum of squared weights, biases excluded
+    delta_wrt: str = "z"       # what delta differentiates with respect to: z (pre-activation) or a
+    notation: Notation = field(default_factory=Notation)
+
+    def __post_init__(self) -> None:
+        for value, allowed, what in [(self.layout, LAYOUTS, "layout"), (self.bias, BIASES, "bias"),
+                                     (self.delta_of, SCALES, "delta_of"), (self.grad_of, SCALES, "grad_of"),
+                                     (self.delta_wrt, ("z", "a"), "delta_wrt"),
+                                     (self.notation.layer, LAYER_STYLES, "notation.layer")]:
+            if value not in allowed:
+                raise DeriveError(f"convention {self.name!r}: {what} must be one of "
+                                  f"{', '.join(allowed)}, not {value!r}")
+        from .losses import reduction
+        reduction(self.reduction)
+        if self.bias == "unit" and self.layout != "column":
+            raise DeriveError(f"convention {self.name!r}: a bias unit is supported with layout 'column' only")
+
+    def weight_index(self, layer):
+        """The index a source writes on the weight matrix that feeds ``layer``."""
+        return layer + self.weight_offset
+
+    def sup(self, layer) -> str:
+        """The layer superscript as the source writes it: l, (l) or [l]."""
+        return LAYER_STYLES[self.notation.layer] % layer
+
+
+_N = Notation
+# Each preset is defined as its source defines it; section numbers cite where.
+PRESETS: dict[str, Convention] = {c.name: c for c in [
+    # Nielsen, Neural Networks and Deep Learning, ch. 2: z^l = w^l a^{l-1} + b^l, a^l = sigma(z^l),
+    # w^l_{jk} from neuron k in layer l-1 to neuron j in layer l; delta^l = dC/dz^l; C per example x.
+    Convention("nielsen", "Nielsen, Neural Networks and Deep Learning, ch. 2 (eqs. BP1-BP4)",
+               notation=_N(weight="w", grad_weight=r"\frac{\partial C}{\partial w^@}")),
+    # Wikipedia, "Backpropagation", matrix multiplication section: input a^0 = x, W^l from layer l-1 to l,
+    # no biases, f^l the activation, (f^l)' at z^l, o Hadamard; delta^l the gradient at layer l's inputs.
+    Convention("wikipedia", "Wikipedia, \"Backpropagation\", section Matrix multiplication",
+               input_layer=0, bias="none",
+               notation=_N(sigma="f", hadamard=r"\circ",
+                           grad_act=r"\nabla_{a^@} C", grad_weight=r"\nabla_{W^@} C",
+                           grad_bias=r"\nabla_{b^@} C")),
+    # Ng, Coursera Machine Learning, lecture 9 and ex4: a^(1) = x; Theta^(l) is s_{l+1} x (s_l + 1) and maps
+    # layer l to l+1; a^(l) gets a bias unit a_0 = 1; z^(l+1) = Theta^(l) a^(l); g the activation;
+    # delta^(l) = dJ/dz^(l) per example (l >= 2), the bias component dropped (delta(2:end));
+    # Delta^(l) += delta^(l+1) (a^(l))^T, D^(l) = Delta^(l)/m + (lambda/m) Theta^(l) for j >= 1.
+    Convention("ng", "Ng, Coursera Machine Learning, lecture 9 and ex4 (backpropagation algorithm)",
+               weight_offset=-1, bias="unit", grad_of="cost",
+               notation=_N(weight=r"\Theta", sigma="g", cost="J", layer="paren", hadamard=".*",
+                           grad_act=r"\frac{\partial J}{\partial a^@}", grad_weight=r"D^@",
+                           grad_bias=r"D^@_{:,0}", width="s")),
+    # Goodfellow, Bengio, Courville, Deep Learning, section 6.5.4, algorithm 6.4: h^(0) = x,
+    # a^(k) = b^(k) + W^(k) h^(k-1) is the PRE-activation, h^(k) = f(a^(k)); gradients written nabla.
+    Convention("goodfellow", "Goodfellow, Bengio, Courville, Deep Learning, sec. 6.5.4, alg. 6.4",
+               input_layer=0,
+               notation=_N(pre="a", act="h", sigma="f", cost="J", layer="paren", delta=r"\nabla_{a^@} J",
+                           grad_act=r"\nabla_{h^@} J", grad_weight=r"\nabla_{W^@} J",
+                           grad_bias=r"\nabla_{b^@} J")),
+    # Bishop, Pattern Recognition and Machine Learning, sec. 5.3.1: a_j = sum_i w_ji z_i is the
+    # pre-activation, z_j = h(a_j); w_ji into unit j from unit i; delta_j = dE_n/da_j; biases as z_0 = 1
+    # (we keep them as a separate vector b, which is the same parameter); outputs y_k, targets t_k.
+    Convention("bishop", "Bishop, Pattern Recognition and Machine Learning, sec. 5.3.1 (eqs. 5.48-5.56)",
+               input_layer=0,
+               notation=_N(weight="w", pre="a", act="z", output="y", target="t", sigma="h", cost="E_n",
+                           layer="paren", grad_act=r"\frac{\partial E_n}{\partial z^@}",
+                           grad_weight=r"\frac{\partial E_n}{\partial w^@}",
+                           grad_bias=r"\frac{\partial E_n}{\partial b^@}")),
+    # CS231n (Stanford) row-major batch: A^(0) = X is N x D, rows are examples; Z = A W + b, W is
+    # n_{l-1} x n_l; L = (1/N) sum_i L_i; softmax probabilities P; dZ includes the 1/N.
+    Convention("cs231n", "Stanford CS231n notes (backprop, neural-networks case study), row-major batches",
+               layout="row_batch", input_layer=0, delta_of="cost", grad_of="cost",
+               notation=_N(pre="Z", act="A", input="X", output="P", target="Y", cost="L", layer="paren",
+                           delta=r"dZ^@", grad_act=r"dA^@", grad_weight=r"dW^@", grad_bias=r"db^@",
+                           batch="N")),
+    # deeplearning.ai Deep Learning Specialization, course 1 week 4: Z^[l] = W^[l] A^[l-1] + b^[l],
+    # W^[l] is n^[l] x n^[l-1], the m examples are columns; J = (1/m) sum L; dZ, dA per example stacked
+    # (no 1/m); dW = (1/m) dZ A^[l-1]T, db = (1/m) sum over columns of dZ; * elementwise.
+    Convention("dls", "deeplearning.ai Deep Learning Specialization, course 1 week 4",
+               layout="column_batch", input_layer=0, grad_of="cost",
+               notation=_N(pre="Z", act="A", input="X", output="A", target="Y", sigma="g", cost="J",
+                           layer="bracket", hadamard="*", delta=r"dZ^@", grad_act=r"dA^@",
+                           grad_weight=r"dW^@", grad_bias=r"db^@")),
+]}
+
+
+def convention(name: str) -> Convention:
+    """A shipped preset by name, or a user convention from a ``.toml`` file path."""
+    if name.endswith(".toml"):
+        return load_toml(Path(name))
+    return lookup(PRESETS, "convention", name)
+
+
+def from_dict(data: dict, base: Convention | None = None) -> Convention:
+    """Build a convention from plain data (e.g. parsed TOML); unknown keys are an error.
+
+    ``base = "nielsen"`` in the data starts from that preset; ``[notation]`` overrides symbols.
+    """
+    data = dict(data)
+    if "base" in data:
+        base = convention(str(data.pop("base")))
+    base = base or Convention("custom", "user-defined")
+    fields = {f.name for f in dataclasses.fields(Convention)} - {"notation"}
+    nfields = {f.name for f in dataclasses.fields(Notation)}
+    notation = data.pop("notation", {})
+    unknown = sorted(set(data) - fields) + sorted(f"notation.{k}" for k in set(notation) - nfields)
+    if unknown:
+        raise DeriveError(f"unknown convention field(s): {', '.join(unknown)}")
+    return dataclasses.replace(base, **data, notation=dataclasses.replace(base.notation, **notation))
+
+
+def load_toml(path: Path) -> Convention:
+    """Read a user convention from a small TOML file (see README)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DeriveError(f"cannot read convention file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DeriveError(f"{path}: not valid TOML: {exc}") from None
+    data.setdefault("name", path.stem)
+    data.setdefault("source", str(path))
+    try:
+        return from_dict(data)
+    except TypeError as exc:
+        raise DeriveError(f"{path}: {exc}") from None

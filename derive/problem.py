@@ -1,0 +1,49 @@
+"""The Problem record: a convention plus the loss, the output activation and the hidden activation.
+
+Everything downstream (forward pass, chain rule, ground truth, documents) takes a Problem. Making one
+validates the combination once, from the registries' data: the loss must accept the output activation's
+range, and a vector-valued activation (softmax) is allowed at the output only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .activations import Activation, VectorActivation, activation
+from .conventions import Convention, convention
+from .errors import DeriveError
+from .losses import Loss, Reduction, accepts, loss, reduction
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is being differentiated: a network written in ``convention`` trained with ``loss``."""
+
+    convention: Convention
+    loss: Loss
+    output: Activation | VectorActivation
+    hidden: Activation
+
+    @property
+    def reduction(self) -> Reduction:
+        return reduction(self.convention.reduction)
+
+    @classmethod
+    def make(cls, convention: str | Convention = "nielsen", loss: str = "mse", output: str = "sigmoid",
+             hidden: str = "sigmoid") -> Problem:
+        """Look the names up and check the combination; raises DeriveError with one line if impossible."""
+        conv = convention if isinstance(convention, Convention) else _convention(convention)
+        loss_rec, out_rec, hid_rec = _loss(loss), activation(output), activation(hidden)
+        if not hid_rec.elementwise:
+            raise DeriveError(f"{hid_rec.name} is vector-valued and supported as the output activation only "
+                              f"(--activation), not in hidden layers (--hidden)")
+        if not accepts(loss_rec, out_rec.range):
+            raise DeriveError(f"loss {loss_rec.name} is not defined for {out_rec.name} outputs "
+                              f"(range {out_rec.range}); it needs outputs in {', '.join(sorted(loss_rec.accepts))}")
+        return cls(conv, loss_rec, out_rec, hid_rec)
+
+    def label(self) -> str:
+        return f"{self.convention.name}: {self.loss.name} + {self.output.name}, hidden {self.hidden.name}"
+
+
+_convention, _loss = convention, loss
