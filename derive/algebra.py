@@ -1,0 +1,360 @@
+"""Shaped matrix expressions for backprop formulas, a structural shape check, and a numeric evaluator.
+
+Formulas are SymPy matrix expressions (MatMul, MatAdd, Transpose, HadamardProduct) over our own leaves:
+``LayerSymbol`` (a layer quantity such as W^{l+1} or delta^l, with a symbolic shape), ``Elementwise`` (an
+activation or its derivative applied entrywise), ``Componentwise`` (a scalar formula applied entrywise,
+e.g. (yhat - y) yhat (1 - yhat)), and the bias-unit and batch operations. SymPy does not reject
+n_l x n_{l+1} times n_l x 1 when the sizes are symbols, so ``check_shapes`` does that structurally.
+``evaluate`` computes a formula at concrete layers in mpmath; it raises on anything it does not know.
+"""
+
+from __future__ import annotations
+
+from functools import cache, singledispatch
+from itertools import pairwise
+
+import mpmath
+import sympy as sp
+from sympy.core.symbol import Str
+from sympy.matrices.expressions import HadamardProduct, MatAdd, MatMul, MatrixExpr, OneMatrix, Transpose, ZeroMatrix
+
+from .activations import ACTIVATIONS
+from .errors import DeriveError
+
+
+def _str(x) -> Str:
+    return x if isinstance(x, Str) else Str(x)
+
+
+class LayerSymbol(MatrixExpr):
+    """A named layer quantity: kind (W, b, z, a, y, delta, grad_act, ...) at a symbolic layer index."""
+
+    def __new__(cls, kind, layer, rows, cols):
+        return super().__new__(cls, _str(kind), sp.sympify(layer), sp.sympify(rows), sp.sympify(cols))
+
+    kind = property(lambda self: self.args[0].name)
+    layer = property(lambda self: self.args[1])
+    shape = property(lambda self: (self.args[2], self.args[3]))
+
+    def _entry(self, i, j, **kwargs):
+        return LayerEntry(self, i, j)
+
+
+class LayerEntry(sp.Expr):
+    """Component (i, j) of a LayerSymbol; a column vector's entries print with one index."""
+
+    def __new__(cls, tensor, i, j):
+        return super().__new__(cls, tensor, sp.sympify(i), sp.sympify(j))
+
+    tensor = property(lambda self: self.args[0])
+    indices = property(lambda self: self.args[1:])
+
+
+class Elementwise(MatrixExpr):
+    """An activation (order 0) or its derivative (order 1) applied entrywise: sigma(z), sigma'(z)."""
+
+    def __new__(cls, name, arg, order=0):
+        return super().__new__(cls, _str(name), arg, sp.Integer(order))
+
+    name = property(lambda self: self.args[0].name)
+    arg = property(lambda self: self.args[1])
+    order = property(lambda self: int(self.args[2]))
+    shape = property(lambda self: self.arg.shape)
+
+    def _entry(self, i, j, **kwargs):
+        rec = ACTIVATIONS[self.name]
+        x = self.arg._entry(i, j)
+        return rec.df(x) if self.order else rec.f(x)
+
+
+class Componentwise(MatrixExpr):
+    """A scalar formula in placeholder symbols, applied entrywise to equally shaped matrices.
+
+    ``Componentwise(s*(1 - s), {s: A})`` is a^l (1 - a^l) written entrywise (a Hadamard product).
+    """
+
+    def __new__(cls, expr, bindings):
+        if isinstance(bindings, dict):  # SymPy rebuilds nodes from args, so a Tuple of pairs is accepted too
+            bindings = sp.Tuple(*[sp.Tuple(k, v) for k, v in sorted(bindings.items(), key=lambda kv: str(kv[0]))])
+        pairs = bindings
+        return super().__new__(cls, sp.sympify(expr), pairs)
+
+    expr = property(lambda self: self.args[0])
+    bindings = property(lambda self: {k: v for k, v in self.args[1]})
+    shape = property(lambda self: next(iter(self.bindings.values())).shape)
+
+    def _entry(self, i, j, **kwargs):
+        return self.expr.xreplace({k: v._entry(i, j) for k, v in self.bindings.items()})
+
+
+class SoftmaxBack(MatrixExpr):
+    """The softmax vector-Jacobian product s * (g - <s, g>) per example: (diag(s) - s s^T) g.
+
+    ``axis`` is the class axis: 0 when examples are columns, 1 when they are rows.
+    """
+
+    def __new__(cls, s, g, axis=0):
+        return super().__new__(cls, s, g, sp.Integer(axis))
+
+    s, g = property(lambda self: self.args[0]), property(lambda self: self.args[1])
+    axis = property(lambda self: int(self.args[2]))
+    shape = property(lambda self: self.args[0].shape)
+
+
+class WithBiasUnit(MatrixExpr):
+    """[1; a]: the activation column with the bias unit a_0 = 1 prepended."""
+
+    def __new__(cls, arg):
+        return super().__new__(cls, arg)
+
+    arg = property(lambda self: self.args[0])
+    shape = property(lambda self: (self.arg.shape[0] + 1, self.arg.shape[1]))
+
+
+class DropBiasRow(MatrixExpr):
+    """Rows 1..end of a column: the bias unit's component removed (Octave's delta(2:end))."""
+
+    def __new__(cls, arg):
+        return super().__new__(cls, arg)
+
+    arg = property(lambda self: self.args[0])
+    shape = property(lambda self: (self.arg.shape[0] - 1, self.arg.shape[1]))
+
+
+class ZeroBiasColumn(MatrixExpr):
+    """The weight matrix with its bias column set to 0 (regularisation excludes the bias)."""
+
+    def __new__(cls, arg):
+        return super().__new__(cls, arg)
+
+    arg = property(lambda self: self.args[0])
+    shape = property(lambda self: self.arg.shape)
+
+
+class ExampleSum(MatrixExpr):
+    """sum over the examples t = 1..m of a per-example expression (column layout, gradient of a cost)."""
+
+    def __new__(cls, arg, count):
+        return super().__new__(cls, arg, sp.sympify(count))
+
+    arg = property(lambda self: self.args[0])
+    count = property(lambda self: self.args[1])
+    shape = property(lambda self: self.arg.shape)
+
+
+# ---------------------------------------------------------------- shape check
+class ShapeMismatch(DeriveError):
+    """Two factors that do not conform; the message names them."""
+
+
+def check_shapes(expr) -> tuple:
+    """Return expr's shape, checking every product and sum structurally (n_l is not n_{l+1})."""
+    if isinstance(expr, MatMul):
+        mats = [a for a in expr.args if getattr(a, "is_Matrix", False)]
+        shapes = [check_shapes(a) for a in mats]
+        for (a, sa), (b, sb) in pairwise(zip(mats, shapes, strict=True)):
+            if sp.simplify(sa[1] - sb[0]) != 0:
+                raise ShapeMismatch(f"cannot multiply {a} ({sa[0]} x {sa[1]}) by {b} ({sb[0]} x {sb[1]})")
+        return shapes[0][0], shapes[-1][1]
+    if isinstance(expr, (MatAdd, HadamardProduct)):
+        shapes = [check_shapes(a) for a in expr.args if getattr(a, "is_Matrix", False)]
+        for s in shapes[1:]:
+            if any(sp.simplify(x - y) != 0 for x, y in zip(s, shapes[0], strict=True)):
+                raise ShapeMismatch(f"cannot combine {shapes[0][0]} x {shapes[0][1]} with {s[0]} x {s[1]} "
+                                    f"entrywise in {expr}")
+        return shapes[0]
+    if isinstance(expr, Transpose):
+        r, c = check_shapes(expr.arg)
+        return c, r
+    if isinstance(expr, Componentwise):
+        shapes = [check_shapes(v) for v in expr.bindings.values()]
+        if any(s != shapes[0] for s in shapes):
+            raise ShapeMismatch(f"entrywise formula over differently shaped matrices: {shapes}")
+        return shapes[0]
+    if isinstance(expr, SoftmaxBack):
+        if check_shapes(expr.s) != check_shapes(expr.g):
+            raise ShapeMismatch("softmax Jacobian product over differently shaped matrices")
+        return expr.shape
+    for arg in expr.args:
+        if getattr(arg, "is_Matrix", False):
+            check_shapes(arg)
+    return expr.shape
+
+
+# ---------------------------------------------------------------- numeric evaluation
+class Env:
+    """Concrete values: tensors by (kind, integer layer), scalars by symbol, and the example index."""
+
+    def __init__(self, tensors: dict, scalars: dict | None = None, layer_symbols: dict | None = None):
+        self.tensors, self.scalars = tensors, dict(scalars or {})
+        self.layer_symbols = dict(layer_symbols or {})  # l -> 3, L -> 5
+        self.example: int | None = None                 # set inside ExampleSum: one column at a time
+
+    def layer(self, expr) -> int:
+        value = sp.sympify(expr).xreplace(self.layer_symbols)
+        if not value.is_Integer:
+            raise DeriveError(f"layer index {expr} is not concrete here")
+        return int(value)
+
+    def scalar(self, expr):
+        value = sp.sympify(expr).xreplace(self.scalars)
+        if value.free_symbols:
+            raise DeriveError(f"no value for {value.free_symbols} in {expr}")
+        return mpmath.mpf(sp.Float(value, 40))
+
+
+def evaluate(expr, env: Env) -> mpmath.matrix:
+    """Evaluate a shaped expression to an mpmath matrix."""
+    return _eval(expr, env)
+
+
+@singledispatch
+def _eval(expr, env):
+    raise DeriveError(f"cannot evaluate {type(expr).__name__}: {expr}")
+
+
+@_eval.register
+def _(expr: LayerSymbol, env):
+    key = (expr.kind, env.layer(expr.layer))
+    if key not in env.tensors:
+        raise DeriveError(f"no value for {expr.kind} at layer {key[1]}")
+    value = env.tensors[key]
+    return value[:, env.example] if env.example is not None else value
+
+
+@_eval.register
+def _(expr: MatMul, env):
+    coeff, mats = expr.as_coeff_matrices()
+    result = _eval(mats[0], env)
+    for m in mats[1:]:
+        result = result * _eval(m, env)
+    return result * env.scalar(coeff)
+
+
+@_eval.register
+def _(expr: MatAdd, env):
+    parts = [_eval(a, env) for a in expr.args]
+    total = parts[0]
+    for p in parts[1:]:
+        total = total + p
+    return total
+
+
+@_eval.register
+def _(expr: Transpose, env):
+    return _eval(expr.arg, env).T
+
+
+@_eval.register
+def _(expr: HadamardProduct, env):
+    parts = [_eval(a, env) for a in expr.args]
+    return _entrywise(lambda *xs: mpmath.fprod(xs), parts)
+
+
+@_eval.register
+def _(expr: OneMatrix, env):
+    return mpmath.ones(_dim(expr.shape[0], env), _dim(expr.shape[1], env))
+
+
+@_eval.register
+def _(expr: ZeroMatrix, env):
+    return mpmath.zeros(_dim(expr.shape[0], env), _dim(expr.shape[1], env))
+
+
+@_eval.register
+def _(expr: Elementwise, env):
+    fn = _lambdified(expr.name, expr.order)
+    return _entrywise(fn, [_eval(expr.arg, env)])
+
+
+@_eval.register
+def _(expr: Componentwise, env):
+    names = list(expr.bindings)
+    fn = _lambdified_expr(expr.expr, tuple(names))
+    return _entrywise(fn, [_eval(expr.bindings[n], env) for n in names])
+
+
+@_eval.register
+def _(expr: SoftmaxBack, env):
+    s, g = _eval(expr.s, env), _eval(expr.g, env)
+    if expr.axis == 1:  # examples are rows: work on the transpose
+        s, g = s.T, g.T
+    out = mpmath.matrix(s.rows, s.cols)
+    for t in range(s.cols):
+        dot = mpmath.fsum(s[k, t] * g[k, t] for k in range(s.rows))
+        for k in range(s.rows):
+            out[k, t] = s[k, t] * (g[k, t] - dot)  # (diag(s) - s s^T) g
+    return out.T if expr.axis == 1 else out
+
+
+@_eval.register
+def _(expr: WithBiasUnit, env):
+    a = _eval(expr.arg, env)
+    out = mpmath.matrix(a.rows + 1, a.cols)
+    for j in range(a.cols):
+        out[0, j] = 1
+        for i in range(a.rows):
+            out[i + 1, j] = a[i, j]
+    return out
+
+
+@_eval.register
+def _(expr: DropBiasRow, env):
+    a = _eval(expr.arg, env)
+    return a[1:, :]
+
+
+@_eval.register
+def _(expr: ZeroBiasColumn, env):
+    a = _eval(expr.arg, env).copy()
+    for i in range(a.rows):
+        a[i, 0] = 0
+    return a
+
+
+@_eval.register
+def _(expr: ExampleSum, env):
+    if env.example is not None:
+        raise DeriveError("nested sums over examples")
+    total = None
+    try:
+        for t in range(_dim(expr.count, env)):
+            env.example = t
+            term = _eval(expr.arg, env)
+            total = term if total is None else total + term
+    finally:
+        env.example = None
+    return total
+
+
+def _dim(expr, env) -> int:
+    value = sp.sympify(expr).xreplace(env.scalars)
+    if not value.is_Integer:
+        raise DeriveError(f"size {expr} is not concrete here")
+    return int(value)
+
+
+def _entrywise(fn, mats):
+    first = mats[0]
+    for m in mats[1:]:
+        if (m.rows, m.cols) != (first.rows, first.cols):
+            raise DeriveError(f"entrywise over {first.rows}x{first.cols} and {m.rows}x{m.cols}")
+    out = mpmath.matrix(first.rows, first.cols)
+    for i in range(first.rows):
+        for j in range(first.cols):
+            out[i, j] = fn(*(m[i, j] for m in mats))
+    return out
+
+
+_x = sp.Symbol("x")
+
+
+@cache
+def _lambdified(name: str, order: int):
+    rec = ACTIVATIONS[name]
+    return sp.lambdify(_x, rec.df(_x) if order else rec.f(_x), "mpmath")
+
+
+@cache
+def _lambdified_expr(expr, names: tuple):
+    return sp.lambdify(names, expr, "mpmath")

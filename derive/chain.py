@@ -1,0 +1,138 @@
+"""The chain rule, once: local vector-Jacobian products composed along the network, for a generic layer l.
+
+``pullback`` is the only place the chain rule lives: it folds a gradient back through a list of local
+steps and records each step (for the derivation documents). ``derive`` applies it to the forward equations
+of ``layers.Layer`` to get, for any convention, loss and activations: delta at the output, the delta
+recursion, the activation-gradient recursion, and the weight and bias gradients. Everything is symbolic in
+the layer index, so its cost does not depend on depth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import sympy as sp
+
+from .algebra import Componentwise, ExampleSum, SoftmaxBack, check_shapes
+from .layers import Layer
+from .output_layer import YHAT, OutputDelta, Y, Z, analyse
+from .problem import Problem
+
+LAMBDA = sp.Symbol("lambda", nonnegative=True)
+l, L = sp.symbols("l L", integer=True)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One application of a local derivative: the expression after it, and why."""
+
+    expr: sp.Basic
+    why: str
+
+
+@dataclass(frozen=True)
+class Local:
+    """A local vector-Jacobian product: G -> (dE/d input) given G = dE/d output."""
+
+    apply: Callable
+    why: str
+
+
+def pullback(seed, steps: list[Local]) -> tuple[sp.Basic, list[Step]]:
+    """The chain rule: pull ``seed`` back through ``steps`` in order; returns the result and the steps."""
+    expr, trail = seed, [Step(seed, "start")]
+    for step in steps:
+        expr = step.apply(expr)
+        trail.append(Step(expr, step.why))
+    check_shapes(expr)
+    return expr, trail
+
+
+@dataclass
+class Derivation:
+    """Every backprop formula for one Problem, symbolic in the layer index (l hidden, L output)."""
+
+    problem: Problem
+    layer: Layer
+    output: OutputDelta
+    delta_out: sp.Basic            # dE/dz^L
+    grad_act_out: sp.Basic         # dE/da^L
+    delta: sp.Basic                # dE/dz^l from dE/dz^{l+1}
+    grad_act: sp.Basic             # dE/da^l from dE/da^{l+1} (l + 1 < L)
+    grad_act_from_delta: sp.Basic  # dE/da^l from dE/dz^{l+1}
+    delta_from_grad_act: sp.Basic  # dE/dz^l from dE/da^l
+    grad_weight: sp.Basic          # dE/dW feeding layer l, from dE/dz^l
+    grad_bias: sp.Basic | None     # dE/db^l, where the bias is its own vector
+    steps: dict = field(default_factory=dict)
+
+    def verify(self, **kwargs):
+        """Check every formula against forward-pass ground truth; see ``verify.verify``."""
+        from .verify import verify
+        return verify(self, **kwargs)
+
+    def formulas(self) -> dict:
+        """The derived formulas by quantity name."""
+        names = ["delta_out", "delta", "grad_act_out", "grad_act", "grad_act_from_delta",
+                 "delta_from_grad_act", "grad_weight", "grad_bias"]
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+
+
+def scales(layer: Layer, problem: Problem):
+    """(c_delta, c_grad): the factors relating delta and the gradients to sum-of-example-losses gradients."""
+    c = sp.sympify(problem.reduction.scale(layer.batch, layer.n(L)))
+    conv = problem.convention
+    return (c if conv.delta_of == "cost" else sp.Integer(1)), (c if conv.grad_of == "cost" else sp.Integer(1))
+
+
+def output_delta(layer: Layer, od: OutputDelta) -> sp.Basic:
+    """dE/dz^L for one example's loss (or a batch of them), in the textbook form found by ``output_layer``."""
+    bind = {YHAT: layer.a(L), Y: layer.y(L), Z: layer.z(L)}
+    if od.form is None:  # softmax, not canonical: (diag(s) - s s^T) g for each example
+        grad = Componentwise(od.grad, {k: v for k, v in bind.items() if od.grad.has(k)})
+        return SoftmaxBack(layer.a(L), grad, layer.layout.class_axis)
+    return Componentwise(od.form, {k: v for k, v in bind.items() if od.form.has(k)})
+
+
+def derive(problem: Problem) -> Derivation:
+    """Derive every backprop quantity of ``problem`` with the chain rule."""
+    conv, hidden = problem.convention, problem.hidden.name
+    layer = Layer(conv)
+    od = analyse(problem.loss.name, problem.output.name)
+    c_delta, c_grad = scales(layer, problem)
+
+    # output layer: dE/da^L from the loss, dE/dz^L in textbook form
+    bind = {YHAT: layer.a(L), Y: layer.y(L)}
+    grad_act_out = c_delta * Componentwise(od.grad, {k: v for k, v in bind.items() if od.grad.has(k)})
+    delta_out = c_delta * output_delta(layer, od)
+
+    through_weight = Local(lambda G: layer.back_input(l + 1, G),
+                           "chain rule through the next pre-activation, linear in the input")
+    through_act = Local(lambda G: layer.back_activation(l, hidden, G),
+                        "the activation acts entrywise, so its Jacobian is diagonal")
+    through_next_act = Local(lambda G: layer.back_activation(l + 1, hidden, G),
+                             "the next activation acts entrywise")
+
+    delta, s_delta = pullback(layer.delta(l + 1), [through_weight, through_act])
+    grad_act, s_act = pullback(layer.grad_act(l + 1), [through_next_act, through_weight])
+    act_from_delta, _ = pullback(layer.delta(l + 1), [through_weight])
+    delta_from_act, _ = pullback(layer.grad_act(l), [through_act])
+
+    ratio = c_grad / c_delta
+    weight, s_w = pullback(layer.delta(l), [Local(lambda G: layer.back_weight(l, G),
+                                                  "z is linear in W: dz_i/dW_ij = a_j")])
+    weight = ratio * weight
+    bias = None
+    if layer.bias_rule.has_vector:
+        bias, _ = pullback(layer.delta(l), [Local(lambda G: layer.back_bias(l, G), "dz/db is the identity")])
+        bias = ratio * bias
+    if conv.layout == "column" and conv.grad_of == "cost":  # per-example formulas, summed over the batch
+        weight = ExampleSum(weight, layer.batch)
+        bias = ExampleSum(bias, layer.batch) if bias is not None else None
+    if conv.l2:  # cost += (lambda/2) c sum W^2 (bias excluded): gradient += lambda c W
+        weight = weight + LAMBDA * c_grad * layer.bias_rule.regularised(layer.W(l))
+    for expr in (delta_out, grad_act_out, weight, bias):
+        if expr is not None:
+            check_shapes(expr)
+    return Derivation(problem, layer, od, delta_out, grad_act_out, delta, grad_act, act_from_delta,
+                      delta_from_act, weight, bias, {"delta": s_delta, "grad_act": s_act, "grad_weight": s_w})
