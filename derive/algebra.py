@@ -86,6 +86,11 @@ class Componentwise(MatrixExpr):
     def _entry(self, i, j, **kwargs):
         return self.expr.xreplace({k: v._entry(i, j) for k, v in self.bindings.items()})
 
+    @property
+    def precedence(self):  # a difference needs parentheses inside a product: (1/N)(P - Y)
+        from sympy.printing.precedence import PRECEDENCE
+        return PRECEDENCE["Add"] if self.expr.is_Add else PRECEDENCE["Mul"]
+
 
 class SoftmaxBack(MatrixExpr):
     """The softmax vector-Jacobian product s * (g - <s, g>) per example: (diag(s) - s s^T) g.

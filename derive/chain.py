@@ -62,7 +62,7 @@ class Derivation:
     grad_act: sp.Basic             # dE/da^l from dE/da^{l+1} (l + 1 < L)
     grad_act_from_delta: sp.Basic  # dE/da^l from dE/dz^{l+1}
     delta_from_grad_act: sp.Basic  # dE/dz^l from dE/da^l
-    grad_weight: sp.Basic          # dE/dW feeding layer l, from dE/dz^l
+    grad_weight: sp.Basic          # dE/dW for the weight named W^l (Ng: Theta^(l) feeds layer l+1)
     grad_bias: sp.Basic | None     # dE/db^l, where the bias is its own vector
     steps: dict = field(default_factory=dict)
 
@@ -131,6 +131,8 @@ def derive(problem: Problem) -> Derivation:
         bias = ExampleSum(bias, layer.batch) if bias is not None else None
     if conv.l2:  # cost += (lambda/2) c sum W^2 (bias excluded): gradient += lambda c W
         weight = weight + LAMBDA * c_grad * layer.bias_rule.regularised(layer.W(l))
+    # write the weight gradient in the weight's own index, as the source does: D^(l) = delta^(l+1) a^(l)T
+    weight = weight.xreplace({l: l - conv.weight_offset})
     for expr in (delta_out, grad_act_out, weight, bias):
         if expr is not None:
             check_shapes(expr)

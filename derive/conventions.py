@@ -37,7 +37,7 @@ class Notation:
     pre: str = "z"            # pre-activation
     act: str = "a"            # post-activation (a^L is the output)
     input: str = "x"
-    output: str = r"\hat{y}"
+    output: str | None = None  # how the network's output a^L is written, if not as the activation at L
     target: str = "y"
     sigma: str = r"\sigma"    # the activation function's letter
     cost: str = "C"
@@ -119,7 +119,8 @@ PRESETS: dict[str, Convention] = {c.name: c for c in [
     # a^(k) = b^(k) + W^(k) h^(k-1) is the PRE-activation, h^(k) = f(a^(k)); gradients written nabla.
     Convention("goodfellow", "Goodfellow, Bengio, Courville, Deep Learning, sec. 6.5.4, alg. 6.4",
                input_layer=0,
-               notation=_N(pre="a", act="h", sigma="f", cost="J", layer="paren", delta=r"\nabla_{a^@} J",
+               notation=_N(pre="a", act="h", output=r"\hat{y}", sigma="f", cost="J", layer="paren",
+                           delta=r"\nabla_{a^@} J",
                            grad_act=r"\nabla_{h^@} J", grad_weight=r"\nabla_{W^@} J",
                            grad_bias=r"\nabla_{b^@} J")),
     # Bishop, Pattern Recognition and Machine Learning, sec. 5.3.1: a_j = sum_i w_ji z_i is the
@@ -143,7 +144,7 @@ PRESETS: dict[str, Convention] = {c.name: c for c in [
     # (no 1/m); dW = (1/m) dZ A^[l-1]T, db = (1/m) sum over columns of dZ; * elementwise.
     Convention("dls", "deeplearning.ai Deep Learning Specialization, course 1 week 4",
                layout="column_batch", input_layer=0, grad_of="cost",
-               notation=_N(pre="Z", act="A", input="X", output="A", target="Y", sigma="g", cost="J",
+               notation=_N(pre="Z", act="A", input="X", target="Y", sigma="g", cost="J",
                            layer="bracket", hadamard="*", delta=r"dZ^@", grad_act=r"dA^@",
                            grad_weight=r"dW^@", grad_bias=r"db^@")),
 ]}

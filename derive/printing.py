@@ -1,0 +1,198 @@
+"""Printing formulas in a convention's notation: a LatexPrinter subclass and a plain-text printer.
+
+Each of our expression classes has a ``_print_<Class>`` method here; SymPy's dispatch finds them. The
+notation (symbols, layer superscript style, Hadamard and transpose signs) comes from the convention record.
+Inside a ``Componentwise`` formula a product is a Hadamard product, so ``_print_Mul`` joins factors with the
+convention's sign there. No regular expressions touch SymPy's output.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+from .conventions import Convention
+from .output_layer import YHAT, Y, Z
+
+HADAMARD_TEX = {".*": r"\mathbin{.*}", "*": r"\mathbin{*}"}
+
+
+class Raw(sp.Dummy):
+    """A placeholder that prints as the given LaTeX (a bound matrix inside an entrywise formula).
+
+    A Dummy, not a Symbol: SymPy caches Symbols by name, and the LaTeX must not leak between uses.
+    """
+
+    def __new__(cls, name, tex):
+        obj = super().__new__(cls, name)
+        obj._tex = tex
+        return obj
+
+    def _latex(self, printer):
+        return self._tex
+
+
+def _positive_first(terms):
+    # a - b rather than -b + a: textbook order for yhat - y and 1 - yhat
+    return sorted(terms, key=lambda t: t.could_extract_minus_sign())
+
+
+class NotationPrinter(LatexPrinter):
+    """LaTeX in one convention's notation."""
+
+    def __init__(self, conv: Convention, settings=None):
+        super().__init__(settings or {})
+        self.conv, self.nt = conv, conv.notation
+        self._hadamard_depth = 0
+
+    # -- leaves
+    def sup(self, layer) -> str:
+        return self.conv.sup(layer_text(layer))
+
+    def _named(self, template: str, layer) -> str:
+        return template.replace("@", self.sup(layer))
+
+    def _print_LayerSymbol(self, expr):
+        nt, k = self.nt, expr.kind
+        if k == "y":
+            return nt.target
+        if k == "a" and nt.output and expr.layer == sp.Symbol("L", integer=True):
+            return nt.output
+        if k == "delta":
+            return self._named(nt.delta if self.conv.delta_wrt == "z" else r"\frac{\partial C}{\partial z^@}",
+                               expr.layer)
+        if k == "grad_act":
+            return self._named(nt.grad_act if self.conv.delta_wrt == "z" else nt.delta, expr.layer)
+        letter = {"W": nt.weight, "b": nt.bias, "z": nt.pre, "a": nt.act}[k]
+        return f"{letter}^{self.sup(expr.layer)}"
+
+    def _print_LayerEntry(self, expr):
+        base = self._print(expr.tensor)
+        i, j = expr.indices
+        idx = self._print(i) if expr.tensor.shape[1] == 1 else f"{self._print(i)}{self._print(j)}"
+        return f"{{{base}}}_{{{idx}}}"
+
+    def _print_Elementwise(self, expr):
+        mark = self.nt.prime if expr.order else ""
+        return rf"{self.nt.sigma}{mark}\left({self._print(expr.arg)}\right)"
+
+    def _print_OneMatrix(self, expr):
+        return r"\mathbf{1}" if expr.shape[0] != 1 else rf"\mathbf{{1}}^{{{self.nt.transpose}}}"
+
+    # -- operators in the convention's signs
+    def _print_Transpose(self, expr):
+        arg = expr.arg
+        inner = self._print(arg)
+        if not (arg.is_Symbol or type(arg).__name__ in ("LayerSymbol", "WithBiasUnit")):
+            inner = rf"\left({inner}\right)"
+        elif "^" in inner:
+            inner = f"({inner})"
+        return f"{inner}^{{{self.nt.transpose}}}"
+
+    def _print_HadamardProduct(self, expr):
+        sign = HADAMARD_TEX.get(self.nt.hadamard, self.nt.hadamard)
+        # the activation factor last, as textbooks write it; products in parentheses for the reader
+        args = sorted(expr.args, key=lambda a: type(a).__name__ == "Elementwise")
+        parts = [rf"\left({self._print(a)}\right)" if isinstance(a, (sp.MatAdd, sp.MatMul)) else self._print(a)
+                 for a in args]
+        return f" {sign} ".join(parts)
+
+    def _print_Componentwise(self, expr):
+        subs = {k: Raw(str(k), self._print(v)) for k, v in expr.bindings.items()}
+        self._hadamard_depth += 1
+        try:
+            return self._print(expr.expr.xreplace(subs))
+        finally:
+            self._hadamard_depth -= 1
+
+    def _print_Mul(self, expr):
+        if not self._hadamard_depth:
+            return super()._print_Mul(expr)
+        if expr.could_extract_minus_sign():
+            return "-" + self.parenthesize(-expr, 45)
+        num, den = sp.fraction(expr)
+        if den != 1:
+            return rf"\frac{{{self._print(num)}}}{{{self._print(den)}}}"
+        coeff, factors = expr.as_coeff_mul()
+        sign = HADAMARD_TEX.get(self.nt.hadamard, self.nt.hadamard)
+        # the error term (with y) first, then the output, then the rest: (yhat - y) * yhat * (1 - yhat)
+        factors = sorted(factors, key=lambda f: (all(x.name != "y" for x in f.free_symbols), not f.is_Symbol))
+        parts = [self.parenthesize(f, 45) if f.is_Add else self._print(f) for f in factors]
+        body = f" {sign} ".join(parts)
+        if coeff == -1:
+            return "-" + body
+        return body if coeff == 1 else f"{self._print(coeff)} {body}"
+
+    def _print_Add(self, expr, order=None):
+        terms = _positive_first(list(expr.args))
+        out = self._print(terms[0])
+        for t in terms[1:]:
+            if t.could_extract_minus_sign():
+                out += " - " + self.parenthesize(-t, 40)
+            else:
+                out += " + " + self._print(t)
+        return out
+
+    def _print_SoftmaxBack(self, expr):
+        s, g = self._print(expr.s), self._print(expr.g)
+        t = self.nt.transpose
+        return (rf"\left(\operatorname{{diag}}({s}) - {s}\,({s})^{{{t}}}\right)\left({g}\right)"
+                + (r"\ \text{for each example}" if self.conv.layout != "column" else ""))
+
+    def _print_WithBiasUnit(self, expr):
+        return rf"\begin{{bmatrix}} 1 \\ {self._print(expr.arg)} \end{{bmatrix}}"
+
+    def _print_DropBiasRow(self, expr):
+        return rf"\left[{self._print(expr.arg)}\right]_{{2:\mathrm{{end}}}}"
+
+    def _print_ZeroBiasColumn(self, expr):
+        return rf"\left[{self._print(expr.arg)}\right]_{{\text{{bias column}} = 0}}"
+
+    def _print_ExampleSum(self, expr):
+        coeff, rest = expr.arg.as_coeff_mmul() if hasattr(expr.arg, "as_coeff_mmul") else (1, expr.arg)
+        front = "" if coeff == 1 else self._print(coeff) + " "
+        return rf"{front}\sum_{{t=1}}^{{{self._print(expr.count)}}} {self._print(rest)}"
+
+
+def layer_text(layer) -> str:
+    """A layer index as sources write it: l+1, l-1, L (symbol first)."""
+    layer = sp.sympify(layer)
+    if not layer.is_Add:
+        return str(layer)
+    const, rest = layer.as_coeff_Add()
+    return f"{rest}{'+' if const > 0 else '-'}{abs(const)}" if const else str(rest)
+
+
+def latex(expr, conv: Convention) -> str:
+    """LaTeX for a formula in ``conv``'s notation."""
+    return NotationPrinter(conv).doprint(expr)
+
+
+class _TextPrinter(StrPrinter):
+    """Plain text for entrywise output-layer forms: (yhat - y) * yhat * (1 - yhat)."""
+
+    def _print_Add(self, expr, order=None):
+        terms = _positive_first(list(expr.args))
+        out = self._print(terms[0])
+        for t in terms[1:]:
+            out += (" - " + self.parenthesize(-t, 40)) if t.could_extract_minus_sign() else " + " + self._print(t)
+        return out
+
+    def _print_Symbol(self, expr):
+        return {YHAT: "ŷ", Y: "y", Z: "z"}.get(expr, expr.name)
+
+
+def text(expr) -> str:
+    """A scalar output-layer form as plain text, written per component."""
+    return _TextPrinter().doprint(expr)
+
+
+def output_latex(expr, conv: Convention) -> str:
+    """An entrywise output-layer form in ``conv``'s notation, componentwise products as Hadamard."""
+    from .algebra import Componentwise
+    from .layers import Layer
+    layer = Layer(conv)
+    L = sp.Symbol("L", integer=True)
+    bind = {YHAT: layer.a(L), Y: layer.y(L), Z: layer.z(L)}
+    return latex(Componentwise(expr, {k: v for k, v in bind.items() if expr.has(k)}), conv)

@@ -1,0 +1,161 @@
+"""Verification: the engine's formulas evaluated on random concrete networks against forward-pass truth.
+
+The recursions are run as a user would run them (delta at the output, then layer by layer down), so an
+error anywhere shows in every layer below it. Widths are unequal so that a missing transpose cannot hide,
+and targets are valid for the loss. Ground truth comes from ``truth`` (the forward pass differentiated by
+central differences in high precision, or exactly by SymPy), optionally also from PyTorch's autograd.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import mpmath
+
+from .algebra import Env, evaluate
+from .chain import LAMBDA, Derivation, L, l
+
+PRECISION = 50  # decimal digits for every evaluation: depth-24 gradients can be 1e-15 of the loss
+TOLERANCE = 1e-9
+TORCH_TOLERANCE = 1e-7  # float64 autograd agrees to about 1e-12, not to 50 digits
+QUANTITIES = ("delta", "grad_act", "delta_from_grad_act", "grad_weight", "grad_bias")
+# Every engine quantity is compared with the truth of the quantity it claims to be.
+TRUTH_OF = {"delta_from_grad_act": "delta"}
+
+
+@dataclass
+class Trial:
+    """One random network: its widths, batch size, seed and the worst error per quantity."""
+
+    seed: int
+    widths: list
+    m: int
+    errors: dict = field(default_factory=dict)     # quantity -> max relative error over layers
+    worst_layer: dict = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    """The outcome of ``verify``: max relative error per quantity, over every layer and trial."""
+
+    problem: str
+    depth: int
+    tolerance: float
+    truth: str
+    trials: list
+    errors: dict = field(default_factory=dict)
+
+    def limit(self, quantity: str) -> float:
+        return max(self.tolerance, TORCH_TOLERANCE) if quantity.endswith("(torch)") else self.tolerance
+
+    @property
+    def ok(self) -> bool:
+        return all(e <= self.limit(q) for q, e in self.errors.items())
+
+    def to_dict(self) -> dict:
+        return {"problem": self.problem, "depth": self.depth, "truth": self.truth, "tolerance": self.tolerance,
+                "ok": self.ok, "max_relative_error": self.errors, "trials": [asdict(t) for t in self.trials]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def text(self) -> str:
+        lines = [f"{self.problem}; depth {self.depth}; truth: {self.truth}; "
+                 f"{len(self.trials)} trial(s), widths " + ", ".join(str(t.widths) for t in self.trials)]
+        for q, e in self.errors.items():
+            lines.append(f"  {q:30} max rel. error {e:.2e}  {'ok' if e <= self.limit(q) else 'FAIL'}")
+        lines.append("verified" if self.ok else f"FAILED: some error exceeds {self.tolerance:g}")
+        return "\n".join(lines)
+
+
+def engine_values(deriv: Derivation, net, fwd) -> dict:
+    """Evaluate every derived formula at every layer of a concrete network: {(quantity, layer): matrix}."""
+    layer, conv = deriv.layer, deriv.problem.convention
+    tensors = {("z", k): v for k, v in fwd.Z.items()} | {("a", k): v for k, v in fwd.A.items()}
+    tensors |= {("W", k): v for k, v in net.weights.items()} | {("b", k): v for k, v in net.biases.items()}
+    last, first = net.output_label, net.input_label + 1
+    tensors[("y", last)] = net.Y
+    scalars = {layer.batch: net.m, LAMBDA: conv.l2}
+    scalars |= {layer.width[net.input_label + p]: n for p, n in enumerate(net.widths)}
+    env = Env(tensors, scalars)
+    out = {}
+
+    def put(quantity, k, expr):
+        out[(quantity, k)] = evaluate(expr, env)
+        if quantity in ("delta", "grad_act"):
+            tensors[(quantity, k)] = out[(quantity, k)]
+
+    env.layer_symbols = {L: last, l: last}
+    put("delta", last, deriv.delta_out)
+    put("grad_act", last, deriv.grad_act_out)
+    for k in range(last - 1, first - 1, -1):
+        env.layer_symbols = {L: last, l: k}
+        put("delta", k, deriv.delta)
+        put("grad_act", k, deriv.grad_act if k + 1 < last else deriv.grad_act_from_delta)
+        put("delta_from_grad_act", k, deriv.delta_from_grad_act)
+    for k in range(first, last + 1):
+        env.layer_symbols = {L: last, l: conv.weight_index(k)}  # the weight gradient is indexed by its weight
+        put("grad_weight", k, deriv.grad_weight)
+        env.layer_symbols = {L: last, l: k}
+        if deriv.grad_bias is not None:
+            put("grad_bias", k, deriv.grad_bias)
+    return out
+
+
+def relative_error(got, want) -> float:
+    """max |got - want| / max |want| (absolute where the truth is zero); shapes must agree."""
+    if (got.rows, got.cols) != (want.rows, want.cols):
+        return float("inf")
+    diff = max(abs(got[i, j] - want[i, j]) for i in range(got.rows) for j in range(got.cols))
+    scale = max(abs(want[i, j]) for i in range(want.rows) for j in range(want.cols))
+    return float(diff / scale) if scale > mpmath.mpf(10) ** (-30) else float(diff)
+
+
+def compare(engine: dict, truth: dict) -> tuple[dict, dict]:
+    """Worst relative error per quantity, and the layer where it occurred."""
+    errors, where = {}, {}
+    for (quantity, k), got in engine.items():
+        want = truth.get((TRUTH_OF.get(quantity, quantity), k))
+        if want is None:
+            continue
+        err = relative_error(got, want)
+        if err >= errors.get(quantity, -1.0):
+            errors[quantity], where[quantity] = err, k
+    return errors, where
+
+
+def verify(deriv: Derivation, layers: int = 3, trials: int = 3, seed: int = 0, tolerance: float = TOLERANCE,
+           truth: str = "fd", torch: bool = False, widths: list | None = None) -> Report:
+    """Check every formula of ``deriv`` on ``trials`` random networks of depth ``layers``.
+
+    Args:
+        layers: number of weight layers L (depth); at least 2 so that a hidden layer exists.
+        truth: "fd" (high-precision central differences) or "sympy" (exact; small networks only).
+        torch: also compare with torch.autograd in float64.
+        widths: fixed widths n_0..n_L instead of random unequal ones.
+    """
+    from .errors import DeriveError
+    from .network import batch_size, default_widths, forward, random_network
+    from .truth import ground_truth
+
+    if layers < 2:
+        raise DeriveError("--layers must be at least 2 (one hidden layer)")
+    problem = deriv.problem
+    report = Report(problem.label(), layers, tolerance, truth + (" + torch" if torch else ""), [])
+    with mpmath.workdps(PRECISION):
+        for t in range(trials):
+            s = seed + t
+            ws = list(widths) if widths else list(default_widths(layers, s))
+            net = random_network(problem, tuple(ws), batch_size(problem), s)
+            engine = engine_values(deriv, net, forward(net))
+            errors, where = compare(engine, ground_truth(net, method=truth))
+            if torch:
+                from .torch_truth import torch_gradients
+                terr, twhere = compare(engine, torch_gradients(net))
+                for q, e in terr.items():
+                    errors[f"{q} (torch)"], where[f"{q} (torch)"] = e, twhere[q]
+            report.trials.append(Trial(s, ws, net.m, errors, where))
+            for q, e in errors.items():
+                report.errors[q] = max(report.errors.get(q, 0.0), e)
+    return report
