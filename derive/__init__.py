@@ -1,0 +1,12 @@
+"""derive: backpropagation formulas derived symbolically and checked against the forward pass.
+
+Public API: ``derive(convention, loss, output, hidden)`` returns a Derivation; ``Convention`` and the
+registries describe what can be derived. SymPy is imported on first use, not on ``import derive``.
+"""
+
+from .api import derive
+from .conventions import PRESETS, Convention, Notation
+from .errors import DeriveError
+
+__all__ = ["derive", "Convention", "Notation", "PRESETS", "DeriveError"]
+__version__ = "0.1.0"

@@ -17,7 +17,7 @@ from ._lazy import sp
 REAL, POSITIVE, NONNEG, UNIT, SIGNED_UNIT, ABOVE_MINUS_ONE, SIMPLEX = (
     "real", "positive", "nonnegative", "(0,1)", "(-1,1)", "(-1,inf)", "simplex")
 
-LEAK = 0.01  # leaky_relu slope for z < 0 (PyTorch's default)
+LEAK = (1, 100)  # leaky_relu slope for z < 0, exactly 0.01 (PyTorch's default)
 
 
 def _sig(z):
@@ -74,9 +74,9 @@ ACTIVATIONS: dict[str, Activation | VectorActivation] = {a.name: a for a in [
                lambda a: 1 - a ** 2, r"\tanh", SIGNED_UNIT, "tanh z; f' = 1 - a^2"),
     Activation("relu", lambda z: sp.Piecewise((z, z > 0), (0, True)), lambda z: _step(z),
                lambda a: _step(a), r"\operatorname{ReLU}", NONNEG, "max(0, z); f' = [z > 0]"),
-    Activation("leaky_relu", lambda z: sp.Piecewise((z, z > 0), (sp.Float(LEAK) * z, True)),
-               lambda z: _step(z, sp.Float(LEAK)), lambda a: _step(a, sp.Float(LEAK)),
-               r"\operatorname{LReLU}", REAL, f"z if z > 0 else {LEAK} z"),
+    Activation("leaky_relu", lambda z: sp.Piecewise((z, z > 0), (sp.Rational(*LEAK) * z, True)),
+               lambda z: _step(z, sp.Rational(*LEAK)), lambda a: _step(a, sp.Rational(*LEAK)),
+               r"\operatorname{LReLU}", REAL, "z if z > 0 else 0.01 z"),
     # d/dz softplus(z) = sigmoid(z) = 1 - e^{-a}
     Activation("softplus", lambda z: sp.log(1 + sp.exp(z)), _sig, lambda a: 1 - sp.exp(-a),
                r"\operatorname{softplus}", POSITIVE, "ln(1 + e^z); f' = sigmoid(z)"),

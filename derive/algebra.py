@@ -196,13 +196,14 @@ class Env:
         self.example: int | None = None                 # set inside ExampleSum: one column at a time
 
     def layer(self, expr) -> int:
-        value = sp.sympify(expr).xreplace(self.layer_symbols)
+        value = sp.sympify(sp.sympify(expr).xreplace(self.layer_symbols))
         if not value.is_Integer:
             raise DeriveError(f"layer index {expr} is not concrete here")
         return int(value)
 
     def scalar(self, expr):
-        value = sp.sympify(expr).xreplace(self.scalars)
+        value = sp.sympify(sp.sympify(expr).xreplace(self.layer_symbols)).xreplace(self.scalars)
+        value = sp.sympify(value)
         if value.free_symbols:
             raise DeriveError(f"no value for {value.free_symbols} in {expr}")
         return mpmath.mpf(sp.Float(value, 40))
@@ -333,7 +334,7 @@ def _(expr: ExampleSum, env):
 
 
 def _dim(expr, env) -> int:
-    value = sp.sympify(expr).xreplace(env.scalars)
+    value = sp.sympify(sp.sympify(sp.sympify(expr).xreplace(env.layer_symbols)).xreplace(env.scalars))
     if not value.is_Integer:
         raise DeriveError(f"size {expr} is not concrete here")
     return int(value)

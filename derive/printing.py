@@ -182,6 +182,25 @@ class _TextPrinter(StrPrinter):
     def _print_Symbol(self, expr):
         return {YHAT: "ŷ", Y: "y", Z: "z"}.get(expr, expr.name)
 
+    def _print_Mul(self, expr):
+        if expr.could_extract_minus_sign():
+            return "-" + self.parenthesize(-expr, 45)
+        num, den = sp.fraction(expr)
+        if den != 1:
+            return f"{self.parenthesize(num, 45)} / {self.parenthesize(den, 51)}"
+        factors = sorted(expr.args, key=lambda f: (Y not in f.free_symbols, not f.is_Symbol))
+        return "·".join(self.parenthesize(f, 45) for f in factors)
+
+    def _print_Pow(self, expr, rational=False):
+        return f"{self.parenthesize(expr.base, 51)}^{self.parenthesize(expr.exp, 51)}"
+
+    def _print_Piecewise(self, expr):
+        (value, cond), (other, _) = expr.args
+        cond_text = self._print(cond)
+        if (value, other) == (1, 0):
+            return f"[{cond_text}]"
+        return f"({self._print(value)} if {cond_text} else {self._print(other)})"
+
 
 def text(expr) -> str:
     """A scalar output-layer form as plain text, written per component."""

@@ -136,7 +136,7 @@ def verify(deriv: Derivation, layers: int = 3, trials: int = 3, seed: int = 0, t
         widths: fixed widths n_0..n_L instead of random unequal ones.
     """
     from .errors import DeriveError
-    from .network import batch_size, default_widths, forward, random_network
+    from .network import default_m, default_widths, forward, random_network
     from .truth import ground_truth
 
     if layers < 2:
@@ -146,8 +146,9 @@ def verify(deriv: Derivation, layers: int = 3, trials: int = 3, seed: int = 0, t
     with mpmath.workdps(PRECISION):
         for t in range(trials):
             s = seed + t
-            ws = list(widths) if widths else list(default_widths(layers, s))
-            net = random_network(problem, tuple(ws), batch_size(problem), s)
+            m = default_m(problem.convention)
+            ws = list(widths) if widths else list(default_widths(layers, s, m))
+            net = random_network(problem, tuple(ws), m, s)
             engine = engine_values(deriv, net, forward(net))
             errors, where = compare(engine, ground_truth(net, method=truth))
             if torch:

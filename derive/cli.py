@@ -1,0 +1,144 @@
+"""The command line: ``derive list``, ``derive table``, ``derive verify``.
+
+SymPy is imported inside the commands that need it, so ``derive --help`` and ``derive list`` start
+instantly. Every user error is one line on stderr and exit status 2; a failed verification is exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import DeriveError
+
+EXAMPLES = """\
+examples:
+  derive list
+  derive table --convention ng --format md
+  derive verify --convention nielsen --loss bce --activation sigmoid --hidden tanh --layers 6
+  derive verify --convention cs231n --loss cce --activation softmax --hidden relu --layers 24 --json
+  derive verify --convention my_notes.toml --loss mse --activation identity --hidden tanh
+
+--activation is the output layer's activation (the one paired with the loss);
+--hidden is the activation of every hidden layer. A convention is a preset name
+or a .toml file (see README: "Defining your own convention").
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit 2) that point at --help."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _problem_flags(p: argparse.ArgumentParser, loss=True) -> None:
+    p.add_argument("--convention", default="nielsen", metavar="C",
+                   help="preset name (see `derive list`) or a .toml file (default: nielsen)")
+    if loss:
+        p.add_argument("--loss", default="mse", metavar="L", help="per-example loss (default: mse)")
+        p.add_argument("--activation", default="sigmoid", metavar="A",
+                       help="output-layer activation, paired with the loss (default: sigmoid)")
+        p.add_argument("--hidden", default="sigmoid", metavar="H",
+                       help="activation of the hidden layers (default: sigmoid)")
+    p.add_argument("-o", "--out", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="derive", formatter_class=argparse.RawDescriptionHelpFormatter,
+                     description="Derive backpropagation formulas symbolically, in the notation of a textbook or "
+                                 "course, and check every one numerically against the forward pass.",
+                     epilog=EXAMPLES)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    sub.add_parser("list", help="list conventions, activations, losses and reductions",
+                   description="List the shipped conventions (with sources), activations, losses and reductions.")
+
+    p = sub.add_parser("table", help="the loss x output-activation table of dE/dz at the output",
+                       description="For every loss and output activation: dE/dz^L in textbook form, whether it "
+                                   "equals yhat - y (decided by exact symbolic comparison), and under which "
+                                   "condition (cross-entropy + softmax needs sum_k y_k = 1).")
+    _problem_flags(p, loss=False)
+    p.add_argument("--format", choices=["text", "md", "tex"], default="text", help="output format (default: text)")
+
+    p = sub.add_parser("verify", help="check every derived formula against forward-pass ground truth",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Derive delta at the output, the delta and dE/da recursions and the weight and "
+                                   "bias gradients, then evaluate them on random networks with unequal widths and "
+                                   "compare with gradients of the forward pass (central differences at 50 digits, "
+                                   "or exact SymPy with --truth sympy). Exit 0 if every relative error is within "
+                                   "tolerance, 1 otherwise.",
+                       epilog=EXAMPLES)
+    _problem_flags(p)
+    p.add_argument("--layers", type=_positive, default=3, metavar="N", help="number of weight layers (default: 3)")
+    p.add_argument("--trials", type=_positive, default=3, metavar="T", help="random networks to try (default: 3)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="first random seed (default: 0)")
+    p.add_argument("--truth", choices=["fd", "sympy"], default="fd",
+                   help="ground truth: fd = central differences at 50 digits (default); sympy = exact, depth <= 3")
+    p.add_argument("--torch", action="store_true", help="also compare with torch.autograd (needs PyTorch)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def cmd_list(args) -> tuple[str, int]:
+    from .activations import ACTIVATIONS
+    from .conventions import PRESETS
+    from .losses import LOSSES, REDUCTIONS
+    out = ["conventions:"] + [f"  {c.name:12} {c.layout:13} {c.source}" for c in PRESETS.values()]
+    out += ["activations:"] + [f"  {a.name:12} {a.summary}" + ("" if a.elementwise else "  (output only)")
+                               for a in ACTIVATIONS.values()]
+    out += ["losses:"] + [f"  {x.name:12} {x.summary}" for x in LOSSES.values()]
+    out += ["reductions (a convention field):"] + [f"  {r.name:17} {r.summary}" for r in REDUCTIONS.values()]
+    return "\n".join(out) + "\n", 0
+
+
+def cmd_table(args) -> tuple[str, int]:
+    from .conventions import convention
+    from .table import render
+    return render(convention(args.convention), args.format), 0
+
+
+def cmd_verify(args) -> tuple[str, int]:
+    from .api import derive
+    if args.truth == "sympy" and args.layers > 3:
+        raise DeriveError("--truth sympy differentiates exactly and is for --layers 3 or fewer; use --truth fd")
+    deriv = derive(args.convention, args.loss, args.activation, args.hidden)
+    report = deriv.verify(layers=args.layers, trials=args.trials, seed=args.seed, truth=args.truth,
+                          torch=args.torch)
+    return (report.to_json() + "\n" if args.json else report.text() + "\n"), (0 if report.ok else 1)
+
+
+COMMANDS = {"list": cmd_list, "table": cmd_table, "verify": cmd_verify}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        text, status = COMMANDS[args.command](args)
+        if args.__dict__.get("out"):
+            from .files import write_atomic
+            write_atomic(args.out, text)
+        else:
+            sys.stdout.write(text)
+    except DeriveError as exc:
+        print(f"derive: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("derive: interrupted", file=sys.stderr)
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
