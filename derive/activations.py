@@ -40,6 +40,7 @@ class Activation:
     latex: str             # the function's name in LaTeX
     range: str             # what f(z) can be
     summary: str
+    kinks: tuple = ()      # points where f' jumps (undefined there): verification avoids them
     elementwise: bool = True
 
 
@@ -53,6 +54,7 @@ class VectorActivation:
     latex: str
     range: str
     summary: str
+    kinks: tuple = ()
     elementwise: bool = False
 
 
@@ -73,10 +75,10 @@ ACTIVATIONS: dict[str, Activation | VectorActivation] = {a.name: a for a in [
     Activation("tanh", lambda z: sp.tanh(z), lambda z: 1 - sp.tanh(z) ** 2,
                lambda a: 1 - a ** 2, r"\tanh", SIGNED_UNIT, "tanh z; f' = 1 - a^2"),
     Activation("relu", lambda z: sp.Piecewise((z, z > 0), (0, True)), lambda z: _step(z),
-               lambda a: _step(a), r"\operatorname{ReLU}", NONNEG, "max(0, z); f' = [z > 0]"),
+               lambda a: _step(a), r"\operatorname{ReLU}", NONNEG, "max(0, z); f' = [z > 0]", kinks=(0,)),
     Activation("leaky_relu", lambda z: sp.Piecewise((z, z > 0), (sp.Rational(*LEAK) * z, True)),
                lambda z: _step(z, sp.Rational(*LEAK)), lambda a: _step(a, sp.Rational(*LEAK)),
-               r"\operatorname{LReLU}", REAL, "z if z > 0 else 0.01 z"),
+               r"\operatorname{LReLU}", REAL, "z if z > 0 else 0.01 z", kinks=(0,)),
     # d/dz softplus(z) = sigmoid(z) = 1 - e^{-a}
     Activation("softplus", lambda z: sp.log(1 + sp.exp(z)), _sig, lambda a: 1 - sp.exp(-a),
                r"\operatorname{softplus}", POSITIVE, "ln(1 + e^z); f' = sigmoid(z)"),

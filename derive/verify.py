@@ -125,6 +125,24 @@ def compare(engine: dict, truth: dict) -> tuple[dict, dict]:
     return errors, where
 
 
+def at_kink(net, fwd, margin=1e-12) -> bool:
+    """Whether a pre-activation sits (numerically) on a point where its activation's derivative jumps.
+
+    There the derivative is undefined: ReLU's is 0 by our convention and 1/2 by central differences. In
+    a network without biases a dead layer forces the next z to exactly 0, so such draws are redrawn.
+    """
+    problem = net.problem
+    for k, Z in fwd.Z.items():
+        rec = problem.output if k == net.output_label else problem.hidden
+        for kink in rec.kinks:
+            if any(abs(Z[i, j] - kink) < margin for i in range(Z.rows) for j in range(Z.cols)):
+                return True
+    return False
+
+
+REDRAWS = 20  # networks tried per trial before giving up on avoiding kinks
+
+
 def verify(deriv: Derivation, layers: int = 3, trials: int = 3, seed: int = 0, tolerance: float = TOLERANCE,
            truth: str = "fd", torch: bool = False, widths: list | None = None) -> Report:
     """Check every formula of ``deriv`` on ``trials`` random networks of depth ``layers``.
@@ -145,11 +163,18 @@ def verify(deriv: Derivation, layers: int = 3, trials: int = 3, seed: int = 0, t
     report = Report(problem.label(), layers, tolerance, truth + (" + torch" if torch else ""), [])
     with mpmath.workdps(PRECISION):
         for t in range(trials):
-            s = seed + t
             m = default_m(problem.convention)
-            ws = list(widths) if widths else list(default_widths(layers, s, m))
-            net = random_network(problem, tuple(ws), m, s)
-            engine = engine_values(deriv, net, forward(net))
+            for redraw in range(REDRAWS):  # deterministic: seed, seed + 1000, ...
+                s = seed + t + 1000 * redraw
+                ws = list(widths) if widths else list(default_widths(layers, s, m))
+                net = random_network(problem, tuple(ws), m, s)
+                fwd = forward(net)
+                if not at_kink(net, fwd):
+                    break
+            else:
+                raise DeriveError(f"every random network put a pre-activation on a kink of {problem.hidden.name}"
+                                  f" or {problem.output.name}; try another --seed or wider layers")
+            engine = engine_values(deriv, net, fwd)
             errors, where = compare(engine, ground_truth(net, method=truth))
             if torch:
                 from .torch_truth import torch_gradients

@@ -1,0 +1,43 @@
+"""Formulas in each source's own notation: the strings a reader compares with the book."""
+
+from __future__ import annotations
+
+import pytest
+
+from derive.api import derive
+from derive.output_layer import analyse
+from derive.printing import latex, text
+
+CASES = [
+    # Nielsen NNDL eq. (BP2): delta^l = ((w^{l+1})^T delta^{l+1}) o sigma'(z^l)
+    ("nielsen", "delta", r"\left((w^{l+1})^{T} \delta^{l+1}\right) \odot \sigma'\left(z^{l}\right)"),
+    # Nielsen NNDL eq. (BP4) in matrix form: dC/dw^l = delta^l (a^{l-1})^T
+    ("nielsen", "grad_weight", r"\delta^{l} (a^{l-1})^{T}"),
+    # Ng ML lecture 9: delta^(l) = (Theta^(l))^T delta^(l+1) .* g'(z^(l)), the bias component dropped
+    ("ng", "delta",
+     r"\left[(\Theta^{(l)})^{T} \delta^{(l+1)}\right]_{2:\mathrm{end}} \mathbin{.*} g'\left(z^{(l)}\right)"),
+    # Ng ex4: D^(l) = (1/m) Delta^(l), Delta^(l) = sum_t delta^(l+1) (a^(l))^T with the bias unit
+    ("ng", "grad_weight",
+     r"\frac{1}{m} \sum_{t=1}^{m} \delta^{(l+1)} (\begin{bmatrix} 1 \\ a^{(l)} \end{bmatrix})^{T}"),
+    # deeplearning.ai C1W4: dW^[l] = (1/m) dZ^[l] A^[l-1]T
+    ("dls", "grad_weight", r"\frac{1}{m} dZ^{[l]} (A^{[l-1]})^{T}"),
+    # CS231n: dW = A^T dZ, db = column sums of dZ, with the 1/N already inside dZ
+    ("cs231n", "grad_weight", r"(A^{(l-1)})^{T} dZ^{(l)}"),
+    ("cs231n", "grad_bias", r"\mathbf{1}^{T} dZ^{(l)}"),
+    ("cs231n", "delta_out", r"\frac{1}{N} \left(P - Y\right)"),
+    # Goodfellow alg. 6.4: g <- g o f'(a^(k)); the gradient wrt a^(k) (pre-activation)
+    ("goodfellow", "delta_from_grad_act", r"\nabla_{h^{(l)}} J \odot f'\left(a^{(l)}\right)"),
+]
+
+
+@pytest.mark.parametrize("conv,field,expected", CASES)
+def test_latex_in_source_notation(conv, field, expected):
+    d = derive(conv, "cce", "softmax", "tanh")
+    assert latex(getattr(d, field), d.problem.convention) == expected
+
+
+def test_non_canonical_output_reads_as_textbook():
+    d = derive("nielsen", "mse", "sigmoid", "tanh")
+    assert latex(d.delta_out, d.problem.convention) == (
+        r"\left(a^{L} - y\right) \odot a^{L} \odot \left(1 - a^{L}\right)")
+    assert text(analyse("mse", "sigmoid").form) == "(ŷ - y)·ŷ·(1 - ŷ)"
