@@ -1,0 +1,78 @@
+"""The command line as a user meets it: fast help, one-line errors with exit 2, JSON, atomic -o."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from derive.cli import main
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "derive.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_list_and_help_do_not_import_sympy():
+    code = "import sys; from derive.cli import main; main(['list']); assert 'sympy' not in sys.modules, 'sympy'"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "nielsen" in result.stdout and "softmax" in result.stdout and "poisson" in result.stdout
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["verify", "--loss", "msee"], "did you mean 'mse'"),
+    (["verify", "--convention", "ngg"], "did you mean 'ng'"),
+    (["verify", "--hidden", "softmax"], "output activation only"),
+    (["verify", "--loss", "cce", "--activation", "relu"], "not defined for relu"),
+    (["verify", "--layers", "0"], "expected a number >= 1"),
+    (["verify", "--layers", "1"], "at least 2"),
+    (["verify", "--layers", "5", "--truth", "sympy"], "--layers 3 or fewer"),
+    (["table", "--format", "pdf"], "invalid choice"),
+    (["verify", "--convention", "missing.toml"], "cannot read convention file"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, needle):
+    result = run(*args)
+    assert result.returncode == 2
+    assert needle in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_verify_json(capsys):
+    status = main(["verify", "--convention", "dls", "--loss", "cce", "--activation", "softmax", "--hidden", "relu",
+                   "--layers", "3", "--trials", "1", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert status == 0 and report["ok"]
+    assert set(report["max_relative_error"]) >= {"delta", "grad_weight", "grad_bias"}
+    assert all(e < 1e-9 for e in report["max_relative_error"].values())
+
+
+def test_out_file_is_written_whole(tmp_path, capsys):
+    target = tmp_path / "table.md"
+    assert main(["table", "--convention", "ng", "--format", "md", "-o", str(target)]) == 0
+    text = target.read_text()
+    assert text.startswith("| loss |") and "\\Theta" not in text  # the table is about the output layer
+    assert [p.name for p in tmp_path.iterdir()] == ["table.md"]  # no temporary file left behind
+    assert main(["table", "-o", str(tmp_path / "no" / "such" / "dir.txt")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_user_convention_from_toml(tmp_path, capsys):
+    conv = tmp_path / "mine.toml"
+    conv.write_text('base = "nielsen"\nlayout = "column_batch"\ngrad_of = "cost"\n'
+                    '[notation]\nweight = "V"\nlayer = "bracket"\n')
+    assert main(["verify", "--convention", str(conv), "--loss", "bce", "--activation", "sigmoid", "--hidden",
+                 "tanh", "--trials", "1"]) == 0
+    assert "verified" in capsys.readouterr().out
+    assert main(["table", "--convention", str(conv), "--format", "md"]) == 0
+
+
+@pytest.mark.parametrize("fmt,needle", [("text", "sum_k y_k = 1"), ("md", r"$\sum_k y_k = 1$"),
+                                        ("tex", r"\begin{tabular}")])
+def test_table_formats(fmt, needle, capsys):
+    assert main(["table", "--format", fmt]) == 0
+    assert needle in capsys.readouterr().out
