@@ -40,6 +40,11 @@ class LayerSymbol(MatrixExpr):
         return LayerEntry(self, i, j)
 
 
+def per_example(tensor) -> bool:
+    """A one-column quantity (a, z, delta in column layout) holds one column per example; W does not."""
+    return tensor.shape[1] == 1
+
+
 class LayerEntry(sp.Expr):
     """Component (i, j) of a LayerSymbol; a column vector's entries print with one index."""
 
@@ -62,9 +67,18 @@ class Elementwise(MatrixExpr):
     shape = property(lambda self: self.arg.shape)
 
     def _entry(self, i, j, **kwargs):
-        rec = ACTIVATIONS[self.name]
-        x = self.arg._entry(i, j)
-        return rec.df(x) if self.order else rec.f(x)
+        return ActEntry(self.name, self.arg._entry(i, j), self.order)
+
+
+class ActEntry(sp.Expr):
+    """sigma(x) or sigma'(x) of one component, kept unexpanded so it prints as the book writes it."""
+
+    def __new__(cls, name, arg, order=0):
+        return super().__new__(cls, _str(name), sp.sympify(arg), sp.Integer(order))
+
+    name = property(lambda self: self.args[0].name)
+    arg = property(lambda self: self.args[1])
+    order = property(lambda self: int(self.args[2]))
 
 
 class Componentwise(MatrixExpr):
@@ -105,6 +119,15 @@ class SoftmaxBack(MatrixExpr):
     axis = property(lambda self: int(self.args[2]))
     shape = property(lambda self: self.args[0].shape)
 
+    def _entry(self, i, j, **kwargs):
+        # s_i (g_i - sum_k s_k g_k), the sum running along the class axis
+        k = sp.Dummy("k", integer=True)
+        n = self.shape[self.axis]
+        at = (lambda r: (r, j)) if self.axis == 0 else (lambda c: (i, c))
+        own = i if self.axis == 0 else j
+        dot = sp.Sum(self.s._entry(*at(k)) * self.g._entry(*at(k)), (k, 0, n - 1))
+        return self.s._entry(*at(own)) * (self.g._entry(*at(own)) - dot)
+
 
 class WithBiasUnit(MatrixExpr):
     """[1; a]: the activation column with the bias unit a_0 = 1 prepended."""
@@ -114,6 +137,16 @@ class WithBiasUnit(MatrixExpr):
 
     arg = property(lambda self: self.args[0])
     shape = property(lambda self: (self.arg.shape[0] + 1, self.arg.shape[1]))
+
+    def _entry(self, i, j, **kwargs):
+        return BiasUnitEntry(self.arg, i, j)
+
+
+class BiasUnitEntry(sp.Expr):
+    """Component i of [1; a]: 1 for i = 0, else a_{i-1}. Printed a_i with a_0 = 1, as Ng writes it."""
+
+    def __new__(cls, arg, i, j):
+        return super().__new__(cls, arg, sp.sympify(i), sp.sympify(j))
 
 
 class DropBiasRow(MatrixExpr):
@@ -125,6 +158,9 @@ class DropBiasRow(MatrixExpr):
     arg = property(lambda self: self.args[0])
     shape = property(lambda self: (self.arg.shape[0] - 1, self.arg.shape[1]))
 
+    def _entry(self, i, j, **kwargs):
+        return self.arg._entry(i + 1, j)  # row i of the result is row i + 1 (row 0 is the bias unit's)
+
 
 class ZeroBiasColumn(MatrixExpr):
     """The weight matrix with its bias column set to 0 (regularisation excludes the bias)."""
@@ -134,6 +170,9 @@ class ZeroBiasColumn(MatrixExpr):
 
     arg = property(lambda self: self.args[0])
     shape = property(lambda self: self.arg.shape)
+
+    def _entry(self, i, j, **kwargs):
+        return sp.Piecewise((0, sp.Eq(j, 0)), (self.arg._entry(i, j), True))
 
 
 class ExampleSum(MatrixExpr):
@@ -145,6 +184,16 @@ class ExampleSum(MatrixExpr):
     arg = property(lambda self: self.args[0])
     count = property(lambda self: self.args[1])
     shape = property(lambda self: self.arg.shape)
+
+    def _entry(self, i, j, **kwargs):
+        return ExampleSumEntry(self.arg._entry(i, j), self.count)
+
+
+class ExampleSumEntry(sp.Expr):
+    """sum over examples t = 1..m of one component."""
+
+    def __new__(cls, arg, count):
+        return super().__new__(cls, arg, sp.sympify(count))
 
 
 # ---------------------------------------------------------------- shape check
@@ -225,7 +274,7 @@ def _(expr: LayerSymbol, env):
     if key not in env.tensors:
         raise DeriveError(f"no value for {expr.kind} at layer {key[1]}")
     value = env.tensors[key]
-    return value[:, env.example] if env.example is not None else value
+    return value[:, env.example] if env.example is not None and per_example(expr) else value
 
 
 @_eval.register

@@ -68,10 +68,34 @@ class NotationPrinter(LatexPrinter):
         return f"{letter}^{self.sup(expr.layer)}"
 
     def _print_LayerEntry(self, expr):
-        base = self._print(expr.tensor)
         i, j = expr.indices
-        idx = self._print(i) if expr.tensor.shape[1] == 1 else f"{self._print(i)}{self._print(j)}"
-        return f"{{{base}}}_{{{idx}}}"
+        rows, cols = expr.tensor.shape
+        parts = [i] if cols == 1 else ([j] if rows == 1 else [i, j])
+        return self._subscript(self._print(expr.tensor), parts)
+
+    def _subscript(self, base: str, indices) -> str:
+        texts = [layer_text(x) if x.is_Add else self._print(x) for x in indices]
+        idx = ",".join(texts) if any(not x.is_Atom for x in indices) else "".join(texts)
+        if r"\frac" in base or r"\nabla" in base:  # a named gradient: take its component as a whole
+            return rf"\left({base}\right)_{{{idx}}}"
+        return f"{base}_{{{idx}}}"
+
+    def _print_ActEntry(self, expr):
+        mark = self.nt.prime if expr.order else ""
+        return rf"{self.nt.sigma}{mark}\left({self._print(expr.arg)}\right)"
+
+    def _print_BiasUnitEntry(self, expr):
+        arg, i, _ = expr.args  # Ng's a_j^(l) with the bias unit a_0 = 1 in front
+        return self._subscript(self._print(arg), [i])
+
+    def _print_ExampleSumEntry(self, expr):
+        arg, count = expr.args
+        return rf"\sum_{{t=1}}^{{{self._print(count)}}} {self.parenthesize(arg, 40)}"
+
+    def _print_Sum(self, expr):
+        # sums over units as books write them, without 0-based limits: \sum_i
+        index = expr.limits[0][0]
+        return rf"\sum_{{{self._print(index)}}} {self.parenthesize(expr.function, 45)}"
 
     def _print_Elementwise(self, expr):
         mark = self.nt.prime if expr.order else ""

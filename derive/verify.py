@@ -15,6 +15,7 @@ import mpmath
 
 from .algebra import Env, evaluate
 from .chain import LAMBDA, Derivation, L, l
+from .components import component, evaluate_component
 
 PRECISION = 50  # decimal digits for every evaluation: depth-24 gradients can be 1e-15 of the loss
 TOLERANCE = 1e-9
@@ -22,6 +23,11 @@ TORCH_TOLERANCE = 1e-7  # float64 autograd agrees to about 1e-12, not to 50 digi
 QUANTITIES = ("delta", "grad_act", "delta_from_grad_act", "grad_weight", "grad_bias")
 # Every engine quantity is compared with the truth of the quantity it claims to be.
 TRUTH_OF = {"delta_from_grad_act": "delta"}
+
+
+def _truth_name(quantity: str) -> str:
+    base = quantity.removesuffix(" [index]")
+    return TRUTH_OF.get(base, base)
 
 
 @dataclass
@@ -69,8 +75,11 @@ class Report:
         return "\n".join(lines)
 
 
-def engine_values(deriv: Derivation, net, fwd) -> dict:
-    """Evaluate every derived formula at every layer of a concrete network: {(quantity, layer): matrix}."""
+def engine_values(deriv: Derivation, net, fwd, components: bool = False) -> dict:
+    """Evaluate every derived formula at every layer of a concrete network: {(quantity, layer): matrix}.
+
+    With ``components``, each formula's index form is evaluated entry by entry too, as "<quantity> [index]".
+    """
     layer, conv = deriv.layer, deriv.problem.convention
     tensors = {("z", k): v for k, v in fwd.Z.items()} | {("a", k): v for k, v in fwd.A.items()}
     tensors |= {("W", k): v for k, v in net.weights.items()} | {("b", k): v for k, v in net.biases.items()}
@@ -85,6 +94,16 @@ def engine_values(deriv: Derivation, net, fwd) -> dict:
         out[(quantity, k)] = evaluate(expr, env)
         if quantity in ("delta", "grad_act"):
             tensors[(quantity, k)] = out[(quantity, k)]
+        if components:
+            entry, value = component(expr), out[(quantity, k)]
+            got = mpmath.matrix(value.rows, value.cols)
+            per_example = expr.shape[1] == 1 and value.cols > 1  # column layout: one formula per example
+            for i in range(value.rows):
+                for c in range(value.cols):
+                    env.example = c if per_example else None
+                    got[i, c] = evaluate_component(entry, env, i, 0 if per_example else c)
+            env.example = None
+            out[(f"{quantity} [index]", k)] = got
 
     env.layer_symbols = {L: last, l: last}
     put("delta", last, deriv.delta_out)
@@ -116,7 +135,7 @@ def compare(engine: dict, truth: dict) -> tuple[dict, dict]:
     """Worst relative error per quantity, and the layer where it occurred."""
     errors, where = {}, {}
     for (quantity, k), got in engine.items():
-        want = truth.get((TRUTH_OF.get(quantity, quantity), k))
+        want = truth.get((_truth_name(quantity), k))
         if want is None:
             continue
         err = relative_error(got, want)
@@ -144,7 +163,8 @@ REDRAWS = 20  # networks tried per trial before giving up on avoiding kinks
 
 
 def verify(deriv: Derivation, layers: int = 3, trials: int = 3, seed: int = 0, tolerance: float = TOLERANCE,
-           truth: str = "fd", torch: bool = False, widths: list | None = None) -> Report:
+           truth: str = "fd", torch: bool = False, widths: list | None = None,
+           components: bool = True) -> Report:
     """Check every formula of ``deriv`` on ``trials`` random networks of depth ``layers``.
 
     Args:
@@ -152,6 +172,7 @@ def verify(deriv: Derivation, layers: int = 3, trials: int = 3, seed: int = 0, t
         truth: "fd" (high-precision central differences) or "sympy" (exact; small networks only).
         torch: also compare with torch.autograd in float64.
         widths: fixed widths n_0..n_L instead of random unequal ones.
+        components: also evaluate the index form of every formula, entry by entry (first trial only).
     """
     from .errors import DeriveError
     from .network import default_m, default_widths, forward, random_network
@@ -174,7 +195,7 @@ def verify(deriv: Derivation, layers: int = 3, trials: int = 3, seed: int = 0, t
             else:
                 raise DeriveError(f"every random network put a pre-activation on a kink of {problem.hidden.name}"
                                   f" or {problem.output.name}; try another --seed or wider layers")
-            engine = engine_values(deriv, net, fwd)
+            engine = engine_values(deriv, net, fwd, components=components and t == 0)
             errors, where = compare(engine, ground_truth(net, method=truth))
             if torch:
                 from .torch_truth import torch_gradients

@@ -41,3 +41,19 @@ def test_non_canonical_output_reads_as_textbook():
     assert latex(d.delta_out, d.problem.convention) == (
         r"\left(a^{L} - y\right) \odot a^{L} \odot \left(1 - a^{L}\right)")
     assert text(analyse("mse", "sigmoid").form) == "(ŷ - y)·ŷ·(1 - ŷ)"
+
+
+@pytest.mark.parametrize("conv,field,expected", [
+    # Nielsen NNDL eq. (BP2) in components: delta^l_j = sum_k w^{l+1}_{kj} delta^{l+1}_k sigma'(z^l_j)
+    ("nielsen", "delta", r"\left(\sum_{i} w^{l+1}_{ij} \delta^{l+1}_{i}\right) \sigma'\left(z^{l}_{j}\right)"),
+    # Nielsen NNDL eq. (BP4): dC/dw^l_{jk} = a^{l-1}_k delta^l_j
+    ("nielsen", "grad_weight", r"\delta^{l}_{j} a^{l-1}_{k}"),
+    # Bishop PRML eq. 5.56: delta_j = h'(a_j) sum_k w_kj delta_k
+    ("bishop", "delta", r"\left(\sum_{i} w^{(l+1)}_{ij} \delta^{(l+1)}_{i}\right) h'\left(a^{(l)}_{j}\right)"),
+    # Ng: column 0 of Theta multiplies the bias unit, so unit j of layer l meets column j+1
+    ("ng", "delta", r"\left(\sum_{i} \Theta^{(l)}_{i,j+1} \delta^{(l+1)}_{i}\right) g'\left(z^{(l)}_{j}\right)"),
+])
+def test_component_form_in_source_notation(conv, field, expected):
+    from derive.components import component
+    d = derive(conv, "mse", "sigmoid", "tanh")
+    assert latex(component(getattr(d, field)), d.problem.convention) == expected
