@@ -12,6 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 import mpmath
+import sympy as sp
 
 from .algebra import Env, evaluate
 from .chain import LAMBDA, Derivation, L, l
@@ -85,7 +86,7 @@ def engine_values(deriv: Derivation, net, fwd, components: bool = False) -> dict
     tensors |= {("W", k): v for k, v in net.weights.items()} | {("b", k): v for k, v in net.biases.items()}
     last, first = net.output_label, net.input_label + 1
     tensors[("y", last)] = net.Y
-    scalars = {layer.batch: net.m, LAMBDA: conv.l2}
+    scalars = {layer.batch: net.m, LAMBDA: sp.Rational(conv.l2)}  # exact: SymPy Floats multiply at 15 digits
     scalars |= {layer.width[net.input_label + p]: n for p, n in enumerate(net.widths)}
     env = Env(tensors, scalars)
     out = {}

@@ -38,3 +38,13 @@ def test_deep_networks_verify(conv):
 def test_exact_sympy_truth_agrees(conv):
     report = derive(conv, "bce", "sigmoid", "softplus").verify(layers=2, trials=1, truth="sympy")
     assert report.ok, report.text()
+
+
+@pytest.mark.parametrize("base", ["nielsen", "ng", "dls", "cs231n"])
+def test_l2_regularisation_excludes_the_bias(base):
+    # Ng ex4: D^(l) = Delta^(l)/m + (lambda/m) Theta^(l) for j >= 1 (the bias column is not penalised)
+    from derive.conventions import from_dict
+    conv = from_dict({"base": base, "name": f"{base}-l2", "l2": 0.3})
+    report = derive(conv, "bce", "sigmoid", "tanh").verify(layers=3, trials=2)
+    assert report.ok, report.text()
+    assert report.errors["grad_weight"] < 1e-20
