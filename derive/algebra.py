@@ -46,6 +46,7 @@ def per_example(tensor) -> bool:
 
 
 class LayerEntry(sp.Expr):
+    is_commutative = True  # scalar components: SymPy may reorder them and form fractions
     """Component (i, j) of a LayerSymbol; a column vector's entries print with one index."""
 
     def __new__(cls, tensor, i, j):
@@ -71,6 +72,7 @@ class Elementwise(MatrixExpr):
 
 
 class ActEntry(sp.Expr):
+    is_commutative = True  # scalar components: SymPy may reorder them and form fractions
     """sigma(x) or sigma'(x) of one component, kept unexpanded so it prints as the book writes it."""
 
     def __new__(cls, name, arg, order=0):
@@ -143,6 +145,7 @@ class WithBiasUnit(MatrixExpr):
 
 
 class BiasUnitEntry(sp.Expr):
+    is_commutative = True  # scalar components: SymPy may reorder them and form fractions
     """Component i of [1; a]: 1 for i = 0, else a_{i-1}. Printed a_i with a_0 = 1, as Ng writes it."""
 
     def __new__(cls, arg, i, j):
@@ -190,6 +193,7 @@ class ExampleSum(MatrixExpr):
 
 
 class ExampleSumEntry(sp.Expr):
+    is_commutative = True  # scalar components: SymPy may reorder them and form fractions
     """sum over examples t = 1..m of one component."""
 
     def __new__(cls, arg, count):

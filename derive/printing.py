@@ -33,6 +33,27 @@ class Raw(sp.Dummy):
         return self._tex
 
 
+ENTRIES = ("LayerEntry", "ActEntry", "BiasUnitEntry", "ExampleSumEntry", "Partial")
+_KIND_RANK = {"W": 3, "delta": 4, "grad_act": 4, "a": 5, "y": 5, "z": 5, "b": 5}
+
+
+def _reading_rank(f) -> int:
+    """Kronecker bracket, sums, error terms, weights, deltas, activations, other factors, sigma' last."""
+    name = type(f).__name__
+    if isinstance(f, sp.KroneckerDelta):
+        return 0
+    if isinstance(f, sp.Sum):
+        return 1
+    if name == "Partial" or (f.is_Add and any(getattr(getattr(e, "tensor", None), "kind", "") == "y"
+                                                for e in f.atoms(sp.Expr))):
+        return 2
+    if name == "LayerEntry":
+        return _KIND_RANK.get(f.tensor.kind, 5)
+    if name == "BiasUnitEntry":
+        return 5
+    return 7 if name == "ActEntry" else 6
+
+
 def _positive_first(terms):
     # a - b rather than -b + a: textbook order for yhat - y and 1 - yhat
     return sorted(terms, key=lambda t: t.could_extract_minus_sign())
@@ -92,6 +113,22 @@ class NotationPrinter(LatexPrinter):
         arg, count = expr.args
         return rf"\sum_{{t=1}}^{{{self._print(count)}}} {self.parenthesize(arg, 40)}"
 
+    def _print_Pow(self, expr):
+        # a component already carries scripts: (a^{L}_{j})^{2}, never a^{L}_{j}^{2}
+        if type(expr.base).__name__ in ENTRIES and expr.exp.is_positive:
+            return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
+        return super()._print_Pow(expr)
+
+    def _print_Partial(self, expr):
+        num, den = expr.args
+        top = self.nt.cost if num == sp.Symbol("E") else self._print(num)
+        return rf"\frac{{\partial {top}}}{{\partial {self._print(den)}}}"
+
+    def _print_KroneckerDelta(self, expr, exp=None):
+        # an Iverson bracket: delta is taken by the error terms in these documents
+        i, j = expr.args
+        return rf"[{self._print(i)} = {self._print(j)}]"
+
     def _print_Sum(self, expr):
         # sums over units as books write them, without 0-based limits: \sum_i
         index = expr.limits[0][0]
@@ -132,6 +169,9 @@ class NotationPrinter(LatexPrinter):
 
     def _print_Mul(self, expr):
         if not self._hadamard_depth:
+            if any(type(f).__name__ in ENTRIES or isinstance(f, sp.Sum) for f in expr.args) \
+                    and sp.denom(expr) == 1:
+                return self._print_reading_order(expr)
             return super()._print_Mul(expr)
         if expr.could_extract_minus_sign():
             return "-" + self.parenthesize(-expr, 45)
@@ -146,6 +186,21 @@ class NotationPrinter(LatexPrinter):
         body = f" {sign} ".join(parts)
         if coeff == -1:
             return "-" + body
+        return body if coeff == 1 else f"{self._print(coeff)} {body}"
+
+    def _print_reading_order(self, expr):
+        """A product of components in the order books write it: sum_k w_kj delta_k sigma'(z_j)."""
+        if expr.could_extract_minus_sign():
+            return "-" + self._print_reading_order(-expr)
+        coeff, factors = expr.as_coeff_mul()
+        factors = sorted(factors, key=_reading_rank)
+        parts = []
+        for n, f in enumerate(factors):
+            text = self._print(f)
+            if f.is_Add or (isinstance(f, sp.Sum) and n < len(factors) - 1):
+                text = rf"\left({text}\right)"
+            parts.append(text)
+        body = " ".join(parts)
         return body if coeff == 1 else f"{self._print(coeff)} {body}"
 
     def _print_Add(self, expr, order=None):
@@ -195,6 +250,21 @@ def latex(expr, conv: Convention) -> str:
 
 class _TextPrinter(StrPrinter):
     """Plain text for entrywise output-layer forms: (yhat - y) * yhat * (1 - yhat)."""
+
+    def _print_reading_order(self, expr):
+        """A product of components in the order books write it: sum_k w_kj delta_k sigma'(z_j)."""
+        if expr.could_extract_minus_sign():
+            return "-" + self._print_reading_order(-expr)
+        coeff, factors = expr.as_coeff_mul()
+        factors = sorted(factors, key=_reading_rank)
+        parts = []
+        for n, f in enumerate(factors):
+            text = self._print(f)
+            if f.is_Add or (isinstance(f, sp.Sum) and n < len(factors) - 1):
+                text = rf"\left({text}\right)"
+            parts.append(text)
+        body = " ".join(parts)
+        return body if coeff == 1 else f"{self._print(coeff)} {body}"
 
     def _print_Add(self, expr, order=None):
         terms = _positive_first(list(expr.args))
