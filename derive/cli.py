@@ -18,6 +18,8 @@ examples:
   derive verify --convention nielsen --loss bce --activation sigmoid --hidden tanh --layers 6
   derive verify --convention cs231n --loss cce --activation softmax --hidden relu --layers 24 --json
   derive verify --convention my_notes.toml --loss mse --activation identity --hidden tanh
+  derive doc --convention ng --loss cce --activation softmax --hidden relu --format tex -o ng.tex
+  derive gallery -o output/
 
 --activation is the output layer's activation (the one paired with the loss);
 --hidden is the activation of every hidden layer. A convention is a preset name
@@ -78,6 +80,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ground truth: fd = central differences at 50 digits (default); sympy = exact, depth <= 3")
     p.add_argument("--torch", action="store_true", help="also compare with torch.autograd (needs PyTorch)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("doc", help="a step-by-step derivation document (Markdown, LaTeX, or a LaTeX snippet)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Derive, verify, and write up: set-up and notation, the output layer step by "
+                                   "step, the hidden-layer recursion in index and vector form, the activation-"
+                                   "gradient variant, weight and bias gradients, the algorithm, the same result "
+                                   "in every other convention, and the verification figures. Nothing is written "
+                                   "if verification fails.",
+                       epilog=EXAMPLES)
+    _problem_flags(p)
+    p.add_argument("--layers", type=_positive, default=3, metavar="N", help="depth verified (default: 3)")
+    p.add_argument("--format", choices=["md", "tex", "tex-snippet"], default="md",
+                   help="md (GitHub, Jupyter, KaTeX), tex (standalone article), tex-snippet (just the equations)")
+    p.add_argument("--force", action="store_true", help="overwrite an -o file that derive did not generate")
+
+    p = sub.add_parser("gallery", help="write every shipped convention's documents into a folder",
+                       description="For every shipped convention and the pairs bce+sigmoid, cce+softmax, "
+                                   "mse+identity and mse+sigmoid: the document in md and tex, plus an index "
+                                   "README.md. Deterministic: the same code writes the same bytes.")
+    p.add_argument("-o", "--out", default="output", metavar="DIR", help="folder to write (default: output)")
     return parser
 
 
@@ -119,14 +141,36 @@ def cmd_verify(args) -> tuple[str, int]:
     return (report.to_json() + "\n" if args.json else report.text() + "\n"), (0 if report.ok else 1)
 
 
-COMMANDS = {"list": cmd_list, "table": cmd_table, "verify": cmd_verify}
+def cmd_doc(args) -> tuple[str, int]:
+    from .gallery import Verified, document
+    from .render import render, write
+    cache = Verified(layers=args.layers)
+    doc = document(args.convention, args.loss, args.activation, args.hidden, cache)
+    text = render(doc, args.format, "doc " + " ".join(sys.argv[2:]) if args.out else "doc")
+    if args.out:
+        from pathlib import Path
+        write(Path(args.out), text, force=args.force)
+        return "", 0
+    return text, 0
+
+
+def cmd_gallery(args) -> tuple[str, int]:
+    from pathlib import Path
+
+    from .gallery import write_gallery
+    from .render import progress
+    paths = write_gallery(Path(args.out), progress)
+    return f"wrote {len(paths)} files to {args.out}\n", 0
+
+
+COMMANDS = {"list": cmd_list, "table": cmd_table, "verify": cmd_verify, "doc": cmd_doc, "gallery": cmd_gallery}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         text, status = COMMANDS[args.command](args)
-        if args.__dict__.get("out"):
+        if args.command in ("list", "table", "verify") and args.__dict__.get("out"):
             from .files import write_atomic
             write_atomic(args.out, text)
         else:

@@ -63,7 +63,7 @@ class NotationPrinter(LatexPrinter):
     """LaTeX in one convention's notation."""
 
     def __init__(self, conv: Convention, settings=None):
-        super().__init__(settings or {})
+        super().__init__({"ln_notation": True} | (settings or {}))
         self.conv, self.nt = conv, conv.notation
         self._hadamard_depth = 0
 
@@ -85,6 +85,10 @@ class NotationPrinter(LatexPrinter):
                                expr.layer)
         if k == "grad_act":
             return self._named(nt.grad_act if self.conv.delta_wrt == "z" else nt.delta, expr.layer)
+        if k in ("grad_weight", "grad_bias"):
+            return self._named(nt.grad_weight if k == "grad_weight" else nt.grad_bias, expr.layer)
+        if k == "x":
+            return nt.input
         letter = {"W": nt.weight, "b": nt.bias, "z": nt.pre, "a": nt.act}[k]
         return f"{letter}^{self.sup(expr.layer)}"
 
@@ -111,7 +115,9 @@ class NotationPrinter(LatexPrinter):
 
     def _print_ExampleSumEntry(self, expr):
         arg, count = expr.args
-        return rf"\sum_{{t=1}}^{{{self._print(count)}}} {self.parenthesize(arg, 40)}"
+        coeff, rest = arg.as_independent(*[a for a in arg.atoms(sp.Expr) if type(a).__name__ in ENTRIES])
+        front = "" if coeff == 1 else self._print(coeff) + " "
+        return rf"{front}\sum_{{t=1}}^{{{self._print(count)}}} {self.parenthesize(rest, 40)}"
 
     def _print_Pow(self, expr):
         # a component already carries scripts: (a^{L}_{j})^{2}, never a^{L}_{j}^{2}

@@ -119,17 +119,18 @@ def hidden_steps(d: Derivation, tex) -> list[Line]:
         Line(tex(entry(lay, lay.delta(l), j)), tex(result), "substitute into the first line"),
         Line(tex(lay.delta(l)), tex(d.delta),
              "the sum over $k$ is a matrix product with the transposed weight; the common factor "
-             "$\\sigma'$ multiplies entry by entry"),
+             f"${d.problem.convention.notation.sigma}'$ multiplies entry by entry"),
     ], result
 
 
 def weight_steps(d: Derivation, tex) -> list[Line]:
     """dE/dW_jk: the pre-activation is linear in the weight."""
     lay = d.layer
-    w = d.layer.W(l)
+    fed = l - d.problem.convention.weight_offset  # written in the weight's own index, as the gradient is
+    w = d.layer.W(fed)
     wj = LayerEntry(w, j, k) if lay.layout.class_axis == 0 else LayerEntry(w, k, j)
-    z_row = entry(lay, lay.z(l), sp.Symbol("p", integer=True, nonnegative=True))
-    forward = _rename(lay.pre_activation(l)[z_row.indices])
+    z_row = entry(lay, lay.z(fed), sp.Symbol("p", integer=True, nonnegative=True))
+    forward = _rename(lay.pre_activation(fed)[z_row.indices])
     local = collapse(index_diff(forward, wj))
     return [
         Line(tex(z_row), tex(forward), "the forward equation, one component"),

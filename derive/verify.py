@@ -76,19 +76,26 @@ class Report:
         return "\n".join(lines)
 
 
+def make_env(deriv: Derivation, net, fwd) -> Env:
+    """Concrete values of every layer quantity of ``net`` (forward pass, parameters, targets)."""
+    layer, conv = deriv.layer, deriv.problem.convention
+    tensors = {("z", k): v for k, v in fwd.Z.items()} | {("a", k): v for k, v in fwd.A.items()}
+    tensors |= {("W", k): v for k, v in net.weights.items()} | {("b", k): v for k, v in net.biases.items()}
+    tensors[("y", net.output_label)] = net.Y
+    scalars = {layer.batch: net.m, LAMBDA: sp.Rational(conv.l2)}  # exact: SymPy Floats multiply at 15 digits
+    scalars |= {layer.width[net.input_label + p]: n for p, n in enumerate(net.widths)}
+    return Env(tensors, scalars)
+
+
 def engine_values(deriv: Derivation, net, fwd, components: bool = False) -> dict:
     """Evaluate every derived formula at every layer of a concrete network: {(quantity, layer): matrix}.
 
     With ``components``, each formula's index form is evaluated entry by entry too, as "<quantity> [index]".
     """
-    layer, conv = deriv.layer, deriv.problem.convention
-    tensors = {("z", k): v for k, v in fwd.Z.items()} | {("a", k): v for k, v in fwd.A.items()}
-    tensors |= {("W", k): v for k, v in net.weights.items()} | {("b", k): v for k, v in net.biases.items()}
+    conv = deriv.problem.convention
     last, first = net.output_label, net.input_label + 1
-    tensors[("y", last)] = net.Y
-    scalars = {layer.batch: net.m, LAMBDA: sp.Rational(conv.l2)}  # exact: SymPy Floats multiply at 15 digits
-    scalars |= {layer.width[net.input_label + p]: n for p, n in enumerate(net.widths)}
-    env = Env(tensors, scalars)
+    env = make_env(deriv, net, fwd)
+    tensors = env.tensors
     out = {}
 
     def put(quantity, k, expr):

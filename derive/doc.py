@@ -1,0 +1,193 @@
+"""One derivation document's content: every formula as LaTeX, computed and verified before it is printed.
+
+``build`` derives, verifies (a failed verification raises: no document is written), runs the step
+derivations of ``steps``, checks the index-form result of those steps against forward-pass truth, and
+collects what the templates lay out. Templates receive strings only; all mathematics happens here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mpmath
+import sympy as sp
+
+from .algebra import Elementwise, LayerSymbol
+from .chain import Derivation, L, l
+from .components import component
+from .conventions import LAYOUTS, PRESETS
+from .errors import DeriveError
+from .printing import NotationPrinter, layer_text
+from .steps import Line, entry, hidden_steps, k, output_steps, weight_steps
+
+SUMMARY_QUANTITIES = ("delta", "grad_act", "delta_from_grad_act", "grad_weight", "grad_bias")
+
+
+@dataclass
+class Document:
+    """Everything a template needs, as strings."""
+
+    title: str
+    convention: str
+    source: str
+    loss: str
+    output: str
+    hidden: str
+    notation: list            # rows (symbol, meaning, shape)
+    forward: list             # (lhs, rhs)
+    output_steps: list        # Line
+    canonical: bool
+    condition: str | None
+    extra: str | None         # the factor that does not cancel (non-canonical pairs)
+    hidden_steps: list
+    activation_form: str | None  # sigma'(z) written with the output, vectorized
+    grad_act: list            # (lhs, rhs)
+    weight_steps: list
+    gradients: list           # (lhs, rhs)
+    depends: list             # (quantity, [what it needs])
+    algorithm: list           # (text, lhs, rhs)
+    others: list              # (convention, weight feeding l+1, delta recursion, weight gradient)
+    verification: dict
+    snippet: list = field(default_factory=list)  # (lhs, rhs) for tex-snippet
+
+
+def _fill(lines: list[Line]) -> list[Line]:
+    """A line with no left side continues the previous one's."""
+    out, last = [], ""
+    for line in lines:
+        last = line.lhs or last
+        out.append(Line(last, line.rhs, line.why))
+    return out
+
+
+def _names(expr, tex) -> list[str]:
+    """The layer quantities a formula reads, in a stable order."""
+    seen = sorted(expr.atoms(LayerSymbol), key=lambda s: (s.kind, str(s.layer)))
+    return [tex(s) for s in seen]
+
+
+def _check_index_result(d: Derivation, result) -> float:
+    """Evaluate the index-form delta reached by the steps against forward-pass truth; return the max error."""
+    from .algebra import Env
+    from .components import evaluate_component
+    from .network import default_m, forward, random_network
+    from .truth import ground_truth
+    from .verify import engine_values, make_env
+
+    with mpmath.workdps(50):
+        net = random_network(d.problem, 3, default_m(d.problem.convention), seed=11)
+        fwd = forward(net)
+        engine = engine_values(d, net, fwd)
+        truth = ground_truth(net)
+        env: Env = make_env(d, net, fwd)
+        for (q, layer), value in engine.items():
+            if q == "delta":
+                env.tensors[("delta", layer)] = value
+        worst = 0.0
+        for hid in range(net.input_label + 1, net.output_label):
+            env.layer_symbols = {l: hid, L: net.output_label}
+            want = truth[("delta", hid)]
+            per_example = d.layer.rows == 1
+            for row in range(want.rows):
+                for col in range(want.cols):
+                    unit, t_ = (row, col) if d.layer.layout.class_axis == 0 else (col, row)
+                    env.example = col if per_example else None
+                    got = evaluate_component(result.xreplace({sp.Symbol("j", integer=True, nonnegative=True): unit,
+                                                              sp.Symbol("t", integer=True, nonnegative=True): t_}),
+                                             env, unit, 0)
+                    env.example = None
+                    scale = max(abs(want[i, c]) for i in range(want.rows) for c in range(want.cols))
+                    worst = max(worst, float(abs(got - want[row, col]) / scale))
+    return worst
+
+
+def build(d: Derivation, report, others: dict) -> Document:
+    """Assemble a document for a verified derivation; ``others`` maps convention -> verified Derivation."""
+    if not report.ok:
+        raise DeriveError(f"verification failed, no document written:\n{report.text()}")
+    conv, lay, prob = d.problem.convention, d.layer, d.problem
+    tex = NotationPrinter(conv).doprint
+    nt = conv.notation
+    h_steps, result = hidden_steps(d, tex)
+    err = _check_index_result(d, result)
+    if err > 1e-9:
+        raise DeriveError(f"the index-form derivation does not match the forward pass (error {err:.1e})")
+
+    W = lay.W(l)
+    fed = layer_text(l - conv.weight_offset)
+    shape = lambda s: rf"{tex(s.shape[0])} \times {tex(s.shape[1])}"  # noqa: E731
+    rows = [(tex(W), f"weights into layer ${fed}$ from layer ${layer_text(l - conv.weight_offset - 1)}$"
+             + (" (column 0 multiplies the bias unit)" if conv.bias == "unit" else ""), shape(W))]
+    if lay.bias_rule.has_vector:
+        rows.append((tex(lay.b(l)), "biases of layer $l$", shape(lay.b(l))))
+    rows += [(tex(lay.z(l)), "pre-activation of layer $l$", shape(lay.z(l))),
+             (tex(lay.a(l)), "activation of layer $l$" + (f"; ${tex(lay.a(conv.input_layer))} = {nt.input}$"
+                                                          f" is the input"), shape(lay.a(l))),
+             (tex(lay.a(L)), "the network's output", shape(lay.a(L))),
+             (tex(lay.y(L)), "the targets", shape(lay.y(L))),
+             (tex(lay.delta(l)), f"$\\partial {nt.cost} / \\partial {tex(lay.z(l))}$", shape(lay.delta(l))),
+             (tex(lay.grad_act(l)), f"$\\partial {nt.cost} / \\partial {tex(lay.a(l))}$", shape(lay.grad_act(l)))]
+
+    yk, tk = entry(lay, lay.a(L), k), entry(lay, lay.y(L), k)
+    loss = sp.Sum(prob.loss.term(yk, tk), (k, 0, lay.n(L) - 1))
+    forward = [(tex(lay.z(l)), tex(lay.pre_activation(l))),
+               (tex(lay.a(l)), tex(Elementwise(prob.hidden.name, lay.z(l))) + r"\quad\text{(hidden layers)}"),
+               (tex(lay.a(L)), rf"{prob.output.latex}\left({tex(lay.z(L))}\right)"),
+               (nt.cost, tex(loss) + r"\quad\text{(one example)}")]
+
+    od = d.output
+    extra = tex(od.extra.xreplace({sp.Symbol("yhat"): entry(lay, lay.a(L), sp.Symbol("j", integer=True,
+                                   nonnegative=True))})) if (od.extra is not None and not od.canonical) else None
+    act_form = None
+    if prob.hidden.df_out is not None:
+        from .algebra import Componentwise
+        s_ = sp.Symbol("s")
+        act_form = (tex(Elementwise(prob.hidden.name, lay.z(l), 1)),
+                    tex(Componentwise(prob.hidden.df_out(s_), {s_: lay.a(l)})))
+
+    gW = LayerSymbol("grad_weight", l, *d.grad_weight.shape)
+    gradients = [(tex(gW), tex(d.grad_weight)), (tex(gW) + "_{jk}", tex(component(d.grad_weight)))]
+    if d.grad_bias is not None:
+        gb = LayerSymbol("grad_bias", l, *d.grad_bias.shape)
+        gradients.append((tex(gb), tex(d.grad_bias)))
+    depends = [(tex(gW), _names(d.grad_weight, tex)), (tex(lay.delta(l)), _names(d.delta, tex))]
+
+    algorithm = [
+        ("forward pass, for every layer", tex(lay.z(l)), tex(lay.pre_activation(l))),
+        ("output layer", tex(lay.delta(L)), tex(d.delta_out)),
+        ("backward, from the last hidden layer down", tex(lay.delta(l)), tex(d.delta)),
+        ("gradients, for every layer", tex(gW), tex(d.grad_weight)),
+    ]
+    if d.grad_bias is not None:
+        algorithm.append(("", tex(gb), tex(d.grad_bias)))
+
+    other_rows = []
+    for name, od_ in others.items():
+        otex = NotationPrinter(od_.problem.convention).doprint
+        other_rows.append((name, otex(od_.layer.W(l + 1)), otex(od_.delta), otex(od_.grad_weight),
+                           name == conv.name))
+
+    errors = {q: e for q, e in report.errors.items()}
+    verification = {"widths": [t.widths for t in report.trials], "seeds": [t.seed for t in report.trials],
+                    "m": report.trials[0].m, "depth": report.depth, "truth": report.truth,
+                    "tolerance": report.tolerance, "errors": errors, "steps_error": err}
+    snippet = [(tex(lay.delta(L)), tex(d.delta_out)), (tex(lay.delta(l)), tex(d.delta)),
+               (tex(lay.grad_act(l)), tex(d.grad_act_from_delta))] + gradients[:1] + gradients[2:]
+
+    return Document(
+        title=f"Backpropagation for {prob.loss.name} + {prob.output.name} ({conv.name})",
+        convention=conv.name, source=conv.source, loss=prob.loss.name, output=prob.output.name,
+        hidden=prob.hidden.name, notation=rows, forward=forward,
+        output_steps=_fill(output_steps(d, tex)), canonical=od.canonical, condition=od.condition_latex,
+        extra=extra, hidden_steps=_fill(h_steps), activation_form=act_form,
+        grad_act=[(tex(lay.grad_act(L)), tex(d.grad_act_out)), (tex(lay.grad_act(l)), tex(d.grad_act)),
+                  (tex(lay.grad_act(l)), tex(d.grad_act_from_delta)), (tex(lay.delta(l)), tex(d.delta_from_grad_act))],
+        weight_steps=_fill(weight_steps(d, tex)), gradients=gradients, depends=depends, algorithm=algorithm,
+        others=other_rows, verification=verification, snippet=snippet)
+
+
+def layout_phrase(name: str) -> str:
+    return LAYOUTS[name]
+
+
+__all__ = ["Document", "build", "PRESETS", "SUMMARY_QUANTITIES"]
