@@ -71,11 +71,31 @@ class Derivation:
         from .verify import verify
         return verify(self, **kwargs)
 
+    def document(self, fmt: str = "md", layers: int = 3) -> str:
+        """The verified derivation document as text: md, tex or tex-snippet (see ``derive doc``)."""
+        from .gallery import Verified, document
+        from .render import render
+        conv, prob = self.problem.convention, self.problem
+        doc = document(conv.name if conv.name in _presets() else conv, prob.loss.name, prob.output.name,
+                       prob.hidden.name, Verified(layers=layers))
+        return render(doc, fmt, "doc")
+
+    def _repr_markdown_(self) -> str:  # Jupyter: the whole document
+        return self.document("md")
+
+    def _repr_latex_(self) -> str:  # Jupyter / LaTeX front ends: just the equations
+        return self.document("tex-snippet")
+
     def formulas(self) -> dict:
         """The derived formulas by quantity name."""
         names = ["delta_out", "delta", "grad_act_out", "grad_act", "grad_act_from_delta",
                  "delta_from_grad_act", "grad_weight", "grad_bias"]
         return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+
+
+def _presets():
+    from .conventions import PRESETS
+    return PRESETS
 
 
 def scales(layer: Layer, problem: Problem):
