@@ -68,36 +68,29 @@ def _names(expr, tex) -> list[str]:
 
 def _check_index_result(d: Derivation, result) -> float:
     """Evaluate the index-form delta reached by the steps against forward-pass truth; return the max error."""
-    from .algebra import Env
     from .components import evaluate_component
-    from .network import default_m, forward, random_network
     from .truth import ground_truth
-    from .verify import engine_values, make_env
+    from .verify import draw_network, engine_values, make_env, relative_error
 
+    jj, tt = (sp.Symbol(n, integer=True, nonnegative=True) for n in "jt")
     with mpmath.workdps(50):
-        net = random_network(d.problem, 3, default_m(d.problem.convention), seed=11)
-        fwd = forward(net)
-        engine = engine_values(d, net, fwd)
-        truth = ground_truth(net)
-        env: Env = make_env(d, net, fwd)
-        for (q, layer), value in engine.items():
-            if q == "delta":
+        net, fwd = draw_network(d.problem, 3, seed=11)
+        truth, env = ground_truth(net), make_env(d, net, fwd)
+        for (q, layer), value in engine_values(d, net, fwd).items():
+            if q == "delta":  # delta^{l+1} as the recursion would have it
                 env.tensors[("delta", layer)] = value
-        worst = 0.0
+        worst, per_example = 0.0, d.layer.rows == 1
         for hid in range(net.input_label + 1, net.output_label):
             env.layer_symbols = {l: hid, L: net.output_label}
             want = truth[("delta", hid)]
-            per_example = d.layer.rows == 1
+            got = mpmath.matrix(want.rows, want.cols)
             for row in range(want.rows):
                 for col in range(want.cols):
-                    unit, t_ = (row, col) if d.layer.layout.class_axis == 0 else (col, row)
+                    unit, example = (row, col) if d.layer.layout.class_axis == 0 else (col, row)
                     env.example = col if per_example else None
-                    got = evaluate_component(result.xreplace({sp.Symbol("j", integer=True, nonnegative=True): unit,
-                                                              sp.Symbol("t", integer=True, nonnegative=True): t_}),
-                                             env, unit, 0)
+                    got[row, col] = evaluate_component(result.xreplace({jj: unit, tt: example}), env, unit, 0)
                     env.example = None
-                    scale = max(abs(want[i, c]) for i in range(want.rows) for c in range(want.cols))
-                    worst = max(worst, float(abs(got - want[row, col]) / scale))
+            worst = max(worst, relative_error(got, want))
     return worst
 
 

@@ -170,6 +170,23 @@ def at_kink(net, fwd, margin=1e-12) -> bool:
 REDRAWS = 20  # networks tried per trial before giving up on avoiding kinks
 
 
+def draw_network(problem, layers: int, seed: int, widths: list | None = None):
+    """A random network (and its forward pass) with no pre-activation on a kink; deterministic in seed."""
+    from .errors import DeriveError
+    from .network import default_m, default_widths, forward, random_network
+
+    m = default_m(problem.convention)
+    for redraw in range(REDRAWS):  # seed, seed + 1000, ...
+        s = seed + 1000 * redraw
+        ws = list(widths) if widths else list(default_widths(layers, s, m))
+        net = random_network(problem, tuple(ws), m, s)
+        fwd = forward(net)
+        if not at_kink(net, fwd):
+            return net, fwd
+    raise DeriveError(f"every random network put a pre-activation on a kink of {problem.hidden.name}"
+                      f" or {problem.output.name}; try another --seed or wider layers")
+
+
 def verify(deriv: Derivation, layers: int = 3, trials: int = 3, seed: int = 0, tolerance: float = TOLERANCE,
            truth: str = "fd", torch: bool = False, widths: list | None = None,
            components: bool = True) -> Report:
@@ -183,7 +200,6 @@ def verify(deriv: Derivation, layers: int = 3, trials: int = 3, seed: int = 0, t
         components: also evaluate the index form of every formula, entry by entry (first trial only).
     """
     from .errors import DeriveError
-    from .network import default_m, default_widths, forward, random_network
     from .truth import ground_truth
 
     if layers < 2:
@@ -192,17 +208,8 @@ def verify(deriv: Derivation, layers: int = 3, trials: int = 3, seed: int = 0, t
     report = Report(problem.label(), layers, tolerance, truth + (" + torch" if torch else ""), [])
     with mpmath.workdps(PRECISION):
         for t in range(trials):
-            m = default_m(problem.convention)
-            for redraw in range(REDRAWS):  # deterministic: seed, seed + 1000, ...
-                s = seed + t + 1000 * redraw
-                ws = list(widths) if widths else list(default_widths(layers, s, m))
-                net = random_network(problem, tuple(ws), m, s)
-                fwd = forward(net)
-                if not at_kink(net, fwd):
-                    break
-            else:
-                raise DeriveError(f"every random network put a pre-activation on a kink of {problem.hidden.name}"
-                                  f" or {problem.output.name}; try another --seed or wider layers")
+            net, fwd = draw_network(problem, layers, seed + t, widths)
+            ws, s = list(net.widths), net.seed
             engine = engine_values(deriv, net, fwd, components=components and t == 0)
             errors, where = compare(engine, ground_truth(net, method=truth))
             if torch:

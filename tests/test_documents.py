@@ -63,3 +63,14 @@ def test_jupyter_rich_display():
     d = derive("nielsen", "mse", "identity", "tanh")
     assert d._repr_markdown_().splitlines()[1].startswith("# Backpropagation for mse + identity")
     assert r"\begin{align*}" in d._repr_latex_()
+
+
+@pytest.mark.parametrize("hidden", ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "elu",
+                                    "silu", "gelu", "exp"])
+def test_a_document_builds_for_every_hidden_activation(hidden):
+    # relu layers can be entirely dead: the step check must not divide by a zero gradient
+    from derive.gallery import Verified, document
+    from derive.render import render
+    doc = document("cs231n", "cce", "softmax", hidden, Verified(trials=1))
+    assert doc.verification["steps_error"] < 1e-9
+    assert "## 3. The hidden layers, in index form" in render(doc, "md", "doc")
