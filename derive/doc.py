@@ -45,7 +45,7 @@ class Document:
     weight_steps: list
     gradients: list           # (lhs, rhs)
     depends: list             # (quantity, [what it needs])
-    algorithm: list           # (text, lhs, rhs)
+    algorithm: list           # (text, [equation, ...])
     others: list              # (convention, weight feeding l+1, delta recursion, weight gradient)
     verification: dict
     snippet: list = field(default_factory=list)  # (lhs, rhs) for tex-snippet
@@ -92,6 +92,24 @@ def _check_index_result(d: Derivation, result) -> float:
                     env.example = None
             worst = max(worst, relative_error(got, want))
     return worst
+
+
+def _batch_step(d: Derivation, tex, gW) -> tuple[str, list[str]]:
+    """The gradient of a batch's cost with L2 regularisation: derived and verified before it is printed."""
+    import dataclasses
+
+    from .chain import derive
+    from .problem import Problem
+    conv, prob = d.problem.convention, d.problem
+    batch = dataclasses.replace(conv, name=f"{conv.name} (batch, L2)", grad_of="cost", l2=0.37)
+    d2 = derive(Problem(batch, prob.loss, prob.output, prob.hidden))
+    report = d2.verify(layers=3, trials=1, seed=5, components=False)
+    if not report.ok:
+        raise DeriveError(f"the regularised batch gradient failed verification:\n{report.text()}")
+    scale = sp.sympify(prob.reduction.scale(d.layer.batch, d.layer.n(L)))
+    text = (f"for a batch of ${tex(d.layer.batch)}$ examples (the cost is ${tex(scale)}$ times the sum of "
+            "their losses) with L2 regularisation $\\lambda$, biases excluded")
+    return text, [f"{tex(gW)} = {tex(d2.grad_weight)}"]
 
 
 def build(d: Derivation, report, others: dict) -> Document:
@@ -145,14 +163,17 @@ def build(d: Derivation, report, others: dict) -> Document:
         gradients.append((tex(gb), tex(d.grad_bias)))
     depends = [(tex(gW), _names(d.grad_weight, tex)), (tex(lay.delta(l)), _names(d.delta, tex))]
 
-    algorithm = [
-        ("forward pass, for every layer", tex(lay.z(l)), tex(lay.pre_activation(l))),
-        ("output layer", tex(lay.delta(L)), tex(d.delta_out)),
-        ("backward, from the last hidden layer down", tex(lay.delta(l)), tex(d.delta)),
-        ("gradients, for every layer", tex(gW), tex(d.grad_weight)),
-    ]
+    eq = lambda lhs, rhs: f"{lhs} = {rhs}"  # noqa: E731
+    gradient_eqs = [eq(tex(gW), tex(d.grad_weight))]
     if d.grad_bias is not None:
-        algorithm.append(("", tex(gb), tex(d.grad_bias)))
+        gradient_eqs.append(eq(tex(gb), tex(d.grad_bias)))
+    algorithm = [
+        ("forward pass, for every layer", [eq(tex(lay.z(l)), tex(lay.pre_activation(l)))]),
+        ("output layer", [eq(tex(lay.delta(L)), tex(d.delta_out))]),
+        ("backward, from the last hidden layer down", [eq(tex(lay.delta(l)), tex(d.delta))]),
+        ("gradients, for every layer", gradient_eqs),
+        _batch_step(d, tex, gW),
+    ]
 
     other_rows = []
     for name, od_ in others.items():
