@@ -202,7 +202,22 @@ class ExampleSumEntry(sp.Expr):
 
 # ---------------------------------------------------------------- shape check
 class ShapeMismatch(DeriveError):
-    """Two factors that do not conform; the message names them."""
+    """Two factors that do not conform; the message names them (``describe`` in a convention's notation)."""
+
+    def __init__(self, message: str, operands: tuple = (), product: bool = True):
+        super().__init__(message)
+        self.operands, self.product = operands, product
+
+    def describe(self, name) -> str:
+        """The message with each operand written by ``name`` (e.g. a NotationPrinter's doprint)."""
+        if len(self.operands) != 2:
+            return str(self)
+        (a, sa), (b, sb) = self.operands
+        if self.product:
+            return (f"{name(a)} is {name(sa[0])} x {name(sa[1])} but {name(b)} has {name(sb[0])} rows, "
+                    f"so {name(a)} {name(b)} is not defined")
+        return (f"{name(a)} is {name(sa[0])} x {name(sa[1])} but {name(b)} is {name(sb[0])} x {name(sb[1])}, "
+                "so they cannot be combined entry by entry")
 
 
 def check_shapes(expr) -> tuple:
@@ -212,22 +227,27 @@ def check_shapes(expr) -> tuple:
         shapes = [check_shapes(a) for a in mats]
         for (a, sa), (b, sb) in pairwise(zip(mats, shapes, strict=True)):
             if sp.simplify(sa[1] - sb[0]) != 0:
-                raise ShapeMismatch(f"cannot multiply {a} ({sa[0]} x {sa[1]}) by {b} ({sb[0]} x {sb[1]})")
+                raise ShapeMismatch(f"cannot multiply {a} ({sa[0]} x {sa[1]}) by {b} ({sb[0]} x {sb[1]})",
+                                    ((a, sa), (b, sb)))
         return shapes[0][0], shapes[-1][1]
     if isinstance(expr, (MatAdd, HadamardProduct)):
-        shapes = [check_shapes(a) for a in expr.args if getattr(a, "is_Matrix", False)]
-        for s in shapes[1:]:
+        mats = [a for a in expr.args if getattr(a, "is_Matrix", False)]
+        shapes = [check_shapes(a) for a in mats]
+        for m, s in zip(mats[1:], shapes[1:], strict=True):
             if any(sp.simplify(x - y) != 0 for x, y in zip(s, shapes[0], strict=True)):
                 raise ShapeMismatch(f"cannot combine {shapes[0][0]} x {shapes[0][1]} with {s[0]} x {s[1]} "
-                                    f"entrywise in {expr}")
+                                    f"entrywise in {expr}", ((mats[0], shapes[0]), (m, s)), product=False)
         return shapes[0]
     if isinstance(expr, Transpose):
         r, c = check_shapes(expr.arg)
         return c, r
     if isinstance(expr, Componentwise):
-        shapes = [check_shapes(v) for v in expr.bindings.values()]
-        if any(s != shapes[0] for s in shapes):
-            raise ShapeMismatch(f"entrywise formula over differently shaped matrices: {shapes}")
+        mats = list(expr.bindings.values())
+        shapes = [check_shapes(v) for v in mats]
+        for m, s in zip(mats[1:], shapes[1:], strict=True):
+            if any(sp.simplify(x - y) != 0 for x, y in zip(s, shapes[0], strict=True)):
+                raise ShapeMismatch(f"cannot combine {shapes[0][0]} x {shapes[0][1]} with {s[0]} x {s[1]} "
+                                    "entrywise", ((mats[0], shapes[0]), (m, s)), product=False)
         return shapes[0]
     if isinstance(expr, SoftmaxBack):
         if check_shapes(expr.s) != check_shapes(expr.g):

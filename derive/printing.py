@@ -144,6 +144,10 @@ class NotationPrinter(LatexPrinter):
         mark = self.nt.prime if expr.order else ""
         return rf"{self.nt.sigma}{mark}\left({self._print(expr.arg)}\right)"
 
+    def _print_Indexed(self, expr):
+        # a width n_{l+1}: the layer index written as sources write it
+        return f"{self._print(expr.base.label)}_{{{layer_text(expr.indices[0])}}}"
+
     def _print_OneMatrix(self, expr):
         return r"\mathbf{1}" if expr.shape[0] != 1 else rf"\mathbf{{1}}^{{{self.nt.transpose}}}"
 

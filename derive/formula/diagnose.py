@@ -1,0 +1,96 @@
+"""Diagnosis: the nearest formula that holds, searched over the mistakes people actually make.
+
+Each candidate is the user's own syntax tree with one change: a layer index shifted on one symbol, a
+transpose added or removed, the activation's derivative taken at the wrong layer or at a instead of z,
+an extra or a missing sigma' factor, delta with respect to a used as delta with respect to z, the 1/m
+missing or doubled. A candidate is reported only if it holds against the forward pass like any claim.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+from ..errors import DeriveError
+from . import ast
+from .unparse import latex
+
+MAX_CANDIDATES = 60
+
+
+def _replace(node, path: tuple, new):
+    """The tree with the node at ``path`` (a sequence of field names) replaced."""
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    return dataclasses.replace(node, **{head: _replace(getattr(node, head), rest, new)})
+
+
+def _walk(node, path=()) -> Iterator[tuple[tuple, object]]:
+    yield path, node
+    if dataclasses.is_dataclass(node):
+        for f in dataclasses.fields(node):
+            child = getattr(node, f.name)
+            if dataclasses.is_dataclass(child):
+                yield from _walk(child, path + (f.name,))
+
+
+def candidates(claim: ast.Claim, acts: tuple[str, str]) -> Iterator[tuple[str, str, ast.Claim]]:
+    """(mistake, message, corrected claim) for every single change worth trying, most common first."""
+    pre, act = acts
+    rhs_sites = [(("rhs",) + p, n) for p, n in _walk(claim.rhs)]
+    for path, node in rhs_sites:  # layer index shifted on one symbol
+        if isinstance(node, ast.Sym) and node.layer is not None and node.layer.symbol is not None:
+            for shift in (1, -1):
+                new = dataclasses.replace(node, layer=dataclasses.replace(node.layer, offset=node.layer.offset + shift))
+                yield ("layer index", f"holds if ${latex(node)}$ is replaced by ${latex(new)}$",
+                       _replace(claim, path, new))
+    for path, node in rhs_sites:  # transpose missing or extra
+        if isinstance(node, ast.Transpose):
+            yield ("transpose", f"holds without the transpose on ${latex(node.arg)}$", _replace(claim, path, node.arg))
+        elif isinstance(node, ast.Sym) and node.layer is not None:
+            yield ("transpose", f"holds if ${latex(node)}$ is transposed", _replace(claim, path, ast.Transpose(node)))
+    for path, node in rhs_sites:  # sigma' at the wrong place
+        if isinstance(node, ast.Call) and node.prime and isinstance(node.arg, ast.Sym) and node.arg.layer:
+            arg = node.arg
+            if arg.base == act:
+                new = dataclasses.replace(arg, base=pre)
+                yield ("sigma' argument", f"holds with the derivative at ${latex(new)}$, not at ${latex(arg)}$",
+                       _replace(claim, path + ("arg",), new))
+            for shift in (1, -1):
+                new = dataclasses.replace(arg, layer=dataclasses.replace(arg.layer, offset=arg.layer.offset + shift))
+                yield ("sigma' layer", f"holds with the derivative at ${latex(new)}$, not at ${latex(arg)}$",
+                       _replace(claim, path + ("arg",), new))
+    for path, node in rhs_sites:  # an extra sigma' factor
+        if isinstance(node, ast.Bin) and node.op in ("hadamard", "star", "matmul"):
+            for keep, drop in (("left", "right"), ("right", "left")):
+                dropped = getattr(node, drop)
+                if isinstance(dropped, ast.Call) and dropped.prime:
+                    yield ("extra sigma'", f"holds without the factor ${latex(dropped)}$",
+                           _replace(claim, path, getattr(node, keep)))
+    lhs = claim.lhs
+    if isinstance(lhs, ast.Sym) and lhs.layer is not None:  # a missing sigma' factor at the left side's layer
+        factor = ast.Call("\\sigma", ast.Sym(pre, lhs.layer), 1)
+        yield ("missing sigma'", f"holds with the factor ${latex(factor)}$",
+               dataclasses.replace(claim, rhs=ast.Bin("hadamard", claim.rhs, factor)))
+        grad_a = ast.Partial(ast.Sym("C"), ast.Sym(act, lhs.layer))
+        yield ("delta wrt a", f"this is the recursion for ${latex(grad_a)}$, not for the gradient with respect "
+               "to the pre-activation", dataclasses.replace(claim, lhs=grad_a))
+    for factor, message in ((ast.Bin("div", ast.Num("1"), ast.Sym("m")), "the factor $1/m$ is missing"),
+                            (ast.Sym("m"), "the $1/m$ is applied twice")):
+        yield ("1/m", message, dataclasses.replace(claim, rhs=ast.Bin("matmul", factor, claim.rhs)))
+
+
+def diagnose(claim: ast.Claim, problem, holds) -> dict | None:
+    """The first candidate for which ``holds(candidate)`` is true, as {mistake, message, corrected}."""
+    nt = problem.convention.notation
+    acts = (nt.pre, nt.act)
+    for n, (mistake, message, fixed) in enumerate(candidates(claim, acts)):
+        if n >= MAX_CANDIDATES:
+            break
+        try:
+            if holds(fixed):
+                return {"mistake": mistake, "message": message, "corrected": latex(fixed)}
+        except DeriveError:
+            continue
+    return None

@@ -1,0 +1,293 @@
+"""A parsed formula given meaning under a convention: its left side names a quantity, its right side
+becomes a shaped expression of ``algebra`` nodes (vector form) or a scalar expression of components.
+
+Symbols are looked up in the convention's own notation first, then in family aliases (W or w, E/C/J/L for
+the cost, sigma/g/f/phi/h for the activation) where the convention does not use that letter for something
+else: Goodfellow's a is a pre-activation, Bishop's z an activation. Elementwise arithmetic (Hadamard, +, -,
+1 - a, powers, functions) collapses into one ``Componentwise`` node, so shapes are checked once, by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.matrices.expressions import HadamardProduct, MatrixExpr, OneMatrix, Transpose
+
+from ..algebra import Componentwise, DropBiasRow, Elementwise, LayerEntry, LayerSymbol, ShapeMismatch, WithBiasUnit
+from ..chain import LAMBDA, L, l
+from ..errors import DeriveError
+from ..layers import Layer
+from ..problem import Problem
+from . import ast
+
+COSTS = {"C", "E", "J", "L", "E_n", "\\mathcal{L}"}
+FUNCTION_LETTERS = {"\\sigma", "g", "f", "h", "\\phi", "\\varphi"}
+FUNCTION_NAMES = {"sigmoid": "sigmoid", "\\tanh": "tanh", "tanh": "tanh", "relu": "relu", "ReLU": "relu",
+                  "\\exp": "exp", "exp": "exp", "softmax": "softmax", "sigmoidGradient": ("sigmoid", 1)}
+# letters that name the same thing in related sources: used only where the convention leaves them free
+FAMILY = {"W": "W", "w": "W", "\\Theta": "W", "\\theta": "W", "b": "b", "z": "z", "Z": "z", "a": "a", "A": "a",
+          "h": "a", "x": "x", "X": "x", "y": "y", "Y": "y", "t": "y", "\\hat{y}": "out", "P": "out",
+          "\\delta": "delta", "dZ": "delta", "dz": "delta", "dA": "grad_act", "da": "grad_act",
+          "dW": "grad_weight", "dw": "grad_weight", "D": "grad_weight", "db": "grad_bias"}
+SCALARS = {"m": "batch", "N": "batch", "\\lambda": "lambda"}
+
+
+class MeaningError(DeriveError):
+    """The formula parsed but does not name a quantity this convention knows."""
+
+
+@dataclass
+class Meaning:
+    """What a claim says: the quantity on the left, its layer, and both sides as expressions."""
+
+    quantity: str          # delta, delta_out, grad_act, grad_act_out, grad_weight, grad_bias
+    layer: sp.Expr         # the layer (label expression in l or L) the left side is about
+    lhs: object            # LayerSymbol or a component (LayerEntry)
+    rhs: object            # MatrixExpr, or a scalar SymPy expression of components
+    indices: tuple = ()    # free component indices of the left side
+    notes: list = field(default_factory=list)
+
+
+class Compiler:
+    """Turns syntax-tree nodes into expressions for one Problem."""
+
+    def __init__(self, problem: Problem):
+        self.problem, self.conv = problem, problem.convention
+        self.lay = Layer(self.conv)
+        self.notes: list[str] = []
+        nt = self.conv.notation
+        own = {nt.weight: "W", nt.bias: "b", nt.pre: "z", nt.act: "a", nt.input: "x", nt.target: "y"}
+        for name, kind in [(nt.delta, "delta"), (nt.grad_act, "grad_act"), (nt.grad_weight, "grad_weight"),
+                           (nt.grad_bias, "grad_bias")]:
+            base = name.replace("^@", "").replace("@", "")
+            if base.isalpha() or base.startswith("\\") and "{" not in base:
+                own[base] = kind
+        if nt.output:
+            own[nt.output] = "out"
+        self.letters = dict(own)
+        for letter, kind in FAMILY.items():
+            self.letters.setdefault(letter, kind)
+
+    # ---- symbols
+    def layer(self, lay: ast.Layer | None, default=None):
+        if lay is None:
+            if default is None:
+                raise MeaningError("a layer superscript is missing")
+            return default
+        if lay.symbol is None:
+            return sp.Integer(lay.offset)
+        base = L if lay.symbol == "L" else l
+        return base + lay.offset
+
+    def kind(self, sym: ast.Sym) -> str:
+        kind = self.letters.get(sym.base)
+        if kind is None:
+            raise MeaningError(f"unknown symbol {sym.base} in the {self.conv.name} convention")
+        return kind
+
+    def tensor(self, sym: ast.Sym):
+        kind, lay = self.kind(sym), self.lay
+        if kind == "out":
+            return lay.a(L if sym.layer is None else self.layer(sym.layer))
+        if kind == "x":
+            return lay.a(sp.Integer(self.conv.input_layer))
+        if kind == "y":
+            return lay.y(L)
+        at = self.layer(sym.layer)
+        if kind == "W":  # the symbol's index is the weight's name; the layer it feeds is index - offset
+            return lay.W(at - self.conv.weight_offset)
+        return {"b": lay.b, "z": lay.z, "a": lay.a, "delta": lay.delta, "grad_act": lay.grad_act}[kind](at)
+
+    # ---- vector form
+    def vector(self, node) -> Elem:
+        if isinstance(node, ast.Sym):
+            if node.base in SCALARS and node.indices is None and node.layer is None:
+                return Elem.scalar(self.scalar_symbol(node.base))
+            return Elem.of(self.tensor(node))
+        if isinstance(node, ast.Num):
+            return Elem.scalar(sp.Rational(node.value))
+        if isinstance(node, ast.Neg):
+            return self.vector(node.arg).map(lambda e: -e)
+        if isinstance(node, ast.Bin):
+            a, b = self.vector(node.left), self.vector(node.right)
+            op = node.op
+            if op == "star":
+                op = "hadamard" if self.conv.notation.hadamard in ("*", ".*") else "matmul"
+            if op == "matmul" and not (a.is_scalar or b.is_scalar):
+                return Elem.of(self.product(a.matrix(), b.matrix()))
+            combine = {"+": sp.Add, "-": lambda x, y: x - y, "hadamard": sp.Mul, "matmul": sp.Mul,
+                       "div": lambda x, y: x / y}[op]
+            return Elem.combine(a, b, combine, self)
+        if isinstance(node, ast.Transpose):
+            return Elem.of(Transpose(self.vector(node.arg).matrix()))
+        if isinstance(node, ast.Pow):
+            base, exp = self.vector(node.base), self.vector(node.exp)
+            if not exp.is_scalar:
+                raise MeaningError("an exponent must be a number")
+            return base.map(lambda e: e ** exp.expr)
+        if isinstance(node, ast.Call):
+            return Elem.of(self.call(node))
+        if isinstance(node, ast.Slice):
+            if node.start != 2:
+                raise MeaningError("only the bias row can be dropped (2:end)")
+            return Elem.of(DropBiasRow(self.vector(node.arg).matrix()))
+        if isinstance(node, ast.Sum):
+            inner = self.vector(node.body).matrix()  # a sum over examples: dZ 1 (columns) or 1^T dZ (rows)
+            rows, cols = inner.shape
+            if self.conv.layout == "row_batch":
+                return Elem.of(OneMatrix(1, rows) * inner)
+            return Elem.of(inner * OneMatrix(cols, 1))
+        raise MeaningError(f"cannot use {type(node).__name__} on the right-hand side")
+
+    def scalar_symbol(self, name):
+        return self.lay.batch if SCALARS[name] == "batch" else LAMBDA
+
+    def product(self, A, B):
+        try:
+            expr = A * B
+            from ..algebra import check_shapes
+            check_shapes(expr)
+            return expr
+        except ShapeMismatch:
+            if self.conv.bias != "unit":
+                raise
+        # Ng: a^(l) in a product with delta carries the bias unit a_0 = 1 (the course adds it before Delta)
+        fixed = B.xreplace({t: WithBiasUnit(t) for t in B.atoms(LayerSymbol) if t.kind == "a"})
+        from ..algebra import check_shapes
+        check_shapes(A * fixed)
+        self.notes.append("a^(l) is taken with its bias unit a_0 = 1, as the course adds it")
+        return A * fixed
+
+    def call(self, node: ast.Call):
+        prime = node.prime
+        if node.fn in FUNCTION_NAMES:
+            name = FUNCTION_NAMES[node.fn]
+            if isinstance(name, tuple):
+                name, prime = name[0], prime + name[1]
+        elif node.fn in FUNCTION_LETTERS:
+            name = None
+        else:
+            raise MeaningError(f"unknown function {node.fn}")
+        if node.arg is None:  # Wikipedia's (f^l)': f' evaluated at z^l
+            arg = self.lay.z(self.layer(node.layer))
+        else:
+            arg = self.vector(node.arg).matrix()
+        if name is None:
+            name = self.activation_at(arg)
+        if prime > 1:
+            raise MeaningError("second derivatives are not part of backprop")
+        if name == "softmax" and prime:
+            raise MeaningError("softmax's derivative is a Jacobian (diag(s) - s s^T), not an entrywise factor")
+        return Elementwise(name, arg, prime)
+
+    def activation_at(self, arg) -> str:
+        """The activation a function letter stands for: the output one at layer L, else the hidden one."""
+        layers = {t.layer for t in arg.atoms(LayerSymbol) if t.kind in ("z", "a")}
+        return self.problem.output.name if layers and all(x.has(L) for x in layers) else self.problem.hidden.name
+
+
+class Elem:
+    """An elementwise expression under construction: a scalar formula over placeholder-bound matrices."""
+
+    def __init__(self, expr, binds: dict):
+        self.expr, self.binds = expr, binds
+
+    @classmethod
+    def of(cls, matrix) -> Elem:
+        p = sp.Dummy("m")
+        return cls(p, {p: matrix})
+
+    @classmethod
+    def scalar(cls, value) -> Elem:
+        return cls(sp.sympify(value), {})
+
+    @property
+    def is_scalar(self) -> bool:
+        return not self.binds
+
+    def map(self, fn) -> Elem:
+        return Elem(fn(self.expr), self.binds)
+
+    @staticmethod
+    def combine(a: Elem, b: Elem, fn, compiler: Compiler) -> Elem:
+        binds = a.binds | b.binds
+        shapes = {p: m.shape for p, m in binds.items()}
+        if len({tuple(s) for s in shapes.values()}) > 1 and compiler.conv.bias == "unit":
+            binds = _drop_bias_rows(binds, compiler)
+        return Elem(fn(a.expr, b.expr), binds)
+
+    def matrix(self) -> MatrixExpr:
+        if not self.binds:
+            raise MeaningError("a number where a vector or matrix was expected")
+        if len(self.binds) == 1 and self.expr in self.binds:
+            return self.binds[self.expr]
+        out = Componentwise(self.expr, self.binds)
+        from ..algebra import check_shapes
+        check_shapes(out)
+        if isinstance(self.expr, sp.Mul) and all(isinstance(f, sp.Dummy) for f in self.expr.args):
+            return HadamardProduct(*[self.binds[f] for f in self.expr.args])
+        return out
+
+
+def _drop_bias_rows(binds: dict, compiler: Compiler) -> dict:
+    """Ng: (Theta^(l))^T delta^(l+1) has s_l + 1 rows, the first for the bias unit; the course drops it."""
+    rows = [m.shape[0] for m in binds.values()]
+    fixed = {}
+    for p, m in binds.items():
+        if any(sp.simplify(m.shape[0] - r - 1) == 0 for r in rows):
+            fixed[p] = DropBiasRow(m)
+            note = "the bias component of (Theta^(l))^T delta^(l+1) must be dropped, as the course does (delta(2:end))"
+            if note not in compiler.notes:
+                compiler.notes.append(note)
+        else:
+            fixed[p] = m
+    return fixed
+
+
+# ---------------------------------------------------------------- the left-hand side
+def quantity_of(lhs, c: Compiler):
+    """(quantity, layer, LayerSymbol) named by a left-hand side."""
+    node, indices = lhs, None
+    if isinstance(node, ast.Partial | ast.Nabla):
+        wrt = node.wrt
+        if not isinstance(wrt, ast.Sym):
+            raise MeaningError("the derivative must be taken with respect to one symbol")
+        kind = {"W": "grad_weight", "b": "grad_bias", "z": "delta", "a": "grad_act", "out": "grad_act"}.get(c.kind(wrt))
+        if kind is None:
+            raise MeaningError(f"a derivative with respect to {wrt.base} is not a backprop quantity")
+        sym, indices = wrt, wrt.indices
+    elif isinstance(node, ast.Sym):
+        kind = c.kind(node)
+        if kind not in ("delta", "grad_act", "grad_weight", "grad_bias"):
+            raise MeaningError(f"the left-hand side {node.base} is not a gradient: write delta, dW, dC/dw, ...")
+        sym, indices = node, node.indices
+    else:
+        raise MeaningError("the left-hand side must name one quantity: delta^l, dW, dC/dw^l_{jk} ...")
+    default = L if c.kind(sym) == "out" else None
+    at = c.layer(sym.layer, default=default)
+    if kind == "grad_weight":  # a weight's index names the weight; it feeds layer index - offset
+        at = at - c.conv.weight_offset
+    lay = c.lay
+    target = {"delta": lay.delta, "grad_act": lay.grad_act, "grad_bias": lay.b}.get(kind)
+    symbol = lay.W(at) if kind == "grad_weight" else target(at)
+    if kind == "grad_bias":
+        symbol = LayerSymbol("grad_bias", at, *lay.b(at).shape)
+    elif kind == "grad_weight":
+        symbol = LayerSymbol("grad_weight", at, *lay.W(at).shape)
+    if at.has(L) and kind in ("delta", "grad_act") and at == L:
+        kind += "_out"
+    return kind, at, symbol, indices
+
+
+def compile_claim(claim: ast.Claim, problem: Problem) -> Meaning:
+    """Give a parsed claim its meaning under ``problem``'s convention (vector form)."""
+    c = Compiler(problem)
+    quantity, at, symbol, indices = quantity_of(claim.lhs, c)
+    if indices:
+        raise MeaningError("component forms are not supported yet: write the vector form")
+    rhs = c.vector(claim.rhs).matrix()
+    return Meaning(quantity, at, symbol, rhs, (), c.notes)
+
+
+__all__ = ["Meaning", "MeaningError", "compile_claim", "LayerEntry"]

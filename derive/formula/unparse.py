@@ -1,0 +1,105 @@
+"""A syntax tree back to LaTeX, for the corrected formula a diagnosis reports."""
+
+from __future__ import annotations
+
+from functools import singledispatch
+
+from . import ast
+
+STYLE = {"plain": "{%s}", "paren": "{(%s)}", "bracket": "{[%s]}", "suffix": "{(%s)}"}
+OPS = {"+": " + ", "-": " - ", "matmul": " ", "hadamard": r" \odot ", "star": " * "}
+PREC = {"+": 1, "-": 1, "hadamard": 2, "star": 2, "matmul": 3, "div": 3}
+
+
+def layer(lay: ast.Layer) -> str:
+    if lay.symbol is None:
+        text = str(lay.offset)
+    else:
+        text = lay.symbol + (f"+{lay.offset}" if lay.offset > 0 else (f"{lay.offset}" if lay.offset else ""))
+    return STYLE[lay.style] % text
+
+
+def _prec(node) -> int:
+    return PREC.get(node.op, 4) if isinstance(node, ast.Bin) else 5
+
+
+@singledispatch
+def latex(node) -> str:
+    raise TypeError(f"cannot write {type(node).__name__}")
+
+
+@latex.register
+def _(node: ast.Sym) -> str:
+    out = node.base
+    if node.layer is not None:
+        out += "^" + layer(node.layer)
+    if node.indices:
+        sep = "" if all(len(i) == 1 for i in node.indices) else ","
+        out += "_{" + sep.join(node.indices) + "}"
+    return out
+
+
+@latex.register
+def _(node: ast.Num) -> str:
+    return node.value
+
+
+@latex.register
+def _(node: ast.Neg) -> str:
+    return "-" + (latex(node.arg) if _prec(node.arg) > 1 else rf"\left({latex(node.arg)}\right)")
+
+
+@latex.register
+def _(node: ast.Bin) -> str:
+    if node.op == "div":
+        return rf"\frac{{{latex(node.left)}}}{{{latex(node.right)}}}"
+    p = PREC[node.op]
+    left = latex(node.left) if _prec(node.left) >= p else rf"\left({latex(node.left)}\right)"
+    right = latex(node.right) if _prec(node.right) > p or (_prec(node.right) == p and node.op != "-") \
+        else rf"\left({latex(node.right)}\right)"
+    return left + OPS[node.op] + right
+
+
+@latex.register
+def _(node: ast.Transpose) -> str:
+    inner = latex(node.arg)
+    return (f"({inner})" if not isinstance(node.arg, ast.Sym) or node.arg.layer else inner) + "^{T}"
+
+
+@latex.register
+def _(node: ast.Pow) -> str:
+    return rf"\left({latex(node.base)}\right)^{{{latex(node.exp)}}}"
+
+
+@latex.register
+def _(node: ast.Call) -> str:
+    fn = node.fn + ("^" + layer(node.layer) if node.layer else "")
+    primes = "'" * node.prime
+    if node.arg is None:
+        return f"({fn}){primes}"
+    return rf"{fn}{primes}\left({latex(node.arg)}\right)"
+
+
+@latex.register
+def _(node: ast.Sum) -> str:
+    return rf"\sum_{{{node.index}}} {latex(node.body)}"
+
+
+@latex.register
+def _(node: ast.Slice) -> str:
+    return rf"\left[{latex(node.arg)}\right]_{{{node.start}:\mathrm{{end}}}}"
+
+
+@latex.register
+def _(node: ast.Partial) -> str:
+    return rf"\frac{{\partial {latex(node.of)}}}{{\partial {latex(node.wrt)}}}"
+
+
+@latex.register
+def _(node: ast.Nabla) -> str:
+    return rf"\nabla_{{{latex(node.wrt)}}} {latex(node.of) if node.of else ''}".rstrip()
+
+
+@latex.register
+def _(node: ast.Claim) -> str:
+    return f"{latex(node.lhs)} = {latex(node.rhs)}"
