@@ -1,12 +1,14 @@
 """derive: backpropagation formulas derived symbolically and checked against the forward pass.
 
-Public API: ``derive(convention, loss, output, hidden)`` returns a Derivation; ``Convention`` and the
+Public API: ``derive(convention, loss, output, hidden)`` returns a Derivation; ``check(formula, ...)``
+judges a pasted formula; ``Convention`` and the
 registries describe what can be derived. SymPy is imported on first use, not on ``import derive``.
 """
 
 from .api import derive
+from .check import CheckResult, check
 from .conventions import PRESETS, Convention, Notation
 from .errors import DeriveError
 
-__all__ = ["derive", "Convention", "Notation", "PRESETS", "DeriveError"]
+__all__ = ["derive", "check", "CheckResult", "Convention", "Notation", "PRESETS", "DeriveError"]
 __version__ = "0.1.0"

@@ -349,7 +349,9 @@ def _(expr: Elementwise, env):
 @_eval.register
 def _(expr: Componentwise, env):
     names = list(expr.bindings)
-    fn = _lambdified_expr(expr.expr, tuple(names))
+    # sizes and constants in the formula (1/m, lambda) take their values from the environment
+    constants = {x: sp.Float(env.scalar(x), 50) for x in expr.expr.free_symbols - set(names)}
+    fn = _lambdified_expr(expr.expr.xreplace(constants), tuple(names))
     return _entrywise(fn, [_eval(expr.bindings[n], env) for n in names])
 
 

@@ -11,7 +11,7 @@ import sys
 
 from .errors import DeriveError
 
-EXAMPLES = """\
+EXAMPLES = r"""
 examples:
   derive list
   derive table --convention ng --format md
@@ -20,6 +20,8 @@ examples:
   derive verify --convention my_notes.toml --loss mse --activation identity --hidden tanh
   derive doc --convention ng --loss cce --activation softmax --hidden relu --format tex -o ng.tex
   derive gallery -o output/
+  derive check --convention nielsen --loss bce --activation sigmoid "\delta^L = a^L - y"
+  echo "\delta^{(l)} = (\Theta^{(l)})^T \delta^{(l+1)} .* g'(z^{(l)})" | derive check --convention ng -
 
 --activation is the output layer's activation (the one paired with the loss);
 --hidden is the activation of every hidden layer. A convention is a preset name
@@ -95,6 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="md (GitHub, Jupyter, KaTeX), tex (standalone article), tex-snippet (just the equations)")
     p.add_argument("--force", action="store_true", help="overwrite an -o file that derive did not generate")
 
+    p = sub.add_parser("check", help="does a formula from a book or your notes hold? exit 0 holds, 1 fails, 2 invalid",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Parse a backprop formula (LaTeX or Octave-style), read it in a convention's "
+                                   "notation, check shapes, then compare it with gradients of the forward pass on "
+                                   "random networks at every layer where it applies. A failing formula gets a "
+                                   "counterexample and, where one single common mistake explains it, the "
+                                   "corrected formula. Exit 0: holds; 1: fails; 2: invalid input.",
+                       epilog=EXAMPLES)
+    _problem_flags(p)
+    p.add_argument("formula", metavar="FORMULA", help="the formula, quoted; - reads it from standard input")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--no-diagnosis", action="store_true", help="skip the search for the likely mistake")
+
     p = sub.add_parser("gallery", help="write every shipped convention's documents into a folder",
                        description="For every shipped convention and the pairs bce+sigmoid, cce+softmax, "
                                    "mse+identity and mse+sigmoid: the document in md and tex, plus an index "
@@ -154,6 +169,17 @@ def cmd_doc(args) -> tuple[str, int]:
     return text, 0
 
 
+def cmd_check(args) -> tuple[str, int]:
+    from .check import check
+    formula = sys.stdin.read(100_001) if args.formula == "-" else args.formula
+    result = check(formula, args.convention, args.loss, args.activation, args.hidden,
+                   diagnose=not args.no_diagnosis)
+    status = {"holds": 0, "fails": 1, "invalid": 2}[result.verdict]
+    if result.verdict == "invalid" and not args.json:
+        raise DeriveError(result.reason)
+    return (result.to_json() if args.json else result.text()) + "\n", status
+
+
 def cmd_gallery(args) -> tuple[str, int]:
     from pathlib import Path
 
@@ -163,14 +189,15 @@ def cmd_gallery(args) -> tuple[str, int]:
     return f"wrote {len(paths)} files to {args.out}\n", 0
 
 
-COMMANDS = {"list": cmd_list, "table": cmd_table, "verify": cmd_verify, "doc": cmd_doc, "gallery": cmd_gallery}
+COMMANDS = {"list": cmd_list, "table": cmd_table, "verify": cmd_verify, "doc": cmd_doc, "gallery": cmd_gallery,
+            "check": cmd_check}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         text, status = COMMANDS[args.command](args)
-        if args.command in ("list", "table", "verify") and args.__dict__.get("out"):
+        if args.command in ("list", "table", "verify", "check") and args.__dict__.get("out"):
             from .files import write_atomic
             write_atomic(args.out, text)
         else:

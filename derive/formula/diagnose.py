@@ -50,6 +50,11 @@ def candidates(claim: ast.Claim, acts: tuple[str, str]) -> Iterator[tuple[str, s
             yield ("transpose", f"holds without the transpose on ${latex(node.arg)}$", _replace(claim, path, node.arg))
         elif isinstance(node, ast.Sym) and node.layer is not None:
             yield ("transpose", f"holds if ${latex(node)}$ is transposed", _replace(claim, path, ast.Transpose(node)))
+    for path, node in rhs_sites:  # component indices swapped on a matrix
+        if isinstance(node, ast.Sym) and node.indices and len(node.indices) == 2:
+            new = dataclasses.replace(node, indices=node.indices[::-1])
+            yield ("swapped indices", f"holds with ${latex(new)}$ instead of ${latex(node)}$",
+                   _replace(claim, path, new))
     for path, node in rhs_sites:  # sigma' at the wrong place
         if isinstance(node, ast.Call) and node.prime and isinstance(node.arg, ast.Sym) and node.arg.layer:
             arg = node.arg

@@ -33,15 +33,18 @@ class Verdict:
     layers_checked: int = 0
 
 
-def shapes(meaning: Meaning) -> str | None:
-    """A one-line shape complaint, or None when the two sides conform."""
+def shapes(meaning: Meaning, name=str) -> str | None:
+    """A one-line shape complaint (symbols written by ``name``), or None when the two sides conform."""
+    if meaning.indices:
+        return None  # components are scalars; their ranges are checked when evaluated
     try:
         right = check_shapes(meaning.rhs)
     except ShapeMismatch as exc:
-        return str(exc)
+        return exc.describe(name)
     left = meaning.lhs.shape
     if any(sp.simplify(a - b) != 0 for a, b in zip(left, right, strict=True)):
-        return f"the left side is {left[0]} x {left[1]} but the right side is {right[0]} x {right[1]}"
+        return (f"the left side is {name(left[0])} x {name(left[1])} but the right side is "
+                f"{name(right[0])} x {name(right[1])}")
     return None
 
 
@@ -62,10 +65,10 @@ def layers_for(meaning: Meaning, net) -> list[int]:
 
 def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIALS) -> Verdict:
     """Evaluate both sides on random networks; the first disagreement beyond tolerance is the counterexample."""
+    from ..printing import NotationPrinter
     from ..truth import ground_truth
     from ..verify import draw_network, make_env, relative_error
-
-    complaint = shapes(meaning)
+    complaint = shapes(meaning, NotationPrinter(problem.convention).doprint)
     if complaint:
         return Verdict(False, f"shapes do not conform: {complaint}")
     deriv = _derivation(problem)
@@ -85,7 +88,10 @@ def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIAL
                 if want is None:
                     continue
                 try:
-                    got = evaluate(meaning.rhs, env)
+                    got = _components(meaning, env, want) if meaning.indices else evaluate(meaning.rhs, env)
+                except IndexError:  # a component index runs past the end of a vector or matrix
+                    return Verdict(False, f"an index runs past the end of a vector or matrix at layer {at} "
+                                          f"(widths {list(net.widths)})", layers_checked=checked)
                 except DeriveError:
                     continue  # the formula reads a quantity this layer does not have
                 checked += 1
@@ -104,6 +110,33 @@ def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIAL
                "expected": mpmath.nstr(want[i, j], 12), "got": mpmath.nstr(got[i, j], 12),
                "relative_error": float(err)}
     return Verdict(False, f"differs from the forward pass at layer {at} (relative error {err:.1e})", example, checked)
+
+
+def _components(meaning: Meaning, env, want) -> mpmath.matrix:
+    """The right side at every value of the left side's free indices (and, per example, every example)."""
+    from itertools import product
+
+    from ..components import _concrete
+    entry, free = meaning.lhs, meaning.indices
+    per_example = entry.tensor.shape[1] == 1 and want.cols > 1
+    got, covered = mpmath.matrix(want.rows, want.cols), set()
+    span = max(want.rows, want.cols) + 2
+    for values in product(range(-1, span), repeat=len(free)):  # bases shift indices by one: over-cover
+        bound = dict(zip(free, values, strict=True))
+        row = int(sp.sympify(entry.indices[0]).xreplace(bound))
+        cols = range(want.cols) if per_example else [int(sp.sympify(entry.indices[1]).xreplace(bound))]
+        for col in cols:
+            if not (0 <= row < want.rows and 0 <= col < want.cols) or (row, col) in covered:
+                continue
+            env.example = col if per_example else None
+            try:
+                got[row, col] = mpmath.mpf(sp.N(_concrete(meaning.rhs, env, bound), mpmath.mp.dps))
+            finally:
+                env.example = None
+            covered.add((row, col))
+    if len(covered) != want.rows * want.cols:
+        raise DeriveError("the formula's indices do not reach every component")
+    return got
 
 
 _CACHE: dict = {}

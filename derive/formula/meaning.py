@@ -280,14 +280,94 @@ def quantity_of(lhs, c: Compiler):
     return kind, at, symbol, indices
 
 
+# ---------------------------------------------------------------- component form
+def index_expr(text: str) -> sp.Expr:
+    """An index as written: "j", "j+1", "k-1", "0"."""
+    text = text.replace(" ", "")
+    for sign in ("+", "-"):
+        if sign in text[1:]:
+            name, _, num = text.partition(sign)
+            return sp.Symbol(name, integer=True) + (int(num) if sign == "+" else -int(num))
+    return sp.Integer(int(text)) if text.isdigit() else sp.Symbol(text, integer=True)
+
+
+def component(c: Compiler, node):
+    """A scalar SymPy expression of components (LayerEntry), sums over units made explicit."""
+    if c.conv.layout != "column":
+        raise MeaningError("component forms are checked for per-example (column) conventions; "
+                           "write the batch formula in matrix form")
+    base = 1 if c.conv.bias == "unit" else 0  # Ng counts units from 1; column 0 of Theta is the bias unit
+    if isinstance(node, ast.Sym):
+        if node.indices is None:
+            if node.base in SCALARS and node.layer is None:
+                return c.scalar_symbol(node.base)
+            raise MeaningError(f"{node.base} needs a component index here (the left side is a component)")
+        tensor = c.tensor(node)
+        idx = [index_expr(i) for i in node.indices]
+        if tensor.shape[1] == 1:
+            if len(idx) != 1:
+                raise MeaningError(f"{node.base} is a vector: one index")
+            return LayerEntry(tensor, idx[0] - base, 0)
+        if len(idx) != 2:
+            raise MeaningError(f"{node.base} is a matrix: two indices")
+        return LayerEntry(tensor, idx[0] - base, idx[1])  # a weight's column index counts the bias as 0
+    if isinstance(node, ast.Num):
+        return sp.Rational(node.value)
+    if isinstance(node, ast.Neg):
+        return -component(c, node.arg)
+    if isinstance(node, ast.Bin):
+        a, b = component(c, node.left), component(c, node.right)
+        return {"+": a + b, "-": a - b, "div": a / b}.get(node.op, a * b)
+    if isinstance(node, ast.Pow):
+        return component(c, node.base) ** component(c, node.exp)
+    if isinstance(node, ast.Call):
+        from ..algebra import ActEntry
+        vec = c.call(ast.Call(node.fn, ast.Sym("z", ast.Layer("l", 0)), node.prime, node.layer)
+                     if node.arg is None else node)  # resolves the activation's name and prime
+        arg = component(c, node.arg) if node.arg is not None else None
+        if arg is None:
+            raise MeaningError("(f^l)' needs an argument in component form")
+        return ActEntry(vec.name, arg, vec.order)
+    if isinstance(node, ast.Sum):
+        body = component(c, node.body)
+        k = sp.Symbol(node.index, integer=True)
+        sizes = [e.tensor.shape[pos] for e in body.atoms(LayerEntry) for pos, ix in enumerate(e.indices)
+                 if ix.has(k) and e.tensor.shape[pos] != 1]
+        if not sizes:
+            raise MeaningError(f"the sum over {node.index} runs over nothing indexed by {node.index}")
+        size = sizes[0]
+        return sp.Sum(body, (k, base, size - 1 + base))
+    raise MeaningError(f"cannot use {type(node).__name__} in a component formula")
+
+
 def compile_claim(claim: ast.Claim, problem: Problem) -> Meaning:
-    """Give a parsed claim its meaning under ``problem``'s convention (vector form)."""
+    """Give a parsed claim its meaning under ``problem``'s convention (vector or component form)."""
     c = Compiler(problem)
     quantity, at, symbol, indices = quantity_of(claim.lhs, c)
     if indices:
-        raise MeaningError("component forms are not supported yet: write the vector form")
+        base = 1 if c.conv.bias == "unit" else 0
+        free = tuple(index_expr(i) for i in indices)
+        rhs = component(c, claim.rhs)
+        lhs = LayerEntry(symbol, free[0] - base, free[1] if len(free) > 1 else 0)
+        return Meaning(quantity, at, lhs, rhs, free, c.notes)
     rhs = c.vector(claim.rhs).matrix()
+    if c.conv.bias == "unit" and quantity == "grad_weight":
+        rhs = _with_bias_unit(rhs, symbol, c)
     return Meaning(quantity, at, symbol, rhs, (), c.notes)
+
+
+def _with_bias_unit(rhs, lhs, c: Compiler):
+    """Ng: in Delta = delta^(l+1) (a^(l))^T the activation carries its bias unit a_0 = 1 (ex4, step 4)."""
+    from ..algebra import check_shapes
+    try:
+        cols = check_shapes(rhs)[1]
+    except ShapeMismatch:
+        return rhs
+    if sp.simplify(lhs.shape[1] - cols - 1) != 0:
+        return rhs
+    fixed = rhs.xreplace({t: WithBiasUnit(t) for t in rhs.atoms(LayerSymbol) if t.kind == "a"})
+    c.notes.append("a^(l) is taken with its bias unit a_0 = 1, as the course adds it")
+    return fixed
 
 
 __all__ = ["Meaning", "MeaningError", "compile_claim", "LayerEntry"]
