@@ -51,6 +51,7 @@ class Notation:
     prime: str = "'"          # how f' is written
     batch: str = "m"          # the number of examples
     width: str = "n"          # layer widths n_l
+    unit_letters: tuple = ()  # Bishop: the index letter names the layer (i input, j hidden, k output)
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ PRESETS: dict[str, Convention] = {c.name: c for c in [
     Convention("bishop", "Bishop, Pattern Recognition and Machine Learning, sec. 5.3.1 (eqs. 5.48-5.56)",
                input_layer=0,
                notation=_N(weight="w", pre="a", act="z", output="y", target="t", sigma="h", cost="E_n",
+                           unit_letters=("i", "j", "k"),
                            layer="paren", grad_act=r"\frac{\partial E_n}{\partial z^@}",
                            grad_weight=r"\frac{\partial E_n}{\partial w^@}",
                            grad_bias=r"\frac{\partial E_n}{\partial b^@}")),
@@ -172,6 +174,7 @@ def from_dict(data: dict, base: Convention | None = None) -> Convention:
     unknown = sorted(set(data) - fields) + sorted(f"notation.{k}" for k in set(notation) - nfields)
     if unknown:
         raise DeriveError(f"unknown convention field(s): {', '.join(unknown)}")
+    notation = {k: tuple(v) if isinstance(v, list) else v for k, v in notation.items()}  # records stay hashable
     return dataclasses.replace(base, **data, notation=dataclasses.replace(base.notation, **notation))
 
 

@@ -75,12 +75,10 @@ def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIAL
     worst, checked = None, 0
     with mpmath.workdps(50):
         for t in range(trials):
-            net, fwd = draw_network(problem, DEPTH, seed + t)
+            net, fwd = draw_network(problem, meaning.depth or DEPTH, seed + t)
             truth = ground_truth(net)
             env = make_env(deriv, net, fwd)
-            for (q, k), value in truth.items():
-                if q in ("delta", "grad_act"):
-                    env.tensors[(q, k)] = value  # the next layer's gradients, from the forward pass
+            env.tensors.update(truth)  # other layers' gradients, from the forward pass (never the engine)
             for value in layers_for(meaning, net):
                 env.layer_symbols = {L: net.output_label} | ({} if value is None else {l: value})
                 at = int(meaning.layer.xreplace(env.layer_symbols))
@@ -99,7 +97,7 @@ def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIAL
                 if worst is None or err > worst[0]:
                     worst = (err, at, net, got, want)
     if checked == 0:
-        return Verdict(False, "the claim applies to no layer of a depth-4 network")
+        return Verdict(False, f"the claim applies to no layer of a depth-{meaning.depth or DEPTH} network")
     err, at, net, got, want = worst
     if err <= TOLERANCE:
         return Verdict(True, f"matches the forward pass at {checked} layer evaluations (max relative error "

@@ -29,7 +29,9 @@ FUNCTION_NAMES = {"sigmoid": "sigmoid", "\\tanh": "tanh", "tanh": "tanh", "relu"
 FAMILY = {"W": "W", "w": "W", "\\Theta": "W", "\\theta": "W", "b": "b", "z": "z", "Z": "z", "a": "a", "A": "a",
           "h": "a", "x": "x", "X": "x", "y": "y", "Y": "y", "t": "y", "\\hat{y}": "out", "P": "out",
           "\\delta": "delta", "dZ": "delta", "dz": "delta", "dA": "grad_act", "da": "grad_act",
-          "dW": "grad_weight", "dw": "grad_weight", "D": "grad_weight", "db": "grad_bias"}
+          "dW": "grad_weight", "dw": "grad_weight", "D": "grad_weight", "db": "grad_bias",
+          # Octave (Ng's ex4): Theta2, delta3 / d3, a2, z2
+          "Theta": "W", "delta": "delta", "d": "delta"}
 SCALARS = {"m": "batch", "N": "batch", "\\lambda": "lambda"}
 
 
@@ -47,6 +49,7 @@ class Meaning:
     rhs: object            # MatrixExpr, or a scalar SymPy expression of components
     indices: tuple = ()    # free component indices of the left side
     notes: list = field(default_factory=list)
+    depth: int | None = None  # judge on networks of this depth only
 
 
 class Compiler:
@@ -56,6 +59,7 @@ class Compiler:
         self.problem, self.conv = problem, problem.convention
         self.lay = Layer(self.conv)
         self.notes: list[str] = []
+        self.depth: int | None = None  # a formula written for one network depth (Bishop's i, j, k)
         nt = self.conv.notation
         own = {nt.weight: "W", nt.bias: "b", nt.pre: "z", nt.act: "a", nt.input: "x", nt.target: "y"}
         for name, kind in [(nt.delta, "delta"), (nt.grad_act, "grad_act"), (nt.grad_weight, "grad_weight"),
@@ -87,6 +91,7 @@ class Compiler:
         return kind
 
     def tensor(self, sym: ast.Sym):
+        sym = self.normalise(sym)
         kind, lay = self.kind(sym), self.lay
         if kind == "out":
             return lay.a(L if sym.layer is None else self.layer(sym.layer))
@@ -97,10 +102,39 @@ class Compiler:
         at = self.layer(sym.layer)
         if kind == "W":  # the symbol's index is the weight's name; the layer it feeds is index - offset
             return lay.W(at - self.conv.weight_offset)
+        if kind == "grad_weight":  # a gradient used where a parameter belongs: it evaluates, and fails
+            fed = at - self.conv.weight_offset
+            return LayerSymbol("grad_weight", fed, *lay.W(fed).shape)
+        if kind == "grad_bias":
+            return LayerSymbol("grad_bias", at, *lay.b(at).shape)
         return {"b": lay.b, "z": lay.z, "a": lay.a, "delta": lay.delta, "grad_act": lay.grad_act}[kind](at)
+
+    def normalise(self, sym: ast.Sym) -> ast.Sym:
+        """Layers written in other ways: Octave's delta_3 / z_2, Bishop's index letters, z_j^2 as a power."""
+        letters = self.conv.notation.unit_letters
+        if sym.layer is None and sym.indices and len(sym.indices) == 1 and sym.indices[0].isdigit() \
+                and self.letters.get(sym.base) in ("delta", "a", "z", "W", "b"):
+            return ast.Sym(sym.base, ast.Layer(None, int(sym.indices[0]), "suffix"))
+        if letters and sym.layer is None and sym.indices:
+            first = sym.indices[0]
+            if first in letters:  # the unit's letter is its layer (a weight: the layer it feeds)
+                at = self.conv.input_layer + letters.index(first)
+                self.depth = len(letters) - 1  # the letters describe a network of exactly this depth
+                return ast.Sym(sym.base, ast.Layer(None, at, "letter"), sym.indices)
+        return sym
+
+    def gradient_symbol(self, node):
+        """A gradient written on the right side: \\partial C/\\partial a^l, \\nabla_a C."""
+        quantity, at, symbol, indices = quantity_of(node, self)
+        return symbol, indices
 
     # ---- vector form
     def vector(self, node) -> Elem:
+        if isinstance(node, ast.Partial | ast.Nabla):
+            symbol, indices = self.gradient_symbol(node)
+            if indices:
+                raise MeaningError("a component on the right of a vector formula")
+            return Elem.of(symbol)
         if isinstance(node, ast.Sym):
             if node.base in SCALARS and node.indices is None and node.layer is None:
                 return Elem.scalar(self.scalar_symbol(node.base))
@@ -112,8 +146,8 @@ class Compiler:
         if isinstance(node, ast.Bin):
             a, b = self.vector(node.left), self.vector(node.right)
             op = node.op
-            if op == "star":
-                op = "hadamard" if self.conv.notation.hadamard in ("*", ".*") else "matmul"
+            if op == "star":  # elementwise where the source writes it so (deeplearning.ai); Octave's * multiplies
+                op = "hadamard" if self.conv.notation.hadamard == "*" else "matmul"
             if op == "matmul" and not (a.is_scalar or b.is_scalar):
                 return Elem.of(self.product(a.matrix(), b.matrix()))
             combine = {"+": sp.Add, "-": lambda x, y: x - y, "hadamard": sp.Mul, "matmul": sp.Mul,
@@ -264,7 +298,9 @@ def quantity_of(lhs, c: Compiler):
         sym, indices = node, node.indices
     else:
         raise MeaningError("the left-hand side must name one quantity: delta^l, dW, dC/dw^l_{jk} ...")
-    default = L if c.kind(sym) == "out" else None
+    sym = c.normalise(sym)
+    bare = sym.layer is None and isinstance(node, ast.Partial | ast.Nabla)  # Nielsen's \nabla_a C is at L
+    default = L if c.kind(sym) == "out" or bare else None
     at = c.layer(sym.layer, default=default)
     if kind == "grad_weight":  # a weight's index names the weight; it feeds layer index - offset
         at = at - c.conv.weight_offset
@@ -297,12 +333,22 @@ def component(c: Compiler, node):
         raise MeaningError("component forms are checked for per-example (column) conventions; "
                            "write the batch formula in matrix form")
     base = 1 if c.conv.bias == "unit" else 0  # Ng counts units from 1; column 0 of Theta is the bias unit
-    if isinstance(node, ast.Sym):
+    if isinstance(node, ast.Partial | ast.Nabla):
+        symbol, indices = c.gradient_symbol(node)
+        if not indices:
+            raise MeaningError("a vector on the right of a component formula")
+        node = ast.Sym("__grad__", None, indices)
+        tensor = symbol
+    elif isinstance(node, ast.Sym):
         if node.indices is None:
             if node.base in SCALARS and node.layer is None:
                 return c.scalar_symbol(node.base)
             raise MeaningError(f"{node.base} needs a component index here (the left side is a component)")
+        if c.conv.notation.unit_letters and node.layer and node.layer.symbol is None:
+            # Bishop writes no layers: z_j^2 is a square
+            return component(c, ast.Pow(ast.Sym(node.base, None, node.indices), ast.Num(str(node.layer.offset))))
         tensor = c.tensor(node)
+    if isinstance(node, ast.Sym):
         idx = [index_expr(i) for i in node.indices]
         if tensor.shape[1] == 1:
             if len(idx) != 1:
@@ -349,11 +395,11 @@ def compile_claim(claim: ast.Claim, problem: Problem) -> Meaning:
         free = tuple(index_expr(i) for i in indices)
         rhs = component(c, claim.rhs)
         lhs = LayerEntry(symbol, free[0] - base, free[1] if len(free) > 1 else 0)
-        return Meaning(quantity, at, lhs, rhs, free, c.notes)
+        return Meaning(quantity, at, lhs, rhs, free, c.notes, c.depth)
     rhs = c.vector(claim.rhs).matrix()
     if c.conv.bias == "unit" and quantity == "grad_weight":
         rhs = _with_bias_unit(rhs, symbol, c)
-    return Meaning(quantity, at, symbol, rhs, (), c.notes)
+    return Meaning(quantity, at, symbol, rhs, (), c.notes, c.depth)
 
 
 def _with_bias_unit(rhs, lhs, c: Compiler):
