@@ -60,6 +60,7 @@ class Compiler:
         self.lay = Layer(self.conv)
         self.notes: list[str] = []
         self.depth: int | None = None  # a formula written for one network depth (Bishop's i, j, k)
+        self.last = L  # the output layer: a concrete label when the formula is about one network
         nt = self.conv.notation
         own = {nt.weight: "W", nt.bias: "b", nt.pre: "z", nt.act: "a", nt.input: "x", nt.target: "y"}
         for name, kind in [(nt.delta, "delta"), (nt.grad_act, "grad_act"), (nt.grad_weight, "grad_weight"),
@@ -81,7 +82,7 @@ class Compiler:
             return default
         if lay.symbol is None:
             return sp.Integer(lay.offset)
-        base = L if lay.symbol == "L" else l
+        base = self.last if lay.symbol == "L" else l
         return base + lay.offset
 
     def kind(self, sym: ast.Sym) -> str:
@@ -94,11 +95,11 @@ class Compiler:
         sym = self.normalise(sym)
         kind, lay = self.kind(sym), self.lay
         if kind == "out":
-            return lay.a(L if sym.layer is None else self.layer(sym.layer))
+            return lay.a(self.last if sym.layer is None else self.layer(sym.layer))
         if kind == "x":
             return lay.a(sp.Integer(self.conv.input_layer))
         if kind == "y":
-            return lay.y(L)
+            return lay.y(self.last)
         at = self.layer(sym.layer)
         if kind == "W":  # the symbol's index is the weight's name; the layer it feeds is index - offset
             return lay.W(at - self.conv.weight_offset)
@@ -299,8 +300,9 @@ def quantity_of(lhs, c: Compiler):
     else:
         raise MeaningError("the left-hand side must name one quantity: delta^l, dW, dC/dw^l_{jk} ...")
     sym = c.normalise(sym)
+    indices = sym.indices  # Octave's delta_2: the "index" was the layer
     bare = sym.layer is None and isinstance(node, ast.Partial | ast.Nabla)  # Nielsen's \nabla_a C is at L
-    default = L if c.kind(sym) == "out" or bare else None
+    default = c.last if c.kind(sym) == "out" or bare else None
     at = c.layer(sym.layer, default=default)
     if kind == "grad_weight":  # a weight's index names the weight; it feeds layer index - offset
         at = at - c.conv.weight_offset
@@ -311,7 +313,7 @@ def quantity_of(lhs, c: Compiler):
         symbol = LayerSymbol("grad_bias", at, *lay.b(at).shape)
     elif kind == "grad_weight":
         symbol = LayerSymbol("grad_weight", at, *lay.W(at).shape)
-    if at.has(L) and kind in ("delta", "grad_act") and at == L:
+    if kind in ("delta", "grad_act") and at == c.last:
         kind += "_out"
     return kind, at, symbol, indices
 
@@ -388,7 +390,31 @@ def component(c: Compiler, node):
 
 def compile_claim(claim: ast.Claim, problem: Problem) -> Meaning:
     """Give a parsed claim its meaning under ``problem``'s convention (vector or component form)."""
+    return _compile(claim, problem)
+
+
+def written_layers(node, c: Compiler) -> set[int]:
+    """Concrete layers a formula writes (delta^(3), dZ^{[2]}, Octave's Theta2 and delta_3), as the layers the
+    quantities sit at (a weight: the layer it feeds)."""
+    import dataclasses
+    out = set()
+    if isinstance(node, ast.Sym):
+        sym = c.normalise(node)
+        if sym.layer is not None and sym.layer.symbol is None and sym.layer.style != "letter":
+            shift = -c.conv.weight_offset if c.letters.get(sym.base) in ("W", "grad_weight") else 0
+            out.add(sym.layer.offset + shift)
+    if dataclasses.is_dataclass(node):
+        for f in dataclasses.fields(node):
+            out |= written_layers(getattr(node, f.name), c)
+    return out
+
+
+def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
     c = Compiler(problem)
+    written = written_layers(claim, c)
+    if written and not c.conv.notation.unit_letters:  # a formula about one network: its highest layer is L
+        c.depth = max(2, max(written) - c.conv.input_layer)
+        c.last = sp.Integer(c.depth + c.conv.input_layer)
     quantity, at, symbol, indices = quantity_of(claim.lhs, c)
     if indices:
         base = 1 if c.conv.bias == "unit" else 0

@@ -1,0 +1,812 @@
+"""Pasted formula text (LaTeX or Octave-style) to the syntax tree of ``ast``; never evaluates the text.
+
+``parse`` reads a claim (lhs = rhs), ``parse_expr`` a bare expression. The text is checked before lark
+sees it (length, control characters, balanced and bounded nesting, \\frac arguments), wrappers and
+trailing annotations ($...$, \\[...\\], \\quad\\text{for } l < L, \\tag{BP2}, a final period) are blanked
+out with spaces so that error columns stay those of the text as pasted, then the LALR grammar in
+``grammar.lark`` parses it with the Transformer below running inline. Every failure is a FormulaError
+with one line saying what and where.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from contextvars import ContextVar
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from ..errors import DeriveError
+from .ast import Bin, Call, Claim, Layer, Nabla, Neg, Num, Partial, Pow, Slice, Sum, Sym, Transpose
+
+MAX_CHARS = 2000
+MAX_NESTING = 50      # brackets of any kind, \left( ... \right) included
+MAX_DEPTH = 200       # levels of the finished tree (a+a+a+... is deep without any bracket)
+
+FUNCTION_LETTERS = {"\\sigma", "\\phi", "\\varphi", "g", "f", "h"}
+RELATIONS = {"=": "=", ":=": ":=", "\\coloneqq": ":=", "≔": ":=", "<-": "<-", "\\leftarrow": "<-",
+             "\\gets": "<-", "←": "<-", "+=": "+="}   # \mathrel{+}= is matched by shape below
+UNICODE = {"σ": "\\sigma", "ϕ": "\\phi", "φ": "\\varphi", "ℓ": "l", "α": "\\alpha", "β": "\\beta",
+           "γ": "\\gamma", "δ": "\\delta", "ε": "\\epsilon", "ζ": "\\zeta", "η": "\\eta", "θ": "\\theta",
+           "ι": "\\iota", "κ": "\\kappa", "λ": "\\lambda", "μ": "\\mu", "ν": "\\nu", "ξ": "\\xi", "π": "\\pi",
+           "ρ": "\\rho", "τ": "\\tau", "υ": "\\upsilon", "χ": "\\chi", "ψ": "\\psi", "ω": "\\omega",
+           "Γ": "\\Gamma", "Δ": "\\Delta", "Θ": "\\Theta", "Λ": "\\Lambda", "Ξ": "\\Xi", "Π": "\\Pi",
+           "Σ": "\\Sigma", "Υ": "\\Upsilon", "Φ": "\\Phi", "Ψ": "\\Psi", "Ω": "\\Omega"}
+# Octave text (ASCII without one backslash): delta_2 and z_2 name layer 2, as delta2 and z2 do
+_OCTAVE: ContextVar[bool] = ContextVar("octave", default=False)
+HATS = {"hat": "\\hat", "widehat": "\\hat", "tilde": "\\tilde", "widetilde": "\\tilde", "bar": "\\bar",
+        "overline": "\\bar"}
+
+
+class FormulaError(DeriveError):
+    """A formula that cannot be read; the message is one line saying what and where."""
+
+    def __init__(self, message: str, column: int | None = None) -> None:
+        super().__init__(" ".join(message.splitlines()))  # one line, whatever text it quotes
+        self.column = column
+
+
+def parse(text: str) -> Claim:
+    """Read a claim such as ``\\delta^l = ((w^{l+1})^T \\delta^{l+1}) \\odot \\sigma'(z^l)``.
+
+    Raises:
+        FormulaError: the text is not a formula this grammar reads, or has no relation.
+    """
+    exprs, rels = _read(text, claim=True)
+    ops = [_relation(r) for r in rels]
+    if not rels:
+        raise FormulaError("no '=': a formula must claim something, e.g. \\delta^l = ... "
+                           "(parse_expr reads a bare expression)")
+    if len(rels) == 1:
+        return Claim(exprs[0], exprs[1], ops[0])
+    # Goodfellow alg. 6.4: g <- \nabla_{a^{(k)}} J = g \odot f'(a^{(k)}); the claim is the equality
+    if ops == ["<-", "="] and isinstance(exprs[0], Sym):
+        return Claim(exprs[1], exprs[2], "=")
+    raise FormulaError(f"more than one relation ({_quote(rels[0].value)} at {_tok_where(rels[0])} and "
+                       f"{_quote(rels[1].value)} at {_tok_where(rels[1])}): check one claim at a time",
+                       rels[1].column)
+
+
+def parse_expr(text: str):
+    """Read a bare expression such as ``(W^{l+1})^T \\delta^{l+1}`` into an ast node.
+
+    Raises:
+        FormulaError: the text is not an expression this grammar reads (a relation included).
+    """
+    exprs, rels = _read(text, claim=False)
+    if rels:
+        raise FormulaError(f"{_quote(rels[0].value)} at {_tok_where(rels[0])}: parse_expr reads an expression; "
+                           "use parse for a claim", rels[0].column)
+    return exprs[0]
+
+
+# ---------------------------------------------------------------- the pipeline
+@functools.cache
+def _parser():
+    from lark import Lark
+    grammar = (Path(__file__).parent / "grammar.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", lexer="contextual", transformer=_Build())
+
+
+def _read(text, claim: bool):
+    """(expressions, relation tokens) of ``text``, checked, prepared and parsed."""
+    from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+    prepared = _prepare(text, claim)
+    parser = _parser()  # outside the try: a broken grammar is a bug, not a bad formula
+    octave = _OCTAVE.set(prepared.isascii() and "\\" not in prepared)
+    try:
+        exprs, rels = parser.parse(prepared)
+    except FormulaError:
+        raise
+    except UnexpectedCharacters as exc:
+        raise FormulaError(_bad_characters(prepared, exc.pos_in_stream), exc.column) from None
+    except UnexpectedToken as exc:
+        raise FormulaError(_bad_token(exc), getattr(exc.token, "column", None)) from None
+    except UnexpectedInput as exc:
+        raise FormulaError(f"cannot read the formula at column {exc.column}") from None
+    except RecursionError:
+        raise FormulaError(f"formula nests too deeply (at most {MAX_NESTING} brackets)") from None
+    except LarkError as exc:
+        raise FormulaError(f"cannot read the formula: {str(exc).splitlines()[0]}") from None
+    finally:
+        _OCTAVE.reset(octave)
+    exprs = [_plain(e) for e in exprs]
+    for e in exprs:
+        _check_tree(e)
+    return exprs, rels
+
+
+def _relation(tok) -> str:
+    text = re.sub(r"\s+", "", tok.value)
+    return "+=" if text.startswith("\\mathrel") else RELATIONS[text]
+
+
+# ---------------------------------------------------------------- before lark
+_COMMAND = re.compile(r"\\([A-Za-z]+)")
+_RELATION_AT = re.compile(r":=|<-|\+=|=|\\leftarrow(?![A-Za-z])|\\gets(?![A-Za-z])|\\coloneqq(?![A-Za-z])|←|≔")
+_ANNOTATION_AT = re.compile(r"\\(?:q?quad|text|textrm|textnormal|textit|mbox|hbox|tag|label|nonumber|notag)"
+                            r"(?![A-Za-z])")
+_WRAPPERS = [(re.compile(r"^\s*\\\["), re.compile(r"\\\]\s*$")),
+             (re.compile(r"^\s*\\\("), re.compile(r"\\\)\s*$")),
+             (re.compile(r"^\s*\\begin\{(?:equation|align|gather|displaymath|math)\*?\}"),
+              re.compile(r"\\end\{(?:equation|align|gather|displaymath|math)\*?\}\s*$"))]
+# a \quad followed by an operator is spacing inside the formula, not the start of an annotation
+_OPERATOR_AHEAD = re.compile(r"\\q?quad\s*(?:\\q?quad\s*)*(?:[-+*/=]|\\odot|\\circ|\\cdot|\\times|\.\*)")
+_OPERATOR_AT = re.compile(r"[-+*/=(\[{]|\\odot|\\circ|\\cdot|\\times")
+_SPACING_AT = re.compile(r"\s|\\[,;:!> ]")
+_TRAILING = re.compile(r"(?:\s|\\\\|(?<!\\)(?<!\\left)(?<!\\right)[.,;])+$")
+_OPENERS, _CLOSERS = "([{", ")]}"
+_KINDS = {"(": "parentheses", ")": "parentheses", "[": "brackets", "]": "brackets", "{": "braces", "}": "braces"}
+
+
+def _prepare(text, claim: bool) -> str:
+    """The text lark sees: the same length and layout, with what carries no meaning blanked out."""
+    if not isinstance(text, str):
+        raise FormulaError(f"a formula must be text (str), not {type(text).__name__}")
+    if len(text) > MAX_CHARS:
+        raise FormulaError(f"formula too long: {len(text)} characters (at most {MAX_CHARS})")
+    for i, ch in enumerate(text):
+        if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n\r":
+            raise FormulaError(f"control character U+{ord(ch):04X} at {_where(text, i)}: a formula is plain text",
+                               i + 1)
+    if not text.strip():
+        raise FormulaError("empty formula")
+    if "==" in text:
+        i = text.index("==")
+        raise FormulaError(f"'==' at {_where(text, i)}: a formula claims lhs = rhs with a single '='", i + 1)
+    chars = list(text)
+    _blank_comments(text, chars)
+    for i, ch in enumerate(chars):
+        if ch == "$":
+            chars[i] = " "
+    changed = True
+    while changed:
+        changed = False
+        current = "".join(chars)
+        for head, tail in _WRAPPERS:
+            m, n = head.search(current), tail.search(current)
+            if m and n and m.end() <= n.start():
+                _blank(chars, m.start(), m.end())
+                _blank(chars, n.start(), n.end())
+                changed = True
+                break
+    _strip_trailing(chars)
+    _cut_annotation(chars, claim)
+    _strip_trailing(chars)
+    prepared = "".join(chars)
+    if not prepared.strip():
+        raise FormulaError("empty formula")
+    _check_brackets(prepared)
+    _check_fracs(prepared)
+    return prepared
+
+
+def _blank(chars, start, end):
+    for i in range(start, end):
+        if chars[i] not in "\n\r":
+            chars[i] = " "
+
+
+def _blank_comments(text, chars):
+    # % starts a comment in both LaTeX and Octave (\% is a literal percent sign)
+    for m in re.finditer(r"(?<!\\)%[^\n]*", text):
+        _blank(chars, m.start(), m.end())
+
+
+def _strip_trailing(chars):
+    m = _TRAILING.search("".join(chars))
+    if m:
+        _blank(chars, m.start(), m.end())
+
+
+def _scan(text):
+    """(index, depth before it) for each significant character; commands and escapes are skipped whole."""
+    depth, i, n = 0, 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\":
+            m = _COMMAND.match(text, i)
+            end = m.end() if m else i + 2
+            yield i, depth
+            i = end
+            continue
+        yield i, depth
+        if ch in _OPENERS:
+            depth += 1
+        elif ch in _CLOSERS:
+            depth -= 1
+        i += 1
+
+
+def _cut_annotation(chars, claim: bool):
+    """Blank a trailing annotation (\\quad\\text{for } l = L-1, ..., 2 or \\tag{BP2}) after the formula.
+
+    Only at the top level and only once the right-hand side has begun; a \\quad next to an operator is
+    spacing, and a \\text where an operand belongs is left for the grammar to reject.
+    """
+    text = "".join(chars)
+    need_relation, content, after_operator = claim, False, True
+    for i, depth in _scan(text):
+        if depth == 0 and need_relation:
+            need_relation = not _RELATION_AT.match(text, i)
+            continue
+        if depth == 0 and _ANNOTATION_AT.match(text, i):
+            spacing = text.startswith(("\\quad", "\\qquad"), i)
+            if spacing and (after_operator or _OPERATOR_AHEAD.match(text, i)):
+                continue
+            if content:
+                _blank(chars, i, len(chars))
+            return
+        if not _SPACING_AT.match(text, i):
+            content = True
+            after_operator = bool(_OPERATOR_AT.match(text, i))
+
+
+def _check_brackets(text):
+    stack = []
+    for i, _depth in _scan(text):
+        ch = text[i]
+        if ch in _OPENERS:
+            stack.append(i)
+            if len(stack) > MAX_NESTING:
+                raise FormulaError(f"nesting deeper than {MAX_NESTING} at {_where(text, i)}", i + 1)
+        elif ch in _CLOSERS:
+            if not stack:
+                raise FormulaError(f"unbalanced {_KINDS[ch]}: {ch!r} at {_where(text, i)} closes nothing", i + 1)
+            j = stack.pop()
+            if _OPENERS.index(text[j]) != _CLOSERS.index(ch):
+                raise FormulaError(f"mismatched brackets: {text[j]!r} at {_where(text, j)} is closed by {ch!r} "
+                                   f"at {_where(text, i)}", i + 1)
+    if stack:
+        j = stack[-1]
+        raise FormulaError(f"unbalanced {_KINDS[text[j]]}: {text[j]!r} at {_where(text, j)} is never closed", j + 1)
+
+
+def _check_fracs(text):
+    """\\frac needs two arguments: {a}{b}, or single characters as in \\frac12 and \\frac1m."""
+    for m in re.finditer(r"\\[dt]?frac(?![A-Za-z])", text):
+        i = m.end()
+        for _ in range(2):
+            while i < len(text) and text[i].isspace():
+                i += 1
+            if i >= len(text) or text[i] in "})]^_=":
+                raise FormulaError(f"{m.group()} at {_where(text, m.start())} needs two arguments, "
+                                   f"e.g. {m.group()}{{1}}{{m}}", m.start() + 1)
+            if text[i] == "{":
+                depth = 0
+                while i < len(text):
+                    depth += {"{": 1, "}": -1}.get(text[i], 0)
+                    i += 1
+                    if depth == 0:
+                        break
+            elif text[i] == "\\":
+                c = _COMMAND.match(text, i)
+                i = c.end() if c else i + 2
+            else:
+                i += 1
+
+
+def _where(text, i) -> str:
+    line = text.count("\n", 0, i) + 1
+    col = i - (text.rfind("\n", 0, i) + 1) + 1
+    return f"column {col}" if line == 1 else f"line {line}, column {col}"
+
+
+def _tok_where(tok) -> str:
+    line, col = getattr(tok, "line", None), getattr(tok, "column", None)
+    if col is None:
+        return "the end"
+    return f"column {col}" if line in (None, 1) else f"line {line}, column {col}"
+
+
+def _quote(s: str) -> str:
+    s = re.sub(r"\s+", " ", s)
+    s = s if len(s) <= 20 else s[:17] + "..."
+    return f'"{s}"' if "'" in s else f"'{s}'"
+
+
+# ---------------------------------------------------------------- lark's errors, in words
+_DESCRIBE = {"REL": "'='", "PLUS": "'+'", "MINUS": "'-'", "_RP": "')'", "_RB": "']'", "_RC": "'}'",
+             "_LC": "'{'", "SUB": "'_'", "SUP": "'^'", "COLON": "':'", "END": "'end'", "COMMA": "','"}
+_STARTS = {"LETTER", "GREEK", "ELL", "WORD", "CAL", "HAT", "FONT", "FNLETTER", "FNNAME", "NUMBER", "_LP", "_LB",
+           "FRAC", "FRACSHORT", "PARTIAL", "NABLA", "SUM", "DIGIT1"}
+_MISUSED = {"left": "\\left at {} must be followed by (, [ or a period",
+            "right": "\\right at {} must be followed by ), ] or a period",
+            "text": "\\text{{...}} at {} is only allowed after the formula, as an annotation",
+            "mbox": "\\mbox{{...}} at {} is only allowed after the formula, as an annotation",
+            "partial": "\\partial at {} appears only as \\frac{{\\partial C}}{{\\partial x}} "
+                       "or \\partial C / \\partial x"}
+
+
+def _expected(names) -> str:
+    words = []
+    if names & _STARTS:
+        words.append("an expression")
+    for name in ("_RC", "_RP", "_RB", "_LC", "REL", "SUB", "COLON", "END"):
+        if name in names:
+            words.append(_DESCRIBE[name])
+    return " or ".join(words[:3])
+
+
+def _bad_characters(text, pos) -> str:
+    where = _where(text, pos)
+    m = _COMMAND.match(text, pos)
+    if m:
+        name = m.group(1)
+        if name in _MISUSED:
+            return _MISUSED[name].format(where)
+        return f"unknown command \\{name} at {where}"
+    if text.startswith("\\\\", pos):
+        return f"a line break \\\\ at {where}: check one formula at a time"
+    if text[pos] == "\\":
+        after = text[pos + 1:pos + 2]
+        if not after or after.isspace():
+            return f"a lone backslash at {where}"
+        return f"unknown command \\{after} at {where}"
+    return f"unexpected character {text[pos]!r} at {where}"
+
+
+def _bad_token(exc) -> str:
+    tok, names = exc.token, set(exc.expected or ())
+    expected = _expected(names)
+    tail = f": expected {expected}" if expected else ""
+    if tok.type == "$END":
+        return f"the formula ends too early (after {_tok_where(tok)}){tail}"
+    if tok.type == "PARTIAL":
+        return _MISUSED["partial"].format(_tok_where(tok))
+    return f"unexpected {_quote(tok.value)} at {_tok_where(tok)}{tail}"
+
+
+# ---------------------------------------------------------------- internal marks, resolved as the tree grows
+@dataclass(frozen=True)
+class _Group:
+    """A parenthesised or bracketed expression: ^2 on it is a power, and [v]_{2:end} a slice."""
+
+    inner: object
+    style: str
+
+
+@dataclass(frozen=True)
+class _D:
+    """\\partial x, legal only as a numerator or denominator: \\frac{\\partial C}{\\partial x}."""
+
+    arg: object
+    tok: object
+
+
+@dataclass(frozen=True)
+class _FnHead:
+    """A function letter or name with its superscripts and primes, before we know if it is called."""
+
+    fn: str
+    letter: bool
+    ops: tuple          # ("sup", items, tok) | ("prime", tok)
+    tok: object
+
+
+def _plain(x):
+    """An ast node from whatever a rule produced; a stray \\partial is an error."""
+    if isinstance(x, _Group):
+        return x.inner
+    if isinstance(x, _D):
+        raise FormulaError(_MISUSED["partial"].format(_tok_where(x.tok)), x.tok.column)
+    if isinstance(x, _FnHead):  # the grammar turns heads into calls or symbols; kept as a guard
+        return _fn_symbol(x)
+    return x
+
+
+def _err(tok, what, hint=""):
+    """FormulaError "<what> at column N[; hint]" for a problem found at ``tok``."""
+    return FormulaError(f"{what} at {_tok_where(tok)}" + (f"; {hint}" if hint else ""), getattr(tok, "column", None))
+
+
+# ---------------------------------------------------------------- superscripts
+def _sup_parts(items, tok, example=False):
+    """(core, marks): the layer or exponent part of a superscript, and its T / prime marks in order.
+
+    With ``example``, deeplearning.ai's Z^{[l](i)} gives (core, marks, "i"): layer [l], example (i).
+    """
+    cores, marks = [], []
+    for kind, value, style in items:
+        if kind == "mark":
+            marks.append(value)
+        elif style == "plain" and value == [(None, "T")]:
+            marks.append("T")
+        else:
+            cores.append((value, style))
+    found = None
+    if example and len(cores) == 2 and cores[0][1] == "bracket" and cores[1][1] == "paren" \
+            and len(cores[1][0]) == 1 and cores[1][0][0][0] is None:
+        found = cores.pop()[0][0][1]
+    if len(cores) > 1:
+        text = "".join(_core_text(c) for c in cores)
+        raise _err(tok, f"superscript {text} has more than one layer")
+    core = cores[0] if cores else None
+    return (core, marks, found) if example else (core, marks)
+
+
+def _core_text(core) -> str:
+    terms, style = core
+    body = "".join((s or "") + t for s, t in terms)
+    return {"paren": f"({body})", "bracket": f"[{body}]"}.get(style, body)
+
+
+def _layer_of(core) -> Layer | None:
+    """l, l+1, L-1, 3, (l), [l-1] as a Layer; anything else (-1, 0.5, -z) is not a layer."""
+    terms, style = core
+    if terms[0][0] is not None:
+        return None
+    first = terms[0][1]
+    if len(terms) == 1:
+        if first.isdigit():
+            return Layer(None, int(first), style)
+        if len(first) == 1 and first.isalpha():
+            return Layer(first, 0, style)
+        return None
+    if len(terms) == 2 and len(first) == 1 and first.isalpha() and terms[1][1].isdigit():
+        offset = int(terms[1][1])
+        return Layer(first, offset if terms[1][0] == "+" else -offset, style)
+    return None
+
+
+def _exponent(core, tok):
+    terms, style = core
+    if style != "plain":
+        raise _err(tok, f"superscript {_core_text(core)} is not a layer, transpose or power here")
+    node = None
+    for sign, text in terms:
+        atom = Num(text) if text[0].isdigit() or text[0] == "." else Sym(text)
+        if node is None:
+            node = Neg(atom) if sign == "-" else atom
+        else:
+            node = Bin("-" if sign == "-" else "+", node, atom)
+    return node
+
+
+def _apply_sup(base, items, tok):
+    grouped = isinstance(base, _Group)
+    node = _plain(base)
+    core, marks, example = _sup_parts(items, tok, example=True)
+    bare = isinstance(node, Sym) and not grouped and node.layer is None
+    if example is not None:  # dZ^{[l](i)}: example i of dZ^{[l]}, kept as the index "(i)"
+        lay = _layer_of(core)
+        if not bare or node.indices is not None or lay is None:
+            raise _err(tok, f"superscript {_core_text(core)}({example}) needs a plain symbol under it")
+        node = replace(node, layer=lay, indices=(f"({example})",))
+    elif core is not None:
+        lay = _layer_of(core)
+        # z_j^2 (subscript first, a plain number: Bishop 5.65) is a power; w^3_{24} and z_j^{(2)} are layers
+        squared = lay is not None and lay.symbol is None and core[1] == "plain" and bare and node.indices is not None
+        if bare and lay is not None and not squared:
+            node = replace(node, layer=lay)
+        elif lay is not None and lay.symbol is not None:
+            what = "a symbol that already has a layer" if isinstance(node, Sym) and not grouped else \
+                "an expression"
+            raise _err(tok, f"layer superscript {_core_text(core)} on {what}")
+        else:
+            node = Pow(node, _exponent(core, tok))
+    for mark in marks:
+        node = Transpose(node) if mark == "T" else _apply_prime(node)
+    return node
+
+
+def _apply_prime(node):
+    """' after a function letter's symbol is a derivative ((f^l)' in Wikipedia); after anything else, T."""
+    if isinstance(node, Sym) and node.base in FUNCTION_LETTERS and node.indices is None:
+        return Call(node.base, None, 1, node.layer)
+    if isinstance(node, Call) and node.arg is None:
+        return replace(node, prime=node.prime + 1)
+    return Transpose(node)
+
+
+def _fn_symbol(head: _FnHead):
+    """A function head used as a symbol: h^{(k-1)T} (a hidden state), or g' alone (f' at the pre-activation)."""
+    if not head.letter:
+        raise _err(head.tok, f"function {head.fn} needs an argument")
+    node = Sym(head.fn)
+    for op in head.ops:
+        node = _apply_sup(node, op[1], op[2]) if op[0] == "sup" else _apply_prime(node)
+    return node
+
+
+def _fn_call(head: _FnHead, arg):
+    """f(arg) with the head's layer superscript, primes and (for names, \\tanh^2) a power."""
+    layer, prime, power = None, 0, None
+    for op in head.ops:
+        if op[0] == "prime":
+            prime += 1
+            continue
+        _, items, tok = op
+        core, marks = _sup_parts(items, tok)
+        if "T" in marks:
+            raise _err(tok, f"a transpose on the function {head.fn}")
+        prime += len(marks)
+        if core is None:
+            continue
+        lay = _layer_of(core)
+        if not head.letter and lay is not None and lay.symbol is None and core[1] == "plain":
+            power = Num(str(lay.offset))      # \tanh^2(z) is (\tanh z)^2
+        elif lay is None:
+            raise _err(tok, f"superscript {_core_text(core)} on the function {head.fn}")
+        elif layer is not None:
+            raise _err(tok, f"a second layer superscript on the function {head.fn}")
+        else:
+            layer = lay
+    node = Call(head.fn, arg, prime, layer)
+    return Pow(node, power) if power is not None else node
+
+
+# ---------------------------------------------------------------- names
+def _letter_name(text: str) -> str:
+    return UNICODE.get(text, "l" if text == "\\ell" else text)
+
+
+def _word(text: str) -> Sym:
+    """Octave and deeplearning.ai names: Theta1, delta3, a2 (layer suffix); dZ, dW, db, dZ2."""
+    m = re.fullmatch(r"([A-Za-z]+?)([0-9]*)", text)
+    base, digits = m.group(1), m.group(2)
+    if base in ("Theta", "theta", "Delta", "delta", "lambda", "alpha"):
+        base = "\\" + base
+    return Sym(base, Layer(None, int(digits), "suffix") if digits else None)
+
+
+def _fn_name(text: str) -> str:
+    m = re.search(r"\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}", text)
+    name = m.group(1) if m else text.lstrip("\\")
+    return "relu" if name.lower() == "relu" else name
+
+
+# ---------------------------------------------------------------- the Transformer, run on each reduction
+class _Build:
+    """Callbacks for lark (one per rule alias), building ast nodes bottom-up as LALR reduces."""
+
+    # lark looks up a method by rule alias (or rule name) and calls it with the list of children,
+    # named tokens included; rules prefixed "?" with one child pass it through without a call.
+
+    def start(self, c):
+        return [c[i] for i in range(0, len(c), 2)], [c[i] for i in range(1, len(c), 2)]
+
+    # ---- operators
+    def add(self, c):
+        return Bin("+", _plain(c[0]), _plain(c[2]))
+
+    def sub(self, c):
+        return Bin("-", _plain(c[0]), _plain(c[2]))
+
+    def hadamard(self, c):
+        return Bin("hadamard", _plain(c[0]), _plain(c[2]))
+
+    def star(self, c):
+        return Bin("star", _plain(c[0]), _plain(c[2]))
+
+    def juxt(self, c):
+        return Bin("matmul", _plain(c[0]), _plain(c[1]))
+
+    def cdot(self, c):
+        return Bin("matmul", _plain(c[0]), _plain(c[2]))
+
+    def neg(self, c):
+        return Neg(_plain(c[1]))
+
+    def div(self, c):
+        return _divide(c[0], c[2], c[1])
+
+    def frac(self, c):
+        return _divide(c[1], c[2], c[0])
+
+    def frac_short(self, c):  # \frac12, \frac1m: two single-character arguments
+        a, b = re.sub(r"^\\[dt]?frac|\s", "", c[0].value)
+        return Bin("div", *(Num(x) if x.isdigit() else Sym(x) for x in (a, b)))
+
+    # ---- sums
+    def sum(self, c):
+        return Sum(c[1], _plain(c[2]))
+
+    def limits(self, c):
+        return c[1]
+
+    def limits_upper_first(self, c):
+        return c[3]
+
+    def lower(self, c):
+        return c[0].value
+
+    def upper(self, c):
+        return None
+
+    # ---- atoms
+    def letter(self, c):
+        return Sym(_letter_name(c[0].value))
+
+    def word(self, c):
+        return _word(c[0].value)
+
+    def number(self, c):
+        return Num(c[0].value)
+
+    def cal(self, c):
+        return Sym(f"{c[0].value.strip()}{{{c[1].value}}}")
+
+    def hat(self, c):
+        name = re.sub(r"[^A-Za-z]", "", c[0].value)
+        return Sym(f"{HATS[name]}{{{c[1]}}}")
+
+    def hatarg(self, c):
+        return _letter_name(c[0].value)
+
+    def font(self, c):
+        return _plain(c[1])
+
+    def paren(self, c):
+        return _Group(_plain(c[0]), "paren")
+
+    def bracket(self, c):
+        return _Group(_plain(c[0]), "bracket")
+
+    def partial(self, c):
+        return _D(_plain(c[1]), c[0])
+
+    def nabla(self, c):
+        of = _plain(c[3]) if len(c) > 3 else None
+        if of is not None and not isinstance(of, Sym):
+            raise _err(c[0], "\\nabla_x takes a cost symbol after it", "e.g. \\nabla_a C")
+        return Nabla(_plain(c[2]), of)
+
+    # ---- functions
+    def fn_head(self, c):
+        tok = c[0]
+        if tok.type == "FNLETTER":
+            return _FnHead(_letter_name(tok.value), True, (), tok)
+        return _FnHead(_fn_name(tok.value), False, (), tok)
+
+    def fn_sup(self, c):
+        return replace(c[0], ops=c[0].ops + (("sup", c[2], c[1]),))
+
+    def fn_prime(self, c):
+        return replace(c[0], ops=c[0].ops + (("prime", c[1]),))
+
+    def fn_sym(self, c):
+        return _fn_symbol(c[0])
+
+    def call(self, c):
+        return _fn_call(c[0], _plain(c[1]))
+
+    # ---- postfix
+    def sup(self, c):
+        return _apply_sup(c[0], c[2], c[1])
+
+    def power(self, c):  # Octave a.^2: always a power
+        core, marks = _sup_parts(c[2], c[1])
+        if core is None or marks:
+            raise _err(c[1], "'.^' needs an exponent")
+        return Pow(_plain(c[0]), _exponent(core, c[1]))
+
+    def subscript(self, c):
+        base, tok, idx = c
+        node = _plain(base)
+        if isinstance(idx, int):
+            return Slice(node, idx)
+        if isinstance(idx, Layer):  # Octave's delta_2
+            if not isinstance(node, Sym) or isinstance(base, _Group) or node.layer is not None:
+                raise _err(tok, f"layer suffix _{idx.offset} on something that is not a plain name")
+            return replace(node, layer=idx)
+        if isinstance(node, Sym) and not isinstance(base, _Group):
+            if node.indices is not None:
+                raise _err(tok, f"a second subscript on {node.base}")
+            return replace(node, indices=idx)
+        raise _err(tok, "component indices on an expression", "they go on a symbol (w^l_{jk}); "
+                   "only [v]_{2:end} slices an expression")
+
+    def prime(self, c):
+        return _apply_prime(_plain(c[0]))
+
+    def tsup(self, c):
+        return Transpose(_plain(c[0]))
+
+    def slice_paren(self, c):
+        return Slice(_plain(c[0]), int(re.search(r"[0-9]+", c[1].value).group()))
+
+    def slice_columns(self, c):
+        raise _err(c[1], "a column slice (:, 2:end)", "only row slices v(2:end) are supported")
+
+    # ---- superscript and subscript contents
+    def s_one(self, c):
+        tok = c[0]
+        if tok.type in ("TCMD", "PRIMECMD", "PRIME"):
+            return [self._mark(tok)]
+        return [("lin", [(None, _letter_name(tok.value))], "plain")]
+
+    def s_items(self, c):
+        return [x for x in c if isinstance(x, tuple)]
+
+    def s_paren(self, c):
+        return ("lin", c[0], "paren")
+
+    def s_bracket(self, c):
+        return ("lin", c[0], "bracket")
+
+    def s_plain(self, c):
+        return ("lin", c[0], "plain")
+
+    def s_mark(self, c):
+        return self._mark(c[0])
+
+    @staticmethod
+    def _mark(tok):
+        return ("mark", "T" if tok.type == "TCMD" else "prime", None)
+
+    def slin(self, c):
+        terms, sign = [], None
+        for tok in c:
+            if tok.type in ("PLUS", "MINUS"):
+                sign = "+" if tok.type == "PLUS" else "-"
+            else:
+                terms.append((sign, _letter_name(tok.value)))
+                sign = None
+        return terms
+
+    def b_one(self, c):
+        text = c[0].value
+        if text.isdigit() and _OCTAVE.get():
+            return Layer(None, int(text), "suffix")
+        if len(text) > 2 and text.isalpha():  # Octave's Theta1_grad is a name, not four indices
+            raise _err(c[0], f"subscript _{text} is a name, not indices", "write indices in braces: _{jk}")
+        return tuple(text)
+
+    def b_items(self, c):
+        out = []
+        for item in c:
+            if isinstance(item, list):
+                out.extend(item)
+        return tuple(out)
+
+    def bitem(self, c):
+        head = c[0].value
+        offset = "".join("-" if t.type == "MINUS" else t.value for t in c[1:])
+        parts = list(head)  # _{jk} and Nielsen's w^3_{24} are two indices each
+        parts[-1] += offset
+        return parts
+
+    def b_example(self, c):
+        return [f"({c[0].value})"]
+
+    def b_slice(self, c):
+        return int(c[0].value)
+
+
+def _divide(num, den, tok):
+    """a / b, or \\frac{\\partial C}{\\partial x} when both sides are \\partial marks."""
+    if isinstance(num, _D) and isinstance(den, _D):
+        of = _plain(num.arg)
+        if not isinstance(of, Sym):
+            raise _err(num.tok, "\\partial in a numerator takes the cost's symbol", "e.g. \\partial C")
+        return Partial(of, _plain(den.arg))
+    if isinstance(num, _D) or isinstance(den, _D):
+        bad = num if isinstance(num, _D) else den
+        raise FormulaError(_MISUSED["partial"].format(_tok_where(bad.tok)), bad.tok.column)
+    return Bin("div", _plain(num), _plain(den))
+
+
+# ---------------------------------------------------------------- after lark
+_NODES = (Bin, Call, Claim, Layer, Nabla, Neg, Num, Partial, Pow, Slice, Sum, Sym, Transpose)
+
+
+def _check_tree(root):
+    """Every node an ast node, and the tree no deeper than MAX_DEPTH (checked without recursion)."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise FormulaError(f"formula too deeply nested: more than {MAX_DEPTH} levels of operations")
+        if not isinstance(node, _NODES):
+            raise FormulaError(f"cannot read part of the formula ({type(node).__name__})")
+        for f in fields(node):
+            child = getattr(node, f.name)
+            if isinstance(child, _NODES):
+                stack.append((child, depth + 1))
+            elif child is not None and not isinstance(child, str | int | tuple):
+                raise FormulaError(f"cannot read part of the formula ({type(child).__name__})")
+
+
+__all__ = ["FormulaError", "parse", "parse_expr"]
