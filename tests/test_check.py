@@ -96,3 +96,18 @@ def test_cli_exit_codes_and_json():
     piped = run("--convention", "ng", "--loss", "bce", "--activation", "sigmoid", "-",
                 stdin=r"\delta^{(L)} = a^{(L)} - y")
     assert piped.returncode == 0
+
+
+@pytest.mark.parametrize("text", [
+    r"\delta^l := ((w^{l+1})^T \delta^{l+1}) \odot \sigma'(z^l)",
+    r"\delta^{(l)} \leftarrow a \cdot (-b)",
+    r"dW^{[l]} = \frac{1}{m} dZ^{[l]} A^{[l-1]T}",
+    r"\delta^L = \nabla_a C \odot \sigma'(z^L)",
+    r"\delta^l_j = \sum_k w^{l+1}_{kj} \delta^{l+1}_k \sigma'(z^l_j)",
+])
+def test_unparse_round_trips(text):
+    # the corrected formula a diagnosis prints must read back as the same tree
+    from derive.formula.parse import parse
+    from derive.formula.unparse import latex
+    tree = parse(text)
+    assert parse(latex(tree)) == tree

@@ -20,6 +20,8 @@ def layer(lay: ast.Layer) -> str:
 
 
 def _prec(node) -> int:
+    if isinstance(node, ast.Neg):
+        return 1  # -b binds like a subtraction: a (-b), never a -b
     return PREC.get(node.op, 4) if isinstance(node, ast.Bin) else 5
 
 
@@ -97,9 +99,13 @@ def _(node: ast.Partial) -> str:
 
 @latex.register
 def _(node: ast.Nabla) -> str:
-    return rf"\nabla_{{{latex(node.wrt)}}} {latex(node.of) if node.of else ''}".rstrip()
+    # always with the cost's letter, so that a following factor is not read as the cost
+    return rf"\nabla_{{{latex(node.wrt)}}} {latex(node.of) if node.of else 'C'}"
+
+
+RELATIONS = {"=": "=", ":=": ":=", "<-": r"\leftarrow", "+=": r"\mathrel{+}="}
 
 
 @latex.register
 def _(node: ast.Claim) -> str:
-    return f"{latex(node.lhs)} = {latex(node.rhs)}"
+    return f"{latex(node.lhs)} {RELATIONS.get(node.op, '=')} {latex(node.rhs)}"
