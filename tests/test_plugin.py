@@ -208,3 +208,12 @@ def test_the_example_in_the_docs_passes(pytester: pytest.Pytester, checker):
     pytester.makepyfile(test_my_notes=example)
     result = pytester.runpytest(*_plugin_args(), "--strict-markers")
     result.assert_outcomes(passed=example.count("\ndef test_"))
+
+
+def test_readme_example_is_the_tested_one():
+    # the README shows the same example file that the docs hold and the test above runs
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    blocks = lambda text: [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "pytest.mark.backprop" in b]  # noqa: E731
+    assert blocks((root / "README.md").read_text()) == blocks((root / "docs" / "checking.md").read_text())
