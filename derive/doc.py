@@ -112,8 +112,12 @@ def _batch_step(d: Derivation, tex, gW) -> tuple[str, list[str]]:
     return text, [f"{tex(gW)} = {tex(d2.grad_weight)}"]
 
 
-def build(d: Derivation, report, others: dict) -> Document:
-    """Assemble a document for a verified derivation; ``others`` maps convention -> verified Derivation."""
+def build(d: Derivation, report, others: dict, translations: dict) -> Document:
+    """Assemble a document for a verified derivation.
+
+    ``others`` maps each convention to its own verified Derivation; ``translations`` to this document's
+    recursion translated into that convention (``derive translate``, checked there).
+    """
     if not report.ok:
         raise DeriveError(f"verification failed, no document written:\n{report.text()}")
     conv, lay, prob = d.problem.convention, d.layer, d.problem
@@ -178,7 +182,7 @@ def build(d: Derivation, report, others: dict) -> Document:
     other_rows = []
     for name, od_ in others.items():
         otex = NotationPrinter(od_.problem.convention).doprint
-        other_rows.append((name, otex(od_.layer.W(l + 1)), otex(od_.delta), otex(od_.grad_weight),
+        other_rows.append((name, otex(od_.layer.W(l + 1)), translations[name], otex(od_.grad_weight),
                            name == conv.name))
 
     errors = {q: e for q, e in report.errors.items()}

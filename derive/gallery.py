@@ -22,6 +22,18 @@ class Verified:
     def __init__(self, layers: int = 3, trials: int = 2, seed: int = 0):
         self.layers, self.trials, self.seed = layers, trials, seed
         self._done: dict = {}
+        self._translated: dict = {}
+
+    def translated(self, formula: str, source, target: str, problem):
+        """``derive translate`` of a verified formula, once per (formula, source, target, activations)."""
+        from .translate import translate
+        key = (formula, source, target, problem.hidden.name)
+        if key not in self._translated:
+            t = translate(formula, source, target, problem.loss.name, problem.output.name, problem.hidden.name)
+            if not (t.source_verdict == t.target_verdict == "holds"):
+                raise DeriveError(f"the translation into {target} does not hold: {t.latex}")
+            self._translated[key] = t
+        return self._translated[key]
 
     def get(self, conv: str | Convention, loss: str, output: str, hidden: str):
         from .api import derive
@@ -37,12 +49,20 @@ class Verified:
 
 def document(conv: str | Convention, loss: str, output: str, hidden: str, cache: Verified):
     """The Document for one problem, with the same result in every shipped convention."""
+    from .chain import l
     from .doc import build
+    from .printing import NotationPrinter
     d, report = cache.get(conv, loss, output, hidden)
     others = {name: cache.get(name, loss, output, hidden)[0] for name in PRESETS}
     if d.problem.convention.name not in others:
         others[d.problem.convention.name] = d
-    return build(d, report, others)
+    # the recursion as this document prints it, translated into every other convention and checked there
+    tex = NotationPrinter(d.problem.convention).doprint
+    recursion = f"{tex(d.layer.delta(l))} = {tex(d.delta)}"
+    translations = {name: (recursion if name == d.problem.convention.name else
+                           cache.translated(recursion, d.problem.convention, name, d.problem).latex)
+                    for name in others}
+    return build(d, report, others, translations)
 
 
 def write_gallery(out: Path, progress=None) -> list[Path]:

@@ -136,13 +136,16 @@ class Mapper:
         return transpose(new) if self.flip else new
 
     def expr(self, e):
-        """The whole right-hand side in the target."""
-        if self.src.bias == "vector" and self.dst.bias == "unit":
-            e = self._weights_to_theta(e)
+        """The whole right-hand side in the target, in the target's orientation."""
         if self.src.bias == "unit" and self.dst.bias != "unit":
             e = self._theta_to_weights(e)
         subs = {t: self.symbol(t) for t in e.atoms(LayerSymbol)}
-        return _simplify(e.xreplace(subs).xreplace({self.ls.batch: self.ld.batch}))
+        out = _simplify(e.xreplace(subs).xreplace({self.ls.batch: self.ld.batch}))
+        if self.flip:
+            out = _simplify(transpose(out))
+        if self.src.bias != "unit" and self.dst.bias == "unit":
+            out = self._weights_to_theta(out)
+        return out
 
     def _weights_to_theta(self, e):
         """W^T x with Ng's Theta: [Theta^T x]_{2:end} (W is Theta without its bias column)."""
@@ -151,7 +154,7 @@ class Mapper:
                         lambda x: DropBiasRow(x))
         if any(t.kind == "W" for t in _outside_drop(out)):
             raise Untranslatable(f"{self.dst.name} folds the bias into Theta: only W^T x has a direct counterpart")
-        self.notes.append("Nielsen-style W^T x is Ng's (Theta^T x) without the bias row, delta(2:end)")
+        self.notes.append("W^T x is Ng's (Theta^T x) without the bias row, delta(2:end)")
         return out
 
     def _theta_to_weights(self, e):
@@ -207,13 +210,11 @@ def translate(formula: str, source, target, loss: str = "mse", output: str = "si
     kind = meaning.quantity.removesuffix("_out")
     if kind in ("delta", "grad_act"):
         lhs = {"delta": lay.delta, "grad_act": lay.grad_act}[kind](at)
-        rhs = _simplify(mapper.delta_ratio ** -1 * rhs) if mapper.delta_ratio != 1 else rhs
+        rhs = _simplify((mapper.delta_ratio ** -1 * rhs).doit()) if mapper.delta_ratio != 1 else rhs
     elif kind == "grad_weight":
         lhs = LayerSymbol("grad_weight", at, *lay.W(at).shape)
     else:
         lhs = LayerSymbol("grad_bias", at, *lay.b(at).shape)
-    if mapper.flip:
-        rhs = _simplify(transpose(rhs))
     check_shapes(rhs)
     target_meaning = Meaning(meaning.quantity, at, lhs, rhs, (), list(mapper.notes), meaning.depth)
     tex = NotationPrinter(dst).doprint
