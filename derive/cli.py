@@ -110,6 +110,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-diagnosis", action="store_true", help="skip the search for the likely mistake")
 
+    p = sub.add_parser("lint", help="check every backprop formula in Markdown or LaTeX notes; exit 1 if one fails",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Find the math in Markdown or LaTeX notes ($...$, $$...$$, \\[...\\], \\(...\\), "
+                                   "equation and align environments, one formula per align line), check every "
+                                   "equation whose left side names a backprop quantity, and print file:line: holds, "
+                                   "fails (with the likely mistake and the corrected formula) or skipped (with the "
+                                   "reason). The problem flags are defaults: a file can set its own in front matter "
+                                   "(derive: convention=ng loss=bce output=sigmoid) or in a comment, "
+                                   "<!-- derive: ... --> or % derive: ..., from that line on. The notes are never "
+                                   "modified. Exit 0: nothing fails; 1: a formula fails; 2: bad input.",
+                       epilog=EXAMPLES)
+    _problem_flags(p)
+    p.add_argument("notes", nargs="+", metavar="NOTES", help="Markdown or LaTeX (.tex) files")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON list of {file, line, verdict, formula, reason, diagnosis, convention}")
+    p.add_argument("-v", "--verbose", action="store_true", help="also list math that is not an equation")
+    p.add_argument("--no-diagnosis", action="store_true", help="skip the search for the likely mistake")
+
     p = sub.add_parser("gallery", help="write every shipped convention's documents into a folder",
                        description="For every shipped convention and the pairs bce+sigmoid, cce+softmax, "
                                    "mse+identity and mse+sigmoid: the document in md and tex, plus an index "
@@ -180,6 +198,19 @@ def cmd_check(args) -> tuple[str, int]:
     return (result.to_json() if args.json else result.text()) + "\n", status
 
 
+def cmd_lint(args) -> tuple[str, int]:
+    from .lint import lint, render
+    findings = lint(args.notes, args.convention, args.loss, args.activation, args.hidden, verbose=args.verbose,
+                    diagnose=not args.no_diagnosis)
+    text = render(findings, as_json=args.json)
+    status = 1 if any(f.verdict == "fails" for f in findings) else 0
+    if args.out:  # main writes -o only for the commands it lists
+        from .files import write_atomic
+        write_atomic(args.out, text)
+        return "", status
+    return text, status
+
+
 def cmd_gallery(args) -> tuple[str, int]:
     from pathlib import Path
 
@@ -190,7 +221,7 @@ def cmd_gallery(args) -> tuple[str, int]:
 
 
 COMMANDS = {"list": cmd_list, "table": cmd_table, "verify": cmd_verify, "doc": cmd_doc, "gallery": cmd_gallery,
-            "check": cmd_check}
+            "check": cmd_check, "lint": cmd_lint}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,11 +4,13 @@
 says the formula holds; ``assert_fails(formula, mistake="transpose", ...)`` passes when it fails and, if
 ``mistake`` is given, the diagnosis names that mistake. Both return the check result; on a mismatch they
 raise AssertionError with the verdict, the reason, the counterexample and the diagnosis, one per line.
+``assert_notes_hold(path, convention=..., ...)`` lints a Markdown or LaTeX notes file (``derive lint``) and
+raises AssertionError listing every formula in it that fails, by line, with its diagnosis.
 """
 
 from __future__ import annotations
 
-__all__ = ["assert_holds", "assert_fails", "explain"]
+__all__ = ["assert_holds", "assert_fails", "assert_notes_hold", "explain"]
 
 
 def assert_holds(formula: str, **problem):
@@ -34,6 +36,24 @@ def assert_fails(formula: str, mistake: str | None = None, **problem):
             raise AssertionError(explain(result, formula, problem,
                                          expected=f"fail with the mistake {mistake!r} diagnosed"))
     return result
+
+
+def assert_notes_hold(path, **defaults):
+    """Assert that no formula in the notes file ``path`` fails; return the findings (see derive.lint.lint).
+
+    ``defaults`` (convention, loss, output, hidden) apply until the file's own directives override them.
+    """
+    __tracebackhide__ = True
+    from .lint import lint
+
+    findings = lint([path], **defaults)
+    failing = [f for f in findings if f.verdict == "fails"]
+    if failing:
+        lines = [f"{len(failing)} formula(s) in {path} fail:"]
+        for f in failing:
+            lines += [f"  {f.text()}", f"      formula: {f.formula}"]
+        raise AssertionError("\n".join(lines))
+    return findings
 
 
 def explain(result, formula: str, problem: dict, expected: str) -> str:

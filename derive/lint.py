@@ -1,0 +1,459 @@
+"""``derive lint``: every backprop claim in Markdown or LaTeX notes, checked against the forward pass.
+
+scan (the math, and the ``derive:`` directives that set the problem from their line on) -> split into
+formulas (one per line of an align, ``&`` removed) -> keep those with a relation sign -> ``derive.check``
+each (cached per formula and problem) -> findings, printed like a compiler's ``file:line: verdict``.
+The notes are only read, never written; a directive is ``key=value`` words, never evaluated.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import functools
+import json
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import DeriveError, UnknownName
+
+# a directive's keys, and the Setting field each one sets (output's alias is the CLI's --activation)
+KEYS = {"convention": "convention", "loss": "loss", "output": "output", "activation": "output", "hidden": "hidden"}
+LATEX_SUFFIXES = (".tex", ".ltx", ".latex")
+
+# environments whose body is math: each top-level \\ ends a formula, except in multline (one formula)
+MATH_ENVS = {"equation", "align", "gather", "flalign", "alignat", "eqnarray", "multline", "displaymath", "math"}
+# alignment environments inside math: their lines are formulas of their own, so they are blanked out
+TRANSPARENT_ENVS = MATH_ENVS | {"aligned", "alignedat", "split", "gathered"}
+NOT_AN_EQUATION = "not an equation (no relation sign)"  # listed with --verbose only
+# where % is not a comment and $ is not math, in LaTeX
+VERBATIM_ENVS = {"verbatim", "Verbatim", "lstlisting", "minted", "comment"}
+
+_RELATION = re.compile(r"=|<-|\\leftarrow(?![A-Za-z])|\\gets(?![A-Za-z])|\\coloneqq(?![A-Za-z])|←|≔")
+_ENV = re.compile(r"\\(begin|end)\s*\{([A-Za-z]+\*?)\}")
+_NAMES = "|".join(sorted(TRANSPARENT_ENVS))
+_TRANSPARENT = re.compile(rf"\\begin\s*\{{(?:{_NAMES})\*?\}}(?:\s*\[[a-z]\])?(?:\s*\{{\d+\}})?"
+                          rf"|\\end\s*\{{(?:{_NAMES})\*?\}}")
+_NOT_MATH = re.compile(r"\\(?:label|tag\*?|intertext|shortintertext)\s*\{[^{}]*\}|\\(?:nonumber|notag)(?![A-Za-z])")
+_FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})")
+_FRONT_END = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.M)
+_DIRECTIVE = re.compile(r"\s*derive:(.*)", re.S)
+_BACKTICKS = re.compile(r"`+")
+_BLANK_LINE = re.compile(r"[ \t\r]*(?:\n|$)")
+_VERB = re.compile(r"\\verb\*?([^A-Za-z\s*])")
+_BREAK = re.compile(r"\\\\\*?(?:\s*\[\s*[-+]?[\d.]+\s*[a-z]{2}\s*\])?")  # \\ and \\[2pt], not \\ [W]_{2:end}
+
+
+class LintError(DeriveError):
+    """Bad input to the linter: a file that cannot be read, or a bad directive; one line naming file:line."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """The problem formulas are checked against: names as written (a .toml convention as a resolved path)."""
+
+    convention: str = "nielsen"
+    loss: str = "mse"
+    output: str = "sigmoid"
+    hidden: str = "sigmoid"
+
+
+@dataclass(frozen=True)
+class Formula:
+    """One formula found in the notes, with the setting in force where it starts."""
+
+    line: int
+    text: str        # on one line, as given to derive.check (& and \label removed, a chained lhs restored)
+    setting: Setting
+    origin: str      # file:line of the directive in force, or "the command line"
+
+
+@dataclass
+class Finding:
+    """The linter's verdict on one formula: holds, fails or skipped (and why)."""
+
+    file: str
+    line: int
+    verdict: str                  # "holds" | "fails" | "skipped"
+    formula: str
+    reason: str
+    diagnosis: dict | None
+    convention: str
+    condition: str | None = None  # holds only if this is true (cce + softmax: sum_k y_k = 1); also in reason
+
+    def to_dict(self) -> dict:
+        """{file, line, verdict, formula, reason, diagnosis, convention}."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "condition"}
+
+    def text(self) -> str:
+        """``notes.md:14: fails: <reason> — <diagnosis>; corrected: <LaTeX>``."""
+        where = f"{self.file}:{self.line}"
+        if self.verdict == "holds":
+            return f"{where}: holds: {self.formula}" + (f" (if {self.condition})" if self.condition else "")
+        if self.verdict == "fails" and self.diagnosis:
+            return (f"{where}: fails: {self.reason} — {self.diagnosis['message']}; "
+                    f"corrected: {self.diagnosis['corrected']}")
+        return f"{where}: {self.verdict}: {self.reason}"
+
+
+# ---------------------------------------------------------------- the pipeline
+def lint(paths, convention: str = "nielsen", loss: str = "mse", output: str = "sigmoid", hidden: str = "sigmoid",
+         *, verbose: bool = False, diagnose: bool = True) -> list[Finding]:
+    """Check every backprop claim in the notes files ``paths``. The problem arguments are defaults that each
+    file's directives override. Every file is read and every directive checked before any formula is.
+
+    Raises:
+        LintError: a file cannot be read, a directive is malformed, or a problem is impossible.
+    """
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    run = _Run()
+    defaults = Setting(convention, loss, output, hidden)
+    found = [(str(path), scan(path, defaults, run)) for path in paths]
+    for _, formulas in found:
+        for f in formulas:
+            run.problem(f.setting, f.origin)  # an impossible combination is bad input: say so before checking
+    findings = []
+    for name, formulas in found:
+        for f in formulas:
+            finding = run.judge(name, f, diagnose)
+            if verbose or finding.reason != NOT_AN_EQUATION:
+                findings.append(finding)
+    return findings
+
+
+def render(findings: list[Finding], as_json: bool = False) -> str:
+    """The findings as compiler-style lines and a summary, or as one JSON list."""
+    if as_json:
+        return json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False) + "\n"
+    counts = {v: sum(f.verdict == v for f in findings) for v in ("holds", "fails", "skipped")}
+    summary = f"{counts['holds']} hold, {counts['fails']} fail, {counts['skipped']} skipped"
+    return "".join(f.text() + "\n" for f in findings) + summary + "\n"
+
+
+class _Run:
+    """What one lint run looks up once: conventions (a .toml is read once), problems, check results."""
+
+    def __init__(self) -> None:
+        self.conventions: dict = {}
+        self.problems: dict = {}
+        self.results: dict = {}
+
+    def convention(self, name: str):
+        from .conventions import convention
+        if name not in self.conventions:
+            self.conventions[name] = convention(name)
+        return self.conventions[name]
+
+    def problem(self, setting: Setting, origin: str):
+        """Problem.make for the setting; an impossible combination names where it was set."""
+        from .problem import Problem
+        if setting not in self.problems:
+            try:
+                self.problems[setting] = Problem.make(self.convention(setting.convention), setting.loss,
+                                                      setting.output, setting.hidden)
+            except DeriveError as exc:
+                raise LintError(f"{origin}: {exc}") from None
+        return self.problems[setting]
+
+    def judge(self, name: str, f: Formula, diagnose: bool) -> Finding:
+        """The finding for one formula; identical (formula, problem) pairs are checked once."""
+        conv = self.convention(f.setting.convention)
+        row = functools.partial(Finding, name, f.line, formula=f.text, convention=conv.name)
+        if not _RELATION.search(f.text):
+            return row("skipped", reason=NOT_AN_EQUATION, diagnosis=None)
+        key = (f.text, f.setting, diagnose)
+        if key not in self.results:
+            self.results[key] = self._check(f.text, conv, f.setting, diagnose)
+        verdict, reason, diagnosis, condition = self.results[key]
+        return row(verdict, reason=reason, diagnosis=diagnosis, condition=condition)
+
+    @staticmethod
+    def _check(text: str, conv, setting: Setting, diagnose: bool) -> tuple:
+        from .check import check
+        from .formula.parse import FormulaError, parse
+        try:
+            parse(text)  # to tell a formula derive cannot read from one that claims nothing
+        except FormulaError as exc:
+            return "skipped", f"not a formula derive reads: {exc}", None, None
+        result = check(text, conv, setting.loss, setting.output, setting.hidden, diagnose=diagnose)
+        if result.verdict == "invalid":
+            return "skipped", f"not a backprop claim: {result.reason}", None, None
+        if result.verdict == "holds" and result.condition:
+            return "holds", f"{result.reason}; holds only if {result.condition}", None, result.condition
+        return result.verdict, result.reason, result.diagnosis, None
+
+
+# ---------------------------------------------------------------- reading a file
+def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[Formula]:
+    """The formulas of one notes file in order, each with the setting in force where it starts.
+
+    Raises:
+        LintError: the file cannot be read, or a directive is malformed.
+    """
+    path, run = Path(path), run or _Run()
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise LintError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise LintError(f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})") from None
+    latex = path.suffix.lower() in LATEX_SUFFIXES
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    line_of = lambda offset: bisect.bisect_right(starts, offset)  # 1-based
+
+    setting, origin = defaults, "the command line"
+    formulas = []
+    for kind, offset, body, env in _events(text, latex):
+        if kind == "directive":
+            origin = f"{path}:{line_of(offset)}"
+            setting = _directive(body, origin, setting, path.parent, run)
+            continue
+        for at, formula in _formulas(body, env):
+            formulas.append(Formula(line_of(offset + at), formula, setting, origin))
+    return formulas
+
+
+def _directive(body: str, where: str, setting: Setting, folder: Path, run: _Run) -> Setting:
+    """The setting after ``key=value ...``; unknown keys and names are refused with ``where``."""
+    from .activations import activation
+    from .losses import loss
+
+    body = body.strip()
+    if len(body) >= 2 and body[0] == body[-1] and body[0] in "'\"":  # derive: "convention=ng loss=bce"
+        body = body[1:-1]
+    try:
+        words = shlex.split(body)
+    except ValueError as exc:
+        raise LintError(f"{where}: cannot read the derive directive: {exc}") from None
+    if not words:
+        raise LintError(f"{where}: empty derive directive; write key=value pairs, e.g. convention=ng loss=bce")
+    changes = {}
+    for word in words:
+        key, eq, value = word.partition("=")
+        if not eq or not key or not value:
+            raise LintError(f"{where}: expected key=value in the derive directive, got {word!r}")
+        field = KEYS.get(key)
+        try:
+            if field is None:
+                raise UnknownName("derive directive key", key, list(KEYS))
+            if field == "convention":
+                if value.endswith(".toml") and not Path(value).is_absolute():
+                    value = str(folder / value)  # a convention file sits beside the notes
+                run.convention(value)
+            elif field == "loss":
+                loss(value)
+            else:
+                activation(value)
+        except DeriveError as exc:
+            raise LintError(f"{where}: {exc}") from None
+        changes[field] = value
+    return dataclasses.replace(setting, **changes)
+
+
+def _events(text: str, latex: bool):
+    """(kind, offset, body, env) in file order: ("directive", where, its key=value text, None) and
+    ("math", where its content starts, the content, the environment or None)."""
+    i, n = 0, len(text)
+    if not latex:
+        i = yield from _front_matter(text)
+    while i < n:
+        ch = text[i]
+        if not latex and (i == 0 or text[i - 1] == "\n") and (m := _FENCE.match(text, i)):
+            i = _fence_end(text, m)                  # a fenced code block
+        elif latex and ch == "%":                   # a comment, to the end of the line
+            end = _line_end(text, i)
+            if d := _DIRECTIVE.match(text, i + 1, end):
+                yield "directive", i, d.group(1), None
+            i = end
+        elif not latex and text.startswith("<!--", i):
+            end = text.find("-->", i + 4)
+            end = n if end < 0 else end
+            if d := _DIRECTIVE.match(text, i + 4, end):
+                yield "directive", d.start(1), d.group(1), None
+            i = end + 3
+        elif not latex and ch == "`":               # a code span: backticks closed by a run of the same length
+            run = _BACKTICKS.match(text, i).group()
+            close = re.compile(rf"(?<!`){run}(?!`)").search(text, i + len(run))
+            i = close.end() if close else i + len(run)
+        elif latex and (m := _VERB.match(text, i)):
+            close = text.find(m.group(1), m.end())
+            i = m.end() if close < 0 else close + 1
+        elif latex and (m := _ENV.match(text, i)) and m.group(1) == "begin" and m.group(2) in VERBATIM_ENVS:
+            close = text.find(f"\\end{{{m.group(2)}}}", m.end())
+            i = n if close < 0 else close
+        elif math := _math_at(text, i, latex):
+            start, content, env, i = math
+            yield "math", start, content, env
+        else:
+            i += 2 if ch == "\\" else 1
+
+
+def _front_matter(text: str):
+    """Yield the directive of a Markdown file's front matter (``---`` ... ``---``); return where it ends."""
+    head = 1 if text.startswith("\ufeff") else 0
+    if not re.match(r"---[ \t]*\r?\n", text[head:]):
+        return 0
+    end = _FRONT_END.search(text, text.index("\n", head) + 1)
+    if end is None:
+        return 0  # a thematic break, not front matter
+    for m in re.finditer(r"^derive:(.*?)\r?$", text[:end.start()], re.M):
+        yield "directive", m.start(), m.group(1), None
+    return end.end()
+
+
+def _fence_end(text: str, m: re.Match) -> int:
+    """The end of a fenced code block opened by ``m`` (the end of the file if it is never closed)."""
+    fence = m.group(1)
+    close = re.compile(rf"^[ \t]*{fence[0]}{{{len(fence)},}}[ \t]*\r?$", re.M).search(text, _line_end(text, m.end()))
+    return close.end() if close else len(text)
+
+
+def _line_end(text: str, i: int) -> int:
+    end = text.find("\n", i)
+    return len(text) if end < 0 else end
+
+
+def _math_at(text: str, i: int, latex: bool):
+    """(content start, content, env, end) of math that opens at ``i``, or None."""
+    if text.startswith("$$", i):
+        close = _find(text, "$$", i + 2)
+        return None if close is None else (i + 2, text[i + 2:close], None, close + 2)
+    if text[i] == "$":
+        close = _inline_close(text, i, latex)
+        return None if close is None else (i + 1, text[i + 1:close], None, close + 1)
+    if text.startswith(("\\[", "\\("), i):
+        close = _find(text, "\\]" if text[i + 1] == "[" else "\\)", i + 2)
+        return None if close is None else (i + 2, text[i + 2:close], None, close + 2)
+    m = _ENV.match(text, i)
+    if m and m.group(1) == "begin" and m.group(2).rstrip("*") in MATH_ENVS:
+        start = m.end()
+        if m.group(2).startswith("alignat") and (arg := re.match(r"\s*\{\d+\}", text[start:])):
+            start += arg.end()
+        close = _find(text, f"\\end{{{m.group(2)}}}", start)
+        if close is not None:
+            return start, text[start:close], m.group(2).rstrip("*"), close + len(m.group(2)) + 6
+    return None
+
+
+def _find(text: str, token: str, i: int) -> int | None:
+    """The next ``token`` at or after ``i`` that is not escaped by a backslash."""
+    while i < len(text):
+        if text.startswith(token, i):
+            return i
+        i += 2 if text[i] == "\\" else 1
+    return None
+
+
+def _inline_close(text: str, i: int, latex: bool) -> int | None:
+    """The $ that closes inline math opened at ``i``; not across a blank line. In Markdown (as Pandoc):
+    the opening $ is followed by a non-space, the closing one follows a non-space and precedes no digit."""
+    if not latex and (i + 1 >= len(text) or text[i + 1].isspace()):
+        return None
+    j = i + 1
+    while j < len(text):
+        ch = text[j]
+        if ch == "\\":
+            j += 2
+            continue
+        if ch == "\n" and _BLANK_LINE.match(text, j + 1):
+            return None
+        if ch == "$":
+            if latex or (not text[j - 1].isspace() and not text[j + 1:j + 2].isdigit()):
+                return j if j > i + 1 else None
+        j += 1
+    return None
+
+
+# ---------------------------------------------------------------- one math block to formulas
+def _formulas(content: str, env: str | None):
+    """(offset in content, formula on one line) for each formula of a math block.
+
+    Each top-level \\\\ ends a formula (one per line of an align or aligned), except in multline; & and
+    \\label, \\nonumber, \\intertext are removed; a line that starts with its relation (``&= ...``)
+    continues the previous one, so its left side is restored.
+    """
+    chars = list(content)
+    _blank_comments(content, chars)
+    for m in _NOT_MATH.finditer("".join(chars)):
+        _blank(chars, m.start(), m.end())
+    for m in _TRANSPARENT.finditer("".join(chars)):
+        _blank(chars, m.start(), m.end())
+    text = "".join(chars)
+    breaks, amps = _top_level(text)
+    for i in amps:
+        chars[i] = " "
+    if env == "multline":
+        for start, end in breaks:
+            _blank(chars, start, end)
+        breaks = []
+    text = "".join(chars)
+    bounds = [0] + [end for _, end in breaks]
+    stops = [start for start, _ in breaks] + [len(text)]
+    lhs = None
+    for start, stop in zip(bounds, stops):
+        piece = text[start:stop]
+        if not piece.strip():
+            continue
+        at = start + len(piece) - len(piece.lstrip())
+        formula = " ".join(piece.split())
+        relation = _RELATION.match(formula)
+        if relation and lhs:
+            formula = f"{lhs} {formula}"
+        elif (first := _RELATION.search(formula)) is not None:
+            lhs = formula[:first.start()].strip() or lhs
+        yield at, formula
+
+
+def _top_level(text: str) -> tuple[list, list]:
+    """The spans of line breaks \\\\ (with a [2pt] after them) and the positions of & outside braces and
+    outside environments such as pmatrix or cases, whose rows are not formulas."""
+    breaks, amps, depth, envs, j = [], [], 0, 0, 0
+    while j < len(text):
+        ch = text[j]
+        if ch == "\\":
+            if text.startswith("\\\\", j):
+                m = _BREAK.match(text, j)
+                if depth == 0 and envs == 0:
+                    breaks.append((j, m.end()))
+                j = m.end()
+                continue
+            if m := _ENV.match(text, j):
+                envs += 1 if m.group(1) == "begin" else -1
+                j = m.end()
+                continue
+            j += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == "&" and depth == 0 and envs == 0:
+            amps.append(j)
+        j += 1
+    return breaks, amps
+
+
+def _blank_comments(text: str, chars: list) -> None:
+    """Blank % comments (not \\%) to the end of their line."""
+    j = 0
+    while j < len(text):
+        if text[j] == "\\":
+            j += 2
+        elif text[j] == "%":
+            end = _line_end(text, j)
+            _blank(chars, j, end)
+            j = end
+        else:
+            j += 1
+
+
+def _blank(chars: list, start: int, end: int) -> None:
+    for i in range(start, end):
+        if chars[i] != "\n":
+            chars[i] = " "
+
+
+__all__ = ["Finding", "Formula", "LintError", "Setting", "lint", "render", "scan"]
