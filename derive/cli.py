@@ -22,6 +22,8 @@ examples:
   derive gallery -o output/
   derive check --convention nielsen --loss bce --activation sigmoid "\delta^L = a^L - y"
   echo "\delta^{(l)} = (\Theta^{(l)})^T \delta^{(l+1)} .* g'(z^{(l)})" | derive check --convention ng -
+  derive lint notes.md lecture.tex
+  derive translate --from nielsen --to ng "\delta^l = ((w^{l+1})^T \delta^{l+1}) \odot \sigma'(z^l)"
 
 --activation is the output layer's activation (the one paired with the loss);
 --hidden is the activation of every hidden layer. A convention is a preset name
@@ -128,6 +130,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="also list math that is not an equation")
     p.add_argument("--no-diagnosis", action="store_true", help="skip the search for the likely mistake")
 
+    p = sub.add_parser("translate", help="rewrite a formula in another convention's notation, checked in both",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Rewrite a formula from one convention's notation into another's (weights named "
+                                   "by the layer they feed, layouts transposed, the 1/m moved, Ng's bias unit), "
+                                   "then judge both against each convention's own forward pass. Refuses, with the "
+                                   "reason, what the target cannot express. Exit 0 when the two verdicts agree.",
+                       epilog=EXAMPLES)
+    p.add_argument("--from", dest="source", required=True, metavar="C1", help="the formula's convention")
+    p.add_argument("--to", dest="target", required=True, metavar="C2", help="the convention to write it in")
+    p.add_argument("--loss", default="mse", metavar="L", help="per-example loss (default: mse)")
+    p.add_argument("--activation", default="sigmoid", metavar="A", help="output activation (default: sigmoid)")
+    p.add_argument("--hidden", default="sigmoid", metavar="H", help="hidden activation (default: sigmoid)")
+    p.add_argument("-o", "--out", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    p.add_argument("formula", metavar="FORMULA", help="the formula, quoted; - reads it from standard input")
+
     p = sub.add_parser("gallery", help="write every shipped convention's documents into a folder",
                        description="For every shipped convention and the pairs bce+sigmoid, cce+softmax, "
                                    "mse+identity and mse+sigmoid: the document in md and tex, plus an index "
@@ -220,15 +237,28 @@ def cmd_gallery(args) -> tuple[str, int]:
     return f"wrote {len(paths)} files to {args.out}\n", 0
 
 
+def cmd_translate(args) -> tuple[str, int]:
+    from .translate import translate
+    formula = sys.stdin.read(100_001) if args.formula == "-" else args.formula
+    t = translate(formula, args.source, args.target, args.loss, args.activation, args.hidden)
+    lines = [t.latex]
+    if t.agree:
+        lines.append(f"{t.source_verdict} in {args.source} and in {args.target}")
+    else:
+        lines.append(f"DISAGREE: {t.source_verdict} in {args.source} but {t.target_verdict} in {args.target}")
+    lines += [f"note: {n}" for n in t.notes]
+    return "\n".join(lines) + "\n", 0 if t.agree else 1
+
+
 COMMANDS = {"list": cmd_list, "table": cmd_table, "verify": cmd_verify, "doc": cmd_doc, "gallery": cmd_gallery,
-            "check": cmd_check, "lint": cmd_lint}
+            "check": cmd_check, "lint": cmd_lint, "translate": cmd_translate}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         text, status = COMMANDS[args.command](args)
-        if args.command in ("list", "table", "verify", "check") and args.__dict__.get("out"):
+        if args.command in ("list", "table", "verify", "check", "translate") and args.__dict__.get("out"):
             from .files import write_atomic
             write_atomic(args.out, text)
         else:

@@ -47,3 +47,15 @@ def test_a_wrong_formula_stays_wrong():
 def test_refusals_say_why(src, dst, formula, reason):
     with pytest.raises(Untranslatable, match=reason):
         translate(formula, src, dst, "bce", "sigmoid", "tanh")
+
+
+def test_translate_command(capsys):
+    from derive.cli import main
+    assert main(["translate", "--from", "dls", "--to", "cs231n", "--loss", "bce", "--activation", "sigmoid",
+                 r"dW^{[l]} = \frac{1}{m} dZ^{[l]} A^{[l-1]T}"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == r"dW^{(l)} = (A^{(l-1)})^{T} dZ^{(l)}" and out[1] == "holds in dls and in cs231n"
+    per_example = r"\frac{\partial C}{\partial w^l} = \delta^l (a^{l-1})^T"
+    assert main(["translate", "--from", "nielsen", "--to", "dls", per_example]) == 2
+    err = capsys.readouterr().err
+    assert "different quantities" in err and len(err.strip().splitlines()) == 1
