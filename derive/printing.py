@@ -59,7 +59,18 @@ def _positive_first(terms):
     return sorted(terms, key=lambda t: t.could_extract_minus_sign())
 
 
-class NotationPrinter(LatexPrinter):
+class _PositiveFirst:
+    """Sums written as textbooks write them: a - b, 1 - yhat, never -b + a."""
+
+    def _print_Add(self, expr, order=None):
+        terms = _positive_first(list(expr.args))
+        out = self._print(terms[0])
+        for t in terms[1:]:
+            out += (" - " + self.parenthesize(-t, 40)) if t.could_extract_minus_sign() else " + " + self._print(t)
+        return out
+
+
+class NotationPrinter(_PositiveFirst, LatexPrinter):
     """LaTeX in one convention's notation."""
 
     def __init__(self, conv: Convention, settings=None):
@@ -213,15 +224,6 @@ class NotationPrinter(LatexPrinter):
         body = " ".join(parts)
         return body if coeff == 1 else f"{self._print(coeff)} {body}"
 
-    def _print_Add(self, expr, order=None):
-        terms = _positive_first(list(expr.args))
-        out = self._print(terms[0])
-        for t in terms[1:]:
-            if t.could_extract_minus_sign():
-                out += " - " + self.parenthesize(-t, 40)
-            else:
-                out += " + " + self._print(t)
-        return out
 
     def _print_SoftmaxBack(self, expr):
         s, g = self._print(expr.s), self._print(expr.g)
@@ -258,30 +260,9 @@ def latex(expr, conv: Convention) -> str:
     return NotationPrinter(conv).doprint(expr)
 
 
-class _TextPrinter(StrPrinter):
+class _TextPrinter(_PositiveFirst, StrPrinter):
     """Plain text for entrywise output-layer forms: (yhat - y) * yhat * (1 - yhat)."""
 
-    def _print_reading_order(self, expr):
-        """A product of components in the order books write it: sum_k w_kj delta_k sigma'(z_j)."""
-        if expr.could_extract_minus_sign():
-            return "-" + self._print_reading_order(-expr)
-        coeff, factors = expr.as_coeff_mul()
-        factors = sorted(factors, key=_reading_rank)
-        parts = []
-        for n, f in enumerate(factors):
-            text = self._print(f)
-            if f.is_Add or (isinstance(f, sp.Sum) and n < len(factors) - 1):
-                text = rf"\left({text}\right)"
-            parts.append(text)
-        body = " ".join(parts)
-        return body if coeff == 1 else f"{self._print(coeff)} {body}"
-
-    def _print_Add(self, expr, order=None):
-        terms = _positive_first(list(expr.args))
-        out = self._print(terms[0])
-        for t in terms[1:]:
-            out += (" - " + self.parenthesize(-t, 40)) if t.could_extract_minus_sign() else " + " + self._print(t)
-        return out
 
     def _print_Symbol(self, expr):
         return {YHAT: "ŷ", Y: "y", Z: "z"}.get(expr, expr.name)
