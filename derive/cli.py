@@ -38,9 +38,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _problem_flags(p: argparse.ArgumentParser, loss=True) -> None:
-    p.add_argument("--convention", default="nielsen", metavar="C",
-                   help="preset name (see `derive list`) or a .toml file (default: nielsen)")
+def _problem_flags(p: argparse.ArgumentParser, loss=True, convention=True) -> None:
+    if convention:
+        p.add_argument("--convention", default="nielsen", metavar="C",
+                       help="preset name (see `derive list`) or a .toml file (default: nielsen)")
     if loss:
         p.add_argument("--loss", default="mse", metavar="L", help="per-example loss (default: mse)")
         p.add_argument("--activation", default="sigmoid", metavar="A",
@@ -139,10 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=EXAMPLES)
     p.add_argument("--from", dest="source", required=True, metavar="C1", help="the formula's convention")
     p.add_argument("--to", dest="target", required=True, metavar="C2", help="the convention to write it in")
-    p.add_argument("--loss", default="mse", metavar="L", help="per-example loss (default: mse)")
-    p.add_argument("--activation", default="sigmoid", metavar="A", help="output activation (default: sigmoid)")
-    p.add_argument("--hidden", default="sigmoid", metavar="H", help="hidden activation (default: sigmoid)")
-    p.add_argument("-o", "--out", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    _problem_flags(p, convention=False)
     p.add_argument("formula", metavar="FORMULA", help="the formula, quoted; - reads it from standard input")
 
     p = sub.add_parser("gallery", help="write every shipped convention's documents into a folder",
