@@ -15,12 +15,9 @@ import sympy as sp
 from .algebra import Elementwise, LayerSymbol
 from .chain import Derivation, L, l
 from .components import component
-from .conventions import LAYOUTS, PRESETS
 from .errors import DeriveError
 from .printing import NotationPrinter, layer_text
 from .steps import Line, entry, hidden_steps, k, output_steps, weight_steps
-
-SUMMARY_QUANTITIES = ("delta", "grad_act", "delta_from_grad_act", "grad_weight", "grad_bias")
 
 
 @dataclass
@@ -202,10 +199,3 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
                   (tex(lay.grad_act(l)), tex(d.grad_act_from_delta)), (tex(lay.delta(l)), tex(d.delta_from_grad_act))],
         weight_steps=_fill(weight_steps(d, tex)), gradients=gradients, depends=depends, algorithm=algorithm,
         others=other_rows, verification=verification, snippet=snippet)
-
-
-def layout_phrase(name: str) -> str:
-    return LAYOUTS[name]
-
-
-__all__ = ["Document", "build", "PRESETS", "SUMMARY_QUANTITIES"]
