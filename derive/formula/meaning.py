@@ -283,7 +283,7 @@ def _drop_bias_rows(binds: dict, compiler: Compiler) -> dict:
 # ---------------------------------------------------------------- the left-hand side
 def quantity_of(lhs, c: Compiler):
     """(quantity, layer, LayerSymbol) named by a left-hand side."""
-    node, indices = lhs, None
+    node = lhs
     if isinstance(node, ast.Partial | ast.Nabla):
         wrt = node.wrt
         if not isinstance(wrt, ast.Sym):
@@ -291,12 +291,12 @@ def quantity_of(lhs, c: Compiler):
         kind = {"W": "grad_weight", "b": "grad_bias", "z": "delta", "a": "grad_act", "out": "grad_act"}.get(c.kind(wrt))
         if kind is None:
             raise MeaningError(f"a derivative with respect to {wrt.base} is not a backprop quantity")
-        sym, indices = wrt, wrt.indices
+        sym = wrt
     elif isinstance(node, ast.Sym):
         kind = c.kind(node)
         if kind not in ("delta", "grad_act", "grad_weight", "grad_bias"):
             raise MeaningError(f"the left-hand side {node.base} is not a gradient: write delta, dW, dC/dw, ...")
-        sym, indices = node, node.indices
+        sym = node
     else:
         raise MeaningError("the left-hand side must name one quantity: delta^l, dW, dC/dw^l_{jk} ...")
     sym = c.normalise(sym)
@@ -307,12 +307,9 @@ def quantity_of(lhs, c: Compiler):
     if kind == "grad_weight":  # a weight's index names the weight; it feeds layer index - offset
         at = at - c.conv.weight_offset
     lay = c.lay
-    target = {"delta": lay.delta, "grad_act": lay.grad_act, "grad_bias": lay.b}.get(kind)
-    symbol = lay.W(at) if kind == "grad_weight" else target(at)
-    if kind == "grad_bias":
-        symbol = LayerSymbol("grad_bias", at, *lay.b(at).shape)
-    elif kind == "grad_weight":
-        symbol = LayerSymbol("grad_weight", at, *lay.W(at).shape)
+    symbol = {"delta": lambda: lay.delta(at), "grad_act": lambda: lay.grad_act(at),
+              "grad_bias": lambda: LayerSymbol("grad_bias", at, *lay.b(at).shape),
+              "grad_weight": lambda: LayerSymbol("grad_weight", at, *lay.W(at).shape)}[kind]()
     if kind in ("delta", "grad_act") and at == c.last:
         kind += "_out"
     return kind, at, symbol, indices
