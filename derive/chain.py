@@ -14,9 +14,9 @@ from typing import Callable
 
 import sympy as sp
 
-from .algebra import Componentwise, ExampleSum, SoftmaxBack, check_shapes
+from .algebra import ExampleSum, SoftmaxBack, check_shapes
 from .layers import Layer
-from .output_layer import YHAT, OutputDelta, Y, Z, analyse
+from .output_layer import OutputDelta, analyse
 from .problem import Problem
 
 LAMBDA = sp.Symbol("lambda", nonnegative=True)
@@ -107,11 +107,9 @@ def scales(layer: Layer, problem: Problem):
 
 def output_delta(layer: Layer, od: OutputDelta) -> sp.Basic:
     """dE/dz^L for one example's loss (or a batch of them), in the textbook form found by ``output_layer``."""
-    bind = {YHAT: layer.a(L), Y: layer.y(L), Z: layer.z(L)}
     if od.form is None:  # softmax, not canonical: (diag(s) - s s^T) g for each example
-        grad = Componentwise(od.grad, {k: v for k, v in bind.items() if od.grad.has(k)})
-        return SoftmaxBack(layer.a(L), grad, layer.layout.class_axis)
-    return Componentwise(od.form, {k: v for k, v in bind.items() if od.form.has(k)})
+        return SoftmaxBack(layer.a(L), layer.at_output(od.grad, L), layer.layout.class_axis)
+    return layer.at_output(od.form, L)
 
 
 def derive(problem: Problem) -> Derivation:
@@ -122,8 +120,7 @@ def derive(problem: Problem) -> Derivation:
     c_delta, c_grad = scales(layer, problem)
 
     # output layer: dE/da^L from the loss, dE/dz^L in textbook form
-    bind = {YHAT: layer.a(L), Y: layer.y(L)}
-    grad_act_out = c_delta * Componentwise(od.grad, {k: v for k, v in bind.items() if od.grad.has(k)})
+    grad_act_out = c_delta * layer.at_output(od.grad, L)
     delta_out = c_delta * output_delta(layer, od)
 
     through_weight = Local(lambda G: layer.back_input(l + 1, G),

@@ -13,7 +13,7 @@ from typing import Callable
 import sympy as sp
 from sympy.matrices.expressions import HadamardProduct, OneMatrix
 
-from .algebra import DropBiasRow, Elementwise, LayerSymbol, WithBiasUnit, ZeroBiasColumn
+from .algebra import Componentwise, DropBiasRow, Elementwise, LayerSymbol, WithBiasUnit, ZeroBiasColumn
 from .conventions import Convention
 
 
@@ -126,6 +126,12 @@ class Layer:
     def back_bias(self, l, G):
         """dE/db^l from G = dE/dz^l, summed over the examples of a batch."""
         return self.layout.d_bias(G, self.rows)
+
+    def at_output(self, expr, last):
+        """A scalar formula in yhat, y, z applied entrywise to the output layer ``last``'s a, y and z."""
+        from .output_layer import YHAT, Y, Z
+        bind = {YHAT: self.a(last), Y: self.y(last), Z: self.z(last)}
+        return Componentwise(expr, {k: v for k, v in bind.items() if expr.has(k)})
 
     def activation(self, l, name):
         """a^l = f(z^l) entrywise."""

@@ -294,9 +294,5 @@ def text(expr) -> str:
 
 def output_latex(expr, conv: Convention) -> str:
     """An entrywise output-layer form in ``conv``'s notation, componentwise products as Hadamard."""
-    from .algebra import Componentwise
     from .layers import Layer
-    layer = Layer(conv)
-    L = sp.Symbol("L", integer=True)
-    bind = {YHAT: layer.a(L), Y: layer.y(L), Z: layer.z(L)}
-    return latex(Componentwise(expr, {k: v for k, v in bind.items() if expr.has(k)}), conv)
+    return latex(Layer(conv).at_output(expr, sp.Symbol("L", integer=True)), conv)
