@@ -34,6 +34,20 @@ def evaluate_component(entry, env: Env, j: int, k: int) -> mpmath.mpf:
     return mpmath.mpf(sp.N(value, mpmath.mp.dps))
 
 
+def evaluate_entries(value_at, rows: int, cols: int, env: Env, per_example: bool) -> mpmath.matrix:
+    """A rows x cols matrix filled by ``value_at(row, col)``; where each column is one example (a per-example
+    formula in column layout), ``env.example`` selects that example while its entries are evaluated."""
+    out = mpmath.matrix(rows, cols)
+    try:
+        for row in range(rows):
+            for col in range(cols):
+                env.example = col if per_example else None
+                out[row, col] = value_at(row, col)
+    finally:
+        env.example = None
+    return out
+
+
 def _concrete(expr, env: Env, bound: dict):
     """Replace every index, size and layer quantity by its number, expanding sums over concrete ranges."""
     if isinstance(expr, sp.Sum):

@@ -65,14 +65,14 @@ def _names(expr, tex) -> list[str]:
 
 def _check_index_result(d: Derivation, result) -> float:
     """Evaluate the index-form delta reached by the steps against forward-pass truth; return the max error."""
-    from .components import evaluate_component
+    from .components import evaluate_component, evaluate_entries
     from .truth import ground_truth
     from .verify import draw_network, engine_values, make_env, relative_error
 
     jj, tt = (sp.Symbol(n, integer=True, nonnegative=True) for n in "jt")
     with mpmath.workdps(50):
         net, fwd = draw_network(d.problem, 3, seed=11)
-        truth, env = ground_truth(net), make_env(d, net, fwd)
+        truth, env = ground_truth(net), make_env(d.layer, net, fwd)
         for (q, layer), value in engine_values(d, net, fwd).items():
             if q == "delta":  # delta^{l+1} as the recursion would have it
                 env.tensors[("delta", layer)] = value
@@ -80,13 +80,12 @@ def _check_index_result(d: Derivation, result) -> float:
         for hid in range(net.input_label + 1, net.output_label):
             env.layer_symbols = {l: hid, L: net.output_label}
             want = truth[("delta", hid)]
-            got = mpmath.matrix(want.rows, want.cols)
-            for row in range(want.rows):
-                for col in range(want.cols):
-                    unit, example = (row, col) if d.layer.layout.class_axis == 0 else (col, row)
-                    env.example = col if per_example else None
-                    got[row, col] = evaluate_component(result.xreplace({jj: unit, tt: example}), env, unit, 0)
-                    env.example = None
+
+            def value_at(row, col):
+                unit, example = (row, col) if d.layer.layout.class_axis == 0 else (col, row)
+                return evaluate_component(result.xreplace({jj: unit, tt: example}), env, unit, 0)
+
+            got = evaluate_entries(value_at, want.rows, want.cols, env, per_example)
             worst = max(worst, relative_error(got, want))
     return worst
 

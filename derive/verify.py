@@ -16,7 +16,7 @@ import sympy as sp
 
 from .algebra import Env, evaluate
 from .chain import LAMBDA, Derivation, L, l
-from .components import component, evaluate_component
+from .components import component, evaluate_component, evaluate_entries
 
 PRECISION = 50  # decimal digits for every evaluation: depth-24 gradients can be 1e-15 of the loss
 TOLERANCE = 1e-9
@@ -76,9 +76,10 @@ class Report:
         return "\n".join(lines)
 
 
-def make_env(deriv: Derivation, net, fwd) -> Env:
-    """Concrete values of every layer quantity of ``net`` (forward pass, parameters, targets)."""
-    layer, conv = deriv.layer, deriv.problem.convention
+def make_env(layer, net, fwd) -> Env:
+    """Concrete values of every layer quantity of ``net`` (forward pass, parameters, targets); ``layer`` is the
+    convention's ``Layer``, whose symbols name the widths and the batch size."""
+    conv = net.problem.convention
     tensors = {("z", k): v for k, v in fwd.Z.items()} | {("a", k): v for k, v in fwd.A.items()}
     tensors |= {("W", k): v for k, v in net.weights.items()} | {("b", k): v for k, v in net.biases.items()}
     tensors[("y", net.output_label)] = net.Y
@@ -94,7 +95,7 @@ def engine_values(deriv: Derivation, net, fwd, components: bool = False) -> dict
     """
     conv = deriv.problem.convention
     last, first = net.output_label, net.input_label + 1
-    env = make_env(deriv, net, fwd)
+    env = make_env(deriv.layer, net, fwd)
     tensors = env.tensors
     out = {}
 
@@ -104,14 +105,10 @@ def engine_values(deriv: Derivation, net, fwd, components: bool = False) -> dict
             tensors[(quantity, k)] = out[(quantity, k)]
         if components:
             entry, value = component(expr), out[(quantity, k)]
-            got = mpmath.matrix(value.rows, value.cols)
             per_example = expr.shape[1] == 1 and value.cols > 1  # column layout: one formula per example
-            for i in range(value.rows):
-                for c in range(value.cols):
-                    env.example = c if per_example else None
-                    got[i, c] = evaluate_component(entry, env, i, 0 if per_example else c)
-            env.example = None
-            out[(f"{quantity} [index]", k)] = got
+            out[(f"{quantity} [index]", k)] = evaluate_entries(
+                lambda i, c: evaluate_component(entry, env, i, 0 if per_example else c),
+                value.rows, value.cols, env, per_example)
 
     env.layer_symbols = {L: last, l: last}
     put("delta", last, deriv.delta_out)

@@ -15,6 +15,7 @@ import sympy as sp
 from ..algebra import ShapeMismatch, check_shapes, evaluate
 from ..chain import L, l
 from ..errors import DeriveError
+from ..layers import Layer
 from ..problem import Problem
 from .meaning import Meaning
 
@@ -71,13 +72,13 @@ def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIAL
     complaint = shapes(meaning, NotationPrinter(problem.convention).doprint)
     if complaint:
         return Verdict(False, f"shapes do not conform: {complaint}")
-    deriv = _derivation(problem)
+    layer = Layer(problem.convention)
     worst, checked = None, 0
     with mpmath.workdps(50):
         for t in range(trials):
             net, fwd = draw_network(problem, meaning.depth or DEPTH, seed + t)
             truth = ground_truth(net)
-            env = make_env(deriv, net, fwd)
+            env = make_env(layer, net, fwd)
             env.tensors.update(truth)  # other layers' gradients, from the forward pass (never the engine)
             for value in layers_for(meaning, net):
                 env.layer_symbols = {L: net.output_label} | ({} if value is None else {l: value})
@@ -135,15 +136,3 @@ def _components(meaning: Meaning, env, want) -> mpmath.matrix:
     if len(covered) != want.rows * want.cols:
         raise DeriveError("the formula's indices do not reach every component")
     return got
-
-
-_CACHE: dict = {}
-
-
-def _derivation(problem: Problem):
-    """A Derivation only for its Layer symbols (make_env needs the widths' names); cached."""
-    from ..chain import derive
-    key = (problem.convention, problem.loss.name, problem.output.name, problem.hidden.name)
-    if key not in _CACHE:
-        _CACHE[key] = derive(problem)
-    return _CACHE[key]

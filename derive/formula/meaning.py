@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.matrices.expressions import HadamardProduct, MatrixExpr, OneMatrix, Transpose
 
-from ..algebra import Componentwise, DropBiasRow, Elementwise, LayerEntry, LayerSymbol, ShapeMismatch, WithBiasUnit
+from ..algebra import (
+    Componentwise,
+    DropBiasRow,
+    Elementwise,
+    LayerEntry,
+    LayerSymbol,
+    ShapeMismatch,
+    WithBiasUnit,
+    check_shapes,
+)
 from ..chain import LAMBDA, L, l
 from ..errors import DeriveError
 from ..layers import Layer
@@ -181,7 +190,6 @@ class Compiler:
     def product(self, A, B):
         try:
             expr = A * B
-            from ..algebra import check_shapes
             check_shapes(expr)
             return expr
         except ShapeMismatch:
@@ -189,7 +197,6 @@ class Compiler:
                 raise
         # Ng: a^(l) in a product with delta carries the bias unit a_0 = 1 (the course adds it before Delta)
         fixed = B.xreplace({t: WithBiasUnit(t) for t in B.atoms(LayerSymbol) if t.kind == "a"})
-        from ..algebra import check_shapes
         check_shapes(A * fixed)
         self.notes.append("a^(l) is taken with its bias unit a_0 = 1, as the course adds it")
         return A * fixed
@@ -258,7 +265,6 @@ class Elem:
         if len(self.binds) == 1 and self.expr in self.binds:
             return self.binds[self.expr]
         out = Componentwise(self.expr, self.binds)
-        from ..algebra import check_shapes
         check_shapes(out)
         if isinstance(self.expr, sp.Mul) and all(isinstance(f, sp.Dummy) for f in self.expr.args):
             return HadamardProduct(*[self.binds[f] for f in self.expr.args])
@@ -427,7 +433,6 @@ def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
 
 def _with_bias_unit(rhs, lhs, c: Compiler):
     """Ng: in Delta = delta^(l+1) (a^(l))^T the activation carries its bias unit a_0 = 1 (ex4, step 4)."""
-    from ..algebra import check_shapes
     try:
         cols = check_shapes(rhs)[1]
     except ShapeMismatch:
