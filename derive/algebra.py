@@ -26,11 +26,18 @@ def _str(x) -> Str:
     return x if isinstance(x, Str) else Str(x)
 
 
+def sym(x):
+    """``sympify`` for our own values only: a string here would be parsed as Python, so it is refused."""
+    if isinstance(x, str):
+        raise TypeError(f"internal error: the string {x!r} would be parsed by sympify")
+    return sp.sympify(x)
+
+
 class LayerSymbol(MatrixExpr):
     """A named layer quantity: kind (W, b, z, a, y, delta, grad_act, ...) at a symbolic layer index."""
 
     def __new__(cls, kind, layer, rows, cols):
-        return super().__new__(cls, _str(kind), sp.sympify(layer), sp.sympify(rows), sp.sympify(cols))
+        return super().__new__(cls, _str(kind), sym(layer), sym(rows), sym(cols))
 
     kind = property(lambda self: self.args[0].name)
     layer = property(lambda self: self.args[1])
@@ -50,7 +57,7 @@ class LayerEntry(sp.Expr):
     """Component (i, j) of a LayerSymbol; a column vector's entries print with one index."""
 
     def __new__(cls, tensor, i, j):
-        return super().__new__(cls, tensor, sp.sympify(i), sp.sympify(j))
+        return super().__new__(cls, tensor, sym(i), sym(j))
 
     tensor = property(lambda self: self.args[0])
     indices = property(lambda self: self.args[1:])
@@ -76,7 +83,7 @@ class ActEntry(sp.Expr):
     """sigma(x) or sigma'(x) of one component, kept unexpanded so it prints as the book writes it."""
 
     def __new__(cls, name, arg, order=0):
-        return super().__new__(cls, _str(name), sp.sympify(arg), sp.Integer(order))
+        return super().__new__(cls, _str(name), sym(arg), sp.Integer(order))
 
     name = property(lambda self: self.args[0].name)
     arg = property(lambda self: self.args[1])
@@ -93,7 +100,7 @@ class Componentwise(MatrixExpr):
         if isinstance(bindings, dict):  # SymPy rebuilds nodes from args, so a Tuple of pairs is accepted too
             bindings = sp.Tuple(*[sp.Tuple(k, v) for k, v in sorted(bindings.items(), key=lambda kv: str(kv[0]))])
         pairs = bindings
-        return super().__new__(cls, sp.sympify(expr), pairs)
+        return super().__new__(cls, sym(expr), pairs)
 
     expr = property(lambda self: self.args[0])
     bindings = property(lambda self: {k: v for k, v in self.args[1]})
@@ -149,7 +156,7 @@ class BiasUnitEntry(sp.Expr):
     """Component i of [1; a]: 1 for i = 0, else a_{i-1}. Printed a_i with a_0 = 1, as Ng writes it."""
 
     def __new__(cls, arg, i, j):
-        return super().__new__(cls, arg, sp.sympify(i), sp.sympify(j))
+        return super().__new__(cls, arg, sym(i), sym(j))
 
 
 class DropBiasRow(MatrixExpr):
@@ -182,7 +189,7 @@ class ExampleSum(MatrixExpr):
     """sum over the examples t = 1..m of a per-example expression (column layout, gradient of a cost)."""
 
     def __new__(cls, arg, count):
-        return super().__new__(cls, arg, sp.sympify(count))
+        return super().__new__(cls, arg, sym(count))
 
     arg = property(lambda self: self.args[0])
     count = property(lambda self: self.args[1])
@@ -197,7 +204,7 @@ class ExampleSumEntry(sp.Expr):
     """sum over examples t = 1..m of one component."""
 
     def __new__(cls, arg, count):
-        return super().__new__(cls, arg, sp.sympify(count))
+        return super().__new__(cls, arg, sym(count))
 
 
 # ---------------------------------------------------------------- shape check
@@ -269,14 +276,14 @@ class Env:
         self.example: int | None = None                 # set inside ExampleSum: one column at a time
 
     def layer(self, expr) -> int:
-        value = sp.sympify(sp.sympify(expr).xreplace(self.layer_symbols))
+        value = sym(sym(expr).xreplace(self.layer_symbols))
         if not value.is_Integer:
             raise DeriveError(f"layer index {expr} is not concrete here")
         return int(value)
 
     def scalar(self, expr):
-        value = sp.sympify(sp.sympify(expr).xreplace(self.layer_symbols)).xreplace(self.scalars)
-        value = sp.sympify(value)
+        value = sym(sym(expr).xreplace(self.layer_symbols)).xreplace(self.scalars)
+        value = sym(value)
         if value.free_symbols:
             raise DeriveError(f"no value for {value.free_symbols} in {expr}")
         return mpmath.mpf(sp.Float(value, 40))
@@ -409,7 +416,7 @@ def _(expr: ExampleSum, env):
 
 
 def _dim(expr, env) -> int:
-    value = sp.sympify(sp.sympify(sp.sympify(expr).xreplace(env.layer_symbols)).xreplace(env.scalars))
+    value = sym(sym(sym(expr).xreplace(env.layer_symbols)).xreplace(env.scalars))
     if not value.is_Integer:
         raise DeriveError(f"size {expr} is not concrete here")
     return int(value)

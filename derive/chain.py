@@ -14,7 +14,7 @@ from typing import Callable
 
 import sympy as sp
 
-from .algebra import ExampleSum, SoftmaxBack, check_shapes
+from .algebra import ExampleSum, SoftmaxBack, check_shapes, sym
 from .layers import Layer
 from .output_layer import OutputDelta, analyse
 from .problem import Problem
@@ -100,7 +100,7 @@ def _presets():
 
 def scales(layer: Layer, problem: Problem):
     """(c_delta, c_grad): the factors relating delta and the gradients to sum-of-example-losses gradients."""
-    c = sp.sympify(problem.reduction.scale(layer.batch, layer.n(L)))
+    c = sym(problem.reduction.scale(layer.batch, layer.n(L)))
     conv = problem.convention
     return (c if conv.delta_of == "cost" else sp.Integer(1)), (c if conv.grad_of == "cost" else sp.Integer(1))
 

@@ -62,8 +62,10 @@ def check(formula: str, convention="nielsen", loss: str = "mse", output: str = "
     from .output_layer import analyse
     from .problem import Problem
 
-    name = convention if isinstance(convention, str) else convention.name
+    name = convention if isinstance(convention, str) else getattr(convention, "name", repr(convention))
     try:
+        if not isinstance(formula, str):
+            raise DeriveError(f"the formula must be a string, not {type(formula).__name__}")
         problem = Problem.make(convention, loss, output, hidden)
         claim = parse(formula)
     except DeriveError as exc:

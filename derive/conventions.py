@@ -12,10 +12,14 @@ matrix that produces layer l's pre-activation is named with index ``l + weight_o
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DeriveError, lookup
+from .schema import Choice, FieldError, Integer, Latex, Letters, Number, Text, check_record, kind_of
 
 LAYOUTS = {
     "column": "one example as a column vector; batch gradients sum per-example ones",
@@ -53,6 +57,9 @@ class Notation:
     width: str = "n"          # layer widths n_l
     unit_letters: tuple = ()  # Bishop: the index letter names the layer (i input, j hidden, k output)
 
+    def __post_init__(self) -> None:
+        check_record(self, NOTATION_TYPES, "notation.")
+
 
 @dataclass(frozen=True)
 class Convention:
@@ -72,13 +79,7 @@ class Convention:
     notation: Notation = field(default_factory=Notation)
 
     def __post_init__(self) -> None:
-        for value, allowed, what in [(self.layout, LAYOUTS, "layout"), (self.bias, BIASES, "bias"),
-                                     (self.delta_of, SCALES, "delta_of"), (self.grad_of, SCALES, "grad_of"),
-                                     (self.delta_wrt, ("z", "a"), "delta_wrt"),
-                                     (self.notation.layer, LAYER_STYLES, "notation.layer")]:
-            if value not in allowed:
-                raise DeriveError(f"convention {self.name!r}: {what} must be one of "
-                                  f"{', '.join(allowed)}, not {value!r}")
+        check_fields(self)
         from .losses import reduction
         reduction(self.reduction)
         if self.bias == "unit" and self.layout != "column":
@@ -91,6 +92,32 @@ class Convention:
     def sup(self, layer) -> str:
         """The layer superscript as the source writes it: l, (l) or [l]."""
         return LAYER_STYLES[self.notation.layer] % layer
+
+
+# What each field may hold (derive/schema.py). A value read from a file is checked here before any use: symbol
+# names become SymPy Symbol names and LaTeX, never expressions to parse.
+_SYMBOL = Latex()
+NOTATION_TYPES = {f: _SYMBOL for f in ("weight", "bias", "pre", "act", "input", "target", "sigma", "cost", "delta",
+                                      "grad_act", "grad_weight", "grad_bias", "hadamard", "transpose", "prime",
+                                      "batch", "width")}
+NOTATION_TYPES |= {"output": Latex(optional=True), "layer": Choice(tuple(LAYER_STYLES)), "unit_letters": Letters()}
+CONVENTION_TYPES = {
+    "name": Text(80), "source": Text(300),
+    "layout": Choice(tuple(LAYOUTS)), "bias": Choice(tuple(BIASES)),
+    "input_layer": Integer(0, 9), "weight_offset": Integer(-9, 9),
+    "delta_of": Choice(tuple(SCALES)), "grad_of": Choice(tuple(SCALES)),
+    "reduction": Text(40),  # checked against losses.REDUCTIONS, with a suggestion, in __post_init__
+    "l2": Number(0.0, 1e6), "delta_wrt": Choice(("z", "a")),
+}
+MAX_BASE_DEPTH = 8  # base = "other.toml" chains; a cycle or a longer chain is refused
+
+
+def check_fields(conv: Convention) -> None:
+    """Check every field's type and value; the notation must be a Notation record (checked when built)."""
+    check_record(conv, CONVENTION_TYPES)
+    if not isinstance(conv.notation, Notation):
+        raise FieldError("notation", f"expected a table of symbols, got {type(conv.notation).__name__}")
+
 
 
 _N = Notation
@@ -154,45 +181,113 @@ PRESETS: dict[str, Convention] = {c.name: c for c in [
 
 def convention(name: str) -> Convention:
     """A shipped preset by name, or a user convention from a ``.toml`` file path."""
+    if not isinstance(name, str):
+        raise DeriveError(f"a convention is a preset name or a .toml path, not {kind_of(name)}")
     if name.endswith(".toml"):
         return load_toml(Path(name))
     return lookup(PRESETS, "convention", name)
 
 
 def from_dict(data: dict, base: Convention | None = None) -> Convention:
-    """Build a convention from plain data (e.g. parsed TOML); unknown keys are an error.
+    """Build a convention from plain data (e.g. parsed TOML); unknown keys and ill-typed values are an error.
 
-    ``base = "nielsen"`` in the data starts from that preset; ``[notation]`` overrides symbols.
+    ``base = "nielsen"`` in the data starts from that preset (or a ``.toml`` path); ``[notation]`` overrides
+    symbols. Every value is checked against its field's type (``CONVENTION_TYPES``, ``NOTATION_TYPES``).
     """
+    return _build(data, base, None, ())
+
+
+def _build(data, base: Convention | None, folder: Path | None, chain: tuple) -> Convention:
+    if not isinstance(data, dict):
+        raise DeriveError(f"a convention is a table of fields, not {kind_of(data)}")
     data = dict(data)
     if "base" in data:
-        base = convention(str(data.pop("base")))
+        name = data.pop("base")
+        if not isinstance(name, str):
+            raise FieldError("base", f"expected a preset name or a .toml path, got {kind_of(name)}")
+        base = _base(name, folder, chain) if name.endswith(".toml") else lookup(PRESETS, "convention", name)
     base = base or Convention("custom", "user-defined")
     fields = {f.name for f in dataclasses.fields(Convention)} - {"notation"}
     nfields = {f.name for f in dataclasses.fields(Notation)}
     notation = data.pop("notation", {})
+    if not isinstance(notation, dict):
+        raise FieldError("notation", f"expected a table ([notation]), got {kind_of(notation)}")
     unknown = sorted(set(data) - fields) + sorted(f"notation.{k}" for k in set(notation) - nfields)
     if unknown:
-        raise DeriveError(f"unknown convention field(s): {', '.join(unknown)}")
-    notation = {k: tuple(v) if isinstance(v, list) else v for k, v in notation.items()}  # records stay hashable
+        raise DeriveError(f"unknown convention field(s): {', '.join(map(str, unknown))}")
     return dataclasses.replace(base, **data, notation=dataclasses.replace(base.notation, **notation))
 
 
-def load_toml(path: Path) -> Convention:
-    """Read a user convention from a small TOML file (see README)."""
+def _base(name: str, folder: Path | None, chain: tuple) -> Convention:
+    """The convention a ``base = "x.toml"`` names: inside the naming file's folder, no cycles, bounded depth."""
+    path = Path(name)
+    if folder is not None:  # named by a file: a sibling or below it, so a file cannot reach elsewhere
+        if path.is_absolute() or not (folder / path).resolve().is_relative_to(folder.resolve()):
+            raise FieldError("base", f"{name!r} must be a .toml file in the folder of the file naming it (or below it)")
+        path = folder / path
+    if path.resolve() in chain:
+        raise FieldError("base", f"{name!r} is a cycle: {' -> '.join(p.name for p in chain)} -> {path.name}")
+    if len(chain) >= MAX_BASE_DEPTH:
+        raise FieldError("base", f"more than {MAX_BASE_DEPTH} conventions chained by base")
+    return load_toml(path, chain)
+
+
+MAX_FILE_BYTES = 64 * 1024  # a convention is a few lines of TOML
+
+
+def load_toml(path: Path, _chain: tuple = ()) -> Convention:
+    """Read a user convention from a small TOML file (see README); every field is checked before use."""
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
+    path = Path(path)
+    text = read_small_text(path, MAX_FILE_BYTES, "convention file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DeriveError(f"cannot read convention file {path}: {exc.strerror}") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DeriveError(f"{path}: not valid TOML: {exc}") from None
     data.setdefault("name", path.stem)
     data.setdefault("source", str(path))
     try:
-        return from_dict(data)
-    except TypeError as exc:
+        return _build(data, None, path.parent, (*_chain, path.resolve()))
+    except FieldError as exc:
+        where = _line_of(text, exc.field)
+        raise DeriveError(f"{path}{f':{where}' if where else ''}: {exc}") from None
+    except DeriveError as exc:
+        if str(exc).startswith(str(path)):
+            raise
         raise DeriveError(f"{path}: {exc}") from None
+
+
+def _line_of(text: str, field: str) -> int | None:
+    """The line where ``field`` (``l2`` or ``notation.width``) is set in a TOML text, for the error message."""
+    table, _, key = field.rpartition(".")
+    current = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        header = re.fullmatch(r"\[\s*([A-Za-z_]+)\s*\]\s*(#.*)?", stripped)
+        if header:
+            current = header.group(1)
+        elif current == table and re.match(rf"['\"]?{re.escape(key)}['\"]?\s*=", stripped):
+            return number
+    return None
+
+
+def read_small_text(path: Path, limit: int, what: str) -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes; a FIFO or device is refused, never read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # opening a FIFO would block without it
+    except OSError as exc:
+        raise DeriveError(f"cannot read {what} {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise DeriveError(f"cannot read {what} {path}: not a regular file")
+        if info.st_size > limit:
+            raise DeriveError(f"{what} {path} is {info.st_size} bytes; derive reads at most {limit}")
+        data = handle.read(limit + 1)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DeriveError(f"{path}: not UTF-8 text (byte {exc.start})") from None

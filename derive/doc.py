@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import mpmath
 import sympy as sp
 
-from .algebra import Elementwise, LayerSymbol
+from .algebra import Elementwise, LayerSymbol, sym
 from .chain import Derivation, L, l
 from .components import component
 from .errors import DeriveError
@@ -102,7 +102,7 @@ def _batch_step(d: Derivation, tex, gW) -> tuple[str, list[str]]:
     report = d2.verify(layers=3, trials=1, seed=5, components=False)
     if not report.ok:
         raise DeriveError(f"the regularised batch gradient failed verification:\n{report.text()}")
-    scale = sp.sympify(prob.reduction.scale(d.layer.batch, d.layer.n(L)))
+    scale = sym(prob.reduction.scale(d.layer.batch, d.layer.n(L)))
     text = (f"for a batch of ${tex(d.layer.batch)}$ examples (the cost is ${tex(scale)}$ times the sum of "
             "their losses) with L2 regularisation $\\lambda$, biases excluded")
     return text, [f"{tex(gW)} = {tex(d2.grad_weight)}"]

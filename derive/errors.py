@@ -19,7 +19,9 @@ class UnknownName(DeriveError):
 
 
 def lookup(table: dict, kind: str, name: str):
-    """Return ``table[name]`` or raise UnknownName with suggestions."""
+    """Return ``table[name]`` or raise UnknownName with suggestions; a name that is not a string is refused."""
+    if not isinstance(name, str):
+        raise DeriveError(f"expected a {kind} name (a string), not {name!r}")
     try:
         return table[name]
     except KeyError:

@@ -12,6 +12,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
+from .algebra import sym
 from .conventions import Convention
 from .output_layer import YHAT, Y, Z
 
@@ -248,7 +249,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
 
 def layer_text(layer) -> str:
     """A layer index as sources write it: l+1, l-1, L (symbol first)."""
-    layer = sp.sympify(layer)
+    layer = sym(layer)
     if not layer.is_Add:
         return str(layer)
     const, rest = layer.as_coeff_Add()

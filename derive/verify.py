@@ -83,7 +83,8 @@ def make_env(layer, net, fwd) -> Env:
     tensors = {("z", k): v for k, v in fwd.Z.items()} | {("a", k): v for k, v in fwd.A.items()}
     tensors |= {("W", k): v for k, v in net.weights.items()} | {("b", k): v for k, v in net.biases.items()}
     tensors[("y", net.output_label)] = net.Y
-    scalars = {layer.batch: net.m, LAMBDA: sp.Rational(conv.l2)}  # exact: SymPy Floats multiply at 15 digits
+    # lambda exactly (SymPy Floats multiply at 15 digits); l2 is a checked float, never a string to parse
+    scalars = {layer.batch: net.m, LAMBDA: sp.Rational(*conv.l2.as_integer_ratio())}
     scalars |= {layer.width[net.input_label + p]: n for p, n in enumerate(net.widths)}
     return Env(tensors, scalars)
 
@@ -197,10 +198,18 @@ def verify(deriv: Derivation, layers: int = 3, trials: int = 3, seed: int = 0, t
         components: also evaluate the index form of every formula, entry by entry (first trial only).
     """
     from .errors import DeriveError
+    from .limits import LAYERS, SEED, TRIALS, WIDTH
     from .truth import ground_truth
-
-    if layers < 2:
-        raise DeriveError("--layers must be at least 2 (one hidden layer)")
+    LAYERS.check(layers), TRIALS.check(trials), SEED.check(seed)
+    if truth not in ("fd", "sympy"):
+        raise DeriveError(f"truth must be 'fd' or 'sympy', not {truth!r}")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or not 0 < tolerance < 1:
+        raise DeriveError(f"tolerance must be a number between 0 and 1, got {tolerance!r}")
+    if widths is not None:
+        if not isinstance(widths, list | tuple) or len(widths) != layers + 1:
+            raise DeriveError(f"widths must list {layers + 1} layer widths (n_0 .. n_L), got {widths!r}")
+        for w in widths:
+            WIDTH.check(w)
     problem = deriv.problem
     report = Report(problem.label(), layers, tolerance, truth + (" + torch" if torch else ""), [])
     with mpmath.workdps(PRECISION):

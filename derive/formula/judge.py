@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
-from ..algebra import ShapeMismatch, check_shapes, evaluate
+from ..algebra import ShapeMismatch, check_shapes, evaluate, sym
 from ..chain import L, l
 from ..errors import DeriveError
 from ..layers import Layer
@@ -122,8 +122,8 @@ def _components(meaning: Meaning, env, want) -> mpmath.matrix:
     span = max(want.rows, want.cols) + 2
     for values in product(range(-1, span), repeat=len(free)):  # bases shift indices by one: over-cover
         bound = dict(zip(free, values, strict=True))
-        row = int(sp.sympify(entry.indices[0]).xreplace(bound))
-        cols = range(want.cols) if per_example else [int(sp.sympify(entry.indices[1]).xreplace(bound))]
+        row = int(sym(entry.indices[0]).xreplace(bound))
+        cols = range(want.cols) if per_example else [int(sym(entry.indices[1]).xreplace(bound))]
         for col in cols:
             if not (0 <= row < want.rows and 0 <= col < want.cols) or (row, col) in covered:
                 continue

@@ -10,6 +10,7 @@ else: Goodfellow's a is a pre-activation, Bishop's z an activation. Elementwise 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import sympy as sp
 from sympy.matrices.expressions import HadamardProduct, MatrixExpr, OneMatrix, Transpose
@@ -23,6 +24,7 @@ from ..algebra import (
     ShapeMismatch,
     WithBiasUnit,
     check_shapes,
+    sym,
 )
 from ..chain import LAMBDA, L, l
 from ..errors import DeriveError
@@ -150,7 +152,7 @@ class Compiler:
                 return Elem.scalar(self.scalar_symbol(node.base))
             return Elem.of(self.tensor(node))
         if isinstance(node, ast.Num):
-            return Elem.scalar(sp.Rational(node.value))
+            return Elem.scalar(number(node.value))
         if isinstance(node, ast.Neg):
             return self.vector(node.arg).map(lambda e: -e)
         if isinstance(node, ast.Bin):
@@ -242,7 +244,7 @@ class Elem:
 
     @classmethod
     def scalar(cls, value) -> Elem:
-        return cls(sp.sympify(value), {})
+        return cls(sym(value), {})
 
     @property
     def is_scalar(self) -> bool:
@@ -322,6 +324,12 @@ def quantity_of(lhs, c: Compiler):
 
 
 # ---------------------------------------------------------------- component form
+def number(text: str) -> sp.Rational:
+    """An exact number from the parser's digits ("2", "0.5"): read by Fraction, never by SymPy's parser."""
+    value = Fraction(text)
+    return sp.Rational(value.numerator, value.denominator)
+
+
 def index_expr(text: str) -> sp.Expr:
     """An index as written: "j", "j+1", "k-1", "0"."""
     text = text.replace(" ", "")
@@ -363,7 +371,7 @@ def component(c: Compiler, node):
             raise MeaningError(f"{node.base} is a matrix: two indices")
         return LayerEntry(tensor, idx[0] - base, idx[1])  # a weight's column index counts the bias as 0
     if isinstance(node, ast.Num):
-        return sp.Rational(node.value)
+        return number(node.value)
     if isinstance(node, ast.Neg):
         return -component(c, node.arg)
     if isinstance(node, ast.Bin):
