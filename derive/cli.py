@@ -49,6 +49,9 @@ def _problem_flags(p: argparse.ArgumentParser, loss=True, convention=True) -> No
         p.add_argument("--hidden", default="sigmoid", metavar="H",
                        help="activation of the hidden layers (default: sigmoid)")
     p.add_argument("-o", "--out", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    p.add_argument("--force", action="store_true",
+                   help="let -o replace an existing FILE (without it, derive replaces only the documents it "
+                        "generated, which carry a marker)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,7 +101,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layers", type=_positive, default=3, metavar="N", help="depth verified (default: 3)")
     p.add_argument("--format", choices=["md", "tex", "tex-snippet"], default="md",
                    help="md (GitHub, Jupyter, KaTeX), tex (standalone article), tex-snippet (just the equations)")
-    p.add_argument("--force", action="store_true", help="overwrite an -o file that derive did not generate")
 
     p = sub.add_parser("check", help="does a formula from a book or your notes hold? exit 0 holds, 1 fails, 2 invalid",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -147,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="For every shipped convention and the pairs bce+sigmoid, cce+softmax, "
                                    "mse+identity and mse+sigmoid: the document in md and tex, plus an index "
                                    "README.md. Deterministic: the same code writes the same bytes.")
-    p.add_argument("-o", "--out", default="output", metavar="DIR", help="folder to write (default: output)")
+    p.add_argument("-o", "--out", default="output", metavar="DIR",
+                   help="folder to write, replaced whole once every document is verified (default: output)")
+    p.add_argument("--force", action="store_true", help="replace gallery files in DIR that derive did not generate")
     return parser
 
 
@@ -191,15 +195,10 @@ def cmd_verify(args) -> tuple[str, int]:
 
 def cmd_doc(args) -> tuple[str, int]:
     from .gallery import Verified, document
-    from .render import render, write
+    from .render import render
     cache = Verified(layers=args.layers)
     doc = document(args.convention, args.loss, args.activation, args.hidden, cache)
-    text = render(doc, args.format, "doc " + " ".join(sys.argv[2:]) if args.out else "doc")
-    if args.out:
-        from pathlib import Path
-        write(Path(args.out), text, force=args.force)
-        return "", 0
-    return text, 0
+    return render(doc, args.format, "doc " + " ".join(sys.argv[2:]) if args.out else "doc"), 0  # main writes -o
 
 
 def cmd_check(args) -> tuple[str, int]:
@@ -219,10 +218,6 @@ def cmd_lint(args) -> tuple[str, int]:
                     diagnose=not args.no_diagnosis)
     text = render(findings, as_json=args.json)
     status = 1 if any(f.verdict == "fails" for f in findings) else 0
-    if args.out:  # main writes -o only for the commands it lists
-        from .files import write_atomic
-        write_atomic(args.out, text)
-        return "", status
     return text, status
 
 
@@ -231,7 +226,7 @@ def cmd_gallery(args) -> tuple[str, int]:
 
     from .gallery import write_gallery
     from .render import progress
-    paths = write_gallery(Path(args.out), progress)
+    paths = write_gallery(Path(args.out), progress, force=args.force)
     return f"wrote {len(paths)} files to {args.out}\n", 0
 
 
@@ -253,21 +248,84 @@ COMMANDS = {"list": cmd_list, "table": cmd_table, "verify": cmd_verify, "doc": c
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
+    except SystemExit:  # --help went to stdout: flush it here, where a closed pipe or a full disk is handled
+        failed = _flush_stdout()
+        if failed:
+            return failed
+        raise
+    out = args.__dict__.get("out") if args.command != "gallery" else None  # gallery -o is a folder
+    try:
+        if out:  # refuse a bad target before the work, not after it
+            from .files import check_target
+            check_target(out, force=args.force, mark=_mark(args.command))
         text, status = COMMANDS[args.command](args)
-        if args.command in ("list", "table", "verify", "check", "translate") and args.__dict__.get("out"):
-            from .files import write_atomic
-            write_atomic(args.out, text)
-        else:
-            sys.stdout.write(text)
+        if out:
+            from .files import write
+            write(out, text, force=args.force, mark=_mark(args.command))
+            text = ""
     except DeriveError as exc:
-        print(f"derive: error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return 2
     except KeyboardInterrupt:
-        print("derive: interrupted", file=sys.stderr)
+        _error("interrupted", prefix="derive: ")
         return 130
-    return status
+    return _write_stdout(text) or status
+
+
+def _mark(command: str) -> str | None:
+    """The marker a command's output carries, by which derive knows its own files; None: no marker."""
+    if command == "doc":
+        from .render import MARK
+        return MARK
+    return None
+
+
+def _write_stdout(text: str) -> int | None:
+    """Write and flush stdout; None if it worked, else the exit status (see ``_stdout_failed``)."""
+    try:
+        sys.stdout.write(text)
+    except OSError as exc:
+        return _stdout_failed(exc)
+    return _flush_stdout()
+
+
+def _flush_stdout() -> int | None:
+    # flush inside a handler: at shutdown the interpreter flushes again and would print a traceback
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        return _stdout_failed(exc)
+    return None
+
+
+def _stdout_failed(exc: OSError) -> int:
+    """A reader that went away (``| head``): exit quietly with 141, as a tool killed by SIGPIPE does (1 would
+    mean "fails" here); any other failure (``> /dev/full``): one line and exit 2."""
+    _detach_stdout()
+    if isinstance(exc, BrokenPipeError):
+        return 141
+    _error(f"cannot write to standard output: {exc.strerror or exc}")
+    return 2
+
+
+def _detach_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of what is still buffered succeeds."""
+    import os
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (captured, or closed): nothing to do
+        pass
+
+
+def _error(message: str, prefix: str = "derive: error: ") -> None:
+    try:
+        print(prefix + message, file=sys.stderr, flush=True)
+    except OSError:  # stderr is gone too: the exit status is all that is left
+        pass
 
 
 if __name__ == "__main__":
