@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from .errors import DeriveError
+from .limits import LAYERS, SEED, TRIALS
 
 EXAMPLES = r"""
 examples:
@@ -81,9 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "tolerance, 1 otherwise.",
                        epilog=EXAMPLES)
     _problem_flags(p)
-    p.add_argument("--layers", type=_positive, default=3, metavar="N", help="number of weight layers (default: 3)")
-    p.add_argument("--trials", type=_positive, default=3, metavar="T", help="random networks to try (default: 3)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="first random seed (default: 0)")
+    p.add_argument("--layers", type=_bounded(LAYERS), default=3, metavar="N",
+                   help=f"number of weight layers, {LAYERS.low} to {LAYERS.high} (default: 3)")
+    p.add_argument("--trials", type=_bounded(TRIALS), default=3, metavar="T",
+                   help=f"random networks to try, {TRIALS.low} to {TRIALS.high} (default: 3)")
+    p.add_argument("--seed", type=_bounded(SEED), default=0, metavar="S", help="first random seed (default: 0)")
     p.add_argument("--truth", choices=["fd", "sympy"], default="fd",
                    help="ground truth: fd = central differences at 50 digits (default); sympy = exact, depth <= 3")
     p.add_argument("--torch", action="store_true", help="also compare with torch.autograd (needs PyTorch)")
@@ -98,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "if verification fails.",
                        epilog=EXAMPLES)
     _problem_flags(p)
-    p.add_argument("--layers", type=_positive, default=3, metavar="N", help="depth verified (default: 3)")
+    p.add_argument("--layers", type=_bounded(LAYERS), default=3, metavar="N",
+                   help=f"depth verified, {LAYERS.low} to {LAYERS.high} (default: 3)")
     p.add_argument("--format", choices=["md", "tex", "tex-snippet"], default="md",
                    help="md (GitHub, Jupyter, KaTeX), tex (standalone article), tex-snippet (just the equations)")
 
@@ -155,14 +159,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
+def _bounded(bound):
+    """An argparse type for a whole number within one of derive.limits' bounds (the API checks the same)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        try:
+            return bound.check(value)
+        except DeriveError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return parse
 
 
 def cmd_list(args) -> tuple[str, int]:
