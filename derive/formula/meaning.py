@@ -32,7 +32,8 @@ from ..layers import Layer
 from ..problem import Problem
 from . import ast
 
-COSTS = {"C", "E", "J", "L", "E_n", "\\mathcal{L}"}
+COSTS = {"C", "E", "J", "L", "\\mathcal{L}", "\\ell"}  # written as a derivative's numerator
+PER_EXAMPLE = {"x", "n", "i", "t"}  # C_x (Nielsen), E_n (Bishop), L_i (CS231n): one example's loss
 FUNCTION_LETTERS = {"\\sigma", "g", "f", "h", "\\phi", "\\varphi"}
 FUNCTION_NAMES = {"sigmoid": "sigmoid", "\\tanh": "tanh", "tanh": "tanh", "relu": "relu", "ReLU": "relu",
                   "\\exp": "exp", "exp": "exp", "softmax": "softmax", "sigmoidGradient": ("sigmoid", 1)}
@@ -72,6 +73,7 @@ class Compiler:
         self.notes: list[str] = []
         self.depth: int | None = None  # a formula written for one network depth (Bishop's i, j, k)
         self.last = L  # the output layer: a concrete label when the formula is about one network
+        self.resolving = False  # True while a component formula's function argument is read as a vector
         nt = self.conv.notation
         own = {nt.weight: "W", nt.bias: "b", nt.pre: "z", nt.act: "a", nt.input: "x", nt.target: "y"}
         for name, kind in [(nt.delta, "delta"), (nt.grad_act, "grad_act"), (nt.grad_weight, "grad_weight"),
@@ -135,6 +137,23 @@ class Compiler:
                 return ast.Sym(sym.base, ast.Layer(None, at, "letter"), sym.indices)
         return sym
 
+    def cost_written(self, of) -> bool:
+        """Check a derivative's numerator names the cost; True if it is written per example (C_x, E_n)."""
+        own = self.conv.notation.cost
+        own_base, _, own_index = own.partition("_")
+        if not isinstance(of, ast.Sym) or (of.base not in COSTS and of.base != own_base):
+            what = unparse_sym(of) if isinstance(of, ast.Sym) else "this numerator"
+            raise MeaningError(f"the derivative of {what} is not a gradient of the cost: derive checks "
+                               f"derivatives of the cost {own} (\\partial {own} / \\partial ...)")
+        if of.layer is not None:
+            raise MeaningError(f"the superscript on the cost {unparse_sym(of)} is not used: the cost has no layer")
+        if of.indices is None:
+            return False
+        if len(of.indices) != 1 or of.indices[0] not in PER_EXAMPLE:
+            raise MeaningError(f"the subscript {','.join(of.indices)} on the cost {of.base} is not used: only "
+                               f"one example's loss ({of.base}_x, {of.base}_n, {of.base}_i) is read")
+        return True
+
     def gradient_symbol(self, node):
         """A gradient written on the right side: \\partial C/\\partial a^l, \\nabla_a C."""
         quantity, at, symbol, indices = quantity_of(node, self)
@@ -150,6 +169,11 @@ class Compiler:
         if isinstance(node, ast.Sym):
             if node.base in SCALARS and node.indices is None and node.layer is None:
                 return Elem.scalar(self.scalar_symbol(node.base))
+            if self.normalise(node).indices and not self.resolving:  # Octave's delta_3 is a layer, a_1 is not
+                written = unparse_sym(ast.Sym(node.base, node.layer))
+                raise MeaningError(f"the subscript {','.join(node.indices)} on {written} is not used: in a vector "
+                                   "formula every symbol is a whole vector or matrix (write the left side with "
+                                   "components too, e.g. \\delta^L_j)")
             return Elem.of(self.tensor(node))
         if isinstance(node, ast.Num):
             return Elem.scalar(number(node.value))
@@ -179,7 +203,9 @@ class Compiler:
                 raise MeaningError("only the bias row can be dropped (2:end)")
             return Elem.of(DropBiasRow(self.vector(node.arg).matrix()))
         if isinstance(node, ast.Sum):
-            inner = self.vector(node.body).matrix()  # a sum over examples: dZ 1 (columns) or 1^T dZ (rows)
+            # a sum over examples: dZ 1 (columns) or 1^T dZ (rows); dZ^{[l](i)} names example i of the sum
+            body = _drop_index(node.body, {node.index, f"({node.index})"})
+            inner = self.vector(body).matrix()
             rows, cols = inner.shape
             if self.conv.layout == "row_batch":
                 return Elem.of(OneMatrix(1, rows) * inner)
@@ -217,6 +243,12 @@ class Compiler:
             arg = self.lay.z(self.layer(node.layer))
         else:
             arg = self.vector(node.arg).matrix()
+            if node.layer is not None:  # (f^l)'(z^l): the function's own layer must be its argument's
+                at = self.layer(node.layer)
+                layers = {t.layer for t in arg.atoms(LayerSymbol) if t.kind in ("z", "a")}
+                if layers != {at}:
+                    raise MeaningError(f"the function {node.fn}^{self.conv.sup(str(at))} is applied to a quantity of "
+                                       "another layer; its superscript would not be used")
         if name is None:
             name = self.activation_at(arg)
         if prime > 1:
@@ -294,6 +326,7 @@ def quantity_of(lhs, c: Compiler):
     node = lhs
     if isinstance(node, ast.Partial | ast.Nabla):
         wrt = node.wrt
+        per_example = c.cost_written(node.of)
         if not isinstance(wrt, ast.Sym):
             raise MeaningError("the derivative must be taken with respect to one symbol")
         kind = {"W": "grad_weight", "b": "grad_bias", "z": "delta", "a": "grad_act", "out": "grad_act"}.get(c.kind(wrt))
@@ -318,6 +351,12 @@ def quantity_of(lhs, c: Compiler):
     symbol = {"delta": lambda: lay.delta(at), "grad_act": lambda: lay.grad_act(at),
               "grad_bias": lambda: LayerSymbol("grad_bias", at, *lay.b(at).shape),
               "grad_weight": lambda: LayerSymbol("grad_weight", at, *lay.W(at).shape)}[kind]()
+    if isinstance(node, ast.Partial | ast.Nabla) and per_example:
+        scale = c.conv.grad_of if kind in ("grad_weight", "grad_bias") else c.conv.delta_of
+        if scale == "cost":
+            raise MeaningError(f"the numerator {unparse_sym(node.of)} is one example's loss, but in the "
+                               f"{c.conv.name} convention this gradient is of the cost {c.conv.notation.cost} "
+                               f"(with the 1/{c.conv.notation.batch}); write {c.conv.notation.cost}")
     if kind in ("delta", "grad_act") and at == c.last:
         kind += "_out"
     return kind, at, symbol, indices
@@ -381,8 +420,12 @@ def component(c: Compiler, node):
         return component(c, node.base) ** component(c, node.exp)
     if isinstance(node, ast.Call):
         from ..algebra import ActEntry
-        vec = c.call(ast.Call(node.fn, ast.Sym("z", ast.Layer("l", 0)), node.prime, node.layer)
-                     if node.arg is None else node)  # resolves the activation's name and prime
+        c.resolving = True  # the argument's vector only names the activation; its components are read below
+        try:
+            vec = c.call(ast.Call(node.fn, ast.Sym("z", ast.Layer("l", 0)), node.prime, node.layer)
+                         if node.arg is None else node)
+        finally:
+            c.resolving = False
         arg = component(c, node.arg) if node.arg is not None else None
         if arg is None:
             raise MeaningError("(f^l)' needs an argument in component form")
@@ -426,10 +469,17 @@ def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
     if written and not c.conv.notation.unit_letters:  # a formula about one network: its highest layer is L
         c.depth = max(2, max(written) - c.conv.input_layer)
         c.last = sp.Integer(c.depth + c.conv.input_layer)
+    if claim.op == "+=" or _mentions(claim.rhs, claim.lhs):
+        raise MeaningError("this is an update that accumulates (X := X + ... or +=), not an equation; derive "
+                           "checks the accumulated total, e.g. the gradient as a sum over the examples")
     quantity, at, symbol, indices = quantity_of(claim.lhs, c)
     if indices:
         base = 1 if c.conv.bias == "unit" else 0
         free = tuple(index_expr(i) for i in indices)
+        want = 1 if symbol.shape[1] == 1 else 2
+        if len(free) != want:
+            raise MeaningError(f"the left side has {len(free)} index(es) but is a "
+                               f"{'vector: one index' if want == 1 else 'matrix: two indices'}")
         rhs = component(c, claim.rhs)
         lhs = LayerEntry(symbol, free[0] - base, free[1] if len(free) > 1 else 0)
         return Meaning(quantity, at, lhs, rhs, free, c.notes, c.depth)
@@ -437,6 +487,33 @@ def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
     if c.conv.bias == "unit" and quantity == "grad_weight":
         rhs = _with_bias_unit(rhs, symbol, c)
     return Meaning(quantity, at, symbol, rhs, (), c.notes, c.depth)
+
+
+def _drop_index(tree, names=None):
+    """``tree`` with the component indices of its symbols removed (all of them, or only those in ``names``)."""
+    import dataclasses
+    if isinstance(tree, ast.Sym) and tree.indices:
+        kept = tuple(i for i in tree.indices if names is not None and i not in names)
+        return dataclasses.replace(tree, indices=kept or None)
+    if dataclasses.is_dataclass(tree):
+        return dataclasses.replace(tree, **{f.name: _drop_index(getattr(tree, f.name), names)
+                                            for f in dataclasses.fields(tree)})
+    return tree
+
+
+def _mentions(tree, node) -> bool:
+    """Whether ``node`` occurs in ``tree`` (a left side repeated on the right is an update, not a claim)."""
+    import dataclasses
+    if tree == node:
+        return True
+    return dataclasses.is_dataclass(tree) and any(_mentions(getattr(tree, f.name), node)
+                                                   for f in dataclasses.fields(tree))
+
+
+def unparse_sym(sym) -> str:
+    """A symbol as the user wrote it, for messages."""
+    from .unparse import latex
+    return latex(sym)
 
 
 def _with_bias_unit(rhs, lhs, c: Compiler):
