@@ -159,6 +159,19 @@ class BiasUnitEntry(sp.Expr):
         return super().__new__(cls, arg, sym(i), sym(j))
 
 
+class LocalEntry(sp.Expr):
+    """d(of)/d(wrt) for one component of each, both forward quantities (z, a) or parameters (W, b): a local
+    derivative or chain-rule factor as notes write it, valued from the forward pass by whoever evaluates it."""
+
+    is_commutative = True
+
+    def __new__(cls, of, wrt):
+        return super().__new__(cls, of, wrt)
+
+    of = property(lambda self: self.args[0])
+    wrt = property(lambda self: self.args[1])
+
+
 class DropBiasRow(MatrixExpr):
     """Rows 1..end of a column: the bias unit's component removed (Octave's delta(2:end))."""
 
@@ -274,6 +287,7 @@ class Env:
         self.tensors, self.scalars = tensors, dict(scalars or {})
         self.layer_symbols = dict(layer_symbols or {})  # l -> 3, L -> 5
         self.example: int | None = None                 # set inside ExampleSum: one column at a time
+        self.local = None  # (of, wrt) -> d of / d wrt, each (kind, layer, row, column): a LocalEntry's value
 
     def layer(self, expr) -> int:
         value = sym(sym(expr).xreplace(self.layer_symbols))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
-from .algebra import ActEntry, BiasUnitEntry, Env, ExampleSumEntry, LayerEntry, _lambdified, per_example
+from .algebra import ActEntry, BiasUnitEntry, Env, ExampleSumEntry, LayerEntry, LocalEntry, _lambdified, per_example
 from .errors import DeriveError
 
 J, K = sp.symbols("j k", integer=True, nonnegative=True)
@@ -62,7 +62,13 @@ def _concrete(expr, env: Env, bound: dict):
             raise DeriveError(f"no value for {t.kind} at layer {key[1]}")
         value = env.tensors[key]
         column = env.example if env.example is not None and per_example(t) else c
+        if not (0 <= i < value.rows and 0 <= column < value.cols):  # mpmath reads a missing entry as 0
+            raise IndexError(f"component ({i}, {column}) of {t.kind} at layer {key[1]} ({value.rows} x {value.cols})")
         return sp.Float(value[i, column], mpmath.mp.dps)
+    if isinstance(expr, LocalEntry):
+        if env.local is None:
+            raise DeriveError("a local derivative has no value here")
+        return sp.Float(env.local(*(_place(e, env, bound) for e in (expr.of, expr.wrt))), mpmath.mp.dps)
     if isinstance(expr, BiasUnitEntry):
         arg, i, c = expr.args
         i = int(_concrete(i, env, bound))
@@ -89,3 +95,12 @@ def _concrete(expr, env: Env, bound: dict):
     if not expr.args:
         return expr
     return expr.func(*[_concrete(a, env, bound) for a in expr.args])
+
+
+def _place(entry: LayerEntry, env: Env, bound: dict) -> tuple[str, int, int, int]:
+    """(kind, layer, row, column) of one component on the concrete network; the column of a per-example
+    quantity is the example being evaluated."""
+    i, c = (int(_concrete(x, env, bound)) for x in entry.indices)
+    t = entry.tensor
+    column = env.example if env.example is not None and per_example(t) else c
+    return t.kind, env.layer(t.layer), i, column

@@ -117,6 +117,9 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
             return rf"\left({base}\right)_{{{idx}}}"
         return f"{base}_{{{idx}}}"
 
+    def _print_LocalEntry(self, expr):
+        return rf"\frac{{\partial {self._print(expr.of)}}}{{\partial {self._print(expr.wrt)}}}"
+
     def _print_ActEntry(self, expr):
         mark = self.nt.prime if expr.order else ""
         return rf"{self.nt.sigma}{mark}\left({self._print(expr.arg)}\right)"

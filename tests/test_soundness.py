@@ -18,9 +18,8 @@ REFUSED = [
     (r"\delta^L = a^L_1 - y", "subscript 1 on a^{L} is not used"),
     (r"\frac{\partial C}{\partial b^l} = \delta^l_1", "subscript 1 on \\delta^{l} is not used"),
     (r"\delta^l = ((w^{l+1})^T \delta^{l+1}_k) \odot \sigma'(z^l)", "subscript k"),
-    (r"\frac{\partial z^l_j}{\partial b^l_j} = \delta^l_j", "not a gradient of the cost"),
     (r"\frac{\partial Q}{\partial w^l_{jk}} = a^{l-1}_k \delta^l_j", "derivative of Q"),
-    (r"\frac{\partial a^l}{\partial z^l} = \sigma'(z^l)", "not a gradient of the cost"),
+    (r"\frac{\partial \delta^l}{\partial z^l} = \sigma'(z^l)", "not a gradient of the cost"),
     (r"\frac{\partial C^l}{\partial b^l} = \delta^l", "superscript on the cost"),
     (r"\frac{\partial C_{jk}}{\partial b^l} = \delta^l", "subscript j,k on the cost"),
     (r"\nabla_{b^l} Q = \delta^l", "derivative of Q"),
@@ -74,3 +73,47 @@ def test_an_example_index_belongs_to_its_sum():
     result = derive.check(r"db^{[l]} = \frac{1}{m} \sum_{i = 1}^{m} dZ^{[l](j)}", convention="dls", loss="bce",
                           output="sigmoid", hidden="relu")
     assert result.verdict == "invalid" and "(j)" in result.reason
+
+
+# Local derivatives and chain-rule steps (issue 9, section 2), judged against the forward pass: the truth is a
+# central difference of one forward quantity by another (truth.LocalDerivatives), never the engine.
+LOCAL = [
+    # (convention, loss, output, hidden, formula, verdict)
+    ("nielsen", "mse", "sigmoid", "tanh", r"\frac{\partial z^l_j}{\partial w^l_{jk}} = a^{l-1}_k", "holds"),
+    ("nielsen", "mse", "sigmoid", "tanh", r"\frac{\partial z^l_j}{\partial b^l_j} = 1", "holds"),
+    ("nielsen", "mse", "sigmoid", "tanh", r"\frac{\partial z^l_j}{\partial b^l_j} = \delta^l_j", "fails"),
+    ("nielsen", "mse", "sigmoid", "tanh", r"\frac{\partial z^l_j}{\partial w^l_{jk}} = a^{l-1}_j", "fails"),
+    ("nielsen", "mse", "sigmoid", "tanh", r"\frac{\partial a^l}{\partial z^l} = \sigma'(z^l)", "holds"),
+    ("nielsen", "mse", "sigmoid", "tanh", r"\frac{\partial a^l}{\partial z^l} = \sigma(z^l)", "fails"),
+    ("nielsen", "mse", "sigmoid", "tanh", r"\frac{\partial z^{l+1}}{\partial a^l} = w^{l+1}", "holds"),
+    ("nielsen", "mse", "sigmoid", "tanh",
+     r"\frac{\partial z^{l+1}_k}{\partial z^l_j} = w^{l+1}_{kj} \sigma'(z^l_j)", "holds"),
+    ("nielsen", "mse", "sigmoid", "tanh", r"\frac{\partial C}{\partial w^L_{jk}} = \frac{\partial C}{\partial a^L_j}"
+     r"\frac{\partial a^L_j}{\partial z^L_j}\frac{\partial z^L_j}{\partial w^L_{jk}}", "holds"),
+    ("nielsen", "mse", "sigmoid", "tanh", r"\frac{\partial C}{\partial w^L_{jk}} = \frac{\partial C}{\partial a^L_j}"
+     r"\frac{\partial z^L_j}{\partial w^L_{jk}}", "fails"),
+    # softmax mixes its units: the one-term chain rule misses the sum over k, and its Jacobian is not diagonal
+    ("nielsen", "cce", "softmax", "sigmoid", r"\frac{\partial C}{\partial z^L_j} = \frac{\partial C}{\partial a^L_j}"
+     r"\frac{\partial a^L_j}{\partial z^L_j}", "fails"),
+    ("nielsen", "cce", "softmax", "sigmoid", r"\frac{\partial a^L_j}{\partial z^L_j} = a^L_j (1 - a^L_j)", "holds"),
+    ("nielsen", "cce", "softmax", "sigmoid", r"\frac{\partial a^L_j}{\partial z^L_k} = -a^L_j a^L_k", "fails"),
+    # Bishop: a_j = sum_i w_ji z_i is the pre-activation (eq. 5.50), z_j = h(a_j)
+    ("bishop", "mse", "identity", "tanh", r"\frac{\partial a_j}{\partial w_{ji}} = z_i", "holds"),
+    ("bishop", "mse", "identity", "tanh", r"\frac{\partial z_j}{\partial w_{ji}} = z_i", "fails"),
+    # Ng: a_0 = 1 is the bias unit, so dz_j/dTheta_{j0} = 1 and the formula holds for every column k
+    ("ng", "bce", "sigmoid", "sigmoid", r"\frac{\partial z^{(l)}_j}{\partial \Theta^{(l-1)}_{jk}} = a^{(l-1)}_k",
+     "holds"),
+]
+
+
+@pytest.mark.parametrize("conv,loss,out,hidden,formula,verdict", LOCAL)
+def test_local_derivatives_are_judged_on_the_forward_pass(conv, loss, out, hidden, formula, verdict):
+    result = derive.check(formula, convention=conv, loss=loss, output=out, hidden=hidden, diagnose=False)
+    assert result.verdict == verdict, result.text()
+
+
+def test_a_missing_index_reads_no_zero():
+    # mpmath reads a missing matrix entry as 0: Ng's Theta has no row 0 (units count from 1)
+    result = derive.check(r"\frac{\partial z^{(l)}_j}{\partial \Theta^{(l-1)}_{jk}} = a^{(l-1)}_{k+1}", convention="ng",
+                          loss="bce", output="sigmoid", hidden="sigmoid", diagnose=False)
+    assert result.verdict == "fails"

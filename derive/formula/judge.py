@@ -7,12 +7,13 @@ the claim applies. It holds if it matches everywhere within tolerance; one misma
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import mpmath
 import sympy as sp
 
-from ..algebra import ShapeMismatch, check_shapes, evaluate, sym
+from ..algebra import LayerEntry, ShapeMismatch, check_shapes, evaluate, sym
 from ..chain import L, l
 from ..errors import DeriveError
 from ..layers import Layer
@@ -72,6 +73,8 @@ def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIAL
     complaint = shapes(meaning, NotationPrinter(problem.convention).doprint)
     if complaint:
         return Verdict(False, f"shapes do not conform: {complaint}")
+    if meaning.quantity == "local":
+        return _judge_local(meaning, problem, seed, trials)
     layer = Layer(problem.convention)
     worst, checked = None, 0
     with mpmath.workdps(50):
@@ -80,6 +83,7 @@ def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIAL
             truth = ground_truth(net)
             env = make_env(layer, net, fwd)
             env.tensors.update(truth)  # other layers' gradients, from the forward pass (never the engine)
+            env.local = _local_values(net, fwd)  # chain-rule factors such as d a^L_j / d z^L_j
             for value in layers_for(meaning, net):
                 env.layer_symbols = {L: net.output_label} | ({} if value is None else {l: value})
                 at = int(meaning.layer.xreplace(env.layer_symbols))
@@ -136,3 +140,82 @@ def _components(meaning: Meaning, env, want) -> mpmath.matrix:
     if len(covered) != want.rows * want.cols:
         raise DeriveError("the formula's indices do not reach every component")
     return got
+
+
+def _local_values(net, fwd):
+    """A LocalEntry's value on ``net``: a central difference through the forward pass (truth), cached."""
+    from ..truth import LocalDerivatives
+    return functools.cache(LocalDerivatives(net, fwd))
+
+
+def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int) -> Verdict:
+    """d x / d y = rhs: every component the free indices reach, at every layer where the claim applies."""
+    from itertools import product
+
+    from ..components import _concrete, _place
+    from ..truth import ground_truth
+    from ..verify import draw_network, make_env
+    layer, entry = Layer(problem.convention), meaning.lhs
+    needs_gradients = any(e.tensor.kind in TRUTH_KEY for e in sp.sympify(meaning.rhs).atoms(LayerEntry))
+    wants, gots, where, checked = [], [], [], 0
+    with mpmath.workdps(50):
+        for t in range(trials):
+            net, fwd = draw_network(problem, meaning.depth or DEPTH, seed + t)
+            env = make_env(layer, net, fwd)
+            env.local = _local_values(net, fwd)
+            if needs_gradients:  # the right side names a gradient (delta^l_j): the forward pass's, never the engine's
+                env.tensors.update(ground_truth(net))
+            first, last = net.input_label + 1, net.output_label
+            values = [None] if not meaning.layer.has(l) else range(first - 2, last + 3)
+            span = max(net.widths) + 2
+            for value in values:
+                env.layer_symbols = {L: last} | ({} if value is None else {l: value})
+                try:
+                    at = env.layer(meaning.layer)
+                except DeriveError:
+                    continue
+                if value is not None and not first <= at < last:
+                    continue  # written with l: a hidden layer, as the recursions are
+                found = 0
+                for bound in (dict(zip(meaning.indices, v)) for v in product(range(-1, span),
+                                                                             repeat=len(meaning.indices))):
+                    for example in range(net.m):
+                        env.example = example
+                        try:
+                            of, wrt = (_place(e, env, bound) for e in (entry.of, entry.wrt))
+                            if not all(_inside(env, p) for p in (of, wrt)):
+                                continue
+                            want = env.local(of, wrt)
+                        except DeriveError:
+                            continue  # this layer has no such quantity (a bias in a convention without one)
+                        try:
+                            got = mpmath.mpf(sp.N(_concrete(meaning.rhs, env, bound), mpmath.mp.dps))
+                        except IndexError:
+                            return Verdict(False, f"an index runs past the end of a vector or matrix at layer {at}")
+                        finally:
+                            env.example = None
+                        wants.append(want), gots.append(got), where.append((at, bound, example, net))
+                        found += 1
+                checked += found > 0
+    if not checked:
+        return Verdict(False, f"the claim applies to no layer of a depth-{meaning.depth or DEPTH} network")
+    scale = max(abs(w) for w in wants) or 1
+    worst = max(range(len(wants)), key=lambda n: abs(gots[n] - wants[n]))
+    err = float(abs(gots[worst] - wants[worst]) / scale)
+    if err <= TOLERANCE:
+        return Verdict(True, f"matches the forward pass at {len(wants)} components over {checked} layer evaluations "
+                             f"(max relative error {err:.1e})", layers_checked=checked)
+    at, bound, example, net = where[worst]
+    shown = ", ".join(f"{k} = {v}" for k, v in bound.items())
+    counter = {"layer": at, "widths": list(net.widths), "seed": net.seed, "component": shown,
+               "expected": mpmath.nstr(wants[worst], 12), "got": mpmath.nstr(gots[worst], 12),
+               "relative_error": err}
+    return Verdict(False, f"differs from the forward pass at layer {at}, {shown} (relative error {err:.1e})",
+                   counter, checked)
+
+
+def _inside(env, place) -> bool:
+    """Whether (kind, layer, row, column) is an entry of a quantity the network has."""
+    kind, label, i, j = place
+    M = env.tensors.get((kind, label))
+    return M is not None and 0 <= i < M.rows and 0 <= j < M.cols

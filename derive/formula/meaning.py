@@ -16,11 +16,13 @@ import sympy as sp
 from sympy.matrices.expressions import HadamardProduct, MatrixExpr, OneMatrix, Transpose
 
 from ..algebra import (
+    BiasUnitEntry,
     Componentwise,
     DropBiasRow,
     Elementwise,
     LayerEntry,
     LayerSymbol,
+    LocalEntry,
     ShapeMismatch,
     WithBiasUnit,
     check_shapes,
@@ -45,6 +47,8 @@ FAMILY = {"W": "W", "w": "W", "\\Theta": "W", "\\theta": "W", "b": "b", "z": "z"
           # Octave (Ng's ex4): Theta2, delta3 / d3, a2, z2
           "Theta": "W", "delta": "delta", "d": "delta"}
 SCALARS = {"m": "batch", "N": "batch", "\\lambda": "lambda"}
+FORWARD = {"z", "a", "out"}          # numerators of local derivatives, d z / d w and d a / d z
+LOCAL_WRT = {"z", "a", "out", "x", "W", "b"}  # what they may be taken with respect to
 
 
 class MeaningError(DeriveError):
@@ -137,6 +141,10 @@ class Compiler:
                 return ast.Sym(sym.base, ast.Layer(None, at, "letter"), sym.indices)
         return sym
 
+    def is_forward(self, of) -> bool:
+        """Whether a derivative's numerator is a forward quantity (z, a, the output), not the cost."""
+        return isinstance(of, ast.Sym) and self.letters.get(of.base) in FORWARD and of.base not in COSTS
+
     def cost_written(self, of) -> bool:
         """Check a derivative's numerator names the cost; True if it is written per example (C_x, E_n)."""
         own = self.conv.notation.cost
@@ -161,6 +169,9 @@ class Compiler:
 
     # ---- vector form
     def vector(self, node) -> Elem:
+        if isinstance(node, ast.Partial | ast.Nabla) and self.is_forward(node.of):
+            raise MeaningError("a Jacobian inside a vector formula is not read yet: write the chain rule in "
+                               "components (\\frac{\\partial a^l_j}{\\partial z^l_j} ...)")
         if isinstance(node, ast.Partial | ast.Nabla):
             symbol, indices = self.gradient_symbol(node)
             if indices:
@@ -385,6 +396,8 @@ def component(c: Compiler, node):
         raise MeaningError("component forms are checked for per-example (column) conventions; "
                            "write the batch formula in matrix form")
     base = 1 if c.conv.bias == "unit" else 0  # Ng counts units from 1; column 0 of Theta is the bias unit
+    if isinstance(node, ast.Partial | ast.Nabla) and c.is_forward(node.of):
+        return LocalEntry(*(_entry_of(c, x, "a local derivative") for x in (node.of, node.wrt)))
     if isinstance(node, ast.Partial | ast.Nabla):
         symbol, indices = c.gradient_symbol(node)
         if not indices:
@@ -405,6 +418,8 @@ def component(c: Compiler, node):
         if tensor.shape[1] == 1:
             if len(idx) != 1:
                 raise MeaningError(f"{node.base} is a vector: one index")
+            if base and tensor.kind == "a" and not tensor.layer.has(L) and tensor.layer != c.last:
+                return BiasUnitEntry(tensor, idx[0], 0)  # Ng: a_0 = 1 is the bias unit, a_1.. the units
             return LayerEntry(tensor, idx[0] - base, 0)
         if len(idx) != 2:
             raise MeaningError(f"{node.base} is a matrix: two indices")
@@ -472,6 +487,8 @@ def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
     if claim.op == "+=" or _mentions(claim.rhs, claim.lhs):
         raise MeaningError("this is an update that accumulates (X := X + ... or +=), not an equation; derive "
                            "checks the accumulated total, e.g. the gradient as a sum over the examples")
+    if isinstance(claim.lhs, ast.Partial | ast.Nabla) and c.is_forward(claim.lhs.of):
+        return _compile_local(claim, c)
     quantity, at, symbol, indices = quantity_of(claim.lhs, c)
     if indices:
         base = 1 if c.conv.bias == "unit" else 0
@@ -487,6 +504,61 @@ def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
     if c.conv.bias == "unit" and quantity == "grad_weight":
         rhs = _with_bias_unit(rhs, symbol, c)
     return Meaning(quantity, at, symbol, rhs, (), c.notes, c.depth)
+
+
+def _entry_of(c: Compiler, sym, what: str) -> LayerEntry:
+    """One component of a forward quantity or parameter, as a local derivative names it (z^l_j, w^l_{jk})."""
+    if not isinstance(sym, ast.Sym) or c.letters.get(sym.base) not in LOCAL_WRT:
+        raise MeaningError(f"{what} is taken of and with respect to z, a, the input or a weight or bias")
+    if not sym.indices:
+        raise MeaningError(f"{what} in a component formula needs its components: "
+                           f"write {unparse_sym(sym)} with an index")
+    entry = component(c, sym)
+    if isinstance(entry, BiasUnitEntry):  # the bias unit is a constant: a_0 names no unit to vary
+        tensor, i, col = entry.args
+        entry = LayerEntry(tensor, i - 1, col)
+    if not isinstance(entry, LayerEntry):
+        raise MeaningError(f"{what} is taken of one component")
+    return entry
+
+
+def _compile_local(claim: ast.Claim, c: Compiler) -> Meaning:
+    """d(forward quantity)/d(forward quantity or parameter) = rhs, judged against the forward pass.
+
+    In components (dz^l_j/dw^l_{jk} = a^{l-1}_k) both sides are read entry by entry. In vector form
+    (da^l/dz^l = sigma'(z^l)) the left side is the Jacobian [d x_j / d y_k]: a right side of that shape is
+    compared entry by entry; a vector of the numerator's shape is read as a diagonal Jacobian, so its
+    off-diagonal entries are claimed zero and checked too.
+    """
+    of, wrt = claim.lhs.of, claim.lhs.wrt
+    if of.indices or (isinstance(wrt, ast.Sym) and wrt.indices):
+        of_e, wrt_e = _entry_of(c, of, "a local derivative"), _entry_of(c, wrt, "a local derivative")
+        free = []
+        for e in (of_e, wrt_e):
+            for x in e.indices:
+                free += [s for s in sorted(sym(x).free_symbols, key=str) if s not in free]
+        return Meaning("local", of_e.tensor.layer, LocalEntry(of_e, wrt_e), component(c, claim.rhs),
+                       tuple(free), c.notes, c.depth)
+    if not isinstance(wrt, ast.Sym) or c.letters.get(wrt.base) not in LOCAL_WRT:
+        raise MeaningError("a local derivative is taken with respect to z, a, the input or a weight or bias")
+    X, Y = c.tensor(of), c.tensor(wrt)
+    if c.conv.layout != "column" or X.shape[1] != 1 or Y.shape[1] != 1:
+        raise MeaningError("a derivative of a vector by a matrix, or in a batch layout, is a tensor with more "
+                           "than two indices: write it in components (\\frac{\\partial z^l_j}"
+                           "{\\partial w^l_{jk}} = ...)")
+    j, k = sp.Symbol("j", integer=True), sp.Symbol("k", integer=True)
+    rhs = c.vector(claim.rhs).matrix()
+    rows, cols = check_shapes(rhs)
+    same = lambda a, b: sp.simplify(a - b) == 0
+    if same(rows, X.shape[0]) and same(cols, Y.shape[0]) and not same(cols, 1):
+        entry = rhs[j, k]
+    elif same(rows, X.shape[0]) and same(cols, 1) and same(X.shape[0], Y.shape[0]):
+        entry = sp.KroneckerDelta(j, k) * rhs[j, 0]
+        c.notes.append("a vector on the right of a Jacobian is read as its diagonal: the other entries are 0")
+    else:
+        raise MeaningError("the right side has neither the Jacobian's shape nor the numerator's")
+    lhs = LocalEntry(LayerEntry(X, j, 0), LayerEntry(Y, k, 0))
+    return Meaning("local", X.layer, lhs, entry, (j, k), c.notes, c.depth)
 
 
 def _drop_index(tree, names=None):
