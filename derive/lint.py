@@ -12,16 +12,20 @@ import bisect
 import dataclasses
 import functools
 import json
+import os
 import re
 import shlex
+import stat
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from .errors import DeriveError, UnknownName
 
 # a directive's keys, and the Setting field each one sets (output's alias is the CLI's --activation)
 KEYS = {"convention": "convention", "loss": "loss", "output": "output", "activation": "output", "hidden": "hidden"}
 LATEX_SUFFIXES = (".tex", ".ltx", ".latex")
+# a whole textbook in one LaTeX file is a few MB; above this a file is refused before it is read
+MAX_NOTES_BYTES = 20 * 2**20
 
 # environments whose body is math: each top-level \\ ends a formula, except in multline (one formula)
 MATH_ENVS = {"equation", "align", "gather", "flalign", "alignat", "eqnarray", "multline", "displaymath", "math"}
@@ -43,6 +47,10 @@ _DIRECTIVE = re.compile(r"\s*derive:(.*)", re.S)
 _BACKTICKS = re.compile(r"`+")
 _BLANK_LINE = re.compile(r"[ \t\r]*(?:\n|$)")
 _VERB = re.compile(r"\\verb\*?([^A-Za-z\s*])")
+_ALIGNAT_ARG = re.compile(r"\s*\{\d+\}")
+_INLINE_STOP = re.compile(r"[\\\n$]")  # what can end inline math: an escape, a blank line or a $
+# text the scanner steps over one character at a time: nothing in it starts math, code, a comment or a fence
+_PLAIN = re.compile(r"[^\\$`<%\n]*")
 _BREAK = re.compile(r"\\\\\*?(?:\s*\[\s*[-+]?[\d.]+\s*[a-z]{2}\s*\])?")  # \\ and \\[2pt], not \\ [W]_{2:end}
 
 
@@ -107,8 +115,10 @@ def lint(paths, convention: str = "nielsen", loss: str = "mse", output: str = "s
     Raises:
         LintError: a file cannot be read, a directive is malformed, or a problem is impossible.
     """
-    if isinstance(paths, str | Path):
+    if isinstance(paths, str | os.PathLike):
         paths = [paths]
+    if not isinstance(paths, list | tuple):
+        raise LintError(f"lint takes a notes file's path or a list of them, not {type(paths).__name__}")
     run = _Run()
     defaults = Setting(convention, loss, output, hidden)
     found = [(str(path), scan(path, defaults, run)) for path in paths]
@@ -193,13 +203,10 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     Raises:
         LintError: the file cannot be read, or a directive is malformed.
     """
+    if not isinstance(path, str | os.PathLike):
+        raise LintError(f"a notes file is a path, not {type(path).__name__}")
     path, run = Path(path), run or _Run()
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise LintError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise LintError(f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})") from None
+    text = _read(path)
     latex = path.suffix.lower() in LATEX_SUFFIXES
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
     line_of = lambda offset: bisect.bisect_right(starts, offset)  # 1-based
@@ -216,8 +223,42 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     return formulas
 
 
+def _read(path: Path) -> str:
+    """The text of a notes file: a regular file (a FIFO or device is never opened), UTF-8, MAX_NOTES_BYTES at most."""
+    limit = MAX_NOTES_BYTES
+    try:
+        _regular(path.stat(), path, limit)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # even if a FIFO was swapped in
+        with os.fdopen(fd, "rb") as handle:
+            _regular(os.fstat(handle.fileno()), path, limit)
+            data = handle.read(limit + 1)
+    except (OSError, ValueError) as exc:
+        raise LintError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    _regular(None, path, limit, len(data))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise LintError(f"{path}:{line}: not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})") from None
+
+
+def _regular(info, path: Path, limit: int, size: int | None = None) -> None:
+    """Refuse what is not a regular file, or is larger than ``limit`` bytes."""
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise LintError(f"cannot read {path}: not a regular file")
+    size = info.st_size if size is None else size
+    if size > limit:
+        raise LintError(f"{path} is too large to lint: {size:,} bytes (at most {limit // 2**20} MB)")
+
+
 def _directive(body: str, where: str, setting: Setting, folder: Path, run: _Run) -> Setting:
-    """The setting after ``key=value ...``; unknown keys and names are refused with ``where``."""
+    """The setting after ``key=value ...``; unknown keys and names are refused with ``where``.
+
+    ``convention=x.toml`` may name only a regular ``.toml`` file in the notes file's folder or below it, by a
+    relative path: an absolute path, or one that leads outside the folder (by ``..`` or through a symlink),
+    is refused, so opening a notes folder can make derive read no file outside it. The file is then read by
+    ``conventions.convention``, which checks every field; nothing in it is evaluated.
+    """
     from .activations import activation
     from .losses import loss
 
@@ -240,8 +281,8 @@ def _directive(body: str, where: str, setting: Setting, folder: Path, run: _Run)
             if field is None:
                 raise UnknownName("derive directive key", key, list(KEYS))
             if field == "convention":
-                if value.endswith(".toml") and not Path(value).is_absolute():
-                    value = str(folder / value)  # a convention file sits beside the notes
+                if value.endswith(".toml"):
+                    value = _convention_file(value, folder)
                 run.convention(value)
             elif field == "loss":
                 loss(value)
@@ -253,10 +294,33 @@ def _directive(body: str, where: str, setting: Setting, folder: Path, run: _Run)
     return dataclasses.replace(setting, **changes)
 
 
+def _convention_file(value: str, folder: Path) -> str:
+    """The path of the ``.toml`` a directive names, under ``folder``; see ``_directive`` for what is allowed."""
+    if PurePath(value).is_absolute() or PurePath(value).drive:
+        raise LintError(f"convention file {value} is an absolute path; a derive directive names a "
+                        "convention file in the notes' folder or a subfolder, by a relative path")
+    try:
+        root, target = folder.resolve(), (folder / value).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a NUL byte
+        raise LintError(f"cannot read convention file {value}: {exc}") from None
+    if not target.is_relative_to(root):
+        raise LintError(f"convention file {value} is outside the notes' folder; a derive directive "
+                        "names a convention file in that folder or a subfolder")
+    path = folder / target.relative_to(root)
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise LintError(f"cannot read convention file {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise LintError(f"cannot read convention file {path}: not a regular file")
+    return str(path)
+
+
 def _events(text: str, latex: bool):
     """(kind, offset, body, env) in file order: ("directive", where, its key=value text, None) and
     ("math", where its content starts, the content, the environment or None)."""
     i, n = 0, len(text)
+    closers = _Closers(text, latex)
     if not latex:
         i = yield from _front_matter(text)
     while i < n:
@@ -275,20 +339,22 @@ def _events(text: str, latex: bool):
                 yield "directive", d.start(1), d.group(1), None
             i = end + 3
         elif not latex and ch == "`":               # a code span: backticks closed by a run of the same length
-            run = _BACKTICKS.match(text, i).group()
-            close = re.compile(rf"(?<!`){run}(?!`)").search(text, i + len(run))
-            i = close.end() if close else i + len(run)
+            run = len(_BACKTICKS.match(text, i).group())
+            close = closers.backticks(run, i + run)
+            i = i + run if close is None else close
         elif latex and (m := _VERB.match(text, i)):
-            close = text.find(m.group(1), m.end())
+            close = closers.plain(m.group(1), m.end())
             i = m.end() if close < 0 else close + 1
         elif latex and (m := _ENV.match(text, i)) and m.group(1) == "begin" and m.group(2) in VERBATIM_ENVS:
             close = text.find(f"\\end{{{m.group(2)}}}", m.end())
             i = n if close < 0 else close
-        elif math := _math_at(text, i, latex):
+        elif math := _math_at(text, i, closers):
             start, content, env, i = math
             yield "math", start, content, env
         else:
             i += 2 if ch == "\\" else 1
+            if i < n and text[i - 1] != "\n":      # not at a line start, where a fence may open
+                i = _PLAIN.match(text, i).end()
 
 
 def _front_matter(text: str):
@@ -316,55 +382,111 @@ def _line_end(text: str, i: int) -> int:
     return len(text) if end < 0 else end
 
 
-def _math_at(text: str, i: int, latex: bool):
+def _math_at(text: str, i: int, closers: _Closers):
     """(content start, content, env, end) of math that opens at ``i``, or None."""
     if text.startswith("$$", i):
-        close = _find(text, "$$", i + 2)
+        close = closers.unescaped("$$", i + 2)
         return None if close is None else (i + 2, text[i + 2:close], None, close + 2)
     if text[i] == "$":
-        close = _inline_close(text, i, latex)
+        close = closers.inline(i)
         return None if close is None else (i + 1, text[i + 1:close], None, close + 1)
     if text.startswith(("\\[", "\\("), i):
-        close = _find(text, "\\]" if text[i + 1] == "[" else "\\)", i + 2)
+        close = closers.unescaped("\\]" if text[i + 1] == "[" else "\\)", i + 2)
         return None if close is None else (i + 2, text[i + 2:close], None, close + 2)
     m = _ENV.match(text, i)
     if m and m.group(1) == "begin" and m.group(2).rstrip("*") in MATH_ENVS:
         start = m.end()
-        if m.group(2).startswith("alignat") and (arg := re.match(r"\s*\{\d+\}", text[start:])):
-            start += arg.end()
-        close = _find(text, f"\\end{{{m.group(2)}}}", start)
+        if m.group(2).startswith("alignat") and (arg := _ALIGNAT_ARG.match(text, start)):
+            start = arg.end()
+        close = closers.unescaped(f"\\end{{{m.group(2)}}}", start)
         if close is not None:
             return start, text[start:close], m.group(2).rstrip("*"), close + len(m.group(2)) + 6
     return None
 
 
+class _Closers:
+    """The scanner's searches for closers in one text, remembered so that no stretch is searched twice.
+
+    A search from ``start`` that stopped at ``stop`` (its closer, a blank line, the end) gives the same answer
+    to a later search for the same closer from anywhere in between, so the openers of an unclosed stretch
+    (a paragraph of "costs $5 and ...") cost nothing more and the scan stays linear in the text.
+    """
+
+    def __init__(self, text: str, latex: bool) -> None:
+        self.text, self.latex = text, latex
+        self.known: dict = {}            # what -> (start, stop, result)
+        self.runs: dict | None = None    # backtick run length -> starts of the runs of exactly that length
+
+    def _remembered(self, what, i: int, search):
+        known = self.known.get(what)
+        if known and known[0] <= i <= known[1]:
+            return known[2]
+        stop, result = search(i)
+        self.known[what] = (i, stop, result)
+        return result
+
+    def unescaped(self, token: str, i: int) -> int | None:
+        """``_find``; a search that starts after a backslash counts escapes from there, so is not shared."""
+        if i and self.text[i - 1] == "\\":
+            return _find(self.text, token, i)
+        return self._remembered(("unescaped", token), i, lambda j: _stopped(_find(self.text, token, j), len(self.text)))
+
+    def plain(self, token: str, i: int) -> int:
+        """``str.find``."""
+        return self._remembered(("plain", token), i, lambda j: _stopped(self.text.find(token, j), len(self.text)))
+
+    def inline(self, i: int) -> int | None:
+        """The $ that closes inline math opened at ``i`` (see ``_inline_scan``), or None."""
+        text = self.text
+        if not self.latex and (i + 1 >= len(text) or text[i + 1].isspace()):
+            return None
+        close = self._remembered(("inline",), i + 1, lambda j: _inline_scan(text, j, self.latex))
+        return close if close is not None and close > i + 1 else None
+
+    def backticks(self, length: int, i: int) -> int | None:
+        """The end of the first run of exactly ``length`` backticks that starts at or after ``i``."""
+        if self.runs is None:
+            self.runs = {}
+            for m in _BACKTICKS.finditer(self.text):
+                self.runs.setdefault(m.end() - m.start(), []).append(m.start())
+        starts = self.runs.get(length, [])
+        k = bisect.bisect_left(starts, i)
+        return starts[k] + length if k < len(starts) else None
+
+
+def _stopped(found, end: int) -> tuple:
+    """(where a search stopped, its result) for a search that found ``found`` (None or -1: nothing)."""
+    return (end if found is None or found < 0 else found), found
+
+
 def _find(text: str, token: str, i: int) -> int | None:
-    """The next ``token`` at or after ``i`` that is not escaped by a backslash."""
-    while i < len(text):
-        if text.startswith(token, i):
-            return i
-        i += 2 if text[i] == "\\" else 1
+    """The next ``token`` at or after ``i`` that is not escaped by a backslash (escapes are counted from ``i``)."""
+    j = text.find(token, i)
+    while j >= 0:
+        k = j
+        while k > i and text[k - 1] == "\\":
+            k -= 1
+        if (j - k) % 2 == 0:
+            return j
+        j = text.find(token, j + 1)
     return None
 
 
-def _inline_close(text: str, i: int, latex: bool) -> int | None:
-    """The $ that closes inline math opened at ``i``; not across a blank line. In Markdown (as Pandoc):
-    the opening $ is followed by a non-space, the closing one follows a non-space and precedes no digit."""
-    if not latex and (i + 1 >= len(text) or text[i + 1].isspace()):
-        return None
-    j = i + 1
-    while j < len(text):
+def _inline_scan(text: str, j: int, latex: bool) -> tuple:
+    """(where the search stopped, the closing $ or None) for inline math whose content starts at ``j``; not
+    across a blank line. In Markdown (as Pandoc) the closing $ follows a non-space and precedes no digit."""
+    while m := _INLINE_STOP.search(text, j):
+        j = m.start()
         ch = text[j]
         if ch == "\\":
             j += 2
             continue
         if ch == "\n" and _BLANK_LINE.match(text, j + 1):
-            return None
-        if ch == "$":
-            if latex or (not text[j - 1].isspace() and not text[j + 1:j + 2].isdigit()):
-                return j if j > i + 1 else None
+            return j, None
+        if ch == "$" and (latex or (not text[j - 1].isspace() and not text[j + 1:j + 2].isdigit())):
+            return j, j
         j += 1
-    return None
+    return len(text), None
 
 
 # ---------------------------------------------------------------- one math block to formulas

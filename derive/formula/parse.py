@@ -4,8 +4,9 @@
 sees it (length, control characters, balanced and bounded nesting, \\frac arguments), wrappers and
 trailing annotations ($...$, \\[...\\], \\quad\\text{for } l < L, \\tag{BP2}, a final period) are blanked
 out with spaces so that error columns stay those of the text as pasted, then the LALR grammar in
-``grammar.lark`` parses it with the Transformer below running inline. Every failure is a FormulaError
-with one line saying what and where.
+``grammar.lark`` parses it with the Transformer below running inline, and the tree's depth and size are
+bounded (MAX_TERMS, MAX_PARTS) so that checking it is bounded work. Every failure is a FormulaError with one
+line saying what and where.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from .ast import Bin, Call, Claim, Layer, Nabla, Neg, Num, Partial, Pow, Slice, 
 MAX_CHARS = 2000
 MAX_NESTING = 50      # brackets of any kind, \left( ... \right) included
 MAX_DEPTH = 200       # levels of the finished tree (a+a+a+... is deep without any bracket)
+# the checker's work grows with the formula (diagnosis rewrites each part of a failing one), so its size is
+# bounded: the largest formula in the corpora, the sample notes and the gallery has 4 terms and 21 parts
+MAX_TERMS = 32        # terms joined by + or -, over the whole formula
+MAX_PARTS = 128       # symbols, numbers, calls and operations (a layer superscript is part of its symbol)
 
 FUNCTION_LETTERS = {"\\sigma", "\\phi", "\\varphi", "g", "f", "h"}
 RELATIONS = {"=": "=", ":=": ":=", "\\coloneqq": ":=", "≔": ":=", "<-": "<-", "\\leftarrow": "<-",
@@ -112,8 +117,7 @@ def _read(text, claim: bool):
     finally:
         _OCTAVE.reset(octave)
     exprs = [_plain(e) for e in exprs]
-    for e in exprs:
-        _check_tree(e)
+    _check_size(exprs)
     return exprs, rels
 
 
@@ -792,21 +796,39 @@ def _divide(num, den, tok):
 _NODES = (Bin, Call, Claim, Layer, Nabla, Neg, Num, Partial, Pow, Slice, Sum, Sym, Transpose)
 
 
-def _check_tree(root):
-    """Every node an ast node, and the tree no deeper than MAX_DEPTH (checked without recursion)."""
-    stack = [(root, 1)]
+def _check_tree(root) -> tuple[int, int]:
+    """Every node an ast node, and the tree no deeper than MAX_DEPTH (checked without recursion).
+
+    Returns (sums, parts): how many + and - operations, and how many nodes other than layers.
+    """
+    stack, sums, parts = [(root, 1)], 0, 0
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise FormulaError(f"formula too deeply nested: more than {MAX_DEPTH} levels of operations")
         if not isinstance(node, _NODES):
             raise FormulaError(f"cannot read part of the formula ({type(node).__name__})")
+        parts += not isinstance(node, Layer)
+        sums += isinstance(node, Bin) and node.op in "+-"
         for f in fields(node):
             child = getattr(node, f.name)
             if isinstance(child, _NODES):
                 stack.append((child, depth + 1))
             elif child is not None and not isinstance(child, str | int | tuple):
                 raise FormulaError(f"cannot read part of the formula ({type(child).__name__})")
+    return sums, parts
+
+
+def _check_size(exprs) -> None:
+    """Refuse a formula larger than MAX_TERMS terms or MAX_PARTS parts, before any work on its meaning."""
+    sizes = [_check_tree(e) for e in exprs]
+    terms = 1 + sum(sums for sums, _ in sizes)
+    parts = sum(parts for _, parts in sizes)
+    if terms > MAX_TERMS:
+        raise FormulaError(f"the formula has {terms} terms; derive checks formulas of at most {MAX_TERMS} terms")
+    if parts > MAX_PARTS:
+        raise FormulaError(f"the formula has {parts} parts (symbols, numbers and operations); derive checks "
+                           f"formulas of at most {MAX_PARTS}")
 
 
 __all__ = ["FormulaError", "parse", "parse_expr"]
