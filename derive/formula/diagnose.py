@@ -2,20 +2,26 @@
 
 Each candidate is the user's own syntax tree with one change: a layer index shifted on one symbol, a
 transpose added or removed, the activation's derivative taken at the wrong layer or at a instead of z,
-an extra or a missing sigma' factor, delta with respect to a used as delta with respect to z, the 1/m
-missing or doubled. A candidate is reported only if it holds against the forward pass like any claim.
+an extra or a missing sigma' factor (also written out with the activations, a(1 - a)), delta with respect
+to a used as delta with respect to z, the 1/m missing or doubled, a product meant elementwise, the opposite
+sign, a product in the other order; then two changes together. A candidate is reported only if it holds
+against the forward pass like any claim.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterator
 
 from ..errors import DeriveError
 from . import ast
 from .unparse import latex
 
-MAX_CANDIDATES = 60
+MAX_CANDIDATES = 90
+MAX_PAIRS = 150
+# the changes tried two at a time when no single one (with or without a 1/m fix) makes the formula hold
+PAIRED = {"layer index", "sigma' layer", "sigma' argument", "transpose", "swapped indices", "product order"}
 DERIVATIVE_NAMES = {"sigmoidGradient"}  # Octave names that are derivatives without a prime
 
 
@@ -51,7 +57,8 @@ def _walk(node, path=()) -> Iterator[tuple[tuple, object]]:
                 yield from _walk(child, path + (f.name,))
 
 
-def candidates(claim: ast.Claim, acts: tuple[str, str], batch: str = "m") -> Iterator[tuple[str, str, ast.Claim]]:
+def candidates(claim: ast.Claim, acts: tuple[str, str], batch: str = "m",
+               hadamard: str = "\\odot") -> Iterator[tuple[str, str, ast.Claim]]:
     """(mistake, message, corrected claim) for every single change worth trying, most common first."""
     pre, act = acts
     rhs_sites = [(("rhs",) + p, n) for p, n in _walk(claim.rhs)]
@@ -122,19 +129,104 @@ def candidates(claim: ast.Claim, acts: tuple[str, str], batch: str = "m") -> Ite
                            _replace(claim, path, getattr(node, keep)))
     for scale, message in scale_fixes(batch):
         yield ("1/m", message, dataclasses.replace(claim, rhs=scale(claim.rhs)))
+    yield from _more(claim, rhs_sites, pre, act, hadamard)
+
+
+def _more(claim: ast.Claim, rhs_sites: list, pre: str, act: str, hadamard: str):
+    """The rarer mistakes: products, signs, orders, and sigma' written out with the activations."""
+    for path, node in rhs_sites:  # juxtaposition or x meant as the elementwise product
+        if isinstance(node, ast.Bin) and node.op in ("matmul", "star"):
+            yield ("elementwise product", f"holds if the product is elementwise (${hadamard}$)",
+                   _replace(claim, path, dataclasses.replace(node, op="hadamard")))
+    yield ("sign", "holds with the opposite sign", dataclasses.replace(claim, rhs=ast.Neg(claim.rhs)))
+    yield ("transpose", "holds transposed: the factors of the product are in the other order",
+           dataclasses.replace(claim, rhs=ast.Transpose(claim.rhs)))
+    for path, node in rhs_sites:  # a product in the wrong order (row layout written in column order)
+        if isinstance(node, ast.Bin) and node.op == "matmul":
+            swapped = ast.Bin("matmul", node.right, node.left)
+            yield ("product order", f"holds with the product in the other order, ${latex(swapped)}$",
+                   _replace(claim, path, swapped))
+    parents = {path: node for path, node in rhs_sites}
+    for path, node in rhs_sites:  # sigma' written with the activations: an extra one, or with z for a
+        if isinstance(node, ast.Bin) and node.op in ("hadamard", "star") and \
+                getattr(parents.get(path[:-1]), "op", None) != node.op:  # a whole chain a ⊙ b ⊙ c, once
+            factors = _factors(node, node.op)
+            extra = [f for f in factors if _activation_only(f, pre, act)]
+            kept = [f for f in factors if f not in extra]
+            if kept and extra and any(isinstance(n, ast.Num) for f in extra for _, n in _walk(f)):
+                written, rest = _product(extra, node.op), _product(kept, node.op)
+                yield ("extra sigma'", f"holds without the factor ${latex(written)}$ (the activation's derivative, "
+                       "written with its values)", _replace(claim, path, rest))
+        if _written_out(node, pre, act) and _has(node, pre):
+            fixed = _rename(node, pre, act)
+            yield ("sigma' argument", f"holds with ${latex(fixed)}$ in place of ${latex(node)}$: the derivative "
+                   "written with the activation's values takes a, not z", _replace(claim, path, fixed))
+
+
+def _symbols(node) -> list:
+    return [n for _, n in _walk(node) if isinstance(n, ast.Sym)]
+
+
+def _has(node, base: str) -> bool:
+    return any(s.base == base for s in _symbols(node))
+
+
+def _factors(node, op: str) -> list:
+    """The factors of a chain a op b op c (any nesting of the same op)."""
+    if isinstance(node, ast.Bin) and node.op == op:
+        return _factors(node.left, op) + _factors(node.right, op)
+    return [node]
+
+
+def _product(factors: list, op: str):
+    out = factors[0]
+    for f in factors[1:]:
+        out = ast.Bin(op, out, f)
+    return out
+
+
+def _activation_only(node, pre: str, act: str) -> bool:
+    """A factor made of activations (or pre-activations) and numbers only: a^l, (1 - a^l), 1 - (z^l)^2."""
+    return isinstance(node, ast.Sym) and node.base in (pre, act) or _written_out(node, pre, act)
+
+
+def _written_out(node, pre: str, act: str) -> bool:
+    """a (1 - a), 1 - a^2, (1 - z^2): a product or difference of activations and numbers, no gradient."""
+    if not isinstance(node, ast.Bin | ast.Pow):
+        return False
+    syms = _symbols(node)
+    parts = [n for _, n in _walk(node) if isinstance(n, ast.Partial | ast.Nabla | ast.Call | ast.Sum)]
+    return bool(syms) and not parts and all(s.base in (pre, act) for s in syms) and \
+        any(isinstance(n, ast.Num) for _, n in _walk(node))
+
+
+def _rename(node, old: str, new: str):
+    """``node`` with every symbol ``old`` renamed ``new`` (z^l for a^l), layers and indices kept."""
+    if isinstance(node, ast.Sym):
+        return dataclasses.replace(node, base=new) if node.base == old else node
+    if dataclasses.is_dataclass(node):
+        return dataclasses.replace(node, **{f.name: _rename(getattr(node, f.name), old, new)
+                                            for f in dataclasses.fields(node)})
+    return node
 
 
 def diagnose(claim: ast.Claim, problem, holds) -> dict | None:
     """The first candidate for which ``holds(candidate)`` is true, as {mistake, message, corrected}.
 
     Single changes first; then each single change together with a 1/m fix (a per-example formula copied
-    into a batch convention is often off in both).
+    into a batch convention is often off in both); then two of the common changes together (a weight's layer
+    shifted and sigma' at the wrong layer), at most MAX_PAIRS of them.
     """
     nt = problem.convention.notation
-    singles = list(candidates(claim, (nt.pre, nt.act), nt.batch))[:MAX_CANDIDATES]
+    more = lambda c: candidates(c, (nt.pre, nt.act), nt.batch, nt.hadamard)
+    singles = list(more(claim))[:MAX_CANDIDATES]
+    seen = set()
 
     def first(pairs):
         for mistake, message, fixed in pairs:
+            if fixed in seen:
+                continue
+            seen.add(fixed)
             try:
                 if holds(fixed):
                     return {"mistake": mistake, "message": message, "corrected": latex(fixed)}
@@ -142,9 +234,11 @@ def diagnose(claim: ast.Claim, problem, holds) -> dict | None:
                 continue
         return None
 
-    found = first(singles)
+    found = first(singles) or first(
+        (f"{mistake} + 1/m", f"{message}, and {scale_message}", dataclasses.replace(fixed, rhs=scale(fixed.rhs)))
+        for mistake, message, fixed in singles if mistake != "1/m" for scale, scale_message in scale_fixes(nt.batch))
     if found:
         return found
-    return first((f"{mistake} + 1/m", f"{message}, and {scale_message}", dataclasses.replace(
-        fixed, rhs=scale(fixed.rhs))) for mistake, message, fixed in singles if mistake != "1/m"
-        for scale, scale_message in scale_fixes(nt.batch))
+    pairs = ((f"{m1} + {m2}", f"{msg1}, and {msg2}", twice) for m1, msg1, once in singles if m1 in PAIRED
+             for m2, msg2, twice in more(once) if m2 in PAIRED)
+    return first(itertools.islice(pairs, MAX_PAIRS))

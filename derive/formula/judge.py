@@ -68,8 +68,7 @@ def layers_for(meaning: Meaning, net) -> list[int]:
 def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIALS) -> Verdict:
     """Evaluate both sides on random networks; the first disagreement beyond tolerance is the counterexample."""
     from ..printing import NotationPrinter
-    from ..truth import ground_truth
-    from ..verify import draw_network, make_env, relative_error
+    from ..verify import make_env, relative_error
     complaint = shapes(meaning, NotationPrinter(problem.convention).doprint)
     if complaint:
         return Verdict(False, f"shapes do not conform: {complaint}")
@@ -79,11 +78,10 @@ def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIAL
     worst, checked = None, 0
     with mpmath.workdps(50):
         for t in range(trials):
-            net, fwd = draw_network(problem, meaning.depth or DEPTH, seed + t)
-            truth = ground_truth(net)
+            net, fwd, truth, local = _network(problem, meaning.depth or DEPTH, seed + t)
             env = make_env(layer, net, fwd)
             env.tensors.update(truth)  # other layers' gradients, from the forward pass (never the engine)
-            env.local = _local_values(net, fwd)  # chain-rule factors such as d a^L_j / d z^L_j
+            env.local = local  # chain-rule factors such as d a^L_j / d z^L_j
             for value in layers_for(meaning, net):
                 env.layer_symbols = {L: net.output_label} | ({} if value is None else {l: value})
                 at = int(meaning.layer.xreplace(env.layer_symbols))
@@ -142,10 +140,20 @@ def _components(meaning: Meaning, env, want) -> mpmath.matrix:
     return got
 
 
-def _local_values(net, fwd):
-    """A LocalEntry's value on ``net``: a central difference through the forward pass (truth), cached."""
-    from ..truth import LocalDerivatives
-    return functools.cache(LocalDerivatives(net, fwd))
+@functools.lru_cache(maxsize=64)
+def _network(problem: Problem, depth: int, seed: int, gradients: bool = True) -> tuple:
+    """The random network a judgement uses, its forward pass, its true gradients (empty if not asked for) and
+    its local derivatives d x / d y (evaluated when first asked).
+
+    Drawn deterministically from (problem, depth, seed), so each is computed once per process: a lint run
+    or a diagnosis judges many formulas on the same few networks. Callers copy what they change.
+    """
+    from ..truth import LocalDerivatives, ground_truth
+    from ..verify import draw_network
+    with mpmath.workdps(50):
+        net, fwd = draw_network(problem, depth, seed)
+        local = functools.lru_cache(maxsize=None)(LocalDerivatives(net, fwd))  # chain-rule factors, on demand
+        return net, fwd, (ground_truth(net) if gradients else {}), local
 
 
 def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int) -> Verdict:
@@ -153,18 +161,16 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int) -> 
     from itertools import product
 
     from ..components import _concrete, _place
-    from ..truth import ground_truth
-    from ..verify import draw_network, make_env
+    from ..verify import make_env
     layer, entry = Layer(problem.convention), meaning.lhs
-    needs_gradients = any(e.tensor.kind in TRUTH_KEY for e in sp.sympify(meaning.rhs).atoms(LayerEntry))
+    needs_gradients = any(e.tensor.kind in TRUTH_KEY for e in sym(meaning.rhs).atoms(LayerEntry))
     wants, gots, where, checked = [], [], [], 0
     with mpmath.workdps(50):
         for t in range(trials):
-            net, fwd = draw_network(problem, meaning.depth or DEPTH, seed + t)
+            net, fwd, truth, local = _network(problem, meaning.depth or DEPTH, seed + t, gradients=needs_gradients)
             env = make_env(layer, net, fwd)
-            env.local = _local_values(net, fwd)
-            if needs_gradients:  # the right side names a gradient (delta^l_j): the forward pass's, never the engine's
-                env.tensors.update(ground_truth(net))
+            env.local = local
+            env.tensors.update(truth)  # a gradient on the right (delta^l_j): the forward pass's, never the engine's
             first, last = net.input_label + 1, net.output_label
             values = [None] if not meaning.layer.has(l) else range(first - 2, last + 3)
             span = max(net.widths) + 2
