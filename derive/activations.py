@@ -103,7 +103,12 @@ ACTIVATIONS: dict[str, Activation | VectorActivation] = {a.name: a for a in [
 ]}
 
 
+# other names people type for the same activations (any case; - or a space for _), read by lookup
+ACTIVATION_ALIASES = {"logistic": "sigmoid", "linear": "identity", "none": "identity", "lrelu": "leaky_relu",
+                      "leakyrelu": "leaky_relu", "swish": "silu", "exponential": "exp"}
+
+
 def activation(name: str) -> Activation | VectorActivation:
     """Look an activation up by name (UnknownName with suggestions if absent)."""
     from .errors import lookup
-    return lookup(ACTIVATIONS, "activation", name)
+    return lookup(ACTIVATIONS, "activation", name, ACTIVATION_ALIASES)

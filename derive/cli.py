@@ -7,36 +7,76 @@ instantly. Every user error is one line on stderr and exit status 2; a failed ve
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from .errors import DeriveError
 from .limits import LAYERS, SEED, TRIALS
 
-EXAMPLES = r"""
-examples:
-  derive list
-  derive table --convention ng --format md
-  derive verify --convention nielsen --loss bce --activation sigmoid --hidden tanh --layers 6
-  derive verify --convention cs231n --loss cce --activation softmax --hidden relu --layers 24 --json
-  derive verify --convention my_notes.toml --loss mse --activation identity --hidden tanh
-  derive doc --convention ng --loss cce --activation softmax --hidden relu --format tex -o ng.tex
-  derive gallery -o output/
-  derive check --convention nielsen --loss bce --activation sigmoid "\delta^L = a^L - y"
-  echo "\delta^{(l)} = (\Theta^{(l)})^T \delta^{(l+1)} .* g'(z^{(l)})" | derive check --convention ng -
-  derive lint notes.md lecture.tex
-  derive translate --from nielsen --to ng "\delta^l = ((w^{l+1})^T \delta^{l+1}) \odot \sigma'(z^l)"
-
+# Each command's examples, shown by `derive COMMAND --help`; `derive --help` shows them all.
+COMMAND_EXAMPLES = {
+    "list": [r"derive list"],
+    "table": [r"derive table --convention ng --format md",
+              r"derive table --convention bishop -o table.tex          # the format follows the extension"],
+    "verify": [r"derive verify --convention nielsen --loss bce --activation sigmoid --hidden tanh --layers 6",
+               r"derive verify --convention cs231n --loss cce --activation softmax --hidden relu --layers 24 --json",
+               r"derive verify --convention my_notes.toml --loss mse --activation identity --hidden tanh"],
+    "doc": [r"derive doc --convention ng --loss cce --activation softmax --hidden relu -o ng.tex",
+            r"derive doc --convention nielsen --loss mse --activation sigmoid --format tex-snippet"],
+    "gallery": [r"derive gallery -o output/"],
+    "check": [r'derive check --convention nielsen --loss bce --activation sigmoid "\delta^L = a^L - y"',
+              r"""echo "\delta^{(l)} = (\Theta^{(l)})^T \delta^{(l+1)} .* g'(z^{(l)})" """
+              r"""| derive check --convention ng -"""],
+    "lint": [r"derive lint notes.md lecture.tex",
+             r"derive lint --json notes/*.md"],
+    "translate": [r"""derive translate --from nielsen --to ng """
+                  r'''"\delta^l = ((w^{l+1})^T \delta^{l+1}) \odot \sigma'(z^l)"''',
+                  r'derive translate --from dls --to cs231n --loss bce "dW^{[l]} = \frac{1}{m} dZ^{[l]} A^{[l-1]T}"'],
+    "help": [r"derive help check"],
+}
+NOTES = """
 --activation is the output layer's activation (the one paired with the loss);
 --hidden is the activation of every hidden layer. A convention is a preset name
-or a .toml file (see README: "Defining your own convention").
+or a .toml file (see README: "Defining your own convention"). Names may be typed
+in any case, and common aliases work (crossentropy, logistic, ...).
 """
+PROBLEM_COMMANDS = {"verify", "doc", "check", "lint", "translate"}
+COMMAND_ALIASES = {"docs": "doc", "document": "doc", "tables": "table", "verification": "verify", "test": "verify",
+                   "checks": "check", "linter": "lint", "translation": "translate", "ls": "list"}
+
+
+def _examples(command: str | None = None) -> str:
+    names = [command] if command else list(COMMAND_EXAMPLES)
+    lines = [f"  {line}" for name in names for line in COMMAND_EXAMPLES[name]]
+    notes = NOTES if command is None or command in PROBLEM_COMMANDS else ""
+    return "examples:\n" + "\n".join(lines) + "\n" + notes
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Descriptions wrapped to the terminal; the examples epilog kept line for line."""
+
+    def _fill_text(self, text, width, indent):
+        if text.startswith("examples:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit 2) that point at --help."""
 
     def error(self, message: str):
+        m = re.match(r"argument COMMAND: invalid choice: '(.*?)'", message)
+        if m:
+            message = f"unknown command {m.group(1)!r}{_suggest(m.group(1))}"
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _suggest(typed: str) -> str:
+    """"; did you mean 'verify'?" for a misspelt command, or ""."""
+    import difflib
+    alias = COMMAND_ALIASES.get(typed.lower())
+    close = [alias] if alias else difflib.get_close_matches(typed.lower(), list(COMMAND_EXAMPLES), n=2, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
 def _problem_flags(p: argparse.ArgumentParser, loss=True, convention=True) -> None:
@@ -56,10 +96,11 @@ def _problem_flags(p: argparse.ArgumentParser, loss=True, convention=True) -> No
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="derive", formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = _Parser(prog="derive", formatter_class=_Formatter,
                      description="Derive backpropagation formulas symbolically, in the notation of a textbook or "
                                  "course, and check every one numerically against the forward pass.",
-                     epilog=EXAMPLES)
+                     epilog=_examples())
+    parser.add_argument("--version", action="version", version=f"derive {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -71,16 +112,15 @@ def build_parser() -> argparse.ArgumentParser:
                                    "equals yhat - y (decided by exact symbolic comparison), and under which "
                                    "condition (cross-entropy + softmax needs sum_k y_k = 1).")
     _problem_flags(p, loss=False)
-    p.add_argument("--format", choices=["text", "md", "tex"], default="text", help="output format (default: text)")
+    p.add_argument("--format", choices=["text", "md", "tex"],
+                   help="output format (default: from the -o file's extension, .md or .tex, else text)")
 
     p = sub.add_parser("verify", help="check every derived formula against forward-pass ground truth",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Derive delta at the output, the delta and dE/da recursions and the weight and "
                                    "bias gradients, then evaluate them on random networks with unequal widths and "
                                    "compare with gradients of the forward pass (central differences at 50 digits, "
                                    "or exact SymPy with --truth sympy). Exit 0 if every relative error is within "
-                                   "tolerance, 1 otherwise.",
-                       epilog=EXAMPLES)
+                                   "tolerance, 1 otherwise.")
     _problem_flags(p)
     p.add_argument("--layers", type=_bounded(LAYERS), default=3, metavar="N",
                    help=f"number of weight layers, {LAYERS.low} to {LAYERS.high} (default: 3)")
@@ -93,34 +133,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("doc", help="a step-by-step derivation document (Markdown, LaTeX, or a LaTeX snippet)",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Derive, verify, and write up: set-up and notation, the output layer step by "
                                    "step, the hidden-layer recursion in index and vector form, the activation-"
                                    "gradient variant, weight and bias gradients, the algorithm, the same result "
                                    "in every other convention, and the verification figures. Nothing is written "
-                                   "if verification fails.",
-                       epilog=EXAMPLES)
+                                   "if verification fails.")
     _problem_flags(p)
     p.add_argument("--layers", type=_bounded(LAYERS), default=3, metavar="N",
                    help=f"depth verified, {LAYERS.low} to {LAYERS.high} (default: 3)")
-    p.add_argument("--format", choices=["md", "tex", "tex-snippet"], default="md",
-                   help="md (GitHub, Jupyter, KaTeX), tex (standalone article), tex-snippet (just the equations)")
+    p.add_argument("--format", choices=["md", "tex", "tex-snippet"],
+                   help="md (GitHub, Jupyter, KaTeX), tex (standalone article), tex-snippet (just the equations); "
+                        "default: from the -o file's extension, else md")
 
     p = sub.add_parser("check", help="does a formula from a book or your notes hold? exit 0 holds, 1 fails, 2 invalid",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Parse a backprop formula (LaTeX or Octave-style), read it in a convention's "
                                    "notation, check shapes, then compare it with gradients of the forward pass on "
                                    "random networks at every layer where it applies. A failing formula gets a "
                                    "counterexample and, where one single common mistake explains it, the "
-                                   "corrected formula. Exit 0: holds; 1: fails; 2: invalid input.",
-                       epilog=EXAMPLES)
+                                   "corrected formula. Exit 0: holds; 1: fails; 2: invalid input.")
     _problem_flags(p)
     p.add_argument("formula", metavar="FORMULA", help="the formula, quoted; - reads it from standard input")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-diagnosis", action="store_true", help="skip the search for the likely mistake")
 
     p = sub.add_parser("lint", help="check every backprop formula in Markdown or LaTeX notes; exit 1 if one fails",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Find the math in Markdown or LaTeX notes ($...$, $$...$$, \\[...\\], \\(...\\), "
                                    "equation and align environments, one formula per align line), check every "
                                    "equation whose left side names a backprop quantity, and print file:line: holds, "
@@ -128,8 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "reason). The problem flags are defaults: a file can set its own in front matter "
                                    "(derive: convention=ng loss=bce output=sigmoid) or in a comment, "
                                    "<!-- derive: ... --> or % derive: ..., from that line on. The notes are never "
-                                   "modified. Exit 0: nothing fails; 1: a formula fails; 2: bad input.",
-                       epilog=EXAMPLES)
+                                   "modified. Exit 0: nothing fails; 1: a formula fails; 2: bad input.")
     _problem_flags(p)
     p.add_argument("notes", nargs="+", metavar="NOTES", help="Markdown or LaTeX (.tex) files")
     p.add_argument("--json", action="store_true",
@@ -138,16 +173,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-diagnosis", action="store_true", help="skip the search for the likely mistake")
 
     p = sub.add_parser("translate", help="rewrite a formula in another convention's notation, checked in both",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Rewrite a formula from one convention's notation into another's (weights named "
                                    "by the layer they feed, layouts transposed, the 1/m moved, Ng's bias unit), "
                                    "then judge both against each convention's own forward pass. Refuses, with the "
-                                   "reason, what the target cannot express. Exit 0 when the two verdicts agree.",
-                       epilog=EXAMPLES)
+                                   "reason, what the target cannot express. Exit 0 when the two verdicts agree.")
     p.add_argument("--from", dest="source", required=True, metavar="C1", help="the formula's convention")
     p.add_argument("--to", dest="target", required=True, metavar="C2", help="the convention to write it in")
     _problem_flags(p, convention=False)
     p.add_argument("formula", metavar="FORMULA", help="the formula, quoted; - reads it from standard input")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("gallery", help="write every shipped convention's documents into a folder",
                        description="For every shipped convention and the pairs bce+sigmoid, cce+softmax, "
@@ -156,7 +190,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", default="output", metavar="DIR",
                    help="folder to write, replaced whole once every document is verified (default: output)")
     p.add_argument("--force", action="store_true", help="replace gallery files in DIR that derive did not generate")
+
+    p = sub.add_parser("help", help="show the help of derive or of one command", description="Show the help of "
+                       "derive, or of one command with its examples.")
+    p.add_argument("topic", nargs="?", metavar="COMMAND", help="the command to explain")
+    for name, command in sub.choices.items():  # each command's --help shows its own examples
+        command.formatter_class, command.epilog = _Formatter, _examples(name)
+    parser.commands = sub.choices
     return parser
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("derive")
+    except Exception:  # noqa: BLE001 - run from a checkout without installing: any failure means "unknown"
+        return "(not installed)"
 
 
 def _bounded(bound):
@@ -188,7 +237,7 @@ def cmd_list(args) -> tuple[str, int]:
 def cmd_table(args) -> tuple[str, int]:
     from .conventions import convention
     from .table import render
-    return render(convention(args.convention), args.format), 0
+    return render(convention(args.convention), args.format or _format_of(args.out, "text")), 0
 
 
 def cmd_verify(args) -> tuple[str, int]:
@@ -206,7 +255,14 @@ def cmd_doc(args) -> tuple[str, int]:
     from .render import render
     cache = Verified(layers=args.layers)
     doc = document(args.convention, args.loss, args.activation, args.hidden, cache)
-    return render(doc, args.format, "doc " + " ".join(sys.argv[2:]) if args.out else "doc"), 0  # main writes -o
+    fmt = args.format or _format_of(args.out, "md")
+    return render(doc, fmt, "doc " + " ".join(sys.argv[2:]) if args.out else "doc"), 0  # main writes -o
+
+
+def _format_of(path: str | None, default: str) -> str:
+    """The format a file name asks for: .tex is LaTeX, .md Markdown, anything else ``default``."""
+    suffix = path.rsplit(".", 1)[-1].lower() if path and "." in path else ""
+    return {"tex": "tex", "md": "md", "markdown": "md"}.get(suffix, default)
 
 
 def cmd_check(args) -> tuple[str, int]:
@@ -239,20 +295,43 @@ def cmd_gallery(args) -> tuple[str, int]:
 
 
 def cmd_translate(args) -> tuple[str, int]:
-    from .translate import translate
+    import json
+
+    from .translate import SourceFails, translate
     formula = sys.stdin.read(100_001) if args.formula == "-" else args.formula
-    t = translate(formula, args.source, args.target, args.loss, args.activation, args.hidden)
+    try:
+        t = translate(formula, args.source, args.target, args.loss, args.activation, args.hidden)
+    except SourceFails as exc:  # it fails where it was written: a verdict (exit 1), not bad input
+        if args.json:
+            return json.dumps({"formula": formula, "translated": None, "source_verdict": "fails",
+                               "target_verdict": None, "reason": str(exc), "notes": []}, indent=2) + "\n", 1
+        return f"fails in {args.source}, so it is not translated: {exc}\n", 1
+    status = 0 if t.agree and t.source_verdict == "holds" else 1
+    if args.json:
+        return json.dumps({"formula": formula, "translated": t.latex, "source_verdict": t.source_verdict,
+                           "target_verdict": t.target_verdict, "agree": t.agree, "notes": t.notes},
+                          indent=2) + "\n", status
     lines = [t.latex]
     if t.agree:
         lines.append(f"{t.source_verdict} in {args.source} and in {args.target}")
     else:
         lines.append(f"DISAGREE: {t.source_verdict} in {args.source} but {t.target_verdict} in {args.target}")
     lines += [f"note: {n}" for n in t.notes]
-    return "\n".join(lines) + "\n", 0 if t.agree else 1
+    return "\n".join(lines) + "\n", status
+
+
+def cmd_help(args) -> tuple[str, int]:
+    parser = build_parser()
+    if args.topic is None:
+        return parser.format_help(), 0
+    command = parser.commands.get(args.topic) or parser.commands.get(COMMAND_ALIASES.get(args.topic.lower(), ""))
+    if command is None:
+        raise DeriveError(f"no command {args.topic!r}{_suggest(args.topic)}")
+    return command.format_help(), 0
 
 
 COMMANDS = {"list": cmd_list, "table": cmd_table, "verify": cmd_verify, "doc": cmd_doc, "gallery": cmd_gallery,
-            "check": cmd_check, "lint": cmd_lint, "translate": cmd_translate}
+            "check": cmd_check, "lint": cmd_lint, "translate": cmd_translate, "help": cmd_help}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,16 +13,29 @@ class UnknownName(DeriveError):
     """A name that is not in a registry; the message suggests the closest names."""
 
     def __init__(self, kind: str, name: str, known: list[str]) -> None:
-        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        close = difflib.get_close_matches(normal(name), known, n=3, cutoff=0.5)
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         super().__init__(f"unknown {kind} {name!r}{hint} (known: {', '.join(known)})")
 
 
-def lookup(table: dict, kind: str, name: str):
-    """Return ``table[name]`` or raise UnknownName with suggestions; a name that is not a string is refused."""
+def lookup(table: dict, kind: str, name: str, aliases: dict | None = None):
+    """Return ``table[name]``, read the way people type names: any case, ``-`` or a space for ``_``, and the
+    registry's ``aliases`` (``crossentropy`` for ``cce``); otherwise raise UnknownName with suggestions.
+    A name that is not a string is refused."""
     if not isinstance(name, str):
         raise DeriveError(f"expected a {kind} name (a string), not {name!r}")
-    try:
+    if name in table:
         return table[name]
-    except KeyError:
-        raise UnknownName(kind, name, sorted(table)) from None
+    key = normal(name)
+    for known in table:
+        if normal(known) == key:
+            return table[known]
+    for alias, known in (aliases or {}).items():
+        if normal(alias) == key:
+            return table[known]
+    raise UnknownName(kind, name, sorted(table))
+
+
+def normal(name: str) -> str:
+    """A name as compared: lower case, with - and spaces as _."""
+    return name.strip().lower().replace("-", "_").replace(" ", "_")

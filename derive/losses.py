@@ -48,6 +48,13 @@ LOSSES: dict[str, Loss] = {loss.name: loss for loss in [
 ]}
 
 
+# other names people type for the same losses (any case; - or a space for _), read by lookup
+LOSS_ALIASES = {"crossentropy": "cce", "cross_entropy": "cce", "categorical_crossentropy": "cce",
+                "categorical_cross_entropy": "cce", "binary_crossentropy": "bce", "binary_cross_entropy": "bce",
+                "logistic": "bce", "log_loss": "bce", "quadratic": "mse", "squared_error": "mse",
+                "poisson_nll": "poisson"}
+
+
 @dataclass(frozen=True)
 class Reduction:
     """How per-example losses combine into the cost: cost = scale(m, K) * sum over examples."""
@@ -68,7 +75,7 @@ REDUCTIONS: dict[str, Reduction] = {r.name: r for r in [
 def loss(name: str) -> Loss:
     """Look a loss up by name."""
     from .errors import lookup
-    return lookup(LOSSES, "loss", name)
+    return lookup(LOSSES, "loss", name, LOSS_ALIASES)
 
 
 def reduction(name: str) -> Reduction:

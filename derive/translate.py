@@ -36,6 +36,10 @@ class Untranslatable(DeriveError):
     """The target convention cannot express this quantity; the message says why."""
 
 
+class SourceFails(Untranslatable):
+    """The formula fails in its own convention before any translation (its shapes do not conform)."""
+
+
 @dataclass
 class Translation:
     """The formula in the target's notation, and the verdicts that show the two say the same thing."""
@@ -191,7 +195,7 @@ def translate(formula: str, source, target, loss: str = "mse", output: str = "si
     try:
         meaning = compile_claim(parse(formula), p_src)
     except ShapeMismatch as exc:
-        raise Untranslatable(f"the formula does not conform in {src.name}, so it fails there: "
+        raise SourceFails(f"the formula does not conform in {src.name}, so it fails there: "
                              f"{exc.describe(NotationPrinter(src).doprint)}") from None
     if meaning.indices:
         raise Untranslatable("component forms depend on how each source numbers units: translate the vector form")
@@ -216,6 +220,12 @@ def translate(formula: str, source, target, loss: str = "mse", output: str = "si
     else:
         lhs = LayerSymbol("grad_bias", at, *lay.b(at).shape)
     check_shapes(rhs)
+    if mapper.delta_ratio != 1 and any(t.kind in ("delta", "grad_act") for t in meaning.rhs.atoms(LayerSymbol)):
+        name = lambda c: c.notation.delta.replace("^@", "").replace("@", "")
+        mapper.notes.append(f"the batch factor moves: in {src.name} {name(src)} is the gradient of "
+                            f"{of[src.delta_of]}, in {dst.name} {name(dst)} is the gradient of {of[dst.delta_of]} "
+                            f"(reduced with 1/{dst.notation.batch if dst.delta_of == 'cost' else src.notation.batch}"
+                            "), so the factor passes between the formula and the gradient it uses")
     target_meaning = Meaning(meaning.quantity, at, lhs, rhs, (), list(mapper.notes), meaning.depth)
     tex = NotationPrinter(dst).doprint
     if kind == "grad_weight":  # written with the weight's own index, as the target names it

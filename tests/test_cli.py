@@ -37,7 +37,12 @@ def test_list_and_help_do_not_import_sympy():
     (["verify", "--layers", "5", "--truth", "sympy"], "--layers 3 or fewer"),
     (["table", "--format", "pdf"], "invalid choice"),
     (["verify", "--convention", "missing.toml"], "cannot read convention file"),
-    (["frobnicate"], "invalid choice"),
+    (["frobnicate"], "unknown command 'frobnicate'"),
+    (["verfy"], "did you mean 'verify'"),
+    (["chek"], "did you mean 'check'"),
+    (["docs"], "did you mean 'doc'"),
+    (["help", "nope"], "no command 'nope'"),
+    (["verify", "--loss", "BCEE"], "did you mean 'bce'"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, needle):
     result = run(*args)
@@ -81,3 +86,46 @@ def test_user_convention_from_toml(tmp_path, capsys):
 def test_table_formats(fmt, needle, capsys):
     assert main(["table", "--format", fmt]) == 0
     assert needle in capsys.readouterr().out
+
+
+def test_version_and_help_command(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out.startswith("derive ")
+    assert main(["help", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "usage: derive check" in out and "derive check --convention nielsen" in out
+    assert "derive gallery" not in out  # a command's help shows its own examples, not every command's
+
+
+@pytest.mark.parametrize("names", [("BCE", "Sigmoid", "TANH"), ("binary_crossentropy", "logistic", "tanh"),
+                                   ("cross-entropy", "softmax", "relu")])
+def test_names_in_any_case_and_common_aliases(names, capsys):
+    loss, out, hidden = names
+    assert main(["verify", "--loss", loss, "--activation", out, "--hidden", hidden, "--layers", "2",
+                 "--trials", "1"]) == 0
+    assert "verified" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command,name,needle", [
+    (["table"], "t.tex", r"\begin{tabular}"), (["table"], "t.md", "| loss |"), (["table"], "t.txt", "sum_k y_k"),
+    (["doc", "--layers", "2", "--loss", "mse", "--activation", "identity"], "d.tex", r"\documentclass"),
+])
+def test_the_output_format_follows_the_file_extension(tmp_path, command, name, needle):
+    target = tmp_path / name
+    assert main([*command, "-o", str(target)]) == 0
+    assert needle in target.read_text()
+
+
+@pytest.mark.parametrize("formula,status,needle", [
+    (r"dW^{[l]} = \frac{1}{m} dZ^{[l]} A^{[l-1]T}", 0, "the batch factor moves"),
+    (r"dW^{[l]} = dZ^{[l]} A^{[l-1]T}", 1, "fails in dls and in cs231n"),
+    (r"dW^{[l]} = A^{[l-1]} dZ^{[l]}", 1, "not translated"),
+])
+def test_translate_exit_status_says_whether_the_formula_holds(formula, status, needle, capsys):
+    argv = ["translate", "--from", "dls", "--to", "cs231n", "--loss", "bce", "--activation", "sigmoid", formula]
+    assert main(argv) == status
+    assert needle in capsys.readouterr().out
+    assert main([*argv, "--json"]) == status
+    report = json.loads(capsys.readouterr().out)
+    assert report["source_verdict"] == ("holds" if status == 0 else "fails")
