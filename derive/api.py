@@ -6,13 +6,14 @@ from .conventions import Convention
 
 
 def derive(convention: str | Convention = "nielsen", loss: str = "mse", output: str = "sigmoid",
-           hidden: str = "sigmoid"):
+           hidden: str = "sigmoid", *, activation: str | None = None):
     """Derive the backprop formulas of a network written in ``convention``.
 
     Args:
         convention: a preset name, a ``.toml`` path, or a Convention record.
         loss: per-example loss (mse, bce, cce, poisson).
-        output: the output layer's activation, paired with the loss.
+        output: the output layer's activation, paired with the loss; ``activation=`` is the same argument
+            under the command line's name (``--activation``).
         hidden: the hidden layers' activation.
 
     Returns:
@@ -21,4 +22,4 @@ def derive(convention: str | Convention = "nielsen", loss: str = "mse", output: 
     """
     from .chain import derive as _derive
     from .problem import Problem
-    return _derive(Problem.make(convention, loss, output, hidden))
+    return _derive(Problem.make(convention, loss, activation if activation is not None else output, hidden))

@@ -83,8 +83,12 @@ class Derivation:
     def _repr_markdown_(self) -> str:  # Jupyter: the whole document
         return self.document("md")
 
-    def _repr_latex_(self) -> str:  # Jupyter / LaTeX front ends: just the equations
-        return self.document("tex-snippet")
+    def _repr_latex_(self) -> str:  # Jupyter / LaTeX front ends: just the equations, no % comment lines
+        lines = self.document("tex-snippet").splitlines()
+        return "\n".join(line for line in lines if not line.lstrip().startswith("%")).strip() + "\n"
+
+    def __repr__(self) -> str:
+        return f"<Derivation {self.problem.label()}>"
 
     def formulas(self) -> dict:
         """The derived formulas by quantity name."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 
+KEYS = {"convention", "loss", "output", "activation", "hidden"}  # activation is the CLI's name for output
 MARKER = ("backprop(convention=..., loss=..., output=..., hidden=...): the problem the backprop fixture "
           "checks formulas against in this test")
 
@@ -53,5 +54,9 @@ def backprop(request: pytest.FixtureRequest) -> Backprop:
         if marker.args:
             raise pytest.UsageError(f"@pytest.mark.backprop takes keyword arguments only, got {marker.args!r} "
                                     f"(write convention=..., loss=..., output=..., hidden=...)")
+        unknown = sorted(set(marker.kwargs) - KEYS)
+        if unknown:
+            raise pytest.UsageError(f"@pytest.mark.backprop: unknown key(s) {', '.join(unknown)} "
+                                    f"(known: {', '.join(sorted(KEYS))})")
         problem.update(marker.kwargs)
     return Backprop(**problem)

@@ -103,4 +103,13 @@ def _num(value) -> str:
 def _check(formula: str, problem: dict):
     import derive  # looked up at call time: derive.check is the lead's checker
 
+    problem = dict(problem)
+    if "activation" in problem:  # the command line's name for the output activation
+        if "output" in problem and problem["output"] != problem["activation"]:
+            raise TypeError("give the output activation once: activation= (or its other name, output=)")
+        problem["output"] = problem.pop("activation")
+    unknown = sorted(set(problem) - {"convention", "loss", "output", "hidden"})
+    if unknown:
+        raise TypeError(f"unknown argument(s) {', '.join(unknown)}: a problem is convention=, loss=, "
+                        "activation= (the output's) and hidden=")
     return derive.check(formula, **problem)

@@ -75,6 +75,12 @@ class Report:
         lines.append("verified" if self.ok else f"FAILED: some error exceeds {self.tolerance:g}")
         return "\n".join(lines)
 
+    def _repr_markdown_(self) -> str:  # Jupyter
+        rows = [f"| {q} | {e:.2e} | {'ok' if e <= self.limit(q) else '**FAIL**'} |" for q, e in self.errors.items()]
+        head = (f"**{self.problem}**, depth {self.depth}, {len(self.trials)} random network(s), truth: {self.truth}: "
+                + ("verified" if self.ok else f"**FAILED** (tolerance {self.tolerance:g})"))
+        return "\n".join([head, "", "| quantity | max relative error | |", "|---|---:|---|", *rows]) + "\n"
+
 
 def make_env(layer, net, fwd) -> Env:
     """Concrete values of every layer quantity of ``net`` (forward pass, parameters, targets); ``layer`` is the

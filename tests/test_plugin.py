@@ -164,6 +164,20 @@ def test_marker_with_positional_arguments_is_a_usage_error(fake: pytest.Pytester
     result.stdout.fnmatch_lines(["*takes keyword arguments only*"])
 
 
+def test_marker_with_an_unknown_key_is_a_usage_error_naming_it(fake: pytest.Pytester):
+    fake.makepyfile(test_user='''
+        import pytest
+
+        @pytest.mark.backprop(convention="ng", los="bce")
+        def test_typo(backprop):
+            pass
+    ''')
+    result = fake.runpytest(*_plugin_args())
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*unknown key(s) los (known: activation, convention, hidden, loss, output)*"])
+    assert "TypeError" not in result.stdout.str()
+
+
 def test_marker_is_registered_for_strict_markers(fake: pytest.Pytester):
     result = fake.runpytest(*_plugin_args(), "--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.backprop(convention=*"])
