@@ -42,6 +42,23 @@ class Trial:
     worst_layer: dict = field(default_factory=dict)
 
 
+# how a report names each quantity for a reader (its JSON keeps the short keys)
+LABELS = {"delta": "dE/dz (delta), every layer", "grad_act": "dE/da, every layer",
+          "delta_from_grad_act": "dE/dz from dE/da", "grad_weight": "dE/dW", "grad_bias": "dE/db"}
+TRUTHS = {"fd": "central differences at 50 digits", "sympy": "exact symbolic derivatives"}
+
+
+def label(quantity: str) -> str:
+    """'grad_weight [index] (torch)' -> 'dE/dW, index form, against PyTorch'."""
+    base, index, torch = quantity.replace(" (torch)", ""), " [index]" in quantity, quantity.endswith("(torch)")
+    base = base.replace(" [index]", "")
+    return LABELS.get(base, base) + (", index form" if index else "") + (", against PyTorch" if torch else "")
+
+
+def truth_label(truth: str) -> str:
+    return " + ".join(TRUTHS.get(t, t).replace("torch", "PyTorch autograd") for t in truth.split(" + "))
+
+
 @dataclass
 class Report:
     """The outcome of ``verify``: max relative error per quantity, over every layer and trial."""
@@ -68,16 +85,18 @@ class Report:
         return json.dumps(self.to_dict(), indent=2)
 
     def text(self) -> str:
-        lines = [f"{self.problem}; depth {self.depth}; truth: {self.truth}; "
-                 f"{len(self.trials)} trial(s), widths " + ", ".join(str(t.widths) for t in self.trials)]
+        lines = [f"{self.problem}; depth {self.depth}; truth: {truth_label(self.truth)}; "
+                 f"{len(self.trials)} random network(s), widths " + ", ".join(str(t.widths) for t in self.trials)]
         for q, e in self.errors.items():
-            lines.append(f"  {q:30} max rel. error {e:.2e}  {'ok' if e <= self.limit(q) else 'FAIL'}")
+            lines.append(f"  {label(q):44} max rel. error {e:.2e}  {'ok' if e <= self.limit(q) else 'FAIL'}")
         lines.append("verified" if self.ok else f"FAILED: some error exceeds {self.tolerance:g}")
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:  # Jupyter
-        rows = [f"| {q} | {e:.2e} | {'ok' if e <= self.limit(q) else '**FAIL**'} |" for q, e in self.errors.items()]
-        head = (f"**{self.problem}**, depth {self.depth}, {len(self.trials)} random network(s), truth: {self.truth}: "
+        rows = [f"| {label(q)} | {e:.2e} | {'ok' if e <= self.limit(q) else '**FAIL**'} |"
+                for q, e in self.errors.items()]
+        head = (f"**{self.problem}**, depth {self.depth}, {len(self.trials)} random network(s), truth: "
+                f"{truth_label(self.truth)}: "
                 + ("verified" if self.ok else f"**FAILED** (tolerance {self.tolerance:g})"))
         return "\n".join([head, "", "| quantity | max relative error | |", "|---|---:|---|", *rows]) + "\n"
 
