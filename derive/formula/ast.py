@@ -6,7 +6,8 @@ convention. Nodes are frozen dataclasses so that trees compare and hash by value
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,15 @@ class Pow:
 
 @dataclass(frozen=True)
 class Sum:
-    """\\sum_k body (limits, if written, are ignored: they are the layer's units)."""
+    """\\sum_k body, or \\sum_{k=1}^{n_{l+1}} body: ``lower`` and ``upper`` are the written limits (ast nodes,
+    None when not written). ``meaning.py`` accepts only limits that denote every unit (or every example) the
+    index runs over and refuses the others; they are left out of comparisons so that a sum compares equal to
+    the same sum written without limits (a tree's meaning, not its equality, is what reads them)."""
 
     index: str
     body: object
+    lower: object = field(default=None, compare=False)
+    upper: object = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -89,24 +95,83 @@ class Slice:
 
 @dataclass(frozen=True)
 class Partial:
-    """\\frac{\\partial C}{\\partial w^l_{jk}}: the derivative of ``of`` (the cost) by ``wrt``."""
+    """\\frac{\\partial C}{\\partial w^l_{jk}}: the derivative of ``of`` (the cost) by ``wrt``. ``given`` is the
+    cost's argument list as written (J(W, b; x, y): a tuple of symbols), () when none is written."""
 
     of: Sym
     wrt: object
+    given: tuple = ()
 
 
 @dataclass(frozen=True)
 class Nabla:
-    """\\nabla_{W^l} C, or \\nabla_a C: the gradient of ``of`` with respect to ``wrt``."""
+    """\\nabla_{W^l} C, or \\nabla_a C: the gradient of ``of`` with respect to ``wrt``; ``of`` is None when no
+    cost is written (\\nabla_{W^l}, \\nabla W^l: the cost's gradient). ``given`` as for Partial."""
 
     wrt: object
     of: Sym | None
+    given: tuple = ()
 
 
 @dataclass(frozen=True)
 class Claim:
-    """lhs = rhs (also :=, \\leftarrow, <-, +=): the formula as a claim about a backprop quantity."""
+    """lhs = rhs (also :=, \\leftarrow, <-, +=): the formula as a claim about a backprop quantity.
+
+    ``condition`` is a condition written after the formula (\\mbox{ if } j \\neq 0), as text: the claim is
+    only about the cases it names, so a checker that cannot restrict itself to them must refuse the claim.
+    ``annotation`` is prose after the formula that claims nothing (\\quad\\text{for } l = L-1, ..., 2),
+    kept so that a checker can say it read it. Both are left out of comparisons: two claims compare by their
+    sides and relation (``check`` reads the condition and refuses a claim that has one)."""
 
     lhs: object
     rhs: object
     op: str = "="
+    condition: str | None = field(default=None, compare=False)
+    annotation: str | None = field(default=None, compare=False)
+
+
+def limit_parts(node) -> tuple[str | None, Layer | None, int] | None:
+    """A sum's written limit, as (name, layer, offset): 3 -> (None, None, 3); n_{l+1} and n^{[l+1]} ->
+    ("n", Layer("l", 1), 0); n_l - 1 -> ("n", Layer("l", 0), -1); K -> ("K", None, 0). None for any other form.
+
+    Only the syntax is read here; ``meaning.py`` decides which names and layers denote every unit.
+    """
+    offset = 0
+    if isinstance(node, Bin) and node.op in "+-" and isinstance(node.right, Num) and node.right.value.isdigit():
+        offset = int(node.right.value) * (1 if node.op == "+" else -1)
+        node = node.left
+    if isinstance(node, Num) and node.value.isdigit():
+        return None, None, int(node.value) + offset
+    if not isinstance(node, Sym):
+        return None
+    if node.indices is None:
+        return node.base, node.layer, offset
+    if node.layer is not None or len(node.indices) != 1:
+        return None
+    index = node.indices[0]  # n_{l+1}: the width's layer written as a subscript
+    m = re.fullmatch(r"([A-Za-z])([+-][0-9]+)?|([0-9]+)", index)
+    if m is None:
+        return None
+    if m.group(3):
+        return node.base, Layer(None, int(m.group(3))), offset
+    return node.base, Layer(m.group(1), int(m.group(2) or 0)), offset
+
+
+def index_used_plainly(node, letter: str) -> bool:
+    """Whether every component index of ``node`` that mentions ``letter`` is ``letter`` itself (w_{jk}, a_k; not
+    a_{k+1}): then counting the index from 0 or from 1 names the same components."""
+    import dataclasses
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Sym) and x.indices:
+            for index in x.indices:
+                if index != letter and letter in re.findall(r"[A-Za-z]+|\\[A-Za-z]+", index.strip("()")):
+                    return False
+                if index.strip("()") != index and index.strip("()") == letter:
+                    return False  # an example index (i) is not a unit's
+        if isinstance(x, tuple):
+            stack.extend(x)
+        elif dataclasses.is_dataclass(x):
+            stack.extend(getattr(x, f.name) for f in dataclasses.fields(x))
+    return True

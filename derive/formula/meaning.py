@@ -214,7 +214,26 @@ class Compiler:
                 raise MeaningError("only the bias row can be dropped (2:end)")
             return Elem.of(DropBiasRow(self.vector(node.arg).matrix()))
         if isinstance(node, ast.Sum):
-            # a sum over examples: dZ 1 (columns) or 1^T dZ (rows); dZ^{[l](i)} names example i of the sum
+            # a sum over examples: dZ 1 (columns) or 1^T dZ (rows); dZ^{[l](i)} names example i of the sum.
+            # Written limits must be every example: 1..m (counted from 1, as (i) is) or 0..m-1; m or N
+            if node.lower is not None or node.upper is not None:
+                m = self.lay.batch
+
+                def means(limit, want) -> bool:  # not written, or a number, m or N (plus or minus a number)
+                    if limit is None:
+                        return True
+                    parts = ast.limit_parts(limit)
+                    if parts is None or parts[1] is not None or parts[0] and SCALARS.get(parts[0]) != "batch":
+                        return False
+                    return sp.expand(parts[2] + (m if parts[0] else 0) - want) == 0
+
+                if not any(means(node.lower, lo) and means(node.upper, hi) for lo, hi in ((1, m), (0, m - 1))):
+                    written = f"{'' if node.lower is None else unparse_sym(node.lower)}.." \
+                              f"{'' if node.upper is None else unparse_sym(node.upper)}"
+                    batch = self.conv.notation.batch
+                    raise MeaningError(f"the sum's limits {written} are not the examples; derive checks sums over "
+                                       f"all {batch} examples (write \\sum_{{{node.index}=1}}^{{{batch}}} or "
+                                       f"\\sum_{{{node.index}}})")
             body = _drop_index(node.body, {node.index, f"({node.index})"})
             inner = self.vector(body).matrix()
             rows, cols = inner.shape
@@ -337,12 +356,25 @@ def quantity_of(lhs, c: Compiler):
     node = lhs
     if isinstance(node, ast.Partial | ast.Nabla):
         wrt = node.wrt
-        per_example = c.cost_written(node.of)
+        # \nabla_{W^l} and \nabla W^l with no cost after them: the gradient of the cost
+        per_example = False if isinstance(node, ast.Nabla) and node.of is None else c.cost_written(node.of)
         if not isinstance(wrt, ast.Sym):
             raise MeaningError("the derivative must be taken with respect to one symbol")
         kind = {"W": "grad_weight", "b": "grad_bias", "z": "delta", "a": "grad_act", "out": "grad_act"}.get(c.kind(wrt))
         if kind is None:
             raise MeaningError(f"a derivative with respect to {wrt.base} is not a backprop quantity")
+        # J(W, b; x, y), J(\Theta), L(\hat{y}, y): the cost's argument list is notation for the cost, read only
+        # when it names parameters and data (and, for a weight's or a bias's gradient, that parameter)
+        for arg in node.given:
+            output = c.letters.get(arg.base) == "a" and arg.layer is not None and arg.layer.symbol == "L" \
+                and arg.layer.offset == 0
+            if arg.indices or c.letters.get(arg.base) not in ("W", "b", "x", "y", "out") and not output:
+                raise MeaningError(f"the cost's argument list names its parameters and data, as in J(W, b; x, y): "
+                                   f"{unparse_sym(arg)} is neither; write the cost without it")
+        if node.given and c.kind(wrt) in ("W", "b") and c.kind(wrt) not in {c.letters.get(a.base) for a in node.given}:
+            raise MeaningError(f"the derivative is by {unparse_sym(wrt)} but the cost is written as a function of "
+                               f"{', '.join(unparse_sym(a) for a in node.given)} only; write the cost without its "
+                               "arguments, or with them all (J(W, b; x, y))")
         sym = wrt
     elif isinstance(node, ast.Sym):
         kind = c.kind(node)
@@ -453,6 +485,36 @@ def component(c: Compiler, node):
         if not sizes:
             raise MeaningError(f"the sum over {node.index} runs over nothing indexed by {node.index}")
         size = sizes[0]
+        if node.lower is not None or node.upper is not None:
+            # written limits must be every unit the index runs over: first..last in the convention's own
+            # counting (from `base`: 0, or 1 where a_0 is Ng's bias unit), or 1..n counted from 1 as textbooks
+            # do, when the body uses the index as it is (w_{jk}, not w_{j,k+1}). n is the width of the layer
+            # (n_l, n^{[l]}, s_{l+1} in the convention's letter), K the output's; any other limit is refused.
+            out = c.last if c.depth is None else sp.Integer(c.conv.input_layer + c.depth)
+
+            def means(limit, want) -> bool:  # not written, or a number or a width (plus or minus a number)
+                if limit is None:
+                    return True
+                name, lay, offset = ast.limit_parts(limit) or ("", None, 0)
+                if name is None:
+                    value = sp.Integer(offset)
+                elif name == c.conv.notation.width and lay is not None and lay.symbol in (None, "l", "L"):
+                    value = c.lay.n(c.layer(lay)) + offset
+                elif name == "K" and lay is None:  # the output's units (Bishop's K)
+                    value = c.lay.n(out) + offset
+                else:
+                    return False
+                return sp.expand(value - want) == 0
+
+            full = means(node.lower, base) and means(node.upper, size - 1 + base) or \
+                means(node.lower, 1) and means(node.upper, size) and ast.index_used_plainly(node.body, node.index)
+            if not full:
+                written = f"{'' if node.lower is None else unparse_sym(node.lower)}.." \
+                          f"{'' if node.upper is None else unparse_sym(node.upper)}"
+                width = f"{size.base}_{{{str(size.indices[0]).replace(' ', '')}}}" if isinstance(size, sp.Indexed) \
+                    else f"{c.conv.notation.width}_l"
+                raise MeaningError(f"the sum's limits {written} are not the layer's units; derive checks sums over "
+                                   f"all units (write \\sum_{{{node.index}}} or \\sum_{{{node.index}=1}}^{{{width}}})")
         return sp.Sum(body, (k, base, size - 1 + base))
     raise MeaningError(f"cannot use {type(node).__name__} in a component formula")
 

@@ -40,6 +40,7 @@ UNICODE = {"σ": "\\sigma", "ϕ": "\\phi", "φ": "\\varphi", "ℓ": "l", "α": "
            "Σ": "\\Sigma", "Υ": "\\Upsilon", "Φ": "\\Phi", "Ψ": "\\Psi", "Ω": "\\Omega"}
 # Octave text (ASCII without one backslash): delta_2 and z_2 name layer 2, as delta2 and z2 do
 _OCTAVE: ContextVar[bool] = ContextVar("octave", default=False)
+CALLIGRAPHIC = {"\\cal": "\\mathcal"}  # the old switch {\cal L} is \mathcal{L}
 HATS = {"hat": "\\hat", "widehat": "\\hat", "tilde": "\\tilde", "widetilde": "\\tilde", "bar": "\\bar",
         "overline": "\\bar"}
 
@@ -55,22 +56,56 @@ class FormulaError(DeriveError):
 def parse(text: str) -> Claim:
     """Read a claim such as ``\\delta^l = ((w^{l+1})^T \\delta^{l+1}) \\odot \\sigma'(z^l)``.
 
+    A chain ``a = b = c`` is more than one claim: ``parse_chain`` reads it.
+
+    Raises:
+        FormulaError: the text is not a formula this grammar reads, or has no relation, or more than one.
+    """
+    links, rels = _links(text)
+    if len(links) > 1:
+        raise FormulaError(f"more than one relation ({_quote(rels[0].value)} at {_tok_where(rels[0])} and "
+                           f"{_quote(rels[1].value)} at {_tok_where(rels[1])}): a chain a = b = c is checked one "
+                           "link at a time", rels[1].column)
+    return links[0][1]
+
+
+def parse_chain(text: str) -> list[Claim]:
+    """Read a claim or a one-line chain such as
+    ``\\delta^L = \\frac{\\partial C}{\\partial z^L} = (a^L - y) \\odot \\sigma'(z^L)``: one Claim per relation, between
+    the sides on either side of it (a single claim is a list of one).
+
     Raises:
         FormulaError: the text is not a formula this grammar reads, or has no relation.
     """
-    exprs, rels = _read(text, claim=True)
-    ops = [_relation(r) for r in rels]
+    return [claim for _, claim in _links(text)[0]]
+
+
+def chain_links(text: str) -> list[tuple[str, Claim]]:
+    """``parse_chain`` with each link's own text (``lhs = rhs`` as written, on one line), for reports."""
+    return _links(text)[0]
+
+
+def _links(text: str):
+    """([(link text, Claim)], relation tokens) of a claim or a chain."""
+    read = _read(text, claim=True)
+    exprs, rels = read.exprs, read.rels
     if not rels:
-        raise FormulaError("no '=': a formula must claim something, e.g. \\delta^l = ... "
-                           "(parse_expr reads a bare expression)")
-    if len(rels) == 1:
-        return Claim(exprs[0], exprs[1], ops[0])
+        raise FormulaError("no '=': a formula must claim something, e.g. \\delta^l = ...")
+    ops = [_relation(r) for r in rels]
+    condition = _condition(read.annotation, exprs)
+    annotation = None if condition else read.annotation
+    make = lambda lhs, rhs, op: Claim(lhs, rhs, op, condition, annotation)
     # Goodfellow alg. 6.4: g <- \nabla_{a^{(k)}} J = g \odot f'(a^{(k)}); the claim is the equality
     if ops == ["<-", "="] and isinstance(exprs[0], Sym):
-        return Claim(exprs[1], exprs[2], "=")
-    raise FormulaError(f"more than one relation ({_quote(rels[0].value)} at {_tok_where(rels[0])} and "
-                       f"{_quote(rels[1].value)} at {_tok_where(rels[1])}): check one claim at a time",
-                       rels[1].column)
+        return [(_side_text(read, 1, 2), make(exprs[1], exprs[2], "="))], rels
+    return [(_side_text(read, i, i + 1), make(exprs[i], exprs[i + 1], ops[i])) for i in range(len(rels))], rels
+
+
+def _side_text(read, first: int, last: int) -> str:
+    """The prepared text from side ``first`` to side ``last`` (relations between them included), on one line."""
+    start = 0 if first == 0 else read.rels[first - 1].end_pos
+    end = len(read.prepared) if last == len(read.rels) else read.rels[last].start_pos
+    return " ".join(read.prepared[start:end].split())
 
 
 def parse_expr(text: str):
@@ -79,11 +114,218 @@ def parse_expr(text: str):
     Raises:
         FormulaError: the text is not an expression this grammar reads (a relation included).
     """
-    exprs, rels = _read(text, claim=False)
+    read = _read(text, claim=False)
+    exprs, rels = read.exprs, read.rels
     if rels:
         raise FormulaError(f"{_quote(rels[0].value)} at {_tok_where(rels[0])}: parse_expr reads an expression; "
                            "use parse for a claim", rels[0].column)
     return exprs[0]
+
+
+# ---------------------------------------------------------------- the notes' own macros
+MAX_MACROS = 1000          # definitions in one table
+MAX_MACRO_BODY = 2000      # characters of one definition's body
+MAX_MACRO_DEPTH = 16       # levels of macros used inside macros
+MAX_MACRO_OUTPUT = 20_000  # characters of a formula once its macros are expanded (and of the text before)
+_NAME = re.compile(r"[A-Za-z]+")
+_DEFINITION = re.compile(r"\\(newcommand|renewcommand|providecommand|DeclareMathOperator|def)(?![A-Za-z])(\*?)")
+
+
+def expand_macros(text: str, macros: dict) -> str:
+    """``text`` with the notes' macros expanded: ``\\name`` and ``\\name{arg}...`` replaced by the body, #1..#9
+    by the arguments (a braced group or one token each, as TeX reads them), ## by #.
+
+    ``macros`` maps a name (with or without its backslash) to a body, whose arity is its highest #n (front matter
+    macros, as KaTeX and MathJax take them), or to (arity, body), as ``read_macros`` gives. A pure substitution of
+    text, never an evaluation: expansion is repeated while a body uses another macro, at most MAX_MACRO_DEPTH
+    levels, and the result is at most MAX_MACRO_OUTPUT characters.
+
+    Raises:
+        FormulaError: a malformed table, a macro without its arguments, a recursive or exploding definition.
+    """
+    if not isinstance(text, str):
+        raise FormulaError(f"a formula must be text (str), not {type(text).__name__}")
+    table = _macro_table(macros)
+    if not table or "\\" not in text:
+        return text
+    if len(text) > MAX_MACRO_OUTPUT:
+        raise FormulaError(f"formula too long to expand its macros: {len(text)} characters "
+                           f"(at most {MAX_MACRO_OUTPUT})")
+    for _ in range(MAX_MACRO_DEPTH):
+        text, changed = _expand_once(text, table)
+        if not changed:
+            return text
+    if _expand_once(text, table)[1]:
+        raise FormulaError(f"macros used inside macros deeper than {MAX_MACRO_DEPTH} levels: is one defined by "
+                           "itself? Write the formula without it")
+    return text
+
+
+def read_macros(text: str) -> dict[str, tuple[int, str]]:
+    """The macros a document defines, for ``expand_macros``: name -> (arity, body).
+
+    Reads ``\\newcommand{\\x}[n]{...}`` (and ``\\newcommand\\x``, ``*``), ``\\renewcommand``, ``\\providecommand``,
+    ``\\def\\x#1#2{...}`` and ``\\DeclareMathOperator{\\x}{text}`` (as ``\\operatorname{text}``), in order, a later
+    definition replacing an earlier one; definitions in % comments, with an optional argument ([default]) or
+    delimited parameters, or longer than MAX_MACRO_BODY, are not read (a formula using them stays unread and says
+    so). Time linear in the text: braces are matched in one pass.
+    """
+    if not isinstance(text, str):
+        raise FormulaError(f"a document must be text (str), not {type(text).__name__}")
+    found = list(_DEFINITION.finditer(text))
+    if not found:
+        return {}
+    closing = _matching_braces(text)
+    comments = [(m.start(), m.end()) for m in re.finditer(r"(?<!\\)%[^\n]*", text)]
+    starts = [a for a, _ in comments]
+    import bisect
+    table: dict[str, tuple[int, str]] = {}
+    done = 0  # a definition inside another's body is not one (TeX reads it when the macro is used)
+    for m in found:
+        at = bisect.bisect_right(starts, m.start()) - 1
+        if m.start() < done or (at >= 0 and comments[at][1] > m.start()):
+            continue
+        read = _definition(text, m, closing)
+        if read is None:
+            continue
+        name, arity, body, end = read
+        done = end
+        if m.group(1) == "providecommand" and name in table:
+            continue
+        if name in table or len(table) < MAX_MACROS:
+            table[name] = (arity, body)
+    return table
+
+
+def _definition(text, m, closing):
+    """(name, arity, body, end) of the definition that ``m`` starts, or None if it is not one this reads."""
+    kind, i = m.group(1), _skip_space(text, m.end())
+    braced = text.startswith("{", i)
+    if braced:
+        i = _skip_space(text, i + 1)
+    name = re.compile(r"\\([A-Za-z]+)").match(text, i)
+    if name is None or (kind == "def" and braced):
+        return None
+    i = name.end()
+    if braced:
+        i = _skip_space(text, i)
+        if not text.startswith("}", i):
+            return None
+        i += 1
+    arity = 0
+    if kind == "def":
+        params = re.compile(r"(?:#[1-9])*").match(text, i)
+        marks = params.group()[1::2]
+        if marks != "123456789"[:len(marks)]:
+            return None
+        arity, i = len(marks), params.end()
+    elif kind != "DeclareMathOperator":
+        i = _skip_space(text, i)
+        n = re.compile(r"\[\s*([0-9])\s*\]").match(text, i)
+        if n:
+            arity, i = int(n.group(1)), _skip_space(text, n.end())
+        if text.startswith("[", i):  # an optional first argument with its default: not read
+            return None
+    i = _skip_space(text, i)
+    end = closing.get(i)
+    if end is None or end - i - 2 > MAX_MACRO_BODY:
+        return None
+    body = text[i + 1:end - 1]
+    if kind == "DeclareMathOperator":
+        body = f"\\operatorname{m.group(2)}{{{body}}}"
+    return name.group(1), arity, body, end
+
+
+def _matching_braces(text) -> dict[int, int]:
+    """{index of each '{': the index after its '}'}, for the braces that close; one pass, escapes skipped."""
+    out, stack = {}, []
+    for m in re.finditer(r"\\.|[{}]", text, re.S):
+        ch = m.group()
+        if ch == "{":
+            stack.append(m.start())
+        elif ch == "}" and stack:
+            out[stack.pop()] = m.end()
+    return out
+
+
+def _macro_table(macros) -> dict[str, tuple[int, str]]:
+    if not isinstance(macros, dict):
+        raise FormulaError(f"macros must be a table of names and definitions, not {type(macros).__name__}")
+    if len(macros) > MAX_MACROS:
+        raise FormulaError(f"too many macros: {len(macros)} (at most {MAX_MACROS})")
+    table = {}
+    for key, value in macros.items():
+        name = key[1:] if isinstance(key, str) and key.startswith("\\") else key
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise FormulaError(f"macro name {key!r} is not a command name such as \\pd")
+        if isinstance(value, str):
+            arity = max((int(d) for d in re.findall(r"(?<!#)#([1-9])", value)), default=0)
+            body = value
+        elif isinstance(value, tuple | list) and len(value) == 2 and type(value[0]) is int \
+                and 0 <= value[0] <= 9 and isinstance(value[1], str):
+            arity, body = value
+        else:
+            raise FormulaError(f"the definition of \\{name} must be text, or (number of arguments, text)")
+        if len(body) > MAX_MACRO_BODY:
+            raise FormulaError(f"the definition of \\{name} is longer than {MAX_MACRO_BODY} characters")
+        table[name] = (arity, body)
+    return table
+
+
+def _substitute(body: str, args: list) -> str:
+    """A macro's body with #1..#9 replaced by its arguments and ## by #; any other # is left for the parser."""
+    def one(d):
+        mark = d.group(1)
+        if mark == "#":
+            return "#"
+        return args[int(mark) - 1] if int(mark) <= len(args) else d.group()
+    return re.sub(r"#([1-9#])", one, body)
+
+
+def _expand_once(text: str, table: dict) -> tuple[str, bool]:
+    """One left-to-right pass replacing each macro (not the text its bodies bring in); (text, changed)."""
+    out, size, i, changed, n = [], 0, 0, False, len(text)
+    while i < n:
+        j = text.find("\\", i)
+        if j < 0:
+            out.append(text[i:])
+            break
+        out.append(text[i:j])
+        m = _COMMAND.match(text, j)
+        if m is None or m.group(1) not in table:
+            piece = m.group() if m else text[j:j + 2]
+            out.append(piece)
+            size += j - i + len(piece)
+            i = j + len(piece)
+            continue
+        name = m.group(1)
+        arity, body = table[name]
+        args, k = [], m.end()
+        for _ in range(arity):
+            k = _skip_space(text, k)
+            if k >= n or text[k] == "}":
+                raise FormulaError(f"\\{name} needs {arity} argument{'s' if arity > 1 else ''}, e.g. "
+                                   f"\\{name}" + "{a}" * arity)
+            if text[k] == "{":
+                end = _group_end(text, k)
+                if end is None:
+                    raise FormulaError(f"\\{name} needs {arity} argument{'s' if arity > 1 else ''}: "
+                                       "a brace is never closed")
+                args.append(text[k + 1:end - 1])
+                k = end
+            else:
+                c = _COMMAND.match(text, k)
+                token = c.group() if c else text[k:k + 2] if text[k] == "\\" else text[k]
+                args.append(token)
+                k += len(token)
+        piece = _substitute(body, args)
+        out.append(piece)
+        size += j - i + len(piece)
+        if size > MAX_MACRO_OUTPUT:
+            raise FormulaError(f"the formula is longer than {MAX_MACRO_OUTPUT} characters once its macros are "
+                               "expanded; write it without them")
+        i, changed = k, True
+    return "".join(out), changed
 
 
 # ---------------------------------------------------------------- the pipeline
@@ -94,10 +336,18 @@ def _parser():
     return Lark(grammar, parser="lalr", lexer="contextual", transformer=_Build())
 
 
-def _read(text, claim: bool):
-    """(expressions, relation tokens) of ``text``, checked, prepared and parsed."""
+@dataclass(frozen=True)
+class _Read:
+    exprs: list          # the sides, as ast nodes
+    rels: list           # the relation tokens between them
+    annotation: str | None  # what was cut after the formula (\\quad\\text{for } l < L, \\mbox{ if } j \\neq 0)
+    prepared: str        # the text lark saw
+
+
+def _read(text, claim: bool) -> _Read:
+    """The sides, relation tokens and annotation of ``text``, checked, prepared and parsed."""
     from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-    prepared = _prepare(text, claim)
+    prepared, annotation = _prepare(text, claim)
     parser = _parser()  # outside the try: a broken grammar is a bug, not a bad formula
     octave = _OCTAVE.set(prepared.isascii() and "\\" not in prepared)
     try:
@@ -118,7 +368,7 @@ def _read(text, claim: bool):
         _OCTAVE.reset(octave)
     exprs = [_plain(e) for e in exprs]
     _check_size(exprs)
-    return exprs, rels
+    return _Read(exprs, list(rels), annotation, prepared)
 
 
 def _relation(tok) -> str:
@@ -131,7 +381,8 @@ _COMMAND = re.compile(r"\\([A-Za-z]+)")
 _RELATION_AT = re.compile(r":=|<-|\+=|=|\\leftarrow(?![A-Za-z])|\\gets(?![A-Za-z])|\\coloneqq(?![A-Za-z])|←|≔")
 _ANNOTATION_AT = re.compile(r"\\(?:q?quad|text|textrm|textnormal|textit|mbox|hbox|tag|label|nonumber|notag)"
                             r"(?![A-Za-z])")
-_WRAPPERS = [(re.compile(r"^\s*\\\["), re.compile(r"\\\]\s*$")),
+_WRAPPERS = [(re.compile(r"^\s*\{"), re.compile(r"\}\s*$")),  # {...} around the whole formula (from a colour)
+             (re.compile(r"^\s*\\\["), re.compile(r"\\\]\s*$")),
              (re.compile(r"^\s*\\\("), re.compile(r"\\\)\s*$")),
              (re.compile(r"^\s*\\begin\{(?:equation|align|gather|displaymath|math)\*?\}"),
               re.compile(r"\\end\{(?:equation|align|gather|displaymath|math)\*?\}\s*$"))]
@@ -144,8 +395,9 @@ _OPENERS, _CLOSERS = "([{", ")]}"
 _KINDS = {"(": "parentheses", ")": "parentheses", "[": "brackets", "]": "brackets", "{": "braces", "}": "braces"}
 
 
-def _prepare(text, claim: bool) -> str:
-    """The text lark sees: the same length and layout, with what carries no meaning blanked out."""
+def _prepare(text, claim: bool) -> tuple[str, str | None]:
+    """The text lark sees (the same length and layout, with what carries no meaning blanked out), and the
+    annotation cut after the formula (as written, or None)."""
     if not isinstance(text, str):
         raise FormulaError(f"a formula must be text (str), not {type(text).__name__}")
     if len(text) > MAX_CHARS:
@@ -164,26 +416,30 @@ def _prepare(text, claim: bool) -> str:
     for i, ch in enumerate(chars):
         if ch == "$":
             chars[i] = " "
+    _blank_presentation(chars)
     changed = True
     while changed:
         changed = False
         current = "".join(chars)
         for head, tail in _WRAPPERS:
             m, n = head.search(current), tail.search(current)
-            if m and n and m.end() <= n.start():
+            if m and n and m.end() <= n.start() and (current[m.end() - 1] != "{" or
+                                                     _group_end(current, m.end() - 1) == n.start() + 1):
                 _blank(chars, m.start(), m.end())
                 _blank(chars, n.start(), n.end())
                 changed = True
                 break
     _strip_trailing(chars)
-    _cut_annotation(chars, claim)
+    before = "".join(chars)
+    cut = _cut_annotation(chars, claim)
+    annotation = " ".join(before[cut:].split()) if cut is not None else None
     _strip_trailing(chars)
     prepared = "".join(chars)
     if not prepared.strip():
         raise FormulaError("empty formula")
     _check_brackets(prepared)
     _check_fracs(prepared)
-    return prepared
+    return prepared, annotation or None
 
 
 def _blank(chars, start, end):
@@ -202,6 +458,82 @@ def _strip_trailing(chars):
     m = _TRAILING.search("".join(chars))
     if m:
         _blank(chars, m.start(), m.end())
+
+
+# ---- presentation that carries no math: colours, boxes, sizes, font switches; blanked, never the math inside
+_COLOURED = re.compile(r"\\(textcolor|colorbox|fcolorbox|color|boxed)(?![A-Za-z])")
+_COLOUR_ARGS = {"color": 1, "textcolor": 1, "colorbox": 1, "fcolorbox": 2, "boxed": 0}  # before the body
+_SWITCHES = re.compile(r"\\(?:tiny|scriptsize|footnotesize|small|normalsize|large|Large|LARGE|huge|Huge"
+                       r"|bf|it|sf|tt|mit|boldmath|unboldmath|normalfont)(?![A-Za-z])"
+                       r"|\\rm(?![A-Za-z])(?!\s*\{\s*(?:relu|ReLU|softmax|sigmoid|tanh|exp|log)\s*\})")
+# W^{[l]^T}: a transpose written on the layer inside the superscript is the superscript's T, as in W^{[l]T}
+_T_FORM = r"(?:T|\\top(?![A-Za-z])|\\intercal(?![A-Za-z])|\\math(?:rm|sf)\s*\{\s*T\s*\})"
+_INNER_T = re.compile(r"\^\s*\{\s*(?:\[[^\[\]{}]*\]|\([^(){}]*\))\s*(\^)\s*(?:(\{)\s*" + _T_FORM
+                      + r"\s*(\})|" + _T_FORM + r")\s*\}")
+
+
+def _group_end(text, i) -> int | None:
+    """The index after the brace group that opens at ``text[i]`` (None if it is not one or never closes)."""
+    if i >= len(text) or text[i] != "{":
+        return None
+    depth, j = 0, i
+    while j < len(text):
+        ch = text[j]
+        if ch == "\\":
+            j += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+    return None
+
+
+def _skip_space(text, i) -> int:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    return i
+
+
+def _blank_presentation(chars):
+    """Blank \\textcolor{red}{...} and \\colorbox (keeping the body), \\color{green} (keeping what it colours),
+    \\boxed{...}, size and font switches (\\large, \\rm, \\bf) and the inner ^ of W^{[l]^T}. Only a whole,
+    well-formed command is blanked; anything else is left for the grammar to reject."""
+    text = "".join(chars)
+    for m in _SWITCHES.finditer(text):
+        _blank(chars, m.start(), m.end())
+    for m in _INNER_T.finditer(text):
+        for g in (1, 2, 3):
+            if m.start(g) >= 0:
+                _blank(chars, m.start(g), m.end(g))
+    text = "".join(chars)
+    for m in _COLOURED.finditer(text):
+        i = _skip_space(text, m.end())
+        if i < len(text) and text[i] == "[":  # \textcolor[rgb]{1,0,0}{...}: the colour model
+            close = text.find("]", i)
+            if close < 0:
+                continue
+            i = _skip_space(text, close + 1)
+        ends = []
+        for _ in range(_COLOUR_ARGS[m.group(1)]):
+            end = _group_end(text, i)
+            if end is None:
+                break
+            ends.append(end)
+            i = _skip_space(text, end)
+        if len(ends) != _COLOUR_ARGS[m.group(1)]:
+            continue
+        if m.group(1) == "color":  # a switch: colours the rest of its group, which stays
+            _blank(chars, m.start(), ends[-1])
+            continue
+        body_end = _group_end(text, i)
+        if body_end is None:
+            continue
+        _blank(chars, m.start(), i + 1)
+        _blank(chars, body_end - 1, body_end)
 
 
 def _scan(text):
@@ -223,8 +555,9 @@ def _scan(text):
         i += 1
 
 
-def _cut_annotation(chars, claim: bool):
-    """Blank a trailing annotation (\\quad\\text{for } l = L-1, ..., 2 or \\tag{BP2}) after the formula.
+def _cut_annotation(chars, claim: bool) -> int | None:
+    """Blank a trailing annotation (\\quad\\text{for } l = L-1, ..., 2 or \\tag{BP2}) after the formula; return
+    where it started (None if there was none).
 
     Only at the top level and only once the right-hand side has begun; a \\quad next to an operator is
     spacing, and a \\text where an operand belongs is left for the grammar to reject.
@@ -241,10 +574,54 @@ def _cut_annotation(chars, claim: bool):
                 continue
             if content:
                 _blank(chars, i, len(chars))
-            return
+                return i
+            return None
         if not _SPACING_AT.match(text, i):
             content = True
             after_operator = bool(_OPERATOR_AT.match(text, i))
+
+
+_PROSE = re.compile(r"\\(?:text|textrm|textnormal|textit|textbf|mbox|hbox|mathrm)\s*\{([^{}]*)\}")
+_CONDITION_WORDS = {"if", "when", "whenever", "unless", "otherwise", "provided", "except", "only", "iff"}
+_CONDITION_AT = re.compile(r"(\\ell(?![A-Za-z])|(?<![A-Za-z\\])[A-Za-z](?![A-Za-z]))\s*"
+                           r"(?:\\(?:neq|ne|leq|le|geq|ge|lt|gt|in|notin)(?![A-Za-z])|[<>≠≤≥∈]|=)")
+
+
+def _condition(annotation: str | None, exprs) -> str | None:
+    """The condition an annotation puts on the claim (\\mbox{ if } j \\neq 0 gives "if j \\neq 0"), or None when it
+    is prose that claims nothing (\\text{for } l = L-1, ..., 2; \\tag{BP2}).
+
+    A condition is introduced by a word such as "if" or "unless", or is a relation on one of the claim's
+    component indices (\\quad j \\neq 0). A range of layers (l < L) is prose: the checker judges a claim written
+    with l at the layers where it applies.
+    """
+    if not annotation:
+        return None
+    words = {w.lower() for body in _PROSE.findall(annotation) for w in re.findall(r"[A-Za-z]+", body)}
+    math = _PROSE.sub(" ", annotation)
+    indices = set()
+    for node in exprs:
+        indices |= _index_letters(node)
+    variables = {("l" if v == "\\ell" else v) for v in _CONDITION_AT.findall(math)}
+    if not (words & _CONDITION_WORDS or variables & indices):
+        return None
+    text = _PROSE.sub(lambda m: f" {m.group(1).strip()} ", annotation)
+    text = re.sub(r"\\(?:q?quad|[,;:! ])(?![A-Za-z])", " ", text)
+    return " ".join(text.split()).strip(" ,;") or None
+
+
+def _index_letters(node) -> set[str]:
+    """The letters used in the component indices of a tree's symbols (j, k in w_{jk} and a_{k+1})."""
+    out, stack = set(), [node]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Sym) and x.indices:
+            out |= {ch for ix in x.indices for ch in ix if ch.isalpha()}
+        if isinstance(x, tuple):
+            stack.extend(x)
+        elif isinstance(x, _NODES):
+            stack.extend(getattr(x, f.name) for f in fields(x))
+    return out
 
 
 def _check_brackets(text):
@@ -377,6 +754,7 @@ class _D:
 
     arg: object
     tok: object
+    given: tuple = ()  # the cost's argument list, \\partial J(\\Theta)
 
 
 @dataclass(frozen=True)
@@ -472,6 +850,11 @@ def _apply_sup(base, items, tok):
     grouped = isinstance(base, _Group)
     node = _plain(base)
     core, marks, example = _sup_parts(items, tok, example=True)
+    if "star" in marks:  # y^*: the target's name (a symbol of its own), on a plain letter and alone
+        if not (isinstance(node, Sym) and not grouped and node.layer is None and node.indices is None
+                and node.base.isalpha() and core is None and marks == ["star"] and example is None):
+            raise _err(tok, "a superscript * names a symbol (y^*, the target)", "write it on a letter alone")
+        return replace(node, base=node.base + "^*")
     bare = isinstance(node, Sym) and not grouped and node.layer is None
     if example is not None:  # dZ^{[l](i)}: example i of dZ^{[l]}, kept as the index "(i)"
         lay = _layer_of(core)
@@ -523,6 +906,8 @@ def _fn_call(head: _FnHead, arg):
             continue
         _, items, tok = op
         core, marks = _sup_parts(items, tok)
+        if "star" in marks:
+            raise _err(tok, f"a superscript * on the function {head.fn}")
         if "T" in marks:
             raise _err(tok, f"a transpose on the function {head.fn}")
         prime += len(marks)
@@ -603,21 +988,32 @@ class _Build:
         a, b = re.sub(r"^\\[dt]?frac|\s", "", c[0].value)
         return Bin("div", *(Num(x) if x.isdigit() else Sym(x) for x in (a, b)))
 
-    # ---- sums
+    # ---- sums: the index and the limits as written (meaning.py accepts only limits over every unit)
     def sum(self, c):
-        return Sum(c[1], _plain(c[2]))
+        index, lower, upper = c[1]
+        return Sum(index, _plain(c[2]), lower, upper)
 
-    def limits(self, c):
-        return c[1]
+    def limits(self, c):  # _k, _{k=1}, _{k=1}^{n}
+        index, lower = c[1]
+        return index, lower, (c[3] if len(c) > 3 else None)
 
-    def limits_upper_first(self, c):
-        return c[3]
+    def limits_upper_first(self, c):  # ^{n}_{k=1}
+        index, lower = c[3]
+        return index, lower, c[1]
 
     def lower(self, c):
-        return c[0].value
+        if len(c) == 1:
+            return _letter_name(c[0].value), None
+        if _relation(c[1]) != "=":
+            raise _err(c[1], f"the sum's index takes its first value with '=', not {_quote(c[1].value)}",
+                       "e.g. \\sum_{k=1}^{n}")
+        return _letter_name(c[0].value), _plain(c[2])
 
     def upper(self, c):
-        return None
+        x = c[0]
+        if hasattr(x, "type"):  # a token: one letter, one digit or a Greek letter
+            return Num(x.value) if x.type == "DIGIT1" else Sym(_letter_name(x.value))
+        return _plain(x)
 
     # ---- atoms
     def letter(self, c):
@@ -629,8 +1025,9 @@ class _Build:
     def number(self, c):
         return Num(c[0].value)
 
-    def cal(self, c):
-        return Sym(f"{c[0].value.strip()}{{{c[1].value}}}")
+    def cal(self, c):  # \mathcal{L}, \mathcal L, {\cal L}
+        name = c[0].value.strip()
+        return Sym(f"{CALLIGRAPHIC.get(name, name)}{{{c[1].value}}}")
 
     def hat(self, c):
         name = re.sub(r"[^A-Za-z]", "", c[0].value)
@@ -648,14 +1045,49 @@ class _Build:
     def bracket(self, c):
         return _Group(_plain(c[0]), "bracket")
 
-    def partial(self, c):
+    def partial(self, c):  # \partial C, \partial {J}
         return _D(_plain(c[1]), c[0])
+
+    def partial_given(self, c):  # \partial J(\Theta): the cost with its argument list
+        return _D(_cost_given(c[1], c[2], c[0]), c[0], c[2])
+
+    def frac_operator(self, c):  # \frac{\partial}{\partial W} J(W, b; x, y)
+        tok, den, (of, given) = c[0], c[2], c[3]
+        if not isinstance(den, _D):
+            raise _err(tok, "\\frac{\\partial}{...} needs \\partial and a symbol below", "e.g. \\frac{\\partial}"
+                       "{\\partial W} J")
+        if den.given:
+            raise _err(den.tok, "an argument list on the variable of a derivative")
+        return Partial(of, _plain(den.arg), given)
+
+    def operand(self, c):
+        of = _plain(c[0])
+        if not isinstance(of, Sym):
+            raise _err(getattr(c[0], "tok", None), "\\frac{\\partial}{\\partial x} takes the cost's symbol after it",
+                       "e.g. \\frac{\\partial}{\\partial W} J")
+        return of, ()
+
+    def operand_given(self, c):
+        return _cost_given(c[0], c[1], None), c[1]
+
+    def arglist(self, c):
+        args = tuple(_plain(x) for x in c if not hasattr(x, "type"))
+        for arg in args:
+            if not isinstance(arg, Sym):
+                raise FormulaError("a cost's argument list names symbols only, e.g. J(W, b; x, y)")
+        return args
 
     def nabla(self, c):
         of = _plain(c[3]) if len(c) > 3 else None
         if of is not None and not isinstance(of, Sym):
             raise _err(c[0], "\\nabla_x takes a cost symbol after it", "e.g. \\nabla_a C")
         return Nabla(_plain(c[2]), of)
+
+    def nabla_given(self, c):  # \nabla_{\Theta} J(\Theta)
+        return Nabla(_plain(c[2]), _cost_given(c[3], c[4], c[0]), c[4])
+
+    def nabla_bare(self, c):  # \nabla W^l: the cost's gradient with respect to W^l
+        return Nabla(_plain(c[1]), None)
 
     # ---- functions
     def fn_head(self, c):
@@ -717,7 +1149,7 @@ class _Build:
     # ---- superscript and subscript contents
     def s_one(self, c):
         tok = c[0]
-        if tok.type in ("TCMD", "PRIMECMD", "PRIME"):
+        if tok.type in ("TCMD", "PRIMECMD", "PRIME", "STAR"):
             return [self._mark(tok)]
         return [("lin", [(None, _letter_name(tok.value))], "plain")]
 
@@ -738,7 +1170,7 @@ class _Build:
 
     @staticmethod
     def _mark(tok):
-        return ("mark", "T" if tok.type == "TCMD" else "prime", None)
+        return ("mark", {"TCMD": "T", "STAR": "star"}.get(tok.type, "prime"), None)
 
     def slin(self, c):
         terms, sign = [], None
@@ -780,16 +1212,54 @@ class _Build:
 
 
 def _divide(num, den, tok):
-    """a / b, or \\frac{\\partial C}{\\partial x} when both sides are \\partial marks."""
+    """a / b, or \\frac{\\partial C}{\\partial x} when both sides are \\partial marks, or Leibniz's
+    \\frac{dC}{dz^l} when both are differentials (d followed by a symbol)."""
     if isinstance(num, _D) and isinstance(den, _D):
         of = _plain(num.arg)
         if not isinstance(of, Sym):
             raise _err(num.tok, "\\partial in a numerator takes the cost's symbol", "e.g. \\partial C")
-        return Partial(of, _plain(den.arg))
+        if den.given:
+            raise _err(den.tok, "an argument list on the variable of a derivative")
+        return Partial(of, _plain(den.arg), num.given)
     if isinstance(num, _D) or isinstance(den, _D):
         bad = num if isinstance(num, _D) else den
         raise FormulaError(_MISUSED["partial"].format(_tok_where(bad.tok)), bad.tok.column)
-    return Bin("div", _plain(num), _plain(den))
+    num, den = _plain(num), _plain(den)
+    of, wrt = _differential(num), _differential(den)
+    if of is not None and wrt is not None:
+        return Partial(of, wrt)
+    if wrt is not None and num == Sym("d"):
+        raise _err(tok, "\\frac{d}{dx} as an operator", "write the cost in the numerator, \\frac{dC}{dx}, or "
+                   "\\frac{\\partial}{\\partial x} C")
+    return Bin("div", num, den)
+
+
+def _differential(node) -> Sym | None:
+    """The symbol of a differential in Leibniz's notation: dC, dz^{[l]}, da^L_j, d\\Theta, \\mathrm{d}C."""
+    if isinstance(node, Sym) and len(node.base) == 2 and node.base[0] == "d" and node.base[1].isalpha():
+        return Sym(node.base[1], node.layer, node.indices)  # the lexer reads dz^{[l]} as one name
+    if isinstance(node, Bin) and node.op == "matmul" and node.left == Sym("d") and isinstance(node.right, Sym):
+        return node.right
+    return None
+
+
+COST_LETTERS = {"C", "E", "J", "L", "\\mathcal{L}"}  # the letters a cost is written with (meaning.COSTS)
+
+
+def _cost_given(of, args, tok) -> Sym:
+    """The cost of J(W, b; x, y): an argument list is notation for the cost, accepted only on a cost's letter."""
+    of = _plain(of)
+    if not isinstance(of, Sym) or of.base not in COST_LETTERS or of.layer is not None:
+        what = f"on {of.base}" if isinstance(of, Sym) else "here"
+        raise FormulaError(f"an argument list {what} ({', '.join(_arg_text(a) for a in args)}): only the cost "
+                           "takes one, as in \\partial J(W, b; x, y); write a product with an operator such as "
+                           "\\cdot", getattr(tok, "column", None))
+    return of
+
+
+def _arg_text(node) -> str:
+    from .unparse import latex
+    return latex(node)
 
 
 # ---------------------------------------------------------------- after lark
@@ -812,10 +1282,11 @@ def _check_tree(root) -> tuple[int, int]:
         sums += isinstance(node, Bin) and node.op in "+-"
         for f in fields(node):
             child = getattr(node, f.name)
-            if isinstance(child, _NODES):
-                stack.append((child, depth + 1))
-            elif child is not None and not isinstance(child, str | int | tuple):
-                raise FormulaError(f"cannot read part of the formula ({type(child).__name__})")
+            for part in (child if isinstance(child, tuple) else (child,)):  # a cost's argument list is a tuple
+                if isinstance(part, _NODES):
+                    stack.append((part, depth + 1))
+                elif part is not None and not isinstance(part, str | int):
+                    raise FormulaError(f"cannot read part of the formula ({type(part).__name__})")
     return sums, parts
 
 
@@ -831,4 +1302,4 @@ def _check_size(exprs) -> None:
                            f"formulas of at most {MAX_PARTS}")
 
 
-__all__ = ["FormulaError", "parse", "parse_expr"]
+__all__ = ["FormulaError", "chain_links", "expand_macros", "parse", "parse_chain", "parse_expr", "read_macros"]

@@ -84,7 +84,9 @@ def _(node: ast.Call) -> str:
 
 @latex.register
 def _(node: ast.Sum) -> str:
-    return rf"\sum_{{{node.index}}} {latex(node.body)}"
+    lower = "" if node.lower is None else f"={latex(node.lower)}"
+    upper = "" if node.upper is None else f"^{{{latex(node.upper)}}}"
+    return rf"\sum_{{{node.index}{lower}}}{upper} {latex(node.body)}"
 
 
 @latex.register
@@ -92,15 +94,20 @@ def _(node: ast.Slice) -> str:
     return rf"\left[{latex(node.arg)}\right]_{{{node.start}:\mathrm{{end}}}}"
 
 
+def _given(node) -> str:
+    """The cost's argument list as written, J(W, b, x, y), or nothing."""
+    return f"({', '.join(latex(a) for a in node.given)})" if node.given else ""
+
+
 @latex.register
 def _(node: ast.Partial) -> str:
-    return rf"\frac{{\partial {latex(node.of)}}}{{\partial {latex(node.wrt)}}}"
+    return rf"\frac{{\partial {latex(node.of)}{_given(node)}}}{{\partial {latex(node.wrt)}}}"
 
 
 @latex.register
 def _(node: ast.Nabla) -> str:
     # always with the cost's letter, so that a following factor is not read as the cost
-    return rf"\nabla_{{{latex(node.wrt)}}} {latex(node.of) if node.of else 'C'}"
+    return rf"\nabla_{{{latex(node.wrt)}}} {latex(node.of) if node.of else 'C'}{_given(node)}"
 
 
 RELATIONS = {"=": "=", ":=": ":=", "<-": r"\leftarrow", "+=": r"\mathrel{+}="}
