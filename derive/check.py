@@ -3,19 +3,25 @@
 parse (never evaluates user text) -> meaning under the convention -> judge (shapes, then numbers against
 forward-pass truth) -> diagnose (the nearest common mistake that makes it hold). Invalid input is a
 verdict, not an exception.
+
+A one-line chain ``\\delta^L = \\frac{\\partial C}{\\partial z^L} = (a^L - y) \\odot \\sigma'(z^L)`` is judged link by
+link (each relation between two neighbouring sides is a claim); it holds only if every link does. A link whose
+left side is an expression rather than a quantity (``... = (a^L - y) \\odot \\sigma'(z^L) = \\nabla_a C \\odot
+\\sigma'(z^L)``) is judged against the nearest side before it that names a quantity, when every link in between
+holds: if Q = B and Q = C both hold, so does B = C, and if Q = B holds but Q = C does not, B = C fails.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from .errors import DeriveError
 
 
 @dataclass
 class CheckResult:
-    """The verdict on one formula."""
+    """The verdict on one formula (for a chain, on all its links; ``links`` has one entry per link)."""
 
     verdict: str                      # "holds" | "fails" | "invalid"
     formula: str
@@ -26,6 +32,7 @@ class CheckResult:
     diagnosis: dict | None = None     # {mistake, message, corrected}
     condition: str | None = None      # holds only when this is true (softmax + cross-entropy: sum_k y_k = 1)
     notes: list = field(default_factory=list)
+    links: list = field(default_factory=list)  # a chain's links: {formula, verdict, reason}; empty for one claim
 
     @property
     def holds(self) -> bool:
@@ -39,6 +46,9 @@ class CheckResult:
 
     def text(self) -> str:
         lines = [f"{self.verdict}: {self.reason}"]
+        for n, link in enumerate(self.links, 1):
+            lines.append(f"  link {n} of {len(self.links)} {link['verdict']}: {link['formula']}"
+                         + (f" ({link['reason']})" if link["reason"] else ""))
         if self.condition:
             lines.append(f"  condition: {self.condition}")
         lines += [f"  note: {n}" for n in self.notes]
@@ -54,12 +64,11 @@ class CheckResult:
 
 def check(formula: str, convention="nielsen", loss: str = "mse", output: str = "sigmoid",
           hidden: str = "sigmoid", diagnose: bool = True) -> CheckResult:
-    """Judge ``formula`` (LaTeX or Octave-style) as a claim about a backprop quantity under ``convention``."""
-    from .formula.diagnose import diagnose as find_mistake
-    from .formula.judge import judge
-    from .formula.meaning import compile_claim
-    from .formula.parse import parse
-    from .output_layer import analyse
+    """Judge ``formula`` (LaTeX or Octave-style) as a claim about a backprop quantity under ``convention``.
+
+    A chain ``a = b = c`` is judged link by link; the result's ``links`` lists each link's verdict.
+    """
+    from .formula.parse import chain_links
     from .problem import Problem
 
     name = convention if isinstance(convention, str) else getattr(convention, "name", repr(convention))
@@ -67,9 +76,26 @@ def check(formula: str, convention="nielsen", loss: str = "mse", output: str = "
         if not isinstance(formula, str):
             raise DeriveError(f"the formula must be a string, not {type(formula).__name__}")
         problem = Problem.make(convention, loss, output, hidden)
-        claim = parse(formula)
+        links = chain_links(formula)
     except DeriveError as exc:
         return CheckResult("invalid", formula, name, reason=str(exc))
+    condition = links[0][1].condition
+    if condition:
+        return CheckResult("invalid", formula, name, reason=f"the formula is claimed only {condition}: derive judges "
+                           "a formula at every component and layer it names and cannot restrict the check to those "
+                           "cases; check a formula that holds for all of them (or write the case with its index, "
+                           "e.g. _{i0})")
+    if len(links) == 1:
+        return _check_claim(formula, links[0][1], problem, name, diagnose)
+    return _check_chain(formula, links, problem, name, diagnose)
+
+
+def _check_claim(formula: str, claim, problem, name: str, diagnose: bool) -> CheckResult:
+    """The verdict on one claim (a formula, or one link of a chain)."""
+    from .formula.diagnose import diagnose as find_mistake
+    from .formula.judge import judge
+    from .formula.meaning import compile_claim
+    from .output_layer import analyse
 
     def attempt(c):
         meaning = compile_claim(c, problem)
@@ -100,3 +126,52 @@ def check(formula: str, convention="nielsen", loss: str = "mse", output: str = "
             return v.holds
         result.diagnosis = find_mistake(claim, problem, holds)
     return result
+
+
+def _names_quantity(side) -> bool:
+    """Whether a side of a chain can be the left side of a claim: a symbol or a derivative, not an expression."""
+    from .formula import ast
+    return isinstance(side, ast.Sym | ast.Partial | ast.Nabla)
+
+
+def _check_chain(formula: str, links: list, problem, name: str, diagnose: bool) -> CheckResult:
+    """Every link of a chain judged; the chain holds only if all do, and the first failing link is the reason."""
+    from .formula.unparse import latex
+    total, results, rows = len(links), [], []
+    anchor = None  # (number of the side, the side) that names a quantity, every link since holding
+    for n, (text, claim) in enumerate(links, 1):
+        judged = claim
+        if _names_quantity(claim.lhs):
+            result = _check_claim(text, claim, problem, name, diagnose=False)
+        elif anchor is not None:
+            judged = replace(claim, lhs=anchor[1])
+            result = _check_claim(text, judged, problem, name, diagnose=False)
+            result.reason = f"read as {latex(judged)}, its left side being equal to side {anchor[0]} by the links " \
+                            f"before it: {result.reason}"
+        else:
+            result = CheckResult("invalid", text, name, reason="its left side is an expression, and no side before "
+                                 "it that names a quantity is shown equal to it; write the link with the quantity "
+                                 "on its left")
+        results.append((judged, result))
+        rows.append({"formula": text, "verdict": result.verdict, "reason": result.reason})
+        if _names_quantity(claim.lhs):
+            anchor = (n, claim.lhs) if result.holds else None
+        elif not result.holds:
+            anchor = None
+    failing = next((n for n, (_, r) in enumerate(results, 1) if r.verdict == "fails"), None)
+    unread = next((n for n, (_, r) in enumerate(results, 1) if r.verdict == "invalid"), None)
+    quantity = next((r.quantity for _, r in results if r.quantity), None)
+    notes = list(dict.fromkeys(note for _, r in results for note in r.notes))
+    if failing is None and unread is None:
+        conditions = list(dict.fromkeys(r.condition for _, r in results if r.condition))
+        return CheckResult("holds", formula, name, quantity=quantity, reason=f"all {total} links hold",
+                           condition="; ".join(conditions) or None, notes=notes, links=rows)
+    n = failing or unread
+    judged, result = results[n - 1]
+    verdict = "fails" if failing else "invalid"
+    word = "fails" if failing else "cannot be checked"
+    out = CheckResult(verdict, formula, name, quantity=quantity, reason=f"link {n} of {total} {word}: {result.reason}",
+                      counterexample=result.counterexample, notes=notes, links=rows)
+    if failing and diagnose:
+        out.diagnosis = _check_claim(links[n - 1][0], judged, problem, name, diagnose=True).diagnosis
+    return out
