@@ -116,6 +116,10 @@ REFUSED_TO_PARSE = [
     (r"a^{*(l)} = 1", "superscript *"),
     (r"\delta^L = \sigma^{*}(z)", "superscript *"),
     (r"\delta = \sum_{k \leftarrow 1} a_k", "first value with '='"),
+    # a second claim after prose is not cut off unchecked
+    (r"\delta^L = a^L - y \quad\text{and}\quad \delta^l = w^{l+1} \delta^{l+1}", "a second formula"),
+    (r"\delta^L = a^L - y, \quad \frac{\partial C}{\partial b^l} = \delta^l", "a second formula"),
+    (r"\delta^L_j = a^L_j - y_j \quad\text{where } z^L_j = w a", "a second formula"),
 ]
 
 
@@ -180,6 +184,14 @@ def test_verdicts(setting, formula, verdict, reason):
     assert "\n" not in result.reason
     for internal in ("parse_expr", "parse_chain", "quantity_of", "MeaningError"):
         assert internal not in result.reason
+
+
+def test_an_annotation_between_two_sides_keeps_the_chain():
+    links = chain_links(r"\delta^L = \frac{\partial C}{\partial z^L} \quad\text{(by definition)} = (a^L - y) \odot "
+                        r"\sigma'(z^L)")
+    assert [claim for _, claim in links] == parse_chain(r"\delta^L = \frac{\partial C}{\partial z^L} = (a^L - y) \odot "
+                                                        r"\sigma'(z^L)")
+    assert links[0][1].annotation == r"\quad\text{(by definition)}"
 
 
 def test_a_condition_is_recorded_on_the_claim():

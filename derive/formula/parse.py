@@ -92,6 +92,10 @@ def _links(text: str):
     if not rels:
         raise FormulaError("no '=': a formula must claim something, e.g. \\delta^l = ...")
     ops = [_relation(r) for r in rels]
+    second = _second_claim(read.annotation)
+    if second:
+        raise FormulaError(f"a second formula after the text: {_quote(second)}; check one formula at a time "
+                           "(one per line, or a chain a = b = c)")
     condition = _condition(read.annotation, exprs)
     annotation = None if condition else read.annotation
     make = lambda lhs, rhs, op: Claim(lhs, rhs, op, condition, annotation)
@@ -431,8 +435,8 @@ def _prepare(text, claim: bool) -> tuple[str, str | None]:
                 break
     _strip_trailing(chars)
     before = "".join(chars)
-    cut = _cut_annotation(chars, claim)
-    annotation = " ".join(before[cut:].split()) if cut is not None else None
+    spans = _cut_annotation(chars, claim)
+    annotation = " ".join(" ".join(before[a:b].split()) for a, b in spans) if spans else None
     _strip_trailing(chars)
     prepared = "".join(chars)
     if not prepared.strip():
@@ -555,16 +559,23 @@ def _scan(text):
         i += 1
 
 
-def _cut_annotation(chars, claim: bool) -> int | None:
-    """Blank a trailing annotation (\\quad\\text{for } l = L-1, ..., 2 or \\tag{BP2}) after the formula; return
-    where it started (None if there was none).
+# an annotation between two sides of a chain: a = b \quad\text{(by definition)} = c
+_ANNOTATION_RUN = re.compile(r"(?:\s|\\[,;:!> ]|\\q?quad(?![A-Za-z])|\\(?:text|textrm|textnormal|textit|mbox|hbox)\s*"
+                             r"\{[^{}]*\}|\\(?:tag|label)\*?\s*\{[^{}]*\}|\\(?:nonumber|notag)(?![A-Za-z]))+")
+
+
+def _cut_annotation(chars, claim: bool) -> list[tuple[int, int]]:
+    """Blank a trailing annotation (\\quad\\text{for } l = L-1, ..., 2 or \\tag{BP2}) after the formula, and
+    annotations between the sides of a chain (a = b \\quad\\text{(BP1)} = c); return their spans.
 
     Only at the top level and only once the right-hand side has begun; a \\quad next to an operator is
     spacing, and a \\text where an operand belongs is left for the grammar to reject.
     """
     text = "".join(chars)
-    need_relation, content, after_operator = claim, False, True
+    need_relation, content, after_operator, spans, resume = claim, False, True, [], 0
     for i, depth in _scan(text):
+        if i < resume:
+            continue
         if depth == 0 and need_relation:
             need_relation = not _RELATION_AT.match(text, i)
             continue
@@ -572,13 +583,21 @@ def _cut_annotation(chars, claim: bool) -> int | None:
             spacing = text.startswith(("\\quad", "\\qquad"), i)
             if spacing and (after_operator or _OPERATOR_AHEAD.match(text, i)):
                 continue
-            if content:
-                _blank(chars, i, len(chars))
-                return i
-            return None
+            if not content:
+                return spans
+            run = _ANNOTATION_RUN.match(text, i)
+            if run and _RELATION_AT.match(text, run.end()):  # the chain goes on after it
+                _blank(chars, i, run.end())
+                spans.append((i, run.end()))
+                resume = run.end()
+                continue
+            _blank(chars, i, len(chars))
+            spans.append((i, len(chars)))
+            return spans
         if not _SPACING_AT.match(text, i):
             content = True
             after_operator = bool(_OPERATOR_AT.match(text, i))
+    return spans
 
 
 _PROSE = re.compile(r"\\(?:text|textrm|textnormal|textit|textbf|mbox|hbox|mathrm)\s*\{([^{}]*)\}")
@@ -608,6 +627,25 @@ def _condition(annotation: str | None, exprs) -> str | None:
     text = _PROSE.sub(lambda m: f" {m.group(1).strip()} ", annotation)
     text = re.sub(r"\\(?:q?quad|[,;:! ])(?![A-Za-z])", " ", text)
     return " ".join(text.split()).strip(" ,;") or None
+
+
+def _second_claim(annotation: str | None) -> str | None:
+    """A claim about a quantity inside an annotation (\\quad\\text{and}\\quad \\delta^l = ...), which cutting the
+    annotation would drop unchecked; None when the annotation's math is prose (l = L-1, ..., 2; y = 1; j \\neq 0)."""
+    if not annotation:
+        return None
+    for chunk in _PROSE.split(annotation):
+        chunk = re.sub(r"\\(?:q?quad|tag|label|nonumber|notag)(?![A-Za-z])|^\s*[,;]", " ", chunk)
+        if not _RELATION_AT.search(chunk):
+            continue
+        try:
+            exprs = _read(chunk, claim=True).exprs
+        except FormulaError:
+            continue
+        lhs = exprs[0]
+        if isinstance(lhs, Partial | Nabla) or isinstance(lhs, Sym) and (lhs.layer or lhs.indices):
+            return " ".join(chunk.split())
+    return None
 
 
 def _index_letters(node) -> set[str]:
