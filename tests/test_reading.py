@@ -142,6 +142,8 @@ VERDICTS = [
     ("nielsen", r"\frac{\partial}{\partial W^{(l)}_{ij}} J(W,b;x,y) = a^{(l-1)}_j \delta^{(l)}_i", "holds", ""),
     ("nielsen", r"\frac{\partial}{\partial W^{(l)}_{ij}} J(W,b;x,y) = a^{(l-1)}_i \delta^{(l)}_j", "fails", ""),
     ("ng", r"\frac{\partial J(\Theta)}{\partial \Theta^{(l)}} = \frac{1}{m} \delta^{(l+1)} (a^{(l)})^T", "holds", ""),
+    ("ng", r"\frac{\partial J(\Theta)}{\partial \Theta} = \frac{1}{m} \delta^{(l+1)} (a^{(l)})^T", "invalid",
+     "needs the weight's layer"),
     ("nielsen", r"\frac{\partial C(a^L)}{\partial z^L} = (a^L - y) \odot \sigma'(z^L)", "holds", ""),
     # the argument list is notation for the cost, read only as that
     ("nielsen", r"\frac{\partial J(z)}{\partial b^{l}} = \delta^l", "invalid", "z is neither"),
@@ -205,6 +207,24 @@ def test_the_elementwise_product_written_as_times_is_diagnosed():
     result = derive.check(r"dZ^{[l]} = dA^{[l]} \times g'(Z^{[l]})", **DLS)
     assert result.verdict == "fails" and result.diagnosis
     assert result.diagnosis["mistake"] == "elementwise product", result.text()
+
+
+HOLDING = [(s, f) for s, f, v, _ in VERDICTS if v == "holds"]
+
+
+@pytest.mark.parametrize("setting,formula", HOLDING)
+def test_no_single_edit_of_what_was_read_is_ignored(setting, formula):
+    # the property of tests/test_check_edits.py, on the forms read here (each link of a chain on its own)
+    from test_check_edits import edits, meaning_of
+    problem = Problem.make(**SETTINGS[setting])
+    conv = problem.convention
+    for claim in parse_chain(formula):
+        original = meaning_of(claim, problem)
+        assert original is not None, formula
+        ctx = {"component": bool(original[4]), "per_example": conv.delta_of == conv.grad_of == "example",
+               "wrt": False, "cost": False}
+        ignored = [latex(e) for e in edits(claim, ctx) if e != claim and meaning_of(e, problem) == original]
+        assert not ignored, f"{formula}: these edits were ignored: {ignored}"
 
 
 # ---------------------------------------------------------------- the limits of a sum (a soundness gap, closed)
@@ -355,6 +375,20 @@ CHAINS = [
     ("nielsen", r"\delta^L = \frac{\partial C}{\partial z^L} = \sum_{k=1}^{3} a_k", "invalid", ["holds", "invalid"],
      "link 2 of 2 cannot be checked"),
 ]
+
+
+@pytest.mark.parametrize("setting,formula", [(s, f) for s, f, v, _, _ in CHAINS if v == "holds"])
+def test_no_single_edit_of_a_link_is_ignored(setting, formula):
+    from test_check_edits import edits, meaning_of
+    problem = Problem.make(**SETTINGS[setting])
+    conv = problem.convention
+    for claim in parse_chain(formula):
+        if not isinstance(claim.lhs, ast.Sym | ast.Partial | ast.Nabla):
+            continue  # an expression on the left: judged against the quantity before it, which is edited there
+        original = meaning_of(claim, problem)
+        ctx = {"component": bool(original[4]), "per_example": conv.delta_of == conv.grad_of == "example",
+               "wrt": False, "cost": False}
+        assert not [latex(e) for e in edits(claim, ctx) if e != claim and meaning_of(e, problem) == original]
 
 
 @pytest.mark.parametrize("setting,formula,verdict,links,reason", CHAINS)

@@ -386,6 +386,9 @@ def quantity_of(lhs, c: Compiler):
     sym = c.normalise(sym)
     indices = sym.indices  # Octave's delta_2: the "index" was the layer
     bare = sym.layer is None and isinstance(node, ast.Partial | ast.Nabla)  # Nielsen's \nabla_a C is at L
+    if bare and kind == "grad_weight" and c.conv.weight_offset:  # Theta^{(L)} would feed no layer
+        raise MeaningError(f"the derivative by {unparse_sym(sym)} needs the weight's layer ({c.conv.notation.weight}"
+                           f"^{c.conv.sup('l')}): without one it is the gradient of every layer's weights")
     default = c.last if c.kind(sym) == "out" or bare else None
     at = c.layer(sym.layer, default=default)
     if kind == "grad_weight":  # a weight's index names the weight; it feeds layer index - offset
