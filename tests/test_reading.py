@@ -73,6 +73,9 @@ SAME_TREE = [
     # transposes, primes, Unicode
     (r"dA^{[l-1]} = W^{[l]^T} dZ^{[l]}", r"dA^{[l-1]} = W^{[l]T} dZ^{[l]}"),
     (r"dA^{[l-1]} = W^{[l]^{T}} dZ^{[l]}", r"dA^{[l-1]} = W^{[l]T} dZ^{[l]}"),
+    (r"\delta^{l} = w^{l+1^T} \delta^{l+1}", r"\delta^{l} = (w^{l+1})^T \delta^{l+1}"),
+    ("delta2 = a2 − y", "delta2 = a2 - y"),
+    ("delta_2 = Theta2' * delta_3", "delta2 = Theta2' * delta3"),
     (r"\delta^{(l)} = \Theta^{(l)^\top} \delta^{(l+1)}", r"\delta^{(l)} = \Theta^{(l)T} \delta^{(l+1)}"),
     (r"\delta^l = (w^{l+1})^⊤ \delta^{l+1}", r"\delta^l = (w^{l+1})^T \delta^{l+1}"),
     (r"dZ = dA * g\prime(Z)", r"dZ = dA * g'(Z)"),

@@ -420,6 +420,8 @@ def _prepare(text, claim: bool) -> tuple[str, str | None]:
     for i, ch in enumerate(chars):
         if ch == "$":
             chars[i] = " "
+        elif ch == "−":  # Unicode minus (U+2212): the same sign, so that Octave text stays ASCII
+            chars[i] = "-"
     _blank_presentation(chars)
     changed = True
     while changed:
@@ -472,8 +474,8 @@ _SWITCHES = re.compile(r"\\(?:tiny|scriptsize|footnotesize|small|normalsize|larg
                        r"|\\rm(?![A-Za-z])(?!\s*\{\s*(?:relu|ReLU|softmax|sigmoid|tanh|exp|log)\s*\})")
 # W^{[l]^T}: a transpose written on the layer inside the superscript is the superscript's T, as in W^{[l]T}
 _T_FORM = r"(?:T|\\top(?![A-Za-z])|\\intercal(?![A-Za-z])|\\math(?:rm|sf)\s*\{\s*T\s*\})"
-_INNER_T = re.compile(r"\^\s*\{\s*(?:\[[^\[\]{}]*\]|\([^(){}]*\))\s*(\^)\s*(?:(\{)\s*" + _T_FORM
-                      + r"\s*(\})|" + _T_FORM + r")\s*\}")
+_INNER_T = re.compile(r"\^\s*\{\s*(?:\[[^\[\]{}]*\]|\([^(){}]*\)|[A-Za-z](?:\s*[-+]\s*[0-9]+)?)\s*(\^)\s*"
+                      r"(?:(\{)\s*" + _T_FORM + r"\s*(\})|" + _T_FORM + r")\s*\}")
 
 
 def _group_end(text, i) -> int | None:
