@@ -1,12 +1,19 @@
 """Pasted formula text (LaTeX or Octave-style) to the syntax tree of ``ast``; never evaluates the text.
 
-``parse`` reads a claim (lhs = rhs), ``parse_expr`` a bare expression. The text is checked before lark
-sees it (length, control characters, balanced and bounded nesting, \\frac arguments), wrappers and
-trailing annotations ($...$, \\[...\\], \\quad\\text{for } l < L, \\tag{BP2}, a final period) are blanked
-out with spaces so that error columns stay those of the text as pasted, then the LALR grammar in
-``grammar.lark`` parses it with the Transformer below running inline, and the tree's depth and size are
-bounded (MAX_TERMS, MAX_PARTS) so that checking it is bounded work. Every failure is a FormulaError with one
+``parse`` reads a claim (lhs = rhs), ``parse_chain`` a claim or a one-line chain (a = b = c: one claim per
+relation; ``chain_links`` adds each link's text), ``parse_expr`` a bare expression. The text is checked before
+lark sees it (length, control characters, balanced and bounded nesting, \\frac arguments); wrappers, presentation
+that carries no math (\\textcolor{red}{...} and \\colorbox keep their body, \\color{green}, \\boxed, \\large,
+\\rm, \\bf) and trailing annotations ($...$, \\[...\\], \\quad\\text{for } l < L, \\tag{BP2}, a final period) are
+blanked out with spaces so that error columns stay those of the text as pasted. An annotation is kept on the
+claim: as its ``condition`` when it restricts the claim (\\mbox{ if } j \\neq 0), else as prose. Then the LALR
+grammar in ``grammar.lark`` parses it with the Transformer below running inline, and the tree's depth and size
+are bounded (MAX_TERMS, MAX_PARTS) so that checking it is bounded work. Every failure is a FormulaError with one
 line saying what and where.
+
+``read_macros`` collects a document's \\newcommand, \\renewcommand, \\def and \\DeclareMathOperator definitions and
+``expand_macros`` substitutes them (or front matter macros) into a formula: text substitution only, bounded in
+depth and size.
 """
 
 from __future__ import annotations
