@@ -63,11 +63,13 @@ class CheckResult:
 
 
 def check(formula: str, convention="nielsen", loss: str = "mse", output: str = "sigmoid",
-          hidden: str = "sigmoid", diagnose: bool = True) -> CheckResult:
+          hidden: str = "sigmoid", diagnose: bool = True, *, activation: str | None = None) -> CheckResult:
     """Judge ``formula`` (LaTeX or Octave-style) as a claim about a backprop quantity under ``convention``.
 
-    A chain ``a = b = c`` is judged link by link; the result's ``links`` lists each link's verdict.
+    ``output`` is the output layer's activation; ``activation=`` is the same argument under the command line's
+    name. A chain ``a = b = c`` is judged link by link; the result's ``links`` lists each link's verdict.
     """
+    output = activation if activation is not None else output
     from .formula.parse import chain_links
     from .problem import Problem
 

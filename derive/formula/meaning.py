@@ -45,7 +45,8 @@ FAMILY = {"W": "W", "w": "W", "\\Theta": "W", "\\theta": "W", "b": "b", "z": "z"
           "\\delta": "delta", "dZ": "delta", "dz": "delta", "dA": "grad_act", "da": "grad_act",
           "dW": "grad_weight", "dw": "grad_weight", "D": "grad_weight", "db": "grad_bias",
           # Octave (Ng's ex4): Theta2, delta3 / d3, a2, z2
-          "Theta": "W", "delta": "delta", "d": "delta"}
+          "Theta": "W", "delta": "delta", "d": "delta",
+          "y^*": "y"}  # y^* is the target in every source (never Bishop's output y)
 SCALARS = {"m": "batch", "N": "batch", "\\lambda": "lambda"}
 FORWARD = {"z", "a", "out"}          # numerators of local derivatives, d z / d w and d a / d z
 LOCAL_WRT = {"z", "a", "out", "x", "W", "b"}  # what they may be taken with respect to
