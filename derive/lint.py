@@ -1,9 +1,11 @@
 """``derive lint``: every backprop claim in Markdown or LaTeX notes, checked against the forward pass.
 
-scan (the math, and the ``derive:`` directives that set the problem from their line on) -> split into
-formulas (one per line of an align, ``&`` removed) -> keep those with a relation sign -> ``derive.check``
-each (cached per formula and problem) -> findings, printed like a compiler's ``file:line: verdict``.
-The notes are only read, never written; a directive is ``key=value`` words, never evaluated.
+scan (the math, and the ``derive:`` directives that set the problem from their line on; what neither a
+directive nor the caller states is inferred from the notes' notation and words, per section, by
+``derive.infer``) -> split into formulas (one per line of an align, ``&`` removed) -> keep those with a
+relation sign -> ``derive.check`` each (cached per formula and problem) -> findings, printed like a
+compiler's ``file:line: verdict``, with a line saying what was inferred and why. The notes are only read,
+never written; a directive is ``key=value`` words, never evaluated.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from .errors import DeriveError, UnknownName
+from .infer import ASSUMED, FIELDS, Basis, Notes, given
 
 # a directive's keys, and the Setting field each one sets (output's alias is the CLI's --activation)
 KEYS = {"convention": "convention", "loss": "loss", "output": "output", "activation": "output", "hidden": "hidden"}
@@ -32,6 +35,28 @@ MATH_ENVS = {"equation", "align", "gather", "flalign", "alignat", "eqnarray", "m
 # alignment environments inside math: their lines are formulas of their own, so they are blanked out
 TRANSPARENT_ENVS = MATH_ENVS | {"aligned", "alignedat", "split", "gathered"}
 NOT_AN_EQUATION = "not an equation (no relation sign)"  # listed with --verbose only
+PRESET_NAMES = ("nielsen", "ng", "dls", "cs231n", "bishop", "goodfellow", "wikipedia")
+# a claim that holds in each preset's notation (mse, sigmoid): what a skipped line suggests writing
+EXAMPLES = {
+    "nielsen": r"\delta^l = ((w^{l+1})^T \delta^{l+1}) \odot \sigma'(z^l)",
+    "wikipedia": r"\delta^l = ((W^{l+1})^T \delta^{l+1}) \circ f'(z^l)",
+    "ng": r"\delta^{(l)} = (\Theta^{(l)})^T \delta^{(l+1)} .* g'(z^{(l)})",
+    "goodfellow": r"\nabla_{a^{(l)}} J = ((W^{(l+1)})^T \nabla_{a^{(l+1)}} J) \odot f'(a^{(l)})",
+    "bishop": r"\delta_j = h'(a_j) \sum_k w_{kj} \delta_k",
+    "cs231n": r"dZ^{(l)} = (dZ^{(l+1)} (W^{(l+1)})^T) \odot \sigma'(Z^{(l)})",
+    "dls": r"dZ^{[l]} = dA^{[l]} * g'(Z^{[l]})",
+}
+# what a skipped claim could be written as instead, by what its reason says: the first row that matches
+ADVICE = [
+    # the reason says it already: what to write, or the size a formula may have
+    (re.compile(r"\bwrite\b|\be\.g\.|check one claim at a time|must name one quantity|\bat most \d"), ""),
+    (re.compile(r"unknown command (\\(?:in|approx|neq?|equiv|forall|sim|propto|leq?|geq?|subset|mapsto|colon)"
+                r"(?![A-Za-z]))"), "{0} states no value to check; a claim is an equation, e.g. {example}"),
+    (re.compile(r"unknown command (\\[A-Za-z]+)"), "write it without {0}, in plain LaTeX, e.g. {example}"),
+    (re.compile(r"unknown symbol|superscript is missing"),
+     "write it in {convention}'s notation, e.g. {example}, or name the notes' convention: {directive}"),
+    (re.compile(r""), "derive reads one equation lhs = rhs in LaTeX, e.g. {example}"),
+]
 # where % is not a comment and $ is not math, in LaTeX
 VERBATIM_ENVS = {"verbatim", "Verbatim", "lstlisting", "minted", "comment"}
 
@@ -60,12 +85,16 @@ class LintError(DeriveError):
 
 @dataclass(frozen=True)
 class Setting:
-    """The problem formulas are checked against: names as written (a .toml convention as a resolved path)."""
+    """The problem formulas are checked against: names as written (a .toml convention as a resolved path).
 
-    convention: str = "nielsen"
-    loss: str = "mse"
-    output: str = "sigmoid"
-    hidden: str = "sigmoid"
+    Given to ``lint`` or ``scan``, a field that is None is inferred from the notes; in a Formula's setting a
+    None convention is one the notes leave ambiguous (its claims are skipped, saying what to write).
+    """
+
+    convention: str | None = "nielsen"
+    loss: str | None = "mse"
+    output: str | None = "sigmoid"
+    hidden: str | None = "sigmoid"
 
 
 @dataclass(frozen=True)
@@ -76,6 +105,7 @@ class Formula:
     text: str        # on one line, as given to derive.check (& and \label removed, a chained lhs restored)
     setting: Setting
     origin: str      # file:line of the directive in force, or "the command line"
+    basis: Basis | None = None  # how each field of the setting was decided: flag, directive, inferred, assumed
 
 
 @dataclass
@@ -88,12 +118,25 @@ class Finding:
     formula: str
     reason: str
     diagnosis: dict | None
-    convention: str
+    convention: str | None        # None: the notes do not say which (the claim is skipped)
     condition: str | None = None  # holds only if this is true (cce + softmax: sum_k y_k = 1); also in reason
+    basis: Basis | None = None    # how the convention, loss and activations were decided
 
     def to_dict(self) -> dict:
-        """{file, line, verdict, formula, reason, diagnosis, convention}."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k != "condition"}
+        """{file, line, verdict, formula, reason, diagnosis, convention}, and how the problem was decided:
+        {convention_source, loss, loss_source, output, output_source, hidden, hidden_source, evidence, basis,
+        section}; a source is flag, directive, inferred, assumed or ambiguous (the convention only)."""
+        row = {k: getattr(self, k) for k in ("file", "line", "verdict", "formula", "reason", "diagnosis", "convention")}
+        if self.basis is None:
+            return row
+        for d in self.basis.fields():
+            if d.field != "convention":
+                row[d.field] = d.value
+            row[f"{d.field}_source"] = d.source
+        row["evidence"] = {d.field: d.clues() for d in self.basis.fields()}
+        row["basis"] = self.basis.text()
+        row["section"] = self.basis.section or None
+        return row
 
     def text(self) -> str:
         """``notes.md:14: fails: <reason> — <diagnosis>; corrected: <LaTeX>``."""
@@ -107,10 +150,12 @@ class Finding:
 
 
 # ---------------------------------------------------------------- the pipeline
-def lint(paths, convention: str = "nielsen", loss: str = "mse", output: str = "sigmoid", hidden: str = "sigmoid",
-         *, verbose: bool = False, diagnose: bool = True) -> list[Finding]:
-    """Check every backprop claim in the notes files ``paths``. The problem arguments are defaults that each
-    file's directives override. Every file is read and every directive checked before any formula is.
+def lint(paths, convention: str | None = None, loss: str | None = None, output: str | None = None,
+         hidden: str | None = None, *, verbose: bool = False, diagnose: bool = True) -> list[Finding]:
+    """Check every backprop claim in the notes files ``paths``. A problem argument given is a default that a
+    file's directives override; one left None is inferred from each file's notation and words (per section),
+    and where the notation is ambiguous the claims are skipped, saying what to write. Every file is read and
+    every directive checked before any formula is.
 
     Raises:
         LintError: a file cannot be read, a directive is malformed, or a problem is impossible.
@@ -123,8 +168,9 @@ def lint(paths, convention: str = "nielsen", loss: str = "mse", output: str = "s
     defaults = Setting(convention, loss, output, hidden)
     found = [(str(path), scan(path, defaults, run)) for path in paths]
     for _, formulas in found:
-        for f in formulas:
-            run.problem(f.setting, f.origin)  # an impossible combination is bad input: say so before checking
+        for f in formulas:  # an impossible combination is bad input: say so before checking
+            run.problem(dataclasses.replace(f.setting, convention=f.setting.convention or ASSUMED["convention"]),
+                        f.origin)
     findings = []
     for name, formulas in found:
         for f in formulas:
@@ -135,12 +181,31 @@ def lint(paths, convention: str = "nielsen", loss: str = "mse", output: str = "s
 
 
 def render(findings: list[Finding], as_json: bool = False) -> str:
-    """The findings as compiler-style lines and a summary, or as one JSON list."""
+    """The findings as compiler-style lines and a summary, or as one JSON list. Before the findings of each
+    file or section whose problem was inferred or assumed, a line says what and why."""
     if as_json:
         return json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False) + "\n"
+    lines, shown, noted = [], None, set()
+    for f in findings:
+        claim = f.reason != NOT_AN_EQUATION  # math that claims nothing (listed with --verbose) needs no note
+        if claim and (f.file, f.basis) != shown and f.basis is not None and f.basis.guessed:
+            lines.append(note(f.file, f.basis, first=f.file not in noted))
+            noted.add(f.file)
+        shown = (f.file, f.basis) if claim else shown
+        lines.append(f.text())
     counts = {v: sum(f.verdict == v for f in findings) for v in ("holds", "fails", "skipped")}
     summary = f"{counts['holds']} hold, {counts['fails']} fail, {counts['skipped']} skipped"
-    return "".join(f.text() + "\n" for f in findings) + summary + "\n"
+    return "".join(line + "\n" for line in lines) + summary + "\n"
+
+
+def note(file: str, basis: Basis, first: bool = True) -> str:
+    """``notes.md: convention ng (inferred: \\Theta ×4, .* ×3), loss bce (from "cross-entropy" on line 12), ...``
+    for the file; ``notes.md:14: section "Title": ...`` where a section's own evidence decides otherwise, and for
+    what follows such a section."""
+    if first and not basis.local:
+        return f"{file}: {basis.text()}"
+    title = f'section "{basis.section}": ' if basis.section and basis.since == basis.section_line else ""
+    return f"{file}:{basis.since}: {title}{basis.text(in_section=True)}"
 
 
 class _Run:
@@ -150,6 +215,7 @@ class _Run:
         self.conventions: dict = {}
         self.problems: dict = {}
         self.results: dict = {}
+        self.unreadable: dict = {}
 
     def convention(self, name: str):
         from .conventions import convention
@@ -170,35 +236,80 @@ class _Run:
 
     def judge(self, name: str, f: Formula, diagnose: bool) -> Finding:
         """The finding for one formula; identical (formula, problem) pairs are checked once."""
-        conv = self.convention(f.setting.convention)
-        row = functools.partial(Finding, name, f.line, formula=f.text, convention=conv.name)
+        latex = Path(name).suffix.lower() in LATEX_SUFFIXES
+        conv = self.convention(f.setting.convention) if f.setting.convention is not None else None
+        row = functools.partial(Finding, name, f.line, formula=f.text, convention=conv and conv.name, basis=f.basis)
         if not _RELATION.search(f.text):
             return row("skipped", reason=NOT_AN_EQUATION, diagnosis=None)
-        key = (f.text, f.setting, diagnose)
+        if conv is None:
+            reason = self.read(f.text) or undecided(f.basis, latex)
+            return row("skipped", reason=_advised(reason, None, latex), diagnosis=None)
+        key = (f.text, f.setting, diagnose, latex)
         if key not in self.results:
-            self.results[key] = self._check(f.text, conv, f.setting, diagnose)
+            self.results[key] = self._check(f.text, conv, f.setting, diagnose, latex)
         verdict, reason, diagnosis, condition = self.results[key]
         return row(verdict, reason=reason, diagnosis=diagnosis, condition=condition)
 
-    @staticmethod
-    def _check(text: str, conv, setting: Setting, diagnose: bool) -> tuple:
-        from .check import check
+    def read(self, text: str) -> str | None:
+        """Why derive cannot read ``text`` as a formula, or None if it can (whatever the convention)."""
         from .formula.parse import FormulaError, parse
-        try:
-            parse(text)  # to tell a formula derive cannot read from one that claims nothing
-        except FormulaError as exc:
-            return "skipped", f"not a formula derive reads: {exc}", None, None
+        if text not in self.unreadable:
+            try:
+                parse(text)
+                self.unreadable[text] = None
+            except FormulaError as exc:
+                self.unreadable[text] = f"not a formula derive reads: {exc}"
+        return self.unreadable[text]
+
+    def _check(self, text: str, conv, setting: Setting, diagnose: bool, latex: bool) -> tuple:
+        from .check import check
+        reason = self.read(text)  # to tell a formula derive cannot read from one that claims nothing
+        if reason:
+            return "skipped", _advised(reason, conv.name, latex), None, None
         result = check(text, conv, setting.loss, setting.output, setting.hidden, diagnose=diagnose)
         if result.verdict == "invalid":
-            return "skipped", f"not a backprop claim: {result.reason}", None, None
+            return "skipped", _advised(f"not a backprop claim: {result.reason}", conv.name, latex), None, None
         if result.verdict == "holds" and result.condition:
             return "holds", f"{result.reason}; holds only if {result.condition}", None, result.condition
         return result.verdict, result.reason, result.diagnosis, None
 
 
+def _directive_line(latex: bool, body: str) -> str:
+    return f"% derive: {body}" if latex else f"<!-- derive: {body} -->"
+
+
+def undecided(basis: Basis, latex: bool) -> str:
+    """Why a claim is skipped when the notes do not say their convention, and the directive that would."""
+    decided = basis.convention
+    if not decided.rivals:
+        return (f"nothing in the notation says which convention these notes use; write "
+                f"{_directive_line(latex, 'convention=nielsen')} above it (or convention={', '.join(PRESET_NAMES[1:])})"
+                f", or run derive lint --convention NAME")
+    others = " or ".join(f"convention={r}" for r in decided.rivals[1:])
+    directive = _directive_line(latex, f"convention={decided.rivals[0]}")
+    return (f"the notation does not say which convention this is ({decided.why}); write {directive} above it"
+            + (f" (or {others})" if others else ""))
+
+
+def _advised(reason: str, convention: str | None, latex: bool) -> str:
+    """``reason`` with what the user could write instead, unless it says so already."""
+    for pattern, advice in ADVICE:
+        m = pattern.search(reason)
+        if m:
+            if not advice:
+                return reason
+            example = EXAMPLES.get(convention or "", EXAMPLES["nielsen"])
+            directive = _directive_line(latex, "convention=NAME")
+            return f"{reason}; " + advice.format(*m.groups(), example=example, convention=convention or "nielsen",
+                                                 directive=directive)
+    return reason
+
+
 # ---------------------------------------------------------------- reading a file
 def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[Formula]:
-    """The formulas of one notes file in order, each with the setting in force where it starts.
+    """The formulas of one notes file in order, each with the setting in force where it starts and how each of
+    its fields was decided: a directive's from its line on, else ``defaults``'s, else (a None field) inferred
+    from the notes' notation and words.
 
     Raises:
         LintError: the file cannot be read, or a directive is malformed.
@@ -211,16 +322,27 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
     line_of = lambda offset: bisect.bisect_right(starts, offset)  # 1-based
 
-    setting, origin = defaults, "the command line"
-    formulas = []
-    for kind, offset, body, env in _events(text, latex):
+    events = list(_events(text, latex))
+    notes = Notes(text, latex, [(offset, body) for kind, offset, body, _ in events if kind == "math"], line_of)
+    stated = {name: given(name, value, "flag") for name, value in dataclasses.asdict(defaults).items()
+              if value is not None}
+    origin, formulas = "the command line", []
+    for kind, offset, body, env in events:
         if kind == "directive":
             origin = f"{path}:{line_of(offset)}"
-            setting = _directive(body, origin, setting, path.parent, run)
+            for name, value in _directive(body, origin, path.parent, run).items():
+                stated[name] = given(name, value, "directive", line_of(offset))
             continue
         for at, formula in _formulas(body, env):
-            formulas.append(Formula(line_of(offset + at), formula, setting, origin))
+            basis = _basis(notes, offset + at, stated)
+            formulas.append(Formula(line_of(offset + at), formula, Setting(**basis.values()), origin, basis))
     return formulas
+
+
+def _basis(notes: Notes, offset: int, stated: dict) -> Basis:
+    """How each field is decided at ``offset``: as stated, or inferred from the notes where nothing states it."""
+    basis = Basis(*(stated[name] for name in FIELDS)) if len(stated) == len(FIELDS) else notes.basis(offset, stated)
+    return dataclasses.replace(basis, since=max([basis.section_line] + [d.line for d in stated.values()]))
 
 
 def _read(path: Path) -> str:
@@ -251,8 +373,8 @@ def _regular(info, path: Path, limit: int, size: int | None = None) -> None:
         raise LintError(f"{path} is too large to lint: {size:,} bytes (at most {limit // 2**20} MB)")
 
 
-def _directive(body: str, where: str, setting: Setting, folder: Path, run: _Run) -> Setting:
-    """The setting after ``key=value ...``; unknown keys and names are refused with ``where``.
+def _directive(body: str, where: str, folder: Path, run: _Run) -> dict:
+    """The fields ``key=value ...`` sets, {field: value}; unknown keys and names are refused with ``where``.
 
     ``convention=x.toml`` may name only a regular ``.toml`` file in the notes file's folder or below it, by a
     relative path: an absolute path, or one that leads outside the folder (by ``..`` or through a symlink),
@@ -291,7 +413,7 @@ def _directive(body: str, where: str, setting: Setting, folder: Path, run: _Run)
         except DeriveError as exc:
             raise LintError(f"{where}: {exc}") from None
         changes[field] = value
-    return dataclasses.replace(setting, **changes)
+    return changes
 
 
 def _convention_file(value: str, folder: Path) -> str:
