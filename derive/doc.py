@@ -108,6 +108,15 @@ def _batch_step(d: Derivation, tex, gW) -> tuple[str, list[str]]:
     return text, [f"{tex(gW)} = {tex(d2.grad_weight)}"]
 
 
+NOISE = 1e-20  # the ground truth's own relative error (central differences at 50 digits): below it, noise
+
+
+def shown_error(err: float) -> str:
+    """A relative error as a document prints it: its value, or "< 1e-20" below the truth's own noise, whose
+    digits depend on rounding (and would make the same document differ from run to run)."""
+    return f"< {NOISE:.0e}" if err < NOISE else f"{err:.1e}"
+
+
 def build(d: Derivation, report, others: dict, translations: dict) -> Document:
     """Assemble a document for a verified derivation.
 
@@ -181,10 +190,12 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
         other_rows.append((name, otex(od_.layer.W(l + 1)), translations[name], otex(od_.grad_weight),
                            name == conv.name))
 
-    errors = {q: e for q, e in report.errors.items()}
+    from .verify import label, truth_label
     verification = {"widths": [t.widths for t in report.trials], "seeds": [t.seed for t in report.trials],
-                    "m": report.trials[0].m, "depth": report.depth, "truth": report.truth,
-                    "tolerance": report.tolerance, "errors": errors, "steps_error": err}
+                    "m": report.trials[0].m, "depth": report.depth, "truth": truth_label(report.truth),
+                    "tolerance": report.tolerance, "errors": dict(report.errors), "steps_error": err,
+                    "rows": [(label(q), shown_error(e)) for q, e in report.errors.items()],
+                    "steps_shown": shown_error(err)}
     snippet = [(tex(lay.delta(L)), tex(d.delta_out)), (tex(lay.delta(l)), tex(d.delta)),
                (tex(lay.grad_act(l)), tex(d.grad_act_from_delta))] + gradients[:1] + gradients[2:]
 
