@@ -79,16 +79,20 @@ def _suggest(typed: str) -> str:
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
-def _problem_flags(p: argparse.ArgumentParser, loss=True, convention=True) -> None:
+def _problem_flags(p: argparse.ArgumentParser, loss=True, convention=True, infer=False) -> None:
+    """The problem flags; with ``infer`` (lint) an absent flag means "read it from the notes"."""
+    default = (lambda name: None) if infer else (lambda name: name)
+    shown = (lambda name: f"default: inferred from the notes, else {name}") if infer else \
+        (lambda name: f"default: {name}")
     if convention:
-        p.add_argument("--convention", default="nielsen", metavar="C",
-                       help="preset name (see `derive list`) or a .toml file (default: nielsen)")
+        p.add_argument("--convention", default=default("nielsen"), metavar="C",
+                       help=f"preset name (see `derive list`) or a .toml file ({shown('nielsen')})")
     if loss:
-        p.add_argument("--loss", default="mse", metavar="L", help="per-example loss (default: mse)")
-        p.add_argument("--activation", default="sigmoid", metavar="A",
-                       help="output-layer activation, paired with the loss (default: sigmoid)")
-        p.add_argument("--hidden", default="sigmoid", metavar="H",
-                       help="activation of the hidden layers (default: sigmoid)")
+        p.add_argument("--loss", default=default("mse"), metavar="L", help=f"per-example loss ({shown('mse')})")
+        p.add_argument("--activation", default=default("sigmoid"), metavar="A",
+                       help=f"output-layer activation, paired with the loss ({shown('sigmoid')})")
+        p.add_argument("--hidden", default=default("sigmoid"), metavar="H",
+                       help=f"activation of the hidden layers ({shown('sigmoid')})")
     p.add_argument("-o", "--out", metavar="FILE", help="write to FILE (atomically) instead of stdout")
     p.add_argument("--force", action="store_true",
                    help="let -o replace an existing FILE (without it, derive replaces only the documents it "
@@ -161,11 +165,15 @@ def build_parser() -> argparse.ArgumentParser:
                                    "equation and align environments, one formula per align line), check every "
                                    "equation whose left side names a backprop quantity, and print file:line: holds, "
                                    "fails (with the likely mistake and the corrected formula) or skipped (with the "
-                                   "reason). The problem flags are defaults: a file can set its own in front matter "
+                                   "reason). Without flags or directives the convention, loss and activations are "
+                                   "inferred from the notes' notation and words, and each file says what was "
+                                   "inferred and why; where the notation is ambiguous, its claims are skipped with "
+                                   "the directive to write. "
+                                   "A file can set its own in front matter "
                                    "(derive: convention=ng loss=bce output=sigmoid) or in a comment, "
                                    "<!-- derive: ... --> or % derive: ..., from that line on. The notes are never "
                                    "modified. Exit 0: nothing fails; 1: a formula fails; 2: bad input.")
-    _problem_flags(p)
+    _problem_flags(p, infer=True)
     p.add_argument("notes", nargs="+", metavar="NOTES", help="Markdown or LaTeX (.tex) files")
     p.add_argument("--json", action="store_true",
                    help="print one JSON list of {file, line, verdict, formula, reason, diagnosis, convention}")

@@ -252,10 +252,10 @@ class _Run:
 
     def read(self, text: str) -> str | None:
         """Why derive cannot read ``text`` as a formula, or None if it can (whatever the convention)."""
-        from .formula.parse import FormulaError, parse
+        from .formula.parse import FormulaError, parse_chain
         if text not in self.unreadable:
             try:
-                parse(text)
+                parse_chain(text)  # one claim, or a chain a = b = c that check() judges link by link
                 self.unreadable[text] = None
             except FormulaError as exc:
                 self.unreadable[text] = f"not a formula derive reads: {exc}"
@@ -327,6 +327,7 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     stated = {name: given(name, value, "flag") for name, value in dataclasses.asdict(defaults).items()
               if value is not None}
     origin, formulas = "the command line", []
+    macros = _macros(text)
     for kind, offset, body, env in events:
         if kind == "directive":
             origin = f"{path}:{line_of(offset)}"
@@ -335,8 +336,32 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
             continue
         for at, formula in _formulas(body, env):
             basis = _basis(notes, offset + at, stated)
-            formulas.append(Formula(line_of(offset + at), formula, Setting(**basis.values()), origin, basis))
+            formulas.append(Formula(line_of(offset + at), _expanded(formula, macros), Setting(**basis.values()),
+                                    origin, basis))
     return formulas
+
+
+def _macros(text: str) -> dict:
+    """The macros the notes define (\\newcommand, \\def, \\DeclareMathOperator): text to substitute, never run."""
+    from .formula.parse import FormulaError, read_macros
+    if "\\newcommand" not in text and "\\def" not in text and "\\DeclareMathOperator" not in text \
+            and "\\renewcommand" not in text and "\\providecommand" not in text:
+        return {}
+    try:
+        return read_macros(text)
+    except FormulaError:
+        return {}  # definitions derive cannot read: the formulas that use them say so when they are checked
+
+
+def _expanded(formula: str, macros: dict) -> str:
+    """A formula with the notes' own macros expanded; as written if it uses none, or expansion is refused."""
+    if not macros:
+        return formula
+    from .formula.parse import FormulaError, expand_macros
+    try:
+        return expand_macros(formula, macros)
+    except FormulaError:
+        return formula  # checked as written: the unknown command is named in its finding
 
 
 def _basis(notes: Notes, offset: int, stated: dict) -> Basis:
