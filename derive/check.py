@@ -118,6 +118,10 @@ def _check_claim(formula: str, claim, problem, name: str, diagnose: bool) -> Che
                          quantity=meaning.quantity if meaning else None, reason=reason,
                          counterexample=verdict.counterexample if verdict else None,
                          notes=list(meaning.notes) if meaning else [])
+    if verdict and not verdict.holds:
+        note = _one_example(meaning, problem)
+        if note:
+            result.notes.append(note)
     if result.holds and meaning.quantity == "delta_out":
         od = analyse(problem.loss.name, problem.output.name)
         if od.condition:
@@ -128,6 +132,20 @@ def _check_claim(formula: str, claim, problem, name: str, diagnose: bool) -> Che
             return v.holds
         result.diagnosis = find_mistake(claim, problem, holds)
     return result
+
+
+def _one_example(meaning, problem) -> str | None:
+    """Where the convention's networks carry a batch, whether the claim holds for one example (m = 1): a
+    per-example formula copied into a batch convention. A note for the reader, never a verdict."""
+    from .formula.judge import judge
+    from .network import default_m
+    conv = problem.convention
+    if default_m(conv) == 1 or not judge(meaning, problem, m=1).holds:
+        return None
+    m = conv.notation.batch
+    return (f"holds for one example ({m} = 1), not for a batch: in {conv.name} this quantity is of a batch of "
+            f"{m} examples; write the batch formula (the sum over the examples, with the 1/{m} where the "
+            "convention puts it)")
 
 
 def _names_quantity(side) -> bool:

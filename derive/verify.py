@@ -193,12 +193,13 @@ def at_kink(net, fwd, margin=1e-12) -> bool:
 REDRAWS = 20  # networks tried per trial before giving up on avoiding kinks
 
 
-def draw_network(problem, layers: int, seed: int, widths: list | None = None):
-    """A random network (and its forward pass) with no pre-activation on a kink; deterministic in seed."""
+def draw_network(problem, layers: int, seed: int, widths: list | None = None, m: int | None = None):
+    """A random network (and its forward pass) with no pre-activation on a kink; deterministic in seed.
+    ``m`` examples per batch (default: the convention's, ``network.default_m``)."""
     from .errors import DeriveError
     from .network import default_m, default_widths, forward, random_network
 
-    m = default_m(problem.convention)
+    m = default_m(problem.convention) if m is None else m
     for redraw in range(REDRAWS):  # seed, seed + 1000, ...
         s = seed + 1000 * redraw
         ws = list(widths) if widths else list(default_widths(layers, s, m))

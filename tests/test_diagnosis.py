@@ -45,3 +45,18 @@ def test_the_mistake_is_named_and_the_correction_holds(conv, loss, out, hidden, 
     corrected = result.diagnosis["corrected"]
     assert fragment in corrected, corrected
     assert derive.check(corrected, **problem).holds, corrected
+
+
+@pytest.mark.parametrize("conv,formula", [
+    ("cs231n", r"dZ^{(L)} = P - Y"),                     # CS231n's dZ carries the 1/N of the batch cost
+    ("dls", r"dW^{[l]} = dZ^{[l]} (A^{[l-1]})^T"),      # deeplearning.ai's dW averages over the m columns
+])
+def test_a_per_example_formula_in_a_batch_convention_says_it_holds_for_one_example(conv, formula):
+    result = derive.check(formula, convention=conv, loss="cce", output="softmax", hidden="relu")
+    assert result.verdict == "fails"
+    assert any(note.startswith("holds for one example") for note in result.notes), result.notes
+
+
+def test_a_wrong_formula_gets_no_one_example_note():
+    result = derive.check(r"dZ^{(L)} = P + Y", convention="cs231n", loss="cce", output="softmax", hidden="relu")
+    assert result.verdict == "fails" and not any("one example" in note for note in result.notes)

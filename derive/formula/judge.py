@@ -65,20 +65,21 @@ def layers_for(meaning: Meaning, net) -> list[int]:
     return out
 
 
-def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIALS) -> Verdict:
-    """Evaluate both sides on random networks; the first disagreement beyond tolerance is the counterexample."""
+def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIALS, m: int | None = None) -> Verdict:
+    """Evaluate both sides on random networks (``m`` examples each, default the convention's); the first
+    disagreement beyond tolerance is the counterexample."""
     from ..printing import NotationPrinter
     from ..verify import make_env, relative_error
     complaint = shapes(meaning, NotationPrinter(problem.convention).doprint)
     if complaint:
         return Verdict(False, f"shapes do not conform: {complaint}")
     if meaning.quantity == "local":
-        return _judge_local(meaning, problem, seed, trials)
+        return _judge_local(meaning, problem, seed, trials, m)
     layer = Layer(problem.convention)
     worst, checked = None, 0
     with mpmath.workdps(50):
         for t in range(trials):
-            net, fwd, truth, local = _network(problem, meaning.depth or DEPTH, seed + t)
+            net, fwd, truth, local = _network(problem, meaning.depth or DEPTH, seed + t, m=m)
             env = make_env(layer, net, fwd)
             env.tensors.update(truth)  # other layers' gradients, from the forward pass (never the engine)
             env.local = local  # chain-rule factors such as d a^L_j / d z^L_j
@@ -141,7 +142,7 @@ def _components(meaning: Meaning, env, want) -> mpmath.matrix:
 
 
 @functools.lru_cache(maxsize=64)
-def _network(problem: Problem, depth: int, seed: int, gradients: bool = True) -> tuple:
+def _network(problem: Problem, depth: int, seed: int, gradients: bool = True, m: int | None = None) -> tuple:
     """The random network a judgement uses, its forward pass, its true gradients (empty if not asked for) and
     its local derivatives d x / d y (evaluated when first asked).
 
@@ -151,12 +152,12 @@ def _network(problem: Problem, depth: int, seed: int, gradients: bool = True) ->
     from ..truth import LocalDerivatives, ground_truth
     from ..verify import draw_network
     with mpmath.workdps(50):
-        net, fwd = draw_network(problem, depth, seed)
+        net, fwd = draw_network(problem, depth, seed, m=m)
         local = functools.lru_cache(maxsize=None)(LocalDerivatives(net, fwd))  # chain-rule factors, on demand
         return net, fwd, (ground_truth(net) if gradients else {}), local
 
 
-def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int) -> Verdict:
+def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: int | None = None) -> Verdict:
     """d x / d y = rhs: every component the free indices reach, at every layer where the claim applies."""
     from itertools import product
 
@@ -167,7 +168,8 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int) -> 
     wants, gots, where, checked = [], [], [], 0
     with mpmath.workdps(50):
         for t in range(trials):
-            net, fwd, truth, local = _network(problem, meaning.depth or DEPTH, seed + t, gradients=needs_gradients)
+            net, fwd, truth, local = _network(problem, meaning.depth or DEPTH, seed + t, gradients=needs_gradients,
+                                              m=m)
             env = make_env(layer, net, fwd)
             env.local = local
             env.tensors.update(truth)  # a gradient on the right (delta^l_j): the forward pass's, never the engine's
