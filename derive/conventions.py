@@ -12,13 +12,12 @@ matrix that produces layer l's pre-activation is named with index ``l + weight_o
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DeriveError, lookup
+from .files import read_text
 from .schema import Choice, FieldError, Integer, Latex, Letters, Number, Text, check_record, kind_of
 
 LAYOUTS = {
@@ -242,7 +241,7 @@ def load_toml(path: Path, _chain: tuple = ()) -> Convention:
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
     path = Path(path)
-    text = read_small_text(path, MAX_FILE_BYTES, "convention file")
+    text = read_text(path, MAX_FILE_BYTES, purpose="read as a convention", what="convention file ")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -272,22 +271,3 @@ def _line_of(text: str, field: str) -> int | None:
         elif current == table and re.match(rf"['\"]?{re.escape(key)}['\"]?\s*=", stripped):
             return number
     return None
-
-
-def read_small_text(path: Path, limit: int, what: str) -> str:
-    """The UTF-8 text of a regular file of at most ``limit`` bytes; a FIFO or device is refused, never read."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # opening a FIFO would block without it
-    except OSError as exc:
-        raise DeriveError(f"cannot read {what} {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise DeriveError(f"cannot read {what} {path}: not a regular file")
-        if info.st_size > limit:
-            raise DeriveError(f"{what} {path} is {info.st_size} bytes; derive reads at most {limit}")
-        data = handle.read(limit + 1)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DeriveError(f"{path}: not UTF-8 text (byte {exc.start})") from None

@@ -261,3 +261,39 @@ def _remove_stale(target: Path) -> None:
                 path.unlink()
         except OSError:
             pass  # another process removed it first, or we may not: it does not stop this write
+
+
+def read_text(path: Path, limit: int, *, purpose: str, what: str = "", error=DeriveError) -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes, for notes and convention files.
+
+    A FIFO, device or folder is refused without being read (``stat`` first, then a non-blocking open checked
+    again, in case one was swapped in); every refusal is one ``error`` naming ``what`` and the path.
+    """
+    path = Path(path)
+    try:
+        _regular(path.stat(), path, limit, purpose, what, error)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            _regular(os.fstat(handle.fileno()), path, limit, purpose, what, error)
+            data = handle.read(limit + 1)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        raise error(f"cannot read {what}{path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if len(data) > limit:  # it grew after fstat
+        raise error(_too_large(path, len(data), limit, purpose))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise error(f"{path}:{line}: not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})") from None
+
+
+def _regular(info: os.stat_result, path: Path, limit: int, purpose: str, what: str, error) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise error(f"cannot read {what}{path}: not a regular file")
+    if info.st_size > limit:
+        raise error(_too_large(path, info.st_size, limit, purpose))
+
+
+def _too_large(path: Path, size: int, limit: int, purpose: str) -> str:
+    most = f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit // 1024} KB"
+    return f"{path} is too large to {purpose}: {size:,} bytes (at most {most})"

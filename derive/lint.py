@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from .errors import DeriveError, UnknownName
+from .files import read_text
 from .infer import ASSUMED, FIELDS, Basis, Notes, given
 
 # a directive's keys, and the Setting field each one sets (output's alias is the CLI's --activation)
@@ -317,7 +318,7 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     if not isinstance(path, str | os.PathLike):
         raise LintError(f"a notes file is a path, not {type(path).__name__}")
     path, run = Path(path), run or _Run()
-    text = _read(path)
+    text = read_text(path, MAX_NOTES_BYTES, purpose="lint", error=LintError)
     latex = path.suffix.lower() in LATEX_SUFFIXES
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
     line_of = lambda offset: bisect.bisect_right(starts, offset)  # 1-based
@@ -368,34 +369,6 @@ def _basis(notes: Notes, offset: int, stated: dict) -> Basis:
     """How each field is decided at ``offset``: as stated, or inferred from the notes where nothing states it."""
     basis = Basis(*(stated[name] for name in FIELDS)) if len(stated) == len(FIELDS) else notes.basis(offset, stated)
     return dataclasses.replace(basis, since=max([basis.section_line] + [d.line for d in stated.values()]))
-
-
-def _read(path: Path) -> str:
-    """The text of a notes file: a regular file (a FIFO or device is never opened), UTF-8, MAX_NOTES_BYTES at most."""
-    limit = MAX_NOTES_BYTES
-    try:
-        _regular(path.stat(), path, limit)
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # even if a FIFO was swapped in
-        with os.fdopen(fd, "rb") as handle:
-            _regular(os.fstat(handle.fileno()), path, limit)
-            data = handle.read(limit + 1)
-    except (OSError, ValueError) as exc:
-        raise LintError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    _regular(None, path, limit, len(data))
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise LintError(f"{path}:{line}: not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})") from None
-
-
-def _regular(info, path: Path, limit: int, size: int | None = None) -> None:
-    """Refuse what is not a regular file, or is larger than ``limit`` bytes."""
-    if info is not None and not stat.S_ISREG(info.st_mode):
-        raise LintError(f"cannot read {path}: not a regular file")
-    size = info.st_size if size is None else size
-    if size > limit:
-        raise LintError(f"{path} is too large to lint: {size:,} bytes (at most {limit // 2**20} MB)")
 
 
 def _directive(body: str, where: str, folder: Path, run: _Run) -> dict:
