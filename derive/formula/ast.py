@@ -6,6 +6,7 @@ convention. Nodes are frozen dataclasses so that trees compare and hash by value
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -128,6 +129,27 @@ class Claim:
     op: str = "="
     condition: str | None = field(default=None, compare=False)
     annotation: str | None = field(default=None, compare=False)
+
+
+def walk(node, path: tuple = ()):
+    """(path, node) for ``node`` and every node below it, a path being the field names from the top; a field
+    that is not a node (text, a tuple of a cost's arguments) is not entered."""
+    yield path, node
+    if dataclasses.is_dataclass(node):
+        for f in dataclasses.fields(node):
+            child = getattr(node, f.name)
+            if dataclasses.is_dataclass(child):
+                yield from walk(child, path + (f.name,))
+
+
+def map_symbols(node, fn):
+    """``node`` with every symbol ``s`` in it replaced by ``fn(s)`` (the rest of the tree rebuilt as it was)."""
+    if isinstance(node, Sym):
+        return fn(node)
+    if dataclasses.is_dataclass(node):
+        return dataclasses.replace(node, **{f.name: map_symbols(getattr(node, f.name), fn)
+                                            for f in dataclasses.fields(node) if f.init})
+    return node
 
 
 def limit_parts(node) -> tuple[str | None, Layer | None, int] | None:

@@ -48,20 +48,11 @@ def _replace(node, path: tuple, new):
     return dataclasses.replace(node, **{head: _replace(getattr(node, head), rest, new)})
 
 
-def _walk(node, path=()) -> Iterator[tuple[tuple, object]]:
-    yield path, node
-    if dataclasses.is_dataclass(node):
-        for f in dataclasses.fields(node):
-            child = getattr(node, f.name)
-            if dataclasses.is_dataclass(child):
-                yield from _walk(child, path + (f.name,))
-
-
 def candidates(claim: ast.Claim, acts: tuple[str, str], batch: str = "m",
                hadamard: str = "\\odot") -> Iterator[tuple[str, str, ast.Claim]]:
     """(mistake, message, corrected claim) for every single change worth trying, most common first."""
     pre, act = acts
-    rhs_sites = [(("rhs",) + p, n) for p, n in _walk(claim.rhs)]
+    rhs_sites = [(("rhs",) + p, n) for p, n in ast.walk(claim.rhs)]
     for path, node in rhs_sites:  # layer index shifted on one symbol
         if isinstance(node, ast.Sym) and node.layer is not None and node.layer.symbol is not None:
             for shift in (1, -1):
@@ -153,7 +144,7 @@ def _more(claim: ast.Claim, rhs_sites: list, pre: str, act: str, hadamard: str):
             factors = _factors(node, node.op)
             extra = [f for f in factors if _activation_only(f, pre, act)]
             kept = [f for f in factors if f not in extra]
-            if kept and extra and any(isinstance(n, ast.Num) for f in extra for _, n in _walk(f)):
+            if kept and extra and any(isinstance(n, ast.Num) for f in extra for _, n in ast.walk(f)):
                 written, rest = _product(extra, node.op), _product(kept, node.op)
                 yield ("extra sigma'", f"holds without the factor ${latex(written)}$ (the activation's derivative, "
                        "written with its values)", _replace(claim, path, rest))
@@ -164,7 +155,7 @@ def _more(claim: ast.Claim, rhs_sites: list, pre: str, act: str, hadamard: str):
 
 
 def _symbols(node) -> list:
-    return [n for _, n in _walk(node) if isinstance(n, ast.Sym)]
+    return [n for _, n in ast.walk(node) if isinstance(n, ast.Sym)]
 
 
 def _has(node, base: str) -> bool:
@@ -195,19 +186,14 @@ def _written_out(node, pre: str, act: str) -> bool:
     if not isinstance(node, ast.Bin | ast.Pow):
         return False
     syms = _symbols(node)
-    parts = [n for _, n in _walk(node) if isinstance(n, ast.Partial | ast.Nabla | ast.Call | ast.Sum)]
+    parts = [n for _, n in ast.walk(node) if isinstance(n, ast.Partial | ast.Nabla | ast.Call | ast.Sum)]
     return bool(syms) and not parts and all(s.base in (pre, act) for s in syms) and \
-        any(isinstance(n, ast.Num) for _, n in _walk(node))
+        any(isinstance(n, ast.Num) for _, n in ast.walk(node))
 
 
 def _rename(node, old: str, new: str):
     """``node`` with every symbol ``old`` renamed ``new`` (z^l for a^l), layers and indices kept."""
-    if isinstance(node, ast.Sym):
-        return dataclasses.replace(node, base=new) if node.base == old else node
-    if dataclasses.is_dataclass(node):
-        return dataclasses.replace(node, **{f.name: _rename(getattr(node, f.name), old, new)
-                                            for f in dataclasses.fields(node)})
-    return node
+    return ast.map_symbols(node, lambda s: dataclasses.replace(s, base=new) if s.base == old else s)
 
 
 def diagnose(claim: ast.Claim, problem, holds) -> dict | None:

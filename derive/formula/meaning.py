@@ -531,16 +531,13 @@ def compile_claim(claim: ast.Claim, problem: Problem) -> Meaning:
 def written_layers(node, c: Compiler) -> set[int]:
     """Concrete layers a formula writes (delta^(3), dZ^{[2]}, Octave's Theta2 and delta_3), as the layers the
     quantities sit at (a weight: the layer it feeds)."""
-    import dataclasses
     out = set()
-    if isinstance(node, ast.Sym):
-        sym = c.normalise(node)
-        if sym.layer is not None and sym.layer.symbol is None and sym.layer.style != "letter":
-            shift = -c.conv.weight_offset if c.letters.get(sym.base) in ("W", "grad_weight") else 0
-            out.add(sym.layer.offset + shift)
-    if dataclasses.is_dataclass(node):
-        for f in dataclasses.fields(node):
-            out |= written_layers(getattr(node, f.name), c)
+    for _, n in ast.walk(node):
+        if isinstance(n, ast.Sym):
+            sym = c.normalise(n)
+            if sym.layer is not None and sym.layer.symbol is None and sym.layer.style != "letter":
+                shift = -c.conv.weight_offset if c.letters.get(sym.base) in ("W", "grad_weight") else 0
+                out.add(sym.layer.offset + shift)
     return out
 
 
@@ -627,25 +624,20 @@ def _compile_local(claim: ast.Claim, c: Compiler) -> Meaning:
     return Meaning("local", X.layer, lhs, entry, (j, k), c.notes, c.depth)
 
 
-def _drop_index(tree, names=None):
-    """``tree`` with the component indices of its symbols removed (all of them, or only those in ``names``)."""
+def _drop_index(tree, names: set):
+    """``tree`` with the component indices in ``names`` removed from its symbols."""
     import dataclasses
-    if isinstance(tree, ast.Sym) and tree.indices:
-        kept = tuple(i for i in tree.indices if names is not None and i not in names)
-        return dataclasses.replace(tree, indices=kept or None)
-    if dataclasses.is_dataclass(tree):
-        return dataclasses.replace(tree, **{f.name: _drop_index(getattr(tree, f.name), names)
-                                            for f in dataclasses.fields(tree)})
-    return tree
+
+    def drop(s):
+        if not s.indices:
+            return s
+        return dataclasses.replace(s, indices=tuple(i for i in s.indices if i not in names) or None)
+    return ast.map_symbols(tree, drop)
 
 
 def _mentions(tree, node) -> bool:
     """Whether ``node`` occurs in ``tree`` (a left side repeated on the right is an update, not a claim)."""
-    import dataclasses
-    if tree == node:
-        return True
-    return dataclasses.is_dataclass(tree) and any(_mentions(getattr(tree, f.name), node)
-                                                   for f in dataclasses.fields(tree))
+    return any(n == node for _, n in ast.walk(tree))
 
 
 def unparse_sym(sym) -> str:
