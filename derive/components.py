@@ -55,15 +55,12 @@ def _concrete(expr, env: Env, bound: dict):
         lo, hi = (int(_concrete(x, env, bound)) for x in (lo, hi))
         return sp.Add(*[_concrete(body, env, bound | {index: v}) for v in range(lo, hi + 1)])
     if isinstance(expr, LayerEntry):
-        i, c = (int(_concrete(x, env, bound)) for x in expr.indices)
-        t = expr.tensor
-        key = (t.kind, env.layer(t.layer))
-        if key not in env.tensors:
-            raise DeriveError(f"no value for {t.kind} at layer {key[1]}")
-        value = env.tensors[key]
-        column = env.example if env.example is not None and per_example(t) else c
+        kind, layer, i, column = _place(expr, env, bound)
+        if (kind, layer) not in env.tensors:
+            raise DeriveError(f"no value for {kind} at layer {layer}")
+        value = env.tensors[(kind, layer)]
         if not (0 <= i < value.rows and 0 <= column < value.cols):  # mpmath reads a missing entry as 0
-            raise IndexError(f"component ({i}, {column}) of {t.kind} at layer {key[1]} ({value.rows} x {value.cols})")
+            raise IndexError(f"component ({i}, {column}) of {kind} at layer {layer} ({value.rows} x {value.cols})")
         return sp.Float(value[i, column], mpmath.mp.dps)
     if isinstance(expr, LocalEntry):
         if env.local is None:

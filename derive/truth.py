@@ -167,19 +167,14 @@ def ground_truth(net: ConcreteNet, method: str = "fd") -> dict[tuple[str, int], 
 LOCAL_DPS = 60  # a local derivative by central difference: step 1e-25, truncation ~1e-50, rounding ~1e-35
 
 
-def local_derivative(net: ConcreteNet, of: tuple, wrt: tuple, fwd=None):
-    """d(of)/d(wrt) on ``net`` by a central difference through the forward pass (network.py) alone.
+class LocalDerivatives:
+    """d(of)/d(wrt) on one network by central differences through the forward pass (network.py) alone; the
+    two perturbed forward passes of each ``wrt`` entry are run once and read for every ``of``.
 
     ``of`` is (kind, layer, row, column) of a forward quantity ("z" or "a") as the convention stores it;
     ``wrt`` likewise of a forward quantity, a weight ("W", stored under the weight's own label) or a bias
     ("b"). A quantity that ``of`` does not depend on (an earlier layer, another example) gives 0.
     """
-    return LocalDerivatives(net, fwd)(of, wrt)
-
-
-class LocalDerivatives:
-    """d(of)/d(wrt) for many pairs on one network: the two perturbed forward passes of each ``wrt`` entry
-    are run once and read for every ``of`` (see ``local_derivative``)."""
 
     def __init__(self, net: ConcreteNet, fwd=None) -> None:
         from .network import forward
