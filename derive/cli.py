@@ -73,10 +73,9 @@ class _Parser(argparse.ArgumentParser):
 
 def _suggest(typed: str) -> str:
     """"; did you mean 'verify'?" for a misspelt command, or ""."""
-    import difflib
+    from .errors import did_you_mean
     alias = COMMAND_ALIASES.get(typed.lower())
-    close = [alias] if alias else difflib.get_close_matches(typed.lower(), list(COMMAND_EXAMPLES), n=2, cutoff=0.6)
-    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return f"; did you mean {alias!r}?" if alias else did_you_mean(typed, COMMAND_EXAMPLES, n=2, cutoff=0.6)
 
 
 def _problem_flags(p: argparse.ArgumentParser, loss=True, convention=True, infer=False) -> None:

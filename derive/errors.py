@@ -13,9 +13,13 @@ class UnknownName(DeriveError):
     """A name that is not in a registry; the message suggests the closest names."""
 
     def __init__(self, kind: str, name: str, known: list[str]) -> None:
-        close = difflib.get_close_matches(normal(name), known, n=3, cutoff=0.5)
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        super().__init__(f"unknown {kind} {name!r}{hint} (known: {', '.join(known)})")
+        super().__init__(f"unknown {kind} {name!r}{did_you_mean(name, known)} (known: {', '.join(known)})")
+
+
+def did_you_mean(name: str, known, n: int = 3, cutoff: float = 0.5) -> str:
+    """"; did you mean 'sigmoid'?" with the closest of ``known`` to ``name`` (as typed, any case), or ""."""
+    close = difflib.get_close_matches(normal(name), list(known), n=n, cutoff=cutoff)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
 def lookup(table: dict, kind: str, name: str, aliases: dict | None = None):
