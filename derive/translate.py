@@ -26,6 +26,7 @@ from .algebra import (
     WithBiasUnit,
     ZeroBiasColumn,
     check_shapes,
+    sym,
 )
 from .chain import scales
 from .errors import DeriveError
@@ -120,7 +121,7 @@ class Mapper:
         self.notes: list[str] = []
 
     def label(self, layer):
-        layer = sp.sympify(layer)
+        layer = sym(layer)
         return layer + self.shift if layer.is_Integer else layer  # generic l and L name the same layers
 
     def symbol(self, t: LayerSymbol):
