@@ -108,9 +108,9 @@ def run_mode(manifest: dict, mode: str) -> dict:
             groups = defaultdict(list)
             for c in claims:
                 s = c["lint"]
-                groups[(s["convention"], s["loss"], s["output"], s["hidden"])].append(c)
+                groups[(s["convention"], s["loss"], s["output"], s["hidden"], s.get("weights"))].append(c)
         for key, group in groups.items():
-            problem = {} if key is None else dict(zip(("convention", "loss", "output", "hidden"), key))
+            problem = {} if key is None else dict(zip(("convention", "loss", "output", "hidden", "weights"), key))
             findings, refused = _lint(NOTES / name, **problem)
             USED.setdefault(mode, {}).setdefault(name, Counter()).update(f.convention for f in findings)
             # match against all of the file's claims, so that a finding goes to the claim it is about

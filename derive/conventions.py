@@ -28,6 +28,9 @@ LAYOUTS = {
 BIASES = {"vector": "a separate vector b added to z", "unit": "a bias unit a_0 = 1 prepended to a",
           "none": "no bias"}
 LAYER_STYLES = {"plain": "{%s}", "paren": "{(%s)}", "bracket": "{[%s]}"}
+# the order of a weight's two subscripts in component formulas (read in column layouts, where W is n_l x n_{l-1})
+WEIGHT_INDICES = {"to_from": "w_{jk} connects unit k of the layer below to unit j (the matrix's row, column)",
+                  "from_to": "w_{ij} connects unit i of the layer below to unit j (the matrix's column, row)"}
 SCALES = {"example": "of one example's loss", "cost": "of the reduced cost (with the 1/m)"}
 
 
@@ -75,6 +78,7 @@ class Convention:
     reduction: str = "mean"    # how examples combine into the cost (see losses.REDUCTIONS)
     l2: float = 0.0            # lambda: cost += (lambda/2) * scale * sum of squared weights, biases excluded
     delta_wrt: str = "z"       # what delta differentiates with respect to: z (pre-activation) or a
+    weight_indices: str = "to_from"  # w_{jk} in components: to unit j from unit k (Nielsen), or from_to
     notation: Notation = field(default_factory=Notation)
 
     def __post_init__(self) -> None:
@@ -106,7 +110,7 @@ CONVENTION_TYPES = {
     "input_layer": Integer(0, 9), "weight_offset": Integer(-9, 9),
     "delta_of": Choice(tuple(SCALES)), "grad_of": Choice(tuple(SCALES)),
     "reduction": Text(40),  # checked against losses.REDUCTIONS, with a suggestion, in __post_init__
-    "l2": Number(0.0, 1e6), "delta_wrt": Choice(("z", "a")),
+    "l2": Number(0.0, 1e6), "delta_wrt": Choice(("z", "a")), "weight_indices": Choice(tuple(WEIGHT_INDICES)),
 }
 MAX_BASE_DEPTH = 8  # base = "other.toml" chains; a cycle or a longer chain is refused
 

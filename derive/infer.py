@@ -21,8 +21,10 @@ import re
 from dataclasses import dataclass, field
 
 FIELDS = ("convention", "loss", "output", "hidden")
-ASSUMED = {"convention": "nielsen", "loss": "mse", "output": "sigmoid", "hidden": "sigmoid"}
-FLAGS = {"convention": "--convention", "loss": "--loss", "output": "--activation", "hidden": "--hidden"}
+ASSUMED = {"convention": "nielsen", "loss": "mse", "output": "sigmoid", "hidden": "sigmoid",
+           "weights": "the convention's"}
+FLAGS = {"convention": "--convention", "loss": "--loss", "output": "--activation", "hidden": "--hidden",
+         "weights": "--weights"}
 # the output activation a loss is usually paired with, when the notes name the loss but not the output
 USUAL_OUTPUT = {"bce": "sigmoid", "cce": "softmax"}
 MATH, TEXT = "math", "text"   # a clue is looked for in the math only, or in the text (math and prose, no comments)
@@ -238,6 +240,30 @@ ACTIVATION_MATH = [
 ]
 
 
+# The order of a weight's subscripts is read from the notes' own forward equation, a definition: from its line
+# on, z_j = sum_i w_{ij} a_i says w_{ij} runs from unit i to unit j (from_to); z_j = sum_k w_{jk} a_k, to_from.
+# (Claims about derivatives are never used: a wrong one would define the notation in which it holds.)
+_SCRIPT = r"(?:\s*\^\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|\w))?"   # an optional superscript: ^l, ^{(l+1)}
+_FORWARD = re.compile(
+    r"(?<![A-Za-z\\])[zah]" + _SCRIPT + r"\s*_\s*(?:\{\s*([a-z])\s*\}|([a-z]))" + _SCRIPT  # z_j^l
+    + r"\s*=\s*\\sum\s*_\s*(?:\{[^{}]*\}|\w)" + _SCRIPT                                   # = \sum_{i=1}^{n}
+    + r"\s*(?:\\[A-Za-z]+\s*\{\s*)?[wW]\}?" + _SCRIPT                                   # w (maybe \mathbf)
+    + r"\s*_\s*\{\s*([a-z])\s*,?\s*([a-z])\s*\}" + _SCRIPT                             # _{ij}
+    + r"(?:\s|\\[,;!]|\\cdot)*[axzh]" + _SCRIPT + r"\s*_\s*(?:\{\s*([a-z])\s*\}|([a-z]))")  # a_i
+
+
+def weight_definitions(math: list[tuple[int, str]]) -> list[tuple[int, str, str]]:
+    """(offset, order, what matched) of each forward equation in ``math`` that says a weight's subscript order."""
+    found = []
+    for offset, body in math:
+        for m in _FORWARD.finditer(body):
+            unit, first, second, summed = m.group(1) or m.group(2), m.group(3), m.group(4), m.group(5) or m.group(6)
+            if first == second or unit == summed or summed not in (first, second) or unit not in (first, second):
+                continue  # not z_j = sum_i w_{..} a_i with one index for each unit
+            found.append((offset + m.start(), "from_to" if summed == first else "to_from", " ".join(m.group().split())))
+    return found
+
+
 def _activation_clues() -> list[Clue]:
     clues = []
     for name, (words, needles) in ACTIVATION_WORDS.items():
@@ -415,6 +441,7 @@ class Basis:
     loss: Decided
     output: Decided
     hidden: Decided
+    weights: Decided = field(default_factory=lambda: _assumed("weights"))  # the order of w's subscripts
     section: str = field(default="", compare=False)   # the claim's section title ("" before any heading)
     section_line: int = field(default=0, compare=False)
     since: int = field(default=0, compare=False)      # the line from which it holds: a heading or a directive
@@ -423,7 +450,9 @@ class Basis:
         return self.convention, self.loss, self.output, self.hidden
 
     def values(self) -> dict:
-        return {d.field: d.value for d in self.fields()}
+        # the weights' order when nothing states it is the convention's own (None): a .toml may set from_to
+        weights = None if self.weights.source == "assumed" else self.weights.value
+        return {d.field: d.value for d in self.fields()} | {"weights": weights}
 
     @property
     def local(self) -> bool:
@@ -446,6 +475,8 @@ class Basis:
             if in_section and d.field == "convention" and d.source == "inferred" and not d.local:
                 why = why.replace("inferred:", "inferred from the whole file:", 1)
             parts.append(d.text("" if shared else why))
+        if self.weights.source != "assumed":  # said only where the notes or the user set it
+            parts.append(self.weights.text())
         return ", ".join(parts)
 
 
@@ -635,6 +666,7 @@ class Notes:
         self._prose: str | None = None
         self._evidence: dict = {}
         self._bases: dict = {}
+        self._defined: list | None = None
 
     @property
     def sections(self) -> list[Section]:
@@ -673,16 +705,32 @@ class Notes:
         first, last = bisect.bisect_left(self._math_at, start), bisect.bisect_left(self._math_at, end)
         return [(start, self._prose[start:end], TEXT)] + [(at, body, MATH) for at, body in self.math[first:last]]
 
+    def weights(self, offset: int) -> Decided:
+        """The weights' subscript order at ``offset``: the last forward equation before it that says one."""
+        if self._defined is None:
+            self._defined = weight_definitions(self.math)
+        at = bisect.bisect_right([d[0] for d in self._defined], offset) - 1
+        if at < 0:
+            return _assumed("weights")
+        where, order, matched = self._defined[at]
+        return Decided("weights", order, "inferred", f"from {matched} on line {self.line_of(where)}",
+                       line=self.line_of(where))
+
     def basis(self, offset: int, stated: dict) -> Basis:
         """The basis of a claim at ``offset`` with the ``stated`` fields in force there."""
         index = self.section_at(offset)
-        key = (index, tuple(sorted(stated.items())))
+        weights = stated.get("weights") or self.weights(offset)
+        stated = {k: v for k, v in stated.items() if k != "weights"}
+        key = (index, tuple(sorted(stated.items())), weights)
         if key not in self._bases:
-            inference = Inference(self.evidence(index), self.evidence(None), len(self.sections) > 1,
-                                  self.evidence("all"))
+            if len(stated) == len(FIELDS):
+                fields = tuple(stated[name] for name in FIELDS)
+            else:
+                inference = Inference(self.evidence(index), self.evidence(None), len(self.sections) > 1,
+                                      self.evidence("all"))
+                fields = decide(stated, inference).fields()
             section = self.sections[index]
-            self._bases[key] = Basis(*decide(stated, inference).fields(), section=section.title,
-                                     section_line=section.line)
+            self._bases[key] = Basis(*fields, weights, section=section.title, section_line=section.line)
         return self._bases[key]
 
 

@@ -23,10 +23,11 @@ from pathlib import Path, PurePath
 
 from .errors import DeriveError, UnknownName
 from .files import read_text
-from .infer import ASSUMED, FIELDS, Basis, Notes, given
+from .infer import ASSUMED, Basis, Notes, given
 
 # a directive's keys, and the Setting field each one sets (output's alias is the CLI's --activation)
-KEYS = {"convention": "convention", "loss": "loss", "output": "output", "activation": "output", "hidden": "hidden"}
+KEYS = {"convention": "convention", "loss": "loss", "output": "output", "activation": "output", "hidden": "hidden",
+        "weights": "weights"}
 LATEX_SUFFIXES = (".tex", ".ltx", ".latex")
 # a whole textbook in one LaTeX file is a few MB; above this a file is refused before it is read
 MAX_NOTES_BYTES = 20 * 2**20
@@ -96,6 +97,7 @@ class Setting:
     loss: str | None = "mse"
     output: str | None = "sigmoid"
     hidden: str | None = "sigmoid"
+    weights: str | None = None  # the order of a weight's subscripts (conventions.WEIGHT_INDICES); None: inferred
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,8 @@ class Finding:
 
 # ---------------------------------------------------------------- the pipeline
 def lint(paths, convention: str | None = None, loss: str | None = None, output: str | None = None,
-         hidden: str | None = None, *, verbose: bool = False, diagnose: bool = True) -> list[Finding]:
+         hidden: str | None = None, *, weights: str | None = None, verbose: bool = False,
+         diagnose: bool = True) -> list[Finding]:
     """Check every backprop claim in the notes files ``paths``. A problem argument given is a default that a
     file's directives override; one left None is inferred from each file's notation and words (per section),
     and where the notation is ambiguous the claims are skipped, saying what to write. Every file is read and
@@ -166,7 +169,7 @@ def lint(paths, convention: str | None = None, loss: str | None = None, output: 
     if not isinstance(paths, list | tuple):
         raise LintError(f"lint takes a notes file's path or a list of them, not {type(paths).__name__}")
     run = _Run()
-    defaults = Setting(convention, loss, output, hidden)
+    defaults = Setting(convention, loss, output, hidden, weights)
     found = [(str(path), scan(path, defaults, run)) for path in paths]
     for _, formulas in found:
         for f in formulas:  # an impossible combination is bad input: say so before checking
@@ -218,19 +221,23 @@ class _Run:
         self.results: dict = {}
         self.unreadable: dict = {}
 
-    def convention(self, name: str):
+    def convention(self, name: str, weights: str | None = None):
+        """The convention named ``name`` (a preset or a .toml's path), with its weights' subscript order if given."""
         from .conventions import convention
-        if name not in self.conventions:
-            self.conventions[name] = convention(name)
-        return self.conventions[name]
+        if (name, weights) not in self.conventions:
+            conv = convention(name)
+            if weights is not None and weights != conv.weight_indices:
+                conv = dataclasses.replace(conv, weight_indices=weights)
+            self.conventions[name, weights] = conv
+        return self.conventions[name, weights]
 
     def problem(self, setting: Setting, origin: str):
         """Problem.make for the setting; an impossible combination names where it was set."""
         from .problem import Problem
         if setting not in self.problems:
             try:
-                self.problems[setting] = Problem.make(self.convention(setting.convention), setting.loss,
-                                                      setting.output, setting.hidden)
+                conv = self.convention(setting.convention, setting.weights)
+                self.problems[setting] = Problem.make(conv, setting.loss, setting.output, setting.hidden)
             except DeriveError as exc:
                 raise LintError(f"{origin}: {exc}") from None
         return self.problems[setting]
@@ -238,7 +245,7 @@ class _Run:
     def judge(self, name: str, f: Formula, diagnose: bool) -> Finding:
         """The finding for one formula; identical (formula, problem) pairs are checked once."""
         latex = Path(name).suffix.lower() in LATEX_SUFFIXES
-        conv = self.convention(f.setting.convention) if f.setting.convention is not None else None
+        conv = self.convention(f.setting.convention, f.setting.weights) if f.setting.convention is not None else None
         row = functools.partial(Finding, name, f.line, formula=f.text, convention=conv and conv.name, basis=f.basis)
         if not _RELATION.search(f.text):
             return row("skipped", reason=NOT_AN_EQUATION, diagnosis=None)
@@ -367,8 +374,9 @@ def _expanded(formula: str, macros: dict) -> str:
 
 def _basis(notes: Notes, offset: int, stated: dict) -> Basis:
     """How each field is decided at ``offset``: as stated, or inferred from the notes where nothing states it."""
-    basis = Basis(*(stated[name] for name in FIELDS)) if len(stated) == len(FIELDS) else notes.basis(offset, stated)
-    return dataclasses.replace(basis, since=max([basis.section_line] + [d.line for d in stated.values()]))
+    basis = notes.basis(offset, stated)
+    return dataclasses.replace(basis, since=max([basis.section_line, basis.weights.line]
+                                                + [d.line for d in stated.values()]))
 
 
 def _directive(body: str, where: str, folder: Path, run: _Run) -> dict:
@@ -380,6 +388,8 @@ def _directive(body: str, where: str, folder: Path, run: _Run) -> dict:
     ``conventions.convention``, which checks every field; nothing in it is evaluated.
     """
     from .activations import activation
+    from .conventions import WEIGHT_INDICES
+    from .errors import lookup
     from .losses import loss
 
     body = body.strip()
@@ -406,6 +416,8 @@ def _directive(body: str, where: str, folder: Path, run: _Run) -> dict:
                 run.convention(value)
             elif field == "loss":
                 loss(value)
+            elif field == "weights":
+                lookup(WEIGHT_INDICES, "weights order", value)
             else:
                 activation(value)
         except DeriveError as exc:

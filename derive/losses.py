@@ -33,6 +33,10 @@ LOSSES: dict[str, Loss] = {loss.name: loss for loss in [
     # the textbooks' quadratic cost with the 1/2: dl/dyhat = yhat - y
     Loss("mse", lambda yh, y: (yh - y) ** 2 / 2, lambda yh, y: yh - y,
          r"\tfrac12 \sum_k (\hat{y}_k - y_k)^2", "real", ANY, "1/2 sum (yhat - y)^2"),
+    # the squared error without the 1/2, as many notes write it: dl/dyhat = 2 (yhat - y), so dE/dz^L is never
+    # yhat - y (it is 2 (yhat - y) with an identity output)
+    Loss("sse", lambda yh, y: (yh - y) ** 2, lambda yh, y: 2 * (yh - y),
+         r"\sum_k (\hat{y}_k - y_k)^2", "real", ANY, "sum (yhat - y)^2, no 1/2"),
     # dl/dyhat = -y/yhat + (1 - y)/(1 - yhat) = (yhat - y) / (yhat (1 - yhat))
     Loss("bce", lambda yh, y: -(y * sp.log(yh) + (1 - y) * sp.log(1 - yh)),
          lambda yh, y: -y / yh + (1 - y) / (1 - yh),
@@ -52,7 +56,8 @@ LOSSES: dict[str, Loss] = {loss.name: loss for loss in [
 LOSS_ALIASES = {"crossentropy": "cce", "cross_entropy": "cce", "categorical_crossentropy": "cce",
                 "categorical_cross_entropy": "cce", "binary_crossentropy": "bce", "binary_cross_entropy": "bce",
                 "logistic": "bce", "log_loss": "bce", "quadratic": "mse", "squared_error": "mse",
-                "poisson_nll": "poisson"}
+                "poisson_nll": "poisson",
+                "sum_squared_error": "sse", "sum_of_squares": "sse", "squared_error_sum": "sse"}
 
 
 @dataclass(frozen=True)

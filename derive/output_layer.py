@@ -79,7 +79,10 @@ def tidy(expr: sp.Expr) -> sp.Expr:
 
     num = sp.Mul(*[orient(f, e) for f, e in factors])
     den = sp.Mul(*[orient(f, e) for f, e in dfactors])
-    return sign * coeff / dcoeff * num / den
+    scale = sign * coeff / dcoeff
+    if scale != 1 and isinstance(num, sp.Add):  # 2 (yhat - y), not SymPy's distributed 2 yhat - 2 y
+        return sp.Mul(scale, num, evaluate=False) / den
+    return scale * num / den
 
 
 def _factor_list(expr):
@@ -130,7 +133,7 @@ def _elementwise(loss: Loss, act: Activation) -> OutputDelta:
     if witness is None:
         raise DeriveError(f"could not decide whether dE/dz for {loss.name} + {act.name} is yhat - y")
     # textbook form: keep the record's own f'(z) factor unless the loss gradient's denominator cancels it
-    form = tidy(product) if act.df_out and sp.denom(sp.together(grad)) != 1 else grad * local
+    form = tidy(product) if act.df_out and sp.denom(sp.together(grad)) != 1 else grad if local == 1 else grad * local
     ratio = sp.cancel(grad / (YHAT - Y))
     extra = None if ratio.has(Y) else (local if ratio == 1 else tidy(ratio * local))
     return OutputDelta(loss.name, act.name, grad, form, False, extra=extra, witness=witness)

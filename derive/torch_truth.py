@@ -45,6 +45,7 @@ def _activation(torch, name: str, z, dim: int):
 def _loss_terms(torch, name: str, yh, y):
     table = {
         "mse": lambda: (yh - y) ** 2 / 2,
+        "sse": lambda: (yh - y) ** 2,
         "bce": lambda: -(y * torch.log(yh) + (1 - y) * torch.log(1 - yh)),
         "cce": lambda: -y * torch.log(yh),
         "poisson": lambda: yh - y * torch.log(yh),

@@ -181,7 +181,7 @@ def test_the_real_command_line(tmp_path):
                             timeout=300)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [f"derive: error: {bad}:1: unknown derive directive key 'colour' "
-                                                  "(known: convention, loss, output, activation, hidden)"]
+                                                  "(known: convention, loss, output, activation, hidden, weights)"]
 
 
 # ---------------------------------------------------------------- the command

@@ -25,6 +25,9 @@ NOT_CANONICAL = [
     ("mse", "exp", (YHAT - Y) * YHAT),
     ("cce", "sigmoid", -Y * (1 - YHAT)),
     ("poisson", "sigmoid", (YHAT - Y) * (1 - YHAT)),
+    # the squared error without the 1/2 (sum (yhat - y)^2): never yhat - y, not even with a linear output
+    ("sse", "identity", 2 * (YHAT - Y)),
+    ("sse", "sigmoid", 2 * (YHAT - Y) * YHAT * (1 - YHAT)),
 ]
 
 
@@ -46,7 +49,7 @@ def test_non_canonical_pairs_keep_their_residual_factor(loss, act, form):
 
 def test_every_valid_pair_is_decided():
     rows = table()
-    assert len(rows) == 21
+    assert len(rows) == 32  # 11 activations with mse and with sse, 2 with bce, 4 with cce and with poisson
     assert {(r.loss, r.activation) for r in rows if r.canonical} == {(lo, a) for lo, a, _ in CANONICAL}
 
 
@@ -58,3 +61,9 @@ def test_tidy_writes_textbook_signs(expr, expected):
     out = tidy(expr)
     assert sp.cancel(out - expr) == 0
     assert out == expected
+
+
+def test_tidy_keeps_a_number_outside_the_difference():
+    out = tidy(2 * YHAT - 2 * Y)
+    assert sp.cancel(out - 2 * (YHAT - Y)) == 0
+    assert isinstance(out, sp.Mul) and (YHAT - Y) in out.args

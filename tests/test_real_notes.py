@@ -17,7 +17,9 @@ ROOT = NOTES.parents[1]
 PRESETS = {"nielsen", "wikipedia", "ng", "goodfellow", "bishop", "cs231n", "dls"}
 LOSSES = {"mse", "sse", "mse_per_output", "bce", "cce"}
 ACTIVATIONS = {"sigmoid", "tanh", "relu", "identity", "softmax"}
-LINT_LOSS = {"sse": "mse", "mse_per_output": "mse"}
+LINT_LOSS = {"mse_per_output": "mse"}  # derive has no loss averaged over the outputs: its mse stands in
+# settings a convention "other: ..." needs besides its nearest preset, said in the manifest's own words
+WEIGHTS = {"from_to": "w_{ij}^"}
 FIELDS = {"id", "file", "line", "text", "convention", "nearest", "loss", "output", "hidden", "assumed", "lint",
           "verdict", "exact"}
 
@@ -67,9 +69,12 @@ def test_every_claim_is_well_formed():
         assert conv == c["nearest"] or conv.startswith("other: "), f"{where}: a preset is its own nearest"
         assert c["loss"] in LOSSES and {c["output"], c["hidden"]} <= ACTIVATIONS, where
         assert set(c["assumed"]) <= {"loss", "output", "hidden"}, where
-        lint = c["lint"]
+        lint = dict(c["lint"])
+        weights = lint.pop("weights", None)
         assert lint == {"convention": c["nearest"], "loss": LINT_LOSS.get(c["loss"], c["loss"]),
                         "output": c["output"], "hidden": c["hidden"]}, f"{where}: lint setting"
+        if weights is not None:  # only where the convention says so: "other: w_{ij}^l connects unit i ..."
+            assert conv.startswith("other: " + WEIGHTS[weights]), f"{where}: weights = {weights!r}"
         if c["verdict"] == "not-a-claim":
             assert c.get("reason") and not c["exact"], f"{where}: a not-a-claim says why, and is never exact"
             continue
@@ -125,11 +130,12 @@ def test_truth_does_not_import_derive():
 
 # ---------------------------------------------------------------- (c) soundness: no false holds
 @cache
-def _derive_verdicts(file: str, convention: str, loss: str, output: str, hidden: str) -> dict:
+def _derive_verdicts(file: str, convention: str, loss: str, output: str, hidden: str, weights=None) -> dict:
     """claim id -> derive's verdict, linting `file` with this problem, as benchmarks/real_notes.py matches them."""
     bench = _load("real_notes_benchmark", ROOT / "benchmarks" / "real_notes.py")
     from derive.lint import lint
-    findings = lint(str(NOTES / file), convention=convention, loss=loss, output=output, hidden=hidden)
+    findings = lint(str(NOTES / file), convention=convention, loss=loss, output=output, hidden=hidden,
+                    weights=weights)
     claims = [c for c in CLAIMS if c["file"] == file]
     return {cid: bench.combine(fs) for cid, fs in bench.match(claims, findings).items()}
 
@@ -137,13 +143,7 @@ def _derive_verdicts(file: str, convention: str, loss: str, output: str, hidden:
 # Every claim whose truth is "fails", linted with the manifest's problem for it (its convention, or the nearest
 # preset when the notes use a convention no preset has). A known false hold is marked here with what derive
 # misses (strict: a fix makes the test fail until the mark is removed).
-KNOWN_FALSE_HOLDS = {
-    "c1-12": "false hold (convention other: the slide recalls z_j^{l+1} = sum_i w_{ij}^{l+1} a_i^l, so w_{kj} "
-             "is the wrong order; derive, given nielsen, reads w_{kj} as Nielsen's w_{jk}: it does not take the "
-             "index order from the notes' own forward equation)",
-    "c2-02": "false hold (convention other: the course indexes w_{ij}^l from unit i of layer l-1 to unit j of "
-             "layer l, so dz_j/da_i = w_{ij}^l; derive, given nielsen, reads w_{ji} in Nielsen's order)",
-}
+KNOWN_FALSE_HOLDS: dict[str, str] = {}  # none since the weights' subscript order became a setting (c1-12, c2-02)
 
 SOUNDNESS = [pytest.param(c, id=c["id"],
                           marks=[pytest.mark.xfail(strict=True, reason=KNOWN_FALSE_HOLDS[c["id"]])]
@@ -154,7 +154,8 @@ SOUNDNESS = [pytest.param(c, id=c["id"],
 @pytest.mark.parametrize("claim", SOUNDNESS)
 def test_derive_never_says_holds_for_a_failing_claim(claim):
     lint = claim["lint"]
-    verdicts = _derive_verdicts(claim["file"], lint["convention"], lint["loss"], lint["output"], lint["hidden"])
+    verdicts = _derive_verdicts(claim["file"], lint["convention"], lint["loss"], lint["output"], lint["hidden"],
+                                lint.get("weights"))
     verdict, reason = verdicts[claim["id"]]
     assert verdict != "holds", (f"false hold: {claim['file']}:{claim['line']} {claim['text']!r} is wrong "
                                 f"({claim.get('reason')}), derive says holds: {reason}")

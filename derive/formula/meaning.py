@@ -135,12 +135,23 @@ class Compiler:
                 and self.letters.get(sym.base) in ("delta", "a", "z", "W", "b"):
             return ast.Sym(sym.base, ast.Layer(None, int(sym.indices[0]), "suffix"))
         if letters and sym.layer is None and sym.indices:
-            first = sym.indices[0]
+            first = sym.indices[self.to_unit(sym.base)]
             if first in letters:  # the unit's letter is its layer (a weight: the layer it feeds)
                 at = self.conv.input_layer + letters.index(first)
                 self.depth = len(letters) - 1  # the letters describe a network of exactly this depth
                 return ast.Sym(sym.base, ast.Layer(None, at, "letter"), sym.indices)
         return sym
+
+    def to_unit(self, base: str) -> int:
+        """Which subscript of ``base`` names the unit it feeds: the first, except a weight written from_to."""
+        weight = self.letters.get(base) in ("W", "grad_weight")
+        return -1 if weight and self.conv.weight_indices == "from_to" else 0
+
+    def weight_entry(self, tensor, idx: list, base: int):
+        """Component (row, column) of a matrix written with subscripts ``idx`` (a weight's in its order)."""
+        if tensor.kind in ("W", "grad_weight") and self.conv.weight_indices == "from_to":
+            idx = idx[::-1]
+        return LayerEntry(tensor, idx[0] - base, idx[1])  # a weight's column index counts the bias as 0
 
     def is_forward(self, of) -> bool:
         """Whether a derivative's numerator is a forward quantity (z, a, the output), not the cost."""
@@ -459,7 +470,7 @@ def component(c: Compiler, node):
             return LayerEntry(tensor, idx[0] - base, 0)
         if len(idx) != 2:
             raise MeaningError(f"{node.base} is a matrix: two indices")
-        return LayerEntry(tensor, idx[0] - base, idx[1])  # a weight's column index counts the bias as 0
+        return c.weight_entry(tensor, idx, base)
     if isinstance(node, ast.Num):
         return number(node.value)
     if isinstance(node, ast.Neg):
@@ -561,7 +572,7 @@ def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
             raise MeaningError(f"the left side has {len(free)} index(es) but is a "
                                f"{'vector: one index' if want == 1 else 'matrix: two indices'}")
         rhs = component(c, claim.rhs)
-        lhs = LayerEntry(symbol, free[0] - base, free[1] if len(free) > 1 else 0)
+        lhs = c.weight_entry(symbol, list(free), base) if len(free) > 1 else LayerEntry(symbol, free[0] - base, 0)
         return Meaning(quantity, at, lhs, rhs, free, c.notes, c.depth)
     rhs = c.vector(claim.rhs).matrix()
     if c.conv.bias == "unit" and quantity == "grad_weight":
