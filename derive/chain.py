@@ -66,6 +66,15 @@ class Derivation:
     grad_bias: sp.Basic | None     # dE/db^l, where the bias is its own vector
     steps: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Each formula (and each step's expression) prints in this derivation's notation: str(d.delta) is
+        # [(Θ^(l))ᵀ δ^(l+1)]_{2:end} .* g'(z^(l)) for Ng. The copies are equal to what was passed in.
+        from .printing import in_notation
+        conv = self.problem.convention
+        for name, expr in self.formulas().items():
+            setattr(self, name, in_notation(expr, conv))
+        self.steps = {k: [Step(in_notation(s.expr, conv), s.why) for s in trail] for k, trail in self.steps.items()}
+
     def verify(self, **kwargs):
         """Check every formula against forward-pass ground truth; see ``verify.verify``."""
         from .verify import verify
@@ -89,6 +98,10 @@ class Derivation:
 
     def __repr__(self) -> str:
         return f"<Derivation {self.problem.label()}>"
+
+    def __str__(self) -> str:  # every formula as text in the convention's notation, one per line
+        from .printing import derivation_text
+        return derivation_text(self)
 
     def formulas(self) -> dict:
         """The derived formulas by quantity name."""

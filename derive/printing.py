@@ -1,18 +1,29 @@
 """Printing formulas in a convention's notation: a LatexPrinter subclass and a plain-text printer.
 
-Each of our expression classes has a ``_print_<Class>`` method here; SymPy's dispatch finds them. The
-notation (symbols, layer superscript style, Hadamard and transpose signs) comes from the convention record.
+Each of our expression classes has a ``_print_<Class>`` method in both printers; SymPy's dispatch finds them.
+The notation (symbols, layer superscript style, Hadamard and transpose signs) comes from the convention record.
 Inside a ``Componentwise`` formula a product is a Hadamard product, so ``_print_Mul`` joins factors with the
 convention's sign there. No regular expressions touch SymPy's output.
+
+``latex(expr, conv)`` and ``text(expr, conv)`` print any formula in any convention. A bare node does not know
+its convention, so ``in_notation`` gives the formulas a ``Derivation`` exposes their own: a copy (equal, same
+class, printed identically by ``latex``) whose ``str()``, ``repr()`` and ``_repr_latex_`` use that convention.
+SymPy looks a printing method up on the object itself (``_sympystr``), and IPython does the same for
+``_repr_latex_``, so the copy carries both as attributes; ``NotationPrinter`` and ``NotationText`` ignore them
+and print the tree. ``sympy.srepr`` still shows the tree's classes. An expression built from such a copy
+(``d.delta.T``, a sub-expression) is a new, bare object: print it with ``text`` or ``latex`` and a convention.
 """
 
 from __future__ import annotations
+
+import types
+import unicodedata
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-from .algebra import sym
+from .algebra import LayerSymbol, WithBiasUnit, sym
 from .conventions import Convention
 from .output_layer import YHAT, Y, Z
 
@@ -264,6 +275,145 @@ def latex(expr, conv: Convention) -> str:
     return NotationPrinter(conv).doprint(expr)
 
 
+# ---------------------------------------------------------------- plain text in a convention's notation
+# How each command a notation symbol may use (schema.MATH_COMMANDS) reads as text.
+SYMBOL_TEXT = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ϵ", "varepsilon": "ε", "zeta": "ζ",
+    "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
+    "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "varsigma": "ς", "tau": "τ", "upsilon": "υ", "phi": "ϕ",
+    "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ",
+    "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ", "Upsilon": "Υ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+    "partial": "∂", "nabla": "∇", "ell": "ℓ", "imath": "ı", "jmath": "ȷ", "odot": "⊙", "circ": "∘",
+    "otimes": "⊗", "oplus": "⊕", "cdot": "·", "ast": "∗", "star": "⋆", "times": "×", "bullet": "•",
+    "top": "⊤", "intercal": "⊺", "prime": "′", "dagger": "†", "limits": "", "nolimits": "",
+    ",": " ", ";": " ", ":": " ", " ": " ", "!": "", "{": "{", "}": "}", "left": "", "right": "",
+}
+# accents become combining marks on one letter: \hat{y} -> ŷ
+ACCENTS = {"hat": "\u0302", "widehat": "\u0302", "bar": "\u0304", "overline": "\u0305", "tilde": "\u0303",
+           "widetilde": "\u0303", "vec": "\u20d7", "dot": "\u0307", "ddot": "\u0308", "check": "\u030c",
+           "breve": "\u0306", "acute": "\u0301", "grave": "\u0300"}
+# fonts and wrappers keep their argument: \mathbf{W} -> W
+WRAPPERS = {"mathcal", "mathbf", "mathrm", "mathit", "mathsf", "mathtt", "mathbb", "mathfrak", "boldsymbol", "bm",
+            "text", "textrm", "operatorname", "mathbin", "mathrel", "mathop"}
+FRACTIONS = {"frac", "dfrac", "tfrac"}
+TRANSPOSE_MARKS = {"T", "⊤", "⊺"}  # written as a superscript T: (W^l)ᵀ
+
+
+def _tokens(tex: str) -> list:
+    """LaTeX as ('cmd', name) and ('chr', c) tokens; a space after a control word ends it and is dropped."""
+    out, i = [], 0
+    while i < len(tex):
+        c = tex[i]
+        if c == "\\" and i + 1 < len(tex):
+            j = i + 1
+            while j < len(tex) and tex[j].isalpha():
+                j += 1
+            if j == i + 1:  # a control symbol: \, \{ ...
+                out.append(("cmd", tex[j]))
+                i = j + 1
+                continue
+            out.append(("cmd", tex[i + 1:j]))
+            while j < len(tex) and tex[j] == " ":
+                j += 1
+            i = j
+            continue
+        out.append(("chr", c))
+        i += 1
+    return out
+
+
+def _width(s: str) -> int:
+    return sum(not unicodedata.combining(c) for c in s)
+
+
+def _one_group(s: str) -> bool:
+    """(l+1) or [l]: one bracketed group, whose opening bracket closes at the end."""
+    if len(s) < 2 or s[0] + s[-1] not in ("()", "[]"):
+        return False
+    depth = 0
+    for n, c in enumerate(s):
+        depth += (c in "([") - (c in ")]")
+        if depth == 0:
+            return n == len(s) - 1
+    return False
+
+
+def script(mark: str, body: str) -> str:
+    """A superscript or subscript as text: ^l, ^(l), ^[l], ^{l+1}."""
+    return f"{mark}{body}" if _width(body) == 1 or _one_group(body) else f"{mark}{{{body}}}"
+
+
+def _fraction_part(s: str) -> str:
+    """A numerator or denominator in parentheses if it has an operator outside its brackets: (a + b)/m."""
+    depth, loose = 0, False
+    for c in s:
+        depth += (c in "([{") - (c in ")]}")
+        loose |= depth == 0 and c in " +-/"
+    return f"({s})" if loose else s
+
+
+class _SymbolReader:
+    """Reads a notation symbol's LaTeX (a short string the schema checked) into text, one token at a time."""
+
+    def __init__(self, tex: str):
+        self.tokens, self.pos = _tokens(tex), 0
+
+    def read(self, close: bool = False) -> str:
+        out = []
+        while self.pos < len(self.tokens):
+            kind, value = self.tokens[self.pos]
+            if close and (kind, value) == ("chr", "}"):
+                self.pos += 1
+                break
+            self.pos += 1
+            if kind == "chr" and value in "^_":
+                out.append(script(value, self.argument()))
+            elif kind == "chr" and value == "{":
+                out.append(self.read(close=True))
+            elif kind == "cmd":
+                out.append(self.command(value))
+            else:
+                out.append(value)
+        return "".join(out)
+
+    def argument(self) -> str:
+        while self.pos < len(self.tokens) and self.tokens[self.pos] == ("chr", " "):
+            self.pos += 1
+        if self.pos >= len(self.tokens):
+            return ""
+        kind, value = self.tokens[self.pos]
+        self.pos += 1
+        if (kind, value) == ("chr", "{"):
+            return self.read(close=True)
+        return self.command(value) if kind == "cmd" else value
+
+    def command(self, name: str) -> str:
+        if name in ACCENTS:
+            arg = self.argument()
+            return arg + ACCENTS[name] if _width(arg) == 1 else f"{name}({arg})"
+        if name in WRAPPERS:
+            return self.argument()
+        if name in FRACTIONS:
+            num, den = self.argument(), self.argument()
+            return f"{_fraction_part(num)}/{_fraction_part(den)}"
+        return SYMBOL_TEXT.get(name, name)
+
+
+def symbol_text(tex: str) -> str:
+    r"""A notation symbol's LaTeX as plain text: ``\Theta^{(l)}`` -> Θ^(l), ``\frac{\partial C}{\partial a^{l}}``
+    -> ∂C/∂a^l, ``\hat{y}`` -> ŷ, ``\nabla_{a^{l}} J`` -> ∇_{a^l} J."""
+    return unicodedata.normalize("NFC", " ".join(_SymbolReader(tex).read().split()))  # ŷ as one character
+
+
+class RawText(sp.Dummy):
+    """A placeholder that prints as the given text (a bound matrix inside an entrywise formula)."""
+
+    def __new__(cls, name, shown):
+        obj = super().__new__(cls, name)
+        obj._shown = shown
+        return obj
+
+
 class _TextPrinter(_PositiveFirst, StrPrinter):
     """Plain text for entrywise output-layer forms: (yhat - y) * yhat * (1 - yhat)."""
 
@@ -291,9 +441,301 @@ class _TextPrinter(_PositiveFirst, StrPrinter):
         return f"({self._print(value)} if {cond_text} else {self._print(other)})"
 
 
-def text(expr) -> str:
-    """A scalar output-layer form as plain text, written per component."""
-    return _TextPrinter().doprint(expr)
+class NotationText(_TextPrinter):
+    """Plain text in one convention's notation: ((w^{l+1})ᵀ δ^{l+1}) ⊙ σ'(z^l), [(Θ^(l))ᵀ δ^(l+1)]_{2:end}.
+
+    A symbol is the same LaTeX ``NotationPrinter`` writes, read as text (``symbol_text``); the operators are
+    the convention's signs. Scalar output-layer forms print as ``_TextPrinter`` prints them.
+    """
+
+    # never a formula's own print hook (``in_notation``): this printer prints the tree in ITS convention
+    printmethod = "_derive_text"
+
+    def __init__(self, conv: Convention, settings=None):
+        super().__init__(settings)
+        self.conv, self.nt, self._tex = conv, conv.notation, NotationPrinter(conv)
+        self._hadamard_depth = 0
+
+    def _basic(self, expr) -> str:
+        if type(expr).__module__.startswith("derive."):  # a node of ours without a text form: a bug, not a guess
+            raise TypeError(f"internal error: no plain-text form for {type(expr).__name__}")
+        return super()._print_Basic(expr)
+
+    _print_Basic = _basic
+
+    def _sign(self, latex_symbol: str) -> str:
+        return symbol_text(latex_symbol)
+
+    def _transposed(self, inner: str) -> str:
+        mark = symbol_text(self.nt.transpose)
+        return inner + ("ᵀ" if mark in TRANSPOSE_MARKS else script("^", mark))
+
+    # -- leaves: the LaTeX NotationPrinter writes, read as text
+    def _print_LayerSymbol(self, expr):
+        return symbol_text(self._tex._print_LayerSymbol(expr))
+
+    def _print_Indexed(self, expr):
+        return symbol_text(self._tex._print(expr.base.label)) + script("_", layer_text(expr.indices[0]))
+
+    def _print_Symbol(self, expr):
+        if expr in (YHAT, Y, Z):
+            return super()._print_Symbol(expr)
+        return SYMBOL_TEXT.get(expr.name) or symbol_text(expr.name)
+
+    def _print_Dummy(self, expr):
+        return expr._shown if isinstance(expr, RawText) else expr.name
+
+    def _print_RawText(self, expr):
+        return expr._shown
+
+    def _print_OneMatrix(self, expr):
+        return "𝟏" if expr.shape[0] != 1 else self._transposed("𝟏")
+
+    def _print_ZeroMatrix(self, expr):
+        return "0"
+
+    # -- components
+    def _subscript(self, base: str, indices) -> str:
+        texts = [layer_text(x) if x.is_Add else self._print(x) for x in indices]
+        idx = ",".join(texts) if any(not x.is_Atom for x in indices) else "".join(texts)
+        if "/" in base or "∇" in base:  # a named gradient: take its component as a whole
+            base = f"({base})"
+        return base + script("_", idx)
+
+    def _print_LayerEntry(self, expr):
+        i, j = expr.indices
+        rows, cols = expr.tensor.shape
+        return self._subscript(self._print(expr.tensor), [i] if cols == 1 else ([j] if rows == 1 else [i, j]))
+
+    def _print_BiasUnitEntry(self, expr):
+        arg, i, _ = expr.args
+        return self._subscript(self._print(arg), [i])
+
+    def _print_ActEntry(self, expr):
+        return f"{self._activation(expr.order)}({self._print(expr.arg)})"
+
+    def _print_ExampleSumEntry(self, expr):
+        arg, count = expr.args
+        coeff, rest = arg.as_independent(*[a for a in arg.atoms(sp.Expr) if type(a).__name__ in ENTRIES])
+        front = "" if coeff == 1 else self._coefficient(coeff) + " "
+        return f"{front}Σ{script('_', 't=1')}{script('^', self._print(count))} {self.parenthesize(rest, 40)}"
+
+    def _print_LocalEntry(self, expr):
+        return f"∂{self._print(expr.of)}/∂{self._print(expr.wrt)}"
+
+    def _print_Partial(self, expr):
+        num, den = expr.args
+        top = symbol_text(self.nt.cost) if num == sp.Symbol("E") else self._print(num)
+        return f"∂{top}/∂{self._print(den)}"
+
+    def _print_KroneckerDelta(self, expr):
+        i, j = expr.args
+        return f"[{self._print(i)} = {self._print(j)}]"
+
+    def _print_Sum(self, expr):
+        index = expr.limits[0][0]
+        return f"Σ{script('_', self._print(index))} {self.parenthesize(expr.function, 45)}"
+
+    def _print_Pow(self, expr, rational=False):
+        if type(expr.base).__name__ in (*ENTRIES, "RawText") and expr.exp.is_positive:
+            base = self._print(expr.base)
+            if any(c in base for c in "^_ "):  # a component already carries scripts: (a^L_j)^2
+                return f"({base})^{self.parenthesize(expr.exp, 51)}"
+        return super()._print_Pow(expr, rational)
+
+    def _print_Mul(self, expr):
+        if self._hadamard_depth:
+            return self._entrywise_product(expr)
+        if any(type(f).__name__ in ENTRIES or isinstance(f, sp.Sum) for f in expr.args):
+            if sp.denom(expr) == 1:
+                return self._reading_order(expr)
+            if not expr.could_extract_minus_sign():
+                num, den = sp.fraction(expr)
+                return f"{self._operand(num)} / {self._operand(den)}"
+        return super()._print_Mul(expr)
+
+    def _entrywise_product(self, expr):
+        """Inside an entrywise formula a product is a Hadamard product: (a^L - y) ⊙ a^L ⊙ (1 - a^L)."""
+        if expr.could_extract_minus_sign():
+            return "-" + self.parenthesize(-expr, 45)
+        num, den = sp.fraction(expr)
+        if den != 1:
+            return f"{self._operand(num)} / {self._operand(den)}"
+        coeff, factors = expr.as_coeff_mul()
+        sign = self._sign(self.nt.hadamard)
+        factors = sorted(factors, key=lambda f: (all(x.name != "y" for x in f.free_symbols), not f.is_Symbol))
+        body = f" {sign} ".join(self.parenthesize(f, 45) if f.is_Add else self._print(f) for f in factors)
+        if coeff == -1:
+            return "-" + body
+        return body if coeff == 1 else f"{self._print(coeff)} {body}"
+
+    def _operand(self, x) -> str:
+        s = self._print(x)
+        return f"({s})" if x.is_Add or isinstance(x, sp.Sum) or (x.is_Mul and " " in s) else s
+
+    def _reading_order(self, expr):
+        """A product of components in the order books write it: Σ_k w_kj δ_k σ'(z_j)."""
+        if expr.could_extract_minus_sign():
+            return "-" + self._reading_order(-expr)
+        coeff, factors = expr.as_coeff_mul()
+        factors = sorted(factors, key=_reading_rank)
+        parts = []
+        for n, f in enumerate(factors):
+            s = self._print(f)
+            if f.is_Add or (isinstance(f, sp.Sum) and n < len(factors) - 1):
+                s = f"({s})"
+            parts.append(s)
+        body = " ".join(parts)
+        return body if coeff == 1 else f"{self._coefficient(coeff)} {body}"
+
+    def _coefficient(self, c) -> str:
+        """A scalar factor in front of a matrix: (1/m), (λ/m), 2."""
+        num, den = sp.fraction(c)
+        if den == 1:
+            s = self._print(num)
+            return f"({s})" if num.is_Add else s
+        tight = [f"({self._print(x)})" if (x.is_Add or x.is_Mul) else self._print(x) for x in (num, den)]
+        return f"({tight[0]}/{tight[1]})"
+
+    # -- matrix operators in the convention's signs
+    def _activation(self, order: int) -> str:
+        return symbol_text(self.nt.sigma) + (symbol_text(self.nt.prime) if order else "")
+
+    def _print_Elementwise(self, expr):
+        return f"{self._activation(expr.order)}({self._print(expr.arg)})"
+
+    def _grouped(self, expr, last: bool = False) -> bool:
+        """Whether a matrix factor needs parentheses inside a product: sums, Hadamard products, a - b, and a
+        sum over examples or a softmax product that other factors follow."""
+        name = type(expr).__name__
+        return (isinstance(expr, (sp.MatAdd, sp.HadamardProduct))
+                or (name in ("SoftmaxBack", "ExampleSum") and not last)
+                or (name == "Componentwise" and (expr.expr.is_Add or expr.expr.could_extract_minus_sign())))
+
+    def _print_MatMul(self, expr):
+        coeff, mats = expr.as_coeff_matrices()
+        sign = ""
+        if coeff.could_extract_minus_sign():
+            sign, coeff = "-", -coeff
+        parts = [] if coeff == 1 else [self._coefficient(coeff)]
+        for n, m in enumerate(mats):
+            s = self._print(m)
+            grouped = self._grouped(m, last=n == len(mats) - 1) and (len(mats) > 1 or parts)
+            parts.append(f"({s})" if grouped else s)
+        return sign + " ".join(parts)
+
+    def _print_MatAdd(self, expr):
+        terms = _positive_first(list(expr.args))
+        out = self._print(terms[0])
+        for t in terms[1:]:
+            out += f" - {self._print(-t)}" if t.could_extract_minus_sign() else f" + {self._print(t)}"
+        return out
+
+    def _print_HadamardProduct(self, expr):
+        sign = self._sign(self.nt.hadamard)
+        args = sorted(expr.args, key=lambda a: type(a).__name__ == "Elementwise")
+        parts = [f"({self._print(a)})" if isinstance(a, sp.MatMul) or self._grouped(a) else self._print(a)
+                 for a in args]
+        return f" {sign} ".join(parts)
+
+    def _print_Transpose(self, expr):
+        arg, inner = expr.arg, self._print(expr.arg)
+        if isinstance(arg, WithBiasUnit):
+            pass  # already bracketed: [1; a^(l)]ᵀ
+        elif arg.is_Symbol or isinstance(arg, LayerSymbol):
+            if any(c in inner for c in "^_ /"):
+                inner = f"({inner})"
+        else:
+            inner = f"({inner})"
+        return self._transposed(inner)
+
+    def _print_Componentwise(self, expr):
+        subs = {k: RawText(str(k), self._print(v)) for k, v in expr.bindings.items()}
+        self._hadamard_depth += 1
+        try:
+            return self._print(expr.expr.xreplace(subs))
+        finally:
+            self._hadamard_depth -= 1
+
+    def _print_SoftmaxBack(self, expr):
+        s = self._print(expr.s)
+        return (f"(diag({s}) - {s} {self._print(sp.Transpose(expr.s))}) ({self._print(expr.g)})"
+                + (" for each example" if self.conv.layout != "column" else ""))
+
+    def _print_WithBiasUnit(self, expr):
+        return f"[1; {self._print(expr.arg)}]"
+
+    def _print_DropBiasRow(self, expr):
+        return f"[{self._print(expr.arg)}]_{{2:end}}"
+
+    def _print_ZeroBiasColumn(self, expr):
+        return f"[{self._print(expr.arg)}]_{{bias column = 0}}"
+
+    def _print_ExampleSum(self, expr):
+        coeff, rest = expr.arg.as_coeff_mmul() if hasattr(expr.arg, "as_coeff_mmul") else (1, expr.arg)
+        front = "" if coeff == 1 else self._coefficient(coeff) + " "
+        return f"{front}Σ{script('_', 't=1')}{script('^', self._print(expr.count))} {self._print(rest)}"
+
+
+# The notation a formula prints in when no convention is given: the Notation record's defaults.
+GENERIC = Convention("generic", "derive's default notation")
+
+
+def text(expr, conv: Convention | None = None) -> str:
+    """A formula as plain text in ``conv``'s notation (the default notation without one).
+
+    A scalar output-layer form prints per component, as the table writes it: (ŷ - y)·ŷ·(1 - ŷ).
+    """
+    if conv is None and not getattr(expr, "is_Matrix", False):
+        return _TextPrinter().doprint(expr)
+    return NotationText(conv or GENERIC).doprint(expr)
+
+
+def _text_hook(expr, conv, printer=None, **_settings) -> str:
+    return text(expr, conv)
+
+
+def _latex_hook(expr, conv) -> str:
+    return rf"$\displaystyle {latex(expr, conv)}$"
+
+
+def in_notation(expr, conv: Convention):
+    """A copy of ``expr`` that prints in ``conv``'s notation: ``str()``/``repr()`` as text, ``_repr_latex_``.
+
+    The copy is equal to ``expr``, of the same class, with the same arguments, and ``latex`` / ``text`` print
+    it exactly as they print ``expr``. ``None`` stays ``None``; an object that cannot carry attributes is
+    returned as it is.
+    """
+    if expr is None:
+        return None
+    copy = expr.func(*expr.args)
+    if type(copy) is not type(expr) or copy.args != expr.args or not hasattr(copy, "__dict__"):
+        return expr
+    copy._sympystr = types.MethodType(lambda self, printer=None, **kw: _text_hook(self, conv), copy)
+    copy._repr_latex_ = types.MethodType(lambda self: _latex_hook(self, conv), copy)
+    copy._notation = conv
+    return copy
+
+
+def equations(d) -> list:
+    """A Derivation's formulas as (name, left side, right side), each side an expression of ``d``'s layer."""
+    lay, (l, L) = d.layer, sp.symbols("l L", integer=True)
+    lhs = {"delta_out": lay.delta(L), "grad_act_out": lay.grad_act(L), "delta": lay.delta(l),
+           "grad_act": lay.grad_act(l), "grad_act_from_delta": lay.grad_act(l), "delta_from_grad_act": lay.delta(l)}
+    out = []
+    for name, rhs in d.formulas().items():
+        left = lhs.get(name) or LayerSymbol(name, l, *rhs.shape)  # grad_weight, grad_bias: named by the weight
+        out.append((name, left, rhs))
+    return out
+
+
+def derivation_text(d) -> str:
+    """Every formula of a Derivation as text in its convention's notation, one per line."""
+    conv = d.problem.convention
+    lines = [d.problem.label()]
+    for name, left, right in equations(d):
+        lines.append(f"  {name:20} {text(left, conv)} = {text(right, conv)}")
+    return "\n".join(lines)
 
 
 def output_latex(expr, conv: Convention) -> str:

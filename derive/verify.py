@@ -92,6 +92,15 @@ class Report:
         lines.append("verified" if self.ok else f"FAILED: some error exceeds {self.tolerance:g}")
         return "\n".join(lines)
 
+    def __repr__(self) -> str:  # one line: the verdict and the worst error; str() is the whole table
+        worst = max(self.errors, key=self.errors.get, default=None)
+        figure = f", worst {self.errors[worst]:.1e} ({label(worst)})" if worst is not None else ""
+        return (f"<Report {self.problem}, depth {self.depth}, {len(self.trials)} network(s): "
+                f"{'verified' if self.ok else 'FAILED'}{figure}>")
+
+    def __str__(self) -> str:
+        return self.text()
+
     def _repr_markdown_(self) -> str:  # Jupyter
         rows = [f"| {label(q)} | {e:.2e} | {'ok' if e <= self.limit(q) else '**FAIL**'} |"
                 for q, e in self.errors.items()]
