@@ -69,6 +69,12 @@ _NORM = (r"(?:\\left\s*)?(?:\\\||\|\||\\lVert)[^|\-−]*[-−][^|]*?(?:\\right\s
          r"\s*\^\s*(?:\{\s*)?2(?!\d)")
 
 
+_HALF = r"(?:\\[dt]?frac\s*(?:\{\s*1\s*\}\s*\{\s*2(?:[^{}]|\{[^{}]*\})*\}|12)|(?<![\d.])1\s*/\s*\(?\s*2)"  # 1/2, 1/2n
+# right after '=' (or at the start), maybe under a sum, with nothing (such as a 1/2) between: C = sum (y - a)^2
+_BARE = (r"(?:^|=)\s*(?:\\sum\s*(?:_\s*(?:\{[^{}]*\}|\w))?\s*(?:\^\s*(?:\{[^{}]*\}|\w))?\s*)?"
+         r"(?:\{\s*)?(?:\\left\s*)?")
+
+
 def _expand(pattern: str) -> str:
     while (expanded := re.sub(r"<([A-Z]+)>", lambda m: PIECES[m.group(1)], pattern)) != pattern:
         pattern = expanded
@@ -182,8 +188,11 @@ CONVENTION_TEXT = [
 LOSS_MATH = [
     ("bce", r"(1 - y) \log(1 - a)", r"\(\s*1\s*[-−][^()]{0,40}\)\s*\\?(?:log|ln)(?![A-Za-z])", 6),
     ("cce", r"y \log a", r"<TARGET>(?:_(?:\{[^{}]*\}|\w))?\s*\\?(?:log|ln)(?![A-Za-z])", 3),
-    ("mse", "(a - y)^2", _SQUARED, 3),
-    ("mse", r"\|a - y\|^2", _NORM, 3),
+    # a squared error: with a 1/2 (or 1/2n) in front it is mse, written as the cost with none it is sse
+    ("mse", r"\frac{1}{2} (a - y)^2", _HALF + r"(?:(?!=)[^$]){0,80}?(?:" + _SQUARED + "|" + _NORM + ")", 4),
+    ("sse", "(a - y)^2 without a 1/2", _BARE + "(?:" + _SQUARED + "|" + _NORM + ")", 3),
+    ("mse|sse", "(a - y)^2", _SQUARED, 2),
+    ("mse|sse", r"\|a - y\|^2", _NORM, 2),
 ]
 
 # (loss, None: the words are printed, pattern, weight) — in the text, any case
@@ -192,7 +201,8 @@ LOSS_WORDS = [
     ("cce", None, r"\bcategorical[\s-]+cross[\s-]*entropy|\bCCE\b|\bnegative[\s-]+log[\s-]*likelihood", 3),
     ("xent", None, r"(?<!binary )(?<!binary-)(?<!categorical )(?<!categorical-)\bcross[\s-]*entropy"
      r"|\bentropie[\s-]+crois", 2),
-    ("mse", None, r"\bquadratic[\s-]+(?:cost|loss)|\b(?:mean[\s-]+)?squared[\s-]+error|\bMSE\b"
+    # the words say a squared error, not whether it has the 1/2 (mse first: the textbooks' quadratic cost)
+    ("mse|sse", None, r"\bquadratic[\s-]+(?:cost|loss)|\b(?:mean[\s-]+)?squared[\s-]+error|\bMSE\b"
      r"|\bsum[\s-]+of[\s-]+squares", 2),
 ]
 

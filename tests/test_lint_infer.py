@@ -163,7 +163,9 @@ PROBLEMS = [
     ("a categorical cross-entropy formula", "$$C = -\\sum_k y_k \\log a^L_k$$",
      {"loss": ("cce", "inferred"), "output": ("softmax", "assumed")}, r"loss cce (from y \log a)"),
     ("a squared norm", "$$C = \\frac{1}{2}\\|a^L - y\\|^2$$", {"loss": ("mse", "inferred")}, r"\|a - y\|^2"),
-    ("a squared difference", "$$C_0 = (a^{(L)} - y)^2$$", {"loss": ("mse", "inferred")}, "(a - y)^2"),
+    ("a squared difference", "$$C_0 = (a^{(L)} - y)^2$$", {"loss": ("sse", "inferred")}, "(a - y)^2 without a 1/2"),
+    ("half a squared difference", "$$C = \\frac{1}{2}\\sum_j (y_j - a^L_j)^2$$", {"loss": ("mse", "inferred")},
+     r"\frac{1}{2} (a - y)^2"),
     ("the sigmoid's derivative", "$$\\sigma'(z) = \\sigma(z)(1 - \\sigma(z))$$",
      {"hidden": ("sigmoid", "inferred"), "output": ("sigmoid", "inferred")}, r"\sigma(z)(1 - \sigma(z))"),
     ("nothing said", "Some notes.",
@@ -227,9 +229,10 @@ def test_json_says_where_each_field_came_from(tmp_path):
 
 
 # ---------------------------------------------------------------- the evidence table
-PRESETS_AND_NAMES = set(PRESET_NAMES) | {"xent", "mse", "bce", "cce"} | set(infer.ACTIVATION_WORDS)
+PRESETS_AND_NAMES = set(PRESET_NAMES) | {"xent", "mse", "sse", "bce", "cce"} | set(infer.ACTIVATION_WORDS)
 # a labelled clue's label is an instance of it, so what is printed is what was found; these labels abbreviate
-LABEL_EXAMPLES = {".*": "a .* b", "X W (a batch in rows)": "X W", r"1/(1 + e^{-z})": r"\frac{1}{1 + e^{-z}}",
+LABEL_EXAMPLES = {".*": "a .* b", "(a - y)^2 without a 1/2": "= (a - y)^2",
+                   "X W (a batch in rows)": "X W", r"1/(1 + e^{-z})": r"\frac{1}{1 + e^{-z}}",
                   r"e^{z_i} / \sum_j e^{z_j}": r"\frac{e^{z_i}}{\sum_j e^{z_j}}",
                   r"\Delta^{(l)} := \Delta^{(l)} + ...": r"\Delta^{(l)} := \Delta^{(l)} + x"}
 
