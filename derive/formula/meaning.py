@@ -153,6 +153,15 @@ class Compiler:
             idx = idx[::-1]
         return LayerEntry(tensor, idx[0] - base, idx[1])  # a weight's column index counts the bias as 0
 
+    def broadcast(self, e):
+        """A bias vector added to a batch as the convention's forward pass adds it (b 1^T, 1 b); else ``e``."""
+        if self.conv.layout == "column" or e.is_scalar:
+            return e
+        m = e.matrix()
+        if isinstance(m, LayerSymbol) and m.kind == "b":
+            return Elem.of(self.lay.layout.broadcast(m, self.lay.rows))
+        return e
+
     def is_forward(self, of) -> bool:
         """Whether a derivative's numerator is a forward quantity (z, a, the output), not the cost."""
         return isinstance(of, ast.Sym) and self.letters.get(of.base) in FORWARD and of.base not in COSTS
@@ -209,6 +218,8 @@ class Compiler:
                 op = "hadamard" if self.conv.notation.hadamard == "*" else "matmul"
             if op == "matmul" and not (a.is_scalar or b.is_scalar):
                 return Elem.of(self.product(a.matrix(), b.matrix()))
+            if op in ("+", "-") and not (a.is_scalar or b.is_scalar):  # Z = W A + b: b added to every example
+                a, b = self.broadcast(a), self.broadcast(b)
             combine = {"+": sp.Add, "-": lambda x, y: x - y, "hadamard": sp.Mul, "matmul": sp.Mul,
                        "div": lambda x, y: x / y}[op]
             return Elem.combine(a, b, combine, self)
