@@ -28,7 +28,8 @@ COMMAND_EXAMPLES = {
               r"""echo "\delta^{(l)} = (\Theta^{(l)})^T \delta^{(l+1)} .* g'(z^{(l)})" """
               r"""| derive check --convention ng -"""],
     "lint": [r"derive lint notes.md lecture.tex",
-             r"derive lint --json notes/*.md"],
+             r"derive lint notes/                      # every .md, .markdown and .tex file under notes/",
+             r"derive lint --json 'notes/**/*.md'      # a quoted glob: derive expands it, ** at any depth"],
     "translate": [r"""derive translate --from nielsen --to ng """
                   r'''"\delta^l = ((w^{l+1})^T \delta^{l+1}) \odot \sigma'(z^l)"''',
                   r'derive translate --from dls --to cs231n --loss bce "dW^{[l]} = \frac{1}{m} dZ^{[l]} A^{[l-1]T}"'],
@@ -173,7 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "<!-- derive: ... --> or % derive: ..., from that line on. The notes are never "
                                    "modified. Exit 0: nothing fails; 1: a formula fails; 2: bad input.")
     _problem_flags(p, infer=True)
-    p.add_argument("notes", nargs="+", metavar="NOTES", help="Markdown or LaTeX (.tex) files")
+    p.add_argument("notes", nargs="+", metavar="NOTES",
+                   help="Markdown or LaTeX (.tex) files; a folder means every notes file under it (.md, .markdown, "
+                        ".tex, .ltx, .latex; hidden files and folders, and links leading out of the folder, "
+                        "skipped); a quoted glob pattern ('notes/**/*.md') is expanded by derive")
     p.add_argument("--json", action="store_true",
                    help="print one JSON list of {file, line, verdict, formula, reason, diagnosis, convention}")
     p.add_argument("-v", "--verbose", action="store_true", help="also list math that is not an equation")
@@ -285,7 +289,8 @@ def cmd_check(args) -> tuple[str, int]:
 
 def cmd_lint(args) -> tuple[str, int]:
     from .lint import lint, render
-    findings = lint(args.notes, args.convention, args.loss, args.activation, args.hidden, verbose=args.verbose,
+    from .notes_paths import expand
+    findings = lint(expand(args.notes), args.convention, args.loss, args.activation, args.hidden, verbose=args.verbose,
                     diagnose=not args.no_diagnosis)
     text = render(findings, as_json=args.json)
     status = 1 if any(f.verdict == "fails" for f in findings) else 0
