@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Mapping
 
 from .errors import DeriveError
 from .limits import LAYERS, SEED, TRIALS
@@ -65,6 +66,8 @@ class _Formatter(argparse.HelpFormatter):
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit 2) that point at --help."""
 
+    commands: Mapping[str, argparse.ArgumentParser]  # the top-level parser's subcommands, by name (derive help)
+
     def error(self, message: str):
         m = re.match(r"argument COMMAND: invalid choice: '(.*?)'", message)
         if m:
@@ -99,7 +102,7 @@ def _problem_flags(p: argparse.ArgumentParser, loss=True, convention=True, infer
                         "generated, which carry a marker)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _Parser:
     parser = _Parser(prog="derive", formatter_class=_Formatter,
                      description="Derive backpropagation formulas symbolically, in the notation of a textbook or "
                                  "course, and check every one numerically against the forward pass.",

@@ -93,7 +93,7 @@ class Report:
         return "\n".join(lines)
 
     def __repr__(self) -> str:  # one line: the verdict and the worst error; str() is the whole table
-        worst = max(self.errors, key=self.errors.get, default=None)
+        worst = max(self.errors, key=lambda q: self.errors[q], default=None)
         figure = f", worst {self.errors[worst]:.1e} ({label(worst)})" if worst is not None else ""
         return (f"<Report {self.problem}, depth {self.depth}, {len(self.trials)} network(s): "
                 f"{'verified' if self.ok else 'FAILED'}{figure}>")
