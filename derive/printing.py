@@ -456,15 +456,10 @@ class NotationText(_TextPrinter):
         self.conv, self.nt, self._tex = conv, conv.notation, NotationPrinter(conv)
         self._hadamard_depth = 0
 
-    def _basic(self, expr) -> str:
+    def _print_Basic(self, expr) -> str:
         if type(expr).__module__.startswith("derive."):  # a node of ours without a text form: a bug, not a guess
             raise TypeError(f"internal error: no plain-text form for {type(expr).__name__}")
         return super()._print_Basic(expr)
-
-    _print_Basic = _basic
-
-    def _sign(self, latex_symbol: str) -> str:
-        return symbol_text(latex_symbol)
 
     def _transposed(self, inner: str) -> str:
         mark = symbol_text(self.nt.transpose)
@@ -562,7 +557,7 @@ class NotationText(_TextPrinter):
         if den != 1:
             return f"{self._operand(num)} / {self._operand(den)}"
         coeff, factors = expr.as_coeff_mul()
-        sign = self._sign(self.nt.hadamard)
+        sign = symbol_text(self.nt.hadamard)
         factors = sorted(factors, key=lambda f: (all(x.name != "y" for x in f.free_symbols), not f.is_Symbol))
         body = f" {sign} ".join(self.parenthesize(f, 45) if f.is_Add else self._print(f) for f in factors)
         if coeff == -1:
@@ -632,7 +627,7 @@ class NotationText(_TextPrinter):
         return out
 
     def _print_HadamardProduct(self, expr):
-        sign = self._sign(self.nt.hadamard)
+        sign = symbol_text(self.nt.hadamard)
         args = sorted(expr.args, key=lambda a: type(a).__name__ == "Elementwise")
         parts = [f"({self._print(a)})" if isinstance(a, sp.MatMul) or self._grouped(a) else self._print(a)
                  for a in args]
@@ -691,12 +686,15 @@ def text(expr, conv: Convention | None = None) -> str:
     return NotationText(conv or GENERIC).doprint(expr)
 
 
-def _text_hook(expr, conv, printer=None, **_settings) -> str:
-    return text(expr, conv)
+def _text_hook(expr, printer=None, **_settings) -> str:
+    """``str()`` of a formula from ``in_notation``: SymPy's printer hands itself in; the formula's own
+    convention decides, not the printer's settings."""
+    return text(expr, expr._notation)
 
 
-def _latex_hook(expr, conv) -> str:
-    return rf"$\displaystyle {latex(expr, conv)}$"
+def _latex_hook(expr) -> str:
+    """``_repr_latex_`` of a formula from ``in_notation``, as SymPy writes it for Jupyter."""
+    return rf"$\displaystyle {latex(expr, expr._notation)}$"
 
 
 def in_notation(expr, conv: Convention):
@@ -704,16 +702,16 @@ def in_notation(expr, conv: Convention):
 
     The copy is equal to ``expr``, of the same class, with the same arguments, and ``latex`` / ``text`` print
     it exactly as they print ``expr``. ``None`` stays ``None``; an object that cannot carry attributes is
-    returned as it is.
+    returned as it is. A pickled or deep-copied formula comes back bare (SymPy pickles the arguments only).
     """
     if expr is None:
         return None
     copy = expr.func(*expr.args)
     if type(copy) is not type(expr) or copy.args != expr.args or not hasattr(copy, "__dict__"):
         return expr
-    copy._sympystr = types.MethodType(lambda self, printer=None, **kw: _text_hook(self, conv), copy)
-    copy._repr_latex_ = types.MethodType(lambda self: _latex_hook(self, conv), copy)
     copy._notation = conv
+    copy._sympystr = types.MethodType(_text_hook, copy)
+    copy._repr_latex_ = types.MethodType(_latex_hook, copy)
     return copy
 
 
