@@ -185,6 +185,10 @@ def build_parser() -> _Parser:
                    help="print one JSON list of {file, line, verdict, formula, reason, diagnosis, convention}")
     p.add_argument("-v", "--verbose", action="store_true", help="also list math that is not an equation")
     p.add_argument("--no-diagnosis", action="store_true", help="skip the search for the likely mistake")
+    p.add_argument("--weights", choices=("to_from", "from_to"), default=None,
+                   help="the order of a weight's subscripts in component formulas: to_from (Nielsen's w_{jk}, to "
+                        "unit j from unit k) or from_to (w_{ij} from unit i to unit j); default: read from the "
+                        "notes' forward equation z_j = \\sum_i w_{ij} a_i, else the convention's own")
 
     p = sub.add_parser("translate", help="rewrite a formula in another convention's notation, checked in both",
                        description="Rewrite a formula from one convention's notation into another's (weights named "
@@ -293,8 +297,8 @@ def cmd_check(args) -> tuple[str, int]:
 def cmd_lint(args) -> tuple[str, int]:
     from .lint import lint, render
     from .notes_paths import expand
-    findings = lint(expand(args.notes), args.convention, args.loss, args.activation, args.hidden, verbose=args.verbose,
-                    diagnose=not args.no_diagnosis)
+    findings = lint(expand(args.notes), args.convention, args.loss, args.activation, args.hidden,
+                    weights=args.weights, verbose=args.verbose, diagnose=not args.no_diagnosis)
     text = render(findings, as_json=args.json)
     status = 1 if any(f.verdict == "fails" for f in findings) else 0
     return text, status

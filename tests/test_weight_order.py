@@ -117,3 +117,17 @@ def test_a_bad_weights_directive_is_one_line_naming_the_file(tmp_path, value):
         lint(str(path))
     message = str(info.value)
     assert "notes.md:1" in message and "\n" not in message and "from_to" in message
+
+
+def test_the_command_line_takes_the_order(tmp_path):
+    import subprocess
+    import sys
+    path = tmp_path / "notes.md"
+    path.write_text("$$ \\frac{\\partial z_j^l}{\\partial w_{ij}^l} = a_i^{l-1} $$\n", encoding="utf-8")
+    run = lambda *flags: subprocess.run([sys.executable, "-m", "derive", "lint", "--convention", "nielsen", *flags,
+                                         str(path)], capture_output=True, text=True, timeout=300)
+    assert run().returncode == 1
+    given = run("--weights", "from_to")
+    assert given.returncode == 0 and "weights from_to (--weights)" in given.stdout
+    bad = run("--weights", "ij")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
