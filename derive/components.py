@@ -50,10 +50,8 @@ def evaluate_entries(value_at, rows: int, cols: int, env: Env, per_example: bool
 
 def _concrete(expr, env: Env, bound: dict):
     """Replace every index, size and layer quantity by its number, expanding sums over concrete ranges."""
-    if isinstance(expr, sp.Sum):
-        body, (index, lo, hi) = expr.function, expr.limits[0]
-        lo, hi = (int(_concrete(x, env, bound)) for x in (lo, hi))
-        return sp.Add(*[_concrete(body, env, bound | {index: v}) for v in range(lo, hi + 1)])
+    if isinstance(expr, sp.Sum):  # SymPy merges nested sums into one with several limits, the last outermost
+        return _sum(expr.function, expr.limits, env, bound)
     if isinstance(expr, LayerEntry):
         kind, layer, i, column = _place(expr, env, bound)
         if (kind, layer) not in env.tensors:
@@ -92,6 +90,15 @@ def _concrete(expr, env: Env, bound: dict):
     if not expr.args:
         return expr
     return expr.func(*[_concrete(a, env, bound) for a in expr.args])
+
+
+def _sum(body, limits: tuple, env: Env, bound: dict):
+    """sum of ``body`` over ``limits`` ((index, first, last), ..., innermost first), expanded over concrete ranges."""
+    if not limits:
+        return _concrete(body, env, bound)
+    index, lo, hi = limits[-1]
+    lo, hi = (int(_concrete(x, env, bound)) for x in (lo, hi))
+    return sp.Add(*[_sum(body, limits[:-1], env, bound | {index: v}) for v in range(lo, hi + 1)])
 
 
 def _place(entry: LayerEntry, env: Env, bound: dict) -> tuple[str, int, int, int]:

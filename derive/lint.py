@@ -27,7 +27,9 @@ from .infer import ASSUMED, Basis, Notes, given
 
 # a directive's keys, and the Setting field each one sets (output's alias is the CLI's --activation)
 KEYS = {"convention": "convention", "loss": "loss", "output": "output", "activation": "output", "hidden": "hidden",
-        "weights": "weights"}
+        "weights": "weights", "grad_of": "grad_of", "l2": "l2"}
+# keys that modify the convention in force (a convention= directive restores its own values)
+VARIANT = ("grad_of", "l2")
 LATEX_SUFFIXES = (".tex", ".ltx", ".latex")
 # a whole textbook in one LaTeX file is a few MB; above this a file is refused before it is read
 MAX_NOTES_BYTES = 20 * 2**20
@@ -98,6 +100,8 @@ class Setting:
     output: str | None = "sigmoid"
     hidden: str | None = "sigmoid"
     weights: str | None = None  # the order of a weight's subscripts (conventions.WEIGHT_INDICES); None: inferred
+    grad_of: str | None = None  # a directive's grad_of=cost: parameter gradients of the batch cost (None: as defined)
+    l2: float | None = None     # a directive's l2=0.1: the cost's L2 penalty lambda (None: as the convention says)
 
 
 @dataclass(frozen=True)
@@ -221,22 +225,32 @@ class _Run:
         self.results: dict = {}
         self.unreadable: dict = {}
 
-    def convention(self, name: str, weights: str | None = None):
-        """The convention named ``name`` (a preset or a .toml's path), with its weights' subscript order if given."""
+    def convention(self, name: str, weights: str | None = None, grad_of: str | None = None, l2: float | None = None):
+        """The convention named ``name`` (a preset or a .toml's path), with its weights' subscript order, what its
+        parameter gradients are of and its L2 penalty where given (a variant named for what changed)."""
         from .conventions import convention
-        if (name, weights) not in self.conventions:
+        key = (name, weights, grad_of, l2)
+        if key not in self.conventions:
             conv = convention(name)
             if weights is not None and weights != conv.weight_indices:
                 conv = dataclasses.replace(conv, weight_indices=weights)
-            self.conventions[name, weights] = conv
-        return self.conventions[name, weights]
+            changed = {k: v for k, v in (("grad_of", grad_of), ("l2", l2)) if v is not None and v != getattr(conv, k)}
+            if changed:
+                label = ", ".join(f"{k}={v}" for k, v in changed.items())
+                conv = dataclasses.replace(conv, name=f"{conv.name} ({label})", **changed)
+            self.conventions[key] = conv
+        return self.conventions[key]
+
+    def setting_convention(self, setting: Setting):
+        """The convention a formula's setting names, as modified by the directives in force."""
+        return self.convention(setting.convention, setting.weights, setting.grad_of, setting.l2)
 
     def problem(self, setting: Setting, origin: str):
         """Problem.make for the setting; an impossible combination names where it was set."""
         from .problem import Problem
         if setting not in self.problems:
             try:
-                conv = self.convention(setting.convention, setting.weights)
+                conv = self.setting_convention(setting)
                 self.problems[setting] = Problem.make(conv, setting.loss, setting.output, setting.hidden)
             except DeriveError as exc:
                 raise LintError(f"{origin}: {exc}") from None
@@ -245,18 +259,31 @@ class _Run:
     def judge(self, name: str, f: Formula, diagnose: bool) -> Finding:
         """The finding for one formula; identical (formula, problem) pairs are checked once."""
         latex = Path(name).suffix.lower() in LATEX_SUFFIXES
-        conv = self.convention(f.setting.convention, f.setting.weights) if f.setting.convention is not None else None
+        conv = self.setting_convention(f.setting) if f.setting.convention is not None else None
         row = functools.partial(Finding, name, f.line, formula=f.text, convention=conv and conv.name, basis=f.basis)
-        if not _RELATION.search(f.text):
-            return row("skipped", reason=NOT_AN_EQUATION, diagnosis=None)
+        if not _RELATION.search(f.text) or self.expression(f.text):
+            return row("skipped", reason=NOT_AN_EQUATION, diagnosis=None)  # no relation outside brackets
         if conv is None:
             reason = self.read(f.text) or undecided(f.basis, latex)
             return row("skipped", reason=_advised(reason, None, latex), diagnosis=None)
-        key = (f.text, f.setting, diagnose, latex)
+        key = (f.text, f.setting, diagnose)  # a Markdown and a LaTeX file share their checks, not their advice
         if key not in self.results:
-            self.results[key] = self._check(f.text, conv, f.setting, diagnose, latex)
-        verdict, reason, diagnosis, condition = self.results[key]
+            self.results[key] = self._check(f.text, conv, f.setting, diagnose)
+        verdict, reason, diagnosis, condition, advise = self.results[key]
+        if advise:
+            reason = _advised(reason, conv.name, latex)
         return row(verdict, reason=reason, diagnosis=diagnosis, condition=condition)
+
+    def expression(self, text: str) -> bool:
+        """Whether ``text`` is an expression with no relation of its own: [i = j], \\sum_{t=1}^{m} x_t."""
+        from .formula.parse import FormulaError, parse_expr
+        if self.read(text) is None:
+            return False
+        try:
+            parse_expr(text)
+        except FormulaError:
+            return False
+        return True
 
     def read(self, text: str) -> str | None:
         """Why derive cannot read ``text`` as a formula, or None if it can (whatever the convention)."""
@@ -269,17 +296,18 @@ class _Run:
                 self.unreadable[text] = f"not a formula derive reads: {exc}"
         return self.unreadable[text]
 
-    def _check(self, text: str, conv, setting: Setting, diagnose: bool, latex: bool) -> tuple:
+    def _check(self, text: str, conv, setting: Setting, diagnose: bool) -> tuple:
+        """(verdict, reason, diagnosis, condition, whether the reason takes advice on what to write)."""
         from .check import check
         reason = self.read(text)  # to tell a formula derive cannot read from one that claims nothing
         if reason:
-            return "skipped", _advised(reason, conv.name, latex), None, None
+            return "skipped", reason, None, None, True
         result = check(text, conv, setting.loss, setting.output, setting.hidden, diagnose=diagnose)
         if result.verdict == "invalid":
-            return "skipped", _advised(f"not a backprop claim: {result.reason}", conv.name, latex), None, None
+            return "skipped", f"not a backprop claim: {result.reason}", None, None, True
         if result.verdict == "holds" and result.condition:
-            return "holds", f"{result.reason}; holds only if {result.condition}", None, result.condition
-        return result.verdict, result.reason, result.diagnosis, None
+            return "holds", f"{result.reason}; holds only if {result.condition}", None, result.condition, False
+        return result.verdict, result.reason, result.diagnosis, None, False
 
 
 def _directive_line(latex: bool, body: str) -> str:
@@ -335,17 +363,24 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     stated = {name: given(name, value, "flag") for name, value in dataclasses.asdict(defaults).items()
               if value is not None}
     origin, formulas = "the command line", []
+    variant: dict = {}  # grad_of, l2: how the directives in force modify the convention
     macros = _macros(text)
     for kind, offset, body, env in events:
         if kind == "directive":
             origin = f"{path}:{line_of(offset)}"
-            for name, value in _directive(body, origin, path.parent, run).items():
-                stated[name] = given(name, value, "directive", line_of(offset))
+            changes = _directive(body, origin, path.parent, run)
+            if "convention" in changes:  # a convention as defined, unless this directive modifies it
+                variant = {}
+            for name, value in changes.items():
+                if name in VARIANT:
+                    variant[name] = value
+                else:
+                    stated[name] = given(name, value, "directive", line_of(offset))
             continue
         for at, formula in _formulas(body, env):
             basis = _basis(notes, offset + at, stated)
-            formulas.append(Formula(line_of(offset + at), _expanded(formula, macros), Setting(**basis.values()),
-                                    origin, basis))
+            setting = dataclasses.replace(Setting(**basis.values()), **variant)
+            formulas.append(Formula(line_of(offset + at), _expanded(formula, macros), setting, origin, basis))
     return formulas
 
 
@@ -388,7 +423,7 @@ def _directive(body: str, where: str, folder: Path, run: _Run) -> dict:
     ``conventions.convention``, which checks every field; nothing in it is evaluated.
     """
     from .activations import activation
-    from .conventions import WEIGHT_INDICES
+    from .conventions import SCALES, WEIGHT_INDICES
     from .errors import lookup
     from .losses import loss
 
@@ -418,12 +453,23 @@ def _directive(body: str, where: str, folder: Path, run: _Run) -> dict:
                 loss(value)
             elif field == "weights":
                 lookup(WEIGHT_INDICES, "weights order", value)
+            elif field == "grad_of":
+                lookup(SCALES, "grad_of (what the parameter gradients are of)", value)
+            elif field == "l2":
+                value = _penalty(value)
             else:
                 activation(value)
         except DeriveError as exc:
             raise LintError(f"{where}: {exc}") from None
         changes[field] = value
     return changes
+
+
+def _penalty(value: str) -> float:
+    """An L2 penalty lambda as a directive writes it: a plain decimal number, 0 or more (read by float alone)."""
+    if not re.fullmatch(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+", value) or float(value) > 1e6:
+        raise DeriveError(f"l2={value}: the L2 penalty is a number from 0 to 1e6, e.g. l2=0.1")
+    return float(value)
 
 
 def _convention_file(value: str, folder: Path) -> str:

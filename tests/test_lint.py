@@ -18,7 +18,7 @@ MD, TEX, GOOD = NOTES / "ng_then_nielsen.md", NOTES / "nielsen.tex", NOTES / "go
 
 # (line, verdict) of every reported formula in the sample notes; the comments say what each line holds
 EXPECTED = {
-    MD: [(8, "skipped"), (8, "skipped"),   # the forward pass: z and a are not gradients
+    MD: [(8, "holds"), (8, "holds"),       # the forward pass, judged against itself (a^(l) with its bias unit)
          (10, "holds"),                    # ng, bce + sigmoid: delta^(L) = a^(L) - y (the code spans are not math)
          (13, "holds"),                    # the recursion with Theta^T and .* g'
          (18, "fails"),                    # an extra g'(z^(L)): bce + sigmoid cancel
@@ -28,7 +28,7 @@ EXPECTED = {
     TEX: [(7, "holds"), (8, "holds"), (9, "holds"), (10, "holds"),  # align*: the four equations, bce
           (15, "fails"),                   # equation: (w^l)^T instead of (w^{l+1})^T
           (18, "holds"),                   # \(...\) after "% derive: loss=mse" on line 17
-          (19, "skipped"),                 # the forward pass; $x$ has no relation sign and is not reported
+          (19, "holds"),                   # the forward pass; $x$ has no relation sign and is not reported
           (21, "holds"), (22, "holds")],   # align: the second line "&= ..." continues delta^L
     GOOD: [(4, "holds"), (6, "holds"), (9, "holds")],
 }
@@ -181,7 +181,8 @@ def test_the_real_command_line(tmp_path):
                             timeout=300)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [f"derive: error: {bad}:1: unknown derive directive key 'colour' "
-                                                  "(known: convention, loss, output, activation, hidden, weights)"]
+                                                  "(known: convention, loss, output, activation, hidden, weights, "
+                                                  "grad_of, l2)"]
 
 
 # ---------------------------------------------------------------- the command
@@ -197,7 +198,7 @@ def test_exit_1_when_a_formula_fails_and_the_notes_are_untouched(capsys):
                 and line.split(": ")[1] in ("holds", "fails", "skipped")]  # not the notes on what was inferred
     reported = sorted((line.split(":")[0], int(line.split(":")[1]), line.split(": ")[1]) for line in findings)
     assert reported == sorted([(str(MD), n, v) for n, v in EXPECTED[MD]] + [(str(TEX), n, v) for n, v in EXPECTED[TEX]])
-    assert out[-1] == "12 hold, 3 fail, 3 skipped"
+    assert out[-1] == "15 hold, 3 fail, 0 skipped"
     assert {p: _stamp(p) for p in (MD, TEX)} == before
 
 

@@ -248,7 +248,8 @@ EXPRESSIONS = [
     (r"\delta^{l+1}_k", S(delta, L("l", 1), "k")), ("z^{(l)}_j", S("z", P("l"), "j")),
     # names: hats kept, fonts stripped, \mathcal kept (the loss is not the last layer L)
     (r"\hat{y}", S("\\hat{y}")), (r"\hat y", S("\\hat{y}")), (r"\hat{y}_k", S("\\hat{y}", None, "k")),
-    (r"\mathbf{1}", Num("1")), (r"\mathbf{x}", S("x")), (r"\boldsymbol{\delta}", S(delta)), (r"\vec{a}", S("a")),
+    (r"\mathbf{1}", S("\\mathbf{1}")), (r"\mathrm{1}", Num("1")),  # a bold 1 is a vector of ones, not the number
+    (r"\mathbf{x}", S("x")), (r"\boldsymbol{\delta}", S(delta)), (r"\vec{a}", S("a")),
     (r"\bm{W}^T", T(S("W"))), (r"\mathcal{L}", S("\\mathcal{L}")), (r"\Delta", S("\\Delta")),
     (r"\theta", S("\\theta")), ("dZ", S("dZ")), ("dW", S("dW")), ("db", S("db")), ("dA", S("dA")),
     ("dZ^{[l]}", S("dZ", B("l"))), ("dW^{[l]}", S("dW", B("l"))), ("dZ2", S("dZ", Oct(2))),

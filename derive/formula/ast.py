@@ -10,6 +10,8 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
+ONES = "\\mathbf{1}"  # a vector of ones, as a symbol (\\mathbf{1}, \\boldsymbol{1}): never the number 1
+
 
 @dataclass(frozen=True)
 class Layer:
@@ -92,6 +94,30 @@ class Slice:
 
     arg: object
     start: int
+
+
+@dataclass(frozen=True)
+class Kronecker:
+    """[i = j], the Iverson bracket of two component indices (a Kronecker delta): 1 where they are equal, else 0.
+    The indices are kept as written ("i", "j+1"), as a symbol's are."""
+
+    left: str
+    right: str
+
+
+@dataclass(frozen=True)
+class BiasUnit:
+    """\\begin{bmatrix} 1 \\\\ a \\end{bmatrix}: ``arg`` with the bias unit 1 stacked on top (Ng's a_0 = 1)."""
+
+    arg: object
+
+
+@dataclass(frozen=True)
+class ZeroBiasColumn:
+    """[Theta]_{\\text{bias column} = 0}: ``arg`` with its column 0 (the bias unit's weights) set to zero, as Ng's
+    regularisation leaves the bias out."""
+
+    arg: object
 
 
 @dataclass(frozen=True)
@@ -186,6 +212,9 @@ def index_used_plainly(node, letter: str) -> bool:
     stack = [node]
     while stack:
         x = stack.pop()
+        if isinstance(x, Kronecker) and any(letter in re.findall(r"[A-Za-z]+", side) and side != letter
+                                            for side in (x.left, x.right)):
+            return False  # [j = i - 1]: the index shifted, so counting from 0 or 1 differs
         if isinstance(x, Sym) and x.indices:
             for index in x.indices:
                 if index != letter and letter in re.findall(r"[A-Za-z]+|\\[A-Za-z]+", index.strip("()")):

@@ -37,13 +37,13 @@ class Verdict:
 
 def shapes(meaning: Meaning, name=str) -> str | None:
     """A one-line shape complaint (symbols written by ``name``), or None when the two sides conform."""
-    if meaning.indices:
+    if meaning.indices or not getattr(meaning.lhs, "is_Matrix", False):
         return None  # components are scalars; their ranges are checked when evaluated
     try:
         right = check_shapes(meaning.rhs)
+        left = check_shapes(meaning.lhs) if meaning.quantity == "forward" else meaning.lhs.shape
     except ShapeMismatch as exc:
         return exc.describe(name)
-    left = meaning.lhs.shape
     if any(sp.simplify(a - b) != 0 for a, b in zip(left, right, strict=True)):
         return (f"the left side is {name(left[0])} x {name(left[1])} but the right side is "
                 f"{name(right[0])} x {name(right[1])}")
@@ -58,11 +58,20 @@ def layers_for(meaning: Meaning, net) -> list[int]:
     out = []
     for value in range(first - 2, last + 3):
         at = int(meaning.layer.xreplace({l: value, L: last}))
+        if not hidden_at(meaning, value, net):
+            continue
         if meaning.quantity in ("delta", "grad_act") and first <= at < last:
             out.append(value)
         elif meaning.quantity in ("grad_weight", "grad_bias") and first <= at <= last:
             out.append(value)
     return out
+
+
+def hidden_at(meaning: Meaning, value: int, net) -> bool:
+    """Whether every layer where the claim reads a function letter as the hidden activation (sigma'(z^{l+1})) is a
+    hidden layer when l = ``value``."""
+    return all(net.input_label < int(sym(x).xreplace({l: value, L: net.output_label})) < net.output_label
+               for x in meaning.hidden)
 
 
 def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIALS, m: int | None = None) -> Verdict:
@@ -75,6 +84,9 @@ def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIAL
         return Verdict(False, f"shapes do not conform: {complaint}")
     if meaning.quantity == "local":
         return _judge_local(meaning, problem, seed, trials, m)
+    if meaning.quantity in ("forward", "cost"):  # a claim about the forward pass, judged against it
+        from .forward import judge_forward
+        return judge_forward(meaning, problem, seed, trials, m)
     layer = Layer(problem.convention)
     worst, checked = None, 0
     with mpmath.workdps(50):
@@ -141,20 +153,33 @@ def _components(meaning: Meaning, env, want) -> mpmath.matrix:
     return got
 
 
-@functools.lru_cache(maxsize=64)
+NETWORKS = 256  # networks kept per process: a gallery's 28 problems x 3 seeds, with room for variants
+_networks: dict = {}
+
+
 def _network(problem: Problem, depth: int, seed: int, gradients: bool = True, m: int | None = None) -> tuple:
     """The random network a judgement uses, its forward pass, its true gradients (empty if not asked for) and
     its local derivatives d x / d y (evaluated when first asked).
 
     Drawn deterministically from (problem, depth, seed), so each is computed once per process: a lint run
-    or a diagnosis judges many formulas on the same few networks. Callers copy what they change.
+    or a diagnosis judges many formulas on the same few networks, and a claim that needs no gradients shares the
+    network (and the local derivatives already taken on it) with those that do. Callers copy what they change.
     """
     from ..truth import LocalDerivatives, ground_truth
     from ..verify import draw_network
+    key = (problem, depth, seed, m)
     with mpmath.workdps(50):
-        net, fwd = draw_network(problem, depth, seed, m=m)
-        local = functools.lru_cache(maxsize=None)(LocalDerivatives(net, fwd))  # chain-rule factors, on demand
-        return net, fwd, (ground_truth(net) if gradients else {}), local
+        if key not in _networks:
+            if len(_networks) >= NETWORKS:
+                _networks.pop(next(iter(_networks)))  # the oldest
+            net, fwd = draw_network(problem, depth, seed, m=m)
+            local = functools.lru_cache(maxsize=None)(LocalDerivatives(net, fwd))  # chain-rule factors, on demand
+            _networks[key] = [net, fwd, None, local]
+        entry = _networks[key]
+        if gradients and entry[2] is None:
+            entry[2] = ground_truth(entry[0])
+        net, fwd, truth, local = entry
+        return net, fwd, truth if truth is not None else {}, local
 
 
 def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: int | None = None) -> Verdict:
@@ -176,18 +201,20 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: 
             first, last = net.input_label + 1, net.output_label
             values = [None] if not meaning.layer.has(l) else range(first - 2, last + 3)
             span = max(net.widths) + 2
+            # one example at a time where vectors hold one (column layout); a batch matrix's entries name theirs
+            examples = range(net.m) if problem.convention.layout == "column" else [None]
             for value in values:
                 env.layer_symbols = {L: last} | ({} if value is None else {l: value})
                 try:
                     at = env.layer(meaning.layer)
                 except DeriveError:
                     continue
-                if value is not None and not first <= at < last:
+                if value is not None and not (first <= at < last and hidden_at(meaning, value, net)):
                     continue  # written with l: a hidden layer, as the recursions are
                 found = 0
                 for bound in (dict(zip(meaning.indices, v)) for v in product(range(-1, span),
                                                                              repeat=len(meaning.indices))):
-                    for example in range(net.m):
+                    for example in examples:
                         env.example = example
                         try:
                             of, wrt = (_place(e, env, bound) for e in (entry.of, entry.wrt))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+import mpmath
 import sympy as sp
 from sympy.matrices.expressions import HadamardProduct, MatrixExpr, OneMatrix, Transpose
 
@@ -20,11 +21,15 @@ from ..algebra import (
     Componentwise,
     DropBiasRow,
     Elementwise,
+    ExampleSum,
+    ExampleSumEntry,
     LayerEntry,
     LayerSymbol,
     LocalEntry,
     ShapeMismatch,
     WithBiasUnit,
+    ZeroBiasColumn,
+    _eval,
     check_shapes,
     sym,
 )
@@ -33,12 +38,14 @@ from ..errors import DeriveError
 from ..layers import Layer
 from ..problem import Problem
 from . import ast
+from .ast import ONES
 
 COSTS = {"C", "E", "J", "L", "\\mathcal{L}", "\\ell"}  # written as a derivative's numerator
 PER_EXAMPLE = {"x", "n", "i", "t"}  # C_x (Nielsen), E_n (Bishop), L_i (CS231n): one example's loss
 FUNCTION_LETTERS = {"\\sigma", "g", "f", "h", "\\phi", "\\varphi"}
 FUNCTION_NAMES = {"sigmoid": "sigmoid", "\\tanh": "tanh", "tanh": "tanh", "relu": "relu", "ReLU": "relu",
-                  "\\exp": "exp", "exp": "exp", "softmax": "softmax", "sigmoidGradient": ("sigmoid", 1)}
+                  "\\exp": "exp", "exp": "exp", "softmax": "softmax", "sigmoidGradient": ("sigmoid", 1),
+                  "id": "identity", "identity": "identity"}
 # letters that name the same thing in related sources: used only where the convention leaves them free
 FAMILY = {"W": "W", "w": "W", "\\Theta": "W", "\\theta": "W", "b": "b", "z": "z", "Z": "z", "a": "a", "A": "a",
           "h": "a", "x": "x", "X": "x", "y": "y", "Y": "y", "t": "y", "\\hat{y}": "out", "P": "out",
@@ -48,6 +55,7 @@ FAMILY = {"W": "W", "w": "W", "\\Theta": "W", "\\theta": "W", "b": "b", "z": "z"
           "Theta": "W", "delta": "delta", "d": "delta",
           "y^*": "y"}  # y^* is the target in every source (never Bishop's output y)
 SCALARS = {"m": "batch", "N": "batch", "\\lambda": "lambda"}
+LOGS = {"ln", "log"}  # \ln and \log, the natural logarithm of a loss
 FORWARD = {"z", "a", "out"}          # numerators of local derivatives, d z / d w and d a / d z
 LOCAL_WRT = {"z", "a", "out", "x", "W", "b"}  # what they may be taken with respect to
 
@@ -67,6 +75,7 @@ class Meaning:
     indices: tuple = ()    # free component indices of the left side
     notes: list = field(default_factory=list)
     depth: int | None = None  # judge on networks of this depth only
+    hidden: tuple = ()     # layers (in l) where a function letter is the hidden activation: judged where hidden
 
 
 class Compiler:
@@ -77,6 +86,7 @@ class Compiler:
         self.lay = Layer(self.conv)
         self.notes: list[str] = []
         self.depth: int | None = None  # a formula written for one network depth (Bishop's i, j, k)
+        self.hidden: set = set()  # layers in l where a function letter was read as the hidden activation
         self.last = L  # the output layer: a concrete label when the formula is about one network
         self.resolving = False  # True while a component formula's function argument is read as a vector
         nt = self.conv.notation
@@ -134,7 +144,7 @@ class Compiler:
         if sym.layer is None and sym.indices and len(sym.indices) == 1 and sym.indices[0].isdigit() \
                 and self.letters.get(sym.base) in ("delta", "a", "z", "W", "b"):
             return ast.Sym(sym.base, ast.Layer(None, int(sym.indices[0]), "suffix"))
-        if letters and sym.layer is None and sym.indices:
+        if letters and sym.layer is None and sym.indices and self.letters.get(sym.base) not in ("out", "y"):
             first = sym.indices[self.to_unit(sym.base)]
             if first in letters:  # the unit's letter is its layer (a weight: the layer it feeds)
                 at = self.conv.input_layer + letters.index(first)
@@ -198,6 +208,16 @@ class Compiler:
             if indices:
                 raise MeaningError("a component on the right of a vector formula")
             return Elem.of(symbol)
+        if isinstance(node, ast.Sym) and node.base == ONES and node.layer is None and node.indices is None:
+            self.batch_written("a vector of ones \\mathbf{1} (over the examples)")
+            return Elem.of(OneMatrix(self.lay.batch, 1))  # 1 sums over the examples: dZ 1, 1^T dZ, b 1^T
+        if isinstance(node, ast.BiasUnit):
+            return Elem.of(WithBiasUnit(self.vector(node.arg).matrix()))
+        if isinstance(node, ast.ZeroBiasColumn):
+            return Elem.of(ZeroBiasColumn(self.vector(node.arg).matrix()))
+        if isinstance(node, ast.Kronecker):
+            raise MeaningError("an Iverson bracket [i = j] compares component indices: it belongs in a component "
+                               "formula (write the left side with its components, e.g. \\delta^l_j)")
         if isinstance(node, ast.Sym):
             if node.base in SCALARS and node.indices is None and node.layer is None:
                 return Elem.scalar(self.scalar_symbol(node.base))
@@ -257,20 +277,38 @@ class Compiler:
                     raise MeaningError(f"the sum's limits {written} are not the examples; derive checks sums over "
                                        f"all {batch} examples (write \\sum_{{{node.index}=1}}^{{{batch}}} or "
                                        f"\\sum_{{{node.index}}})")
+            self.batch_written(f"the sum over {node.index}, the examples")
             body = _drop_index(node.body, {node.index, f"({node.index})"})
             inner = self.vector(body).matrix()
             rows, cols = inner.shape
+            if self.conv.layout == "column":  # one example per column vector: each example's value, summed
+                return Elem.of(ExampleSum(inner, self.lay.batch))
             if self.conv.layout == "row_batch":
                 return Elem.of(OneMatrix(1, rows) * inner)
             return Elem.of(inner * OneMatrix(cols, 1))
         raise MeaningError(f"cannot use {type(node).__name__} on the right-hand side")
 
     def scalar_symbol(self, name):
-        return self.lay.batch if SCALARS[name] == "batch" else LAMBDA
+        if SCALARS[name] == "batch":
+            self.batch_written(f"the number of examples {name}")
+            return self.lay.batch
+        if not self.conv.l2:  # lambda would be 0 on every network: its term could not count
+            raise MeaningError(f"{name} (L2 regularisation) is not part of the {self.conv.name} convention's cost, "
+                               "so its term would be checked as 0; name the regularised cost: a derive directive "
+                               "l2=0.1 (with grad_of=cost for a batch), or l2 in a convention file")
+        return LAMBDA
+
+    def batch_written(self, what: str) -> None:
+        """Refuse a batch quantity where the convention's formulas are of one example (its networks hold one, so
+        a 1/m or a sum over the examples would be checked as 1 and could not count)."""
+        from ..network import default_m
+        if default_m(self.conv) == 1:
+            raise MeaningError(f"{what} has no value in the {self.conv.name} convention, whose formulas are for one "
+                               "example; for a batch gradient name it: a derive directive grad_of=cost")
 
     def product(self, A, B):
         try:
-            expr = A * B
+            expr = _times(A, B)
             check_shapes(expr)
             return expr
         except ShapeMismatch:
@@ -278,9 +316,9 @@ class Compiler:
                 raise
         # Ng: a^(l) in a product with delta carries the bias unit a_0 = 1 (the course adds it before Delta)
         fixed = B.xreplace({t: WithBiasUnit(t) for t in B.atoms(LayerSymbol) if t.kind == "a"})
-        check_shapes(A * fixed)
+        check_shapes(_times(A, fixed))
         self.notes.append("a^(l) is taken with its bias unit a_0 = 1, as the course adds it")
-        return A * fixed
+        return _times(A, fixed)
 
     def call(self, node: ast.Call):
         prime = node.prime
@@ -308,12 +346,46 @@ class Compiler:
             raise MeaningError("second derivatives are not part of backprop")
         if name == "softmax" and prime:
             raise MeaningError("softmax's derivative is a Jacobian (diag(s) - s s^T), not an entrywise factor")
+        if name == "softmax" and not self.resolving:  # a map of each example's whole vector
+            return Softmax("softmax", arg, 0, self.lay.layout.class_axis)
         return Elementwise(name, arg, prime)
 
     def activation_at(self, arg) -> str:
         """The activation a function letter stands for: the output one at layer L, else the hidden one."""
         layers = {t.layer for t in arg.atoms(LayerSymbol) if t.kind in ("z", "a")}
-        return self.problem.output.name if layers and all(x.has(L) for x in layers) else self.problem.hidden.name
+        if layers and all(x.has(L) for x in layers):
+            return self.problem.output.name
+        generic = {x for x in layers if x.has(l)}
+        if generic - self.hidden:  # sigma'(z^{l+1}) is the hidden activation's: a claim about hidden layers l+1
+            self.hidden |= generic
+            shown = ", ".join(sorted(str(x).replace(" ", "") for x in self.hidden))
+            note = f"the activation letter at layer {shown} is the hidden activation: judged where {shown} is hidden"
+            self.notes[:] = [n for n in self.notes if not n.startswith("the activation letter at layer")] + [note]
+        return self.problem.hidden.name
+
+
+class Softmax(Elementwise):
+    """softmax(Z): each example's vector normalised along the units' axis (``axis``, the layout's class axis),
+    never entrywise. Printed and shape-checked as an activation; evaluated by its own rule below."""
+
+    def __new__(cls, name, arg, order, axis):
+        return MatrixExpr.__new__(cls, sp.Symbol(str(name)), arg, sp.Integer(order), sp.Integer(axis))
+
+    axis = property(lambda self: int(self.args[3]))
+
+
+@_eval.register
+def _(expr: Softmax, env):
+    z = _eval(expr.arg, env)
+    rows, cols = (z.rows, z.cols) if expr.axis == 0 else (z.cols, z.rows)
+    at = (lambda k, t: (k, t)) if expr.axis == 0 else (lambda k, t: (t, k))
+    out = mpmath.matrix(z.rows, z.cols)
+    for t in range(cols):
+        e = [mpmath.exp(z[at(k, t)]) for k in range(rows)]
+        total = mpmath.fsum(e)
+        for k in range(rows):
+            out[at(k, t)] = e[k] / total
+    return out
 
 
 class Elem:
@@ -449,10 +521,8 @@ def index_expr(text: str) -> sp.Expr:
 
 
 def component(c: Compiler, node):
-    """A scalar SymPy expression of components (LayerEntry), sums over units made explicit."""
-    if c.conv.layout != "column":
-        raise MeaningError("component forms are checked for per-example (column) conventions; "
-                           "write the batch formula in matrix form")
+    """A scalar SymPy expression of components (LayerEntry), sums over units made explicit. In a batch layout a
+    quantity's two indices are its matrix's (unit and example, as the convention stores it: Z_{jt}, A_{tj})."""
     base = 1 if c.conv.bias == "unit" else 0  # Ng counts units from 1; column 0 of Theta is the bias unit
     if isinstance(node, ast.Partial | ast.Nabla) and c.is_forward(node.of):
         return LocalEntry(*(_entry_of(c, x, "a local derivative") for x in (node.of, node.wrt)))
@@ -473,6 +543,10 @@ def component(c: Compiler, node):
         tensor = c.tensor(node)
     if isinstance(node, ast.Sym):
         idx = [index_expr(i) for i in node.indices]
+        if tensor.shape[0] == 1 and tensor.shape[1] != 1:  # a row vector (CS231n's b): its one index is the column
+            if len(idx) != 1:
+                raise MeaningError(f"{node.base} is a vector: one index")
+            return LayerEntry(tensor, 0, idx[0])
         if tensor.shape[1] == 1:
             if len(idx) != 1:
                 raise MeaningError(f"{node.base} is a vector: one index")
@@ -484,6 +558,8 @@ def component(c: Compiler, node):
         return c.weight_entry(tensor, idx, base)
     if isinstance(node, ast.Num):
         return number(node.value)
+    if isinstance(node, ast.Kronecker):  # [i = j]
+        return sp.KroneckerDelta(index_expr(node.left), index_expr(node.right))
     if isinstance(node, ast.Neg):
         return -component(c, node.arg)
     if isinstance(node, ast.Bin):
@@ -491,6 +567,10 @@ def component(c: Compiler, node):
         return {"+": a + b, "-": a - b, "div": a / b}.get(node.op, a * b)
     if isinstance(node, ast.Pow):
         return component(c, node.base) ** component(c, node.exp)
+    if isinstance(node, ast.Call) and node.fn in LOGS:  # the loss's logarithm, \ln(1 - a^L_k)
+        if node.prime or node.layer is not None:
+            raise MeaningError(f"{node.fn} takes no prime or superscript here")
+        return sp.log(component(c, node.arg))
     if isinstance(node, ast.Call):
         from ..algebra import ActEntry
         c.resolving = True  # the argument's vector only names the activation; its components are read below
@@ -502,15 +582,23 @@ def component(c: Compiler, node):
         arg = component(c, node.arg) if node.arg is not None else None
         if arg is None:
             raise MeaningError("(f^l)' needs an argument in component form")
+        if vec.name == "softmax":
+            raise MeaningError("softmax of one component: softmax maps a whole vector (write softmax(z^L) in a "
+                               "vector formula)")
         return ActEntry(vec.name, arg, vec.order)
     if isinstance(node, ast.Sum):
         body = component(c, node.body)
         k = sp.Symbol(node.index, integer=True)
-        sizes = [e.tensor.shape[pos] for e in body.atoms(LayerEntry) for pos, ix in enumerate(e.indices)
-                 if ix.has(k) and e.tensor.shape[pos] != 1]
+        uses = [(e.tensor.shape[pos], pos, ix == k - (base if pos == 0 else 0)) for e in body.atoms(LayerEntry)
+                for pos, ix in enumerate(e.indices) if ix.has(k) and e.tensor.shape[pos] != 1]
+        sizes = [u[0] for u in uses]
+        if not sizes and c.conv.layout == "column" and _over_examples(node, c):
+            # one example per column vector: \sum_{t=1}^{m} delta_j a_k sums each example's value
+            c.batch_written(f"the sum over {node.index}, the examples")
+            return ExampleSumEntry(body, c.lay.batch)
         if not sizes:
             raise MeaningError(f"the sum over {node.index} runs over nothing indexed by {node.index}")
-        size = sizes[0]
+        size, base = _sum_range(uses, base)
         if node.lower is not None or node.upper is not None:
             # written limits must be every unit the index runs over: first..last in the convention's own
             # counting (from `base`: 0, or 1 where a_0 is Ng's bias unit), or 1..n counted from 1 as textbooks
@@ -528,6 +616,8 @@ def component(c: Compiler, node):
                     value = c.lay.n(c.layer(lay)) + offset
                 elif name == "K" and lay is None:  # the output's units (Bishop's K)
                     value = c.lay.n(out) + offset
+                elif SCALARS.get(name) == "batch" and lay is None:  # the examples, in a batch layout
+                    value = c.lay.batch + offset
                 else:
                     return False
                 return sp.expand(value - want) == 0
@@ -574,21 +664,25 @@ def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
                            "checks the accumulated total, e.g. the gradient as a sum over the examples")
     if isinstance(claim.lhs, ast.Partial | ast.Nabla) and c.is_forward(claim.lhs.of):
         return _compile_local(claim, c)
+    from .forward import about_forward, compile_forward
+    if about_forward(claim.lhs, c):  # z^l = W^l a^{l-1} + b^l, sigma'(z) = a (1 - a), C = sum_k ...
+        return compile_forward(claim, c)
     quantity, at, symbol, indices = quantity_of(claim.lhs, c)
     if indices:
         base = 1 if c.conv.bias == "unit" else 0
         free = tuple(index_expr(i) for i in indices)
-        want = 1 if symbol.shape[1] == 1 else 2
+        want = 1 if 1 in symbol.shape else 2
         if len(free) != want:
             raise MeaningError(f"the left side has {len(free)} index(es) but is a "
                                f"{'vector: one index' if want == 1 else 'matrix: two indices'}")
         rhs = component(c, claim.rhs)
-        lhs = c.weight_entry(symbol, list(free), base) if len(free) > 1 else LayerEntry(symbol, free[0] - base, 0)
-        return Meaning(quantity, at, lhs, rhs, free, c.notes, c.depth)
+        lhs = c.weight_entry(symbol, list(free), base) if len(free) > 1 else \
+            LayerEntry(symbol, 0, free[0]) if symbol.shape[0] == 1 else LayerEntry(symbol, free[0] - base, 0)
+        return Meaning(quantity, at, lhs, rhs, free, c.notes, c.depth, tuple(c.hidden))
     rhs = c.vector(claim.rhs).matrix()
     if c.conv.bias == "unit" and quantity == "grad_weight":
         rhs = _with_bias_unit(rhs, symbol, c)
-    return Meaning(quantity, at, symbol, rhs, (), c.notes, c.depth)
+    return Meaning(quantity, at, symbol, rhs, (), c.notes, c.depth, tuple(c.hidden))
 
 
 def _entry_of(c: Compiler, sym, what: str) -> LayerEntry:
@@ -622,8 +716,14 @@ def _compile_local(claim: ast.Claim, c: Compiler) -> Meaning:
         for e in (of_e, wrt_e):
             for x in e.indices:
                 free += [s for s in sorted(sym(x).free_symbols, key=str) if s not in free]
-        return Meaning("local", of_e.tensor.layer, LocalEntry(of_e, wrt_e), component(c, claim.rhs),
-                       tuple(free), c.notes, c.depth)
+        rhs = component(c, claim.rhs)
+        from .forward import free_indices
+        extra = free_indices(rhs) - set(free)
+        if extra:
+            raise MeaningError(f"the index {', '.join(sorted(map(str, extra)))} on the right is not on the left: "
+                               "sum it, or write it on the left too")
+        return Meaning("local", of_e.tensor.layer, LocalEntry(of_e, wrt_e), rhs, tuple(free), c.notes, c.depth,
+                       tuple(c.hidden))
     if not isinstance(wrt, ast.Sym) or c.letters.get(wrt.base) not in LOCAL_WRT:
         raise MeaningError("a local derivative is taken with respect to z, a, the input or a weight or bias")
     X, Y = c.tensor(of), c.tensor(wrt)
@@ -643,7 +743,44 @@ def _compile_local(claim: ast.Claim, c: Compiler) -> Meaning:
     else:
         raise MeaningError("the right side has neither the Jacobian's shape nor the numerator's")
     lhs = LocalEntry(LayerEntry(X, j, 0), LayerEntry(Y, k, 0))
-    return Meaning("local", X.layer, lhs, entry, (j, k), c.notes, c.depth)
+    return Meaning("local", X.layer, lhs, entry, (j, k), c.notes, c.depth, tuple(c.hidden))
+
+
+def _times(A, B):
+    """A B; factors whose sizes are numbers that differ (1 x 1 by 2 x 1) are a ShapeMismatch, as symbolic ones are."""
+    from sympy.matrices.exceptions import ShapeError
+    try:
+        return A * B
+    except ShapeError:
+        raise ShapeMismatch(f"cannot multiply {A} ({A.shape[0]} x {A.shape[1]}) by {B} ({B.shape[0]} x "
+                            f"{B.shape[1]})", ((A, A.shape), (B, B.shape))) from None
+
+
+def _sum_range(uses: list, base: int) -> tuple:
+    """(how many values, the first value as written) of a sum's index from its uses (size, position, plain).
+
+    A row counts from ``base``; a weight's column index counts Ng's bias column as 0, so a sum over it alone
+    starts at 0 (z_k = sum_i Theta_{ki} a_i includes the bias). A sum that reads both a row and a column with the
+    same last value (sum_i [i = j] Theta_{ki} g'(z_i)) runs where every quantity it reads exists: from 1.
+    """
+    plain = [u for u in uses if u[2]] or uses
+    ranges = {(sp.simplify(size - 1 + (base if pos == 0 else 0)), base if pos == 0 else 0) for size, pos, _ in plain}
+    if len(ranges) > 1 and len({hi for hi, _ in ranges}) == 1:
+        hi, first = next(iter(ranges))[0], max(lo for _, lo in ranges)
+        return hi - first + 1, first
+    size, pos, _ = plain[0]
+    return size, base if pos == 0 else 0
+
+
+def _over_examples(node: ast.Sum, c: Compiler) -> bool:
+    """Whether a sum's written limits are every example, 1..m (or 0..m-1), m or N as the convention writes it."""
+    if node.lower is None or node.upper is None:
+        return False
+    parts = [ast.limit_parts(x) for x in (node.lower, node.upper)]
+    if None in parts or parts[0][0] is not None or parts[1][1] is not None \
+            or SCALARS.get(parts[1][0]) != "batch":
+        return False
+    return (parts[0][2], parts[1][2]) in ((1, 0), (0, -1))
 
 
 def _drop_index(tree, names: set):

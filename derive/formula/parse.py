@@ -26,7 +26,25 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from ..errors import DeriveError
-from .ast import Bin, Call, Claim, Layer, Nabla, Neg, Num, Partial, Pow, Slice, Sum, Sym, Transpose
+from .ast import (
+    ONES,
+    BiasUnit,
+    Bin,
+    Call,
+    Claim,
+    Kronecker,
+    Layer,
+    Nabla,
+    Neg,
+    Num,
+    Partial,
+    Pow,
+    Slice,
+    Sum,
+    Sym,
+    Transpose,
+    ZeroBiasColumn,
+)
 
 MAX_CHARS = 2000
 MAX_NESTING = 50      # brackets of any kind, \left( ... \right) included
@@ -1084,13 +1102,28 @@ class _Build:
         return _letter_name(c[0].value)
 
     def font(self, c):
-        return _plain(c[1])
+        inner = _plain(c[1])
+        if inner == Num("1") and c[0].value.lstrip("\\") in BOLD:  # \mathbf{1}: a vector of ones, not the number
+            return Sym(ONES)
+        return inner
 
     def paren(self, c):
         return _Group(_plain(c[0]), "paren")
 
     def bracket(self, c):
         return _Group(_plain(c[0]), "bracket")
+
+    def iverson(self, c):  # [i = j]: 1 where two component indices are equal, else 0
+        if _relation(c[1]) != "=":
+            raise _err(c[1], f"{_quote(c[1].value)} in brackets", "an Iverson bracket compares two indices, [i = j]")
+        sides = [_index_text(_plain(x)) for x in (c[0], c[2])]
+        if None in sides:
+            raise _err(c[1], "an Iverson bracket [i = j] compares two component indices",
+                       "each side a letter, a letter plus or minus a number, or a number")
+        return Kronecker(*sides)
+
+    def bias_unit(self, c):  # \begin{bmatrix} 1 \\ a \end{bmatrix}
+        return BiasUnit(_plain(c[1]))
 
     def partial(self, c):  # \partial C, \partial {J}
         return _D(_plain(c[1]), c[0])
@@ -1157,6 +1190,10 @@ class _Build:
 
     # ---- postfix
     def sup(self, c):
+        node = _plain(c[0])
+        if isinstance(node, Nabla) and len(node.given) == 1 and _sup_parts(c[2], c[1]) == (None, ["T"]):
+            # \nabla_a J (h)^T: a cost's argument list is never transposed, so (h)^T is a factor
+            return Bin("matmul", replace(node, given=()), Transpose(node.given[0]))
         return _apply_sup(c[0], c[2], c[1])
 
     def power(self, c):  # Octave a.^2: always a power
@@ -1178,6 +1215,10 @@ class _Build:
             if node.indices is not None:
                 raise _err(tok, f"a second subscript on {node.base}")
             return replace(node, indices=idx)
+        if isinstance(base, _Group) and _cost_gradient(node) and isinstance(node.wrt, Sym) and node.wrt.indices is None:
+            # (\nabla_a C)_j and \left(\frac{\partial C}{\partial W}\right)_{jk}: a component of the cost's gradient
+            # is the derivative by that component of the variable
+            return replace(node, wrt=replace(node.wrt, indices=idx))
         raise _err(tok, "component indices on an expression", "they go on a symbol (w^l_{jk}); "
                    "only [v]_{2:end} slices an expression")
 
@@ -1189,6 +1230,12 @@ class _Build:
 
     def slice_paren(self, c):
         return Slice(_plain(c[0]), int(re.search(r"[0-9]+", c[1].value).group()))
+
+    def zero_bias_column(self, c):  # [\\Theta]_{\\text{bias column} = 0}
+        if not isinstance(c[0], _Group):
+            raise _err(c[1], "_{\\text{bias column} = 0} on something that is not in brackets",
+                       "write [\\Theta^{(l)}]_{\\text{bias column} = 0}")
+        return ZeroBiasColumn(_plain(c[0]))
 
     def slice_columns(self, c):
         raise _err(c[1], "a column slice (:, 2:end)", "only row slices v(2:end) are supported")
@@ -1291,6 +1338,27 @@ def _differential(node) -> Sym | None:
 
 
 COST_LETTERS = {"C", "E", "J", "L", "\\mathcal{L}"}  # the letters a cost is written with (meaning.COSTS)
+BOLD = {"mathbf", "boldsymbol", "bm", "pmb", "vec"}  # \mathbf{1} is a vector of ones
+
+
+def _cost_gradient(node) -> bool:
+    """Whether ``node`` is the gradient of the cost (\\nabla_W C, \\frac{\\partial C}{\\partial W}), not a Jacobian."""
+    if isinstance(node, Nabla):
+        return node.of is None or node.of.base in COST_LETTERS
+    return isinstance(node, Partial) and isinstance(node.of, Sym) and node.of.base in COST_LETTERS
+
+
+def _index_text(node) -> str | None:
+    """A component index as a symbol's subscript keeps it ("j", "i-1", "0"), or None if ``node`` is not one."""
+    if isinstance(node, Num) and node.value.isdigit():
+        return node.value
+    if isinstance(node, Sym) and node.layer is None and node.indices is None and len(node.base) == 1 \
+            and node.base.isalpha():
+        return node.base
+    if isinstance(node, Bin) and node.op in "+-" and isinstance(node.right, Num) and node.right.value.isdigit():
+        left = _index_text(node.left)
+        return None if left is None or not left.isalpha() else f"{left}{node.op}{node.right.value}"
+    return None
 
 
 def _cost_given(of, args, tok) -> Sym:
@@ -1310,7 +1378,8 @@ def _arg_text(node) -> str:
 
 
 # ---------------------------------------------------------------- after lark
-_NODES = (Bin, Call, Claim, Layer, Nabla, Neg, Num, Partial, Pow, Slice, Sum, Sym, Transpose)
+_NODES = (BiasUnit, Bin, Call, Claim, Kronecker, Layer, Nabla, Neg, Num, Partial, Pow, Slice, Sum, Sym, Transpose,
+          ZeroBiasColumn)
 
 
 def _check_tree(root) -> tuple[int, int]:

@@ -94,6 +94,21 @@ def _(node: ast.Slice) -> str:
     return rf"\left[{latex(node.arg)}\right]_{{{node.start}:\mathrm{{end}}}}"
 
 
+@latex.register
+def _(node: ast.Kronecker) -> str:
+    return f"[{node.left} = {node.right}]"
+
+
+@latex.register
+def _(node: ast.BiasUnit) -> str:
+    return rf"\begin{{bmatrix}} 1 \\ {latex(node.arg)} \end{{bmatrix}}"
+
+
+@latex.register
+def _(node: ast.ZeroBiasColumn) -> str:
+    return rf"\left[{latex(node.arg)}\right]_{{\text{{bias column}} = 0}}"
+
+
 def _given(node) -> str:
     """The cost's argument list as written, J(W, b, x, y), or nothing."""
     return f"({', '.join(latex(a) for a in node.given)})" if node.given else ""

@@ -1,0 +1,221 @@
+"""Claims about the forward pass itself, judged against the forward pass: the forward equations
+(z^l = W^l a^{l-1} + b^l, a^l = sigma(z^l), a^1 = x, a^L = softmax(z^L)), an activation's derivative written with
+its output (sigma'(z^l) = a^l (1 - a^l)), what the targets satisfy (sum_k y_k = 1) and the cost (C = sum_k ...).
+
+Both sides are read as the right-hand side of a backprop claim is (``meaning``: a vector formula, or components
+with free indices) and evaluated on the random networks the gradients are judged on, each from the stored
+values of the forward pass (z, a, W, b, x, y) by its own formula. A cost on the left is the network's cost: the
+convention's reduced cost of the batch (C, J, L), or one example's loss where it is written per example (C_x,
+E_n) or the convention's formulas are of one example. Written with l, a claim is judged at every layer where
+its quantities exist (and, where it reads a function letter as the hidden activation, where that layer is
+hidden); at none is a failure.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+
+import mpmath
+import sympy as sp
+
+from ..algebra import LayerEntry, LayerSymbol, evaluate, sym
+from ..chain import L, l
+from ..errors import DeriveError
+from ..layers import Layer
+from . import ast
+from .meaning import COSTS, FORWARD, Compiler, Meaning, MeaningError, component
+
+GRADIENTS = {"delta", "grad_act", "grad_weight", "grad_bias"}
+
+
+class Unreached(Exception):
+    """The left side's free indices do not reach every component of its quantity (so the claim is not checked
+    where it says); a verdict, never a layer to skip."""
+COST = sp.Symbol("cost")                 # the left side of C = ...: the convention's reduced cost
+LOSS = sp.Symbol("loss")                 # the left side of C_x = ...: one example's loss
+DATA = FORWARD | {"x", "y", "W", "b"}    # what the forward pass stores
+
+
+def about_forward(lhs, c: Compiler) -> bool:
+    """Whether a claim's left side is about the forward pass: the cost, a forward quantity or parameter, or an
+    expression of them (sigma'(z^l), sum_k y_k). A derivative or a gradient on the left is a backprop claim."""
+    if isinstance(lhs, ast.Partial | ast.Nabla):
+        return False
+    if isinstance(lhs, ast.Sym):
+        return _is_cost(lhs, c) or (lhs.base in c.letters and c.letters[lhs.base] in DATA and lhs.base not in COSTS)
+    symbols = [n for _, n in ast.walk(lhs) if isinstance(n, ast.Sym | ast.Partial | ast.Nabla)]
+    return bool(symbols) and all(isinstance(n, ast.Sym) and c.letters.get(n.base) in DATA for n in symbols
+                                 if not (isinstance(n, ast.Sym) and n.base in ("m", "N", ast.ONES)))
+
+
+def _is_cost(sym_: ast.Sym, c: Compiler) -> bool:
+    own = c.conv.notation.cost.partition("_")[0]
+    return sym_.layer is None and (sym_.base in COSTS or sym_.base == own) and c.letters.get(sym_.base) is None
+
+
+def compile_forward(claim: ast.Claim, c: Compiler) -> Meaning:
+    """The meaning of a forward-pass claim: quantity "cost" (lhs COST or LOSS) or "forward" (both sides read)."""
+    if isinstance(claim.lhs, ast.Sym) and _is_cost(claim.lhs, c):
+        per_example = c.cost_written(claim.lhs)
+        rhs = component(c, claim.rhs)
+        free = sorted(free_indices(rhs), key=str)
+        if free:
+            raise MeaningError(f"the cost is one number, but the right side has the free index "
+                               f"{', '.join(map(str, free))}: sum it (\\sum_{free[0]})")
+        from ..network import default_m
+        lhs = LOSS if per_example or default_m(c.conv) == 1 else COST
+        return Meaning("cost", L, lhs, rhs, (), c.notes, c.depth, tuple(c.hidden))
+    indexed = any(isinstance(n, ast.Sym) and n.indices for _, n in ast.walk(claim.lhs))
+    if indexed:
+        lhs, rhs = component(c, claim.lhs), component(c, claim.rhs)
+        entries = sorted(sym(lhs).atoms(LayerEntry), key=str)
+        if not entries:
+            raise MeaningError("the left side names no component of the network")
+        free = tuple(sorted(free_indices(lhs), key=str))
+        extra = free_indices(rhs) - set(free)
+        if extra:
+            raise MeaningError(f"the index {', '.join(sorted(map(str, extra)))} on the right is not on the left: "
+                               "sum it, or write it on the left too")
+    else:
+        lhs, rhs = c.vector(claim.lhs).matrix(), c.vector(claim.rhs).matrix()
+        free = ()
+    layers = [t.layer for t in (sym(lhs).atoms(LayerSymbol) | sym(rhs).atoms(LayerSymbol))]
+    layer = l if any(x.has(l) for x in layers) else L
+    return Meaning("forward", layer, lhs, rhs, free, c.notes, c.depth, tuple(c.hidden))
+
+
+def free_indices(expr) -> set:
+    """The free component indices of a component expression (summed ones excluded)."""
+    out = set()
+    places = [x for e in sym(expr).atoms(LayerEntry) for x in e.indices]
+    places += [x for d in sym(expr).atoms(sp.KroneckerDelta) for x in d.args]  # [j = p]
+    for x in places:
+        out |= {s for s in sym(x).free_symbols if s.is_integer and not isinstance(s, sp.Indexed)}
+    free = sym(expr).free_symbols
+    return {s for s in out if s in free}
+
+
+def judge_forward(meaning: Meaning, problem, seed: int, trials: int, m: int | None = None):
+    """Both sides on random networks at every layer where the claim applies; the worst disagreement decides."""
+    from ..verify import make_env
+    from .judge import DEPTH, TOLERANCE, Verdict, _network, hidden_at
+    layer = Layer(problem.convention)
+    needs = any(t.kind in GRADIENTS for side in (meaning.lhs, meaning.rhs) for t in sym(side).atoms(LayerSymbol)) \
+        or any(e.tensor.kind in GRADIENTS for side in (meaning.lhs, meaning.rhs) for e in sym(side).atoms(LayerEntry))
+    wants, gots, where, checked = [], [], [], 0
+    with mpmath.workdps(50):
+        for t in range(trials):
+            net, fwd, truth, local = _network(problem, meaning.depth or DEPTH, seed + t, gradients=needs, m=m)
+            env = make_env(layer, net, fwd)
+            env.tensors.update(truth)
+            env.local = local
+            last = net.output_label
+            values = [None] if not meaning.layer.has(l) else range(net.input_label - 2, last + 3)
+            for value in values:
+                if value is not None and not hidden_at(meaning, value, net):
+                    continue
+                env.layer_symbols = {L: last} | ({} if value is None else {l: value})
+                try:
+                    pairs = _pairs(meaning, env, net, fwd)
+                except DeriveError:
+                    continue  # a quantity this layer does not have (z at the input, a layer past the output)
+                except IndexError:
+                    return Verdict(False, f"an index runs past the end of a vector or matrix (widths "
+                                          f"{list(net.widths)})", layers_checked=checked)
+                except Unreached as exc:
+                    return Verdict(False, str(exc), layers_checked=checked)
+                checked += 1
+                for want, got, at in pairs:
+                    wants.append(want), gots.append(got), where.append((value, at, net))
+    if not checked:
+        return Verdict(False, f"the claim applies to no layer of a depth-{meaning.depth or DEPTH} network")
+    scale = max(abs(w) for w in wants) or 1
+    worst = max(range(len(wants)), key=lambda n: abs(gots[n] - wants[n]))
+    err = float(abs(gots[worst] - wants[worst]) / scale)
+    what = "the forward pass's cost" if meaning.quantity == "cost" else "the forward pass"
+    if err <= TOLERANCE:
+        return Verdict(True, f"matches {what} at {len(wants)} values over {checked} evaluations (max relative "
+                             f"error {err:.1e})", layers_checked=checked)
+    value, at, net = where[worst]
+    counter = {"layer": value if value is not None else net.output_label, "widths": list(net.widths),
+               "seed": net.seed, "component": at, "expected": mpmath.nstr(wants[worst], 12),
+               "got": mpmath.nstr(gots[worst], 12), "relative_error": err}
+    return Verdict(False, f"differs from {what} (relative error {err:.1e})", counter, checked)
+
+
+def _pairs(meaning: Meaning, env, net, fwd) -> list:
+    """(left, right, where) for every value the claim compares on one network at one layer."""
+    from ..components import _concrete
+    if meaning.quantity == "cost":
+        number = lambda: mpmath.mpf(sp.N(_concrete(meaning.rhs, env, {}), mpmath.mp.dps))  # noqa: E731
+        if meaning.lhs == COST:  # the reduced cost, with its L2 penalty where the convention has one
+            from ..network import l2_penalty
+            scale = problem_scale(net)
+            return [(fwd.cost() + l2_penalty(net, scale), number(), "the cost")]
+        out = []
+        for t, loss in enumerate(fwd.per_example_losses):  # one example's loss, example by example
+            env.example = t
+            try:
+                out.append((loss, number(), f"example {t}"))
+            finally:
+                env.example = None
+        return out
+    if getattr(meaning.lhs, "is_Matrix", False):
+        want, got = evaluate(meaning.lhs, env), evaluate(meaning.rhs, env)
+        if (want.rows, want.cols) != (got.rows, got.cols):
+            raise DeriveError("the two sides differ in shape here")
+        return [(want[i, j], got[i, j], f"[{i}, {j}]") for i in range(want.rows) for j in range(want.cols)]
+    return _component_pairs(meaning, env, net)
+
+
+def problem_scale(net):
+    """The reduction's factor in front of the sum of the examples' losses (1/m for a mean)."""
+    return net.problem.reduction.scale(mpmath.mpf(net.m), net.widths[-1])
+
+
+def _component_pairs(meaning: Meaning, env, net) -> list:
+    """Every component the left side's free indices reach (each example of a per-example vector), both sides.
+    A value of the free indices outside the left side's quantities is not one the claim is about; a right side
+    that reads past the end of a vector there is an IndexError (a failure)."""
+    from ..components import _concrete, _place
+    free = set(meaning.indices)
+    entries = [e for e in sorted(sym(meaning.lhs).atoms(LayerEntry), key=str)
+               if set().union(*(sym(x).free_symbols for x in e.indices)) <= free]
+    examples = range(net.m) if net.conv.layout == "column" else [None]
+    out, covered = [], set()
+    span = max(net.widths) + max(net.m, 1) + 2
+    value = lambda side, bound: mpmath.mpf(sp.N(_concrete(side, env, bound), mpmath.mp.dps))  # noqa: E731
+    for values in product(range(-1, span), repeat=len(meaning.indices)):
+        bound = dict(zip(meaning.indices, values, strict=True))
+        for example in examples:
+            env.example = example
+            try:
+                places = [_place(e, env, bound) for e in entries]
+                if not all(_inside(env, p) for p in places):
+                    continue
+                try:
+                    want = value(meaning.lhs, bound)
+                except IndexError:
+                    continue  # not a component of the left side's quantities
+                got = value(meaning.rhs, bound)
+            finally:
+                env.example = None
+            if places:
+                covered.add(places[0])
+            out.append((want, got, ", ".join(f"{k} = {v}" for k, v in bound.items())))
+    if entries:
+        kind, label = entries[0].tensor.kind, env.layer(entries[0].tensor.layer)
+        M = env.tensors.get((kind, label))
+        if M is None:
+            raise DeriveError(f"no {kind} at layer {label}")
+        if len(covered) != M.rows * M.cols:
+            raise Unreached(f"the left side's indices do not reach every component of {kind} at layer {label}")
+    if not out:
+        raise DeriveError("no component of the left side at this layer")
+    return out
+
+
+def _inside(env, place) -> bool:
+    kind, label, i, j = place
+    M = env.tensors.get((kind, label))
+    return M is not None and 0 <= i < M.rows and 0 <= j < M.cols
