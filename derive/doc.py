@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 import mpmath
 import sympy as sp
 
-from .algebra import Elementwise, LayerSymbol, sym
+from .algebra import Elementwise, LayerEntry, LayerSymbol, sym
 from .chain import Derivation, L, l
 from .components import component
 from .errors import DeriveError
 from .printing import NotationPrinter, layer_text
-from .steps import Line, entry, hidden_steps, k, output_steps, weight_steps
+from .steps import Line, entry, hidden_steps, k, one_based, output_steps, targets_sum, weight_steps
 
 
 @dataclass
@@ -43,9 +43,10 @@ class Document:
     gradients: list           # (lhs, rhs)
     depends: list             # (quantity, [what it needs])
     algorithm: list           # (text, [equation, ...])
-    others: list              # (convention, weight feeding l+1, delta recursion, weight gradient)
+    others: list              # (convention, weight feeding l+1, delta recursion, weight gradient, this one)
     verification: dict
     snippet: list = field(default_factory=list)  # (lhs, rhs) for tex-snippet
+    directive: str | None = None  # the derive: directive that names this document's problem (a preset's)
 
 
 def _fill(lines: list[Line]) -> list[Line]:
@@ -90,14 +91,31 @@ def _check_index_result(d: Derivation, result) -> float:
     return worst
 
 
-def _batch_step(d: Derivation, tex, gW) -> tuple[str, list[str]]:
-    """The gradient of a batch's cost with L2 regularisation: derived and verified before it is printed."""
+L2 = 0.37  # the penalty the regularised batch gradient is verified with (any lambda > 0 would do)
+
+
+def directive(d: Derivation) -> str | None:
+    """``convention=... loss=... output=... hidden=...`` for a derive: directive naming the document's problem,
+    so that derive lint reads the document as written; None for a convention that is not a shipped preset."""
+    from .conventions import PRESETS
+    conv, prob = d.problem.convention, d.problem
+    if PRESETS.get(conv.name) != conv:
+        return None
+    return f"convention={conv.name} loss={prob.loss.name} output={prob.output.name} hidden={prob.hidden.name}"
+
+
+def _batch_step(d: Derivation, tex, gW) -> tuple[str, list[str], str | None]:
+    """The gradient of a batch's cost with L2 regularisation: derived and verified before it is printed, with
+    the directive that names that variant of the convention for derive lint."""
     import dataclasses
 
     from .chain import derive
     from .problem import Problem
     conv, prob = d.problem.convention, d.problem
-    batch = dataclasses.replace(conv, name=f"{conv.name} (batch, L2)", grad_of="cost", l2=0.37)
+    nt = conv.notation
+    whole = nt.cost.partition("_")[0]  # the batch's cost: Bishop's E, not one example's E_n
+    notation = dataclasses.replace(nt, grad_weight=nt.grad_weight.replace(nt.cost, whole))
+    batch = dataclasses.replace(conv, name=f"{conv.name} (batch, L2)", grad_of="cost", l2=L2, notation=notation)
     d2 = derive(Problem(batch, prob.loss, prob.output, prob.hidden))
     report = d2.verify(layers=3, trials=1, seed=5, components=False)
     if not report.ok:
@@ -105,7 +123,9 @@ def _batch_step(d: Derivation, tex, gW) -> tuple[str, list[str]]:
     scale = sym(prob.reduction.scale(d.layer.batch, d.layer.n(L)))
     text = (f"for a batch of ${tex(d.layer.batch)}$ examples (the cost is ${tex(scale)}$ times the sum of "
             "their losses) with L2 regularisation $\\lambda$, biases excluded")
-    return text, [f"{tex(gW)} = {tex(d2.grad_weight)}"]
+    btex = NotationPrinter(batch).doprint
+    named = None if directive(d) is None else f"grad_of=cost l2={L2}"
+    return text, [f"{btex(gW)} = {btex(d2.grad_weight)}"], named
 
 
 NOISE = 1e-20  # the ground truth's own relative error (central differences at 50 digits): below it, noise
@@ -148,12 +168,10 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
              (tex(lay.delta(l)), f"$\\partial {nt.cost} / \\partial {tex(lay.z(l))}$", shape(lay.delta(l))),
              (tex(lay.grad_act(l)), f"$\\partial {nt.cost} / \\partial {tex(lay.a(l))}$", shape(lay.grad_act(l)))]
 
-    yk, tk = entry(lay, lay.a(L), k), entry(lay, lay.y(L), k)
-    loss = sp.Sum(prob.loss.term(yk, tk), (k, 0, lay.n(L) - 1))
     forward = [(tex(lay.z(l)), tex(lay.pre_activation(l))),
                (tex(lay.a(l)), tex(Elementwise(prob.hidden.name, lay.z(l))) + r"\quad\text{(hidden layers)}"),
                (tex(lay.a(L)), rf"{prob.output.latex}\left({tex(lay.z(L))}\right)"),
-               (nt.cost, tex(loss) + r"\quad\text{(one example)}")]
+               _cost(d, tex)]
 
     od = d.output
     extra = tex(od.extra.xreplace({sp.Symbol("yhat"): entry(lay, lay.a(L), sp.Symbol("j", integer=True,
@@ -166,7 +184,11 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
                     tex(Componentwise(prob.hidden.df_out(s_), {s_: lay.a(l)})))
 
     gW = LayerSymbol("grad_weight", l, *d.grad_weight.shape)
-    gradients = [(tex(gW), tex(d.grad_weight)), (tex(gW) + "_{jk}", tex(component(d.grad_weight)))]
+    from .components import J, K
+    gW_jk, gW_rhs = (LayerEntry(gW, J, K), component(d.grad_weight))
+    if conv.bias == "unit":
+        gW_jk, gW_rhs = one_based([gW_jk, gW_rhs])
+    gradients = [(tex(gW), tex(d.grad_weight)), (tex(gW_jk), tex(gW_rhs))]
     if d.grad_bias is not None:
         gb = LayerSymbol("grad_bias", l, *d.grad_bias.shape)
         gradients.append((tex(gb), tex(d.grad_bias)))
@@ -181,14 +203,15 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
         ("output layer", [eq(tex(lay.delta(L)), tex(d.delta_out))]),
         ("backward, from the last hidden layer down", [eq(tex(lay.delta(l)), tex(d.delta))]),
         ("gradients, for every layer", gradient_eqs),
-        _batch_step(d, tex, gW),
     ]
+    algorithm = [(text, eqs, None) for text, eqs in algorithm] + [_batch_step(d, tex, gW)]
 
     other_rows = []
     for name, od_ in others.items():
         otex = NotationPrinter(od_.problem.convention).doprint
-        other_rows.append((name, otex(od_.layer.W(l + 1)), translations[name], otex(od_.grad_weight),
-                           name == conv.name))
+        oW = LayerSymbol("grad_weight", l, *od_.grad_weight.shape)
+        other_rows.append((name, otex(od_.layer.W(l + 1)), translations[name],
+                           f"{otex(oW)} = {otex(od_.grad_weight)}", name == conv.name))
 
     from .verify import label, truth_label
     verification = {"widths": [t.widths for t in report.trials], "seeds": [t.seed for t in report.trials],
@@ -203,9 +226,29 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
         title=f"Backpropagation for {prob.loss.name} + {prob.output.name} ({conv.name})",
         convention=conv.name, source=conv.source, loss=prob.loss.name, output=prob.output.name,
         hidden=prob.hidden.name, notation=rows, forward=forward,
-        output_steps=_fill(output_steps(d, tex)), canonical=od.canonical, condition=od.condition_latex,
+        output_steps=_fill(output_steps(d, tex)), canonical=od.canonical,
+        condition=targets_sum(lay, tex) if od.condition else None,
         extra=extra, hidden_steps=_fill(h_steps), activation_form=act_form,
         grad_act=[(tex(lay.grad_act(L)), tex(d.grad_act_out)), (tex(lay.grad_act(l)), tex(d.grad_act)),
                   (tex(lay.grad_act(l)), tex(d.grad_act_from_delta)), (tex(lay.delta(l)), tex(d.delta_from_grad_act))],
         weight_steps=_fill(weight_steps(d, tex)), gradients=gradients, depends=depends, algorithm=algorithm,
-        others=other_rows, verification=verification, snippet=snippet)
+        others=other_rows, verification=verification, snippet=snippet, directive=directive(d))
+
+
+def _cost(d: Derivation, tex) -> tuple[str, str]:
+    """The cost as the convention defines it: one example's loss where its formulas are per example, else the
+    reduced cost of the batch (1/m times the sum over the examples), in the convention's own symbols."""
+    from .network import default_m
+    lay, prob, conv = d.layer, d.problem, d.problem.convention
+    t = sp.Symbol("t", integer=True, nonnegative=True)
+    yk, tk = entry(lay, lay.a(L), k), entry(lay, lay.y(L), k)
+    loss = sp.Sum(prob.loss.term(yk, tk), (k, 0, lay.n(L) - 1))
+    if default_m(conv) == 1:
+        return conv.notation.cost, tex(loss) + r"\quad\text{(one example)}"
+    scale = sym(prob.reduction.scale(lay.batch, lay.n(L)))
+    if lay.rows == 1:  # one example per column vector: the sum over the examples, t = 1..m
+        from .algebra import ExampleSumEntry
+        total = f"{tex(scale)} {tex(ExampleSumEntry(loss, lay.batch))}"
+    else:  # the sum over the examples outside the one over the units: two sums (SymPy would merge them into one
+        total = rf"{tex(scale)} \sum_{{{tex(t)}}} {tex(loss)}"  # Sum with two limits, printed with its first only)
+    return conv.notation.cost.partition("_")[0], total + r"\quad\text{(the batch)}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .algebra import ActEntry, LayerEntry
+from .algebra import ActEntry, BiasUnitEntry, LayerEntry, sym
 from .chain import Derivation, L, l
 from .index_diff import collapse, index_diff
 from .output_layer import YHAT, Y
@@ -47,6 +47,47 @@ def entry(layer, tensor, unit):
     return LayerEntry(tensor, unit, t) if layer.layout.class_axis == 0 else LayerEntry(tensor, t, unit)
 
 
+def targets_sum(lay, tex) -> str:
+    """The condition softmax + cross-entropy needs, in the convention's notation: sum_k y_k = 1 (each example)."""
+    return f"{tex(sp.Sum(entry(lay, lay.y(L), k), (k, 0, lay.n(L) - 1)))} = 1"
+
+
+def one_based(exprs):
+    """Index forms as a source that counts units from 1 writes them (Ng: z^(l)_1 is the first unit, column 0 of
+    Theta multiplies the bias unit): each component's row shifted by one and each free unit index (one written
+    as a row) back by one, so that z_j is unit j and Theta_{kj} multiplies it. ``exprs`` are one line's sides."""
+    shift = {r: r - 1 for e in exprs for x in sp.sympify(e).atoms(LayerEntry)
+             if isinstance(r := x.indices[0], sp.Symbol) and r != t}
+
+    def fix(e):
+        if isinstance(e, LayerEntry):
+            row, col = e.indices
+            return LayerEntry(e.tensor, row.xreplace(shift) + 1, col.xreplace(shift))
+        if isinstance(e, BiasUnitEntry):
+            arg, i, col = e.args  # its index counts the bias unit as 0 already
+            return BiasUnitEntry(arg, i.xreplace(shift), col)
+        if isinstance(e, sp.KroneckerDelta):  # [j - 1 = i - 1] is [i = j]
+            diff = sp.expand(e.args[0].xreplace(shift) - e.args[1].xreplace(shift))
+            plus = sp.Add(*[a for a in sp.Add.make_args(diff) if not a.could_extract_minus_sign()])
+            return sp.KroneckerDelta(plus, plus - diff)
+        if isinstance(e, sp.Sum):
+            body, (index, lo, hi) = e.function, e.limits[0]
+            step = 1 if index in shift else 0
+            return sp.Sum(fix(body), (index, lo + step, hi + step))
+        if not e.args or isinstance(e, sp.Symbol):
+            return e
+        args = [fix(a) for a in e.args]
+        return e.func(*args, evaluate=False) if isinstance(e, sp.Add | sp.Mul | sp.Pow) else e.func(*args)
+    return [fix(sp.sympify(e)) for e in exprs]
+
+
+def _shown(d: Derivation, tex):
+    """``tex`` of one line's two sides as the convention writes indices (from 1 where a bias unit is unit 0)."""
+    if d.problem.convention.bias != "unit":
+        return lambda *sides: [tex(x) for x in sides]
+    return lambda *sides: [tex(x) for x in one_based(sides)]
+
+
 def _rename(expr, names=("i", "r", "q")):
     dummies = sorted(expr.atoms(sp.Dummy), key=lambda d: d.dummy_index)
     return expr.xreplace({d: sp.Symbol(n, integer=True, nonnegative=True) for d, n in zip(dummies, names)})
@@ -55,51 +96,60 @@ def _rename(expr, names=("i", "r", "q")):
 def output_steps(d: Derivation, tex) -> list[Line]:
     """dE/dz^L_j by the chain rule, ending in the textbook form."""
     lay, od, act = d.layer, d.output, d.problem.output
+    show = _shown(d, tex)
     cost = sp.Symbol("E")
     yh = lambda u: entry(lay, lay.a(L), u)
     yt = lambda u: entry(lay, lay.y(L), u)
     zL = lambda u: entry(lay, lay.z(L), u)
-    grad = lambda u: od.grad.xreplace({YHAT: yh(u), Y: yt(u)})
+    # where delta is of the reduced cost (CS231n's dZ has the 1/N), the cost's derivative carries its factor
+    c = sym(d.problem.reduction.scale(lay.batch, lay.n(L))) if d.problem.convention.delta_of == "cost" else 1
+    grad = lambda u: c * od.grad.xreplace({YHAT: yh(u), Y: yt(u)})
+    differentiate = "differentiate the loss" if c == 1 else f"differentiate the cost (${tex(c)}$ times the sum of " \
+        "the examples' losses)"
+    line = lambda lhs, rhs, why: Line(*show(lhs, rhs), why)  # noqa: E731
+    more = lambda rhs, why, lhs: Line("", show(lhs, rhs)[1], why)  # noqa: E731  (continues the line above)
     over_outputs = sp.Sum(Partial(cost, yh(k)) * Partial(yh(k), zL(j)), (k, 0, lay.n(L) - 1))
-    lines = [Line(tex(Partial(cost, zL(j))), tex(over_outputs),
+    lines = [line(Partial(cost, zL(j)), over_outputs,
                   "chain rule: $z^L_j$ reaches the loss through every output $\\hat y_k$")]
     if act.elementwise:
         local = ActEntry(act.name, zL(k), 1) * sp.KroneckerDelta(k, j)
-        lines.append(Line(tex(Partial(yh(k), zL(j))), tex(local),
-                          "the activation acts entrywise, so its Jacobian is diagonal"))
+        lines.append(line(Partial(yh(k), zL(j)), local, "the activation acts entrywise, so its Jacobian is diagonal"))
         summed = collapse(sp.Sum(Partial(cost, yh(k)) * local, (k, 0, lay.n(L) - 1)))
-        lines.append(Line(tex(Partial(cost, zL(j))), tex(summed), f"only the term $k = {tex(j)}$ survives"))
-        lines.append(Line(tex(Partial(cost, yh(j))), tex(grad(j)), "differentiate the loss"))
+        lines.append(line(Partial(cost, zL(j)), summed, f"only the term with $k$ equal to ${tex(j)}$ survives"))
+        lines.append(line(Partial(cost, yh(j)), grad(j), differentiate))
         if act.df_out is not None:
-            lines.append(Line(tex(ActEntry(act.name, zL(j), 1)), tex(act.df_out(yh(j))),
+            lines.append(line(ActEntry(act.name, zL(j), 1), act.df_out(yh(j)),
                               "the derivative written with the output"))
             product = sp.Mul(grad(j), act.df_out(yh(j)), evaluate=False)
         else:
             product = sp.Mul(grad(j), act.df(zL(j)), evaluate=False)
-        lines.append(Line(tex(Partial(cost, zL(j))), tex(product), "substitute both"))
-        final = od.form.xreplace({YHAT: yh(j), Y: yt(j), sp.Symbol("z"): zL(j)})
+        lines.append(line(Partial(cost, zL(j)), product, "substitute both"))
+        final = c * od.form.xreplace({YHAT: yh(j), Y: yt(j), sp.Symbol("z"): zL(j)})
         if sp.expand(product - final) != 0 or product != final:
-            lines.append(Line("", tex(final), "cancel" if od.canonical else "simplify"))
+            lines.append(more(final, "cancel" if od.canonical else "simplify", Partial(cost, zL(j))))
         return lines
     # softmax: d yhat_k / d z_j = yhat_k ([k = j] - yhat_j): not diagonal
     local = yh(k) * (sp.KroneckerDelta(k, j) - yh(j))
-    lines.append(Line(tex(Partial(yh(k), zL(j))), tex(local), "softmax's Jacobian is $\\mathrm{diag}(s) - s s^T$"))
+    lines.append(line(Partial(yh(k), zL(j)), local, "softmax's Jacobian is $\\mathrm{diag}(s) - s s^T$"))
     sum_k = sp.Sum(Partial(cost, yh(k)) * yh(k), (k, 0, lay.n(L) - 1))
     split = Partial(cost, yh(j)) * yh(j) - yh(j) * sum_k
-    lines.append(Line(tex(Partial(cost, zL(j))), tex(split), "split the sum; in the first part only $k = j$ survives"))
+    lines.append(line(Partial(cost, zL(j)), split,
+                      "split the sum; in the first part only the term with $k$ equal to $j$ survives"))
     inner = sp.factor_terms(sp.Sum(sp.cancel(grad(k) * yh(k)), (k, 0, lay.n(L) - 1)))
     subst = sp.cancel(grad(j) * yh(j)) - yh(j) * inner
-    lines.append(Line("", tex(subst), "differentiate the loss and substitute"))
+    lines.append(more(subst, f"{differentiate} and substitute", Partial(cost, zL(j))))
     if od.canonical and od.condition:
         sum_y = sp.Sum(yt(k), (k, 0, lay.n(L) - 1))
-        lines.append(Line("", tex(subst.xreplace({sum_y: 1})),
-                          f"the targets sum to one: ${od.condition_latex}$"))
+        lines.append(more(subst.xreplace({sum_y: 1}), f"the targets sum to one: ${targets_sum(lay, tex)}$",
+                          Partial(cost, zL(j))))
     return lines
 
 
 def hidden_steps(d: Derivation, tex) -> list[Line]:
     """delta^l_j by the chain rule through layer l+1, in components, then vectorized."""
     lay, hidden = d.layer, d.problem.hidden.name
+    show = _shown(d, tex)
+    line = lambda lhs, rhs, why: Line(*show(lhs, rhs), why)  # noqa: E731
     cost = sp.Symbol("E")
     z_next = lambda u: entry(lay, lay.z(l + 1), u)
     z_here = entry(lay, lay.z(l), j)
@@ -109,14 +159,15 @@ def hidden_steps(d: Derivation, tex) -> list[Line]:
     delta_next = entry(lay, lay.delta(l + 1), k)
     result = sp.Sum(collapsed * delta_next, (k, 0, lay.n(l + 1) - 1))
     return [
-        Line(tex(entry(lay, lay.delta(l), j)),
-             tex(sp.Sum(Partial(cost, z_next(k)) * Partial(z_next(k), z_here), (k, 0, lay.n(l + 1) - 1))),
+        line(entry(lay, lay.delta(l), j),
+             sp.Sum(Partial(cost, z_next(k)) * Partial(z_next(k), z_here), (k, 0, lay.n(l + 1) - 1)),
              "chain rule: $z^l_j$ reaches the loss only through the next layer's pre-activations"),
-        Line(tex(z_next(k)), tex(forward), "the forward equation, one component"),
-        Line(tex(Partial(z_next(k), z_here)), tex(local),
-             "differentiate; $a^l_i$ depends on $z^l_j$ only when $i = j$ ($[i = j]$ is the Kronecker delta)"),
-        Line("", tex(collapsed), "only the term $i = j$ survives"),
-        Line(tex(entry(lay, lay.delta(l), j)), tex(result), "substitute into the first line"),
+        line(z_next(k), forward, "the forward equation, one component"),
+        line(Partial(z_next(k), z_here), local,
+             "differentiate; $a^l_i$ depends on $z^l_j$ only when $i$ is $j$ (the bracket $[i = j]$ is 1 then and "
+             "0 otherwise: a Kronecker delta)"),
+        Line("", show(Partial(z_next(k), z_here), collapsed)[1], "only the term with $i$ equal to $j$ survives"),
+        line(entry(lay, lay.delta(l), j), result, "substitute into the first line"),
         Line(tex(lay.delta(l)), tex(d.delta),
              "the sum over $k$ is a matrix product with the transposed weight; the common factor "
              f"${d.problem.convention.notation.sigma}'$ multiplies entry by entry"),
@@ -126,6 +177,7 @@ def hidden_steps(d: Derivation, tex) -> list[Line]:
 def weight_steps(d: Derivation, tex) -> list[Line]:
     """dE/dW_jk: the pre-activation is linear in the weight."""
     lay = d.layer
+    show = _shown(d, tex)
     fed = l - d.problem.convention.weight_offset  # written in the weight's own index, as the gradient is
     w = d.layer.W(fed)
     wj = LayerEntry(w, j, k) if lay.layout.class_axis == 0 else LayerEntry(w, k, j)
@@ -133,6 +185,6 @@ def weight_steps(d: Derivation, tex) -> list[Line]:
     forward = _rename(lay.pre_activation(fed)[z_row.indices])
     local = collapse(index_diff(forward, wj))
     return [
-        Line(tex(z_row), tex(forward), "the forward equation, one component"),
-        Line(tex(Partial(z_row, wj)), tex(local), "the pre-activation is linear in the weight"),
+        Line(*show(z_row, forward), "the forward equation, one component"),
+        Line(*show(Partial(z_row, wj), local), "the pre-activation is linear in the weight"),
     ]

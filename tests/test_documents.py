@@ -55,13 +55,15 @@ def test_canonical_and_non_canonical_prose():
     mse = (OUTPUT / "nielsen" / "mse-sigmoid.md").read_text()
     cce = (OUTPUT / "ng" / "cce-softmax.md").read_text()
     assert "canonical pair" in bce and "not canonical" in mse
-    assert r"\sum_k y_k = 1" in cce  # the condition under which softmax + cross-entropy cancels
+    assert r"\sum_{k} y_{k} = 1" in cce  # the condition under which softmax + cross-entropy cancels, in Ng's notation
 
 
 def test_jupyter_rich_display():
     from derive.api import derive
     d = derive("nielsen", "mse", "identity", "tanh")
-    assert d._repr_markdown_().splitlines()[1].startswith("# Backpropagation for mse + identity")
+    marker, directive, title = d._repr_markdown_().splitlines()[:3]
+    assert directive == "<!-- derive: convention=nielsen loss=mse output=identity hidden=tanh -->"
+    assert title.startswith("# Backpropagation for mse + identity")
     assert r"\begin{align*}" in d._repr_latex_()
 
 
