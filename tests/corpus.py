@@ -43,6 +43,18 @@ CS231N = ("Stanford CS231n notes, 'Putting it together: Minimal Neural Network C
 
 CORPUS: list[Row] = [
     # ---------------------------------------------------------------- Nielsen: BP1-BP4 and chapter 3
+    # the forward pass itself, as the chapters state it before the gradients (judged against the forward pass)
+    Row("nielsen-eq25", r"a^l = \sigma(w^l a^{l-1} + b^l)",
+        "nielsen", "mse", "sigmoid", "sigmoid", "holds", None, f"{NNDL2}, eq. (25)"),
+    Row("nielsen-eq23-z", r"z^l_j = \sum_k w^l_{jk} a^{l-1}_k + b^l_j",
+        "nielsen", "mse", "sigmoid", "sigmoid", "holds", None, f"{NNDL2}, eq. (23), the argument of sigma"),
+    Row("nielsen-z", r"z^l = w^l a^{l-1} + b^l",
+        "nielsen", "mse", "sigmoid", "tanh", "holds", None,
+        f"{NNDL2}, the weighted input below eq. (25), written there with \\equiv; transcribed"),
+    Row("dls-forward", r"Z^{[l]} = W^{[l]}A^{[l-1]} + b^{[l]}",
+        "dls", "bce", "sigmoid", "relu", "holds", None, f"{DLS_A1}: linear_forward, the bias broadcast"),
+    Row("dls-forward-wrong-layer", r"Z^{[l]} = W^{[l]}A^{[l]} + b^{[l]}",
+        "dls", "bce", "sigmoid", "relu", "fails", "layer index", f"{DLS_A1}: linear_forward with A^{{[l]}}; transcribed"),
     Row("nielsen-bp1", r"\delta^L_j = \frac{\partial C}{\partial a^L_j} \sigma'(z^L_j)",
         "nielsen", "mse", "sigmoid", "sigmoid", "holds", None, f"{NNDL2}, eq. (BP1)"),
     Row("nielsen-bp1a", r"\delta^L = \nabla_a C \odot \sigma'(z^L)",
