@@ -1,4 +1,5 @@
-"""Ground truth: finite differences against exact SymPy derivatives, hand-derived formulas and PyTorch."""
+"""Ground truth (reverse mode and finite differences) against exact SymPy derivatives, hand-derived formulas
+and PyTorch; tests/test_truth_reverse.py covers the reverse mode on every registered problem."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from derive.errors import DeriveError
 from derive.network import forward, random_network
 from derive.problem import Problem
 from derive.truth import ground_truth, scales
+
+METHODS = ("reverse", "fd")  # the two that work at any depth
 
 OUTPUT_FOR = {"mse": "identity", "bce": "sigmoid", "cce": "softmax", "poisson": "exp"}
 
@@ -48,14 +51,18 @@ EXACT_CASES = [(name, "mse", "sigmoid", "sigmoid", 0.0) for name in sorted(PRESE
 
 
 @pytest.mark.parametrize("name,loss,output,hidden,l2", EXACT_CASES)
-def test_fd_matches_exact_sympy(name, loss, output, hidden, l2):
+def test_fd_and_reverse_match_exact_sympy(name, loss, output, hidden, l2):
     net = make(name, loss, output, hidden, l2=l2, seed=3)
-    assert_agree(ground_truth(net), ground_truth(net, method="sympy"), 1e-18)
+    exact = ground_truth(net, method="sympy")
+    assert_agree(ground_truth(net, method="fd"), exact, 1e-18)
+    assert_agree(ground_truth(net, method="reverse"), exact, 1e-30)
 
 
-def test_fd_matches_exact_sympy_at_depth_three():
+def test_fd_and_reverse_match_exact_sympy_at_depth_three():
     net = make("goodfellow", "bce", "sigmoid", "tanh", widths=(2, 4, 5, 2), seed=4)
-    assert_agree(ground_truth(net), ground_truth(net, method="sympy"), 1e-18)
+    exact = ground_truth(net, method="sympy")
+    assert_agree(ground_truth(net, method="fd"), exact, 1e-18)
+    assert_agree(ground_truth(net, method="reverse"), exact, 1e-30)
 
 
 def test_sympy_refuses_deep_networks_and_unknown_methods():
@@ -68,16 +75,18 @@ def test_sympy_refuses_deep_networks_and_unknown_methods():
 
 # ---------------------------------------------------------------- (2) against formulas derived by hand
 
-def test_one_layer_mse_identity():
+@pytest.mark.parametrize("method", METHODS)
+def test_one_layer_mse_identity(method):
     # C = 1/2 ||W x + b - y||^2 for one example: dC/dz = dC/da = r = W x + b - y, dC/dW = r x^T, dC/db = r
     net = make("nielsen", "mse", "identity", widths=(3, 2), seed=5)
     W, b, x, y = net.weight(2), net.bias(2), net.X, net.Y
     r = W * x + b - y
-    assert_agree(ground_truth(net), {("delta", 2): r, ("grad_act", 2): r, ("grad_weight", 2): r * x.T,
+    assert_agree(ground_truth(net, method), {("delta", 2): r, ("grad_act", 2): r, ("grad_weight", 2): r * x.T,
                                      ("grad_bias", 2): r}, 1e-14)
 
 
-def test_one_layer_softmax_cross_entropy_row_batch():
+@pytest.mark.parametrize("method", METHODS)
+def test_one_layer_softmax_cross_entropy_row_batch(method):
     # L = -(1/N) sum_i ln P_{i, y_i}, P = softmax rows of X W + 1 b: dZ = (P - Y)/N, dW = X^T dZ,
     # db = 1^T dZ, dA = dL/dP = -(Y / P)/N elementwise
     net = make("cs231n", "cce", widths=(3, 2), seed=6)
@@ -86,10 +95,11 @@ def test_one_layer_softmax_cross_entropy_row_batch():
     dA = mpmath.matrix([[-Y[i, j] / P[i, j] / N for j in range(Y.cols)] for i in range(Y.rows)])
     ones = mpmath.matrix([[1] * N])
     want = {("delta", 1): dZ, ("grad_act", 1): dA, ("grad_weight", 1): net.X.T * dZ, ("grad_bias", 1): ones * dZ}
-    assert_agree(ground_truth(net), want, 1e-14)
+    assert_agree(ground_truth(net, method), want, 1e-14)
 
 
-def test_one_layer_logistic_with_bias_unit_and_l2():
+@pytest.mark.parametrize("method", METHODS)
+def test_one_layer_logistic_with_bias_unit_and_l2(method):
     # Ng: a = sigmoid(Theta [1; x]) per example, J = (1/m) sum bce + (lambda/2m) sum_{j>=1} Theta_ij^2;
     # delta = a - y per example, D = (1/m) delta [1; X]^T + (lambda/m) Theta with column 0 zeroed
     lam = 0.6
@@ -102,10 +112,11 @@ def test_one_layer_logistic_with_bias_unit_and_l2():
         reg[i, 0] = 0
     dA = mpmath.matrix([[(a[i, t] - Y[i, t]) / (a[i, t] * (1 - a[i, t])) for t in range(m)] for i in range(a.rows)])
     want = {("delta", 2): a - Y, ("grad_act", 2): dA, ("grad_weight", 2): (a - Y) * ones_x.T / m + reg * (lam / m)}
-    assert_agree(ground_truth(net), want, 1e-13)
+    assert_agree(ground_truth(net, method), want, 1e-13)
 
 
-def test_two_layers_without_bias_by_hand():
+@pytest.mark.parametrize("method", METHODS)
+def test_two_layers_without_bias_by_hand(method):
     # Wikipedia, no biases, mse + identity output, tanh hidden, one example:
     # delta^2 = W2 a1 - y, delta^1 = (W2^T delta^2) * (1 - a1^2) -- derived by hand here, not by the engine
     net = make("wikipedia", "mse", "identity", "tanh", widths=(3, 4, 2), seed=8)
@@ -116,10 +127,11 @@ def test_two_layers_without_bias_by_hand():
     d1 = mpmath.matrix([g1[i] * (1 - a1[i] ** 2) for i in range(4)])
     want = {("delta", 2): d2, ("grad_act", 2): d2, ("grad_weight", 2): d2 * a1.T,
             ("delta", 1): d1, ("grad_act", 1): g1, ("grad_weight", 1): d1 * x.T}
-    assert_agree(ground_truth(net), want, 1e-13)
+    assert_agree(ground_truth(net, method), want, 1e-13)
 
 
-def test_one_layer_poisson_exp_with_a_tiny_output():
+@pytest.mark.parametrize("method", METHODS)
+def test_one_layer_poisson_exp_with_a_tiny_output(method):
     # E = sum_k yhat_k - y_k ln yhat_k, yhat = exp(z): dE/dyhat = 1 - y/yhat, dE/dz = yhat - y. With yhat ~ 1e-13
     # the step must be relative: an absolute 1e-15 would be 1% of yhat and ln would curve across it
     net = make("bishop", "poisson", widths=(2, 3), seed=10)
@@ -133,7 +145,7 @@ def test_one_layer_poisson_exp_with_a_tiny_output():
     grad_act = mpmath.matrix([1 - y[i] / yhat[i] for i in range(3)])
     want = {("delta", 1): yhat - y, ("grad_act", 1): grad_act, ("grad_weight", 1): (yhat - y) * x.T,
             ("grad_bias", 1): yhat - y}
-    assert_agree(ground_truth(net), want, 1e-13, floor=0)
+    assert_agree(ground_truth(net, method), want, 1e-13, floor=0)
 
 
 @pytest.mark.parametrize("name,c_delta,c_g", [("nielsen", 1, 1), ("ng", 1, "1/3"), ("dls", 1, "1/3"),
@@ -155,11 +167,12 @@ TORCH_CASES = [
 
 
 @pytest.mark.parametrize("name,loss,output,hidden", TORCH_CASES)
-def test_torch_matches_fd(name, loss, output, hidden):
+def test_torch_matches_reverse_and_fd(name, loss, output, hidden):
     pytest.importorskip("torch")
     from derive.torch_truth import torch_gradients
     net = make(name, loss, output, hidden, widths=(3, 5, 4, 2), seed=9, l2=0.25 if name in ("ng", "dls") else 0.0)
-    assert_agree(torch_gradients(net), ground_truth(net), 1e-10)
+    for method in METHODS:
+        assert_agree(torch_gradients(net), ground_truth(net, method), 1e-10)
 
 
 def test_torch_missing(monkeypatch):
@@ -171,9 +184,10 @@ def test_torch_missing(monkeypatch):
 
 # ---------------------------------------------------------------- (4) deep networks, precision, independence
 
-def test_depth_24_completes_with_every_quantity():
+@pytest.mark.parametrize("method", METHODS)
+def test_depth_24_completes_with_every_quantity(method):
     net = make("dls", "bce", "sigmoid", "sigmoid", widths=24, m=3, seed=0)
-    truth = ground_truth(net)
+    truth = ground_truth(net, method)
     kinds = {"delta", "grad_act", "grad_weight", "grad_bias"}
     assert set(truth) == {(q, label) for q in kinds for label in net.layer_labels}
     first = truth[("grad_weight", net.layer_labels[0])]
@@ -183,30 +197,34 @@ def test_depth_24_completes_with_every_quantity():
 @pytest.mark.parametrize("name,loss,hidden", [("dls", "bce", "sigmoid"), ("cs231n", "cce", "tanh")])
 def test_small_deep_gradients_keep_their_relative_accuracy(monkeypatch, name, loss, hidden):
     # sigmoid' <= 1/4 shrinks first-layer gradients by orders of magnitude; check them entry by entry
-    # against a run with 120 digits and a 1e-40 step
+    # against central differences with 120 digits and a 1e-40 step
     from derive import truth
     net = make(name, loss, hidden=hidden, widths=12, m=3, seed=1)
-    base = ground_truth(net)
+    fd, reverse = ground_truth(net, method="fd"), ground_truth(net, method="reverse")
     monkeypatch.setattr(truth, "DPS", 120)
     monkeypatch.setattr(truth, "H", mpmath.mpf("1e-40"))
-    assert_agree(base, ground_truth(net), 1e-18, floor=0)
+    fine = ground_truth(net, method="fd")
+    assert_agree(fd, fine, 1e-18, floor=0)
+    assert_agree(reverse, fine, 1e-30, floor=0)
 
 
-def test_dead_relu_gives_exact_zeros():
+@pytest.mark.parametrize("method", METHODS)
+def test_dead_relu_gives_exact_zeros(method):
     # a ReLU unit with z < 0 in every example passes no gradient to the weights that feed it
     net = make("dls", "mse", "identity", "relu", widths=(2, 4, 2), seed=2)
     W, b = net.weight(1), net.bias(1)
     for j in range(W.cols):
         W[0, j] = 0
     b[0] = -1  # z_0 = -1 for every example
-    truth = ground_truth(net)
+    truth = ground_truth(net, method)
     assert all(truth[("grad_weight", 1)][0, j] == 0 for j in range(W.cols))
     assert truth[("grad_bias", 1)][0] == 0 and all(truth[("delta", 1)][0, t] == 0 for t in range(net.m))
 
 
-def test_caller_precision_untouched():
+@pytest.mark.parametrize("method", METHODS)
+def test_caller_precision_untouched(method):
     before = mpmath.mp.dps
-    ground_truth(make("nielsen"))
+    ground_truth(make("nielsen"), method)
     assert mpmath.mp.dps == before
 
 
