@@ -417,6 +417,10 @@ def _basis(notes: Notes, offset: int, stated: dict) -> Basis:
 def _directive(body: str, where: str, folder: Path, run: _Run) -> dict:
     """The fields ``key=value ...`` sets, {field: value}; unknown keys and names are refused with ``where``.
 
+    ``grad_of=cost`` and ``l2=0.1`` modify the convention in force (its parameter gradients are of the batch's
+    reduced cost; the cost has the L2 penalty lambda/2 times the reduction's factor times the sum of squared
+    weights), as a regularised batch gradient needs; a directive that names a convention restores its own.
+
     ``convention=x.toml`` may name only a regular ``.toml`` file in the notes file's folder or below it, by a
     relative path: an absolute path, or one that leads outside the folder (by ``..`` or through a symlink),
     is refused, so opening a notes folder can make derive read no file outside it. The file is then read by

@@ -103,6 +103,7 @@ def judge_forward(meaning: Meaning, problem, seed: int, trials: int, m: int | No
     needs = any(t.kind in GRADIENTS for side in (meaning.lhs, meaning.rhs) for t in sym(side).atoms(LayerSymbol)) \
         or any(e.tensor.kind in GRADIENTS for side in (meaning.lhs, meaning.rhs) for e in sym(side).atoms(LayerEntry))
     wants, gots, where, checked = [], [], [], 0
+    shown = sorted(sym(meaning.lhs).atoms(LayerSymbol), key=str)
     with mpmath.workdps(50):
         for t in range(trials):
             net, fwd, truth, local = _network(problem, meaning.depth or DEPTH, seed + t, gradients=needs, m=m)
@@ -125,8 +126,9 @@ def judge_forward(meaning: Meaning, problem, seed: int, trials: int, m: int | No
                 except Unreached as exc:
                     return Verdict(False, str(exc), layers_checked=checked)
                 checked += 1
+                on = env.layer(shown[0].layer) if shown else last  # the layer the left side is about
                 for want, got, at in pairs:
-                    wants.append(want), gots.append(got), where.append((value, at, net))
+                    wants.append(want), gots.append(got), where.append((on, at, net))
     if not checked:
         return Verdict(False, f"the claim applies to no layer of a depth-{meaning.depth or DEPTH} network")
     scale = max(abs(w) for w in wants) or 1
@@ -136,11 +138,11 @@ def judge_forward(meaning: Meaning, problem, seed: int, trials: int, m: int | No
     if err <= TOLERANCE:
         return Verdict(True, f"matches {what} at {len(wants)} values over {checked} evaluations (max relative "
                              f"error {err:.1e})", layers_checked=checked)
-    value, at, net = where[worst]
-    counter = {"layer": value if value is not None else net.output_label, "widths": list(net.widths),
+    on, at, net = where[worst]
+    counter = {"layer": on, "widths": list(net.widths),
                "seed": net.seed, "component": at, "expected": mpmath.nstr(wants[worst], 12),
                "got": mpmath.nstr(gots[worst], 12), "relative_error": err}
-    return Verdict(False, f"differs from {what} (relative error {err:.1e})", counter, checked)
+    return Verdict(False, f"differs from {what} at layer {on} (relative error {err:.1e})", counter, checked)
 
 
 def _pairs(meaning: Meaning, env, net, fwd) -> list:

@@ -191,6 +191,9 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: 
     layer, entry = Layer(problem.convention), meaning.lhs
     needs_gradients = any(e.tensor.kind in TRUTH_KEY for e in sym(meaning.rhs).atoms(LayerEntry))
     wants, gots, where, checked = [], [], [], 0
+    # each entry's (row, column) as plain functions of the free indices: most values of the indices fall outside
+    # the two quantities, and telling so needs no SymPy (the values inside are then placed as always)
+    sides = [(e, [sp.lambdify(meaning.indices, sym(x), "math") for x in e.indices]) for e in (entry.of, entry.wrt)]
     with mpmath.workdps(50):
         for t in range(trials):
             net, fwd, truth, local = _network(problem, meaning.depth or DEPTH, seed + t, gradients=needs_gradients,
@@ -212,8 +215,14 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: 
                 if value is not None and not (first <= at < last and hidden_at(meaning, value, net)):
                     continue  # written with l: a hidden layer, as the recursions are
                 found = 0
-                for bound in (dict(zip(meaning.indices, v)) for v in product(range(-1, span),
-                                                                             repeat=len(meaning.indices))):
+                sizes = [_size(env, e) for e, _ in sides]
+                if None in sizes:
+                    continue  # this layer has no such quantity
+                for values in product(range(-1, span), repeat=len(meaning.indices)):
+                    if not all(0 <= row(*values) < rows and (each or 0 <= col(*values) < cols)
+                               for (_, (row, col)), (rows, cols, each) in zip(sides, sizes, strict=True)):
+                        continue
+                    bound = dict(zip(meaning.indices, values))
                     for example in examples:
                         env.example = example
                         try:
@@ -247,6 +256,16 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: 
                "relative_error": err}
     return Verdict(False, f"differs from the forward pass at layer {at}, {shown} (relative error {err:.1e})",
                    counter, checked)
+
+
+def _size(env, e: LayerEntry):
+    """(rows, columns, one column per example) of the quantity an entry reads at this layer, or None."""
+    from ..algebra import per_example
+    try:
+        M = env.tensors.get((e.tensor.kind, env.layer(e.tensor.layer)))
+    except DeriveError:
+        return None
+    return None if M is None else (M.rows, M.cols, per_example(e.tensor) and M.cols > 1)
 
 
 def _inside(env, place) -> bool:
