@@ -162,9 +162,10 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         return rf"[{self._print(i)} = {self._print(j)}]"
 
     def _print_Sum(self, expr):
-        # sums over units as books write them, without 0-based limits: \sum_i
-        index = expr.limits[0][0]
-        return rf"\sum_{{{self._print(index)}}} {self.parenthesize(expr.function, 45)}"
+        # sums over units as books write them, without 0-based limits: \sum_i; a merged multiple sum keeps every
+        # index (SymPy's Sum(f, (j, ...), (k, ...)) is \sum_j \sum_k f)
+        signs = " ".join(rf"\sum_{{{self._print(limit[0])}}}" for limit in expr.limits)
+        return f"{signs} {self.parenthesize(expr.function, 45)}"
 
     def _print_Elementwise(self, expr):
         mark = self.nt.prime if expr.order else ""
@@ -528,8 +529,8 @@ class NotationText(_TextPrinter):
         return f"[{self._print(i)} = {self._print(j)}]"
 
     def _print_Sum(self, expr):
-        index = expr.limits[0][0]
-        return f"Σ{script('_', self._print(index))} {self.parenthesize(expr.function, 45)}"
+        signs = " ".join(f"Σ{script('_', self._print(limit[0]))}" for limit in expr.limits)
+        return f"{signs} {self.parenthesize(expr.function, 45)}"
 
     def _print_Pow(self, expr, rational=False):
         if type(expr.base).__name__ in (*ENTRIES, "RawText") and expr.exp.is_positive:

@@ -57,3 +57,13 @@ def test_component_form_in_source_notation(conv, field, expected):
     from derive.components import component
     d = derive(conv, "mse", "sigmoid", "tanh")
     assert latex(component(getattr(d, field)), d.problem.convention) == expected
+
+
+def test_a_merged_multiple_sum_prints_every_summation_sign():
+    import sympy as sp
+
+    from derive.conventions import PRESETS
+    from derive.printing import NotationPrinter
+    j, k, n = sp.Symbol("j", integer=True), sp.Symbol("k", integer=True), sp.Symbol("n", positive=True)
+    printed = NotationPrinter(PRESETS["nielsen"]).doprint(sp.Sum(sp.Function("f")(j, k), (j, 0, n - 1), (k, 0, n - 1)))
+    assert printed.count(r"\sum") == 2 and r"\sum_{j}" in printed and r"\sum_{k}" in printed
