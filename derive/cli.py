@@ -125,17 +125,18 @@ def build_parser() -> _Parser:
     p = sub.add_parser("verify", help="check every derived formula against forward-pass ground truth",
                        description="Derive delta at the output, the delta and dE/da recursions and the weight and "
                                    "bias gradients, then evaluate them on random networks with unequal widths and "
-                                   "compare with gradients of the forward pass (central differences at 50 digits, "
-                                   "or exact SymPy with --truth sympy). Exit 0 if every relative error is within "
-                                   "tolerance, 1 otherwise.")
+                                   "compare with gradients of the forward pass (reverse-mode differentiation at 50 "
+                                   "digits; central differences with --truth fd, exact SymPy with --truth sympy). "
+                                   "Exit 0 if every relative error is within tolerance, 1 otherwise.")
     _problem_flags(p)
     p.add_argument("--layers", type=_bounded(LAYERS), default=3, metavar="N",
                    help=f"number of weight layers, {LAYERS.low} to {LAYERS.high} (default: 3)")
     p.add_argument("--trials", type=_bounded(TRIALS), default=3, metavar="T",
                    help=f"random networks to try, {TRIALS.low} to {TRIALS.high} (default: 3)")
     p.add_argument("--seed", type=_bounded(SEED), default=0, metavar="S", help="first random seed (default: 0)")
-    p.add_argument("--truth", choices=["fd", "sympy"], default="fd",
-                   help="ground truth: fd = central differences at 50 digits (default); sympy = exact, depth <= 3")
+    p.add_argument("--truth", choices=["reverse", "fd", "sympy"], default="reverse",
+                   help="ground truth: reverse = reverse-mode differentiation of the forward pass at 50 digits "
+                        "(default); fd = central differences at 50 digits; sympy = exact, depth <= 3")
     p.add_argument("--torch", action="store_true", help="also compare with torch.autograd (needs PyTorch)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 

@@ -128,7 +128,7 @@ def _batch_step(d: Derivation, tex, gW) -> tuple[str, list[str], str | None]:
     return text, [f"{btex(gW)} = {btex(d2.grad_weight)}"], named
 
 
-NOISE = 1e-20  # the ground truth's own relative error (central differences at 50 digits): below it, noise
+NOISE = 1e-20  # below this a relative error is noise (the SymPy cache mixes Float precisions): printed "< 1e-20"
 
 
 def shown_error(err: float) -> str:

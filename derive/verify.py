@@ -45,7 +45,8 @@ class Trial:
 # how a report names each quantity for a reader (its JSON keeps the short keys)
 LABELS = {"delta": "dE/dz (delta), every layer", "grad_act": "dE/da, every layer",
           "delta_from_grad_act": "dE/dz from dE/da", "grad_weight": "dE/dW", "grad_bias": "dE/db"}
-TRUTHS = {"fd": "central differences at 50 digits", "sympy": "exact symbolic derivatives"}
+TRUTHS = {"reverse": "reverse-mode differentiation at 50 digits", "fd": "central differences at 50 digits",
+          "sympy": "exact symbolic derivatives"}
 
 
 def label(quantity: str) -> str:
@@ -221,13 +222,14 @@ def draw_network(problem, layers: int, seed: int, widths: list | None = None, m:
 
 
 def verify(deriv: Derivation, layers: int = 3, trials: int = 3, seed: int = 0, tolerance: float = TOLERANCE,
-           truth: str = "fd", torch: bool = False, widths: list | None = None,
+           truth: str = "reverse", torch: bool = False, widths: list | None = None,
            components: bool = True) -> Report:
     """Check every formula of ``deriv`` on ``trials`` random networks of depth ``layers``.
 
     Args:
         layers: number of weight layers L (depth); at least 2 so that a hidden layer exists.
-        truth: "fd" (high-precision central differences) or "sympy" (exact; small networks only).
+        truth: "reverse" (reverse-mode differentiation of the forward pass at 50+ digits), "fd" (high-precision
+            central differences) or "sympy" (exact; small networks only).
         torch: also compare with torch.autograd in float64.
         widths: fixed widths n_0..n_L instead of random unequal ones.
         components: also evaluate the index form of every formula, entry by entry (first trial only).
@@ -236,8 +238,8 @@ def verify(deriv: Derivation, layers: int = 3, trials: int = 3, seed: int = 0, t
     from .limits import LAYERS, SEED, TRIALS, WIDTH
     from .truth import ground_truth
     LAYERS.check(layers), TRIALS.check(trials), SEED.check(seed)
-    if truth not in ("fd", "sympy"):
-        raise DeriveError(f"truth must be 'fd' or 'sympy', not {truth!r}")
+    if truth not in TRUTHS:
+        raise DeriveError(f"truth must be one of {', '.join(TRUTHS)}, not {truth!r}")
     if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or not 0 < tolerance < 1:
         raise DeriveError(f"tolerance must be a number between 0 and 1, got {tolerance!r}")
     if widths is not None:
