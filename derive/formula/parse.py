@@ -373,9 +373,39 @@ class _Read:
     prepared: str        # the text lark saw
 
 
+# the physics package's derivatives, which notes use as if they were plain LaTeX: \pdv{C}{w} is
+# \frac{\partial C}{\partial w}, \dv{C}{w} is \frac{dC}{dw}; read only with both arguments braced (its one-argument
+# \pdv{x} is the operator d/dx and its \pdv[n]{f}{x} an n-th derivative: refused, never guessed)
+PHYSICS_DERIVATIVES = {"pdv": r"\frac{{\partial {0}}}{{\partial {1}}}", "dv": r"\frac{{d {0}}}{{d {1}}}"}
+_PHYSICS = re.compile(r"\\(pdv|dv)(?![A-Za-z])\s*(\*?)")
+
+
+def _physics_derivatives(text: str) -> str:
+    """``text`` with each \\pdv{f}{x} and \\dv{f}{x} written as the fraction it prints."""
+    if "dv" not in text:
+        return text
+    closing, out, at = _matching_braces(text), [], 0
+    for m in _PHYSICS.finditer(text):
+        if m.start() < at:
+            continue  # inside an argument already copied (a \pdv within a \pdv is expanded on the next pass)
+        first = m.end()
+        second = closing.get(first)
+        if m.group(2) or second is None or text[second:second + 1] != "{" or second not in closing:
+            raise FormulaError(f"\\{m.group(1)} is read with two braced arguments, as in \\{m.group(1)}{{C}}{{w}}; "
+                               f"write the derivative as \\frac{{\\partial C}}{{\\partial w}}", m.start() + 1)
+        end = closing[second]
+        out += [text[at:m.start()], PHYSICS_DERIVATIVES[m.group(1)].format(text[first + 1:second - 1],
+                                                                           text[second + 1:end - 1])]
+        at = end
+    text = "".join(out) + text[at:]
+    return _physics_derivatives(text) if _PHYSICS.search(text) else text
+
+
 def _read(text, claim: bool) -> _Read:
     """The sides, relation tokens and annotation of ``text``, checked, prepared and parsed."""
     from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+    if isinstance(text, str) and len(text) <= MAX_CHARS:
+        text = _physics_derivatives(text)
     prepared, annotation = _prepare(text, claim)
     parser = _parser()  # outside the try: a broken grammar is a bug, not a bad formula
     octave = _OCTAVE.set(prepared.isascii() and "\\" not in prepared)
