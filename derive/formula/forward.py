@@ -98,7 +98,7 @@ def free_indices(expr) -> set:
 def judge_forward(meaning: Meaning, problem, seed: int, trials: int, m: int | None = None):
     """Both sides on random networks at every layer where the claim applies; the worst disagreement decides."""
     from ..verify import make_env
-    from .judge import DEPTH, TOLERANCE, Verdict, _network, hidden_at
+    from .judge import DEPTH, TOLERANCE, Verdict, _network, counterexample, hidden_at, worst_of
     layer = Layer(problem.convention)
     needs = any(t.kind in GRADIENTS for side in (meaning.lhs, meaning.rhs) for t in sym(side).atoms(LayerSymbol)) \
         or any(e.tensor.kind in GRADIENTS for side in (meaning.lhs, meaning.rhs) for e in sym(side).atoms(LayerEntry))
@@ -131,17 +131,13 @@ def judge_forward(meaning: Meaning, problem, seed: int, trials: int, m: int | No
                     wants.append(want), gots.append(got), where.append((on, at, net))
     if not checked:
         return Verdict(False, f"the claim applies to no layer of a depth-{meaning.depth or DEPTH} network")
-    scale = max(abs(w) for w in wants) or 1
-    worst = max(range(len(wants)), key=lambda n: abs(gots[n] - wants[n]))
-    err = float(abs(gots[worst] - wants[worst]) / scale)
+    worst, err = worst_of(wants, gots)
     what = "the forward pass's cost" if meaning.quantity == "cost" else "the forward pass"
     if err <= TOLERANCE:
         return Verdict(True, f"matches {what} at {len(wants)} values over {checked} evaluations (max relative "
                              f"error {err:.1e})", layers_checked=checked)
     on, at, net = where[worst]
-    counter = {"layer": on, "widths": list(net.widths),
-               "seed": net.seed, "component": at, "expected": mpmath.nstr(wants[worst], 12),
-               "got": mpmath.nstr(gots[worst], 12), "relative_error": err}
+    counter = counterexample(net, on, at, wants[worst], gots[worst], err)
     return Verdict(False, f"differs from {what} at layer {on} (relative error {err:.1e})", counter, checked)
 
 
@@ -152,8 +148,7 @@ def _pairs(meaning: Meaning, env, net, fwd) -> list:
         number = lambda: mpmath.mpf(sp.N(_concrete(meaning.rhs, env, {}), mpmath.mp.dps))  # noqa: E731
         if meaning.lhs == COST:  # the reduced cost, with its L2 penalty where the convention has one
             from ..network import l2_penalty
-            scale = problem_scale(net)
-            return [(fwd.cost() + l2_penalty(net, scale), number(), "the cost")]
+            return [(fwd.cost() + l2_penalty(net, net.cost_scale()), number(), "the cost")]
         out = []
         for t, loss in enumerate(fwd.per_example_losses):  # one example's loss, example by example
             env.example = t
@@ -170,16 +165,12 @@ def _pairs(meaning: Meaning, env, net, fwd) -> list:
     return _component_pairs(meaning, env, net)
 
 
-def problem_scale(net):
-    """The reduction's factor in front of the sum of the examples' losses (1/m for a mean)."""
-    return net.problem.reduction.scale(mpmath.mpf(net.m), net.widths[-1])
-
-
 def _component_pairs(meaning: Meaning, env, net) -> list:
     """Every component the left side's free indices reach (each example of a per-example vector), both sides.
     A value of the free indices outside the left side's quantities is not one the claim is about; a right side
     that reads past the end of a vector there is an IndexError (a failure)."""
     from ..components import _concrete, _place
+    from .judge import _inside
     free = set(meaning.indices)
     entries = [e for e in sorted(sym(meaning.lhs).atoms(LayerEntry), key=str)
                if set().union(*(sym(x).free_symbols for x in e.indices)) <= free]
@@ -216,8 +207,3 @@ def _component_pairs(meaning: Meaning, env, net) -> list:
         raise DeriveError("no component of the left side at this layer")
     return out
 
-
-def _inside(env, place) -> bool:
-    kind, label, i, j = place
-    M = env.tensors.get((kind, label))
-    return M is not None and 0 <= i < M.rows and 0 <= j < M.cols

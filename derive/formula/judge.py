@@ -120,9 +120,7 @@ def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIAL
                              f"{err:.1e})", layers_checked=checked)
     i, j = max(((i, j) for i in range(want.rows) for j in range(want.cols)),
                key=lambda ij: abs(got[ij] - want[ij]) if got.rows == want.rows and got.cols == want.cols else 0)
-    example = {"layer": at, "widths": list(net.widths), "seed": net.seed, "component": [i, j],
-               "expected": mpmath.nstr(want[i, j], 12), "got": mpmath.nstr(got[i, j], 12),
-               "relative_error": float(err)}
+    example = counterexample(net, at, [i, j], want[i, j], got[i, j], err)
     return Verdict(False, f"differs from the forward pass at layer {at} (relative error {err:.1e})", example, checked)
 
 
@@ -243,17 +241,13 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: 
                 checked += found > 0
     if not checked:
         return Verdict(False, f"the claim applies to no layer of a depth-{meaning.depth or DEPTH} network")
-    scale = max(abs(w) for w in wants) or 1
-    worst = max(range(len(wants)), key=lambda n: abs(gots[n] - wants[n]))
-    err = float(abs(gots[worst] - wants[worst]) / scale)
+    worst, err = worst_of(wants, gots)
     if err <= TOLERANCE:
         return Verdict(True, f"matches the forward pass at {len(wants)} components over {checked} layer evaluations "
                              f"(max relative error {err:.1e})", layers_checked=checked)
     at, bound, example, net = where[worst]
     shown = ", ".join(f"{k} = {v}" for k, v in bound.items())
-    counter = {"layer": at, "widths": list(net.widths), "seed": net.seed, "component": shown,
-               "expected": mpmath.nstr(wants[worst], 12), "got": mpmath.nstr(gots[worst], 12),
-               "relative_error": err}
+    counter = counterexample(net, at, shown, wants[worst], gots[worst], err)
     return Verdict(False, f"differs from the forward pass at layer {at}, {shown} (relative error {err:.1e})",
                    counter, checked)
 
@@ -266,6 +260,19 @@ def _size(env, e: LayerEntry):
     except DeriveError:
         return None
     return None if M is None else (M.rows, M.cols, per_example(e.tensor) and M.cols > 1)
+
+
+def worst_of(wants: list, gots: list) -> tuple[int, float]:
+    """The position of the largest disagreement and its size relative to the largest true value."""
+    scale = max(abs(w) for w in wants) or 1
+    worst = max(range(len(wants)), key=lambda n: abs(gots[n] - wants[n]))
+    return worst, float(abs(gots[worst] - wants[worst]) / scale)
+
+
+def counterexample(net, layer, component, want, got, err) -> dict:
+    """A failing verdict's counterexample: where (network, layer, component), the true and the claimed value."""
+    return {"layer": layer, "widths": list(net.widths), "seed": net.seed, "component": component,
+            "expected": mpmath.nstr(want, 12), "got": mpmath.nstr(got, 12), "relative_error": float(err)}
 
 
 def _inside(env, place) -> bool:
