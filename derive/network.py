@@ -43,6 +43,11 @@ class ConcreteNet:
         """L, the number of weight layers."""
         return len(self.widths) - 1
 
+    def cost_scale(self, one=mpmath.mpf):
+        """The reduction's factor in front of the sum of the examples' losses (1/m for a mean), with ``one``
+        the number type (mpmath by default, SymPy's for exact truth)."""
+        return self.problem.reduction.scale(one(self.m), self.widths[-1])
+
     def label(self, p: int) -> int:
         """The layer label of internal position p (p = 0 is the input)."""
         return self.conv.input_layer + p
@@ -350,8 +355,7 @@ class Forward:
 
     def cost(self):
         """The reduced cost r.scale(m, K) * sum_t E_t, without regularisation."""
-        net = self.net
-        return self.objective(net.problem.reduction.scale(mpmath.mpf(net.m), net.widths[-1]))
+        return self.objective(self.net.cost_scale())
 
 
 def forward(net: ConcreteNet, *, override: tuple[str, int, mpmath.matrix] | None = None,

@@ -58,7 +58,7 @@ METHODS = ("reverse", "fd", "sympy")
 
 def scales(net: ConcreteNet, one=mpmath.mpf):
     """(c_delta, c_g): 1 for per-example quantities, else the reduction's r.scale(m, K)."""
-    conv, scale = net.conv, net.problem.reduction.scale(one(net.m), net.widths[-1])
+    conv, scale = net.conv, net.cost_scale(one)
     return (1 if conv.delta_of == "example" else scale), (1 if conv.grad_of == "example" else scale)
 
 
