@@ -259,24 +259,13 @@ class Compiler:
         if isinstance(node, ast.Sum):
             # a sum over examples: dZ 1 (columns) or 1^T dZ (rows); dZ^{[l](i)} names example i of the sum.
             # Written limits must be every example: 1..m (counted from 1, as (i) is) or 0..m-1; m or N
-            if node.lower is not None or node.upper is not None:
-                m = self.lay.batch
-
-                def means(limit, want) -> bool:  # not written, or a number, m or N (plus or minus a number)
-                    if limit is None:
-                        return True
-                    parts = ast.limit_parts(limit)
-                    if parts is None or parts[1] is not None or parts[0] and SCALARS.get(parts[0]) != "batch":
-                        return False
-                    return sp.expand(parts[2] + (m if parts[0] else 0) - want) == 0
-
-                if not any(means(node.lower, lo) and means(node.upper, hi) for lo, hi in ((1, m), (0, m - 1))):
-                    written = f"{'' if node.lower is None else unparse_sym(node.lower)}.." \
-                              f"{'' if node.upper is None else unparse_sym(node.upper)}"
-                    batch = self.conv.notation.batch
-                    raise MeaningError(f"the sum's limits {written} are not the examples; derive checks sums over "
-                                       f"all {batch} examples (write \\sum_{{{node.index}=1}}^{{{batch}}} or "
-                                       f"\\sum_{{{node.index}}})")
+            if not _over_examples(node, self, written=False):
+                written = f"{'' if node.lower is None else unparse_sym(node.lower)}.." \
+                          f"{'' if node.upper is None else unparse_sym(node.upper)}"
+                batch = self.conv.notation.batch
+                raise MeaningError(f"the sum's limits {written} are not the examples; derive checks sums over "
+                                   f"all {batch} examples (write \\sum_{{{node.index}=1}}^{{{batch}}} or "
+                                   f"\\sum_{{{node.index}}})")
             self.batch_written(f"the sum over {node.index}, the examples")
             body = _drop_index(node.body, {node.index, f"({node.index})"})
             inner = self.vector(body).matrix()
@@ -772,15 +761,20 @@ def _sum_range(uses: list, base: int) -> tuple:
     return size, base if pos == 0 else 0
 
 
-def _over_examples(node: ast.Sum, c: Compiler) -> bool:
-    """Whether a sum's written limits are every example, 1..m (or 0..m-1), m or N as the convention writes it."""
-    if node.lower is None or node.upper is None:
-        return False
-    parts = [ast.limit_parts(x) for x in (node.lower, node.upper)]
-    if None in parts or parts[0][0] is not None or parts[1][1] is not None \
-            or SCALARS.get(parts[1][0]) != "batch":
-        return False
-    return (parts[0][2], parts[1][2]) in ((1, 0), (0, -1))
+def _over_examples(node: ast.Sum, c: Compiler, written: bool = True) -> bool:
+    """Whether a sum's limits are every example, 1..m (or 0..m-1), m or N as the convention writes it (plus or
+    minus a number); with ``written`` False a limit left out stands for its end."""
+    m = c.lay.batch
+
+    def means(limit, want) -> bool:
+        if limit is None:
+            return not written
+        parts = ast.limit_parts(limit)
+        if parts is None or parts[1] is not None or parts[0] is not None and SCALARS.get(parts[0]) != "batch":
+            return False
+        return sp.expand(parts[2] + (m if parts[0] else 0) - want) == 0
+
+    return any(means(node.lower, lo) and means(node.upper, hi) for lo, hi in ((1, m), (0, m - 1)))
 
 
 def _drop_index(tree, names: set):
