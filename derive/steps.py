@@ -56,7 +56,7 @@ def one_based(exprs):
     """Index forms as a source that counts units from 1 writes them (Ng: z^(l)_1 is the first unit, column 0 of
     Theta multiplies the bias unit): each component's row shifted by one and each free unit index (one written
     as a row) back by one, so that z_j is unit j and Theta_{kj} multiplies it. ``exprs`` are one line's sides."""
-    shift = {r: r - 1 for e in exprs for x in sp.sympify(e).atoms(LayerEntry)
+    shift = {r: r - 1 for e in exprs for x in sym(e).atoms(LayerEntry)
              if isinstance(r := x.indices[0], sp.Symbol) and r != t}
 
     def fix(e):
@@ -78,7 +78,7 @@ def one_based(exprs):
             return e
         args = [fix(a) for a in e.args]
         return e.func(*args, evaluate=False) if isinstance(e, sp.Add | sp.Mul | sp.Pow) else e.func(*args)
-    return [fix(sp.sympify(e)) for e in exprs]
+    return [fix(sym(e)) for e in exprs]
 
 
 def _shown(d: Derivation, tex):
