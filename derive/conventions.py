@@ -47,6 +47,7 @@ class Notation:
     target: str = "y"
     sigma: str = r"\sigma"    # the activation function's letter
     cost: str = "C"
+    loss: str = r"\mathcal{L}"  # in a batch layout: the examples' losses summed, without the cost's 1/m
     delta: str = r"\delta^@"  # the gradient with respect to the pre-activation
     grad_act: str = r"\frac{\partial C}{\partial a^@}"
     grad_weight: str = r"\frac{\partial C}{\partial W^@}"
@@ -92,6 +93,12 @@ class Convention:
         """The index a source writes on the weight matrix that feeds ``layer``."""
         return layer + self.weight_offset
 
+    def objective(self, scale: str) -> str:
+        """What a derivative's numerator writes for a quantity of ``scale`` (SCALES): the cost, or, in a batch
+        layout, the examples' losses summed (dls: dZ = dL/dZ, dW = dJ/dW, J = L/m). Where every formula is
+        about one example (layout column) the cost's letter names that example's cost, as Nielsen's C does."""
+        return self.notation.loss if scale == "example" and self.layout != "column" else self.notation.cost
+
     def sup(self, layer) -> str:
         """The layer superscript as the source writes it: l, (l) or [l]."""
         return LAYER_STYLES[self.notation.layer] % layer
@@ -100,8 +107,8 @@ class Convention:
 # What each field may hold (derive/schema.py). A value read from a file is checked here before any use: symbol
 # names become SymPy Symbol names and LaTeX, never expressions to parse.
 _SYMBOL = Latex()
-NOTATION_TYPES = {f: _SYMBOL for f in ("weight", "bias", "pre", "act", "input", "target", "sigma", "cost", "delta",
-                                      "grad_act", "grad_weight", "grad_bias", "hadamard", "transpose", "prime",
+NOTATION_TYPES = {f: _SYMBOL for f in ("weight", "bias", "pre", "act", "input", "target", "sigma", "cost", "loss",
+                                      "delta", "grad_act", "grad_weight", "grad_bias", "hadamard", "transpose", "prime",
                                       "batch", "width")}
 NOTATION_TYPES |= {"output": Latex(optional=True), "layer": Choice(tuple(LAYER_STYLES)), "unit_letters": Letters()}
 CONVENTION_TYPES = {

@@ -154,6 +154,7 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
         raise DeriveError(f"the index-form derivation does not match the forward pass (error {err:.1e})")
 
     W = lay.W(l)
+    of = conv.objective(conv.delta_of)  # dls's dZ is of the examples' losses, not of J (which has the 1/m)
     fed = layer_text(l - conv.weight_offset)
     shape = lambda s: rf"{tex(s.shape[0])} \times {tex(s.shape[1])}"  # noqa: E731
     rows = [(tex(W), f"weights into layer ${fed}$ from layer ${layer_text(l - conv.weight_offset - 1)}$"
@@ -165,13 +166,13 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
                                                           f" is the input"), shape(lay.a(l))),
              (tex(lay.a(L)), "the network's output", shape(lay.a(L))),
              (tex(lay.y(L)), "the targets", shape(lay.y(L))),
-             (tex(lay.delta(l)), f"$\\partial {nt.cost} / \\partial {tex(lay.z(l))}$", shape(lay.delta(l))),
-             (tex(lay.grad_act(l)), f"$\\partial {nt.cost} / \\partial {tex(lay.a(l))}$", shape(lay.grad_act(l)))]
+             (tex(lay.delta(l)), f"$\\partial {of} / \\partial {tex(lay.z(l))}$", shape(lay.delta(l))),
+             (tex(lay.grad_act(l)), f"$\\partial {of} / \\partial {tex(lay.a(l))}$", shape(lay.grad_act(l)))]
 
     forward = [(tex(lay.z(l)), tex(lay.pre_activation(l))),
                (tex(lay.a(l)), tex(Elementwise(prob.hidden.name, lay.z(l))) + r"\quad\text{(hidden layers)}"),
                (tex(lay.a(L)), rf"{prob.output.latex}\left({tex(lay.z(L))}\right)"),
-               _cost(d, tex)]
+               *_cost(d, tex)]
 
     od = d.output
     extra = tex(od.extra.xreplace({sp.Symbol("yhat"): entry(lay, lay.a(L), sp.Symbol("j", integer=True,
@@ -235,20 +236,24 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
         others=other_rows, verification=verification, snippet=snippet, directive=directive(d))
 
 
-def _cost(d: Derivation, tex) -> tuple[str, str]:
+def _cost(d: Derivation, tex) -> list[tuple[str, str]]:
     """The cost as the convention defines it: one example's loss where its formulas are per example, else the
-    reduced cost of the batch (1/m times the sum over the examples), in the convention's own symbols."""
+    reduced cost of the batch (1/m times the sum over the examples), in the convention's own symbols; and the
+    sum of the examples' losses where the convention's dZ is of that sum (dls's \\mathcal{L})."""
     from .network import default_m
     lay, prob, conv = d.layer, d.problem, d.problem.convention
     t = sp.Symbol("t", integer=True, nonnegative=True)
     yk, tk = entry(lay, lay.a(L), k), entry(lay, lay.y(L), k)
     loss = sp.Sum(prob.loss.term(yk, tk), (k, 0, lay.n(L) - 1))
     if default_m(conv) == 1:
-        return conv.notation.cost, tex(loss) + r"\quad\text{(one example)}"
+        return [(conv.notation.cost, tex(loss) + r"\quad\text{(one example)}")]
     scale = sym(prob.reduction.scale(lay.batch, lay.n(L)))
     if lay.rows == 1:  # one example per column vector: the sum over the examples, t = 1..m
         from .algebra import ExampleSumEntry
-        total = f"{tex(scale)} {tex(ExampleSumEntry(loss, lay.batch))}"
+        losses = tex(ExampleSumEntry(loss, lay.batch))
     else:  # the sum over the examples outside the one over the units: two sums (SymPy would merge them into one
-        total = rf"{tex(scale)} \sum_{{{tex(t)}}} {tex(loss)}"  # Sum with two limits, printed with its first only)
-    return conv.notation.cost.partition("_")[0], total + r"\quad\text{(the batch)}"
+        losses = rf"\sum_{{{tex(t)}}} {tex(loss)}"  # Sum with two limits, printed with its first only)
+    rows = [(conv.notation.cost.partition("_")[0], f"{tex(scale)} {losses}" + r"\quad\text{(the batch)}")]
+    if conv.objective(conv.delta_of) != conv.notation.cost:
+        rows.append((conv.notation.loss, losses + r"\quad\text{(the sum of the examples' losses)}"))
+    return rows

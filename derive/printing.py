@@ -153,7 +153,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
 
     def _print_Partial(self, expr):
         num, den = expr.args
-        top = self.nt.cost if num == sp.Symbol("E") else self._print(num)
+        top = self.conv.objective(self.conv.delta_of) if num == sp.Symbol("E") else self._print(num)
         return rf"\frac{{\partial {top}}}{{\partial {self._print(den)}}}"
 
     def _print_KroneckerDelta(self, expr, exp=None):
@@ -521,7 +521,7 @@ class NotationText(_TextPrinter):
 
     def _print_Partial(self, expr):
         num, den = expr.args
-        top = symbol_text(self.nt.cost) if num == sp.Symbol("E") else self._print(num)
+        top = symbol_text(self.conv.objective(self.conv.delta_of)) if num == sp.Symbol("E") else self._print(num)
         return f"∂{top}/∂{self._print(den)}"
 
     def _print_KroneckerDelta(self, expr):

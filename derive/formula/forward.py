@@ -33,6 +33,7 @@ class Unreached(Exception):
     where it says); a verdict, never a layer to skip."""
 COST = sp.Symbol("cost")                 # the left side of C = ...: the convention's reduced cost
 LOSS = sp.Symbol("loss")                 # the left side of C_x = ...: one example's loss
+LOSSES = sp.Symbol("losses")             # the left side of dls's \mathcal{L} = ...: the examples' losses summed
 DATA = FORWARD | {"x", "y", "W", "b"}    # what the forward pass stores
 
 
@@ -56,14 +57,15 @@ def _is_cost(sym_: ast.Sym, c: Compiler) -> bool:
 def compile_forward(claim: ast.Claim, c: Compiler) -> Meaning:
     """The meaning of a forward-pass claim: quantity "cost" (lhs COST or LOSS) or "forward" (both sides read)."""
     if isinstance(claim.lhs, ast.Sym) and _is_cost(claim.lhs, c):
-        per_example = c.cost_written(claim.lhs)
+        named = c.objective(claim.lhs)
         rhs = component(c, claim.rhs)
         free = sorted(free_indices(rhs), key=str)
         if free:
             raise MeaningError(f"the cost is one number, but the right side has the free index "
                                f"{', '.join(map(str, free))}: sum it (\\sum_{free[0]})")
         from ..network import default_m
-        lhs = LOSS if per_example or default_m(c.conv) == 1 else COST
+        lhs = LOSS if named == "example" and claim.lhs.indices or default_m(c.conv) == 1 else \
+            LOSSES if named == "example" else COST
         return Meaning("cost", L, lhs, rhs, (), c.notes, c.depth, tuple(c.hidden))
     indexed = any(isinstance(n, ast.Sym) and n.indices for _, n in ast.walk(claim.lhs))
     if indexed:
@@ -143,12 +145,14 @@ def judge_forward(meaning: Meaning, problem, seed: int, trials: int, m: int | No
 
 def _pairs(meaning: Meaning, env, net, fwd) -> list:
     """(left, right, where) for every value the claim compares on one network at one layer."""
-    from ..components import _concrete
+    from .judge import value_of
     if meaning.quantity == "cost":
-        number = lambda: mpmath.mpf(sp.N(_concrete(meaning.rhs, env, {}), mpmath.mp.dps))  # noqa: E731
+        number = lambda: value_of(meaning.rhs, env)  # noqa: E731
         if meaning.lhs == COST:  # the reduced cost, with its L2 penalty where the convention has one
             from ..network import l2_penalty
             return [(fwd.cost() + l2_penalty(net, net.cost_scale()), number(), "the cost")]
+        if meaning.lhs == LOSSES:
+            return [(mpmath.fsum(fwd.per_example_losses), number(), "the sum of the losses")]
         out = []
         for t, loss in enumerate(fwd.per_example_losses):  # one example's loss, example by example
             env.example = t
@@ -169,15 +173,15 @@ def _component_pairs(meaning: Meaning, env, net) -> list:
     """Every component the left side's free indices reach (each example of a per-example vector), both sides.
     A value of the free indices outside the left side's quantities is not one the claim is about; a right side
     that reads past the end of a vector there is an IndexError (a failure)."""
-    from ..components import _concrete, _place
-    from .judge import _inside
+    from ..components import _place
+    from .judge import _inside, value_of
     free = set(meaning.indices)
     entries = [e for e in sorted(sym(meaning.lhs).atoms(LayerEntry), key=str)
                if set().union(*(sym(x).free_symbols for x in e.indices)) <= free]
     examples = range(net.m) if net.conv.layout == "column" else [None]
     out, covered = [], set()
     span = max(net.widths) + max(net.m, 1) + 2
-    value = lambda side, bound: mpmath.mpf(sp.N(_concrete(side, env, bound), mpmath.mp.dps))  # noqa: E731
+    value = lambda side, bound: value_of(side, env, bound)  # noqa: E731
     for values in product(range(-1, span), repeat=len(meaning.indices)):
         bound = dict(zip(meaning.indices, values, strict=True))
         for example in examples:

@@ -101,6 +101,8 @@ def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIAL
                 want = truth.get((TRUTH_KEY[meaning.quantity], at))
                 if want is None:
                     continue
+                if meaning.factor != 1:  # the left side is a multiple of the truth's quantity: dJ/dZ = dZ / m
+                    want = want * value_of(meaning.factor, env)
                 try:
                     got = _components(meaning, env, want) if meaning.indices else evaluate(meaning.rhs, env)
                 except IndexError:  # a component index runs past the end of a vector or matrix
@@ -128,7 +130,6 @@ def _components(meaning: Meaning, env, want) -> mpmath.matrix:
     """The right side at every value of the left side's free indices (and, per example, every example)."""
     from itertools import product
 
-    from ..components import _concrete
     entry, free = meaning.lhs, meaning.indices
     per_example = entry.tensor.shape[1] == 1 and want.cols > 1
     got, covered = mpmath.matrix(want.rows, want.cols), set()
@@ -142,7 +143,7 @@ def _components(meaning: Meaning, env, want) -> mpmath.matrix:
                 continue
             env.example = col if per_example else None
             try:
-                got[row, col] = mpmath.mpf(sp.N(_concrete(meaning.rhs, env, bound), mpmath.mp.dps))
+                got[row, col] = value_of(meaning.rhs, env, bound)
             finally:
                 env.example = None
             covered.add((row, col))
@@ -184,7 +185,7 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: 
     """d x / d y = rhs: every component the free indices reach, at every layer where the claim applies."""
     from itertools import product
 
-    from ..components import _concrete, _place
+    from ..components import _place
     from ..verify import make_env
     layer, entry = Layer(problem.convention), meaning.lhs
     needs_gradients = any(e.tensor.kind in TRUTH_KEY for e in sym(meaning.rhs).atoms(LayerEntry))
@@ -231,7 +232,7 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: 
                         except DeriveError:
                             continue  # this layer has no such quantity (a bias in a convention without one)
                         try:
-                            got = mpmath.mpf(sp.N(_concrete(meaning.rhs, env, bound), mpmath.mp.dps))
+                            got = value_of(meaning.rhs, env, bound)
                         except IndexError:
                             return Verdict(False, f"an index runs past the end of a vector or matrix at layer {at}")
                         finally:
@@ -267,6 +268,15 @@ def worst_of(wants: list, gots: list) -> tuple[int, float]:
     scale = max(abs(w) for w in wants) or 1
     worst = max(range(len(wants)), key=lambda n: abs(gots[n] - wants[n]))
     return worst, float(abs(gots[worst] - wants[worst]) / scale)
+
+
+def value_of(expr, env, bound: dict | None = None):
+    """A component expression's value on one network at the working precision. A complex value (the logarithm
+    of a negative number, as an edit tried by the diagnosis may write) is kept complex: it differs from every
+    real truth, so the claim fails there instead of stopping the judgement."""
+    from ..components import _concrete
+    re, im = sp.N(_concrete(expr, env, bound or {}), mpmath.mp.dps).as_real_imag()
+    return mpmath.mpf(re) if im == 0 else mpmath.mpc(re, im)
 
 
 def counterexample(net, layer, component, want, got, err) -> dict:

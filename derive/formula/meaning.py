@@ -41,6 +41,7 @@ from . import ast
 from .ast import ONES
 
 COSTS = {"C", "E", "J", "L", "\\mathcal{L}", "\\ell"}  # written as a derivative's numerator
+LOSS_LETTERS = {"L", "\\mathcal{L}", "\\ell"}  # a batch's summed losses where the cost has another letter
 PER_EXAMPLE = {"x", "n", "i", "t"}  # C_x (Nielsen), E_n (Bishop), L_i (CS231n): one example's loss
 FUNCTION_LETTERS = {"\\sigma", "g", "f", "h", "\\phi", "\\varphi"}
 FUNCTION_NAMES = {"sigmoid": "sigmoid", "\\tanh": "tanh", "tanh": "tanh", "relu": "relu", "ReLU": "relu",
@@ -76,6 +77,7 @@ class Meaning:
     notes: list = field(default_factory=list)
     depth: int | None = None  # judge on networks of this depth only
     hidden: tuple = ()     # layers (in l) where a function letter is the hidden activation: judged where hidden
+    factor: sp.Expr = sp.Integer(1)  # the left side is this times the convention's quantity (dls: dJ/dZ = dZ/m)
 
 
 class Compiler:
@@ -193,10 +195,32 @@ class Compiler:
                                f"one example's loss ({of.base}_x, {of.base}_n, {of.base}_i) is read")
         return True
 
+    def objective(self, of) -> str | None:
+        """Which objective a derivative's numerator names (conventions.SCALES): "example" for one example's loss
+        (C_x, E_n) or a batch's losses summed (dls's \\mathcal{L}), "cost" for a batch's reduced cost (dls's J,
+        with the 1/m); None where the letter names the convention's own objective for every gradient."""
+        if of is not None and self.cost_written(of):
+            return "example"
+        conv = self.conv
+        if conv.layout == "column":  # every formula is about one example: C is that example's cost (Nielsen)
+            return None
+        if of is None:  # \\nabla_{W^l} with no cost after it: the gradient of the cost
+            return "cost"
+        if of.base == conv.notation.cost.partition("_")[0]:
+            return "cost"
+        if of.base == conv.notation.loss or of.base in LOSS_LETTERS:  # dL/dZ: the loss, as its letter says
+            return "example"
+        if conv.delta_of == conv.grad_of:  # the convention's gradients all have one objective: any cost letter
+            return None
+        raise MeaningError(f"in the {conv.name} convention {conv.notation.cost} is the cost (with the "
+                           f"1/{conv.notation.batch}) and {conv.notation.loss} the sum of the examples' losses; "
+                           f"{of.base} is neither: write {conv.notation.cost} or {conv.notation.loss}")
+
     def gradient_symbol(self, node):
-        """A gradient written on the right side: \\partial C/\\partial a^l, \\nabla_a C."""
-        quantity, at, symbol, indices = quantity_of(node, self)
-        return symbol, indices
+        """A gradient written on the right side: \\partial C/\\partial a^l, \\nabla_a C, as (the convention's
+        symbol, its written indices, the factor between them: dJ/dZ is (1/m) dZ in dls)."""
+        quantity, at, symbol, indices, factor = quantity_of(node, self)
+        return symbol, indices, factor
 
     # ---- vector form
     def vector(self, node) -> Elem:
@@ -204,10 +228,10 @@ class Compiler:
             raise MeaningError("a Jacobian inside a vector formula is not read yet: write the chain rule in "
                                "components (\\frac{\\partial a^l_j}{\\partial z^l_j} ...)")
         if isinstance(node, ast.Partial | ast.Nabla):
-            symbol, indices = self.gradient_symbol(node)
+            symbol, indices, factor = self.gradient_symbol(node)
             if indices:
                 raise MeaningError("a component on the right of a vector formula")
-            return Elem.of(symbol)
+            return Elem.of(symbol).map(lambda e: factor * e)
         if isinstance(node, ast.Sym) and node.base == ONES and node.layer is None and node.indices is None:
             self.batch_written("a vector of ones \\mathbf{1} (over the examples)")
             return Elem.of(OneMatrix(self.lay.batch, 1))  # 1 sums over the examples: dZ 1, 1^T dZ, b 1^T
@@ -436,12 +460,15 @@ def _drop_bias_rows(binds: dict, compiler: Compiler) -> dict:
 
 # ---------------------------------------------------------------- the left-hand side
 def quantity_of(lhs, c: Compiler):
-    """(quantity, layer, LayerSymbol) named by a left-hand side."""
+    """(quantity, layer, LayerSymbol, written indices, factor) named by a left-hand side: the value written is
+    ``factor`` times the convention's symbol (a derivative of the cost where the convention's symbol is of the
+    examples' losses: dls's dJ/dZ is (1/m) dZ)."""
     node = lhs
+    named = None
     if isinstance(node, ast.Partial | ast.Nabla):
         wrt = node.wrt
         # \nabla_{W^l} and \nabla W^l with no cost after them: the gradient of the cost
-        per_example = False if isinstance(node, ast.Nabla) and node.of is None else c.cost_written(node.of)
+        named = c.objective(None if isinstance(node, ast.Nabla) and node.of is None else node.of)
         if not isinstance(wrt, ast.Sym):
             raise MeaningError("the derivative must be taken with respect to one symbol")
         kind = {"W": "grad_weight", "b": "grad_bias", "z": "delta", "a": "grad_act", "out": "grad_act"}.get(c.kind(wrt))
@@ -481,15 +508,22 @@ def quantity_of(lhs, c: Compiler):
     symbol = {"delta": lambda: lay.delta(at), "grad_act": lambda: lay.grad_act(at),
               "grad_bias": lambda: LayerSymbol("grad_bias", at, *lay.b(at).shape),
               "grad_weight": lambda: LayerSymbol("grad_weight", at, *lay.W(at).shape)}[kind]()
-    if isinstance(node, ast.Partial | ast.Nabla) and per_example:
-        scale = c.conv.grad_of if kind in ("grad_weight", "grad_bias") else c.conv.delta_of
-        if scale == "cost":
-            raise MeaningError(f"the numerator {unparse_sym(node.of)} is one example's loss, but in the "
-                               f"{c.conv.name} convention this gradient is of the cost {c.conv.notation.cost} "
-                               f"(with the 1/{c.conv.notation.batch}); write {c.conv.notation.cost}")
+    factor = sp.Integer(1)
+    own = c.conv.grad_of if kind in ("grad_weight", "grad_bias") else c.conv.delta_of
+    if named == "example" and own == "cost":
+        what = "one example's loss" if node.of.indices else "the sum of the examples' losses"
+        raise MeaningError(f"the numerator {unparse_sym(node.of)} is {what}, but in the {c.conv.name} convention "
+                           f"this gradient is of the cost {c.conv.notation.cost} (with the "
+                           f"1/{c.conv.notation.batch}); write {c.conv.notation.cost}")
+    if named == "cost" and own == "example":
+        factor = sp.Integer(1) * c.problem.reduction.scale(lay.batch, lay.n(L))
+        note = (f"{c.conv.notation.cost} is {factor} times the sum of the examples' losses {c.conv.notation.loss}: "
+                f"a derivative of {c.conv.notation.cost} is read as {factor} times the convention's gradient")
+        if note not in c.notes:
+            c.notes.append(note)
     if kind in ("delta", "grad_act") and at == c.last:
         kind += "_out"
-    return kind, at, symbol, indices
+    return kind, at, symbol, indices, factor
 
 
 # ---------------------------------------------------------------- component form
@@ -516,12 +550,12 @@ def component(c: Compiler, node):
     if isinstance(node, ast.Partial | ast.Nabla) and c.is_forward(node.of):
         return LocalEntry(*(_entry_of(c, x, "a local derivative") for x in (node.of, node.wrt)))
     if isinstance(node, ast.Partial | ast.Nabla):
-        symbol, indices = c.gradient_symbol(node)
+        symbol, indices, factor = c.gradient_symbol(node)
         if not indices:
             raise MeaningError("a vector on the right of a component formula")
-        node = ast.Sym("__grad__", None, indices)
-        tensor = symbol
-    elif isinstance(node, ast.Sym):
+        name = node.wrt.base if isinstance(node.wrt, ast.Sym) else "the gradient"
+        return factor * _component_entry(c, symbol, ast.Sym(name, None, indices))
+    if isinstance(node, ast.Sym):
         if node.indices is None:
             if node.base in SCALARS and node.layer is None:
                 return c.scalar_symbol(node.base)
@@ -529,22 +563,7 @@ def component(c: Compiler, node):
         if c.conv.notation.unit_letters and node.layer and node.layer.symbol is None:
             # Bishop writes no layers: z_j^2 is a square
             return component(c, ast.Pow(ast.Sym(node.base, None, node.indices), ast.Num(str(node.layer.offset))))
-        tensor = c.tensor(node)
-    if isinstance(node, ast.Sym):
-        idx = [index_expr(i) for i in node.indices]
-        if tensor.shape[0] == 1 and tensor.shape[1] != 1:  # a row vector (CS231n's b): its one index is the column
-            if len(idx) != 1:
-                raise MeaningError(f"{node.base} is a vector: one index")
-            return LayerEntry(tensor, 0, idx[0])
-        if tensor.shape[1] == 1:
-            if len(idx) != 1:
-                raise MeaningError(f"{node.base} is a vector: one index")
-            if base and tensor.kind == "a" and not tensor.layer.has(L) and tensor.layer != c.last:
-                return BiasUnitEntry(tensor, idx[0], 0)  # Ng: a_0 = 1 is the bias unit, a_1.. the units
-            return LayerEntry(tensor, idx[0] - base, 0)
-        if len(idx) != 2:
-            raise MeaningError(f"{node.base} is a matrix: two indices")
-        return c.weight_entry(tensor, idx, base)
+        return _component_entry(c, c.tensor(node), node)
     if isinstance(node, ast.Num):
         return number(node.value)
     if isinstance(node, ast.Kronecker):  # [i = j]
@@ -624,6 +643,25 @@ def component(c: Compiler, node):
     raise MeaningError(f"cannot use {type(node).__name__} in a component formula")
 
 
+def _component_entry(c: Compiler, tensor, node: ast.Sym):
+    """The component of ``tensor`` that ``node``'s subscripts name (Ng's units counted from 1)."""
+    base = 1 if c.conv.bias == "unit" else 0
+    idx = [index_expr(i) for i in node.indices]
+    if tensor.shape[0] == 1 and tensor.shape[1] != 1:  # a row vector (CS231n's b): its one index is the column
+        if len(idx) != 1:
+            raise MeaningError(f"{node.base} is a vector: one index")
+        return LayerEntry(tensor, 0, idx[0])
+    if tensor.shape[1] == 1:
+        if len(idx) != 1:
+            raise MeaningError(f"{node.base} is a vector: one index")
+        if base and tensor.kind == "a" and not tensor.layer.has(L) and tensor.layer != c.last:
+            return BiasUnitEntry(tensor, idx[0], 0)  # Ng: a_0 = 1 is the bias unit, a_1.. the units
+        return LayerEntry(tensor, idx[0] - base, 0)
+    if len(idx) != 2:
+        raise MeaningError(f"{node.base} is a matrix: two indices")
+    return c.weight_entry(tensor, idx, base)
+
+
 def compile_claim(claim: ast.Claim, problem: Problem) -> Meaning:
     """Give a parsed claim its meaning under ``problem``'s convention (vector or component form)."""
     return _compile(claim, problem)
@@ -656,7 +694,7 @@ def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
     from .forward import about_forward, compile_forward
     if about_forward(claim.lhs, c):  # z^l = W^l a^{l-1} + b^l, sigma'(z) = a (1 - a), C = sum_k ...
         return compile_forward(claim, c)
-    quantity, at, symbol, indices = quantity_of(claim.lhs, c)
+    quantity, at, symbol, indices, factor = quantity_of(claim.lhs, c)
     if indices:
         base = 1 if c.conv.bias == "unit" else 0
         free = tuple(index_expr(i) for i in indices)
@@ -667,11 +705,11 @@ def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
         rhs = component(c, claim.rhs)
         lhs = c.weight_entry(symbol, list(free), base) if len(free) > 1 else \
             LayerEntry(symbol, 0, free[0]) if symbol.shape[0] == 1 else LayerEntry(symbol, free[0] - base, 0)
-        return Meaning(quantity, at, lhs, rhs, free, c.notes, c.depth, tuple(c.hidden))
+        return Meaning(quantity, at, lhs, rhs, free, c.notes, c.depth, tuple(c.hidden), factor)
     rhs = c.vector(claim.rhs).matrix()
     if c.conv.bias == "unit" and quantity == "grad_weight":
         rhs = _with_bias_unit(rhs, symbol, c)
-    return Meaning(quantity, at, symbol, rhs, (), c.notes, c.depth, tuple(c.hidden))
+    return Meaning(quantity, at, symbol, rhs, (), c.notes, c.depth, tuple(c.hidden), factor)
 
 
 def _entry_of(c: Compiler, sym, what: str) -> LayerEntry:
