@@ -107,7 +107,7 @@ def build_parser() -> _Parser:
                      description="Derive backpropagation formulas symbolically, in the notation of a textbook or "
                                  "course, and check every one numerically against the forward pass.",
                      epilog=_examples())
-    parser.add_argument("--version", action="version", version=f"derive {_version()}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -217,6 +217,14 @@ def build_parser() -> _Parser:
         command.formatter_class, command.epilog = _Formatter, _examples(name)
     parser.commands = sub.choices
     return parser
+
+
+class _Version(argparse._VersionAction):
+    """--version, with the version looked up (importlib.metadata, about 15 ms) only when it is asked for."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        self.version = f"derive {_version()}"
+        super().__call__(parser, namespace, values, option_string)
 
 
 def _version() -> str:

@@ -19,8 +19,10 @@ FORMATS = ("md", "tex")
 class Verified:
     """Derivations verified once per (convention, loss, output, hidden) and reused."""
 
-    def __init__(self, layers: int = 3, trials: int = 2, seed: int = 0):
-        self.layers, self.trials, self.seed = layers, trials, seed
+    def __init__(self, layers: int = 3, trials: int = 2, seed: int = 0, full: bool = False):
+        """``full``: every problem verified with its index form, also where only its vectorized formulas are
+        printed (the gallery, where each problem is also a document's own)."""
+        self.layers, self.trials, self.seed, self.full = layers, trials, seed, full
         self._done: dict = {}
         self._translated: dict = {}
 
@@ -35,16 +37,21 @@ class Verified:
             self._translated[key] = t
         return self._translated[key]
 
-    def get(self, conv: str | Convention, loss: str, output: str, hidden: str):
+    def get(self, conv: str | Convention, loss: str, output: str, hidden: str, components: bool = True):
+        """The derivation and its report, verified on the same networks either way; with ``components`` its index
+        form too (what a document prints of its own convention). Without, only the vectorized formulas are
+        verified: what another convention's row in a document prints. A full verification serves both."""
         from .api import derive
-        key = (conv if isinstance(conv, str) else conv, loss, output, hidden)
-        if key not in self._done:
-            d = derive(conv, loss, output, hidden)
-            report = d.verify(layers=self.layers, trials=self.trials, seed=self.seed)
+        components = components or self.full
+        key = (conv, loss, output, hidden)
+        done = self._done.get(key)
+        if done is None or (components and not done[2]):
+            d = derive(conv, loss, output, hidden) if done is None else done[0]
+            report = d.verify(layers=self.layers, trials=self.trials, seed=self.seed, components=components)
             if not report.ok:
                 raise DeriveError(f"verification failed, no document written:\n{report.text()}")
-            self._done[key] = (d, report)
-        return self._done[key]
+            self._done[key] = done = (d, report, components)
+        return done[:2]
 
 
 def document(conv: str | Convention, loss: str, output: str, hidden: str, cache: Verified):
@@ -53,7 +60,8 @@ def document(conv: str | Convention, loss: str, output: str, hidden: str, cache:
     from .doc import build
     from .printing import NotationPrinter
     d, report = cache.get(conv, loss, output, hidden)
-    others = {name: cache.get(name, loss, output, hidden)[0] for name in PRESETS}
+    # the other conventions' rows print their vectorized weight gradient: verified, without their index form
+    others = {name: cache.get(name, loss, output, hidden, components=False)[0] for name in PRESETS}
     if d.problem.convention.name not in others:
         others[d.problem.convention.name] = d
     # the recursion as this document prints it, translated into every other convention and checked there
@@ -83,7 +91,7 @@ def write_gallery(out: Path, progress=None, force: bool = False) -> list[Path]:
     planned = [f"{name}/{loss}-{act}.{fmt}" for name, loss, act in jobs for fmt in FORMATS] + ["README.md"]
 
     def fill(folder: Path) -> None:
-        cache = Verified()
+        cache = Verified(full=True)
         for n, (name, loss, act) in enumerate(jobs, start=1):
             if progress:
                 progress(f"[{n}/{len(jobs)}] {name}: {loss} + {act}")
