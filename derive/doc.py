@@ -66,11 +66,11 @@ def _names(expr, tex) -> list[str]:
 
 def _check_index_result(d: Derivation, result) -> float:
     """Evaluate the index-form delta reached by the steps against forward-pass truth; return the max error."""
-    from .components import evaluate_component, evaluate_entries
+    from .components import J, K, evaluate_at, evaluate_entries
     from .truth import ground_truth
     from .verify import draw_network, engine_values, make_env, relative_error
 
-    jj, tt = (sp.Symbol(n, integer=True, nonnegative=True) for n in "jt")
+    tt = sp.Symbol("t", integer=True, nonnegative=True)  # the example; the unit is j (components.J)
     with mpmath.workdps(50):
         net, fwd = draw_network(d.problem, 3, seed=11)
         truth, env = ground_truth(net), make_env(d.layer, net, fwd)
@@ -84,7 +84,7 @@ def _check_index_result(d: Derivation, result) -> float:
 
             def value_at(row, col):
                 unit, example = (row, col) if d.layer.layout.class_axis == 0 else (col, row)
-                return evaluate_component(result.xreplace({jj: unit, tt: example}), env, unit, 0)
+                return evaluate_at(result, env, {J: unit, K: 0, tt: example})
 
             got = evaluate_entries(value_at, want.rows, want.cols, env, per_example)
             worst = max(worst, relative_error(got, want))

@@ -360,9 +360,9 @@ def _expand_once(text: str, table: dict) -> tuple[str, bool]:
 # ---------------------------------------------------------------- the pipeline
 @functools.cache
 def _parser():
-    from lark import Lark
-    grammar = (Path(__file__).parent / "grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", lexer="contextual", transformer=_Build())
+    """The LALR parser of grammar.lark, its tables loaded from the cache ``_lazy.cached_lark`` keeps."""
+    from .._lazy import cached_lark
+    return cached_lark(Path(__file__).parent / "grammar.lark", parser="lalr", lexer="contextual", transformer=_Build())
 
 
 @dataclass(frozen=True)
