@@ -54,7 +54,7 @@ EXAMPLES = {
 ADVICE = [
     # the reason says it already: what to write, or the size a formula may have
     (re.compile(r"\bwrite\b|\be\.g\.|check one claim at a time|must name one quantity|\bat most \d"), ""),
-    (re.compile(r"unknown command (\\(?:in|approx|neq?|equiv|forall|sim|propto|leq?|geq?|subset|mapsto|colon)"
+    (re.compile(r"unknown command (\\(?:in|approx|neq?|forall|sim|propto|leq?|geq?|subset|mapsto|colon)"
                 r"(?![A-Za-z]))"), "{0} states no value to check; a claim is an equation, e.g. {example}"),
     (re.compile(r"unknown command (\\[A-Za-z]+)"), "write it without {0}, in plain LaTeX, e.g. {example}"),
     (re.compile(r"unknown symbol|superscript is missing"),
@@ -64,7 +64,8 @@ ADVICE = [
 # where % is not a comment and $ is not math, in LaTeX
 VERBATIM_ENVS = {"verbatim", "Verbatim", "lstlisting", "minted", "comment"}
 
-_RELATION = re.compile(r"=|<-|\\leftarrow(?![A-Za-z])|\\gets(?![A-Za-z])|\\coloneqq(?![A-Za-z])|←|≔")
+_RELATION = re.compile(r":=|=|\\equiv(?![A-Za-z])|≡|<-|\\leftarrow(?![A-Za-z])|\\gets(?![A-Za-z])"
+                       r"|\\coloneqq(?![A-Za-z])|←|≔")
 _ENV = re.compile(r"\\(begin|end)\s*\{([A-Za-z]+\*?)\}")
 _NAMES = "|".join(sorted(TRANSPARENT_ENVS))
 _TRANSPARENT = re.compile(rf"\\begin\s*\{{(?:{_NAMES})\*?\}}(?:\s*\[[a-z]\])?(?:\s*\{{\d+\}})?"
@@ -79,6 +80,7 @@ _VERB = re.compile(r"\\verb\*?([^A-Za-z\s*])")
 _ALIGNAT_ARG = re.compile(r"\s*\{\d+\}")
 _INLINE_STOP = re.compile(r"[\\\n$]")  # what can end inline math: an escape, a blank line or a $
 # text the scanner steps over one character at a time: nothing in it starts math, code, a comment or a fence
+_TEX = re.compile(r"\\[A-Za-z]|[\^_{=]")  # what money has not: a command, a script, a brace, an equation
 _PLAIN = re.compile(r"[^\\$`<%\n]*")
 _BREAK = re.compile(r"\\\\\*?(?:\s*\[\s*[-+]?[\d.]+\s*[a-z]{2}\s*\])?")  # \\ and \\[2pt], not \\ [W]_{2:end}
 
@@ -102,6 +104,7 @@ class Setting:
     weights: str | None = None  # the order of a weight's subscripts (conventions.WEIGHT_INDICES); None: inferred
     grad_of: str | None = None  # a directive's grad_of=cost: parameter gradients of the batch cost (None: as defined)
     l2: float | None = None     # a directive's l2=0.1: the cost's L2 penalty lambda (None: as the convention says)
+    width: str | None = None    # the letter of a layer's width where the notes declare one (d in R^{d_l}); None: n
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ class Formula:
     setting: Setting
     origin: str      # file:line of the directive in force, or "the command line"
     basis: Basis | None = None  # how each field of the setting was decided: flag, directive, inferred, assumed
+    readings: tuple = ()  # how the notes' own declarations were read into the text (\otimes as \odot, line 406)
 
 
 @dataclass
@@ -225,15 +229,19 @@ class _Run:
         self.results: dict = {}
         self.unreadable: dict = {}
 
-    def convention(self, name: str, weights: str | None = None, grad_of: str | None = None, l2: float | None = None):
-        """The convention named ``name`` (a preset or a .toml's path), with its weights' subscript order, what its
-        parameter gradients are of and its L2 penalty where given (a variant named for what changed)."""
+    def convention(self, name: str, weights: str | None = None, grad_of: str | None = None, l2: float | None = None,
+                   width: str | None = None):
+        """The convention named ``name`` (a preset or a .toml's path), with its weights' subscript order, the
+        letter of its layer widths, what its parameter gradients are of and its L2 penalty where given (a variant
+        named for the last two)."""
         from .conventions import convention
-        key = (name, weights, grad_of, l2)
+        key = (name, weights, grad_of, l2, width)
         if key not in self.conventions:
             conv = convention(name)
             if weights is not None and weights != conv.weight_indices:
                 conv = dataclasses.replace(conv, weight_indices=weights)
+            if width is not None and width != conv.notation.width:
+                conv = dataclasses.replace(conv, notation=dataclasses.replace(conv.notation, width=width))
             changed = {k: v for k, v in (("grad_of", grad_of), ("l2", l2)) if v is not None and v != getattr(conv, k)}
             if changed:
                 label = ", ".join(f"{k}={v}" for k, v in changed.items())
@@ -243,7 +251,7 @@ class _Run:
 
     def setting_convention(self, setting: Setting):
         """The convention a formula's setting names, as modified by the directives in force."""
-        return self.convention(setting.convention, setting.weights, setting.grad_of, setting.l2)
+        return self.convention(setting.convention, setting.weights, setting.grad_of, setting.l2, setting.width)
 
     def problem(self, setting: Setting, origin: str):
         """Problem.make for the setting; an impossible combination names where it was set."""
@@ -272,6 +280,8 @@ class _Run:
         verdict, reason, diagnosis, condition, advise = self.results[key]
         if advise:
             reason = _advised(reason, conv.name, latex)
+        if f.readings:
+            reason = f"{reason} ({'; '.join(f.readings)})"
         return row(verdict, reason=reason, diagnosis=diagnosis, condition=condition)
 
     def expression(self, text: str) -> bool:
@@ -365,6 +375,8 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     origin, formulas = "the command line", []
     variant: dict = {}  # grad_of, l2: how the directives in force modify the convention
     macros = _macros(text)
+    declared = _declared_operators(text, line_of)
+    width = _declared_width(events, line_of)
     for kind, offset, body, env in events:
         if kind == "directive":
             origin = f"{path}:{line_of(offset)}"
@@ -380,8 +392,56 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
         for at, formula in _formulas(body, env):
             basis = _basis(notes, offset + at, stated)
             setting = dataclasses.replace(Setting(**basis.values()), **variant)
-            formulas.append(Formula(line_of(offset + at), _expanded(formula, macros), setting, origin, basis))
+            read, readings = _as_declared(_expanded(formula, macros), declared)
+            if width and width[0] not in ("n", setting.convention and run.setting_convention(setting).notation.width):
+                setting = dataclasses.replace(setting, width=width[0])
+                if re.search(rf"\^\s*\{{?\s*{width[0]}_", read):
+                    readings += (f"{width[0]}_l read as the width of layer l, as line {width[1]} declares",)
+            formulas.append(Formula(line_of(offset + at), read, setting, origin, basis, readings))
     return formulas
+
+
+# an operator the notes declare to be the elementwise product: "where $\otimes$ denotes the Hadamard product"
+_ELEMENTWISE_WORDS = (r"(?:the\s+|an?\s+)?"
+                      r"(?:Hadamard|element[- ]?wise|entry[- ]?wise|component[- ]?wise|point[- ]?wise)")
+_DECLARED = [  # (the operator, how the notes write it, the operator derive reads, the declaration's pattern)
+    ("\\otimes", re.compile(r"\\otimes(?![A-Za-z])|⊗"), r"\odot",
+     re.compile(r"(?:\$\s*\\otimes\s*\$|⊗)\s*(?:denotes|is|means|stands\s+for|represents|indicates)\s+"
+                + _ELEMENTWISE_WORDS, re.I)),
+]
+
+
+# a layer's width under a letter of the notes' own: \delta^{(\ell)} \in \mathbb{R}^{d_\ell}, W \in \mathbb{R}^{d_l ...}
+_WIDTH_DECLARED = re.compile(r"\\in\s*\\mathbb\s*\{?\s*R\s*\}?\s*\^\s*\{?\s*([A-Za-z])_\s*\{?\s*"
+                             r"(?:\\ell(?![A-Za-z])|l(?![A-Za-z]))")
+
+
+def _declared_width(events: list, line_of) -> tuple[str, int] | None:
+    """(letter, line) of the first math that declares a layer-l quantity's space as R^{d_l}, or None."""
+    for kind, offset, body, _ in events:
+        if kind == "math" and (m := _WIDTH_DECLARED.search(body)):
+            return m.group(1), line_of(offset + m.start())
+    return None
+
+
+def _declared_operators(text: str, line_of) -> list:
+    """(operator, its pattern, replacement, the line that declares it) for each operator the notes say is the
+    elementwise product; an operator no sentence declares is left as written (and refused if unknown)."""
+    out = []
+    for name, operator, replacement, declaration in _DECLARED:
+        if m := declaration.search(text):
+            out.append((name, operator, replacement, line_of(m.start())))
+    return out
+
+
+def _as_declared(formula: str, declared: list) -> tuple[str, tuple]:
+    """``formula`` with each declared operator written as derive reads it, and a note for each replaced."""
+    readings = []
+    for name, operator, replacement, line in declared:
+        formula, n = operator.subn(replacement.replace("\\", "\\\\"), formula)  # the replacement as text
+        if n:
+            readings.append(f"{name} read as the elementwise product {replacement}, as line {line} declares")
+    return formula, tuple(readings)
 
 
 def _macros(text: str) -> dict:
@@ -618,12 +678,25 @@ class _Closers:
         return self._remembered(("plain", token), i, lambda j: _stopped(self.text.find(token, j), len(self.text)))
 
     def inline(self, i: int) -> int | None:
-        """The $ that closes inline math opened at ``i`` (see ``_inline_scan``), or None."""
+        """The $ that closes inline math opened at ``i`` (see ``_inline_scan``), or None.
+
+        In Markdown, Pandoc's rules (no space inside the dollars, no digit after the closer) tell money from
+        math; MathJax, which renders most notes on the web (Q&A sites, blogs), closes at the next $ whatever
+        the spaces. Where the two disagree, the MathJax pair is taken: always when Pandoc's would enclose a $
+        ($a = b $, then $c = d$), and when Pandoc finds no pair ($ \\delta_j = h'(a_j) $) if what it encloses
+        is TeX (a command, ^, _, a brace or =), never for "costs $5 and $10".
+        """
         text = self.text
-        if not self.latex and (i + 1 >= len(text) or text[i + 1].isspace()):
-            return None
-        close = self._remembered(("inline",), i + 1, lambda j: _inline_scan(text, j, self.latex))
-        return close if close is not None and close > i + 1 else None
+        pandoc = None
+        if self.latex or not (i + 1 >= len(text) or text[i + 1].isspace()):
+            close = self._remembered(("inline",), i + 1, lambda j: _inline_scan(text, j, self.latex))
+            pandoc = close if close is not None and close > i + 1 else None
+        if self.latex or pandoc is not None and text.find("$", i + 1, pandoc) < 0:
+            return pandoc
+        _, first = _inline_scan(text, i + 1, True)  # MathJax's closer: the next $ (not across a blank line)
+        if pandoc is not None or first is not None and _TEX.search(text, i + 1, first):
+            return first
+        return None
 
     def backticks(self, length: int, i: int) -> int | None:
         """The end of the first run of exactly ``length`` backticks that starts at or after ``i``."""

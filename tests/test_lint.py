@@ -94,7 +94,46 @@ SCAN = [
     ("tex", "\\[ a = b % c = d \\\\\n\\]\n", [(1, "a = b")]),
     ("md", "---\r\nderive: loss=bce\r\n---\r\n```\r\n$x = 1$\r\n```\r\n$a =\r\n \r\nb$ $c = 1$\r\n", [(9, "c = 1")]),
     ("tex", "\\begin{alignat*}{2}\n a &= b \\\\\n c &= d\n\\end{alignat*}\n", [(2, "a = b"), (3, "c = d")]),
+    # MathJax's pairs where Pandoc's rules find none, or one that encloses a $ (Q&A sites and blogs)
+    ("md", "$ \\delta_j = h'(a_j) $ and $x = 1$\n", [(1, "\\delta_j = h'(a_j)"), (1, "x = 1")]),
+    ("md", "$\\frac{a}{b} = c   $\n\n$d = e$\n", [(1, "\\frac{a}{b} = c"), (3, "d = e")]),
+    ("md", "$z_j = h(a_j) $, we get\nthat $ \\delta_j = 1$\n", [(1, "z_j = h(a_j)"), (2, "\\delta_j = 1")]),
+    ("md", "$a = b $, then $c = d$\n", [(1, "a = b"), (1, "c = d")]),
+    ("md", "costs $ 5 and $ 10, or $5 and $10\n", []),               # money, whichever rule
+    ("md", "a `$ x = 1 $` span\n", []),
+    # a row that continues a := definition restores the left side without the colon
+    ("tex", "\\begin{align}\n d &:= e \\\\\n &= f\n\\end{align}\n", [(2, "d := e"), (3, "d = f")]),
+    ("tex", "\\[ d \\equiv e \\\\ = f \\]\n", [(1, "d \\equiv e"), (1, "d = f")]),
 ]
+
+
+# ---------------------------------------------------------------- operators the notes declare
+DECLARED = [
+    # (notes, [(line, formula as checked, readings)])
+    ("$$\\delta^L = (a^L - y) \\otimes \\sigma'(z^L)$$\nwhere $\\otimes$ denotes the Hadamard product.\n",
+     [(1, "\\delta^L = (a^L - y) \\odot \\sigma'(z^L)", ("\\otimes read as the elementwise product \\odot, as line 2 "
+                                                       "declares",))]),
+    ("$$\\delta^L = (a^L - y) \\otimes \\sigma'(z^L)$$\nwhere $\\otimes$ is the Kronecker product.\n",
+     [(1, "\\delta^L = (a^L - y) \\otimes \\sigma'(z^L)", ())]),            # not declared elementwise: as written
+    ("⊗ means element-wise multiplication: $u = v \\otimes w$\n",
+     [(1, "u = v \\odot w", ("\\otimes read as the elementwise product \\odot, as line 1 declares",))]),
+]
+
+
+@pytest.mark.parametrize("text,expected", DECLARED)
+def test_an_operator_the_notes_declare_is_read_as_declared(tmp_path, text, expected):
+    path = tmp_path / "notes.md"
+    path.write_text(text, encoding="utf-8")
+    assert [(f.line, f.text, f.readings) for f in scan(path) if "=" in f.text] == expected
+
+
+def test_a_declared_operator_is_judged_and_said(tmp_path):
+    path = tmp_path / "notes.md"
+    path.write_text("$$\\delta^L = (a^L - y) \\otimes \\sigma'(z^L)$$\n$$\\delta^L = (a^L - y) \\otimes a^L$$\n"
+                    "where $\\otimes$ denotes the Hadamard (element-wise) product.\n", encoding="utf-8")
+    holds, fails = lint([path], "nielsen", "mse", "sigmoid", "sigmoid")
+    assert (holds.verdict, fails.verdict) == ("holds", "fails")
+    assert holds.reason.endswith("(\\otimes read as the elementwise product \\odot, as line 3 declares)")
 
 
 @pytest.mark.parametrize("suffix,text,expected", SCAN)
@@ -260,3 +299,26 @@ def test_assert_notes_hold():
     assert message.splitlines()[0] == f"2 formula(s) in {MD} fail:"
     assert f"{MD}:18: fails:" in message and f"{MD}:30: fails:" in message
     assert message.count("corrected:") == 2 and f"{MD}:10:" not in message
+
+
+# ---------------------------------------------------------------- a layer's width under the notes' own letter
+WIDTH_SUM = r"\delta_i^{(\ell)} = \sigma'(z_i^{(\ell)}) \sum_{k=1}^{%s} w^{(\ell+1)}_{k,i} \delta_k^{(\ell+1)}"
+WIDTHS = [
+    # (declaration in the notes, the sum's upper limit, verdict, part of the reason)
+    (r"$\delta^{(\ell)} \in \mathbb{R}^{d_\ell}$", r"d_{\ell+1}", "holds",
+     "(d_l read as the width of layer l, as line 1 declares)"),
+    (r"$W^{(l)} \in \mathbb{R}^{d_l \times d_{l-1}}$", r"d_{l+1}", "holds", "as line 1 declares"),
+    (r"$\delta^{(\ell)} \in \mathbb{R}^{d_\ell}$", r"d_{\ell}", "skipped", "are not the layer's units"),
+    (r"$\delta^{(\ell)} \in \mathbb{R}^{d_\ell}$", r"d_{\ell+2}", "skipped", "are not the layer's units"),
+    (r"$\delta^{(\ell)} \in \mathbb{R}^{d_\ell}$", r"n_{\ell+1}", "skipped", "1..n_{l+1}"),  # the notes' letter only
+    ("no declaration", r"d_{\ell+1}", "skipped", "are not the layer's units"),
+    (r"$x \in \mathbb{R}^{d}$", r"d_{\ell+1}", "skipped", "are not the layer's units"),
+]
+
+
+@pytest.mark.parametrize("declaration,limit,verdict,reason", WIDTHS)
+def test_a_width_letter_the_notes_declare_bounds_a_sum(tmp_path, declaration, limit, verdict, reason):
+    path = tmp_path / "notes.md"
+    path.write_text(f"{declaration}\n\n$$\n{WIDTH_SUM % limit}\n$$\n", encoding="utf-8")
+    (finding,) = [f for f in lint([path], "nielsen", "mse", "sigmoid", "sigmoid") if f.line == 4]
+    assert finding.verdict == verdict and reason in finding.reason, finding.text()

@@ -230,7 +230,8 @@ def _notes(tmp_path: Path, suffix: str, head: str, unit: str, size: int) -> Path
 
 @pytest.mark.parametrize("name,suffix,head,unit", UNCLOSED, ids=[u[0] for u in UNCLOSED])
 def test_unclosed_math_costs_one_pass(tmp_path, monkeypatch, name, suffix, head, unit):
-    """Every search for a closer, summed, covers the 2 MB text about once (it was once per opener)."""
+    """Every search for a closer, summed, covers the 2 MB text about once per kind of closer (it was once per
+    opener): $$, and in Markdown the $ of Pandoc's rules and MathJax's next $, each over its own stretch."""
     searched = []
     find, inline = lint_module._find, lint_module._inline_scan
 
@@ -248,7 +249,7 @@ def test_unclosed_math_costs_one_pass(tmp_path, monkeypatch, name, suffix, head,
     monkeypatch.setattr(lint_module, "_inline_scan", counted_inline)
     path = _notes(tmp_path, suffix, head, unit, 2 * 2**20)
     assert scan(path) == []
-    assert sum(searched) <= 2 * path.stat().st_size, f"{len(searched)} searches, {sum(searched)} characters"
+    assert sum(searched) <= 3 * path.stat().st_size, f"{len(searched)} searches, {sum(searched)} characters"
 
 
 def test_scan_time_grows_linearly(tmp_path):

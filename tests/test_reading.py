@@ -86,6 +86,14 @@ SAME_TREE = [
     ("dZ = dA ∗ g'(Z)", r"dZ = dA * g'(Z)"),
     # a calligraphic loss written with the old \cal
     (r"\frac{\partial {\cal L}}{\partial z^L} = 1", r"\frac{\partial \mathcal{L}}{\partial z^L} = 1"),
+    # real notes (tests/real_notes): \equiv claims the equality; y_i^* is component i of the target y^*;
+    # \mathord (a math class, from a notes macro) and \enskip (a space) carry no math
+    (r"\delta_j \equiv \frac{\partial E_n}{\partial a_j}", r"\delta_j = \frac{\partial E_n}{\partial a_j}"),
+    ("δ_j ≡ h'(a_j)", r"\delta_j = h'(a_j)"),
+    (r"\delta_i^{(L)} = a_i^{(L)} - y_i^*", r"\delta_i^{(L)} = a_i^{(L)} - y^*_i"),
+    (r"dW = \frac{1}{\mathord{m}} dZ A^T", r"dW = \frac{1}{m} dZ A^T"),
+    (r"\delta^{(L)} = (a^{(L)} - y) \enskip \odot \sigma'(z^{(L)})",
+     r"\delta^{(L)} = (a^{(L)} - y) \odot \sigma'(z^{(L)})"),
 ]
 
 
@@ -117,6 +125,8 @@ REFUSED_TO_PARSE = [
     (r"\frac{\partial J(a + b)}{\partial W} = 1", "names symbols only"),
     (r"\frac{\partial J}{\partial W(x)} = 1", "only the cost takes one"),
     (r"a^{*(l)} = 1", "superscript *"),
+    (r"\delta = a - y^{(L)*}", "superscript *"),
+    (r"\delta = a - (y_i)^*", "superscript *"),
     (r"\delta^L = \sigma^{*}(z)", "superscript *"),
     (r"\delta = \sum_{k \leftarrow 1} a_k", "first value with '='"),
     # a second claim after prose is not cut off unchecked
@@ -176,6 +186,18 @@ VERDICTS = [
     ("nielsen", r"\frac{\partial C}{\partial w^l_{jk}} = a^{l-1}_k \delta^l_j \quad\text{for } l = L-1, ..., 2",
      "holds", ""),
     ("nielsen", r"\delta^L = (a^L - y) \odot \sigma'(z^L) \tag{BP1}", "holds", ""),
+    # \equiv (Bishop 5.51, 5.55): a definition is the equality it states, and judged as one
+    ("bishop", r"\delta_j \equiv \frac{\partial E_n}{\partial a_j} = \sum_k \frac{\partial E_n}{\partial a_k} "
+               r"\frac{\partial a_k}{\partial a_j}", "holds", ""),
+    ("bishop", r"\delta_j \equiv -\frac{\partial E_n}{\partial a_j}", "fails", ""),
+    ("bishop", r"\delta_j \equiv \frac{\partial E_n}{\partial z_j}", "fails", ""),
+    # y_i^* (markusthill): the target's component i, as y^*_i
+    ("nielsen", r"\delta_i^{(L)} = -\big(y_i^* - \sigma(z_i^{(L)})\big)\, \sigma'\!\left(z_i^{(L)}\right)", "holds",
+     ""),
+    ("nielsen", r"\delta_i^{(L)} = \big(y_i^* - \sigma(z_i^{(L)})\big)\, \sigma'\!\left(z_i^{(L)}\right)", "fails", ""),
+    ("nielsen", r"\delta_i^{(L)} = a_i^{(L)} - y_i^*", "fails", ""),
+    ("nielsen-bce", r"\delta_i^{(L)} = a_i^{(L)} - y_i^*", "holds", ""),
+    ("nielsen-bce", r"\delta_i^{(L)} = a_i^{(L)} - y_j^*", "fails", ""),
     # a product written with x is a matrix product here: it is not silently taken as elementwise
     ("dls", r"dZ^{[l]} = dA^{[l]} \times g'(Z^{[l]})", "fails", ""),
 ]

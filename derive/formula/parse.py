@@ -55,8 +55,9 @@ MAX_TERMS = 32        # terms joined by + or -, over the whole formula
 MAX_PARTS = 128       # symbols, numbers, calls and operations (a layer superscript is part of its symbol)
 
 FUNCTION_LETTERS = {"\\sigma", "\\phi", "\\varphi", "g", "f", "h"}
-RELATIONS = {"=": "=", ":=": ":=", "\\coloneqq": ":=", "≔": ":=", "<-": "<-", "\\leftarrow": "<-",
-             "\\gets": "<-", "←": "<-", "+=": "+="}   # \mathrel{+}= is matched by shape below
+# \equiv and ≡ (identical by definition: delta_j \equiv dE_n/da_j) claim the equality a = b
+RELATIONS = {"=": "=", "\\equiv": "=", "≡": "=", ":=": ":=", "\\coloneqq": ":=", "≔": ":=", "<-": "<-",
+             "\\leftarrow": "<-", "\\gets": "<-", "←": "<-", "+=": "+="}   # \mathrel{+}= is matched by shape below
 UNICODE = {"σ": "\\sigma", "ϕ": "\\phi", "φ": "\\varphi", "ℓ": "l", "α": "\\alpha", "β": "\\beta",
            "γ": "\\gamma", "δ": "\\delta", "ε": "\\epsilon", "ζ": "\\zeta", "η": "\\eta", "θ": "\\theta",
            "ι": "\\iota", "κ": "\\kappa", "λ": "\\lambda", "μ": "\\mu", "ν": "\\nu", "ξ": "\\xi", "π": "\\pi",
@@ -437,7 +438,8 @@ def _relation(tok) -> str:
 
 # ---------------------------------------------------------------- before lark
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
-_RELATION_AT = re.compile(r":=|<-|\+=|=|\\leftarrow(?![A-Za-z])|\\gets(?![A-Za-z])|\\coloneqq(?![A-Za-z])|←|≔")
+_RELATION_AT = re.compile(r":=|<-|\+=|=|\\equiv(?![A-Za-z])|≡|\\leftarrow(?![A-Za-z])|\\gets(?![A-Za-z])"
+                          r"|\\coloneqq(?![A-Za-z])|←|≔")
 _ANNOTATION_AT = re.compile(r"\\(?:q?quad|text|textrm|textnormal|textit|mbox|hbox|tag|label|nonumber|notag)"
                             r"(?![A-Za-z])")
 _WRAPPERS = [(re.compile(r"^\s*\{"), re.compile(r"\}\s*$")),  # {...} around the whole formula (from a colour)
@@ -522,8 +524,9 @@ def _strip_trailing(chars):
 
 
 # ---- presentation that carries no math: colours, boxes, sizes, font switches; blanked, never the math inside
-_COLOURED = re.compile(r"\\(textcolor|colorbox|fcolorbox|color|boxed)(?![A-Za-z])")
-_COLOUR_ARGS = {"color": 1, "textcolor": 1, "colorbox": 1, "fcolorbox": 2, "boxed": 0}  # before the body
+# \mathord{N} (a math class, set by a notes macro such as \newcommand{\batch}{\mathord{N}}) keeps its body too
+_COLOURED = re.compile(r"\\(textcolor|colorbox|fcolorbox|color|boxed|mathord)(?![A-Za-z])")
+_COLOUR_ARGS = {"color": 1, "textcolor": 1, "colorbox": 1, "fcolorbox": 2, "boxed": 0, "mathord": 0}  # before the body
 _SWITCHES = re.compile(r"\\(?:tiny|scriptsize|footnotesize|small|normalsize|large|Large|LARGE|huge|Huge"
                        r"|bf|it|sf|tt|mit|boldmath|unboldmath|normalfont)(?![A-Za-z])"
                        r"|\\rm(?![A-Za-z])(?!\s*\{\s*(?:relu|ReLU|softmax|sigmoid|tanh|exp|log)\s*\})")
@@ -945,8 +948,9 @@ def _apply_sup(base, items, tok):
     grouped = isinstance(base, _Group)
     node = _plain(base)
     core, marks, example = _sup_parts(items, tok, example=True)
-    if "star" in marks:  # y^*: the target's name (a symbol of its own), on a plain letter and alone
-        if not (isinstance(node, Sym) and not grouped and node.layer is None and node.indices is None
+    if "star" in marks:  # y^*: the target's name (a symbol of its own), on a plain letter and alone; y_i^* is
+        # its component i, as y^*_i is (the subscript stays on the symbol)
+        if not (isinstance(node, Sym) and not grouped and node.layer is None
                 and node.base.isalpha() and core is None and marks == ["star"] and example is None):
             raise _err(tok, "a superscript * names a symbol (y^*, the target)", "write it on a letter alone")
         return replace(node, base=node.base + "^*")
@@ -1322,7 +1326,7 @@ class _Build:
         return tuple(out)
 
     def bitem(self, c):
-        head = c[0].value
+        head = "l" if c[0].type == "ELL" else c[0].value  # d_{\ell+1}: the layer letter, as in ^{(\ell)}
         offset = "".join("-" if t.type == "MINUS" else t.value for t in c[1:])
         parts = list(head)  # _{jk} and Nielsen's w^3_{24} are two indices each
         parts[-1] += offset
