@@ -74,6 +74,7 @@ class Convention:
     input_layer: int = 1      # index of the input layer x
     weight_offset: int = 0    # z at layer l uses the weight named l + weight_offset
     bias: str = "vector"
+    bias_offset: int = 0      # ... and the bias vector named l + bias_offset (UFLDL: b^(l) feeds layer l+1)
     delta_of: str = "example"  # delta is the gradient of one example's loss, or of the reduced cost
     grad_of: str = "example"   # the weight gradients are of one example's loss, or of the reduced cost
     reduction: str = "mean"    # how examples combine into the cost (see losses.REDUCTIONS)
@@ -99,6 +100,10 @@ class Convention:
         about one example (layout column) the cost's letter names that example's cost, as Nielsen's C does."""
         return self.notation.loss if scale == "example" and self.layout != "column" else self.notation.cost
 
+    def bias_index(self, layer):
+        """The index a source writes on the bias vector that feeds ``layer``."""
+        return layer + self.bias_offset
+
     def sup(self, layer) -> str:
         """The layer superscript as the source writes it: l, (l) or [l]."""
         return LAYER_STYLES[self.notation.layer] % layer
@@ -114,7 +119,7 @@ NOTATION_TYPES |= {"output": Latex(optional=True), "layer": Choice(tuple(LAYER_S
 CONVENTION_TYPES = {
     "name": Text(80), "source": Text(300),
     "layout": Choice(tuple(LAYOUTS)), "bias": Choice(tuple(BIASES)),
-    "input_layer": Integer(0, 9), "weight_offset": Integer(-9, 9),
+    "input_layer": Integer(0, 9), "weight_offset": Integer(-9, 9), "bias_offset": Integer(-9, 9),
     "delta_of": Choice(tuple(SCALES)), "grad_of": Choice(tuple(SCALES)),
     "reduction": Text(40),  # checked against losses.REDUCTIONS, with a suggestion, in __post_init__
     "l2": Number(0.0, 1e6), "delta_wrt": Choice(("z", "a")), "weight_indices": Choice(tuple(WEIGHT_INDICES)),
@@ -153,6 +158,15 @@ PRESETS: dict[str, Convention] = {c.name: c for c in [
                notation=_N(weight=r"\Theta", sigma="g", cost="J", layer="paren", hadamard=".*",
                            grad_act=r"\frac{\partial J}{\partial a^@}", grad_weight=r"D^@",
                            grad_bias=r"D^@_{:,0}", width="s")),
+    # Ng et al., UFLDL tutorial "Multi-Layer Neural Network" and "Backpropagation Algorithm" (the CS294A sparse
+    # autoencoder notes): a^(1) = x; z^(l+1) = W^(l) a^(l) + b^(l), so W^(l) and b^(l) both feed layer l+1;
+    # a^(l+1) = f(z^(l+1)); J(W,b;x,y) = 1/2 ||h - y||^2 per example; delta^(l) = dJ/dz^(l);
+    # grad_{W^(l)} J = delta^(l+1) (a^(l))^T, grad_{b^(l)} J = delta^(l+1); "•" the elementwise product.
+    Convention("ufldl", "Ng et al., UFLDL tutorial, \"Backpropagation Algorithm\" (CS294A sparse autoencoder notes)",
+               weight_offset=-1, bias_offset=-1,
+               notation=_N(sigma="f", cost="J", layer="paren", hadamard=r"\bullet",
+                           grad_act=r"\frac{\partial J}{\partial a^@}", grad_weight=r"\nabla_{W^@} J",
+                           grad_bias=r"\nabla_{b^@} J", width="s")),
     # Goodfellow, Bengio, Courville, Deep Learning, section 6.5.4, algorithm 6.4: h^(0) = x,
     # a^(k) = b^(k) + W^(k) h^(k-1) is the PRE-activation, h^(k) = f(a^(k)); gradients written nabla.
     Convention("goodfellow", "Goodfellow, Bengio, Courville, Deep Learning, sec. 6.5.4, alg. 6.4",

@@ -153,14 +153,16 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
     if err > 1e-9:
         raise DeriveError(f"the index-form derivation does not match the forward pass (error {err:.1e})")
 
-    W = lay.W(l)
+    W = lay.W(l - conv.weight_offset)  # the weight the source names W^l (Ng's Theta^(l) feeds layer l+1)
     of = conv.objective(conv.delta_of)  # dls's dZ is of the examples' losses, not of J (which has the 1/m)
     fed = layer_text(l - conv.weight_offset)
-    shape = lambda s: rf"{tex(s.shape[0])} \times {tex(s.shape[1])}"  # noqa: E731
+    side = lambda n: f"({tex(n)})" if n.is_Add else tex(n)  # noqa: E731  (s_{l+1} x (1 + s_l), not x 1 + s_l)
+    shape = lambda s: rf"{side(s.shape[0])} \times {side(s.shape[1])}"  # noqa: E731
     rows = [(tex(W), f"weights into layer ${fed}$ from layer ${layer_text(l - conv.weight_offset - 1)}$"
              + (" (column 0 multiplies the bias unit)" if conv.bias == "unit" else ""), shape(W))]
     if lay.bias_rule.has_vector:
-        rows.append((tex(lay.b(l)), "biases of layer $l$", shape(lay.b(l))))
+        b = lay.b(l - conv.bias_offset)  # the bias the source names b^l (UFLDL's b^(l) feeds layer l+1)
+        rows.append((tex(b), f"biases into layer ${layer_text(l - conv.bias_offset)}$", shape(b)))
     rows += [(tex(lay.z(l)), "pre-activation of layer $l$", shape(lay.z(l))),
              (tex(lay.a(l)), "activation of layer $l$" + (f"; ${tex(lay.a(conv.input_layer))} = {nt.input}$"
                                                           f" is the input"), shape(lay.a(l))),
@@ -190,15 +192,16 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
     if conv.bias == "unit":
         gW_jk, gW_rhs = one_based([gW_jk, gW_rhs])
     gradients = [(tex(gW), tex(d.grad_weight)), (tex(gW_jk), tex(gW_rhs))]
-    if d.grad_bias is not None:
-        gb = LayerSymbol("grad_bias", l, *d.grad_bias.shape)
-        gradients.append((tex(gb), tex(d.grad_bias)))
+    if d.grad_bias is not None:  # named as the source names the bias: UFLDL's grad_{b^(l)} J = delta^(l+1)
+        fed = {l: l - conv.bias_offset}
+        gb, gb_rhs = LayerSymbol("grad_bias", fed[l], *d.grad_bias.shape), d.grad_bias.xreplace(fed)
+        gradients.append((tex(gb), tex(gb_rhs)))
     depends = [(tex(gW), _names(d.grad_weight, tex)), (tex(lay.delta(l)), _names(d.delta, tex))]
 
     eq = lambda lhs, rhs: f"{lhs} = {rhs}"  # noqa: E731
     gradient_eqs = [eq(tex(gW), tex(d.grad_weight))]
     if d.grad_bias is not None:
-        gradient_eqs.append(eq(tex(gb), tex(d.grad_bias)))
+        gradient_eqs.append(eq(tex(gb), tex(gb_rhs)))
     algorithm = [
         ("forward pass, for every layer", [eq(tex(lay.z(l)), tex(lay.pre_activation(l)))]),
         ("output layer", [eq(tex(lay.delta(L)), tex(d.delta_out))]),

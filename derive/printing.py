@@ -108,8 +108,12 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
                                expr.layer)
         if k == "grad_act":
             return self._named(nt.grad_act if self.conv.delta_wrt == "z" else nt.delta, expr.layer)
-        if k in ("grad_weight", "grad_bias"):
-            return self._named(nt.grad_weight if k == "grad_weight" else nt.grad_bias, expr.layer)
+        if k == "grad_weight":
+            return self._named(nt.grad_weight, expr.layer)
+        if k == "grad_bias":  # a bias is labelled by the layer it feeds; a source may name it otherwise (UFLDL)
+            return self._named(nt.grad_bias, self.conv.bias_index(expr.layer))
+        if k == "b":
+            return f"{nt.bias}^{self.sup(self.conv.bias_index(expr.layer))}"
         if k == "x":
             return nt.input
         letter = {"W": nt.weight, "b": nt.bias, "z": nt.pre, "a": nt.act}[k]

@@ -38,6 +38,8 @@ DLS_A1 = ("deeplearning.ai Deep Learning Specialization, course 1 week 4, assign
 DLS_221994 = ("'Exercise 6 - backward_propagation in Programming Assignment Week 3' "
               "(https://community.deeplearning.ai/t/exercise-6-backward-propagation-in-programming-assignment-week-3/"
               "221994)")
+UFLDL = ("Ng et al., UFLDL tutorial, 'Backpropagation Algorithm' "
+         "(http://ufldl.stanford.edu/wiki/index.php/Backpropagation_Algorithm)")
 CS231N = ("Stanford CS231n notes, 'Putting it together: Minimal Neural Network Case Study' "
           "(https://cs231n.github.io/neural-networks-case-study/)")
 
@@ -100,6 +102,21 @@ CORPUS: list[Row] = [
         "wikipedia", "mse", "identity", "tanh", "holds", None,
         "Wikipedia, 'Backpropagation', sec. 'Matrix multiplication', as quoted in AI Stack Exchange, 'About the "
         "requirement to compute the gradient at layer l' (https://ai.stackexchange.com/questions/40727)"),
+    # ---------------------------------------------------------------- UFLDL: W^(l) and b^(l) feed layer l+1
+    Row("ufldl-delta-components",
+        r"\delta^{(l)}_i = \left( \sum_{j=1}^{s_{l+1}} W^{(l)}_{ji} \delta^{(l+1)}_j \right) f'(z^{(l)}_i)",
+        "ufldl", "mse", "sigmoid", "sigmoid", "holds", None, f"{UFLDL}, step 3 of the algorithm"),
+    Row("ufldl-output-delta", r"\delta^{(L)} = -(y - a^{(L)}) \bullet f'(z^{(L)})",
+        "ufldl", "mse", "sigmoid", "sigmoid", "holds", None,
+        f"{UFLDL}, the vectorised step 2 (n_l written L)"),
+    Row("ufldl-grad-b", r"\nabla_{b^{(l)}} J(W,b;x,y) = \delta^{(l+1)}",
+        "ufldl", "mse", "sigmoid", "sigmoid", "holds", None, f"{UFLDL}, the vectorised step 4"),
+    Row("ufldl-grad-b-own-layer", r"\nabla_{b^{(l)}} J(W,b;x,y) = \delta^{(l)}",
+        "ufldl", "mse", "sigmoid", "sigmoid", "fails", "layer index",
+        f"{UFLDL}, step 4 with the bias read as Nielsen names it (after the layer it feeds); constructed"),
+    Row("ufldl-delta-nielsen-index", r"\delta^{(l)} = ((W^{(l+1)})^T \delta^{(l+1)}) \bullet f'(z^{(l)})",
+        "ufldl", "mse", "sigmoid", "sigmoid", "fails", "layer index",
+        f"{UFLDL}, step 3 with Nielsen's weight index carried over; constructed"),
     # ---------------------------------------------------------------- Ng, Machine Learning
     Row("ng-output-delta", r"\delta^{(L)} = a^{(L)} - y",
         "ng", "bce", "sigmoid", "sigmoid", "holds", None,

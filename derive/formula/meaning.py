@@ -136,9 +136,10 @@ class Compiler:
         if kind == "grad_weight":  # a gradient used where a parameter belongs: it evaluates, and fails
             fed = at - self.conv.weight_offset
             return LayerSymbol("grad_weight", fed, *lay.W(fed).shape)
-        if kind == "grad_bias":
-            return LayerSymbol("grad_bias", at, *lay.b(at).shape)
-        return {"b": lay.b, "z": lay.z, "a": lay.a, "delta": lay.delta, "grad_act": lay.grad_act}[kind](at)
+        if kind in ("b", "grad_bias"):  # likewise a bias: UFLDL's b^(l) feeds layer l+1
+            fed = at - self.conv.bias_offset
+            return lay.b(fed) if kind == "b" else LayerSymbol("grad_bias", fed, *lay.b(fed).shape)
+        return {"z": lay.z, "a": lay.a, "delta": lay.delta, "grad_act": lay.grad_act}[kind](at)
 
     def normalise(self, sym: ast.Sym) -> ast.Sym:
         """Layers written in other ways: Octave's delta_3 / z_2, Bishop's index letters, z_j^2 as a power."""
@@ -504,6 +505,8 @@ def quantity_of(lhs, c: Compiler):
     at = c.layer(sym.layer, default=default)
     if kind == "grad_weight":  # a weight's index names the weight; it feeds layer index - offset
         at = at - c.conv.weight_offset
+    if kind == "grad_bias":
+        at = at - c.conv.bias_offset
     lay = c.lay
     symbol = {"delta": lambda: lay.delta(at), "grad_act": lambda: lay.grad_act(at),
               "grad_bias": lambda: LayerSymbol("grad_bias", at, *lay.b(at).shape),
@@ -675,7 +678,8 @@ def written_layers(node, c: Compiler) -> set[int]:
         if isinstance(n, ast.Sym):
             sym = c.normalise(n)
             if sym.layer is not None and sym.layer.symbol is None and sym.layer.style != "letter":
-                shift = -c.conv.weight_offset if c.letters.get(sym.base) in ("W", "grad_weight") else 0
+                shift = {"W": -c.conv.weight_offset, "grad_weight": -c.conv.weight_offset, "b": -c.conv.bias_offset,
+                         "grad_bias": -c.conv.bias_offset}.get(c.letters.get(sym.base), 0)
                 out.add(sym.layer.offset + shift)
     return out
 
