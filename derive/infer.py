@@ -115,12 +115,17 @@ CONVENTION_MATH = [
     ("ng", r"D^{(l)}", r"<SOLO>D\s*(?:_\{[^{}]*\}\s*)?<PAREN>", 2),
     ("ng", r"g'(z^{(l)})", r"<SOLO>g\s*'\s*\(\s*z(?:<SUB>)?\s*<PAREN>", 2),
     ("ng", r"\delta^{(l)}", r"\\delta\s*(?:<SUB>\s*)?<PAREN>", 1),
-    ("ng", r"W^{(l)} a^{(l)}", r"(?:\\Theta|<W>)<I>\s*<UP><I><GAP>(?:\\begin\{[bp]matrix\}[^a]*)?<A><I>\s*"
+    ("ng|ufldl", r"W^{(l)} a^{(l)}", r"(?:\\Theta|<W>)<I>\s*<UP><I><GAP>(?:\\begin\{[bp]matrix\}[^a]*)?<A><I>\s*"
      r"<SAME>", 2),
-    ("ng", r"(\Theta^{(l)})^T \delta^{(l+1)}", r"\(\s*(?:\\Theta|<W>)<I>\s*<UP><I>\s*\)<T><GAP><DELTA><I>\s*"
+    ("ng|ufldl", r"(W^{(l)})^T \delta^{(l+1)}", r"\(\s*(?:\\Theta|<W>)<I>\s*<UP><I>\s*\)<T><GAP><DELTA><I>\s*"
      r"<ABOVE>", 3),
-    ("ng", r"\delta^{(l+1)} (a^{(l)})^T", r"<DELTA><I>\s*\^<OPEN>(<L>)\s*\+\s*1<CLOSE><I><GAP><A><I>\s*"
+    ("ng|ufldl", r"\delta^{(l+1)} (a^{(l)})^T", r"<DELTA><I>\s*\^<OPEN>(<L>)\s*\+\s*1<CLOSE><I><GAP><A><I>\s*"
      r"\^<OPEN>\1(?!\s*[-+])<CLOSE>", 2),
+    # UFLDL: the weight's layer as Ng's, with a bias vector named like the weight (z^(l+1) = W^(l) a^(l) + b^(l))
+    ("ufldl", r"z^{(l+1)} = ... + b^{(l)}", r"<SOLO>z(?:_\{?[a-z]\}?)?\s*\^\s*\{\s*\(\s*(<L>)\s*\+\s*1\s*\)\s*\}"
+     r"(?:_\{?[a-z]\}?)?\s*&?\s*=[^=]*?\+\s*b(?:_\{?[a-z]\}?)?\s*\^\s*\{\s*\(\s*\1\s*\)\s*\}", 4),
+    ("ufldl", "J(W,b;x,y)", r"<SOLO>J\s*\(\s*W\s*,\s*b\s*;", 3),
+    ("ufldl", r"\bullet", r"\\bullet(?![A-Za-z])|•", 2),
     ("dls", r"dZ^{[l]}", r"<SOLO>d[ZAWb]\s*<BRACKET>", 3),
     ("dls", r"^{[l]}", r"<BRACKET>", 1),
     ("cs231n", r"dZ^{(l)}", r"<SOLO>d[ZAWb]\s*<PAREN>", 3),
@@ -170,6 +175,7 @@ CONVENTION_TEXT = [
     ("ng", None, r"\bTheta\d\b", 3),
     ("ng", "2:end", r"\b2\s*:\s*end\b", 2),
     ("ng", None, r"\bAndrew Ng\b|\bNg's\b|\bCoursera\b", 1),
+    ("ufldl", None, r"\bUFLDL\b|\bsparse autoencoder\b", 3),
     ("dls", "axis=1", r"\baxis\s*=\s*1\b", 2),
     ("dls", None, r"deeplearning\.ai|Deep Learning Specialization", 1),
     ("cs231n", "dout", r"\bdout\b", 3),

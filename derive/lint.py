@@ -39,12 +39,13 @@ MATH_ENVS = {"equation", "align", "gather", "flalign", "alignat", "eqnarray", "m
 # alignment environments inside math: their lines are formulas of their own, so they are blanked out
 TRANSPARENT_ENVS = MATH_ENVS | {"aligned", "alignedat", "split", "gathered"}
 NOT_AN_EQUATION = "not an equation (no relation sign)"  # listed with --verbose only
-PRESET_NAMES = ("nielsen", "ng", "dls", "cs231n", "bishop", "goodfellow", "wikipedia")
+PRESET_NAMES = ("nielsen", "ng", "ufldl", "dls", "cs231n", "bishop", "goodfellow", "wikipedia")
 # a claim that holds in each preset's notation (mse, sigmoid): what a skipped line suggests writing
 EXAMPLES = {
     "nielsen": r"\delta^l = ((w^{l+1})^T \delta^{l+1}) \odot \sigma'(z^l)",
     "wikipedia": r"\delta^l = ((W^{l+1})^T \delta^{l+1}) \circ f'(z^l)",
     "ng": r"\delta^{(l)} = (\Theta^{(l)})^T \delta^{(l+1)} .* g'(z^{(l)})",
+    "ufldl": r"\delta^{(l)} = ((W^{(l)})^T \delta^{(l+1)}) \bullet f'(z^{(l)})",
     "goodfellow": r"\nabla_{a^{(l)}} J = ((W^{(l+1)})^T \nabla_{a^{(l+1)}} J) \odot f'(a^{(l)})",
     "bishop": r"\delta_j = h'(a_j) \sum_k w_{kj} \delta_k",
     "cs231n": r"dZ^{(l)} = (dZ^{(l+1)} (W^{(l+1)})^T) \odot \sigma'(Z^{(l)})",

@@ -37,6 +37,8 @@ NOTATION = [
     # (name, suffix, notes, convention, a clue the note names, verdicts of the claims in order)
     ("ng", "md", "# Ng's course\n\n$$\\delta^{(l)} = (\\Theta^{(l)})^T \\delta^{(l+1)} .* g'(z^{(l)})$$\n",
      "ng", r"\Theta^{(l)}", ["holds"]),
+    ("ufldl", "md", "$$z^{(l+1)} = W^{(l)} a^{(l)} + b^{(l)}$$\n\n"
+     "$$\\nabla_{b^{(l)}} J(W,b;x,y) = \\delta^{(l+1)}$$\n", "ufldl", "z^{(l+1)} = ... + b^{(l)}", ["holds", "holds"]),
     ("dls", "md", "$$dZ^{[l]} = dA^{[l]} * g'(Z^{[l]})$$\n\n$$dW^{[l]} = \\frac{1}{m} dZ^{[l]} A^{[l-1]T}$$\n",
      "dls", "dZ^{[l]} ×4", ["holds", "holds"]),
     ("cs231n", "md", "X is (N, D), one example per row.\n\n```python\ndX = dout.dot(W.T)\n```\n\n"
@@ -234,7 +236,8 @@ PRESETS_AND_NAMES = set(PRESET_NAMES) | {"xent", "mse", "sse", "bce", "cce"} | s
 LABEL_EXAMPLES = {".*": "a .* b", "(a - y)^2 without a 1/2": "= (a - y)^2",
                   "X W (a batch in rows)": "X W", r"1/(1 + e^{-z})": r"\frac{1}{1 + e^{-z}}",
                   r"e^{z_i} / \sum_j e^{z_j}": r"\frac{e^{z_i}}{\sum_j e^{z_j}}",
-                  r"\Delta^{(l)} := \Delta^{(l)} + ...": r"\Delta^{(l)} := \Delta^{(l)} + x"}
+                  r"\Delta^{(l)} := \Delta^{(l)} + ...": r"\Delta^{(l)} := \Delta^{(l)} + x",
+                  r"z^{(l+1)} = ... + b^{(l)}": r"z^{(l+1)} = W^{(l)} a^{(l)} + b^{(l)}"}
 
 
 @pytest.mark.parametrize("clue", [c for c in CLUES if c.label], ids=lambda c: f"{c.value}:{c.label}")

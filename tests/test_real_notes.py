@@ -14,7 +14,7 @@ import pytest
 
 NOTES = Path(__file__).resolve().parent / "real_notes"
 ROOT = NOTES.parents[1]
-PRESETS = {"nielsen", "wikipedia", "ng", "goodfellow", "bishop", "cs231n", "dls"}
+PRESETS = {"nielsen", "wikipedia", "ng", "ufldl", "goodfellow", "bishop", "cs231n", "dls"}
 LOSSES = {"mse", "sse", "mse_per_output", "bce", "cce"}
 ACTIVATIONS = {"sigmoid", "tanh", "relu", "identity", "softmax"}
 LINT_LOSS = {"mse_per_output": "mse"}  # derive has no loss averaged over the outputs: its mse stands in
