@@ -56,7 +56,9 @@ def _(node: ast.Bin) -> str:
     if node.op == "div":
         return rf"\frac{{{latex(node.left)}}}{{{latex(node.right)}}}"
     p = PREC[node.op]
-    left = latex(node.left) if _prec(node.left) >= p else rf"\left({latex(node.left)}\right)"
+    # a sum runs to the end of its term: (\sum_j a_j) b must keep its parentheses, or b moves inside the sum
+    bare = _prec(node.left) >= p and not isinstance(node.left, ast.Sum)
+    left = latex(node.left) if bare else rf"\left({latex(node.left)}\right)"
     right = latex(node.right) if _prec(node.right) > p or (_prec(node.right) == p and node.op != "-") \
         else rf"\left({latex(node.right)}\right)"
     return left + OPS[node.op] + right
@@ -73,9 +75,14 @@ def _(node: ast.Pow) -> str:
     return rf"\left({latex(node.base)}\right)^{{{latex(node.exp)}}}"
 
 
+# LaTeX's own function names: the parser reads \\tanh as tanh, and a corrected formula must write it back as \\tanh
+NAMED_FUNCTIONS = {"ln", "log", "exp", "tanh", "sinh", "cosh", "sin", "cos", "max", "min"}
+
+
 @latex.register
 def _(node: ast.Call) -> str:
-    fn = node.fn + ("^" + layer(node.layer) if node.layer else "")
+    name = "\\" + node.fn if node.fn in NAMED_FUNCTIONS else node.fn
+    fn = name + ("^" + layer(node.layer) if node.layer else "")
     primes = "'" * node.prime
     if node.arg is None:
         return f"({fn}){primes}"
