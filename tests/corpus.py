@@ -256,7 +256,7 @@ CORPUS: list[Row] = [
         "(https://datascience.stackexchange.com/questions/25394): dw = 1./m * dz.dot(activations[d].T), "
         "answered with activations[d-1]; transcribed"),
     Row("dls-dW-elementwise", r"dW^{[2]} = \frac{1}{m} dZ^{[2]} * A^{[1]T}",
-        "dls", "bce", "sigmoid", "tanh", "fails", None,
+        "dls", "bce", "sigmoid", "tanh", "fails", "matrix product",
         "'Course 1 Week 3 A1 Exercise 6 dW2 operands could not be broadcast' "
         "(https://community.deeplearning.ai/t/course-1-week-3-a1-excercise-6-dw2-operands-could-not-be-broadcast/"
         "152009): "
@@ -266,11 +266,11 @@ CORPUS: list[Row] = [
         "'Graded function backward propagation' (https://community.deeplearning.ai/t/graded-function-backward-"
         "propagation/110003): 'you used dot product for both'; transcribed"),
     Row("dls-dA-elementwise", r"dA^{[l-1]} = dZ^{[l]} * W^{[l]T}",
-        "dls", "bce", "sigmoid", "relu", "fails", None,
+        "dls", "bce", "sigmoid", "relu", "fails", "matrix product",
         "'Exercise 7 - linear_backward' (https://community.deeplearning.ai/t/exercise-7-linear-backward/241052): "
         "dA_prev = np.multiply(dZ, W.T); transcribed"),
     Row("dls-dZ1-gradient-for-weight", r"dZ^{[1]} = dW^{[2]T} dZ^{[2]} * g^{[1]\prime}(Z^{[1]})",
-        "dls", "bce", "sigmoid", "tanh", "fails", None,
+        "dls", "bce", "sigmoid", "tanh", "fails", "gradient for weight",
         "'W3 Ex 6 AssertionError: Wrong values for dW1' "
         "(https://community.deeplearning.ai/t/w3-ex-6-assertionerror-wrong-values-for-dw1/402919): "
         "'Check the formula of dZ1 again. W2 or dW2?'; transcribed"),

@@ -27,9 +27,16 @@ ROWS = [
      r"^{T}"),
     # the wrong sign
     ("nielsen", "bce", "sigmoid", "sigmoid", r"\delta^L = y - a^L", "sign", r"-"),
-    # juxtaposition (or \times) meant as the elementwise product
+    # juxtaposition (or \times) meant as the elementwise product: corrected with the course's own *
     ("dls", "bce", "sigmoid", "tanh", r"dZ^{[l]} = dA^{[l]} \times g" + P + r"(Z^{[l]})", "elementwise product",
-     r"\odot"),
+     r"dA^{[l]} * g"),
+    ("nielsen", "mse", "sigmoid", "sigmoid", r"\delta^l = ((w^{l+1})^T \delta^{l+1}) \sigma" + P + "(z^l)",
+     "elementwise product", r"\odot"),
+    # the elementwise product where the matrix product belongs, and the gradient where the weight belongs
+    ("dls", "bce", "sigmoid", "tanh", r"dW^{[l]} = \frac{1}{m} dZ^{[l]} * A^{[l-1]T}", "matrix product",
+     r"dZ^{[l]} (A^{[l-1]})^{T}"),
+    ("cs231n", "cce", "softmax", "relu", r"dZ^{(l)} = (dZ^{(l+1)} (dW^{(l+1)})^T) \odot \sigma" + P + "(Z^{(l)})",
+     "gradient for weight", r"(W^{(l+1)})^{T}"),
     # two edits: the weight's layer and sigma''s layer both shifted
     ("nielsen", "mse", "sigmoid", "sigmoid", r"\delta^l = ((w^{l+2})^T \delta^{l+1}) \odot \sigma" + P + "(z^{l+1})",
      "layer index + ", r"w^{l+1}"),

@@ -21,7 +21,8 @@ from .unparse import latex
 MAX_CANDIDATES = 90
 MAX_PAIRS = 150
 # the changes tried two at a time when no single one (with or without a 1/m fix) makes the formula hold
-PAIRED = {"layer index", "sigma' layer", "sigma' argument", "transpose", "swapped indices", "product order"}
+PAIRED = {"layer index", "sigma' layer", "sigma' argument", "transpose", "swapped indices", "product order",
+          "matrix product"}
 DERIVATIVE_NAMES = {"sigmoidGradient"}  # Octave names that are derivatives without a prime
 
 
@@ -48,11 +49,19 @@ def _replace(node, path: tuple, new):
     return dataclasses.replace(node, **{head: _replace(getattr(node, head), rest, new)})
 
 
-def candidates(claim: ast.Claim, acts: tuple[str, str], batch: str = "m",
-               hadamard: str = "\\odot") -> Iterator[tuple[str, str, ast.Claim]]:
-    """(mistake, message, corrected claim) for every single change worth trying, most common first."""
+def candidates(claim: ast.Claim, acts: tuple[str, str], batch: str = "m", hadamard: str = "\\odot",
+               weights: tuple[str, str] | None = None) -> Iterator[tuple[str, str, ast.Claim]]:
+    """(mistake, message, corrected claim) for every single change worth trying, most common first.
+    ``weights`` is (the weight's letter, its gradient's letter) where the convention names the gradient by a
+    symbol of its own (dW for W), so that a gradient written where the weight belongs can be found."""
     pre, act = acts
     rhs_sites = [(("rhs",) + p, n) for p, n in ast.walk(claim.rhs)]
+    if weights is not None:
+        for path, node in rhs_sites:  # the weight's gradient where the weight belongs (dW^T dZ for W^T dZ)
+            if isinstance(node, ast.Sym) and node.base == weights[1] and node.layer is not None:
+                new = dataclasses.replace(node, base=weights[0])
+                yield ("gradient for weight", f"holds with the weight ${latex(new)}$ in place of its gradient "
+                       f"${latex(node)}$", _replace(claim, path, new))
     for path, node in rhs_sites:  # layer index shifted on one symbol
         if isinstance(node, ast.Sym) and node.layer is not None and node.layer.symbol is not None:
             for shift in (1, -1):
@@ -127,8 +136,15 @@ def _more(claim: ast.Claim, rhs_sites: list, pre: str, act: str, hadamard: str):
     """The rarer mistakes: products, signs, orders, and sigma' written out with the activations."""
     for path, node in rhs_sites:  # juxtaposition or x meant as the elementwise product
         if isinstance(node, ast.Bin) and node.op in ("matmul", "star"):
-            yield ("elementwise product", f"holds if the product is elementwise (${hadamard}$)",
-                   _replace(claim, path, dataclasses.replace(node, op="hadamard")))
+            op = "star" if hadamard == "*" else "hadamard"  # written as the source writes it: dls's *
+            if op != node.op:
+                yield ("elementwise product", f"holds if the product is elementwise (${hadamard}$)",
+                       _replace(claim, path, dataclasses.replace(node, op=op)))
+    elementwise = ("hadamard", "star") if hadamard == "*" else ("hadamard",)
+    for path, node in rhs_sites:  # the elementwise product where a matrix product belongs (dls's * for np.dot)
+        if isinstance(node, ast.Bin) and node.op in elementwise:
+            yield ("matrix product", f"holds if the product is a matrix product, not elementwise (${hadamard}$)",
+                   _replace(claim, path, dataclasses.replace(node, op="matmul")))
     yield ("sign", "holds with the opposite sign", dataclasses.replace(claim, rhs=ast.Neg(claim.rhs)))
     yield ("transpose", "holds transposed: the factors of the product are in the other order",
            dataclasses.replace(claim, rhs=ast.Transpose(claim.rhs)))
@@ -204,7 +220,9 @@ def diagnose(claim: ast.Claim, problem, holds) -> dict | None:
     shifted and sigma' at the wrong layer), at most MAX_PAIRS of them.
     """
     nt = problem.convention.notation
-    more = lambda c: candidates(c, (nt.pre, nt.act), nt.batch, nt.hadamard)
+    gradient = nt.grad_weight.replace("^@", "")  # dls's dW, CS231n's dW: a symbol of its own
+    weights = (nt.weight, gradient) if gradient.isalpha() and gradient != nt.weight else None
+    more = lambda c: candidates(c, (nt.pre, nt.act), nt.batch, nt.hadamard, weights)  # noqa: E731
     singles = list(more(claim))[:MAX_CANDIDATES]
     seen = set()
 
