@@ -19,7 +19,7 @@ from .index_diff import collapse, index_diff
 from .output_layer import YHAT, Y
 
 # unit indices: j in layer l, k in layer l+1, i summed inside the forward equation; t the example
-j, k, t = (sp.Symbol(n, integer=True, nonnegative=True) for n in "jkt")
+i, j, k, t = (sp.Symbol(n, integer=True, nonnegative=True) for n in "ijkt")
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,9 @@ def output_steps(d: Derivation, tex) -> list[Line]:
     line = lambda lhs, rhs, why: Line(*show(lhs, rhs), why)  # noqa: E731
     more = lambda rhs, why, lhs: Line("", show(lhs, rhs)[1], why)  # noqa: E731  (continues the line above)
     over_outputs = sp.Sum(Partial(cost, yh(k)) * Partial(yh(k), zL(j)), (k, 0, lay.n(L) - 1))
+    named = lambda x: show(x)[0]  # noqa: E731  (an entry in the convention's letters, for the prose)
     lines = [line(Partial(cost, zL(j)), over_outputs,
-                  "chain rule: $z^L_j$ reaches the loss through every output $\\hat y_k$")]
+                  f"chain rule: ${named(zL(j))}$ reaches the loss through every output ${named(yh(k))}$")]
     if act.elementwise:
         local = ActEntry(act.name, zL(k), 1) * sp.KroneckerDelta(k, j)
         lines.append(line(Partial(yh(k), zL(j)), local, "the activation acts entrywise, so its Jacobian is diagonal"))
@@ -153,6 +154,7 @@ def hidden_steps(d: Derivation, tex) -> list[Line]:
     cost = sp.Symbol("E")
     z_next = lambda u: entry(lay, lay.z(l + 1), u)
     z_here = entry(lay, lay.z(l), j)
+    named = lambda x: show(x)[0]  # noqa: E731  (an entry in the convention's letters, for the prose)
     forward = _rename(lay.pre_activation(l + 1)[z_next(k).indices])
     local = index_diff(forward, z_here, {lay.a(l): (hidden, lay.z(l))})
     collapsed = collapse(local)
@@ -161,11 +163,11 @@ def hidden_steps(d: Derivation, tex) -> list[Line]:
     return [
         line(entry(lay, lay.delta(l), j),
              sp.Sum(Partial(cost, z_next(k)) * Partial(z_next(k), z_here), (k, 0, lay.n(l + 1) - 1)),
-             "chain rule: $z^l_j$ reaches the loss only through the next layer's pre-activations"),
+             f"chain rule: ${named(z_here)}$ reaches the loss only through the next layer's pre-activations"),
         line(z_next(k), forward, "the forward equation, one component"),
         line(Partial(z_next(k), z_here), local,
-             "differentiate; $a^l_i$ depends on $z^l_j$ only when $i$ is $j$ (the bracket $[i = j]$ is 1 then and "
-             "0 otherwise: a Kronecker delta)"),
+             f"differentiate; ${named(entry(lay, lay.a(l), i))}$ depends on ${named(z_here)}$ only when $i$ is $j$ "
+             "(the bracket $[i = j]$ is 1 then and 0 otherwise: a Kronecker delta)"),
         Line("", show(Partial(z_next(k), z_here), collapsed)[1], "only the term with $i$ equal to $j$ survives"),
         line(entry(lay, lay.delta(l), j), result, "substitute into the first line"),
         Line(tex(lay.delta(l)), tex(d.delta),
