@@ -16,7 +16,7 @@ from .algebra import Elementwise, LayerEntry, LayerSymbol, sym
 from .chain import Derivation, L, l
 from .components import component
 from .errors import DeriveError
-from .printing import NotationPrinter, layer_text
+from .printing import NotationPrinter, activation_letters, layer_text
 from .steps import Line, entry, hidden_steps, k, one_based, output_steps, targets_sum, weight_steps
 
 
@@ -123,7 +123,7 @@ def _batch_step(d: Derivation, tex, gW) -> tuple[str, list[str], str | None]:
     scale = sym(prob.reduction.scale(d.layer.batch, d.layer.n(L)))
     text = (f"for a batch of ${tex(d.layer.batch)}$ examples (the cost is ${tex(scale)}$ times the sum of "
             "their losses) with L2 regularisation $\\lambda$, biases excluded")
-    btex = NotationPrinter(batch).doprint
+    btex = NotationPrinter(batch, letters=activation_letters(prob)).doprint
     named = None if directive(d) is None else f"grad_of=cost l2={L2}"
     return text, [f"{btex(gW)} = {btex(d2.grad_weight)}"], named
 
@@ -146,7 +146,8 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
     if not report.ok:
         raise DeriveError(f"verification failed, no document written:\n{report.text()}")
     conv, lay, prob = d.problem.convention, d.layer, d.problem
-    tex = NotationPrinter(conv).doprint
+    letters = activation_letters(prob)  # one letter per function: sigma is not both tanh and sigmoid
+    tex = NotationPrinter(conv, letters=letters).doprint
     nt = conv.notation
     h_steps, result = hidden_steps(d, tex)
     err = _check_index_result(d, result)
@@ -171,9 +172,10 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
              (tex(lay.delta(l)), f"$\\partial {of} / \\partial {tex(lay.z(l))}$", shape(lay.delta(l))),
              (tex(lay.grad_act(l)), f"$\\partial {of} / \\partial {tex(lay.a(l))}$", shape(lay.grad_act(l)))]
 
+    which = "" if prob.hidden.latex == nt.sigma else f": {prob.hidden.name}"  # what the letter stands for
     forward = [(tex(lay.z(l)), tex(lay.pre_activation(l))),
-               (tex(lay.a(l)), tex(Elementwise(prob.hidden.name, lay.z(l))) + r"\quad\text{(hidden layers)}"),
-               (tex(lay.a(L)), rf"{prob.output.latex}\left({tex(lay.z(L))}\right)"),
+               (tex(lay.a(l)), tex(Elementwise(prob.hidden.name, lay.z(l))) + rf"\quad\text{{(hidden layers{which})}}"),
+               (tex(lay.a(L)), letters.get(prob.output.name, nt.sigma) + rf"\left({tex(lay.z(L))}\right)"),
                *_cost(d, tex)]
 
     od = d.output

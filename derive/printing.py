@@ -82,12 +82,24 @@ class _PositiveFirst:
         return out
 
 
+def activation_letters(problem) -> dict[str, str]:
+    """How one document writes each activation, so that one letter never names two functions. The hidden
+    activation keeps the convention's letter (the document states which function it is); the output, where it
+    is another function, is written by its own name (\\sigma, \\operatorname{id}), or spelled out where that
+    name is the convention's letter (Nielsen's sigma for a tanh hidden layer: the output \\operatorname{sigmoid})."""
+    hidden, output, letter = problem.hidden, problem.output, problem.convention.notation.sigma
+    if hidden.name == output.name:
+        return {}
+    return {output.name: output.latex if output.latex != letter else rf"\operatorname{{{output.name}}}"}
+
+
 class NotationPrinter(_PositiveFirst, LatexPrinter):
     """LaTeX in one convention's notation."""
 
-    def __init__(self, conv: Convention, settings=None):
+    def __init__(self, conv: Convention, settings=None, letters: dict[str, str] | None = None):
         super().__init__({"ln_notation": True} | (settings or {}))
         self.conv, self.nt = conv, conv.notation
+        self.letters = letters or {}  # activation name -> how it is written (activation_letters); else nt.sigma
         self._hadamard_depth = 0
 
     # -- leaves
@@ -137,7 +149,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
 
     def _print_ActEntry(self, expr):
         mark = self.nt.prime if expr.order else ""
-        return rf"{self.nt.sigma}{mark}\left({self._print(expr.arg)}\right)"
+        return rf"{self.letters.get(expr.name, self.nt.sigma)}{mark}\left({self._print(expr.arg)}\right)"
 
     def _print_BiasUnitEntry(self, expr):
         arg, i, _ = expr.args  # Ng's a_j^(l) with the bias unit a_0 = 1 in front
@@ -173,7 +185,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
 
     def _print_Elementwise(self, expr):
         mark = self.nt.prime if expr.order else ""
-        return rf"{self.nt.sigma}{mark}\left({self._print(expr.arg)}\right)"
+        return rf"{self.letters.get(expr.name, self.nt.sigma)}{mark}\left({self._print(expr.arg)}\right)"
 
     def _print_Indexed(self, expr):
         # a width n_{l+1}: the layer index written as sources write it

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .algebra import ActEntry, BiasUnitEntry, LayerEntry, sym
+from .algebra import ActEntry, BiasUnitEntry, Elementwise, LayerEntry, sym
 from .chain import Derivation, L, l
 from .index_diff import collapse, index_diff
 from .output_layer import YHAT, Y
@@ -172,7 +172,7 @@ def hidden_steps(d: Derivation, tex) -> list[Line]:
         line(entry(lay, lay.delta(l), j), result, "substitute into the first line"),
         Line(tex(lay.delta(l)), tex(d.delta),
              "the sum over $k$ is a matrix product with the transposed weight; the common factor "
-             f"${d.problem.convention.notation.sigma}'$ multiplies entry by entry"),
+             f"${tex(Elementwise(hidden, lay.z(l), 1))}$ multiplies entry by entry"),
     ], result
 
 
