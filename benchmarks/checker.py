@@ -1,13 +1,17 @@
-"""Checker timings, as ratios in one run: a cold `derive check` against `python -c "import sympy"`, checks and
-diagnoses inside one process (first call and warm), a lint run over a notes file of 100 claims, and the lint
-scanner on 2 MB of unclosed math. Prints a Markdown table; record the figures in BENCHMARKS.md.
+"""Checker timings, as ratios in one run: a cold `derive check` against `python -c "import sympy"` (whole
+processes run in turn, median of --runs, with derive's modules compiled from source as under
+PYTHONDONTWRITEBYTECODE=1 and from their .pyc files as an installed derive runs), checks and diagnoses inside one
+process (first call and warm), a lint run over a notes file of 100 claims, and the lint scanner on 2 MB of
+unclosed math. Prints a Markdown table; record the figures in BENCHMARKS.md.
 
-    python -m benchmarks.checker [--runs 5]
+    python -m benchmarks.checker [--runs 5] [--cold-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -24,6 +28,55 @@ FAILS = [
                    r"\delta^l = ((w^{l+2})^T \delta^{l+1}) \odot \sigma" + P + "(z^{l+1})")),
 ]
 LOCAL = ("nielsen", "mse", "sigmoid", "tanh", r"\frac{\partial z^l_j}{\partial w^l_{jk}} = a^{l-1}_k")
+
+
+COLD = ["check", "--convention", "nielsen", "--loss", "mse", "--activation", "sigmoid",
+        r"\delta^L = (a^L - y) \odot \sigma" + P + "(z^L)"]  # holds
+
+
+def cold(runs: int) -> list[tuple[str, float, str]]:
+    """``derive check`` in a fresh process against ``import sympy``, run in turn, without and then with bytecode.
+
+    derive runs from a private copy of the package without ``__pycache__`` (so the first figures compile its
+    modules from source, as in a sandbox that sets PYTHONDONTWRITEBYTECODE=1; SymPy's own .pyc files are used
+    either way), with the parser's cache in the same private folder; one warm-up run of each precedes the timed
+    runs (it writes the parser cache, and with bytecode the .pyc files).
+    """
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        here = Path(folder)
+        shutil.copytree(Path(__file__).resolve().parent.parent / "derive", here / "derive",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for bytecode in (False, True):
+            env = dict(os.environ, XDG_CACHE_HOME=str(here / "cache"))
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            if not bytecode:
+                env["PYTHONDONTWRITEBYTECODE"] = "1"
+            jobs = {"sympy": [sys.executable, "-c", "import sympy"], "check": [sys.executable, "-m", "derive", *COLD]}
+            for cmd in jobs.values():
+                subprocess.run(cmd, cwd=here, env=env, capture_output=True, check=False)
+            walls, cpus = {name: [] for name in jobs}, {name: [] for name in jobs}
+            for _ in range(runs):
+                for name, cmd in jobs.items():
+                    wall_s, cpu_s = _process(cmd, here, env)
+                    walls[name].append(wall_s)
+                    cpus[name].append(cpu_s)
+            (sympy, check), (sympy_cpu, check_cpu) = ([statistics.median(t[name]) for name in jobs]
+                                                      for t in (walls, cpus))
+            how = "with .pyc" if bytecode else "derive compiled from source"
+            rows += [(f"`python -c \"import sympy\"` ({how})", sympy, f"CPU {sympy_cpu:.3f} s"),
+                     (f"`derive check` one formula, cold process ({how})", check,
+                      f"{check / sympy:.2f} x import sympy (CPU {check_cpu:.3f} s, {check_cpu / sympy_cpu:.2f} x)")]
+    return rows
+
+
+def _process(cmd: list[str], cwd: Path, env: dict) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system) of one whole process."""
+    start = time.perf_counter()
+    child = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
 
 def wall(cmd: list[str], runs: int) -> float:
@@ -48,12 +101,12 @@ def timed(fn, runs: int = 1) -> float:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5, help="runs per whole-process figure (median)")
+    ap.add_argument("--cold-only", action="store_true", help="only the cold-process figures")
     args = ap.parse_args(argv)
-    rows = []
-    sympy = wall([sys.executable, "-c", "import sympy"], args.runs)
-    cold = wall([sys.executable, "-m", "derive.cli", "check", "--no-diagnosis", r"\delta^L = a^L - y"], args.runs)
-    rows += [("`python -c \"import sympy\"`", sympy, ""), ("`derive check` one formula, cold process", cold,
-                                                           f"{cold / sympy:.1f} x import sympy")]
+    rows = cold(args.runs)
+    if args.cold_only:
+        return _print(rows)
+    sympy = rows[-2][1]
 
     import derive
     conv, loss, out, hidden, formula = HOLDS
@@ -90,6 +143,10 @@ def main(argv: list[str] | None = None) -> None:
                 "softmax", "--hidden", "relu"], 1)
     rows.append(("`derive doc` one document, cold process", doc, f"{doc / sympy:.1f} x import sympy"))
 
+    _print(rows)
+
+
+def _print(rows) -> None:
     print("| job | seconds | note |\n|---|---:|---|")
     for name, seconds, note in rows:
         print(f"| {name} | {seconds:.3f} | {note} |")

@@ -224,9 +224,13 @@ class ExampleSumEntry(sp.Expr):
 class ShapeMismatch(DeriveError):
     """Two factors that do not conform; the message names them (``describe`` in a convention's notation)."""
 
-    def __init__(self, message: str, operands: tuple = (), product: bool = True):
-        super().__init__(message)
+    def __init__(self, message, operands: tuple = (), product: bool = True):
+        super().__init__(message)  # a string, or a function that writes it when read: a diagnosis discards most
         self.operands, self.product = operands, product
+
+    def __str__(self) -> str:
+        message = self.args[0] if self.args else ""
+        return message() if callable(message) else str(message)
 
     def describe(self, name) -> str:
         """The message with each operand written by ``name`` (e.g. a NotationPrinter's doprint)."""
@@ -240,23 +244,54 @@ class ShapeMismatch(DeriveError):
                 "so they cannot be combined entry by entry")
 
 
+def same_size(a, b) -> bool:
+    """Whether two symbolic dimensions are the same (n_{l+1} is n_{l+1}, never n_{l+2}), as ``simplify(a - b) == 0``
+    decides, without its cost where the answer is plain.
+
+    Sizes are polynomials in widths (``n[l + 1]``), batch sizes and layer symbols. Expanded throughout (the
+    indices too), a polynomial is in its canonical form, with distinct atoms as distinct unknowns: it is 0
+    exactly when the sizes are the same, and anything else is a different size, which ``simplify`` cannot turn
+    into 0 either (it took 30-200 ms to fail to, for each size compared while a diagnosis tried its edits).
+    Any other expression is left to ``simplify``.
+    """
+    difference = sp.expand(sym(a) - sym(b), deep=True)
+    if difference == 0:
+        return True
+    if _polynomial(difference):
+        return False
+    return sp.simplify(difference) == 0
+
+
+def _polynomial(expr) -> bool:
+    """A polynomial with whole-number powers in symbols and in indexed widths whose indices are such polynomials."""
+    if expr.is_Number or expr.is_Symbol:
+        return True
+    if isinstance(expr, sp.Indexed):
+        return expr.base.label.is_Symbol and all(_polynomial(i) for i in expr.indices)
+    if expr.is_Add or expr.is_Mul:
+        return all(_polynomial(a) for a in expr.args)
+    if expr.is_Pow:
+        return expr.exp.is_Integer and expr.exp >= 0 and _polynomial(expr.base)
+    return False
+
+
 def check_shapes(expr) -> tuple:
     """Return expr's shape, checking every product and sum structurally (n_l is not n_{l+1})."""
     if isinstance(expr, MatMul):
         mats = [a for a in expr.args if getattr(a, "is_Matrix", False)]
         shapes = [check_shapes(a) for a in mats]
         for (a, sa), (b, sb) in pairwise(zip(mats, shapes, strict=True)):
-            if sp.simplify(sa[1] - sb[0]) != 0:
-                raise ShapeMismatch(f"cannot multiply {a} ({sa[0]} x {sa[1]}) by {b} ({sb[0]} x {sb[1]})",
-                                    ((a, sa), (b, sb)))
+            if not same_size(sa[1], sb[0]):
+                raise ShapeMismatch(lambda a=a, b=b, sa=sa, sb=sb: f"cannot multiply {a} ({sa[0]} x {sa[1]}) by {b} "
+                                    f"({sb[0]} x {sb[1]})", ((a, sa), (b, sb)))
         return shapes[0][0], shapes[-1][1]
     if isinstance(expr, (MatAdd, HadamardProduct)):
         mats = [a for a in expr.args if getattr(a, "is_Matrix", False)]
         shapes = [check_shapes(a) for a in mats]
         for m, s in zip(mats[1:], shapes[1:], strict=True):
-            if any(sp.simplify(x - y) != 0 for x, y in zip(s, shapes[0], strict=True)):
-                raise ShapeMismatch(f"cannot combine {shapes[0][0]} x {shapes[0][1]} with {s[0]} x {s[1]} "
-                                    f"entrywise in {expr}", ((mats[0], shapes[0]), (m, s)), product=False)
+            if not all(same_size(x, y) for x, y in zip(s, shapes[0], strict=True)):
+                raise ShapeMismatch(lambda s0=shapes[0], s=s: f"cannot combine {s0[0]} x {s0[1]} with {s[0]} x "
+                                    f"{s[1]} entrywise in {expr}", ((mats[0], shapes[0]), (m, s)), product=False)
         return shapes[0]
     if isinstance(expr, Transpose):
         r, c = check_shapes(expr.arg)
@@ -265,9 +300,9 @@ def check_shapes(expr) -> tuple:
         mats = list(expr.bindings.values())
         shapes = [check_shapes(v) for v in mats]
         for m, s in zip(mats[1:], shapes[1:], strict=True):
-            if any(sp.simplify(x - y) != 0 for x, y in zip(s, shapes[0], strict=True)):
-                raise ShapeMismatch(f"cannot combine {shapes[0][0]} x {shapes[0][1]} with {s[0]} x {s[1]} "
-                                    "entrywise", ((mats[0], shapes[0]), (m, s)), product=False)
+            if not all(same_size(x, y) for x, y in zip(s, shapes[0], strict=True)):
+                raise ShapeMismatch(lambda s0=shapes[0], s=s: f"cannot combine {s0[0]} x {s0[1]} with {s[0]} x "
+                                    f"{s[1]} entrywise", ((mats[0], shapes[0]), (m, s)), product=False)
         return shapes[0]
     if isinstance(expr, SoftmaxBack):
         if check_shapes(expr.s) != check_shapes(expr.g):

@@ -16,7 +16,6 @@ import sympy as sp
 
 from .algebra import Env, evaluate
 from .chain import LAMBDA, Derivation, L, l
-from .components import component, evaluate_component, evaluate_entries
 
 PRECISION = 50  # decimal digits for every evaluation: depth-24 gradients can be 1e-15 of the loss
 TOLERANCE = 1e-9
@@ -129,6 +128,8 @@ def engine_values(deriv: Derivation, net, fwd, components: bool = False) -> dict
 
     With ``components``, each formula's index form is evaluated entry by entry too, as "<quantity> [index]".
     """
+    if components:  # the index form's module, which a check never needs
+        from .components import component, evaluate_component, evaluate_entries
     conv = deriv.problem.convention
     last, first = net.output_label, net.input_label + 1
     env = make_env(deriv.layer, net, fwd)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
-from ..algebra import LayerEntry, ShapeMismatch, check_shapes, evaluate, sym
+from ..algebra import LayerEntry, ShapeMismatch, check_shapes, evaluate, same_size, sym
 from ..chain import L, l
 from ..errors import DeriveError
 from ..layers import Layer
@@ -44,7 +44,7 @@ def shapes(meaning: Meaning, name=str) -> str | None:
         left = check_shapes(meaning.lhs) if meaning.quantity == "forward" else meaning.lhs.shape
     except ShapeMismatch as exc:
         return exc.describe(name)
-    if any(sp.simplify(a - b) != 0 for a, b in zip(left, right, strict=True)):
+    if not all(same_size(a, b) for a, b in zip(left, right, strict=True)):
         return (f"the left side is {name(left[0])} x {name(left[1])} but the right side is "
                 f"{name(right[0])} x {name(right[1])}")
     return None
@@ -77,9 +77,12 @@ def hidden_at(meaning: Meaning, value: int, net) -> bool:
 def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIALS, m: int | None = None) -> Verdict:
     """Evaluate both sides on random networks (``m`` examples each, default the convention's); the first
     disagreement beyond tolerance is the counterexample."""
-    from ..printing import NotationPrinter
     from ..verify import make_env, relative_error
-    complaint = shapes(meaning, NotationPrinter(problem.convention).doprint)
+
+    def name(x) -> str:  # the printer (and its module) only for a complaint
+        from ..printing import NotationPrinter
+        return NotationPrinter(problem.convention).doprint(x)
+    complaint = shapes(meaning, name)
     if complaint:
         return Verdict(False, f"shapes do not conform: {complaint}")
     if meaning.quantity == "local":
