@@ -198,7 +198,9 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
         fed = {l: l - conv.bias_offset}
         gb, gb_rhs = LayerSymbol("grad_bias", fed[l], *d.grad_bias.shape), d.grad_bias.xreplace(fed)
         gradients.append((tex(gb), tex(gb_rhs)))
-    depends = [(tex(gW), _names(d.grad_weight, tex)), (tex(lay.delta(l)), _names(d.delta, tex))]
+    # the delta the weight gradient reads (Ng's D^(l) reads delta^(l+1)), so that the diagram's arrows hold
+    used = {l: l - conv.weight_offset}
+    depends = [(tex(gW), _names(d.grad_weight, tex)), (tex(lay.delta(used[l])), _names(d.delta.xreplace(used), tex))]
 
     eq = lambda lhs, rhs: f"{lhs} = {rhs}"  # noqa: E731
     gradient_eqs = [eq(tex(gW), tex(d.grad_weight))]
