@@ -151,6 +151,10 @@ CONVENTION_MATH = [
     ("nielsen|cs231n", r"\sigma'", r"\\sigma\s*'", 1),
     ("nielsen", r"\nabla_a C", r"\\nabla_\s*(?:a|\{\s*a\s*\})\s*C", 3),
     ("nielsen", r"+ b^l", r"\+\s*b<I>\s*<PLAIN>", 2),  # Wikipedia's network has no biases
+    # layers named by letters (H, O): the weight and the bias vector named after the layer they feed, from the
+    # input or the named layer below (z^{(O)} = W^{(O)} a^{(H)} + b^{(O)}, a^{(H)} = g(W^{(H)} x + b^{(H)}))
+    ("nielsen", r"z^{(O)} = W^{(O)} a^{(H)} + b^{(O)}", r"<WU>\s*\^<OPEN>([A-KM-Z])<CLOSE><GAP>"
+     r"(?:x|<A>\s*\^<OPEN>(?!\1)[A-KM-Z]<CLOSE>)\s*\+\s*b\s*\^<OPEN>\1<CLOSE>", 3),
     # the weight beside the activation below it, or beside the delta of its own layer: named after the layer it
     # feeds (Nielsen, and Wikipedia with a capital W)
     ("nielsen", r"w^l a^{l-1}", r"<WL><I>\s*<UP><I><GAP><A><I>\s*<BELOW>", 3),

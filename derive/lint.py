@@ -38,6 +38,7 @@ MAX_NOTES_BYTES = 20 * 2**20
 MATH_ENVS = {"equation", "align", "gather", "flalign", "alignat", "eqnarray", "multline", "displaymath", "math"}
 # alignment environments inside math: their lines are formulas of their own, so they are blanked out
 TRANSPARENT_ENVS = MATH_ENVS | {"aligned", "alignedat", "split", "gathered"}
+SHAPES = "shapes do not conform:"  # how check's reason for a product that is not defined begins
 NOT_AN_EQUATION = "not an equation (no relation sign)"  # listed with --verbose only
 PRESET_NAMES = ("nielsen", "ng", "ufldl", "dls", "cs231n", "bishop", "goodfellow", "wikipedia")
 # a claim that holds in each preset's notation (mse, sigmoid): what a skipped line suggests writing
@@ -118,6 +119,7 @@ class Formula:
     origin: str      # file:line of the directive in force, or "the command line"
     basis: Basis | None = None  # how each field of the setting was decided: flag, directive, inferred, assumed
     readings: tuple = ()  # how the notes' own declarations were read into the text (\otimes as \odot, line 406)
+    scalar: int | None = None  # the line that says the notes' network is a chain of single neurons, if one does
 
 
 @dataclass
@@ -279,6 +281,14 @@ class _Run:
         if key not in self.results:
             self.results[key] = self._check(f.text, conv, f.setting, diagnose)
         verdict, reason, diagnosis, condition, advise = self.results[key]
+        if f.scalar and verdict == "fails" and reason.startswith(SHAPES):
+            # one neuron per layer: every quantity is a number, so every product conforms there; derive's networks
+            # have layers of several units, where this one does not, and that says nothing about the notes' claim
+            verdict, diagnosis = "skipped", None
+            reason = (f"not judged: line {f.scalar} says each layer is a single neuron, where every quantity is a "
+                      "number and any product of them is defined; derive judges layers of several units, where "
+                      f"this product is not ({reason[len(SHAPES):].strip()}); write it for layers of any width "
+                      "(with transposes and \\odot) to have it judged")
         if advise:
             reason = _advised(reason, conv.name, latex)
         if f.readings:
@@ -378,6 +388,8 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     macros = _macros(text)
     declared = _declared_operators(text, line_of)
     width = _declared_width(events, line_of)
+    named = _named_layers(events, line_of)
+    scalar = _single_neurons(text, latex, line_of)
     for kind, offset, body, env in events:
         if kind == "directive":
             origin = f"{path}:{line_of(offset)}"
@@ -394,11 +406,13 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
             basis = _basis(notes, offset + at, stated)
             setting = dataclasses.replace(Setting(**basis.values()), **variant)
             read, readings = _as_declared(_expanded(formula, macros), declared)
+            if named and setting.convention:
+                read, readings = _as_named(read, readings, named, run.setting_convention(setting))
             if width and width[0] not in ("n", setting.convention and run.setting_convention(setting).notation.width):
                 setting = dataclasses.replace(setting, width=width[0])
                 if re.search(rf"\^\s*\{{?\s*{width[0]}_", read):
                     readings += (f"{width[0]}_l read as the width of layer l, as line {width[1]} declares",)
-            formulas.append(Formula(line_of(offset + at), read, setting, origin, basis, readings))
+            formulas.append(Formula(line_of(offset + at), read, setting, origin, basis, readings, scalar))
     return formulas
 
 
@@ -423,6 +437,74 @@ def _declared_width(events: list, line_of) -> tuple[str, int] | None:
         if kind == "math" and (m := _WIDTH_DECLARED.search(body)):
             return m.group(1), line_of(offset + m.start())
     return None
+
+
+# layers named by letters (H for hidden, O for output) in the notes' own forward equations of a network with one
+# hidden layer: z^{(O)} = W^{(O)} a^{(H)} + b^{(O)} and a^{(H)} = g(W^{(H)} x + b^{(H)}) (or z^{(H)} = W^{(H)} x + ...)
+_NAME = r"\^\s*(?:\{\s*)?(?:\(\s*)?([A-KM-Z])(?:\s*\))?(?:\s*\})?"  # ^{(H)}, ^{H}, ^(H), ^H: a capital, not L
+_FEEDS = re.compile(rf"(?<![A-Za-z\\])(?:z{_NAME}\s*=|a{_NAME}\s*=\s*[A-Za-z\\]+\s*\(|"
+                    rf"h{_NAME}\s*=\s*[A-Za-z\\]+\s*\()\s*W{_NAME}\s*(?:(x)(?![A-Za-z])|a{_NAME})\s*\+\s*b{_NAME}")
+# a layer's name in a superscript of a quantity (z, a, W, w, b, delta), never of a sum's limit (\sum_{j=1}^{H})
+_NAMED_SUP = (r"(?<![A-Za-z\\])((?:[zaWwb]|\\delta)(?:\s*_\s*(?:\{{[^{{}}]*\}}|\w))?\s*)\^\s*"
+              r"(?:\{{\s*\(\s*{0}\s*\)\s*\}}|\{{\s*{0}\s*\}}|\(\s*{0}\s*\)|{0}(?![A-Za-z]))")
+
+
+# the notes say each layer is one neuron: "a single neuron layer", "one neuron per layer", "single-neuron chain"
+# (never "a single neuron i in layer l", one unit of a wide layer)
+_SINGLE_NEURON = re.compile(r"\bsingle[- ]neuron\s+(?:layers?|networks?|chains?)\b|"
+                            r"\bone\s+neuron\s+(?:per|in\s+each)\s+layer\b|"
+                            r"\beach\s+layer\s+(?:has|is)\s+(?:a\s+single|one)\s+neuron\b", re.I)
+
+
+_COMMENTS = {False: re.compile(r"<!--.*?-->", re.S), True: re.compile(r"(?<!\\)%[^\n]*")}  # Markdown, LaTeX
+
+
+def _single_neurons(text: str, latex: bool, line_of) -> int | None:
+    """The line where the notes say every layer is a single neuron (every quantity a number), or None."""
+    prose = _COMMENTS[latex].sub(lambda c: re.sub(r"[^\n]", " ", c.group()), text)  # a comment is not the notes' words
+    m = _SINGLE_NEURON.search(prose)
+    return line_of(m.start()) if m else None
+
+
+def _named_layers(events: list, line_of) -> dict | None:
+    """{name: (1 or 2, line)} when the notes' forward equations name the layers of a network with one hidden layer:
+    the hidden layer (fed by the input x) is 1 above the input, the output (fed by it) 2; None otherwise (no names,
+    more layers, or names the equations do not chain from the input)."""
+    fed = {}  # name -> (what feeds it: "x" or a name, line)
+    for kind, offset, body, _ in events:
+        if kind != "math":
+            continue
+        for m in _FEEDS.finditer(body):
+            target = next(g for g in m.groups()[:3] if g)
+            weight, source, bias = m.group(4), m.group(5) or m.group(6), m.group(7)
+            if weight != target or bias != target or source == target:
+                continue
+            if fed.setdefault(target, (source, line_of(offset + m.start())))[0] != source:
+                return None  # two definitions that disagree: the names say nothing sure
+    hidden = [n for n, (src, _) in fed.items() if src == "x"]
+    if len(fed) != 2 or len(hidden) != 1:
+        return None
+    output = next(n for n in fed if n != hidden[0])
+    if fed[output][0] != hidden[0]:
+        return None
+    return {hidden[0]: (1, fed[hidden[0]][1]), output: (2, fed[output][1])}
+
+
+def _as_named(formula: str, readings: tuple, named: dict, conv) -> tuple[str, tuple]:
+    """``formula`` with the notes' layer names (H, O) written as the layers they are in ``conv``'s numbering (the
+    input is layer conv.input_layer; a concrete layer makes the claim one about a network of that depth)."""
+    used = []
+    for name, (above, _) in named.items():
+        layer = conv.input_layer + above
+        formula, n = re.subn(_NAMED_SUP.format(name), lambda m, at=layer: f"{m.group(1)}^{{({at})}}", formula)
+        if n:
+            used.append(name)
+    if not used:
+        return formula, readings
+    (h, (_, h_line)), (o, (_, o_line)) = sorted(named.items(), key=lambda kv: kv[1][0])
+    reading = (f"the layers {h} and {o} read as layers {conv.input_layer + 1} and {conv.input_layer + 2} = L of a "
+               f"network with one hidden layer, as lines {h_line} and {o_line} define them")
+    return formula, readings + (reading,)
 
 
 def _declared_operators(text: str, line_of) -> list:

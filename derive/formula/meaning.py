@@ -54,7 +54,7 @@ FAMILY = {"W": "W", "w": "W", "\\Theta": "W", "\\theta": "W", "b": "b", "z": "z"
           "dW": "grad_weight", "dw": "grad_weight", "D": "grad_weight", "db": "grad_bias",
           # Octave (Ng's ex4): Theta2, delta3 / d3, a2, z2
           "Theta": "W", "delta": "delta", "d": "delta",
-          "y^*": "y"}  # y^* is the target in every source (never Bishop's output y)
+          "y^*": "y", "Y^*": "y"}  # y^* (a batch: Y^*) is the target in every source (never Bishop's output y)
 SCALARS = {"m": "batch", "N": "batch", "\\lambda": "lambda"}
 LOGS = {"ln", "log"}  # \ln and \log, the natural logarithm of a loss
 FORWARD = {"z", "a", "out"}          # numerators of local derivatives, d z / d w and d a / d z
@@ -179,11 +179,15 @@ class Compiler:
         """Whether a derivative's numerator is a forward quantity (z, a, the output), not the cost."""
         return isinstance(of, ast.Sym) and self.letters.get(of.base) in FORWARD and of.base not in COSTS
 
-    def cost_written(self, of) -> bool:
-        """Check a derivative's numerator names the cost; True if it is written per example (C_x, E_n)."""
+    def cost_written(self, of, given: tuple = ()) -> bool:
+        """Check a derivative's numerator names the cost; True if it is written per example (C_x, E_n, C_0).
+
+        A lowercase l is the loss only with its argument list (l(f(x), y)); alone it is the layer letter.
+        """
         own = self.conv.notation.cost
         own_base, _, own_index = own.partition("_")
-        if not isinstance(of, ast.Sym) or (of.base not in COSTS and of.base != own_base):
+        loss_l = isinstance(of, ast.Sym) and of.base == "l" and bool(given)
+        if not isinstance(of, ast.Sym) or (of.base not in COSTS and of.base != own_base and not loss_l):
             what = unparse_sym(of) if isinstance(of, ast.Sym) else "this numerator"
             raise MeaningError(f"the derivative of {what} is not a gradient of the cost: derive checks "
                                f"derivatives of the cost {own} (\\partial {own} / \\partial ...)")
@@ -191,16 +195,26 @@ class Compiler:
             raise MeaningError(f"the superscript on the cost {unparse_sym(of)} is not used: the cost has no layer")
         if of.indices is None:
             return False
-        if len(of.indices) != 1 or of.indices[0] not in PER_EXAMPLE:
+        # C_0, the cost of the example the formulas are written for (3Blue1Brown's notation), is one example's loss
+        # where a network holds one example (in a batch it is one column of many); _compile refuses it beside another
+        # example. Another number (C_1) names one example among several, and is refused as before.
+        numbered = of.indices == ("0",) and self.one_example()
+        if len(of.indices) != 1 or of.indices[0] not in PER_EXAMPLE and not numbered:
             raise MeaningError(f"the subscript {','.join(of.indices)} on the cost {of.base} is not used: only "
-                               f"one example's loss ({of.base}_x, {of.base}_n, {of.base}_i) is read")
+                               f"one example's loss ({of.base}_x, {of.base}_n, {of.base}_i, {of.base}_0 where the "
+                               "formulas are of one example) is read")
         return True
 
-    def objective(self, of) -> str | None:
+    def one_example(self) -> bool:
+        """Whether the convention's formulas are of one example (its networks hold one)."""
+        from ..network import default_m
+        return default_m(self.conv) == 1
+
+    def objective(self, of, given: tuple = ()) -> str | None:
         """Which objective a derivative's numerator names (conventions.SCALES): "example" for one example's loss
         (C_x, E_n) or a batch's losses summed (dls's \\mathcal{L}), "cost" for a batch's reduced cost (dls's J,
         with the 1/m); None where the letter names the convention's own objective for every gradient."""
-        if of is not None and self.cost_written(of):
+        if of is not None and self.cost_written(of, given):
             return "example"
         conv = self.conv
         if conv.layout == "column":  # every formula is about one example: C is that example's cost (Nielsen)
@@ -469,7 +483,7 @@ def quantity_of(lhs, c: Compiler):
     if isinstance(node, ast.Partial | ast.Nabla):
         wrt = node.wrt
         # \nabla_{W^l} and \nabla W^l with no cost after them: the gradient of the cost
-        named = c.objective(None if isinstance(node, ast.Nabla) and node.of is None else node.of)
+        named = c.objective(None if isinstance(node, ast.Nabla) and node.of is None else node.of, node.given)
         if not isinstance(wrt, ast.Sym):
             raise MeaningError("the derivative must be taken with respect to one symbol")
         kind = {"W": "grad_weight", "b": "grad_bias", "z": "delta", "a": "grad_act", "out": "grad_act"}.get(c.kind(wrt))
@@ -478,12 +492,20 @@ def quantity_of(lhs, c: Compiler):
         # J(W, b; x, y), J(\Theta), L(\hat{y}, y): the cost's argument list is notation for the cost, read only
         # when it names parameters and data (and, for a weight's or a bias's gradient, that parameter)
         for arg in node.given:
+            if isinstance(arg, ast.Call):  # l(f(x), y): the network's function of its input is its output
+                if c.letters.get(arg.arg.base) != "x":
+                    raise MeaningError(f"the cost's argument {unparse_sym(arg)} is a function of "
+                                       f"{unparse_sym(arg.arg)}, not of the input: only the network's output "
+                                       "f(x) is read there")
+                continue
             output = c.letters.get(arg.base) == "a" and arg.layer is not None and arg.layer.symbol == "L" \
                 and arg.layer.offset == 0
             if arg.indices or c.letters.get(arg.base) not in ("W", "b", "x", "y", "out") and not output:
                 raise MeaningError(f"the cost's argument list names its parameters and data, as in J(W, b; x, y): "
                                    f"{unparse_sym(arg)} is neither; write the cost without it")
-        if node.given and c.kind(wrt) in ("W", "b") and c.kind(wrt) not in {c.letters.get(a.base) for a in node.given}:
+        if node.given and c.kind(wrt) in ("W", "b") and c.kind(wrt) not in {c.letters.get(a.base) for a in node.given
+                                                                          if isinstance(a, ast.Sym)} \
+                and not any(isinstance(a, ast.Call) for a in node.given):  # f(x) depends on every parameter
             raise MeaningError(f"the derivative is by {unparse_sym(wrt)} but the cost is written as a function of "
                                f"{', '.join(unparse_sym(a) for a in node.given)} only; write the cost without its "
                                "arguments, or with them all (J(W, b; x, y))")
@@ -684,8 +706,40 @@ def written_layers(node, c: Compiler) -> set[int]:
     return out
 
 
+def _layer_letters(claim: ast.Claim) -> set[str]:
+    """The letters of the generic layers a claim writes (l in w^{l+1}, k in h^{(k)}), L (the output) left out."""
+    out, stack = set(), [claim]
+    while stack:
+        node = stack.pop()
+        for _, n in ast.walk(node):
+            if isinstance(n, ast.Layer) and n.symbol not in (None, "L"):
+                out.add(n.symbol)
+            if isinstance(n, ast.Partial | ast.Nabla):
+                stack.extend(n.given)  # a cost's argument list, J(W^{(l)}), is not entered by walk
+    return out
+
+
+def _one_example_only(claim: ast.Claim, c: Compiler) -> None:
+    """C_0 (the example at hand) is one example's loss only where no other example's is named beside it:
+    dC_0/dw = dC_x/dw compares two examples, which one network of one example cannot tell apart."""
+    own = c.conv.notation.cost.partition("_")[0]
+    costs = {(n.base, n.indices) for _, n in ast.walk(claim) if isinstance(n, ast.Sym) and n.indices and
+             (n.base in COSTS or n.base == own)}
+    numbered = [(base, ix) for base, ix in costs if ix == ("0",)]
+    if numbered and len({ix for _, ix in costs}) > 1:
+        shown = ", ".join(sorted(f"{base}_{''.join(ix)}" for base, ix in costs))
+        base, ix = numbered[0]
+        raise MeaningError(f"the cost is written for several examples ({shown}): derive reads a numbered cost such "
+                           f"as {base}_{ix[0]} as one example's loss only where no other example is named")
+
+
 def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
+    letters = _layer_letters(claim)
+    if len(letters) > 1:  # each would be read as the generic layer l: b^k and delta^l as the same layer
+        raise MeaningError(f"two layer letters, {' and '.join(sorted(letters))}: derive reads one generic layer "
+                           "per formula (write the other layer as an offset of it, such as l+1, or as a number)")
     c = Compiler(problem)
+    _one_example_only(claim, c)
     written = written_layers(claim, c)
     if written and not c.conv.notation.unit_letters:  # a formula about one network: its highest layer is L
         c.depth = max(2, max(written) - c.conv.input_layer)
@@ -799,6 +853,9 @@ def _sum_range(uses: list, base: int) -> tuple:
     if len(ranges) > 1 and len({hi for hi, _ in ranges}) == 1:
         hi, first = next(iter(ranges))[0], max(lo for _, lo in ranges)
         return hi - first + 1, first
+    if len({hi for hi, _ in ranges}) > 1:  # sum_j dC/dz^L_j W^L_{ij}: j counts rows of one and columns of the other
+        raise MeaningError("a summed index runs over the units of two different layers (a row of one quantity and "
+                           "a column of another of a different size): the sum has no one range")
     size, pos, _ = plain[0]
     return size, base if pos == 0 else 0
 

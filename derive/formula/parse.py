@@ -402,11 +402,23 @@ def _physics_derivatives(text: str) -> str:
     return _physics_derivatives(text) if _PHYSICS.search(text) else text
 
 
+# the indicator of a condition, \mathds{1}_{i=j} (also \mathbb{1}, \mathbbm{1}): the Iverson bracket [i = j]
+_INDICATOR = re.compile(r"\\(?:mathds|mathbbm|mathbb)\s*\{\s*1\s*\}\s*_\s*\{([^{}]*)\}")
+
+
+def _indicators(text: str) -> str:
+    r"""``text`` with each indicator \mathds{1}_{cond} written as the Iverson bracket [cond] it denotes (the
+    bracket then reads the condition: two component indices equal)."""
+    if "1" not in text or "\\math" not in text:
+        return text
+    return _INDICATOR.sub(lambda m: f"[{m.group(1)}]", text)
+
+
 def _read(text, claim: bool) -> _Read:
     """The sides, relation tokens and annotation of ``text``, checked, prepared and parsed."""
     from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
     if isinstance(text, str) and len(text) <= MAX_CHARS:
-        text = _physics_derivatives(text)
+        text = _indicators(_physics_derivatives(text))
     prepared, annotation = _prepare(text, claim)
     parser = _parser()  # outside the try: a broken grammar is a bug, not a bad formula
     octave = _OCTAVE.set(prepared.isascii() and "\\" not in prepared)
@@ -1187,8 +1199,12 @@ class _Build:
     def arglist(self, c):
         args = tuple(_plain(x) for x in c if not hasattr(x, "type"))
         for arg in args:
-            if not isinstance(arg, Sym):
-                raise FormulaError("a cost's argument list names symbols only, e.g. J(W, b; x, y)")
+            # l(f(x), y): the network's function of its input, f(x), names the output (meaning.py checks x is it)
+            network = isinstance(arg, Call) and arg.fn in FUNCTION_LETTERS and arg.prime == 0 and arg.layer is None \
+                and isinstance(arg.arg, Sym) and arg.arg.layer is None and arg.arg.indices is None
+            if not isinstance(arg, Sym) and not network:
+                raise FormulaError("a cost's argument list names symbols only, e.g. J(W, b; x, y), or the "
+                                   "network's output as a function of its input, l(f(x), y)")
         return args
 
     def nabla(self, c):
@@ -1398,7 +1414,9 @@ def _index_text(node) -> str | None:
 def _cost_given(of, args, tok) -> Sym:
     """The cost of J(W, b; x, y): an argument list is notation for the cost, accepted only on a cost's letter."""
     of = _plain(of)
-    if not isinstance(of, Sym) or of.base not in COST_LETTERS or of.layer is not None:
+    # a lowercase l is the loss only with its argument list, l(f(x), y): alone it is the layer letter
+    if not isinstance(of, Sym) or of.base not in COST_LETTERS | {"l"} or of.layer is not None \
+            or of.base == "l" and of.indices is not None:
         what = f"on {of.base}" if isinstance(of, Sym) else "here"
         raise FormulaError(f"an argument list {what} ({', '.join(_arg_text(a) for a in args)}): only the cost "
                            "takes one, as in \\partial J(W, b; x, y); write a product with an operator such as "
