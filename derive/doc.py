@@ -251,16 +251,19 @@ def _cost(d: Derivation, tex) -> list[tuple[str, str]]:
     lay, prob, conv = d.layer, d.problem, d.problem.convention
     t = sp.Symbol("t", integer=True, nonnegative=True)
     yk, tk = entry(lay, lay.a(L), k), entry(lay, lay.y(L), k)
-    loss = sp.Sum(prob.loss.term(yk, tk), (k, 0, lay.n(L) - 1))
+    # as the sources write it: -sum_k [y ln yhat + (1 - y) ln(1 - yhat)], the minus in front of every sum
+    negated = prob.loss.negated
+    sign = "-" if negated else ""
+    loss = sp.Sum(negated(yk, tk) if negated else prob.loss.term(yk, tk), (k, 0, lay.n(L) - 1))
     if default_m(conv) == 1:
-        return [(conv.notation.cost, tex(loss) + r"\quad\text{(one example)}")]
+        return [(conv.notation.cost, sign + tex(loss) + r"\quad\text{(one example)}")]
     scale = sym(prob.reduction.scale(lay.batch, lay.n(L)))
     if lay.rows == 1:  # one example per column vector: the sum over the examples, t = 1..m
         from .algebra import ExampleSumEntry
         losses = tex(ExampleSumEntry(loss, lay.batch))
     else:  # the sum over the examples outside the one over the units: two sums (SymPy would merge them into one
         losses = rf"\sum_{{{tex(t)}}} {tex(loss)}"  # Sum with two limits, printed with its first only)
-    rows = [(conv.notation.cost.partition("_")[0], f"{tex(scale)} {losses}" + r"\quad\text{(the batch)}")]
+    rows = [(conv.notation.cost.partition("_")[0], f"{sign}{tex(scale)} {losses}" + r"\quad\text{(the batch)}")]
     if conv.objective(conv.delta_of) != conv.notation.cost:
-        rows.append((conv.notation.loss, losses + r"\quad\text{(the sum of the examples' losses)}"))
+        rows.append((conv.notation.loss, sign + losses + r"\quad\text{(the sum of the examples' losses)}"))
     return rows

@@ -27,6 +27,7 @@ class Loss:
     target: str            # what valid targets look like: real, unit, onehot, count
     accepts: frozenset | None  # output ranges the loss is defined on (None: any)
     summary: str
+    negated: Callable | None = None  # -term, kept unevaluated, where sources write the loss as -sum_k [...]
 
 
 LOSSES: dict[str, Loss] = {loss.name: loss for loss in [
@@ -41,10 +42,11 @@ LOSSES: dict[str, Loss] = {loss.name: loss for loss in [
     Loss("bce", lambda yh, y: -(y * sp.log(yh) + (1 - y) * sp.log(1 - yh)),
          lambda yh, y: -y / yh + (1 - y) / (1 - yh),
          r"-\sum_k \bigl[y_k \ln \hat{y}_k + (1 - y_k)\ln(1 - \hat{y}_k)\bigr]", "unit",
-         frozenset({UNIT, SIMPLEX}), "binary cross-entropy"),
+         frozenset({UNIT, SIMPLEX}), "binary cross-entropy",
+         lambda yh, y: sp.Add(y * sp.log(yh), (1 - y) * sp.log(1 - yh), evaluate=False)),
     Loss("cce", lambda yh, y: -y * sp.log(yh), lambda yh, y: -y / yh,
          r"-\sum_k y_k \ln \hat{y}_k", "onehot", frozenset({UNIT, SIMPLEX, POSITIVE}),
-         "categorical cross-entropy"),
+         "categorical cross-entropy", lambda yh, y: y * sp.log(yh)),
     # Poisson negative log-likelihood without the ln y! constant: dl/dyhat = 1 - y/yhat
     Loss("poisson", lambda yh, y: yh - y * sp.log(yh), lambda yh, y: 1 - y / yh,
          r"\sum_k (\hat{y}_k - y_k \ln \hat{y}_k)", "count", frozenset({UNIT, SIMPLEX, POSITIVE}),

@@ -1,5 +1,6 @@
-"""One letter per function in a document (issue 12): with a tanh hidden layer and a sigmoid output, sigma must not
-write both sigma'(z^l) = 1 - (a^l)^2 and sigma'(z^L) = a^L (1 - a^L)."""
+"""How documents write functions and losses (issue 12). One letter per function: with a tanh hidden layer
+and a sigmoid output, sigma must not write both sigma'(z^l) = 1 - (a^l)^2 and sigma'(z^L) = a^L (1 - a^L).
+Losses as sources write them: -sum_k [y ln yhat + (1 - y) ln(1 - yhat)]."""
 
 from __future__ import annotations
 
@@ -29,3 +30,14 @@ def test_each_activation_has_its_own_letter(capsys, conv, output, hidden, hidden
     assert at("l") == {hidden_d}, at("l")
     if hidden_d != output_d:
         assert f"(hidden layers: {hidden})" in text or hidden == "sigmoid"
+
+
+def test_a_loss_written_with_its_minus_in_front_is_the_same_loss():
+    import sympy as sp
+
+    from derive.losses import LOSSES
+    yh, y = sp.symbols("yhat y", positive=True)
+    written = [loss for loss in LOSSES.values() if loss.negated]
+    assert {loss.name for loss in written} == {"bce", "cce"}
+    for loss in written:
+        assert sp.simplify(loss.term(yh, y) + loss.negated(yh, y)) == 0, loss.name
