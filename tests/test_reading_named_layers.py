@@ -29,8 +29,8 @@ VERDICTS = [
     ("cce", dl + r"{\partial W^{(2)}_{ij}} = " + dl + r"{\partial z^{(2)}_i} x_{j}", "holds", ""),
     ("cce", dl + r"{\partial W^{(2)}_{ij}} = " + dl + r"{\partial z^{(2)}_i} a^{(2)}_{j}", "fails", ""),
     ("cce", dl + r"{\partial a^{(2)}_{i}} = \sum_{j=1}^{K} " + dl + r"{\partial z^{(3)}_j} W^{(3)}_{ji}", "holds", ""),
-    ("cce", dl + r"{\partial a^{(2)}_{i}} = \sum_{j=1}^{K} " + dl + r"{\partial z^{(3)}_j} W^{(3)}_{ij}", "invalid",
-     "two different layers"),
+    ("cce", dl + r"{\partial a^{(2)}_{i}} = \sum_{j=1}^{K} " + dl + r"{\partial z^{(3)}_j} W^{(3)}_{ij}", "fails",
+     "two different layers"),  # a wrong formula: it fails (and is diagnosed: swapped indices), never holds
     (r"cce", r"\nabla_{a^{(2)}} l(f(x), y) = \left(W^{(3)}\right)' \nabla_{z^{(3)}} l(f(x), y)", "holds", ""),
     (r"cce", r"\nabla_{a^{(2)}} l(f(x), y) = W^{(3)} \nabla_{z^{(3)}} l(f(x), y)", "fails", "shapes"),
     # a lowercase l is the loss only with its argument list, and that list is read

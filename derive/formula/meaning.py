@@ -31,6 +31,7 @@ from ..algebra import (
     ZeroBiasColumn,
     _eval,
     check_shapes,
+    same_size,
     sym,
 )
 from ..chain import LAMBDA, L, l
@@ -463,7 +464,7 @@ def _drop_bias_rows(binds: dict, compiler: Compiler) -> dict:
     rows = [m.shape[0] for m in binds.values()]
     fixed = {}
     for p, m in binds.items():
-        if any(sp.simplify(m.shape[0] - r - 1) == 0 for r in rows):
+        if any(same_size(m.shape[0], r + 1) for r in rows):
             fixed[p] = DropBiasRow(m)
             note = "the bias component of (Theta^(l))^T delta^(l+1) must be dropped, as the course does (delta(2:end))"
             if note not in compiler.notes:
@@ -819,7 +820,7 @@ def _compile_local(claim: ast.Claim, c: Compiler) -> Meaning:
     j, k = sp.Symbol("j", integer=True), sp.Symbol("k", integer=True)
     rhs = c.vector(claim.rhs).matrix()
     rows, cols = check_shapes(rhs)
-    same = lambda a, b: sp.simplify(a - b) == 0
+    same = same_size
     if same(rows, X.shape[0]) and same(cols, Y.shape[0]) and not same(cols, 1):
         entry = rhs[j, k]
     elif same(rows, X.shape[0]) and same(cols, 1) and same(X.shape[0], Y.shape[0]):
@@ -854,8 +855,9 @@ def _sum_range(uses: list, base: int) -> tuple:
         hi, first = next(iter(ranges))[0], max(lo for _, lo in ranges)
         return hi - first + 1, first
     if len({hi for hi, _ in ranges}) > 1:  # sum_j dC/dz^L_j W^L_{ij}: j counts rows of one and columns of the other
-        raise MeaningError("a summed index runs over the units of two different layers (a row of one quantity and "
-                           "a column of another of a different size): the sum has no one range")
+        # a wrong formula, not an unreadable one (sum_k w_{jk} delta_k for w_{kj}): it fails, and is diagnosed
+        raise ShapeMismatch("a summed index runs over the units of two different layers (a row of one quantity "
+                            "and a column of another of a different size): the sum has no one range")
     size, pos, _ = plain[0]
     return size, base if pos == 0 else 0
 
@@ -904,7 +906,7 @@ def _with_bias_unit(rhs, lhs, c: Compiler):
         cols = check_shapes(rhs)[1]
     except ShapeMismatch:
         return rhs
-    if sp.simplify(lhs.shape[1] - cols - 1) != 0:
+    if not same_size(lhs.shape[1], cols + 1):
         return rhs
     fixed = rhs.xreplace({t: WithBiasUnit(t) for t in rhs.atoms(LayerSymbol) if t.kind == "a"})
     c.notes.append("a^(l) is taken with its bias unit a_0 = 1, as the course adds it")
