@@ -281,6 +281,9 @@ class _Run:
         if key not in self.results:
             self.results[key] = self._check(f.text, conv, f.setting, diagnose)
         verdict, reason, diagnosis, condition, advise = self.results[key]
+        order = self.unstated_order(f, conv, verdict, diagnose)
+        if order:
+            verdict, reason, diagnosis, condition = "skipped", order, None, None
         if f.scalar and verdict == "fails" and reason.startswith(SHAPES):
             # one neuron per layer: every quantity is a number, so every product conforms there; derive's networks
             # have layers of several units, where this one does not, and that says nothing about the notes' claim
@@ -294,6 +297,31 @@ class _Run:
         if f.readings:
             reason = f"{reason} ({'; '.join(f.readings)})"
         return row(verdict, reason=reason, diagnosis=diagnosis, condition=condition)
+
+    def unstated_order(self, f: Formula, conv, verdict: str, diagnose: bool) -> str | None:
+        """Why a verdict cannot stand, or None: a claim written with a weight's two subscripts, whose verdict the
+        order of those subscripts decides, in notes that state no order (no forward equation, no directive) and
+        no convention either (an inferred one brings its order only by assumption: w_{ij} runs to i from j in
+        Bishop and from i to j in many course notes)."""
+        basis = f.basis
+        if basis is None or basis.weights.source != "assumed" or basis.convention.source not in ("inferred",
+                                                                                                  "assumed"):
+            return None
+        if verdict not in ("holds", "fails") or not _weight_components(f.text, conv):
+            return None
+        from .conventions import WEIGHT_INDICES
+        other = next(o for o in WEIGHT_INDICES if o != conv.weight_indices)
+        flipped = dataclasses.replace(f.setting, weights=other)
+        key = (f.text, flipped, False)
+        if key not in self.results:
+            self.results[key] = self._check(f.text, self.setting_convention(flipped), flipped, False)
+        if self.results[key][0] not in ("holds", "fails") or self.results[key][0] == verdict:
+            return None
+        said = {conv.weight_indices: verdict, other: self.results[key][0]}
+        return ("not judged: the order of a weight's subscripts decides it, and the notes state none: it "
+                f"{said['to_from']} if w_{{jk}} runs to unit j from unit k (as in Nielsen) and {said['from_to']} if "
+                "from unit j to unit k; state the order with a derive directive weights=to_from or weights=from_to, "
+                "or write the forward equation (z_j = \\sum_k w_{jk} a_k + b_j) before it")
 
     def expression(self, text: str) -> bool:
         """Whether ``text`` is an expression with no relation of its own: [i = j], \\sum_{t=1}^{m} x_t."""
@@ -329,6 +357,24 @@ class _Run:
         if result.verdict == "holds" and result.condition:
             return "holds", f"{result.reason}; holds only if {result.condition}", None, result.condition, False
         return result.verdict, result.reason, result.diagnosis, None, False
+
+
+def _weight_components(text: str, conv) -> bool:
+    """Whether ``text`` is a local derivative (dz/dw, dz/da) that names a weight by its two subscripts
+    (\\partial z_j / \\partial w_{ij} = a_i): the claims that say which order the notes use, rather than use it."""
+    from .formula import ast
+    from .formula.meaning import FAMILY
+    from .formula.parse import FormulaError, parse_chain
+    try:
+        claims = parse_chain(text)
+    except FormulaError:
+        return False
+    weights = {conv.notation.weight} | {k for k, v in FAMILY.items() if v == "W"}
+    forward = {conv.notation.pre, conv.notation.act} | {k for k, v in FAMILY.items() if v in ("z", "a")}
+    local = [c for c in claims if isinstance(c.lhs, ast.Partial) and isinstance(c.lhs.of, ast.Sym)
+             and c.lhs.of.base in forward]
+    return any(isinstance(n, ast.Sym) and n.base in weights and n.indices and len(n.indices) == 2
+               for c in local for side in (c.lhs, c.rhs) for _, n in ast.walk(side))
 
 
 def _directive_line(latex: bool, body: str) -> str:
