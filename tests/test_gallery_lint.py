@@ -10,7 +10,6 @@ read. Math that claims nothing (an expression, a shape) is not a claim and is no
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import Counter
 from pathlib import Path
@@ -23,20 +22,12 @@ from derive.lint import lint
 
 OUTPUT = Path(__file__).resolve().parent.parent / "output"
 DOCUMENTS = sorted(p for p in OUTPUT.rglob("*") if p.is_file() and p.suffix in (".md", ".tex"))
-FOLDERS = sorted({p.parent for p in DOCUMENTS})  # each preset's documents, and output/ itself (the index)
-
-# The gallery is linted one folder at a time, so that the test workers (pytest-xdist) share the work: each
-# folder's tests go to one worker (xdist_group), which lints that folder once. Together the findings are those of
-# one lint run over the whole gallery (each file is read on its own; compared once, finding by finding).
-BY_FOLDER = pytest.mark.parametrize("folder", [
-    pytest.param(folder, id=folder.name, marks=pytest.mark.xdist_group(f"gallery_lint_{folder.name}"))
-    for folder in FOLDERS])
 
 
-@functools.cache
-def findings_in(folder: Path) -> list:
-    # one lint run per folder: a formula the Markdown and the LaTeX version share is judged once
-    return lint([str(p) for p in DOCUMENTS if p.parent == folder], diagnose=False)
+@pytest.fixture(scope="module")
+def findings():
+    # one lint run: a formula the Markdown and the LaTeX version share is judged once
+    return lint([str(p) for p in DOCUMENTS], diagnose=False)
 
 
 def test_the_whole_gallery_is_linted():
@@ -53,21 +44,18 @@ def test_every_document_names_its_problem():
         assert any(want in line for line in head), f"{path.relative_to(OUTPUT)}: no directive {want!r} at the top"
 
 
-@BY_FOLDER
-def test_every_formula_derive_prints_holds_and_none_is_skipped(folder):
-    findings = findings_in(folder)
+def test_every_formula_derive_prints_holds_and_none_is_skipped(findings):
     bad = [f"{Path(f.file).relative_to(OUTPUT)}:{f.line}: {f.verdict}: {f.formula}\n    {f.reason}"
            for f in findings if f.verdict != "holds"]
     assert not bad, f"{len(bad)} formulas in the gallery do not hold as derive reads them:\n" + "\n".join(bad)
 
 
-@BY_FOLDER
-def test_each_document_is_judged_in_its_own_convention_and_in_every_other(folder):
+def test_each_document_is_judged_in_its_own_convention_and_in_every_other(findings):
     by_file = {}
-    for f in findings_in(folder):
+    for f in findings:
         by_file.setdefault(Path(f.file), Counter())[re.sub(r" \(.*", "", f.convention or "")] += 1
     for path in DOCUMENTS:
-        if path.parent != folder or path.name == "README.md":
+        if path.name == "README.md":
             continue
         seen = by_file.get(path, Counter())
         own = seen.pop(path.parent.name, 0)
