@@ -104,6 +104,12 @@ class Convention:
         """The index a source writes on the bias vector that feeds ``layer``."""
         return layer + self.bias_offset
 
+    def offset(self, kind: str) -> int:
+        """How far the index a source writes on a quantity of ``kind`` is from the layer it feeds: the weight's
+        offset for a weight or its gradient, the bias's for a bias or its gradient, else 0."""
+        return {"W": self.weight_offset, "grad_weight": self.weight_offset, "b": self.bias_offset,
+                "grad_bias": self.bias_offset}.get(kind, 0)
+
     def sup(self, layer) -> str:
         """The layer superscript as the source writes it: l, (l) or [l]."""
         return LAYER_STYLES[self.notation.layer] % layer

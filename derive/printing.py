@@ -124,12 +124,11 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
             return self._named(nt.grad_weight, expr.layer)
         if k == "grad_bias":  # a bias is labelled by the layer it feeds; a source may name it otherwise (UFLDL)
             return self._named(nt.grad_bias, self.conv.bias_index(expr.layer))
-        if k == "b":
-            return f"{nt.bias}^{self.sup(self.conv.bias_index(expr.layer))}"
         if k == "x":
             return nt.input
         letter = {"W": nt.weight, "b": nt.bias, "z": nt.pre, "a": nt.act}[k]
-        return f"{letter}^{self.sup(expr.layer)}"
+        # a bias is labelled by the layer it feeds, named as the source names it (UFLDL's b^(l) feeds l+1)
+        return f"{letter}^{self.sup(self.conv.bias_index(expr.layer) if k == 'b' else expr.layer)}"
 
     def _print_LayerEntry(self, expr):
         i, j = expr.indices

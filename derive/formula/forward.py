@@ -63,8 +63,7 @@ def compile_forward(claim: ast.Claim, c: Compiler) -> Meaning:
         if free:
             raise MeaningError(f"the cost is one number, but the right side has the free index "
                                f"{', '.join(map(str, free))}: sum it (\\sum_{free[0]})")
-        from ..network import default_m
-        lhs = LOSS if named == "example" and claim.lhs.indices or default_m(c.conv) == 1 else \
+        lhs = LOSS if named == "example" and claim.lhs.indices or c.one_example() else \
             LOSSES if named == "example" else COST
         return Meaning("cost", L, lhs, rhs, (), c.notes, c.depth, tuple(c.hidden))
     indexed = any(isinstance(n, ast.Sym) and n.indices for _, n in ast.walk(claim.lhs))

@@ -132,14 +132,13 @@ class Compiler:
         if kind == "y":
             return lay.y(self.last)
         at = self.layer(sym.layer)
-        if kind == "W":  # the symbol's index is the weight's name; the layer it feeds is index - offset
-            return lay.W(at - self.conv.weight_offset)
-        if kind == "grad_weight":  # a gradient used where a parameter belongs: it evaluates, and fails
-            fed = at - self.conv.weight_offset
-            return LayerSymbol("grad_weight", fed, *lay.W(fed).shape)
-        if kind in ("b", "grad_bias"):  # likewise a bias: UFLDL's b^(l) feeds layer l+1
-            fed = at - self.conv.bias_offset
-            return lay.b(fed) if kind == "b" else LayerSymbol("grad_bias", fed, *lay.b(fed).shape)
+        fed = at - self.conv.offset(kind)  # a parameter's index is its name: Ng's Theta^(l), UFLDL's b^(l) feed l+1
+        if kind == "W":
+            return lay.W(fed)
+        if kind == "b":
+            return lay.b(fed)
+        if kind in ("grad_weight", "grad_bias"):  # a gradient used where a parameter belongs: it evaluates, and fails
+            return LayerSymbol(kind, fed, *(lay.W(fed) if kind == "grad_weight" else lay.b(fed)).shape)
         return {"z": lay.z, "a": lay.a, "delta": lay.delta, "grad_act": lay.grad_act}[kind](at)
 
     def normalise(self, sym: ast.Sym) -> ast.Sym:
@@ -330,8 +329,7 @@ class Compiler:
     def batch_written(self, what: str) -> None:
         """Refuse a batch quantity where the convention's formulas are of one example (its networks hold one, so
         a 1/m or a sum over the examples would be checked as 1 and could not count)."""
-        from ..network import default_m
-        if default_m(self.conv) == 1:
+        if self.one_example():
             raise MeaningError(f"{what} has no value in the {self.conv.name} convention, whose formulas are for one "
                                "example; for a batch gradient name it: a derive directive grad_of=cost")
 
@@ -526,10 +524,7 @@ def quantity_of(lhs, c: Compiler):
                            f"^{c.conv.sup('l')}): without one it is the gradient of every layer's weights")
     default = c.last if c.kind(sym) == "out" or bare else None
     at = c.layer(sym.layer, default=default)
-    if kind == "grad_weight":  # a weight's index names the weight; it feeds layer index - offset
-        at = at - c.conv.weight_offset
-    if kind == "grad_bias":
-        at = at - c.conv.bias_offset
+    at = at - c.conv.offset(kind)  # a parameter's index names it; it feeds layer index - offset
     lay = c.lay
     symbol = {"delta": lambda: lay.delta(at), "grad_act": lambda: lay.grad_act(at),
               "grad_bias": lambda: LayerSymbol("grad_bias", at, *lay.b(at).shape),
@@ -701,9 +696,7 @@ def written_layers(node, c: Compiler) -> set[int]:
         if isinstance(n, ast.Sym):
             sym = c.normalise(n)
             if sym.layer is not None and sym.layer.symbol is None and sym.layer.style != "letter":
-                shift = {"W": -c.conv.weight_offset, "grad_weight": -c.conv.weight_offset, "b": -c.conv.bias_offset,
-                         "grad_bias": -c.conv.bias_offset}.get(c.letters.get(sym.base), 0)
-                out.add(sym.layer.offset + shift)
+                out.add(sym.layer.offset - c.conv.offset(c.letters.get(sym.base)))
     return out
 
 
