@@ -31,6 +31,7 @@ from .algebra import (
     LocalEntry,
     _lambdified,
     per_example,
+    sym,
 )
 from .errors import DeriveError
 
@@ -316,7 +317,7 @@ def _component(env: Env, kind: str, layer: int, i: int, column: int):
 
 def _layer(expr):
     """``env.layer(expr)`` as a function of env: l + 1 is ``layer_symbols[l] + 1``, in ints."""
-    expr = sp.sympify(expr)
+    expr = sym(expr)
     if expr.is_Integer:
         value = int(expr)
         return lambda env: value
