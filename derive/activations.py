@@ -65,7 +65,7 @@ def _softmax(zs):
 
 
 # ---------------------------------------------------------------- elementwise activations
-ACTIVATIONS: dict[str, Activation | VectorActivation] = {a.name: a for a in [
+_RECORDS: list[Activation | VectorActivation] = [
     Activation("identity", lambda z: z, lambda z: sp.Integer(1), lambda a: sp.Integer(1),
                r"\operatorname{id}", REAL, "f(z) = z; f' = 1"),
     # d/dz sigmoid(z) = sigmoid(z)(1 - sigmoid(z))
@@ -100,7 +100,8 @@ ACTIVATIONS: dict[str, Activation | VectorActivation] = {a.name: a for a in [
     VectorActivation("softmax", _softmax,
                      lambda s, k, j: s[k] * (sp.KroneckerDelta(k, j) - s[j]),
                      r"\operatorname{softmax}", SIMPLEX, "e^z_k / sum_j e^z_j; J = diag(s) - s s^T"),
-]}
+]
+ACTIVATIONS = {a.name: a for a in _RECORDS}
 
 
 # other names people type for the same activations (any case; - or a space for _), read by lookup

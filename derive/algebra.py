@@ -18,7 +18,7 @@ import sympy as sp
 from sympy.core.symbol import Str
 from sympy.matrices.expressions import HadamardProduct, MatAdd, MatMul, MatrixExpr, OneMatrix, Transpose, ZeroMatrix
 
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, Activation
 from .errors import DeriveError
 
 
@@ -489,6 +489,7 @@ _x = sp.Symbol("x")
 @cache
 def _lambdified(name: str, order: int):
     rec = ACTIVATIONS[name]
+    assert isinstance(rec, Activation), "only an elementwise activation is lambdified entry by entry"
     return sp.lambdify(_x, rec.df(_x) if order else rec.f(_x), "mpmath")
 
 

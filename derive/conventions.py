@@ -118,9 +118,9 @@ class Convention:
 # What each field may hold (derive/schema.py). A value read from a file is checked here before any use: symbol
 # names become SymPy Symbol names and LaTeX, never expressions to parse.
 _SYMBOL = Latex()
-NOTATION_TYPES = {f: _SYMBOL for f in ("weight", "bias", "pre", "act", "input", "target", "sigma", "cost", "loss",
-                                      "delta", "grad_act", "grad_weight", "grad_bias", "hadamard", "transpose", "prime",
-                                      "batch", "width")}
+_SYMBOLS = ("weight", "bias", "pre", "act", "input", "target", "sigma", "cost", "loss", "delta", "grad_act",
+            "grad_weight", "grad_bias", "hadamard", "transpose", "prime", "batch", "width")
+NOTATION_TYPES: dict[str, Latex | Choice | Letters] = {f: _SYMBOL for f in _SYMBOLS}
 NOTATION_TYPES |= {"output": Latex(optional=True), "layer": Choice(tuple(LAYER_STYLES)), "unit_letters": Letters()}
 CONVENTION_TYPES = {
     "name": Text(80), "source": Text(300),

@@ -34,12 +34,13 @@ class Problem:
         """Look the names up and check the combination; raises DeriveError with one line if impossible."""
         conv = convention if isinstance(convention, Convention) else _convention(convention)
         loss_rec, out_rec, hid_rec = _loss(loss), activation(output), activation(hidden)
-        if not hid_rec.elementwise:
+        if not isinstance(hid_rec, Activation):
             raise DeriveError(f"{hid_rec.name} is vector-valued and supported as the output activation only "
                               f"(--activation), not in hidden layers (--hidden)")
         if not accepts(loss_rec, out_rec.range):
+            needs = ", ".join(sorted(loss_rec.accepts or ()))
             raise DeriveError(f"loss {loss_rec.name} is not defined for {out_rec.name} outputs "
-                              f"(range {out_rec.range}); it needs outputs in {', '.join(sorted(loss_rec.accepts))}")
+                              f"(range {out_rec.range}); it needs outputs in {needs}")
         return cls(conv, loss_rec, out_rec, hid_rec)
 
     def label(self) -> str:

@@ -10,9 +10,11 @@ Every step that ends in a formula the engine also derived is checked against it 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import sympy as sp
 
+from .activations import Activation
 from .algebra import ActEntry, BiasUnitEntry, Elementwise, LayerEntry, sym
 from .chain import Derivation, L, l
 from .index_diff import collapse, index_diff
@@ -88,6 +90,11 @@ def _shown(d: Derivation, tex):
     return lambda *sides: [tex(x) for x in one_based(sides)]
 
 
+def _line(show, lhs, rhs, why: str) -> Line:
+    left, right = show(lhs, rhs)
+    return Line(left, right, why)
+
+
 def _rename(expr, names=("i", "r", "q")):
     dummies = sorted(expr.atoms(sp.Dummy), key=lambda d: d.dummy_index)
     return expr.xreplace({d: sp.Symbol(n, integer=True, nonnegative=True) for d, n in zip(dummies, names)})
@@ -106,13 +113,13 @@ def output_steps(d: Derivation, tex) -> list[Line]:
     grad = lambda u: c * od.grad.xreplace({YHAT: yh(u), Y: yt(u)})
     differentiate = "differentiate the loss" if c == 1 else f"differentiate the cost (${tex(c)}$ times the sum of " \
         "the examples' losses)"
-    line = lambda lhs, rhs, why: Line(*show(lhs, rhs), why)  # noqa: E731
+    line = partial(_line, show)
     more = lambda rhs, why, lhs: Line("", show(lhs, rhs)[1], why)  # noqa: E731  (continues the line above)
     over_outputs = sp.Sum(Partial(cost, yh(k)) * Partial(yh(k), zL(j)), (k, 0, lay.n(L) - 1))
     named = lambda x: show(x)[0]  # noqa: E731  (an entry in the convention's letters, for the prose)
     lines = [line(Partial(cost, zL(j)), over_outputs,
                   f"chain rule: ${named(zL(j))}$ reaches the loss through every output ${named(yh(k))}$")]
-    if act.elementwise:
+    if isinstance(act, Activation):
         local = ActEntry(act.name, zL(k), 1) * sp.KroneckerDelta(k, j)
         lines.append(line(Partial(yh(k), zL(j)), local, "the activation acts entrywise, so its Jacobian is diagonal"))
         summed = collapse(sp.Sum(Partial(cost, yh(k)) * local, (k, 0, lay.n(L) - 1)))
@@ -125,6 +132,7 @@ def output_steps(d: Derivation, tex) -> list[Line]:
         else:
             product = sp.Mul(grad(j), act.df(zL(j)), evaluate=False)
         lines.append(line(Partial(cost, zL(j)), product, "substitute both"))
+        assert od.form is not None, "an elementwise output always has a textbook form"
         final = c * od.form.xreplace({YHAT: yh(j), Y: yt(j), sp.Symbol("z"): zL(j)})
         if sp.expand(product - final) != 0 or product != final:
             lines.append(more(final, "cancel" if od.canonical else "simplify", Partial(cost, zL(j))))
@@ -146,11 +154,11 @@ def output_steps(d: Derivation, tex) -> list[Line]:
     return lines
 
 
-def hidden_steps(d: Derivation, tex) -> list[Line]:
+def hidden_steps(d: Derivation, tex) -> tuple[list[Line], sp.Expr]:
     """delta^l_j by the chain rule through layer l+1, in components, then vectorized."""
     lay, hidden = d.layer, d.problem.hidden.name
     show = _shown(d, tex)
-    line = lambda lhs, rhs, why: Line(*show(lhs, rhs), why)  # noqa: E731
+    line = partial(_line, show)
     cost = sp.Symbol("E")
     z_next = lambda u: entry(lay, lay.z(l + 1), u)
     z_here = entry(lay, lay.z(l), j)
@@ -187,6 +195,6 @@ def weight_steps(d: Derivation, tex) -> list[Line]:
     forward = _rename(lay.pre_activation(fed)[z_row.indices])
     local = collapse(index_diff(forward, wj))
     return [
-        Line(*show(z_row, forward), "the forward equation, one component"),
-        Line(*show(Partial(z_row, wj), local), "the pre-activation is linear in the weight"),
+        _line(show, z_row, forward, "the forward equation, one component"),
+        _line(show, Partial(z_row, wj), local, "the pre-activation is linear in the weight"),
     ]

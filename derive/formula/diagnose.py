@@ -104,8 +104,11 @@ def candidates(claim: ast.Claim, acts: tuple[str, str], batch: str = "m", hadama
         for shift in (1, -1):  # the left side names the wrong layer (dA^[l] for dA^[l-1])
             new = dataclasses.replace(lhs_sym, layer=dataclasses.replace(lhs_sym.layer,
                                                                          offset=lhs_sym.layer.offset + shift))
-            fixed = (dataclasses.replace(claim, lhs=new) if claim.lhs is lhs_sym
-                     else dataclasses.replace(claim, lhs=dataclasses.replace(claim.lhs, wrt=new)))
+            if claim.lhs is lhs_sym:
+                fixed = dataclasses.replace(claim, lhs=new)
+            else:
+                assert isinstance(claim.lhs, ast.Partial | ast.Nabla)
+                fixed = dataclasses.replace(claim, lhs=dataclasses.replace(claim.lhs, wrt=new))
             yield ("layer index", f"holds for ${latex(fixed.lhs)}$: the left side names the wrong layer", fixed)
     for path, node in rhs_sites:  # a missing sigma' on a gradient with respect to activations
         wrt = node.wrt if isinstance(node, ast.Partial | ast.Nabla) else None
