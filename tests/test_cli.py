@@ -81,7 +81,7 @@ def test_user_convention_from_toml(tmp_path, capsys):
     assert main(["table", "--convention", str(conv), "--format", "md"]) == 0
 
 
-@pytest.mark.parametrize("fmt,needle", [("text", "sum_k y_k = 1"), ("md", r"$\sum_k y_k = 1$"),
+@pytest.mark.parametrize("fmt,needle", [("text", "Σ_k y_k = 1"), ("md", r"$\sum_{k} y_{k} = 1$"),
                                         ("tex", r"\begin{tabular}")])
 def test_table_formats(fmt, needle, capsys):
     assert main(["table", "--format", fmt]) == 0
@@ -108,7 +108,7 @@ def test_names_in_any_case_and_common_aliases(names, capsys):
 
 
 @pytest.mark.parametrize("command,name,needle", [
-    (["table"], "t.tex", r"\begin{tabular}"), (["table"], "t.md", "| loss |"), (["table"], "t.txt", "sum_k y_k"),
+    (["table"], "t.tex", r"\begin{tabular}"), (["table"], "t.md", "| loss |"), (["table"], "t.txt", "Σ_k y_k"),
     (["doc", "--layers", "2", "--loss", "mse", "--activation", "identity"], "d.tex", r"\documentclass"),
 ])
 def test_the_output_format_follows_the_file_extension(tmp_path, command, name, needle):
