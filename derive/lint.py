@@ -21,6 +21,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
+from .column_batches import column_batches
 from .errors import DeriveError, UnknownName
 from .files import read_text
 from .infer import ASSUMED, Basis, Notes, given
@@ -107,6 +108,7 @@ class Setting:
     grad_of: str | None = None  # a directive's grad_of=cost: parameter gradients of the batch cost (None: as defined)
     l2: float | None = None     # a directive's l2=0.1: the cost's L2 penalty lambda (None: as the convention says)
     width: str | None = None    # the letter of a layer's width where the notes declare one (d in R^{d_l}); None: n
+    batch: tuple | None = None  # the notes' own batch letters (column_batches.Batches.letters) for a batch claim
 
 
 @dataclass(frozen=True)
@@ -233,18 +235,20 @@ class _Run:
         self.unreadable: dict = {}
 
     def convention(self, name: str, weights: str | None = None, grad_of: str | None = None, l2: float | None = None,
-                   width: str | None = None):
+                   width: str | None = None, batch: tuple | None = None):
         """The convention named ``name`` (a preset or a .toml's path), with its weights' subscript order, the
         letter of its layer widths, what its parameter gradients are of and its L2 penalty where given (a variant
-        named for the last two)."""
+        named for the last two), and for a claim about the notes' own batch matrices its column-batch companion."""
         from .conventions import convention
-        key = (name, weights, grad_of, l2, width)
+        key = (name, weights, grad_of, l2, width, batch)
         if key not in self.conventions:
             conv = convention(name)
             if weights is not None and weights != conv.weight_indices:
                 conv = dataclasses.replace(conv, weight_indices=weights)
             if width is not None and width != conv.notation.width:
                 conv = dataclasses.replace(conv, notation=dataclasses.replace(conv.notation, width=width))
+            if batch is not None and conv.layout in ("column", "column_batch"):
+                conv = column_batch(conv, batch)
             changed = {k: v for k, v in (("grad_of", grad_of), ("l2", l2)) if v is not None and v != getattr(conv, k)}
             if changed:
                 label = ", ".join(f"{k}={v}" for k, v in changed.items())
@@ -254,7 +258,8 @@ class _Run:
 
     def setting_convention(self, setting: Setting):
         """The convention a formula's setting names, as modified by the directives in force."""
-        return self.convention(setting.convention, setting.weights, setting.grad_of, setting.l2, setting.width)
+        return self.convention(setting.convention, setting.weights, setting.grad_of, setting.l2, setting.width,
+                               setting.batch)
 
     def problem(self, setting: Setting, origin: str):
         """Problem.make for the setting; an impossible combination names where it was set."""
@@ -377,6 +382,17 @@ def _weight_components(text: str, conv) -> bool:
                for c in local for side in (c.lhs, c.rhs) for _, n in ast.walk(side))
 
 
+def column_batch(conv, letters: tuple):
+    """A column convention in the notes' batch letters. One written per example becomes its column-batch companion:
+    each column one example, delta (its columns) per example, the parameter gradients of the mean cost
+    (deeplearning.ai's layout); a column-batch convention keeps its own structure."""
+    notation = dataclasses.replace(conv.notation, **dict(letters))
+    if conv.layout == "column_batch":
+        return dataclasses.replace(conv, name=f"{conv.name} (in the notes' batch letters)", notation=notation)
+    return dataclasses.replace(conv, name=f"{conv.name} (the notes' column batches)", layout="column_batch",
+                               delta_of="example", grad_of="cost", reduction="mean", notation=notation)
+
+
 def _directive_line(latex: bool, body: str) -> str:
     return f"% derive: {body}" if latex else f"<!-- derive: {body} -->"
 
@@ -436,6 +452,8 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     width = _declared_width(events, line_of)
     named = _named_layers(events, line_of)
     scalar = _single_neurons(text, latex, line_of)
+    batches = column_batches([(line_of(offset + at), _expanded(formula, macros)) for kind, offset, body, env in events
+                              if kind == "math" for at, formula in _formulas(body, env)])
     for kind, offset, body, env in events:
         if kind == "directive":
             origin = f"{path}:{line_of(offset)}"
@@ -458,6 +476,9 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
                 setting = dataclasses.replace(setting, width=width[0])
                 if re.search(rf"\^\s*\{{?\s*{width[0]}_", read):
                     readings += (f"{width[0]}_l read as the width of layer l, as line {width[1]} declares",)
+            if batches and line_of(offset + at) >= batches.line and batches.mentions(read):
+                setting = dataclasses.replace(setting, batch=batches.letters)
+                readings += (batches.reading(),)
             formulas.append(Formula(line_of(offset + at), read, setting, origin, basis, readings, scalar))
     return formulas
 
