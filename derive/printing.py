@@ -82,6 +82,14 @@ class _PositiveFirst:
         return out
 
 
+def _constant_first(expr) -> tuple:
+    """(the constant factor, the other factors) of a product: a number such as 2, sqrt(2) or pi multiplies a
+    vector as a scalar does, so it is written in front, never joined to the entries by the elementwise sign."""
+    factors = sp.Mul.make_args(expr)
+    constant = sp.Mul(*[f for f in factors if not f.free_symbols])
+    return constant, [f for f in factors if f.free_symbols]
+
+
 def activation_letters(problem) -> dict[str, str]:
     """How one document writes each activation, so that one letter never names two functions. The hidden
     activation keeps the convention's letter (the document states which function it is); the output, where it
@@ -225,12 +233,14 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
                     and sp.denom(expr) == 1:
                 return self._print_reading_order(expr)
             return super()._print_Mul(expr)
+        if not expr.free_symbols:  # a number: 2 \sqrt{\pi}
+            return super()._print_Mul(expr)
         if expr.could_extract_minus_sign():
             return "-" + self.parenthesize(-expr, 45)
         num, den = sp.fraction(expr)
         if den != 1:
             return rf"\frac{{{self._print(num)}}}{{{self._print(den)}}}"
-        coeff, factors = expr.as_coeff_mul()
+        coeff, factors = _constant_first(expr)
         sign = HADAMARD_TEX.get(self.nt.hadamard, self.nt.hadamard)
         # the error term (with y) first, then the output, then the rest: (yhat - y) * yhat * (1 - yhat)
         factors = sorted(factors, key=lambda f: (all(x.name != "y" for x in f.free_symbols), not f.is_Symbol))
@@ -567,12 +577,14 @@ class NotationText(_TextPrinter):
 
     def _entrywise_product(self, expr):
         """Inside an entrywise formula a product is a Hadamard product: (a^L - y) ⊙ a^L ⊙ (1 - a^L)."""
+        if not expr.free_symbols:  # a number: 2 pi^(1/2)
+            return super()._print_Mul(expr)
         if expr.could_extract_minus_sign():
             return "-" + self.parenthesize(-expr, 45)
         num, den = sp.fraction(expr)
         if den != 1:
             return f"{self._operand(num)} / {self._operand(den)}"
-        coeff, factors = expr.as_coeff_mul()
+        coeff, factors = _constant_first(expr)
         sign = symbol_text(self.nt.hadamard)
         factors = sorted(factors, key=lambda f: (all(x.name != "y" for x in f.free_symbols), not f.is_Symbol))
         body = f" {sign} ".join(self.parenthesize(f, 45) if f.is_Add else self._print(f) for f in factors)

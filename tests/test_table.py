@@ -4,6 +4,8 @@ the convention's quantity and canonical form, and every row the checker can read
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from derive.check import check
@@ -43,3 +45,15 @@ def test_latex_keeps_the_canonical_column_and_uses_booktabs():
     assert r"\toprule" in tex and r"\bottomrule" in tex and "booktabs" in tex.splitlines()[0]
     body = [line for line in tex.splitlines() if line.startswith("mse & identity")]
     assert body and body[0].split(" & ")[3] == "yes"
+
+
+SIGN = r"(?:\\odot|\\mathbin\{[^{}]*\}|⊙)"
+SCALAR_JOINED = re.compile(rf"{SIGN}\s*(?:\\sqrt|\\pi|\d)|(?:\\sqrt\{{\d\}}|\\pi)\s*{SIGN}")
+
+
+@pytest.mark.parametrize("name", ["nielsen", "dls", "ng"])
+def test_a_number_multiplies_a_vector_as_a_scalar_does(name):
+    """sqrt(2) z^L, never z^L ⊙ sqrt(2): the elementwise sign joins entries of vectors, not a constant."""
+    for fmt in ("md", "text"):
+        out = render(PRESETS[name], fmt)
+        assert "gelu" in out and not SCALAR_JOINED.search(out), SCALAR_JOINED.search(out)
