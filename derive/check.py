@@ -78,6 +78,9 @@ def check(formula: str, convention="nielsen", loss: str = "mse", output: str = "
         if not isinstance(formula, str):
             raise DeriveError(f"the formula must be a string, not {type(formula).__name__}")
         problem = Problem.make(convention, loss, output, hidden)
+        quotient = _quotient(formula, name)
+        if quotient:
+            return quotient
         links = chain_links(formula)
     except DeriveError as exc:
         return CheckResult("invalid", formula, name, reason=str(exc))
@@ -136,6 +139,22 @@ def _check_claim(formula: str, claim, problem, name: str, diagnose: bool) -> Che
             return v.holds
         result.diagnosis = find_mistake(claim, problem, holds)
     return result
+
+
+def _quotient(formula: str, name: str) -> CheckResult | None:
+    """A fraction with a differential below and none above (\\frac{C}{\\partial w}) is a quotient, not the derivative
+    it was meant to be: the formula fails as written, the mistake named (formula/quotients.py)."""
+    from .formula.parse import MAX_CHARS
+    from .formula.quotients import meant, quotient_as_derivative
+    found = quotient_as_derivative(formula) if len(formula) <= MAX_CHARS else None
+    if found is None:
+        return None
+    written, derivative = found
+    return CheckResult("fails", formula, name,
+                       reason=f"${written}$ is a quotient, not a derivative: its denominator is a differential and "
+                              "its numerator is not",
+                       diagnosis={"mistake": "numerator without its differential",
+                                  "message": f"write the derivative ${derivative}$", "corrected": meant(formula)})
 
 
 def _one_example(meaning, problem) -> str | None:

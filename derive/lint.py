@@ -24,6 +24,7 @@ from pathlib import Path, PurePath
 from .column_batches import column_batches
 from .errors import DeriveError, UnknownName
 from .files import read_text
+from .formula.quotients import quotient_as_derivative
 from .infer import ASSUMED, Basis, Notes, given
 
 # a directive's keys, and the Setting field each one sets (output's alias is the CLI's --activation)
@@ -354,7 +355,7 @@ class _Run:
         """(verdict, reason, diagnosis, condition, whether the reason takes advice on what to write)."""
         from .check import check
         reason = self.read(text)  # to tell a formula derive cannot read from one that claims nothing
-        if reason:
+        if reason and not quotient_as_derivative(text):  # a quotient written for a derivative: check names it
             return "skipped", reason, None, None, True
         result = check(text, conv, setting.loss, setting.output, setting.hidden, diagnose=diagnose)
         if result.verdict == "invalid":
