@@ -14,7 +14,8 @@ QUOTIENTS = [  # (formula, the fraction as written, as meant)
      r"\frac{\partial C}{\partial w^l_{jk}}"),
     (r"\frac{Co}{dw_L} = \frac{z_L}{dw_L} \frac{a_L}{dz_L} \frac{Co}{da_L}", r"\frac{Co}{dw_L}", r"\frac{dCo}{dw_L}"),
     (r"\dfrac{E}{\partial a_k} = \delta_k", r"\dfrac{E}{\partial a_k}", r"\dfrac{\partial E}{\partial a_k}"),
-    (r"\delta^l_j = \frac{C}{\mathrm{d} z^l_j}", r"\frac{C}{\mathrm{d} z^l_j}", r"\frac{\mathrm{d}C}{\mathrm{d} z^l_j}"),
+    (r"\delta^l_j = \frac{C}{\mathrm{d} z^l_j}", r"\frac{C}{\mathrm{d} z^l_j}",
+     r"\frac{\mathrm{d}C}{\mathrm{d} z^l_j}"),
 ]
 DERIVATIVES = [r"\frac{\partial C}{\partial w^l_{jk}} = a^{l-1}_k \delta^l_j", r"\frac{dC}{dz^L} = a^L - y",
                r"\frac{\partial}{\partial W^{(l)}} J = 1", r"\frac{d}{dz} \sigma(z) = \sigma(z)(1 - \sigma(z))",
