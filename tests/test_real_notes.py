@@ -4,13 +4,12 @@ each claim's convention, derive never says "holds" for a claim whose truth is "f
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from functools import cache
 from pathlib import Path
 
 import pytest
+from loading import load
 
 NOTES = Path(__file__).resolve().parent / "real_notes"
 ROOT = NOTES.parents[1]
@@ -24,15 +23,7 @@ FIELDS = {"id", "file", "line", "text", "convention", "nearest", "loss", "output
           "verdict", "exact"}
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-truth = _load("real_notes_truth", NOTES / "truth.py")
+truth = load("real_notes_truth", NOTES / "truth.py")
 MANIFEST = truth.load_manifest()
 CLAIMS = MANIFEST["claim"]
 JUDGED = [c for c in CLAIMS if c["verdict"] != "not-a-claim"]
@@ -132,7 +123,7 @@ def test_truth_does_not_import_derive():
 @cache
 def _derive_verdicts(file: str, convention: str, loss: str, output: str, hidden: str, weights=None) -> dict:
     """claim id -> derive's verdict, linting `file` with this problem, as benchmarks/real_notes.py matches them."""
-    bench = _load("real_notes_benchmark", ROOT / "benchmarks" / "real_notes.py")
+    bench = load("real_notes_benchmark", ROOT / "benchmarks" / "real_notes.py")
     from derive.lint import lint
     findings = lint(str(NOTES / file), convention=convention, loss=loss, output=output, hidden=hidden,
                     weights=weights)

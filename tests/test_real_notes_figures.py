@@ -5,27 +5,15 @@ figures; `python -m benchmarks.real_notes --claims` shows every claim's outcome.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+from loading import ROOT, load
 
-ROOT = Path(__file__).resolve().parents[1]
 FLOOR = 117  # claims judged (holds or fails) in the default mode, of 192
-
-
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def figures():
-    bench = _load("real_notes_benchmark_figures", ROOT / "benchmarks" / "real_notes.py")
+    bench = load("real_notes_benchmark_figures", ROOT / "benchmarks" / "real_notes.py")
     manifest = bench.load_truth().load_manifest()
     derived = bench.run_mode(manifest, "default")
     wrong = [f"{c['id']}: truth {c['verdict']}, derive {derived[c['id']][0]}: {derived[c['id']][1][:160]}"
