@@ -549,12 +549,27 @@ def viable(loss: str, output: str, hidden: str) -> bool:
 class Inference:
     """Decides the fields a claim's directives and flags leave open, from the evidence of its section and file."""
 
-    def __init__(self, section: Evidence, whole: Evidence, sectioned: bool, everything: Evidence | None = None) -> None:
+    def __init__(self, section: Evidence, whole: Evidence, sectioned: bool, everything: Evidence | None = None,
+                 remark: Evidence | None = None) -> None:
         self.whole = whole
         self.scopes = ((section, True), (whole, False)) if sectioned else ((whole, False),)  # (evidence, its own)
         self.everything = everything or whole  # with the mixed sections too: the rivals to name when none wins
+        self.remark = remark  # a quoted remark's own evidence ("> For the cross-entropy loss ..."), if in one
 
     def _decide(self, field_: str, merge=None) -> tuple[Choice, bool]:
+        """As ``_decided``, but a quoted remark that names its own loss or activation with LOCAL times the evidence
+        a file needs is about that one (a remark on another problem, inside notes about this one)."""
+        decided = self._decided(field_, merge)
+        if self.remark is not None and field_ != "convention":
+            named = {h.clue.value for h in self.remark.votes(field_)} & {"bce", "cce"}
+            if field_ == "loss" and len(named) == 1:  # its "cross-entropy" is the one it names
+                merge = {"xent": named.pop()}
+            own = choose(self.remark.votes(field_), MIN_SCORE[field_] * LOCAL, merge)
+            if own.evident and own.value is not None and own.value != decided[0].value:
+                return own, True
+        return decided
+
+    def _decided(self, field_: str, merge=None) -> tuple[Choice, bool]:
         """(choice, local): where the section has LOCAL times the evidence a file needs, its own winner if it
         differs from the file's, or for the convention none if its notation is that mixed; else the file's
         winner; if neither is clear, the first with evidence enough to name rivals (its value None)."""
@@ -659,6 +674,27 @@ def _md_headings(text: str):
         offset += len(line)
 
 
+_MD_QUOTE = re.compile(r"^ {0,3}>")
+
+
+def _md_quotes(text: str, line_of):
+    """(start, end, line) of each run of blockquote lines outside code fences."""
+    fence, offset, start = None, 0, None
+    for line in text.splitlines(keepends=True):
+        m = _MD_FENCE.match(line)
+        if m and (fence is None or (m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence))):
+            fence = None if fence else m.group(1)
+        quoted = fence is None and _MD_QUOTE.match(line) is not None
+        if quoted and start is None:
+            start = offset
+        elif not quoted and start is not None:
+            yield start, offset, line_of(start)
+            start = None
+        offset += len(line)
+    if start is not None:
+        yield start, offset, line_of(start)
+
+
 def _tex_headings(text: str):
     blanked = prose(text, latex=True)
     for m in _TEX_HEADING.finditer(blanked):
@@ -687,6 +723,7 @@ class Notes:
         self._evidence: dict = {}
         self._bases: dict = {}
         self._defined: list | None = None
+        self._quotes: list[tuple[int, int, int]] | None = None
 
     @property
     def sections(self) -> list[Section]:
@@ -725,6 +762,23 @@ class Notes:
         first, last = bisect.bisect_left(self._math_at, start), bisect.bisect_left(self._math_at, end)
         return [(start, self._prose[start:end], TEXT)] + [(at, body, MATH) for at, body in self.math[first:last]]
 
+    def quote_at(self, offset: int) -> int | None:
+        """The index of the Markdown blockquote (a run of lines that start with >) holding ``offset``, or None."""
+        if self._quotes is None:
+            self._quotes = [] if self.latex else list(_md_quotes(self.text, self.line_of))
+        return next((i for i, (start, end, _) in enumerate(self._quotes) if start <= offset < end), None)
+
+    def _quote_evidence(self, index: int) -> Evidence:
+        key = ("quote", index)
+        if key not in self._evidence:
+            start, end, _ = (self._quotes or [])[index]
+            if self._prose is None:
+                self._prose = prose(self.text, self.latex)
+            first, last = bisect.bisect_left(self._math_at, start), bisect.bisect_left(self._math_at, end)
+            spans = [(start, self._prose[start:end], TEXT)] + [(at, body, MATH) for at, body in self.math[first:last]]
+            self._evidence[key] = gather(spans, self.line_of)
+        return self._evidence[key]
+
     def weights(self, offset: int) -> Decided:
         """The weights' subscript order at ``offset``: the last forward equation before it that says one."""
         if self._defined is None:
@@ -738,19 +792,21 @@ class Notes:
 
     def basis(self, offset: int, stated: dict) -> Basis:
         """The basis of a claim at ``offset`` with the ``stated`` fields in force there."""
-        index = self.section_at(offset)
+        index, quote = self.section_at(offset), self.quote_at(offset)
         weights = stated.get("weights") or self.weights(offset)
         stated = {k: v for k, v in stated.items() if k != "weights"}
-        key = (index, tuple(sorted(stated.items())), weights)
+        key = (index, quote, tuple(sorted(stated.items())), weights)
         if key not in self._bases:
             if len(stated) == len(FIELDS):
                 fields = tuple(stated[name] for name in FIELDS)
             else:
                 inference = Inference(self.evidence(index), self.evidence(None), len(self.sections) > 1,
-                                      self.evidence("all"))
+                                      self.evidence("all"), None if quote is None else self._quote_evidence(quote))
                 fields = decide(stated, inference).fields()
-            section = self.sections[index]
-            self._bases[key] = Basis(*fields, weights, section=section.title, section_line=section.line)
+            title, line = self.sections[index].title, self.sections[index].line
+            if quote is not None and any(d.local for d in fields):
+                title, line = "the quoted remark", (self._quotes or [])[quote][2]
+            self._bases[key] = Basis(*fields, weights, section=title, section_line=line)
         return self._bases[key]
 
 

@@ -1,0 +1,49 @@
+"""A quoted remark (a Markdown blockquote) that names its own loss is about that loss: its claims are judged under
+it, and lint says so; everything outside the remark, and a remark that names nothing, keep the notes' problem."""
+
+from __future__ import annotations
+
+import pytest
+
+from derive.lint import lint
+
+NOTES = """# Output layer
+
+The cost is the quadratic cost $C = \\frac{1}{2} \\sum_j (a^L_j - y_j)^2$, with sigmoid outputs.
+
+$$\\delta^L = (a^L - y) \\odot \\sigma'(z^L)$$
+
+{remark}
+
+$$\\delta^L_j = (a^L_j - y_j) \\sigma'(z^L_j)$$
+"""
+BCE = """> **Remark.** For the binary cross-entropy loss (the log loss) with a sigmoid output the sigma' cancels:
+> $\\delta^L_j = a^L_j - y_j$."""
+PLAIN = """> **Remark.** This is the first of the four equations:
+> $\\delta^L_j = a^L_j - y_j$."""
+FENCED = """```
+> For the binary cross-entropy loss with a sigmoid output:
+```
+$\\delta^L_j = a^L_j - y_j$"""
+
+
+def _verdicts(tmp_path, remark: str) -> list[tuple[str, str, str]]:
+    notes = tmp_path / "notes.md"
+    notes.write_text(NOTES.replace("{remark}", remark), encoding="utf-8")
+    return [(f.formula, f.verdict, f.basis.loss.value if f.basis else "") for f in lint(str(notes))
+            if f.formula.startswith("\\delta")]
+
+
+@pytest.mark.parametrize("remark,inside", [(BCE, ("holds", "bce")), (PLAIN, ("fails", "mse")),
+                                           (FENCED, ("fails", "mse"))])
+def test_a_remark_is_judged_under_the_loss_it_names(tmp_path, remark, inside):
+    found = _verdicts(tmp_path, remark)
+    assert [v[1:] for v in found] == [("holds", "mse"), inside, ("holds", "mse")], found
+
+
+def test_lint_names_the_remark_where_it_decides(tmp_path):
+    notes = tmp_path / "notes.md"
+    notes.write_text(NOTES.replace("{remark}", BCE), encoding="utf-8")
+    findings = lint(str(notes))
+    remark = next(f for f in findings if f.formula == "\\delta^L_j = a^L_j - y_j")
+    assert remark.basis.section == "the quoted remark" and "binary cross-entropy" in remark.basis.loss.why
