@@ -119,6 +119,8 @@ def _check_claim(formula: str, claim, problem, name: str, diagnose: bool) -> Che
                          quantity=meaning.quantity if meaning else None, reason=reason,
                          counterexample=verdict.counterexample if verdict else None,
                          notes=list(meaning.notes) if meaning else [])
+    if problem.single_neurons:
+        result.notes.append("judged on networks of one neuron per layer, where every quantity is a number")
     if verdict and not verdict.holds:
         note = _one_example(meaning, problem)
         if note:

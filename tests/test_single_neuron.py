@@ -166,3 +166,12 @@ REFUSED = [
 def test_a_jacobian_derive_cannot_read_is_refused_with_the_reason(setting, formula, because):
     result = derive.check(formula, **setting, diagnose=False)
     assert result.verdict == "invalid" and because in result.reason, result.text()
+
+
+def test_the_command_line_judges_single_neurons_when_asked(capsys):
+    from derive.cli import main
+    formula = d + r"{\partial w^{(L)}} = 2(a^{(L)} - y) " + sp_ + r" a^{(L-1)}"
+    assert main(["check", "--loss", "sse", "--no-diagnosis", formula]) == 1
+    capsys.readouterr()
+    assert main(["check", "--loss", "sse", "--single-neurons", formula]) == 0
+    assert "one neuron per layer" in capsys.readouterr().out
