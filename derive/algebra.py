@@ -172,7 +172,7 @@ class LocalEntry(sp.Expr):
     wrt = property(lambda self: self.args[1])
 
 
-class Jacobian(MatrixExpr):
+class LocalJacobian(MatrixExpr):
     """d(of)/d(wrt) of one example's forward quantities or parameters, as the matrix a chain-rule product multiplies.
 
     ``of`` and ``wrt`` are vectors or numbers (a, z, b, taken whichever way they stand), or ``wrt`` is a weight
@@ -464,7 +464,7 @@ def _(expr: SoftmaxBack, env):
 
 
 @_eval.register
-def _(expr: Jacobian, env):
+def _(expr: LocalJacobian, env):
     if env.local is None:
         raise DeriveError("a local derivative has no value here")
 

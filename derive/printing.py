@@ -146,7 +146,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
     def _print_LocalEntry(self, expr):
         return rf"\frac{{\partial {self._print(expr.of)}}}{{\partial {self._print(expr.wrt)}}}"
 
-    def _print_Jacobian(self, expr):
+    def _print_LocalJacobian(self, expr):
         return rf"\frac{{\partial {self._print(expr.of)}}}{{\partial {self._print(expr.wrt)}}}"
 
     def _print_ActEntry(self, expr):
@@ -537,7 +537,7 @@ class NotationText(_TextPrinter):
     def _print_LocalEntry(self, expr):
         return f"∂{self._print(expr.of)}/∂{self._print(expr.wrt)}"
 
-    def _print_Jacobian(self, expr):
+    def _print_LocalJacobian(self, expr):
         return f"∂{self._print(expr.of)}/∂{self._print(expr.wrt)}"
 
     def _print_Partial(self, expr):

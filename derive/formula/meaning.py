@@ -23,10 +23,10 @@ from ..algebra import (
     Elementwise,
     ExampleSum,
     ExampleSumEntry,
-    Jacobian,
     LayerEntry,
     LayerSymbol,
     LocalEntry,
+    LocalJacobian,
     ShapeMismatch,
     WithBiasUnit,
     ZeroBiasColumn,
@@ -320,7 +320,7 @@ class Compiler:
             return Elem.of(inner * OneMatrix(cols, 1))
         raise MeaningError(f"cannot use {type(node).__name__} on the right-hand side")
 
-    def jacobian(self, node: ast.Partial) -> Jacobian:
+    def jacobian(self, node: ast.Partial) -> LocalJacobian:
         """A chain-rule factor d u / d v in a vector formula (da^L/dz^L, dz_2/dh) as a matrix of one example's
         derivatives, each of u and v a vector or a number (or v a weight and u a number), in the layout the formula
         is being read in (``numerator``: see ``_vector_rhs``, which tries both)."""
@@ -340,7 +340,7 @@ class Compiler:
                                "reads a Jacobian of one example's vectors, in a convention whose formulas are of one "
                                "example; write the chain rule in components (\\frac{\\partial a^l_j}{\\partial "
                                "z^l_j} ...)")
-        return Jacobian(X, Y, denominator=not self.numerator)
+        return LocalJacobian(X, Y, denominator=not self.numerator)
 
     def in_layout(self, G):
         """A gradient of the cost as the layout being read writes it: as the convention shapes it (that of its
@@ -839,7 +839,7 @@ def _vector_rhs(c: Compiler, claim: ast.Claim, lhs):
                            "layout (\\partial u_i/\\partial v_j) and denominator layout; write the chain rule in "
                            "components")
     rhs, numerator = next(iter(fits.items()))
-    if any(not _number(J) for J in rhs.atoms(Jacobian)):
+    if any(not _number(J) for J in rhs.atoms(LocalJacobian)):
         c.notes.append(f"read in {'numerator' if numerator else 'denominator'} layout (the Jacobian "
                        f"{'[du_i/dv_j]' if numerator else '[du_j/dv_i]'}), the one layout whose shapes fit the product")
     return rhs
