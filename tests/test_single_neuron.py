@@ -175,3 +175,32 @@ def test_the_command_line_judges_single_neurons_when_asked(capsys):
     capsys.readouterr()
     assert main(["check", "--loss", "sse", "--single-neurons", formula]) == 0
     assert "one neuron per layer" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- every part of the new readings counts
+EDITED = [
+    # (formula that holds, single neurons): no single edit of it is read as the same formula (test_check_edits)
+    (CHAINS[0][0], True),
+    (CHAINS[2][0], True),
+    (CHAINS[3][0], True),
+    (CHAINS[6][0], True),
+    (JACOBIANS[0][0], False),
+    (JACOBIANS[1][0], False),
+    (JACOBIANS[3][0], False),
+]
+
+
+@pytest.mark.parametrize("formula,single", EDITED)
+def test_no_single_edit_of_a_chain_of_factors_is_ignored(formula, single):
+    from test_check_edits import edits, meaning_of
+
+    from derive.formula.parse import parse
+    from derive.formula.unparse import latex
+    problem = Problem.make("nielsen", "sse", "sigmoid", "sigmoid", single_neurons=single)
+    claim = parse(formula)
+    original = meaning_of(claim, problem)
+    assert original is not None and derive.check(formula, **SSE, single_neurons=single).verdict == "holds"
+    ctx = {"component": bool(original[4]), "per_example": True, "wrt": False, "cost": False}
+    tried = [edited for edited in edits(claim, ctx) if edited != claim]
+    ignored = [latex(e) for e in tried if meaning_of(e, problem) == original]
+    assert len(tried) >= 5 and not ignored, ignored

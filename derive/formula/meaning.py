@@ -801,6 +801,19 @@ def _number(t) -> bool:
     return all(same_size(d, 1) for d in t.shape)
 
 
+def _in_layout(c: Compiler, claim: ast.Claim, lhs, numerator: bool):
+    """The right side read in one layout, as the convention's quantity ``lhs``: where the layout writes the left side
+    transposed (a gradient written as a derivative is a row in numerator layout), the right side is transposed."""
+    c.numerator = numerator
+    try:
+        rhs = c.vector(claim.rhs).matrix()
+        check_shapes(rhs)
+        written = c.in_layout(lhs) if isinstance(claim.lhs, ast.Partial | ast.Nabla) else lhs
+    finally:
+        c.numerator = None
+    return rhs if written == lhs else Transpose(rhs)
+
+
 def _vector_rhs(c: Compiler, claim: ast.Claim, lhs):
     """The right side of a vector formula. A Jacobian in it (d z_2 / d h) is a matrix whose layout the notes do not
     write: numerator ([du_i/dv_j], a gradient of the cost a row) or denominator (its transpose, a gradient shaped as
@@ -820,20 +833,14 @@ def _vector_rhs(c: Compiler, claim: ast.Claim, lhs):
         raise undefined
     fits: dict = {}
     for numerator in (True, False):
-        c.numerator = numerator
         try:
-            rhs = c.vector(claim.rhs).matrix()
-            check_shapes(rhs)
+            rhs = _in_layout(c, claim, lhs, numerator)
         except ShapeMismatch:
             continue
-        # the left side in this layout: a gradient written as a derivative is a row in numerator layout
-        written = lhs if not isinstance(claim.lhs, ast.Partial | ast.Nabla) else c.in_layout(lhs)
-        rhs = rhs if written == lhs else Transpose(rhs)  # the convention's quantity is the written one transposed
         if all(same_size(a, b) for a, b in zip(check_shapes(rhs), lhs.shape, strict=True)):
             fits.setdefault(rhs, numerator)
-    c.numerator = True
     if not fits:  # no reading fits: the numerator layout's shape complaint is the verdict's
-        return c.vector(claim.rhs).matrix()
+        return _in_layout(c, claim, lhs, True)
     if len(fits) > 1:
         raise MeaningError("the layout of the Jacobians in this product is not fixed: it fits both numerator "
                            "layout (\\partial u_i/\\partial v_j) and denominator layout; write the chain rule in "
