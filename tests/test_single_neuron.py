@@ -159,6 +159,8 @@ REFUSED = [
      r"dZ^{[l]} = dA^{[l]} \frac{\partial A^{[l]}}{\partial Z^{[l]}}", "of a batch has four indices"),
     (SSE, dC + "{\\partial z^L} = " + J % ("a^L_j", "z^L") + dC + "{\\partial a^L}", "subscripts"),
     (SSE, dC + "{\\partial z^L} = " + J % ("a^L", "y") + dC + "{\\partial a^L}", "with respect to"),
+    # the forward pass is written with its parameters: a Jacobian there is not guessed into one layout
+    (SSE, r"a^L = \sigma(" + J % ("z^L", "a^{L-1}") + r" a^{L-1} + b^L)", "formula of a gradient only"),
 ]
 
 
@@ -204,3 +206,12 @@ def test_no_single_edit_of_a_chain_of_factors_is_ignored(formula, single):
     tried = [edited for edited in edits(claim, ctx) if edited != claim]
     ignored = [latex(e) for e in tried if meaning_of(e, problem) == original]
     assert len(tried) >= 5 and not ignored, ignored
+
+
+def test_a_formula_with_a_jacobian_is_not_translated():
+    from derive.translate import translate
+    formula = dC + "{\\partial z^L} = " + J % ("a^L", "z^L") + dC + "{\\partial a^L}"
+    assert derive.check(formula, **SSE).verdict == "holds"
+    for target in ("cs231n", "ng"):
+        with pytest.raises(derive.DeriveError, match="Jacobian of one example's vectors"):
+            translate(formula, "nielsen", target, "sse")

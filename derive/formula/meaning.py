@@ -242,6 +242,9 @@ class Compiler:
     # ---- vector form
     def vector(self, node) -> Elem:
         if isinstance(node, ast.Partial) and self.is_forward(node.of):
+            if self.numerator is None:  # a layout is tried only for a gradient's formula (see _vector_rhs)
+                raise MeaningError("a chain-rule factor such as \\frac{\\partial a^l}{\\partial z^l} is read in "
+                                   "the formula of a gradient only: write the forward pass with its parameters")
             return Elem.of(self.jacobian(node))
         if isinstance(node, ast.Nabla) and self.is_forward(node.of):
             raise MeaningError("a Jacobian inside a vector formula is not read yet: write the chain rule in "
