@@ -215,3 +215,15 @@ def test_a_formula_with_a_jacobian_is_not_translated():
     for target in ("cs231n", "ng"):
         with pytest.raises(derive.DeriveError, match="Jacobian of one example's vectors"):
             translate(formula, "nielsen", target, "sse")
+
+
+def test_in_a_batch_convention_single_neurons_are_not_numbers(tmp_path):
+    # a batch holds several examples, so a single neuron's quantity is a row of them: a product of the notes'
+    # numbers is not judged (skipped, saying why), and nothing is judged on networks of width 1
+    path = tmp_path / "notes.md"
+    path.write_text("<!-- derive: convention=dls loss=mse output=sigmoid hidden=sigmoid -->\n" + NEURON
+                    + "$dZ^{[L]} = 2(A^{[L]} - Y) g'(Z^{[L]})$\n\n$dZ^{[L]} = (A^{[L]} - Y) * g'(Z^{[L]})$\n",
+                    encoding="utf-8")
+    product, hadamard = lint([path])
+    assert product.verdict == "skipped" and "line 2 says each layer is a single neuron" in product.reason
+    assert hadamard.verdict == "holds" and "single neuron" not in hadamard.text() + hadamard.reason
