@@ -288,7 +288,8 @@ class _Run:
         if single and verdict in ("holds", "fails"):
             said = f"each layer is a single neuron, as line {f.scalar} says"
             reason = f"{reason} (judged on networks of one neuron per layer: {said}, every quantity a number)"
-            condition = f"{condition}; {said}" if condition else said if verdict == "holds" else condition
+            if verdict == "holds":  # a holding verdict says where it holds
+                condition = f"{condition}; {said}" if condition else said
         elif f.scalar and verdict == "fails" and reason.startswith(SHAPES):
             # one neuron per layer: every quantity is a number, so every product conforms there; derive's networks
             # have layers of several units, where this one does not, and that says nothing about the notes' claim
