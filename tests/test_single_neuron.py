@@ -159,6 +159,8 @@ REFUSED = [
      r"dZ^{[l]} = dA^{[l]} \frac{\partial A^{[l]}}{\partial Z^{[l]}}", "of a batch has four indices"),
     (SSE, dC + "{\\partial z^L} = " + J % ("a^L_j", "z^L") + dC + "{\\partial a^L}", "subscripts"),
     (SSE, dC + "{\\partial z^L} = " + J % ("a^L", "y") + dC + "{\\partial a^L}", "with respect to"),
+    # a square Jacobian between vectors the convention shapes: both layouts fit, and which one is meant is not said
+    (SSE, r"\delta^L = " + J % ("a^L", "z^L") + " (a^L - y)", "layout of the Jacobians in this product is not fixed"),
     # the forward pass is written with its parameters: a Jacobian there is not guessed into one layout
     (SSE, r"a^L = \sigma(" + J % ("z^L", "a^{L-1}") + r" a^{L-1} + b^L)", "formula of a gradient only"),
 ]
