@@ -172,6 +172,45 @@ class LocalEntry(sp.Expr):
     wrt = property(lambda self: self.args[1])
 
 
+class LocalJacobian(MatrixExpr):
+    """d(of)/d(wrt) of one example's forward quantities or parameters, as the matrix a chain-rule product multiplies.
+
+    ``of`` and ``wrt`` are vectors or numbers (a, z, b, taken whichever way they stand), or ``wrt`` is a weight
+    matrix and ``of`` a number. In numerator layout the entries are [d of_i / d wrt_j] (a number by a matrix: the
+    matrix's transpose's shape), with ``denominator`` the transpose. Valued from the forward pass entry by entry. A
+    derivative with more than two indices (a vector by a matrix) is no matrix, and is never built.
+    """
+
+    def __new__(cls, of, wrt, denominator: bool = False):
+        if of.shape == (1, 1) and wrt.shape == (1, 1):
+            denominator = False  # a number: both layouts are the same 1 x 1 matrix
+        return super().__new__(cls, of, wrt, sp.true if denominator else sp.false)
+
+    of = property(lambda self: self.args[0])
+    wrt = property(lambda self: self.args[1])
+    denominator = property(lambda self: bool(self.args[2]))
+
+    @property
+    def shape(self):
+        if self.wrt.kind == "W":  # a number by a matrix: the matrix's shape in denominator layout
+            rows, cols = self.wrt.shape
+            return (rows, cols) if self.denominator else (cols, rows)
+        sizes = (self.of.shape[0] * self.of.shape[1], self.wrt.shape[0] * self.wrt.shape[1])
+        return sizes[::-1] if self.denominator else sizes
+
+    def _entry(self, i, j, **kwargs):
+        if self.denominator:
+            i, j = j, i
+        if self.wrt.kind == "W":  # numerator layout: entry (i, j) is by the matrix's entry (j, i)
+            return LocalEntry(LayerEntry(self.of, 0, 0), LayerEntry(self.wrt, j, i))
+        return LocalEntry(_vector_entry(self.of, i), _vector_entry(self.wrt, j))
+
+
+def _vector_entry(t, k) -> LayerEntry:
+    """Entry k of a vector (or number) t, whichever way it stands."""
+    return LayerEntry(t, 0, k) if t.shape[0] == 1 and t.shape[1] != 1 else LayerEntry(t, k, 0)
+
+
 class DropBiasRow(MatrixExpr):
     """Rows 1..end of a column: the bias unit's component removed (Octave's delta(2:end))."""
 
@@ -422,6 +461,28 @@ def _(expr: SoftmaxBack, env):
         for k in range(s.rows):
             out[k, t] = s[k, t] * (g[k, t] - dot)  # (diag(s) - s s^T) g
     return out.T if expr.axis == 1 else out
+
+
+@_eval.register
+def _(expr: LocalJacobian, env):
+    if env.local is None:
+        raise DeriveError("a local derivative has no value here")
+
+    def entries(t):  # (kind, layer, row, column) of each entry, in order (a vector's, or a matrix's by rows)
+        label, rows, cols = env.layer(t.layer), _dim(t.shape[0], env), _dim(t.shape[1], env)
+        return [(t.kind, label, i, j) for i in range(rows) for j in range(cols)]
+    of, wrt = entries(expr.of), entries(expr.wrt)
+    if expr.wrt.kind == "W":  # a number by a matrix: one entry per entry of the matrix, in its shape
+        rows, cols = _dim(expr.wrt.shape[0], env), _dim(expr.wrt.shape[1], env)
+        out = mpmath.matrix(rows, cols)
+        for i, j in ((i, j) for i in range(rows) for j in range(cols)):
+            out[i, j] = env.local(of[0], wrt[i * cols + j])
+        return out if expr.denominator else out.T
+    out = mpmath.matrix(len(of), len(wrt))
+    for i, u in enumerate(of):
+        for j, v in enumerate(wrt):
+            out[i, j] = env.local(u, v)
+    return out.T if expr.denominator else out
 
 
 @_eval.register

@@ -63,11 +63,14 @@ class CheckResult:
 
 
 def check(formula: str, convention="nielsen", loss: str = "mse", output: str = "sigmoid",
-          hidden: str = "sigmoid", diagnose: bool = True, *, activation: str | None = None) -> CheckResult:
+          hidden: str = "sigmoid", diagnose: bool = True, *, activation: str | None = None,
+          single_neurons: bool = False) -> CheckResult:
     """Judge ``formula`` (LaTeX or Octave-style) as a claim about a backprop quantity under ``convention``.
 
     ``output`` is the output layer's activation; ``activation=`` is the same argument under the command line's
-    name. A chain ``a = b = c`` is judged link by link; the result's ``links`` lists each link's verdict.
+    name. A chain ``a = b = c`` is judged link by link; the result's ``links`` lists each link's verdict. With
+    ``single_neurons`` (notes that say each layer is one neuron) it is judged on networks of width 1, where every
+    quantity and every derivative is a number.
     """
     output = activation if activation is not None else output
     from .formula.parse import chain_links
@@ -77,7 +80,7 @@ def check(formula: str, convention="nielsen", loss: str = "mse", output: str = "
     try:
         if not isinstance(formula, str):
             raise DeriveError(f"the formula must be a string, not {type(formula).__name__}")
-        problem = Problem.make(convention, loss, output, hidden)
+        problem = Problem.make(convention, loss, output, hidden, single_neurons)
         quotient = _quotient(formula, name)
         if quotient:
             return quotient
@@ -119,6 +122,8 @@ def _check_claim(formula: str, claim, problem, name: str, diagnose: bool) -> Che
                          quantity=meaning.quantity if meaning else None, reason=reason,
                          counterexample=verdict.counterexample if verdict else None,
                          notes=list(meaning.notes) if meaning else [])
+    if problem.single_neurons:
+        result.notes.append("judged on networks of one neuron per layer, where every quantity is a number")
     if verdict and not verdict.holds:
         note = _one_example(meaning, problem)
         if note:

@@ -163,6 +163,9 @@ def build_parser() -> _Parser:
     p.add_argument("formula", metavar="FORMULA", help="the formula, quoted; - reads it from standard input")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-diagnosis", action="store_true", help="skip the search for the likely mistake")
+    p.add_argument("--single-neurons", action="store_true",
+                   help="judge on networks of one neuron per layer, where every quantity is a number (for notes "
+                        "that say so; it hides transposes)")
 
     p = sub.add_parser("lint", help="check every backprop formula in Markdown or LaTeX notes; exit 1 if one fails",
                        description="Find the math in Markdown or LaTeX notes ($...$, $$...$$, \\[...\\], \\(...\\), "
@@ -296,7 +299,7 @@ def cmd_check(args) -> tuple[str, int]:
     from .check import check
     formula = sys.stdin.read(100_001) if args.formula == "-" else args.formula
     result = check(formula, args.convention, args.loss, args.activation, args.hidden,
-                   diagnose=not args.no_diagnosis)
+                   diagnose=not args.no_diagnosis, single_neurons=args.single_neurons)
     status = {"holds": 0, "fails": 1, "invalid": 2}[result.verdict]
     if result.verdict == "invalid" and not args.json:
         raise DeriveError(result.reason)

@@ -140,3 +140,11 @@ class Layer:
     def back_activation(self, l, name, G):
         """dE/dz^l = dE/da^l * f'(z^l) entrywise (elementwise activations only)."""
         return HadamardProduct(G, Elementwise(name, self.z(l), 1))
+
+
+class SingleNeurons(Layer):
+    """The symbols of a chain of single neurons (notes that say each layer is one neuron): every width is 1, so
+    every quantity is a number and every product of them is defined."""
+
+    def n(self, l):
+        return sp.Integer(1)

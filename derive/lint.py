@@ -283,14 +283,20 @@ class _Run:
         if conv is None:
             reason = self.read(f.text) or undecided(f.basis, latex)
             return row("skipped", reason=_advised(reason, None, latex), diagnosis=None)
-        key = (f.text, f.setting, diagnose)  # a Markdown and a LaTeX file share their checks, not their advice
+        single = bool(f.scalar) and _one_example(conv)  # judged on a chain of single neurons, as the notes say
+        key = (f.text, f.setting, diagnose, single)  # a Markdown and a LaTeX file share their checks, not their advice
         if key not in self.results:
-            self.results[key] = self._check(f.text, conv, f.setting, diagnose)
+            self.results[key] = self._check(f.text, conv, f.setting, diagnose, single)
         verdict, reason, diagnosis, condition, advise = self.results[key]
-        order = self.unstated_order(f, conv, verdict, diagnose)
+        order = self.unstated_order(f, conv, verdict, diagnose, single)
         if order:
             verdict, reason, diagnosis, condition = "skipped", order, None, None
-        if f.scalar and verdict == "fails" and reason.startswith(SHAPES):
+        if single and verdict in ("holds", "fails"):
+            said = f"each layer is a single neuron, as line {f.scalar} says"
+            reason = f"{reason} (judged on networks of one neuron per layer: {said}, every quantity a number)"
+            if verdict == "holds":  # a holding verdict says where it holds
+                condition = f"{condition}; {said}" if condition else said
+        elif f.scalar and verdict == "fails" and reason.startswith(SHAPES):
             # one neuron per layer: every quantity is a number, so every product conforms there; derive's networks
             # have layers of several units, where this one does not, and that says nothing about the notes' claim
             verdict, diagnosis = "skipped", None
@@ -304,7 +310,7 @@ class _Run:
             reason = f"{reason} ({'; '.join(f.readings)})"
         return row(verdict, reason=reason, diagnosis=diagnosis, condition=condition)
 
-    def unstated_order(self, f: Formula, conv, verdict: str, diagnose: bool) -> str | None:
+    def unstated_order(self, f: Formula, conv, verdict: str, diagnose: bool, single: bool = False) -> str | None:
         """Why a verdict cannot stand, or None: a claim written with a weight's two subscripts, whose verdict the
         order of those subscripts decides, in notes that state no order (no forward equation, no directive) and
         no convention either (an inferred one brings its order only by assumption: w_{ij} runs to i from j in
@@ -318,9 +324,9 @@ class _Run:
         from .conventions import WEIGHT_INDICES
         other = next(o for o in WEIGHT_INDICES if o != conv.weight_indices)
         flipped = dataclasses.replace(f.setting, weights=other)
-        key = (f.text, flipped, False)
+        key = (f.text, flipped, False, single)
         if key not in self.results:
-            self.results[key] = self._check(f.text, self.setting_convention(flipped), flipped, False)
+            self.results[key] = self._check(f.text, self.setting_convention(flipped), flipped, False, single)
         if self.results[key][0] not in ("holds", "fails") or self.results[key][0] == verdict:
             return None
         said = {conv.weight_indices: verdict, other: self.results[key][0]}
@@ -351,18 +357,28 @@ class _Run:
                 self.unreadable[text] = f"not a formula derive reads: {exc}"
         return self.unreadable[text]
 
-    def _check(self, text: str, conv, setting: Setting, diagnose: bool) -> tuple:
-        """(verdict, reason, diagnosis, condition, whether the reason takes advice on what to write)."""
+    def _check(self, text: str, conv, setting: Setting, diagnose: bool, single: bool = False) -> tuple:
+        """(verdict, reason, diagnosis, condition, whether the reason takes advice on what to write); ``single``:
+        judged on networks of one neuron per layer."""
         from .check import check
         reason = self.read(text)  # to tell a formula derive cannot read from one that claims nothing
         if reason and not quotient_as_derivative(text):  # a quotient written for a derivative: check names it
             return "skipped", reason, None, None, True
-        result = check(text, conv, setting.loss, setting.output, setting.hidden, diagnose=diagnose)
+        result = check(text, conv, setting.loss, setting.output, setting.hidden, diagnose=diagnose,
+                       single_neurons=single)
         if result.verdict == "invalid":
             return "skipped", f"not a backprop claim: {result.reason}", None, None, True
         if result.verdict == "holds" and result.condition:
             return "holds", f"{result.reason}; holds only if {result.condition}", None, result.condition, False
         return result.verdict, result.reason, result.diagnosis, None, False
+
+
+def _one_example(conv) -> bool:
+    """Whether a convention's formulas are of one example, where a chain of single neurons makes every quantity a
+    number (in a batch each is a row or column of the examples, and the notes' products of numbers are not
+    judged: they are skipped, saying so)."""
+    from .network import default_m
+    return default_m(conv) == 1
 
 
 def _weight_components(text: str, conv) -> bool:

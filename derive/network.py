@@ -90,8 +90,11 @@ def default_m(conv) -> int:
     return 1 if conv.layout == "column" and conv.grad_of == "example" else 3
 
 
-def default_widths(depth: int, seed: int = 0, m: int = 3) -> tuple[int, ...]:
-    """Widths n_0..n_L in 2..6, neighbours unequal (no square W) and none equal to ``m`` where possible."""
+def default_widths(depth: int, seed: int = 0, m: int = 3, single: bool = False) -> tuple[int, ...]:
+    """Widths n_0..n_L in 2..6, neighbours unequal (no square W) and none equal to ``m`` where possible; with
+    ``single`` (a Problem of single neurons, whose notes say each layer is one) every width is 1."""
+    if single:
+        return (1,) * (depth + 1)
     rng = random.Random(f"widths-{seed}")
     choices = [w for w in WIDTHS if w != m] if m in WIDTHS else list(WIDTHS)
     widths = [rng.choice(choices)]

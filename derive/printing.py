@@ -154,6 +154,9 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
     def _print_LocalEntry(self, expr):
         return rf"\frac{{\partial {self._print(expr.of)}}}{{\partial {self._print(expr.wrt)}}}"
 
+    def _print_LocalJacobian(self, expr):
+        return rf"\frac{{\partial {self._print(expr.of)}}}{{\partial {self._print(expr.wrt)}}}"
+
     def _print_ActEntry(self, expr):
         mark = self.nt.prime if expr.order else ""
         return rf"{self.letters.get(expr.name, self.nt.sigma)}{mark}\left({self._print(expr.arg)}\right)"
@@ -542,6 +545,9 @@ class NotationText(_TextPrinter):
         return f"{front}Σ{script('_', 't=1')}{script('^', self._print(count))} {self.parenthesize(rest, 40)}"
 
     def _print_LocalEntry(self, expr):
+        return f"∂{self._print(expr.of)}/∂{self._print(expr.wrt)}"
+
+    def _print_LocalJacobian(self, expr):
         return f"∂{self._print(expr.of)}/∂{self._print(expr.wrt)}"
 
     def _print_Partial(self, expr):

@@ -23,6 +23,9 @@ class Problem:
     loss: Loss
     output: Activation | VectorActivation
     hidden: Activation
+    # every layer is one neuron (notes that say so): networks of width 1, where every quantity is a number and every
+    # derivative a number; never set otherwise, since width 1 hides transposes and index mistakes
+    single_neurons: bool = False
 
     @property
     def reduction(self) -> Reduction:
@@ -30,18 +33,21 @@ class Problem:
 
     @classmethod
     def make(cls, convention: str | Convention = "nielsen", loss: str = "mse", output: str = "sigmoid",
-             hidden: str = "sigmoid") -> Problem:
+             hidden: str = "sigmoid", single_neurons: bool = False) -> Problem:
         """Look the names up and check the combination; raises DeriveError with one line if impossible."""
         conv = convention if isinstance(convention, Convention) else _convention(convention)
         loss_rec, out_rec, hid_rec = _loss(loss), activation(output), activation(hidden)
         if not isinstance(hid_rec, Activation):
             raise DeriveError(f"{hid_rec.name} is vector-valued and supported as the output activation only "
                               f"(--activation), not in hidden layers (--hidden)")
+        if single_neurons and not out_rec.elementwise:
+            raise DeriveError(f"{out_rec.name} of a single neuron is a constant: a chain of single neurons needs an "
+                              "elementwise output activation")
         if not accepts(loss_rec, out_rec.range):
             needs = ", ".join(sorted(loss_rec.accepts or ()))
             raise DeriveError(f"loss {loss_rec.name} is not defined for {out_rec.name} outputs "
                               f"(range {out_rec.range}); it needs outputs in {needs}")
-        return cls(conv, loss_rec, out_rec, hid_rec)
+        return cls(conv, loss_rec, out_rec, hid_rec, single_neurons)
 
     def label(self) -> str:
         return f"{self.convention.name}: {self.loss.name} + {self.output.name}, hidden {self.hidden.name}"

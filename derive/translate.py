@@ -21,6 +21,7 @@ from .algebra import (
     DropBiasRow,
     Elementwise,
     LayerSymbol,
+    LocalJacobian,
     ShapeMismatch,
     SoftmaxBack,
     WithBiasUnit,
@@ -200,6 +201,10 @@ def translate(formula: str, source, target, loss: str = "mse", output: str = "si
                              f"{exc.describe(NotationPrinter(src).doprint)}") from None
     if meaning.indices:
         raise Untranslatable("component forms depend on how each source numbers units: translate the vector form")
+    if sym(meaning.rhs).atoms(LocalJacobian):
+        raise Untranslatable("a chain-rule factor such as \\frac{\\partial a^l}{\\partial z^l} is a Jacobian of one "
+                             "example's vectors, whose layout and batch differ between conventions: translate the "
+                             "formula written with transposes and \\odot")
     of = {"example": "one example's loss", "cost": "the batch cost"}
     if meaning.quantity in ("grad_weight", "grad_bias") and src.grad_of != dst.grad_of:
         raise Untranslatable(f"{src.name} writes parameter gradients of {of[src.grad_of]}, "

@@ -213,7 +213,7 @@ def draw_network(problem, layers: int, seed: int, widths: list | None = None, m:
     m = default_m(problem.convention) if m is None else m
     for redraw in range(REDRAWS):  # seed, seed + 1000, ...
         s = seed + 1000 * redraw
-        ws = list(widths) if widths else list(default_widths(layers, s, m))
+        ws = list(widths) if widths else list(default_widths(layers, s, m, problem.single_neurons))
         net = random_network(problem, tuple(ws), m, s)
         fwd = forward(net)
         if not at_kink(net, fwd):

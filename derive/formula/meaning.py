@@ -26,6 +26,7 @@ from ..algebra import (
     LayerEntry,
     LayerSymbol,
     LocalEntry,
+    LocalJacobian,
     ShapeMismatch,
     WithBiasUnit,
     ZeroBiasColumn,
@@ -36,7 +37,7 @@ from ..algebra import (
 )
 from ..chain import LAMBDA, L, l
 from ..errors import DeriveError
-from ..layers import Layer
+from ..layers import Layer, SingleNeurons
 from ..problem import Problem
 from . import ast
 from .ast import ONES
@@ -86,8 +87,9 @@ class Compiler:
 
     def __init__(self, problem: Problem):
         self.problem, self.conv = problem, problem.convention
-        self.lay = Layer(self.conv)
+        self.lay = SingleNeurons(self.conv) if problem.single_neurons else Layer(self.conv)
         self.notes: list[str] = []
+        self.numerator: bool | None = None  # the layout a formula with Jacobians is read in (see _vector_rhs)
         self.depth: int | None = None  # a formula written for one network depth (Bishop's i, j, k)
         self.hidden: set = set()  # layers in l where a function letter was read as the hidden activation
         self.last = L  # the output layer: a concrete label when the formula is about one network
@@ -239,14 +241,19 @@ class Compiler:
 
     # ---- vector form
     def vector(self, node) -> Elem:
-        if isinstance(node, ast.Partial | ast.Nabla) and self.is_forward(node.of):
+        if isinstance(node, ast.Partial) and self.is_forward(node.of):
+            if self.numerator is None:  # a layout is tried only for a gradient's formula (see _vector_rhs)
+                raise MeaningError("a chain-rule factor such as \\frac{\\partial a^l}{\\partial z^l} is read in "
+                                   "the formula of a gradient only: write the forward pass with its parameters")
+            return Elem.of(self.jacobian(node))
+        if isinstance(node, ast.Nabla) and self.is_forward(node.of):
             raise MeaningError("a Jacobian inside a vector formula is not read yet: write the chain rule in "
                                "components (\\frac{\\partial a^l_j}{\\partial z^l_j} ...)")
         if isinstance(node, ast.Partial | ast.Nabla):
             symbol, indices, factor = self.gradient_symbol(node)
             if indices:
                 raise MeaningError("a component on the right of a vector formula")
-            return Elem.of(symbol).map(lambda e: factor * e)
+            return Elem.of(self.in_layout(symbol)).map(lambda e: factor * e)
         if isinstance(node, ast.Sym) and node.base == ONES and node.layer is None and node.indices is None:
             self.batch_written("a vector of ones \\mathbf{1} (over the examples)")
             return Elem.of(OneMatrix(self.lay.batch, 1))  # 1 sums over the examples: dZ 1, 1^T dZ, b 1^T
@@ -315,6 +322,35 @@ class Compiler:
                 return Elem.of(OneMatrix(1, rows) * inner)
             return Elem.of(inner * OneMatrix(cols, 1))
         raise MeaningError(f"cannot use {type(node).__name__} on the right-hand side")
+
+    def jacobian(self, node: ast.Partial) -> LocalJacobian:
+        """A chain-rule factor d u / d v in a vector formula (da^L/dz^L, dz_2/dh) as a matrix of one example's
+        derivatives, each of u and v a vector or a number (or v a weight and u a number), in the layout the formula
+        is being read in (``numerator``: see ``_vector_rhs``, which tries both)."""
+        written = f"\\frac{{\\partial {unparse_sym(node.of)}}}{{\\partial {unparse_sym(node.wrt)}}}"
+        if not isinstance(node.wrt, ast.Sym) or self.letters.get(node.wrt.base) not in LOCAL_WRT:
+            raise MeaningError("a local derivative is taken with respect to z, a, the input or a weight or bias")
+        if any(self.normalise(s).indices for s in (node.of, node.wrt)):
+            raise MeaningError(f"the subscripts in {written} are not used: in a vector formula a derivative is of "
+                               "whole vectors (write every factor with components to have it read in components)")
+        X, Y = self.tensor(node.of), self.tensor(node.wrt)
+        if Y.kind == "W" and not _number(Y) and not _number(X):
+            raise ShapeMismatch(f"{written}, a derivative of a vector by a matrix, has three indices (one of "
+                                f"{unparse_sym(node.of)}'s and two of {unparse_sym(node.wrt)}'s), so a product with it "
+                                "is not a matrix product")
+        if self.conv.layout != "column" or not self.one_example():
+            raise MeaningError(f"{written} of a batch has four indices (an example's and a unit's in each): derive "
+                               "reads a Jacobian of one example's vectors, in a convention whose formulas are of one "
+                               "example; write the chain rule in components (\\frac{\\partial a^l_j}{\\partial "
+                               "z^l_j} ...)")
+        return LocalJacobian(X, Y, denominator=not self.numerator)
+
+    def in_layout(self, G):
+        """A gradient of the cost as the layout being read writes it: as the convention shapes it (that of its
+        variable), or in numerator layout a row (by a vector) or the transpose of its matrix (by a weight)."""
+        if not self.numerator or _number(G) or G.kind != "grad_weight" and same_size(G.shape[0], 1):
+            return G
+        return Transpose(G)
 
     def scalar_symbol(self, name):
         if SCALARS[name] == "batch":
@@ -758,10 +794,65 @@ def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
         lhs = c.weight_entry(symbol, list(free), base) if len(free) > 1 else \
             LayerEntry(symbol, 0, free[0]) if symbol.shape[0] == 1 else LayerEntry(symbol, free[0] - base, 0)
         return Meaning(quantity, at, lhs, rhs, free, c.notes, c.depth, tuple(c.hidden), factor)
-    rhs = c.vector(claim.rhs).matrix()
+    rhs = _vector_rhs(c, claim, symbol)
     if c.conv.bias == "unit" and quantity == "grad_weight":
         rhs = _with_bias_unit(rhs, symbol, c)
     return Meaning(quantity, at, symbol, rhs, (), c.notes, c.depth, tuple(c.hidden), factor)
+
+
+def _number(t) -> bool:
+    return all(same_size(d, 1) for d in t.shape)
+
+
+def _in_layout(c: Compiler, claim: ast.Claim, lhs, numerator: bool):
+    """The right side read in one layout, as the convention's quantity ``lhs``: where the layout writes the left side
+    transposed (a gradient written as a derivative is a row in numerator layout), the right side is transposed."""
+    c.numerator = numerator
+    try:
+        rhs = c.vector(claim.rhs).matrix()
+        check_shapes(rhs)
+        written = c.in_layout(lhs) if isinstance(claim.lhs, ast.Partial | ast.Nabla) else lhs
+    finally:
+        c.numerator = None
+    return rhs if written == lhs else Transpose(rhs)
+
+
+def _vector_rhs(c: Compiler, claim: ast.Claim, lhs):
+    """The right side of a vector formula. A Jacobian in it (d z_2 / d h) is a matrix whose layout the notes do not
+    write: numerator ([du_i/dv_j], a gradient of the cost a row) or denominator (its transpose, a gradient shaped as
+    its variable, as the convention's are). Both readings are tried, and the formula is read in the one whose
+    shapes fit the product and the left side (a number, as in a chain of single neurons, is the same in both);
+    where both fit and differ the layout is not fixed, and the formula is refused."""
+    jacobians = [n for _, n in ast.walk(claim.rhs) if isinstance(n, ast.Partial) and c.is_forward(n.of)]
+    if not jacobians:
+        return c.vector(claim.rhs).matrix()
+    undefined = None  # a factor that is no matrix (a vector by a matrix) fails the product, once every one is read
+    for node in jacobians:
+        try:
+            c.jacobian(node)
+        except ShapeMismatch as exc:
+            undefined = undefined or exc
+    if undefined:
+        raise undefined
+    fits: dict = {}
+    for numerator in (True, False):
+        try:
+            rhs = _in_layout(c, claim, lhs, numerator)
+        except ShapeMismatch:
+            continue
+        if all(same_size(a, b) for a, b in zip(check_shapes(rhs), lhs.shape, strict=True)):
+            fits.setdefault(rhs, numerator)
+    if not fits:  # no reading fits: the numerator layout's shape complaint is the verdict's
+        return _in_layout(c, claim, lhs, True)
+    if len(fits) > 1:
+        raise MeaningError("the layout of the Jacobians in this product is not fixed: it fits both numerator "
+                           "layout (\\partial u_i/\\partial v_j) and denominator layout; write the chain rule in "
+                           "components")
+    rhs, numerator = next(iter(fits.items()))
+    if any(not _number(J) for J in rhs.atoms(LocalJacobian)):
+        c.notes.append(f"read in {'numerator' if numerator else 'denominator'} layout (the Jacobian "
+                       f"{'[du_i/dv_j]' if numerator else '[du_j/dv_i]'}), the one layout whose shapes fit the product")
+    return rhs
 
 
 def _entry_of(c: Compiler, sym, what: str) -> LayerEntry:
