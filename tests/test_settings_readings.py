@@ -1,0 +1,149 @@
+"""Issue 9: problem settings the real notes use. The quadratic cost averaged over the outputs (mse_mean,
+C = 1/(2 n_L) sum_j (a_j - y_j)^2, XanNotZan's notes) and a layer's width n_L written in a formula; the activation's
+derivative written as d sigma / d z^l (XanNotZan) or nabla_{z^l} g (rugessnome); sums whose upper limit is a width
+the notes name by a letter of their own. Each reading is a table of formulas that must hold, and edits of them that
+must fail or be refused with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import mpmath
+import pytest
+
+import derive
+from derive.infer import CLUES
+from derive.lint import lint
+from derive.losses import LOSSES, loss
+from derive.network import random_network
+from derive.problem import Problem
+from derive.truth import ground_truth
+
+MEAN = dict(convention="nielsen", loss="mse_mean", output="sigmoid", hidden="sigmoid")
+MSE = dict(convention="nielsen", loss="mse", output="sigmoid", hidden="sigmoid")
+TANH = dict(convention="nielsen", loss="mse", output="identity", hidden="tanh")
+CCE = dict(convention="nielsen", loss="cce", output="softmax", hidden="tanh")
+SETTINGS = {"mean": MEAN, "mse": MSE, "tanh": TANH, "cce": CCE}
+DSIG = r"\frac{\partial \sigma}{\partial z^{%s}}"  # the activation letter differentiated by z^l
+
+
+# ---------------------------------------------------------------- the loss
+def test_the_loss_is_the_mse_averaged_over_the_outputs():
+    assert loss("mse_per_output") is loss("MSE-mean") is LOSSES["mse_mean"]
+    assert LOSSES["mse_mean"].scale(4) == 1 / 4 and LOSSES["mse"].scale(4) == 1
+
+
+@pytest.mark.parametrize("method", ["reverse", "fd", "sympy"])
+def test_its_truth_is_the_mse_s_divided_by_the_number_of_outputs(method):
+    """Truth differentiates the definition, 1/(2K) sum_k (a_k - y_k)^2: every gradient is the mse's over K."""
+    net = random_network(Problem.make("nielsen", "mse", "sigmoid", "tanh"), 2, seed=4)
+    mean = dataclasses.replace(net, problem=Problem.make("nielsen", "mse_mean", "sigmoid", "tanh"))
+    K = net.widths[-1]
+    assert K > 1
+    with mpmath.workdps(40):
+        summed, averaged = ground_truth(net, method), ground_truth(mean, method)
+        for key, value in summed.items():
+            for i in range(value.rows):
+                for j in range(value.cols):
+                    assert abs(averaged[key][i, j] - value[i, j] / K) <= 1e-25 * (1 + abs(value[i, j]))
+
+
+@pytest.mark.parametrize("convention", ["nielsen", "ng", "cs231n", "dls"])
+@pytest.mark.parametrize("output", ["identity", "softmax"])
+def test_the_engine_derives_it_in_every_layout(convention, output):
+    report = derive.derive(convention, "mse_mean", output, "tanh").verify(layers=3, trials=1)
+    assert report.ok, str(report)
+
+
+# ---------------------------------------------------------------- claims
+VERDICTS = [
+    # (setting, formula, verdict, a part of the reason)
+    # ---- 1/n_L: the output layer's width, the mean over the outputs (XanNotZan xz-02, xz-20)
+    ("mean", r"\frac{dC}{da_{j}^{L}} = \frac{1}{n_{L}}(a_{j}^{L} - y_{j})", "holds", ""),
+    ("mean", r"\frac{dC}{da_{j}^{L}} = (a_{j}^{L} - y_{j})", "fails", ""),
+    ("mean", r"\frac{dC}{da_{j}^{L}} = \frac{1}{n_{L-1}}(a_{j}^{L} - y_{j})", "fails", ""),
+    ("mean", r"\frac{dC}{da_{j}^{L}} = \frac{1}{2 n_{L}}(a_{j}^{L} - y_{j})", "fails", ""),
+    ("mse", r"\frac{dC}{da_{j}^{L}} = \frac{1}{n_{L}}(a_{j}^{L} - y_{j})", "fails", ""),
+    ("mean", r"\frac{dC}{da_{j}^{L}} = \frac{1}{n_{j}}(a_{j}^{L} - y_{j})", "invalid", "unknown symbol n"),
+    ("mean", r"\frac{dC}{da_{j}^{L}} = \frac{1}{n}(a_{j}^{L} - y_{j})", "invalid", "n needs a component index"),
+    ("mean", r"\delta^L = \frac{1}{n_{L}}(a^L - y) \odot \sigma'(z^L)", "holds", ""),
+    ("mean", r"\delta^L = (a^L - y) \odot \sigma'(z^L)", "fails", ""),
+    ("mean", r"\delta^L = \frac{1}{n_{L}}(a^L - y) \odot " + DSIG % "L", "holds", ""),
+    ("mean", r"\delta^L = n_{L}(a^L - y) \odot " + DSIG % "L", "fails", ""),
+    ("mean", r"\delta^L = \frac{1}{n_{L}}(a^L - y)", "fails", ""),
+    ("mean", r"\nabla_a C = \frac{1}{n_{L}}(a^L - y)", "holds", ""),
+    ("mean", r"C = \frac{1}{n_{L}}\sum_{j=1}^{n_{L}} \frac{1}{2}(a_{j}^{L} - y_{j})^{2}", "holds", ""),
+    ("mean", r"C = \sum_{j=1}^{n_{L}} \frac{1}{2}(a_{j}^{L} - y_{j})^{2}", "fails", ""),
+    ("mse", r"C = \frac{1}{n_{L}}\sum_{j=1}^{n_{L}} \frac{1}{2}(a_{j}^{L} - y_{j})^{2}", "fails", ""),
+    # ---- d sigma / d z^l: the activation's derivative at the layer's own pre-activation, entrywise (xz-20, xz-21)
+    ("mse", r"\delta^L = (a^L - y) \odot " + DSIG % "L", "holds", ""),
+    ("mse", r"\delta^l = (W^{l+1})^T \cdot \delta^{l+1} \odot " + DSIG % "l", "holds", "hidden activation"),
+    ("mse", r"\delta^l = (W^{l+1})^T \delta^{l+1} \odot " + DSIG % "l+1", "fails", "shapes"),
+    ("mse", r"\delta^l = (W^{l+1})^T \delta^{l+1}", "fails", ""),
+    ("tanh", r"\delta^l = ((W^{l+1})^T \delta^{l+1}) \odot " + DSIG % "l", "holds", ""),
+    ("tanh", r"\delta^L = (a^L - y) \odot " + DSIG % "L", "holds", ""),  # identity output: sigma' = 1
+    ("tanh", r"\delta^L = (a^L - y) \odot (1 - (a^L)^2)", "fails", ""),  # ... which tanh's would not be
+    ("tanh", r"\delta^l = ((W^{l+1})^T \delta^{l+1}) \odot \nabla_{z^{l}} g", "holds", ""),  # rugessnome's
+    ("tanh", r"\delta^l = ((W^{l+1})^T \delta^{l+1}) \odot \nabla_{z^{l}} \phi", "holds", ""),
+    ("mse", r"\delta^l = (W^{l+1})^T \delta^{l+1} \odot \frac{\partial \sigma}{\partial a^{l}}", "invalid",
+     "its own layer's pre-activation only"),
+    ("mse", r"\delta^l = (W^{l+1})^T \delta^{l+1} \odot \frac{\partial \sigma}{\partial W^{l}}", "invalid",
+     "its own layer's pre-activation only"),
+    ("mse", r"\delta^l = (W^{l+1})^T \delta^{l+1} \odot \frac{\partial \sigma}{\partial z^{l}_j}", "invalid",
+     "its own layer's pre-activation only"),
+    ("mse", r"\delta^l = (W^{l+1})^T \delta^{l+1} \odot \frac{\partial \sigma^l}{\partial z^{l}}", "invalid",
+     "only as the bare letter"),
+    ("mse", r"\delta^l = (W^{l+1})^T \delta^{l+1} \odot \frac{\partial \sigma_j}{\partial z^{l}}", "invalid",
+     "only as the bare letter"),
+    ("mse", r"\delta^l = (W^{l+1})^T \delta^{l+1} \odot \frac{\partial C}{\partial z^{l}}", "fails", ""),
+    ("cce", r"\delta^L = (a^L - y) \odot " + DSIG % "L", "invalid", "softmax's derivative is a Jacobian"),
+    # a letter the convention names something else is not the activation (h: an activation a)
+    ("mse", r"\delta^l = (W^{l+1})^T \delta^{l+1} \odot \frac{\partial h^l}{\partial z^{l}}", "invalid", "Jacobian"),
+]
+
+
+@pytest.mark.parametrize("setting,formula,verdict,reason", VERDICTS)
+def test_verdicts(setting, formula, verdict, reason):
+    result = derive.check(formula, **SETTINGS[setting], diagnose=False)
+    assert result.verdict == verdict, result.text()
+    assert reason in result.reason + " ".join(result.notes), result.text()
+    for internal in ("MeaningError", "Sym(", "Partial(", "n_L"):
+        assert internal not in result.reason
+
+
+# ---------------------------------------------------------------- lint infers the loss from the cost formula
+def _notes(tmp_path, body: str, name: str = "notes.md"):
+    path = tmp_path / name
+    path.write_text(body + "\n", encoding="utf-8")
+    return path
+
+
+INFERRED = [
+    # (the cost as the notes write it, the loss lint infers)
+    (r"C = \frac{1}{n_{L}}\sum \limits_{j=1}^{n_{L}} \frac{1}{2}(a_{j}^{L} - y_{j})^{2}", "mse_mean"),
+    (r"C = \frac{1}{2 n_L} \sum_j (a^L_j - y_j)^2", "mse_mean"),
+    (r"C = \frac{1}{2} \frac{1}{n_L} \sum_j (a^L_j - y_j)^2", "mse_mean"),
+    (r"C = \frac{1}{2} \sum_j (a^L_j - y_j)^2", "mse"),
+    (r"C = \frac{1}{2n} \sum_x \|y(x) - a^L(x)\|^2", "mse"),  # Nielsen's n: the number of examples
+    (r"C = \sum_j (a^L_j - y_j)^2", "sse"),
+]
+
+
+@pytest.mark.parametrize("cost,inferred", INFERRED)
+def test_the_loss_is_read_from_the_cost(tmp_path, cost, inferred):
+    path = _notes(tmp_path, f"$$ {cost} $$\n\n$$ \\delta^L = \\nabla_a C \\odot \\sigma'(z^L) $$")
+    finding = lint([path], convention="nielsen", output="sigmoid", hidden="sigmoid")[-1]
+    assert finding.basis.loss.value == inferred, finding.text()
+
+
+def test_a_mean_without_the_half_names_no_mean_loss(tmp_path):
+    """1/n_L sum (a - y)^2 without the 1/2 is twice mse_mean: not a loss derive has, so not mse_mean."""
+    path = _notes(tmp_path, r"$$ C = \frac{1}{n_L} \sum_j (a^L_j - y_j)^2 $$")
+    finding = lint([path], convention="nielsen", output="sigmoid", hidden="sigmoid")[-1]
+    assert finding.basis.loss.value != "mse_mean"
+
+
+def test_the_clue_label_is_an_instance_of_its_pattern():
+    clue = next(c for c in CLUES if c.value == "mse_mean")
+    assert clue.pattern.search(clue.label)
