@@ -436,6 +436,7 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     width = _declared_width(events, line_of)
     named = _named_layers(events, line_of)
     scalar = _single_neurons(text, latex, line_of)
+    letters = _declared_letters(text, latex, line_of, named)
     for kind, offset, body, env in events:
         if kind == "directive":
             origin = f"{path}:{line_of(offset)}"
@@ -454,6 +455,8 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
             read, readings = _as_declared(_expanded(formula, macros), declared)
             if named and setting.convention:
                 read, readings = _as_named(read, readings, named, run.setting_convention(setting))
+            if letters and setting.convention:
+                read, readings = _as_widths(read, readings, letters, offset + at, run.setting_convention(setting))
             if width and width[0] not in ("n", setting.convention and run.setting_convention(setting).notation.width):
                 setting = dataclasses.replace(setting, width=width[0])
                 if re.search(rf"\^\s*\{{?\s*{width[0]}_", read):
@@ -483,6 +486,74 @@ def _declared_width(events: list, line_of) -> tuple[str, int] | None:
         if kind == "math" and (m := _WIDTH_DECLARED.search(body)):
             return m.group(1), line_of(offset + m.start())
     return None
+
+
+# a letter the notes' words define: "$n$ is the number of neurons in the $(l+1)^{\text{th}}$ layer", "the $n$ weighted
+# inputs to the $(l+1)^{\text{th}}$ layer", "la couche cachée est constituée de $H$ neurones". A definition that names
+# a layer's units makes the letter that layer's width (as a sum's upper limit, \sum_{i=1}^{n}) until the next
+# definition of the letter ("$n$ is the number of training examples" ends it)
+_LETTER = r"\$\s*(?P<letter>[A-Za-z])\s*\$"
+_ORDINAL = (r"\$\s*\(?\s*(?:l|\\ell)\s*(?:(?P<sign>[+-])\s*1\s*)?\)?\s*\^\s*\{?\s*(?:\\text\s*\{\s*)?(?:th|st|nd|rd)"
+            r"\s*\}?\s*\}?\s*\$(?:\s*-?\s*th)?\s+layer")  # the $(l+1)^{\text{th}}$ layer, the $l-1^{th}$ layer
+_LAYER_REF = (rf"(?:(?P<output>output\s+layer)|(?P<hidden>hidden\s+layer)|(?P<input>input\s+layer)|{_ORDINAL}|"
+              r"layer\s+\$\s*(?:l|\\ell)\s*(?:(?P<offset>[+-])\s*1\s*)?\$)")
+_COUCHE = r"couche\s+(?:(?P<hidden>cachée)|(?P<output>de\s+sortie)|(?P<input>d['’]entrée))"
+_UNITS = r"(?:neurons|units|nodes)"
+_WIDTH_WORDS = [re.compile(pattern, re.I) for pattern in [  # each with the letter and the layer it names
+    _LETTER + r"\s+(?:is|denotes|represents)\s+the\s+(?:number|count)\s+of\s+(?:the\s+)?" + _UNITS
+    + r"\s+(?:in|of|on)\s+(?:the\s+)?" + _LAYER_REF,
+    _LETTER + r"\s+(?:is|denotes|represents)\s+the\s+(?:number\s+of\s+(?P<outputs>output)\s+" + _UNITS
+    + r"|size\s+of\s+the\s+" + _LAYER_REF + ")",
+    r"\bthe\s+" + _LETTER + r"\s+(?:weighted\s+inputs|" + _UNITS + r")\s+(?:to|of|in)\s+the\s+" + _LAYER_REF,
+    r"\b" + _COUCHE + r"(?:\s+[^\s$]+){0,3}?\s+(?:est\s+constituée|se\s+compose|comporte|possède)\s+(?:de\s+)?"
+    + _LETTER + r"\s+neurones",
+    _LETTER + r"\s+neurones\s+sur\s+(?:sa|la)\s+" + _COUCHE,
+]]
+# the layer a reference names, by its group: the output L, the input, the one hidden layer of a network whose
+# layers the notes name; else layer l, l+1 or l-1
+_NAMED_LAYER = {"output": "L", "outputs": "L", "input": "input", "hidden": "hidden"}
+# any definition of a letter: "$n$ is ...", "let $m$ be ...", "$n$ est ..."
+_DEFINED = re.compile(r"(?:\blet\s+\$\s*([A-Za-z])\s*\$\s+be|\$\s*([A-Za-z])\s*\$\s+(?:is|denotes|represents|est|"
+                      r"désigne))\b", re.I)
+
+
+def _declared_letters(text: str, latex: bool, line_of, named: dict | None) -> list:
+    """(offset, letter, layer or None, line) of each definition of a letter in the notes' words, in order: the layer
+    ("L", "l+1", "input", "hidden") whose width a width definition names; None for any other definition, or for a
+    hidden layer where the notes do not name the one hidden layer of their network (which one would it be?)."""
+    prose = _COMMENTS[latex].sub(lambda c: re.sub(r"[^\n]", " ", c.group()), text)
+    found = {m.start(): (m.group(1) or m.group(2), None) for m in _DEFINED.finditer(prose)}
+    for pattern in _WIDTH_WORDS:
+        for m in pattern.finditer(prose):
+            groups = {name: value for name, value in m.groupdict().items() if value}
+            layer = next((_NAMED_LAYER[g] for g in groups if g in _NAMED_LAYER), None)
+            if layer is None:
+                sign = groups.get("sign") or groups.get("offset")
+                layer = "l" + (f"{sign}1" if sign else "")
+            if layer == "hidden" and not named:
+                layer = None
+            found = {k: v for k, v in found.items() if not m.start() <= k <= m.end()}  # the same definition
+            found[prose.find("$", m.start())] = (groups["letter"], layer)
+    return sorted((k, letter, layer, line_of(k)) for k, (letter, layer) in found.items())
+
+
+def _as_widths(formula: str, readings: tuple, letters: list, at: int, conv) -> tuple[str, tuple]:
+    """``formula`` (at offset ``at``) with each sum's upper limit that is a letter the notes last defined as a layer's
+    width written as that width in ``conv``'s letter (\\sum_{i=1}^{n} as \\sum_{i=1}^{n_{l+1}})."""
+    latest = {letter: (layer, line) for offset, letter, layer, line in letters if offset < at}
+    for letter, (layer, line) in latest.items():
+        if layer is None:
+            continue
+        index = {"input": str(conv.input_layer), "hidden": str(conv.input_layer + 1)}.get(layer, layer)
+        width = f"{conv.notation.width}_{{{index}}}"
+        limit = re.compile(r"(\\sum\s*(?:\\limits\s*)?_\s*(?:\{[^{}]*\}|\w)\s*\^\s*)(?:\{\s*" + letter + r"\s*\}|"
+                           + letter + r"(?![A-Za-z_]))")
+        formula, n = limit.subn(lambda m, w=width: m.group(1) + "{" + w + "}", formula)
+        if n:
+            shown = {"L": "the output layer", "input": "the input layer", "hidden": "the hidden layer"}.get(
+                layer, f"layer {layer}")
+            readings += (f"{letter} read as {width}, the width of {shown}, as line {line} says",)
+    return formula, readings
 
 
 # layers named by letters (H for hidden, O for output) in the notes' own forward equations of a network with one

@@ -147,3 +147,74 @@ def test_a_mean_without_the_half_names_no_mean_loss(tmp_path):
 def test_the_clue_label_is_an_instance_of_its_pattern():
     clue = next(c for c in CLUES if c.value == "mse_mean")
     assert clue.pattern.search(clue.label)
+
+
+# ---------------------------------------------------------------- a sum's limit: a width the notes name by a letter
+NEXT = r"$n$ is the number of neurons in the $(l+1)^{\text{th}}$ layer."
+BP2 = r"$$\frac{\partial C}{\partial z^l_k}=\sigma'(z^l_k)\sum_{i=1}^n\delta^{l+1}_i w^{l+1}_{i,k}$$"
+BP1 = (r"$$\frac{\partial C}{\partial z^L_k}=\sum_{i=1}^n\frac{\partial C}{\partial a^L_i}"
+       r"\frac{\partial a^L_i}{\partial z^L_k}$$")
+FORWARD = r"$$z^l_j=\sum_{i=1}^n(w^l_{j,i}a^{l-1}_i)+b^l_j$$"
+DECLARED = [
+    # (the notes' words before the formula, the formula, the verdict, a part of the reason)
+    (NEXT, BP2, "holds", "n read as n_{l+1}, the width of layer l+1, as line 1 says"),
+    (r"We treat $C$ as a function of the $n$ weighted inputs to the $(l+1)^{\text{th}}$ layer.", BP2, "holds",
+     "n read as n_{l+1}"),
+    (r"Here $n$ denotes the number of units in layer $l+1$.", BP2, "holds", "n read as n_{l+1}"),
+    (r"(where $n$ is the number of output neurons)", BP1, "holds", "n read as n_{L}, the width of the output layer"),
+    (r"where $n$ is the size of the output layer", BP1, "holds", "n read as n_{L}"),
+    (r"where $n$ is the number of neurons in the $l-1^{\text{th}}$ layer", FORWARD, "holds", "n read as n_{l-1}"),
+    # the width of another layer than the sum runs over: the limits are not its units
+    (r"$n$ is the number of neurons in the $l^{\text{th}}$ layer.", BP2, "skipped", "limits 1..n_{l}"),
+    (r"(where $n$ is the number of output neurons)", BP2, "skipped", "limits 1..n_{L}"),
+    (NEXT, BP1, "skipped", "limits 1..n_{l+1}"),
+    (r"$n$ is the number of neurons in the input layer.", BP1, "skipped", "limits 1..n_{1}"),  # Nielsen's input
+    # no declaration, another kind of definition, or a redefinition after it: the letter is not a width
+    ("", BP2, "skipped", "limits 1..n"),
+    (r"$n$ is the number of training examples.", BP2, "skipped", "limits 1..n"),
+    (NEXT + "\n\n" + r"Let $n$ be the mini-batch size.", BP2, "skipped", "limits 1..n"),
+    (NEXT + "\n\n" + r"Here $n$ is the number of training examples.", BP2, "skipped", "limits 1..n"),
+    (r"$n$ is the number of neurons in the previous layer.", BP2, "skipped", "limits 1..n"),
+    (r"$n$ is the number of neurons in the hidden layer.", BP2, "skipped", "limits 1..n"),  # which one?
+    (r"$m$ is the number of neurons in the $(l+1)^{\text{th}}$ layer.", BP2, "skipped", "limits 1..n"),
+    # a wrong formula with a declared width still fails
+    (NEXT, BP2.replace("w^{l+1}_{i,k}", "w^{l+1}_{k,i}"), "fails", ""),
+    (NEXT, BP2.replace(r"\sigma'(z^l_k)", r"\sigma'(z^{l+1}_k)"), "fails", ""),
+]
+
+
+@pytest.mark.parametrize("words,formula,verdict,reason", DECLARED)
+def test_a_width_the_notes_declare_by_a_letter(tmp_path, words, formula, verdict, reason):
+    path = _notes(tmp_path, words + "\n\n" + formula)
+    finding = lint([path], convention="nielsen", loss="sse", output="sigmoid", hidden="sigmoid", weights="to_from")[-1]
+    assert finding.verdict == verdict, finding.text()
+    assert reason in finding.reason, finding.text()
+
+
+def test_a_declaration_after_the_formula_is_not_in_force(tmp_path):
+    path = _notes(tmp_path, BP2 + "\n\n" + NEXT)
+    finding = lint([path], convention="nielsen", loss="sse", output="sigmoid", hidden="sigmoid", weights="to_from")[-1]
+    assert finding.verdict == "skipped" and "limits 1..n" in finding.reason, finding.text()
+
+
+# rugessnome: a network with one hidden layer named H, which "est constituée de $H$ neurones"
+NAMED = r"""\[ z^{(O)} = W^{(O)} a^{(H)} + b^{(O)} \]
+\[ a^{(H)} = g(W^{(H)}x + b^{(H)}) \]
+"""
+RG19 = (r"\[ \frac{\partial l(f(x), y)}{\partial z^{H}_i} = \sum_{j=1}^{H} "
+        r"\frac{\partial l(f(x), y)}{\partial a^{(H)}_j} \frac{\partial a^{(H)}_j}{\partial z^{H}_i} \]")
+FRENCH = [
+    (r"Enfin, la couche cachée est constituée de $H$ neurones.", RG19, "holds", "H read as n_{2}, the width of the "
+     "hidden layer, as line 3 says"),
+    (r"la couche de sortie est constituée de $H$ neurones", RG19, "skipped", "limits 1..n_{L}"),
+    ("", RG19, "skipped", "limits 1..H"),
+    (r"la couche cachée est constituée de $H$ neurones", RG19.replace("a^{(H)}_j}{", "a^{(H)}_i}{"), "fails", ""),
+]
+
+
+@pytest.mark.parametrize("words,formula,verdict,reason", FRENCH)
+def test_the_hidden_layer_s_width_in_a_network_that_names_its_layers(tmp_path, words, formula, verdict, reason):
+    path = _notes(tmp_path, NAMED + words + "\n" + formula, "notes.tex")
+    finding = lint([path], convention="nielsen", loss="cce", output="softmax", hidden="tanh")[-1]
+    assert finding.verdict == verdict, finding.text()
+    assert reason in finding.reason, finding.text()
