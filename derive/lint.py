@@ -437,6 +437,7 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     named = _named_layers(events, line_of)
     scalar = _single_neurons(text, latex, line_of)
     letters = _declared_letters(text, latex, line_of, named)
+    indexed = _declared_indexed(text, latex, line_of)
     for kind, offset, body, env in events:
         if kind == "directive":
             origin = f"{path}:{line_of(offset)}"
@@ -457,6 +458,8 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
                 read, readings = _as_named(read, readings, named, run.setting_convention(setting))
             if letters and setting.convention:
                 read, readings = _as_widths(read, readings, letters, offset + at, run.setting_convention(setting))
+            if indexed and setting.convention:
+                read, readings = _as_indexed(read, readings, indexed, offset + at, run.setting_convention(setting))
             if width and width[0] not in ("n", setting.convention and run.setting_convention(setting).notation.width):
                 setting = dataclasses.replace(setting, width=width[0])
                 if re.search(rf"\^\s*\{{?\s*{width[0]}_", read):
@@ -553,6 +556,58 @@ def _as_widths(formula: str, readings: tuple, letters: list, at: int, conv) -> t
             shown = {"L": "the output layer", "input": "the input layer", "hidden": "the hidden layer"}.get(
                 layer, f"layer {layer}")
             readings += (f"{letter} read as {width}, the width of {shown}, as line {line} says",)
+    return formula, readings
+
+
+# a subscripted letter the notes' words define: "$n_l$ ... the number of layers" (UFLDL: layer n_l is the output, where
+# the input is layer 1) and "$s_l$ is the number of neurons in the $l$-th layer" (a width, its subscript the layer)
+_SUBSCRIPTED = r"\$\s*(?P<letter>[A-Za-z])\s*_\s*(?P<index>\{\s*[A-Za-z]\s*\}|[A-Za-z])\s*\$"
+_IS = r"\s*(?:&\s*|\s+(?:is|denotes|to\s+denote|represents)\s+)the\s+"  # "$n_l$ is the", a table's "$n_l$ & The"
+_INDEXED_WORDS = [  # (kind, pattern)
+    ("layers", re.compile(_SUBSCRIPTED + _IS + r"number\s+of\s+layers\b"
+                          r"(?!\s*\(?\s*(?:excluding|not\s+counting|without))", re.I)),
+    ("width", re.compile(_SUBSCRIPTED + _IS + r"number\s+of\s+(?:the\s+)?" + _UNITS + r"\s+(?:in|of|on)\s+(?:the\s+)?"
+                         r"(?:layer\s+\$\s*(?P=index)\s*\$|\$\s*(?P=index)\s*\$\s*-?\s*th\s+layer)", re.I)),
+]
+
+
+def _declared_indexed(text: str, latex: bool, line_of) -> list:
+    """(offset, kind, letter, its subscript, line) of each "number of layers" ("layers") or layer width ("width")
+    definition of a subscripted letter in the notes' words, in order."""
+    prose = _COMMENTS[latex].sub(lambda c: re.sub(r"[^\n]", " ", c.group()), text)
+    return sorted((m.start(), kind, m.group("letter"), m.group("index").strip("{} "), line_of(m.start()))
+                  for kind, pattern in _INDEXED_WORDS for m in pattern.finditer(prose))
+
+
+def _written_layer(m) -> str:
+    """The layer a width's subscript names, in a match of ``_as_indexed``'s sum limit (a group after the second)."""
+    return next(g for g in m.groups()[2:] if g)
+
+
+def _as_indexed(formula: str, readings: tuple, found: list, at: int, conv) -> tuple[str, tuple]:
+    """``formula`` with the number of layers written as a layer (a^{(n_l)} as a^{(L)}, where the input is layer 1 so
+    that the last layer's number is the number of layers) and a width written with its layer in parentheses or under
+    another letter (s_{(l+1)}) as ``conv``'s width of that layer (s_{l+1}), as the notes' latest definitions say."""
+    width = conv.notation.width
+    latest = {(kind, letter): (index, line) for offset, kind, letter, index, line in found if offset < at}
+    for (kind, letter), (index, line) in latest.items():
+        if kind == "layers" and conv.input_layer == 1:
+            name = rf"{letter}\s*_\s*(?:\{{\s*{index}\s*\}}|{index}(?![A-Za-z]))"
+            layer = re.compile(rf"(\^\s*\{{\s*\(?\s*|(?<![A-Za-z\\]){width}\s*_\s*\{{\s*){name}")
+            formula, n = layer.subn(lambda m: m.group(1) + "L", formula)
+            if n:
+                readings += (f"{letter}_{index} read as L, the output layer: the notes number their {letter}_{index} "
+                             f"layers from the input, layer 1 (line {line})",)
+        elif kind == "width":
+            # s_{(l+1)}; under another letter also d_{l+1}, d_l: its subscript is the layer
+            layer = r"\{\s*\(\s*([^{}()]+?)\s*\)\s*\}" if letter == width else \
+                r"(?:\{\s*\(?\s*([^{}()]+?)\s*\)?\s*\}|([A-Za-z0-9])(?![A-Za-z]))"
+            limit = re.compile(rf"(\\sum\s*(?:\\limits\s*)?_\s*(?:\{{[^{{}}]*\}}|\w)\s*\^\s*\{{\s*)({letter}\s*_\s*"
+                               + layer + ")")
+            written = {m.group(2): _written_layer(m) for m in limit.finditer(formula)}
+            formula = limit.sub(lambda m: f"{m.group(1)}{width}_{{{_written_layer(m)}}}", formula)
+            readings += tuple(f"{text} read as {width}_{{{layer}}}, the width of layer {layer}, as line {line} says"
+                              for text, layer in written.items())
     return formula, readings
 
 

@@ -218,3 +218,43 @@ def test_the_hidden_layer_s_width_in_a_network_that_names_its_layers(tmp_path, w
     finding = lint([path], convention="nielsen", loss="cce", output="softmax", hidden="tanh")[-1]
     assert finding.verdict == verdict, finding.text()
     assert reason in finding.reason, finding.text()
+
+
+# steven2358 (UFLDL's notation): n_l the number of layers, so layer n_l is the output; s_{(l+1)} the width of l+1
+LAYERS = r"We write $n_l$ to denote the number of layers in the network (including the input and output layers)."
+WIDTH = r"$s_l$ is the number of neurons in the $l$-th layer."
+SV22 = r"$$\frac{\partial J}{\partial a_i^{(n_l)}} = a_i^{(n_l)} - y_i.$$"
+SV23 = r"$$\frac{\partial J}{\partial a_i^{(l)}} = \sum_{j=1}^{s_{(l+1)}} \delta_j^{(l+1)} W_{ji}^{(l)}.$$"
+UFLDL = [
+    # (convention, the notes' words, the formula, the verdict, a part of the reason)
+    ("ufldl", LAYERS, SV22, "holds", "n_l read as L, the output layer: the notes number their n_l layers from the "
+     "input, layer 1 (line 1)"),
+    ("ufldl", r"$n_l$ & The number of layers in the neural network \\", SV22, "holds", "n_l read as L"),
+    ("ufldl", LAYERS, SV22.replace("- y_i", "+ y_i"), "fails", ""),
+    ("ufldl", LAYERS, SV22.replace("a_i^{(n_l)} - y_i", "a_i^{(n_l-1)} - y_i"), "fails", ""),
+    ("ufldl", "", SV22, "skipped", "not a formula derive reads"),
+    ("ufldl", r"$n_l$ is the number of layers (excluding the input layer).", SV22, "skipped", "not a formula"),
+    ("ufldl", r"$n_l$ is the number of neurons in the $l$-th layer.", SV22, "skipped", "not a formula"),
+    ("dls", LAYERS, r"$$dA^{[n_l]} = A^{[n_l]} - Y$$", "skipped", "not a formula"),  # dls's input: layer 0
+    ("ufldl", WIDTH, SV23, "holds", "s_{(l+1)} read as s_{l+1}, the width of layer l+1, as line 1 says"),
+    ("ufldl", r"$s_l$ & The number of neurons in the $l$-th layer \\", SV23, "holds", "s_{(l+1)} read as s_{l+1}"),
+    ("ufldl", WIDTH, SV23.replace("s_{(l+1)}", "s_{(l)}"), "skipped", "limits 1..s_{l}"),
+    ("ufldl", WIDTH, SV23.replace("W_{ji}", "W_{ij}"), "fails", ""),
+    ("ufldl", "", SV23, "skipped", "not a formula derive reads"),
+    ("ufldl", r"$s_l$ is the number of examples.", SV23, "skipped", "not a formula derive reads"),
+    # another letter for the width: read as the convention's
+    ("nielsen", r"$d_l$ is the number of units in layer $l$.",
+     r"$$\frac{\partial C}{\partial a^l_k} = \sum_{j=1}^{d_{l+1}} w^{l+1}_{jk}\delta^{l+1}_j$$", "holds",
+     "d_{l+1} read as n_{l+1}, the width of layer l+1"),
+    ("nielsen", r"$d_l$ is the number of units in layer $l$.",
+     r"$$\frac{\partial C}{\partial a^l_k} = \sum_{j=1}^{d_{l}} w^{l+1}_{jk}\delta^{l+1}_j$$", "skipped", "limits"),
+]
+
+
+@pytest.mark.parametrize("convention,words,formula,verdict,reason", UFLDL)
+def test_the_number_of_layers_and_a_width_by_its_layer(tmp_path, convention, words, formula, verdict, reason):
+    path = _notes(tmp_path, words + "\n\n" + formula)
+    finding = lint([path], convention=convention, loss="mse", output="sigmoid", hidden="sigmoid",
+                   weights="to_from")[-1]
+    assert finding.verdict == verdict, finding.text()
+    assert reason in finding.reason, finding.text()
