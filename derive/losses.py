@@ -70,7 +70,7 @@ LOSSES: dict[str, Loss] = {loss.name: loss for loss in [
 LOSS_ALIASES = {"crossentropy": "cce", "cross_entropy": "cce", "categorical_crossentropy": "cce",
                 "categorical_cross_entropy": "cce", "binary_crossentropy": "bce", "binary_cross_entropy": "bce",
                 "logistic": "bce", "log_loss": "bce", "quadratic": "mse", "squared_error": "mse",
-                "mse_per_output": "mse_mean", "mse_over_outputs": "mse_mean", "quadratic_mean": "mse_mean",
+                "mse_per_output": "mse_mean", "mse_over_outputs": "mse_mean",
                 "poisson_nll": "poisson",
                 "sum_squared_error": "sse", "sum_of_squares": "sse", "squared_error_sum": "sse"}
 
