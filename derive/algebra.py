@@ -444,9 +444,11 @@ def _(expr: Elementwise, env):
 @_eval.register
 def _(expr: Componentwise, env):
     names = list(expr.bindings)
-    # sizes and constants in the formula (1/m, lambda) take their values from the environment
-    constants = {x: sp.Float(env.scalar(x), 50) for x in expr.expr.free_symbols - set(names)}
-    fn = _lambdified_expr(expr.expr.xreplace(constants), tuple(names))
+    # sizes and constants in the formula (1/m, 1/n_L, lambda) take their values from the environment; a width
+    # n_L first, as a whole (its free symbols n and L are not values)
+    formula = expr.expr.xreplace({x: sp.Float(env.scalar(x), 50) for x in expr.expr.atoms(sp.Indexed)})
+    constants = {x: sp.Float(env.scalar(x), 50) for x in formula.free_symbols - set(names)}
+    fn = _lambdified_expr(formula.xreplace(constants), tuple(names))
     return _entrywise(fn, [_eval(expr.bindings[n], env) for n in names])
 
 

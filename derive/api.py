@@ -11,7 +11,7 @@ def derive(convention: str | Convention = "nielsen", loss: str = "mse", output: 
 
     Args:
         convention: a preset name, a ``.toml`` path, or a Convention record.
-        loss: per-example loss (mse, bce, cce, poisson).
+        loss: per-example loss (mse, mse_mean, sse, bce, cce, poisson: `derive list`).
         output: the output layer's activation, paired with the loss; ``activation=`` is the same argument
             under the command line's name (``--activation``).
         hidden: the hidden layers' activation.

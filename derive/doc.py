@@ -16,6 +16,7 @@ from .algebra import Elementwise, LayerEntry, LayerSymbol, sym
 from .chain import Derivation, L, l
 from .components import component
 from .errors import DeriveError
+from .output_layer import WIDTH
 from .printing import NotationPrinter, activation_letters, layer_text
 from .steps import Line, entry, hidden_steps, k, one_based, output_steps, targets_sum, weight_steps
 
@@ -180,7 +181,8 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
 
     od = d.output
     extra = tex(od.extra.xreplace({sp.Symbol("yhat"): entry(lay, lay.a(L), sp.Symbol("j", integer=True,
-                                   nonnegative=True))})) if (od.extra is not None and not od.canonical) else None
+                                   nonnegative=True)), WIDTH: lay.n(L)})) \
+        if (od.extra is not None and not od.canonical) else None
     act_form = None
     if prob.hidden.df_out is not None:
         from .algebra import Componentwise
@@ -255,9 +257,11 @@ def _cost(d: Derivation, tex) -> list[tuple[str, str]]:
     negated = prob.loss.negated
     sign = "-" if negated else ""
     loss = sp.Sum(negated(yk, tk) if negated else prob.loss.term(yk, tk), (k, 0, lay.n(L) - 1))
+    outputs = sym(prob.loss.scale(lay.n(L)))  # 1/n_L in front where the loss is a mean over the outputs
+    mean = "" if outputs == 1 else tex(outputs) + " "
     if default_m(conv) == 1:
-        return [(conv.notation.cost, sign + tex(loss) + r"\quad\text{(one example)}")]
-    scale = sym(prob.reduction.scale(lay.batch, lay.n(L)))
+        return [(conv.notation.cost, sign + mean + tex(loss) + r"\quad\text{(one example)}")]
+    scale = sym(prob.reduction.scale(lay.batch, lay.n(L))) * outputs
     if lay.rows == 1:  # one example per column vector: the sum over the examples, t = 1..m
         from .algebra import ExampleSumEntry
         losses = tex(ExampleSumEntry(loss, lay.batch))
@@ -265,5 +269,5 @@ def _cost(d: Derivation, tex) -> list[tuple[str, str]]:
         losses = rf"\sum_{{{tex(t)}}} {tex(loss)}"  # Sum with two limits, printed with its first only)
     rows = [(conv.notation.cost.partition("_")[0], f"{sign}{tex(scale)} {losses}" + r"\quad\text{(the batch)}")]
     if conv.objective(conv.delta_of) != conv.notation.cost:
-        rows.append((conv.notation.loss, sign + losses + r"\quad\text{(the sum of the examples' losses)}"))
+        rows.append((conv.notation.loss, sign + mean + losses + r"\quad\text{(the sum of the examples' losses)}"))
     return rows

@@ -70,6 +70,13 @@ _NORM = (r"(?:\\left\s*)?(?:\\\||\|\||\\lVert)[^|\-−]*[-−][^|]*?(?:\\right\s
 
 
 _HALF = r"(?:\\[dt]?frac\s*(?:\{\s*1\s*\}\s*\{\s*2(?:[^{}]|\{[^{}]*\})*\}|12)|(?<![\d.])1\s*/\s*\(?\s*2)"  # 1/2, 1/2n
+# the mean over the outputs: 1/n_L (the output layer's width, n_L, s_L or d_L) with a 1/2 beside it, or 1/(2 n_L)
+_OUT = r"[nsd]\s*_\s*(?:\{\s*L\s*\}|L(?![A-Za-z]))"
+_OVER = r"(?:\\[dt]?frac\s*\{\s*1\s*\}\s*\{\s*" + _OUT + r"\s*\}|(?<![\d.])1\s*/\s*" + _OUT + ")"
+_HALF_ONLY = r"(?:\\[dt]?frac\s*(?:\{\s*1\s*\}\s*\{\s*2\s*\}|12)|(?<![\d.])1\s*/\s*2(?![\d.]))"
+_UNDER = r"(?:\\sum\s*(?:\\limits\s*)?(?:_\s*(?:\{[^{}]*\}|\w))?\s*(?:\^\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|\w))?\s*)?"
+_MEAN = (r"(?:\\[dt]?frac\s*\{\s*1\s*\}\s*\{\s*2\s*" + _OUT + r"\s*\}|(?<![\d.])1\s*/\s*\(\s*2\s*" + _OUT
+         + r"\s*\)|" + _OVER + r"\s*" + _UNDER + _HALF_ONLY + "|" + _HALF_ONLY + r"\s*" + _OVER + ")")
 # right after '=' (or at the start), maybe under a sum, with nothing (such as a 1/2) between: C = sum (y - a)^2
 _BARE = (r"(?:^|=)\s*(?:\\sum\s*(?:_\s*(?:\{[^{}]*\}|\w))?\s*(?:\^\s*(?:\{[^{}]*\}|\w))?\s*)?"
          r"(?:\{\s*)?(?:\\left\s*)?")
@@ -199,10 +206,14 @@ LOSS_MATH = [
     ("bce", r"(1 - y) \log(1 - a)", r"\(\s*1\s*[-−][^()]{0,40}\)\s*\\?(?:log|ln)(?![A-Za-z])", 6),
     ("cce", r"y \log a", r"<TARGET>(?:_(?:\{[^{}]*\}|\w))?\s*\\?(?:log|ln)(?![A-Za-z])", 3),
     # a squared error: with a 1/2 (or 1/2n) in front it is mse, written as the cost with none it is sse
-    ("mse", r"\frac{1}{2} (a - y)^2", _HALF + r"(?:(?!=)[^$]){0,80}?(?:" + _SQUARED + "|" + _NORM + ")", 4),
+    # (the 1/2 and the square are also mse_mean's, the quadratic cost averaged over the outputs: only its 1/n_L,
+    # the output layer's width, tells it from mse)
+    ("mse|mse_mean", r"\frac{1}{2} (a - y)^2", _HALF + r"(?:(?!=)[^$]){0,80}?(?:" + _SQUARED + "|" + _NORM + ")", 4),
     ("sse", "(a - y)^2 without a 1/2", _BARE + "(?:" + _SQUARED + "|" + _NORM + ")", 3),
-    ("mse|sse", "(a - y)^2", _SQUARED, 2),
-    ("mse|sse", r"\|a - y\|^2", _NORM, 2),
+    ("mse_mean", r"\frac{1}{n_L} \frac{1}{2} (a - y)^2",
+     _MEAN + r"(?:(?!=)[^$]){0,80}?(?:" + _SQUARED + "|" + _NORM + ")", 4),
+    ("mse|sse|mse_mean", "(a - y)^2", _SQUARED, 2),
+    ("mse|sse|mse_mean", r"\|a - y\|^2", _NORM, 2),
 ]
 
 # (loss, None: the words are printed, pattern, weight) — in the text, any case
@@ -212,7 +223,7 @@ LOSS_WORDS = [
     ("xent", None, r"(?<!binary )(?<!binary-)(?<!categorical )(?<!categorical-)\bcross[\s-]*entropy"
      r"|\bentropie[\s-]+crois", 2),
     # the words say a squared error, not whether it has the 1/2 (mse first: the textbooks' quadratic cost)
-    ("mse|sse", None, r"\bquadratic[\s-]+(?:cost|loss)|\b(?:mean[\s-]+)?squared[\s-]+error|\bMSE\b"
+    ("mse|sse|mse_mean", None, r"\bquadratic[\s-]+(?:cost|loss)|\b(?:mean[\s-]+)?squared[\s-]+error|\bMSE\b"
      r"|\bsum[\s-]+of[\s-]+squares", 2),
 ]
 

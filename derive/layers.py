@@ -128,10 +128,15 @@ class Layer:
         return self.layout.d_bias(G, self.rows)
 
     def at_output(self, expr, last):
-        """A scalar formula in yhat, y, z applied entrywise to the output layer ``last``'s a, y and z."""
-        from .output_layer import YHAT, Y, Z
+        """A scalar formula in yhat, y, z applied entrywise to the output layer ``last``'s a, y and z; a factor in
+        the number of outputs (a loss's mean over them, 1/n_L) is a scalar in front, the layer's width."""
+        from .output_layer import WIDTH, YHAT, Y, Z
         bind = {YHAT: self.a(last), Y: self.y(last), Z: self.z(last)}
-        return Componentwise(expr, {k: v for k, v in bind.items() if expr.has(k)})
+        outputs = 1
+        if expr.has(WIDTH):
+            outputs, expr = expr.as_independent(YHAT, Y, Z, as_Add=False)
+            outputs = outputs.xreplace({WIDTH: self.n(last)})
+        return outputs * Componentwise(expr, {k: v for k, v in bind.items() if expr.has(k)})
 
     def activation(self, l, name):
         """a^l = f(z^l) entrywise."""

@@ -471,6 +471,8 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     scalar = _single_neurons(text, latex, line_of)
     batches = column_batches([(line_of(offset + at), _expanded(formula, macros)) for kind, offset, body, env in events
                               if kind == "math" for at, formula in _formulas(body, env)])
+    letters = _declared_letters(text, latex, line_of, named)
+    indexed = _declared_indexed(text, latex, line_of)
     for kind, offset, body, env in events:
         if kind == "directive":
             origin = f"{path}:{line_of(offset)}"
@@ -489,6 +491,10 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
             read, readings = _as_declared(_expanded(formula, macros), declared)
             if named and setting.convention:
                 read, readings = _as_named(read, readings, named, run.setting_convention(setting))
+            if letters and setting.convention:
+                read, readings = _as_widths(read, readings, letters, offset + at, run.setting_convention(setting))
+            if indexed and setting.convention:
+                read, readings = _as_indexed(read, readings, indexed, offset + at, run.setting_convention(setting))
             if width and width[0] not in ("n", setting.convention and run.setting_convention(setting).notation.width):
                 setting = dataclasses.replace(setting, width=width[0])
                 if re.search(rf"\^\s*\{{?\s*{width[0]}_", read):
@@ -521,6 +527,126 @@ def _declared_width(events: list, line_of) -> tuple[str, int] | None:
         if kind == "math" and (m := _WIDTH_DECLARED.search(body)):
             return m.group(1), line_of(offset + m.start())
     return None
+
+
+# a letter the notes' words define: "$n$ is the number of neurons in the $(l+1)^{\text{th}}$ layer", "the $n$ weighted
+# inputs to the $(l+1)^{\text{th}}$ layer", "la couche cachée est constituée de $H$ neurones". A definition that names
+# a layer's units makes the letter that layer's width (as a sum's upper limit, \sum_{i=1}^{n}) until the next
+# definition of the letter ("$n$ is the number of training examples" ends it)
+_LETTER = r"\$\s*(?P<letter>[A-Za-z])\s*\$"
+_ORDINAL = (r"\$\s*\(?\s*(?:l|\\ell)\s*(?:(?P<sign>[+-])\s*1\s*)?\)?\s*\^\s*\{?\s*(?:\\text\s*\{\s*)?(?:th|st|nd|rd)"
+            r"\s*\}?\s*\}?\s*\$(?:\s*-?\s*th)?\s+layer")  # the $(l+1)^{\text{th}}$ layer, the $l-1^{th}$ layer
+_LAYER_REF = (rf"(?:(?P<output>output\s+layer)|(?P<hidden>hidden\s+layer)|(?P<input>input\s+layer)|{_ORDINAL}|"
+              r"layer\s+\$\s*(?:l|\\ell)\s*(?:(?P<offset>[+-])\s*1\s*)?\$)")
+_COUCHE = r"couche\s+(?:(?P<hidden>cachée)|(?P<output>de\s+sortie)|(?P<input>d['’]entrée))"
+_UNITS = r"(?:neurons|units|nodes)"
+_WIDTH_WORDS = [re.compile(pattern, re.I) for pattern in [  # each with the letter and the layer it names
+    _LETTER + r"\s+(?:is|denotes|represents)\s+the\s+(?:number|count)\s+of\s+(?:the\s+)?" + _UNITS
+    + r"\s+(?:in|of|on)\s+(?:the\s+)?" + _LAYER_REF,
+    _LETTER + r"\s+(?:is|denotes|represents)\s+the\s+(?:number\s+of\s+(?P<outputs>output)\s+" + _UNITS
+    + r"|size\s+of\s+the\s+" + _LAYER_REF + ")",
+    r"\bthe\s+" + _LETTER + r"\s+(?:weighted\s+inputs|" + _UNITS + r")\s+(?:to|of|in)\s+the\s+" + _LAYER_REF,
+    r"\b" + _COUCHE + r"(?:\s+[^\s$]+){0,3}?\s+(?:est\s+constituée|se\s+compose|comporte|possède)\s+(?:de\s+)?"
+    + _LETTER + r"\s+neurones",
+    _LETTER + r"\s+neurones\s+sur\s+(?:sa|la)\s+" + _COUCHE,
+]]
+# the layer a reference names, by its group: the output L, the input, the one hidden layer of a network whose
+# layers the notes name; else layer l, l+1 or l-1
+_NAMED_LAYER = {"output": "L", "outputs": "L", "input": "input", "hidden": "hidden"}
+# any definition of a letter: "$n$ is ...", "let $m$ be ...", "$n$ est ..."
+_DEFINED = re.compile(r"(?:\blet\s+\$\s*([A-Za-z])\s*\$\s+be|\$\s*([A-Za-z])\s*\$\s+(?:is|denotes|represents|est|"
+                      r"désigne))\b", re.I)
+
+
+def _declared_letters(text: str, latex: bool, line_of, named: dict | None) -> list:
+    """(offset, letter, layer or None, line) of each definition of a letter in the notes' words, in order: the layer
+    ("L", "l+1", "input", "hidden") whose width a width definition names; None for any other definition, or for a
+    hidden layer where the notes do not name the one hidden layer of their network (which one would it be?)."""
+    prose = _COMMENTS[latex].sub(lambda c: re.sub(r"[^\n]", " ", c.group()), text)
+    found = {m.start(): (m.group(1) or m.group(2), None) for m in _DEFINED.finditer(prose)}
+    for pattern in _WIDTH_WORDS:
+        for m in pattern.finditer(prose):
+            groups = {name: value for name, value in m.groupdict().items() if value}
+            layer = next((_NAMED_LAYER[g] for g in groups if g in _NAMED_LAYER), None)
+            if layer is None:
+                sign = groups.get("sign") or groups.get("offset")
+                layer = "l" + (f"{sign}1" if sign else "")
+            if layer == "hidden" and not named:
+                layer = None
+            found = {k: v for k, v in found.items() if not m.start() <= k <= m.end()}  # the same definition
+            found[prose.find("$", m.start())] = (groups["letter"], layer)
+    return sorted((k, letter, layer, line_of(k)) for k, (letter, layer) in found.items())
+
+
+def _as_widths(formula: str, readings: tuple, letters: list, at: int, conv) -> tuple[str, tuple]:
+    """``formula`` (at offset ``at``) with each sum's upper limit that is a letter the notes last defined as a layer's
+    width written as that width in ``conv``'s letter (\\sum_{i=1}^{n} as \\sum_{i=1}^{n_{l+1}})."""
+    latest = {letter: (layer, line) for offset, letter, layer, line in letters if offset < at}
+    for letter, (layer, line) in latest.items():
+        if layer is None:
+            continue
+        index = {"input": str(conv.input_layer), "hidden": str(conv.input_layer + 1)}.get(layer, layer)
+        width = f"{conv.notation.width}_{{{index}}}"
+        limit = re.compile(r"(\\sum\s*(?:\\limits\s*)?_\s*(?:\{[^{}]*\}|\w)\s*\^\s*)(?:\{\s*" + letter + r"\s*\}|"
+                           + letter + r"(?![A-Za-z_]))")
+        formula, n = limit.subn(lambda m, w=width: m.group(1) + "{" + w + "}", formula)
+        if n:
+            shown = {"L": "the output layer", "input": "the input layer", "hidden": "the hidden layer"}.get(
+                layer, f"layer {layer}")
+            readings += (f"{letter} read as {width}, the width of {shown}, as line {line} says",)
+    return formula, readings
+
+
+# a subscripted letter the notes' words define: "$n_l$ ... the number of layers" (UFLDL: layer n_l is the output, where
+# the input is layer 1) and "$s_l$ is the number of neurons in the $l$-th layer" (a width, its subscript the layer)
+_SUBSCRIPTED = r"\$\s*(?P<letter>[A-Za-z])\s*_\s*(?P<index>\{\s*[A-Za-z]\s*\}|[A-Za-z])\s*\$"
+_IS = r"\s*(?:&\s*|\s+(?:is|denotes|to\s+denote|represents)\s+)the\s+"  # "$n_l$ is the", a table's "$n_l$ & The"
+_INDEXED_WORDS = [  # (kind, pattern)
+    ("layers", re.compile(_SUBSCRIPTED + _IS + r"number\s+of\s+layers\b"
+                          r"(?!\s*\(?\s*(?:excluding|not\s+counting|without))", re.I)),
+    ("width", re.compile(_SUBSCRIPTED + _IS + r"number\s+of\s+(?:the\s+)?" + _UNITS + r"\s+(?:in|of|on)\s+(?:the\s+)?"
+                         r"(?:layer\s+\$\s*(?P=index)\s*\$|\$\s*(?P=index)\s*\$\s*-?\s*th\s+layer)", re.I)),
+]
+
+
+def _declared_indexed(text: str, latex: bool, line_of) -> list:
+    """(offset, kind, letter, its subscript, line) of each "number of layers" ("layers") or layer width ("width")
+    definition of a subscripted letter in the notes' words, in order."""
+    prose = _COMMENTS[latex].sub(lambda c: re.sub(r"[^\n]", " ", c.group()), text)
+    return sorted((m.start(), kind, m.group("letter"), m.group("index").strip("{} "), line_of(m.start()))
+                  for kind, pattern in _INDEXED_WORDS for m in pattern.finditer(prose))
+
+
+def _written_layer(m) -> str:
+    """The layer a width's subscript names, in a match of ``_as_indexed``'s sum limit (a group after the second)."""
+    return next(g for g in m.groups()[2:] if g)
+
+
+def _as_indexed(formula: str, readings: tuple, found: list, at: int, conv) -> tuple[str, tuple]:
+    """``formula`` with the number of layers written as a layer (a^{(n_l)} as a^{(L)}, where the input is layer 1 so
+    that the last layer's number is the number of layers) and a width written with its layer in parentheses or under
+    another letter (s_{(l+1)}) as ``conv``'s width of that layer (s_{l+1}), as the notes' latest definitions say."""
+    width = conv.notation.width
+    latest = {(kind, letter): (index, line) for offset, kind, letter, index, line in found if offset < at}
+    for (kind, letter), (index, line) in latest.items():
+        if kind == "layers" and conv.input_layer == 1:
+            name = rf"{letter}\s*_\s*(?:\{{\s*{index}\s*\}}|{index}(?![A-Za-z]))"
+            layer = re.compile(rf"(\^\s*\{{\s*\(?\s*|(?<![A-Za-z\\]){width}\s*_\s*\{{\s*){name}")
+            formula, n = layer.subn(lambda m: m.group(1) + "L", formula)
+            if n:
+                readings += (f"{letter}_{index} read as L, the output layer: the notes number their {letter}_{index} "
+                             f"layers from the input, layer 1 (line {line})",)
+        elif kind == "width":
+            # s_{(l+1)}; under another letter also d_{l+1}, d_l: its subscript is the layer
+            layer = r"\{\s*\(\s*([^{}()]+?)\s*\)\s*\}" if letter == width else \
+                r"(?:\{\s*\(?\s*([^{}()]+?)\s*\)?\s*\}|([A-Za-z0-9])(?![A-Za-z]))"
+            limit = re.compile(rf"(\\sum\s*(?:\\limits\s*)?_\s*(?:\{{[^{{}}]*\}}|\w)\s*\^\s*\{{\s*)({letter}\s*_\s*"
+                               + layer + ")")
+            written = {m.group(2): _written_layer(m) for m in limit.finditer(formula)}
+            formula = limit.sub(lambda m: f"{m.group(1)}{width}_{{{_written_layer(m)}}}", formula)
+            readings += tuple(f"{text} read as {width}_{{{layer}}}, the width of layer {layer}, as line {line} says"
+                              for text, layer in written.items())
+    return formula, readings
 
 
 # layers named by letters (H for hidden, O for output) in the notes' own forward equations of a network with one

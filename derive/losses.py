@@ -1,8 +1,9 @@
-"""The loss registry (per example, summed over output components) and the batch reductions.
+"""The loss registry (per example, over the output components) and the batch reductions.
 
 Each loss is a per-component term l(yhat_k, y_k) with its derivative dl/dyhat_k beside it; the per-example
-loss is the sum over k. Which output activations a loss accepts follows from the range of the activation
-(ln yhat needs yhat > 0), so impossible pairs are refused from data, not special cases.
+loss is the sum over the K outputs, times the loss's ``scale(K)`` (1, or 1/K for a mean over the outputs).
+Which output activations a loss accepts follows from the range of the activation (ln yhat needs yhat > 0),
+so impossible pairs are refused from data, not special cases.
 """
 
 from __future__ import annotations
@@ -16,9 +17,14 @@ from .activations import POSITIVE, SIMPLEX, UNIT
 ANY = None
 
 
+def _summed(k):
+    """The factor in front of sum_k term for a loss summed over the outputs: 1."""
+    return 1
+
+
 @dataclass(frozen=True)
 class Loss:
-    """One per-example loss: E = sum_k term(yhat_k, y_k)."""
+    """One per-example loss: E = scale(K) * sum_k term(yhat_k, y_k), K the number of outputs."""
 
     name: str
     term: Callable         # (yhat, y) -> l
@@ -28,12 +34,18 @@ class Loss:
     accepts: frozenset | None  # output ranges the loss is defined on (None: any)
     summary: str
     negated: Callable | None = None  # -term, kept unevaluated, where sources write the loss as -sum_k [...]
+    scale: Callable = _summed  # K outputs -> the factor in front of the sum over them (1/K: their mean)
 
 
 LOSSES: dict[str, Loss] = {loss.name: loss for loss in [
     # the textbooks' quadratic cost with the 1/2: dl/dyhat = yhat - y
     Loss("mse", lambda yh, y: (yh - y) ** 2 / 2, lambda yh, y: yh - y,
          r"\tfrac12 \sum_k (\hat{y}_k - y_k)^2", "real", ANY, "1/2 sum (yhat - y)^2"),
+    # the quadratic cost averaged over the K outputs, C = 1/(2 n_L) sum_j (a_j - y_j)^2: dE/dyhat_k = (yhat_k - y_k)/K,
+    # so dE/dz^L is never yhat - y (with an identity output it is (yhat - y)/n_L)
+    Loss("mse_mean", lambda yh, y: (yh - y) ** 2 / 2, lambda yh, y: yh - y,
+         r"\frac{1}{2K} \sum_k (\hat{y}_k - y_k)^2", "real", ANY, "1/(2K) sum (yhat - y)^2, the mse's mean over the "
+         "K outputs", scale=lambda k: 1 / k),
     # the squared error without the 1/2, as many notes write it: dl/dyhat = 2 (yhat - y), so dE/dz^L is never
     # yhat - y (it is 2 (yhat - y) with an identity output)
     Loss("sse", lambda yh, y: (yh - y) ** 2, lambda yh, y: 2 * (yh - y),
@@ -58,6 +70,7 @@ LOSSES: dict[str, Loss] = {loss.name: loss for loss in [
 LOSS_ALIASES = {"crossentropy": "cce", "cross_entropy": "cce", "categorical_crossentropy": "cce",
                 "categorical_cross_entropy": "cce", "binary_crossentropy": "bce", "binary_cross_entropy": "bce",
                 "logistic": "bce", "log_loss": "bce", "quadratic": "mse", "squared_error": "mse",
+                "mse_per_output": "mse_mean", "mse_over_outputs": "mse_mean",
                 "poisson_nll": "poisson",
                 "sum_squared_error": "sse", "sum_of_squares": "sse", "squared_error_sum": "sse"}
 

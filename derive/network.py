@@ -275,9 +275,9 @@ class MpOps:
         return [mpmath.mpf(x) for x in _vector(rec, len(z))(*z)]
 
     def loss(self, a: list, y: list):
-        """E_t = sum_k l(yhat_k, y_k)."""
+        """E_t = scale(K) sum_k l(yhat_k, y_k) (scale 1, or 1/K for a mean over the K outputs)."""
         term = _term(self.loss_rec)
-        return mpmath.fsum(term(yh, yk) for yh, yk in zip(a, y))
+        return self.loss_rec.scale(mpmath.mpf(len(a))) * mpmath.fsum(term(yh, yk) for yh, yk in zip(a, y))
 
     @staticmethod
     def total(values):

@@ -20,6 +20,8 @@ from .errors import DeriveError
 from .losses import LOSSES, Loss, accepts
 
 YHAT, Y, Z = sp.symbols("yhat y z")
+# the number of outputs, where a loss is a mean over them (losses.Loss.scale): bound to n_L by Layer.at_output
+WIDTH = sp.Symbol("n_L", positive=True, integer=True)
 K = 3  # softmax is decided on K = 3 components, symbolically in all of them
 
 # Conditions under which a residual may vanish: (text, LaTeX, substitution on the K-vector targets).
@@ -118,34 +120,38 @@ def analyse(loss_name: str, act_name: str) -> OutputDelta:
 
 
 def _elementwise(loss: Loss, act: Activation) -> OutputDelta:
-    grad = tidy(loss.dterm(YHAT, Y))
+    outputs = sp.Integer(1) * loss.scale(WIDTH)  # 1, or 1/n_L where the loss is a mean over the outputs
+    term = tidy(loss.dterm(YHAT, Y))
+    grad = outputs * term
     local = act.df_out(YHAT) if act.df_out else act.df(Z)
     product = grad * local
     residual = product - (YHAT - Y)
     if _is_zero(residual):
         return OutputDelta(loss.name, act.name, grad, YHAT - Y, True, extra=sp.Integer(1))
 
-    def at(z, y):
-        val = residual.subs({Y: y, Z: z}).subs(YHAT, act.f(z))
+    def at(z, y):  # a mean over the outputs at n_L = 2 (at n_L = 1 it is the sum)
+        val = residual.subs({Y: y, Z: z, WIDTH: 2}).subs(YHAT, act.f(z))
         return complex(sp.N(val, 30)).real if val.is_finite is not False else None
 
     witness = _witness(at, loss.target)
     if witness is None:
         raise DeriveError(f"could not decide whether dE/dz for {loss.name} + {act.name} is yhat - y")
     # textbook form: keep the record's own f'(z) factor unless the loss gradient's denominator cancels it
-    form = tidy(product) if act.df_out and sp.denom(sp.together(grad)) != 1 else grad if local == 1 else grad * local
+    form = tidy(term * local) if act.df_out and sp.denom(sp.together(term)) != 1 else \
+        term if local == 1 else term * local
     ratio = sp.cancel(grad / (YHAT - Y))
     extra = None if ratio.has(Y) else (local if ratio == 1 else tidy(ratio * local))
-    return OutputDelta(loss.name, act.name, grad, form, False, extra=extra, witness=witness)
+    return OutputDelta(loss.name, act.name, grad, outputs * form, False, extra=extra, witness=witness)
 
 
 def _softmax(loss: Loss, act) -> OutputDelta:
     s = sp.symbols(f"s1:{K + 1}")
-    g = [loss.dterm(s[k], _ys[k]) for k in range(K)]
+    outputs = sp.Integer(1) * loss.scale(WIDTH)  # 1, or 1/n_L where the loss is a mean over the outputs
+    g = [outputs * loss.dterm(s[k], _ys[k]) for k in range(K)]
     # component j = 0 of (diag(s) - s s^T) g, from the record's Jacobian written with the outputs
     d0 = sum(g[k] * act.jac_out(s, k, 0) for k in range(K))
     residual = d0 - (s[0] - _ys[0])
-    grad = tidy(loss.dterm(YHAT, Y))
+    grad = outputs * tidy(loss.dterm(YHAT, Y))
     if _is_zero(residual):
         return OutputDelta(loss.name, act.name, grad, YHAT - Y, True, vector=True, extra=sp.Integer(1))
     for text, latex, subs in CONDITIONS:
@@ -157,7 +163,7 @@ def _softmax(loss: Loss, act) -> OutputDelta:
     targets = {"onehot": [1, 0, 0], "unit": [sp.Rational(3, 10)] * K, "count": [2, 0, 1],
                "real": [sp.Rational(1, 2), sp.Rational(-1, 3), sp.Rational(1, 5)]}[loss.target]
     value = complex(sp.N(residual.subs(dict(zip(s, sv, strict=True)))
-                         .subs(dict(zip(_ys, targets, strict=True))), 30)).real
+                         .subs(dict(zip(_ys, targets, strict=True))).subs(WIDTH, K), 30)).real
     if abs(value) <= 1e-12:
         raise DeriveError(f"could not decide whether dE/dz for {loss.name} + {act.name} is yhat - y")
     return OutputDelta(loss.name, act.name, grad, None, False, vector=True, witness=(tuple(zs), tuple(targets), value))

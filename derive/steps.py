@@ -18,7 +18,7 @@ from .activations import Activation
 from .algebra import ActEntry, BiasUnitEntry, Elementwise, LayerEntry, sym
 from .chain import Derivation, L, l
 from .index_diff import collapse, index_diff
-from .output_layer import YHAT, Y
+from .output_layer import WIDTH, YHAT, Y
 
 # unit indices: j in layer l, k in layer l+1, i summed inside the forward equation; t the example
 i, j, k, t = (sp.Symbol(n, integer=True, nonnegative=True) for n in "ijkt")
@@ -110,7 +110,7 @@ def output_steps(d: Derivation, tex) -> list[Line]:
     zL = lambda u: entry(lay, lay.z(L), u)
     # where delta is of the reduced cost (CS231n's dZ has the 1/N), the cost's derivative carries its factor
     c = sym(d.problem.reduction.scale(lay.batch, lay.n(L))) if d.problem.convention.delta_of == "cost" else 1
-    grad = lambda u: c * od.grad.xreplace({YHAT: yh(u), Y: yt(u)})
+    grad = lambda u: c * od.grad.xreplace({YHAT: yh(u), Y: yt(u), WIDTH: lay.n(L)})
     differentiate = "differentiate the loss" if c == 1 else f"differentiate the cost (${tex(c)}$ times the sum of " \
         "the examples' losses)"
     line = partial(_line, show)
@@ -133,7 +133,7 @@ def output_steps(d: Derivation, tex) -> list[Line]:
             product = sp.Mul(grad(j), act.df(zL(j)), evaluate=False)
         lines.append(line(Partial(cost, zL(j)), product, "substitute both"))
         assert od.form is not None, "an elementwise output always has a textbook form"
-        final = c * od.form.xreplace({YHAT: yh(j), Y: yt(j), sp.Symbol("z"): zL(j)})
+        final = c * od.form.xreplace({YHAT: yh(j), Y: yt(j), sp.Symbol("z"): zL(j), WIDTH: lay.n(L)})
         if sp.expand(product - final) != 0 or product != final:
             lines.append(more(final, "cancel" if od.canonical else "simplify", Partial(cost, zL(j))))
         return lines

@@ -42,9 +42,10 @@ def _activation(torch, name: str, z, dim: int):
     return table[name]()
 
 
-def _loss_terms(torch, name: str, yh, y):
+def _loss_terms(torch, name: str, yh, y, outputs: int):
     table = {
         "mse": lambda: (yh - y) ** 2 / 2,
+        "mse_mean": lambda: (yh - y) ** 2 / (2 * outputs),  # the mean over the K outputs
         "sse": lambda: (yh - y) ** 2,
         "bce": lambda: -(y * torch.log(yh) + (1 - y) * torch.log(1 - yh)),
         "cce": lambda: -y * torch.log(yh),
@@ -84,7 +85,7 @@ def torch_gradients(net: ConcreteNet) -> dict[tuple[str, int], mpmath.matrix]:
         rec = prob.output if l == net.output_label else prob.hidden
         A = _activation(torch, rec.name, Z, dim)
         Zs[l], As[l] = Z, A
-    E = _loss_terms(torch, prob.loss.name, A, tensor(net.Y)).sum()  # sum_t E_t
+    E = _loss_terms(torch, prob.loss.name, A, tensor(net.Y), net.widths[-1]).sum()  # sum_t E_t
     c_delta, c_g = (float(c) for c in scales(net))
     penalty = sum((W[:, 1:] if unit else W).pow(2).sum() for W in Ws.values())
     O_delta, O_g = c_delta * E, c_g * E + conv.l2 / 2 * c_g * penalty

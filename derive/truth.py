@@ -524,6 +524,9 @@ def record(net: ConcreteNet) -> Recording:
         as_.append(ap)
     term = _tape_term(problem.loss)
     E = _sum([_sum([term(yh, yk) for yh, yk in zip(a, y)]) for a, y in zip(as_[-1], cn.ys)])  # sum_t E_t
+    outputs = problem.loss.scale(mpmath.mpf(net.widths[-1]))  # E_t = scale(K) sum_k term: 1/K for a mean
+    if outputs != 1:
+        E = outputs * E
     c_delta, c_g = scales(net)
     O_delta, O_g = c_delta * E, c_g * E
     lam = mpmath.mpf(net.conv.l2)
@@ -581,6 +584,7 @@ class SymOps:
         self._f = {rec.name: _exact(rec.f(self._z)) for rec in (net.problem.hidden, net.problem.output)
                    if rec.elementwise}
         self._term = _exact(net.problem.loss.term(self._yh, self._y))
+        self._outputs = net.problem.loss.scale(sp.Integer(net.widths[-1]))  # 1/K for a mean over the outputs
 
     @staticmethod
     def dot(row, a):
@@ -601,7 +605,7 @@ class SymOps:
         return f.xreplace({self._z: x})
 
     def loss(self, a: list, y: list):
-        return sp.Add(*[self._term.xreplace({self._yh: yh, self._y: yk}) for yh, yk in zip(a, y)])
+        return self._outputs * sp.Add(*[self._term.xreplace({self._yh: yh, self._y: yk}) for yh, yk in zip(a, y)])
 
     @staticmethod
     def total(values):

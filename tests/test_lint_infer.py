@@ -231,7 +231,7 @@ def test_json_says_where_each_field_came_from(tmp_path):
 
 
 # ---------------------------------------------------------------- the evidence table
-PRESETS_AND_NAMES = set(PRESET_NAMES) | {"xent", "mse", "sse", "bce", "cce"} | set(infer.ACTIVATION_WORDS)
+PRESETS_AND_NAMES = set(PRESET_NAMES) | {"xent", "mse", "mse_mean", "sse", "bce", "cce"} | set(infer.ACTIVATION_WORDS)
 # a labelled clue's label is an instance of it, so what is printed is what was found; these labels abbreviate
 LABEL_EXAMPLES = {".*": "a .* b", "(a - y)^2 without a 1/2": "= (a - y)^2",
                   "X W (a batch in rows)": "X W", r"1/(1 + e^{-z})": r"\frac{1}{1 + e^{-z}}",

@@ -15,7 +15,8 @@ from derive.network import default_m, default_widths, forward, l2_penalty, rando
 from derive.problem import Problem
 
 WIDTHS = (2, 5, 4, 6)
-OUTPUT_FOR = {"mse": "identity", "sse": "identity", "bce": "sigmoid", "cce": "softmax", "poisson": "exp"}
+OUTPUT_FOR = {"mse": "identity", "mse_mean": "identity", "sse": "identity", "bce": "sigmoid", "cce": "softmax",
+              "poisson": "exp"}
 
 
 def make(conv="nielsen", loss="cce", hidden="tanh", widths=WIDTHS, m=None, seed=1):

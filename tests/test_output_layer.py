@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from derive.output_layer import YHAT, Y, analyse, table, tidy
+from derive.output_layer import WIDTH, YHAT, Y, analyse, table, tidy
 
 CANONICAL = [
     # Bishop PRML eq. 5.18: linear outputs with the sum-of-squares error give delta_k = y_k - t_k
@@ -28,6 +28,10 @@ NOT_CANONICAL = [
     # the squared error without the 1/2 (sum (yhat - y)^2): never yhat - y, not even with a linear output
     ("sse", "identity", 2 * (YHAT - Y)),
     ("sse", "sigmoid", 2 * (YHAT - Y) * YHAT * (1 - YHAT)),
+    # the quadratic cost averaged over the outputs, C = 1/(2 n_L) sum_j (a_j - y_j)^2 (XanNotZan's notes):
+    # (a - y)/n_L, not yhat - y even with a linear output
+    ("mse_mean", "identity", (YHAT - Y) / WIDTH),
+    ("mse_mean", "sigmoid", (YHAT - Y) * YHAT * (1 - YHAT) / WIDTH),
 ]
 
 
@@ -49,7 +53,7 @@ def test_non_canonical_pairs_keep_their_residual_factor(loss, act, form):
 
 def test_every_valid_pair_is_decided():
     rows = table()
-    assert len(rows) == 32  # 11 activations with mse and with sse, 2 with bce, 4 with cce and with poisson
+    assert len(rows) == 43  # 11 activations with mse, mse_mean and sse, 2 with bce, 4 with cce and with poisson
     assert {(r.loss, r.activation) for r in rows if r.canonical} == {(lo, a) for lo, a, _ in CANONICAL}
 
 

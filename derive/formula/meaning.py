@@ -239,6 +239,36 @@ class Compiler:
         quantity, at, symbol, indices, factor = quantity_of(node, self)
         return symbol, indices, factor
 
+    def width(self, sym) -> sp.Expr | None:
+        """A layer's width written as the convention's letter with the layer as its subscript (n_L, n_{l+1},
+        s_2): the number of that layer's units; None for any other symbol."""
+        parts = ast.limit_parts(sym) if isinstance(sym, ast.Sym) and sym.indices else None
+        if parts is None or parts[0] != self.conv.notation.width or parts[1] is None or parts[2] != 0 \
+                or parts[1].symbol not in (None, "l", "L"):  # n_j is no layer's width
+            return None
+        return self.lay.n(self.layer(parts[1]))
+
+    def activation_derivative(self, node) -> MatrixExpr | None:
+        """\\frac{\\partial \\sigma}{\\partial z^l}, \\nabla_{z^l} g: an activation letter differentiated by its own
+        layer's pre-activation, the derivative sigma'(z^l) entrywise; None where the numerator is not a function
+        letter. Any other denominator is refused: only z^l is the activation's argument."""
+        of, wrt = node.of, node.wrt
+        if not isinstance(of, ast.Sym) or of.base not in FUNCTION_LETTERS or of.base in self.letters:
+            return None
+        written = of.base
+        if of.layer is not None or of.indices or node.given:
+            raise MeaningError(f"the derivative of {unparse_sym(of)} is read as the activation's derivative only as "
+                               f"the bare letter (\\frac{{\\partial {written}}}{{\\partial z^l}})")
+        if not isinstance(wrt, ast.Sym) or self.letters.get(wrt.base) != "z" or wrt.layer is None or wrt.indices:
+            raise MeaningError(f"the derivative of the activation {written} is read by its own layer's "
+                               f"pre-activation only (\\frac{{\\partial {written}}}{{\\partial z^l}} = "
+                               f"{written}'(z^l), entrywise)")
+        z = self.tensor(wrt)
+        name = self.activation_at(z)
+        if name == "softmax":
+            raise MeaningError("softmax's derivative is a Jacobian (diag(s) - s s^T), not an entrywise factor")
+        return Elementwise(name, z, 1)
+
     # ---- vector form
     def vector(self, node) -> Elem:
         if isinstance(node, ast.Partial) and self.is_forward(node.of):
@@ -249,6 +279,8 @@ class Compiler:
         if isinstance(node, ast.Nabla) and self.is_forward(node.of):
             raise MeaningError("a Jacobian inside a vector formula is not read yet: write the chain rule in "
                                "components (\\frac{\\partial a^l_j}{\\partial z^l_j} ...)")
+        if isinstance(node, ast.Partial | ast.Nabla) and (derivative := self.activation_derivative(node)) is not None:
+            return Elem.of(derivative)
         if isinstance(node, ast.Partial | ast.Nabla):
             symbol, indices, factor = self.gradient_symbol(node)
             if indices:
@@ -267,6 +299,8 @@ class Compiler:
         if isinstance(node, ast.Sym):
             if node.base in SCALARS and node.indices is None and node.layer is None:
                 return Elem.scalar(self.scalar_symbol(node.base))
+            if (units := self.width(node)) is not None:  # 1/n_L: a layer's width, a number
+                return Elem.scalar(units)
             if self.normalise(node).indices and not self.resolving:  # Octave's delta_3 is a layer, a_1 is not
                 written = unparse_sym(ast.Sym(node.base, node.layer))
                 raise MeaningError(f"the subscript {','.join(node.indices)} on {written} is not used: in a vector "
@@ -613,6 +647,8 @@ def component(c: Compiler, node):
         name = node.wrt.base if isinstance(node.wrt, ast.Sym) else "the gradient"
         return factor * _component_entry(c, symbol, ast.Sym(name, None, indices))
     if isinstance(node, ast.Sym):
+        if (units := c.width(node)) is not None:  # 1/n_L: a layer's width, a number
+            return units
         if node.indices is None:
             if node.base in SCALARS and node.layer is None:
                 return c.scalar_symbol(node.base)
