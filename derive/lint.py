@@ -436,6 +436,7 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     width = _declared_width(events, line_of)
     named = _named_layers(events, line_of)
     scalar = _single_neurons(text, latex, line_of)
+    marks = _vector_marks(events, line_of)
     for kind, offset, body, env in events:
         if kind == "directive":
             origin = f"{path}:{line_of(offset)}"
@@ -452,6 +453,7 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
             basis = _basis(notes, offset + at, stated)
             setting = dataclasses.replace(Setting(**basis.values()), **variant)
             read, readings = _as_declared(_expanded(formula, macros), declared)
+            read, readings = _as_marked(read, readings, marks)
             if named and setting.convention:
                 read, readings = _as_named(read, readings, named, run.setting_convention(setting))
             if width and width[0] not in ("n", setting.convention and run.setting_convention(setting).notation.width):
@@ -571,6 +573,66 @@ def _as_declared(formula: str, declared: list) -> tuple[str, tuple]:
         if n:
             readings.append(f"{name} read as the elementwise product {replacement}, as line {line} declares")
     return formula, tuple(readings)
+
+
+# a hat as the notes' mark of a vector or matrix: lecture slides that write z^L_j for a component write \hat{z}^L
+# for the vector (and \hat{W^L} for the matrix). Read so only where the notes' own usage says it: every hatted
+# letter is written whole (never with a component subscript), the plain letter only by its components, and at least
+# one hatted letter also appears plain; y is never hatted there (\hat{y} is the network's output in every source)
+_HATTED = re.compile(r"\\(?:hat|widehat)(?![A-Za-z])\s*(?:\{\s*(\\[A-Za-z]+|[A-Za-z])\s*"
+                     r"(\^\s*(?:\{[^{}]*\}|\\?[A-Za-z0-9]+))?\s*\}|(\\[A-Za-z]+|[A-Za-z])(?![A-Za-z]))")
+_INDEXED_AFTER = re.compile(r"\s*(?:\^\s*(?:\{[^{}]*\}|\\?[A-Za-z0-9]+)\s*)?_")  # a subscript, after a superscript
+
+
+def _plain_letter(letter: str) -> re.Pattern:
+    return re.compile(rf"\\{letter[1:]}(?![A-Za-z])" if letter.startswith("\\") else
+                      rf"(?<![A-Za-z\\]){letter}(?![A-Za-z])")
+
+
+def _vector_marks(events: list, line_of) -> tuple[frozenset, int] | None:
+    """(the hatted letters, the line of the first) when the notes use a hat as the mark of a vector or matrix (see
+    _HATTED), or None."""
+    bodies = [(offset, body) for kind, offset, body, _ in events if kind == "math"]
+    hatted: dict = {}
+    plain_text = []
+    for offset, body in bodies:
+        for m in _HATTED.finditer(body):
+            letter = m.group(1) or m.group(3)
+            if letter in ("y", "Y") or _INDEXED_AFTER.match(body, m.end()) or m.group(2) and \
+                    body[m.end():].lstrip().startswith("^"):
+                return None  # \hat{y}, or a hatted component: the hat means something else here
+            hatted.setdefault(letter, line_of(offset + m.start()))
+        plain_text.append(_HATTED.sub(lambda m: " " * len(m.group()), body))
+    if not hatted:
+        return None
+    plain = "\n".join(plain_text)
+    evidence = False
+    for letter in hatted:
+        uses = list(_plain_letter(letter).finditer(plain))
+        if any(not _INDEXED_AFTER.match(plain, u.end()) for u in uses):
+            return None  # the plain letter is also written whole: the hat marks something else
+        evidence = evidence or bool(uses)
+    return (frozenset(hatted), min(hatted.values())) if evidence else None
+
+
+def _as_marked(formula: str, readings: tuple, marks: tuple[frozenset, int] | None) -> tuple[str, tuple]:
+    """``formula`` with the notes' vector marks (\\hat{z}^L, \\hat{W^L}) written as the plain symbols they mark."""
+    if marks is None:
+        return formula, readings
+    letters, line = marks
+
+    def plain(m):  # a space where the letter would run into a command before it, or a command into a letter after
+        letter = m.group(1) or m.group(3)
+        if letter not in letters:
+            return m.group()
+        before = " " if re.search(r"\\[A-Za-z]+$", formula[:m.start()]) else ""
+        after = " " if letter[0] == "\\" and not m.group(2) and formula[m.end():m.end() + 1].isalpha() else ""
+        return f"{before}{letter}{m.group(2) or ''}{after}"
+    formula, n = _HATTED.subn(plain, formula)
+    if not n:
+        return formula, readings
+    return formula, readings + (f"a hat read as the notes' mark of a vector or matrix (\\hat{{z}}^L is z^L), as from "
+                                f"line {line} they hat letters only whole and write the plain letters by components",)
 
 
 def _macros(text: str) -> dict:

@@ -41,7 +41,8 @@ from ..problem import Problem
 from . import ast
 from .ast import ONES
 
-COSTS = {"C", "E", "J", "L", "\\mathcal{L}", "\\ell"}  # written as a derivative's numerator
+# written as a derivative's numerator; a calligraphic capital is the same cost ({\cal C} in lecture slides)
+COSTS = {"C", "E", "J", "L", "\\mathcal{L}", "\\mathcal{C}", "\\mathcal{E}", "\\mathcal{J}", "\\ell"}
 LOSS_LETTERS = {"L", "\\mathcal{L}", "\\ell"}  # a batch's summed losses where the cost has another letter
 PER_EXAMPLE = {"x", "n", "i", "t"}  # C_x (Nielsen), E_n (Bishop), L_i (CS231n): one example's loss
 FUNCTION_LETTERS = {"\\sigma", "g", "f", "h", "\\phi", "\\varphi"}
@@ -508,6 +509,7 @@ def quantity_of(lhs, c: Compiler):
             raise MeaningError(f"the derivative is by {unparse_sym(wrt)} but the cost is written as a function of "
                                f"{', '.join(unparse_sym(a) for a in node.given)} only; write the cost without its "
                                "arguments, or with them all (J(W, b; x, y))")
+        _given_layers(node.given, wrt, c)
         sym = wrt
     elif isinstance(node, ast.Sym):
         kind = c.kind(node)
@@ -545,6 +547,21 @@ def quantity_of(lhs, c: Compiler):
     if kind in ("delta", "grad_act") and at == c.last:
         kind += "_out"
     return kind, at, symbol, indices, factor
+
+
+def _given_layers(given: tuple, wrt: ast.Sym, c: Compiler) -> None:
+    """A cost written as a function of some layers' parameters, C(W^L): the derivative must be by one of them
+    (a weight of layer L), or the argument list would not be used (C(W^{L-1}) by w^L_{jk} is refused)."""
+    layered = [a for a in given
+               if isinstance(a, ast.Sym) and a.layer is not None and c.letters.get(a.base) in ("W", "b")]
+    if not layered:
+        return
+    at = lambda s: (c.letters.get(s.base), c.layer(c.normalise(s).layer))
+    if c.letters.get(wrt.base) in ("W", "b") and wrt.layer is not None and at(wrt) in {at(a) for a in layered}:
+        return
+    raise MeaningError(f"the cost is written as a function of {', '.join(unparse_sym(a) for a in layered)} only, "
+                       f"but the derivative is by {unparse_sym(wrt)}; write the cost without its arguments, or with "
+                       "the parameter the derivative is by")
 
 
 # ---------------------------------------------------------------- component form

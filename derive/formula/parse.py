@@ -1147,6 +1147,17 @@ class _Build:
     def hatarg(self, c):
         return _letter_name(c[0].value)
 
+    def hatletter(self, c):
+        return _letter_name(c[0].value)
+
+    def hat_layer(self, c):  # \hat{W^L}: the hat marks the letter, the layer is the symbol's, as in \hat{W}^L
+        name = re.sub(r"[^A-Za-z]", "", c[0].value)
+        node = _apply_sup(Sym(f"{HATS[name]}{{{c[1]}}}"), c[3], c[2])
+        if not isinstance(node, Sym) or node.layer is None:
+            raise _err(c[2], f"a superscript under {c[0].value}{{...}} other than a layer",
+                       f"write it after the hat, as in {c[0].value}{{{c[1]}}}^T")
+        return node
+
     def font(self, c):
         inner = _plain(c[1])
         if inner == Num("1") and c[0].value.lstrip("\\") in BOLD:  # \mathbf{1}: a vector of ones, not the number
@@ -1387,7 +1398,8 @@ def _differential(node) -> Sym | None:
     return None
 
 
-COST_LETTERS = {"C", "E", "J", "L", "\\mathcal{L}"}  # the letters a cost is written with (meaning.COSTS)
+# the letters a cost is written with (meaning.COSTS), also as calligraphic capitals ({\cal C} in lecture slides)
+COST_LETTERS = {"C", "E", "J", "L", "\\mathcal{L}", "\\mathcal{C}", "\\mathcal{E}", "\\mathcal{J}"}
 BOLD = {"mathbf", "boldsymbol", "bm", "pmb", "vec"}  # \mathbf{1} is a vector of ones
 
 
