@@ -437,6 +437,7 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     named = _named_layers(events, line_of)
     scalar = _single_neurons(text, latex, line_of)
     marks = _vector_marks(events, line_of)
+    previous = None  # (the formula as written, as read) of the display before, if it holds one formula
     for kind, offset, body, env in events:
         if kind == "directive":
             origin = f"{path}:{line_of(offset)}"
@@ -449,10 +450,16 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
                 else:
                     stated[name] = given(name, value, "directive", line_of(offset))
             continue
-        for at, formula in _formulas(body, env):
+        display = _displayed(text, offset, env)
+        before = _left_side(*previous[:2]) if display and previous else None
+        rows = list(_formulas(body, env, before))
+        for at, formula, restored in rows:
             basis = _basis(notes, offset + at, stated)
             setting = dataclasses.replace(Setting(**basis.values()), **variant)
             read, readings = _as_declared(_expanded(formula, macros), declared)
+            if restored and at == rows[0][0] and before:
+                readings += (f"its left side restored from the display before it (line {previous[2]}), which this "
+                             "display continues",)
             read, readings = _as_marked(read, readings, marks)
             if named and setting.convention:
                 read, readings = _as_named(read, readings, named, run.setting_convention(setting))
@@ -461,7 +468,29 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
                 if re.search(rf"\^\s*\{{?\s*{width[0]}_", read):
                     readings += (f"{width[0]}_l read as the width of layer l, as line {width[1]} declares",)
             formulas.append(Formula(line_of(offset + at), read, setting, origin, basis, readings, scalar))
+        previous = (rows[0][1], formulas[-1].text, formulas[-1].line) if display and len(rows) == 1 else None
     return formulas
+
+
+def _displayed(text: str, offset: int, env: str | None) -> bool:
+    """Whether the math whose content starts at ``offset`` is displayed ($$, \\[, an environment), not inline."""
+    return env is not None or text[max(0, offset - 2):offset] in ("$$", "\\[")
+
+
+def _left_side(written: str, read: str) -> str | None:
+    """The left side of a display's formula, as written, when the formula is one claim about a quantity (Q = B):
+    what a display after it that starts with its relation (= C) continues. None for anything else (a chain, an
+    expression on the left, a formula derive cannot read)."""
+    from .check import _names_quantity
+    from .formula.parse import FormulaError, parse_chain
+    try:
+        claims = parse_chain(read)
+    except FormulaError:
+        return None
+    first = _RELATION.search(written)
+    if len(claims) != 1 or not _names_quantity(claims[0].lhs) or first is None:
+        return None
+    return written[:first.start()].strip() or None
 
 
 # an operator the notes declare to be the elementwise product: "where $\otimes$ denotes the Hadamard product"
@@ -936,12 +965,14 @@ def _inline_scan(text: str, j: int, latex: bool) -> tuple:
 
 
 # ---------------------------------------------------------------- one math block to formulas
-def _formulas(content: str, env: str | None):
-    """(offset in content, formula on one line) for each formula of a math block.
+def _formulas(content: str, env: str | None, lhs: str | None = None):
+    """(offset in content, formula on one line, whether its left side was restored) for each formula of a math
+    block.
 
     Each top-level \\\\ ends a formula (one per line of an align or aligned), except in multline; & and
     \\label, \\nonumber, \\intertext are removed; a line that starts with its relation (``&= ...``)
-    continues the previous one, so its left side is restored.
+    continues the previous one, so its left side is restored; ``lhs`` is the left side a first line that starts
+    with its relation continues (the display before's, ``_left_side``).
     """
     chars = list(content)
     _blank_comments(content, chars)
@@ -960,7 +991,6 @@ def _formulas(content: str, env: str | None):
     text = "".join(chars)
     bounds = [0] + [end for _, end in breaks]
     stops = [start for start, _ in breaks] + [len(text)]
-    lhs = None
     for start, stop in zip(bounds, stops):
         piece = text[start:stop]
         if not piece.strip():
@@ -972,7 +1002,7 @@ def _formulas(content: str, env: str | None):
             formula = f"{lhs} {formula}"
         elif (first := _RELATION.search(formula)) is not None:
             lhs = formula[:first.start()].strip() or lhs
-        yield at, formula
+        yield at, formula, bool(relation and lhs)
 
 
 def _top_level(text: str) -> tuple[list, list]:

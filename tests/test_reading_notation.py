@@ -117,7 +117,7 @@ def test_hats_mark_vectors_where_the_notes_use_them_so(tmp_path, claim, verdict)
     found = _lint(tmp_path, SLIDES.replace("CLAIM", claim))
     assert found[7].verdict == "holds", found[7].text()  # \hat{W^L} is W^L, the cost's argument
     assert found[15].verdict == verdict, found[15].text()
-    assert "mark of a vector or matrix" in found[15].reason or verdict == "holds"
+    assert "mark of a vector or matrix" in found[15].reason
 
 
 @pytest.mark.parametrize("edit,why", [
@@ -129,3 +129,56 @@ def test_hats_are_not_vector_marks_otherwise(tmp_path, edit, why):
     found = _lint(tmp_path, SLIDES.replace("CLAIM", HOLDS) + "\n" + edit + "\n")
     assert found[15].verdict == "skipped", (why, found[15].text())
     assert "unknown symbol \\hat" in found[15].reason, (why, found[15].text())
+
+
+# ---------------------------------------------------------------- a display that starts with its relation
+dCdw = r"\frac{\partial C}{\partial w^L_{jk}}"
+CHAIN_RULE = dCdw + r" = \frac{\partial C}{\partial z^L_j} \frac{\partial z^L_j}{\partial w^L_{jk}}"
+
+
+def _display_findings(tmp_path, text: str, name: str = "notes.md"):
+    path = tmp_path / name
+    path.write_text(text)
+    return lint(path, **MSE)
+
+
+@pytest.mark.parametrize("first,second,verdict", [
+    (CHAIN_RULE, r"= \delta^L_j a^{L-1}_k", "holds"),
+    (CHAIN_RULE, r"= \delta^L_k a^{L-1}_j", "fails"),
+    (CHAIN_RULE, r"= (a^L_j - y_j) a^L_j (1 - a^L_j) a^{L-1}_k", "holds"),
+    (CHAIN_RULE, r"= (a^L_j - y_j) a^L_j (1 - a^L_j) a^{L}_k", "fails"),
+    (r"\delta^L = \frac{\partial C}{\partial z^L}", r"= (a^L - y) \odot \sigma'(z^L)", "holds"),
+    (r"\delta^L = \frac{\partial C}{\partial z^L}", r"= (a^L - y) + \sigma'(z^L)", "fails"),
+])
+def test_a_display_that_starts_with_its_relation_continues_the_one_before(tmp_path, first, second, verdict):
+    for text, name in ((f"$$ {first} $$\n\n$$ {second} $$\n", "notes.md"),
+                       (f"\\[ {first} \\]\nwhich is\n\\begin{{equation}} {second} \\end{{equation}}\n", "notes.tex")):
+        found = _display_findings(tmp_path, text, name)
+        assert [f.verdict for f in found][1] == verdict, [f.text() for f in found]
+        assert "restored from the display before it (line 1)" in found[1].reason
+        assert found[1].formula.startswith(first.split(" = ")[0] + " =")
+
+
+@pytest.mark.parametrize("text,why", [
+    (f"$$ {CHAIN_RULE} = \\delta^L_j a^{{L-1}}_k $$\n$$ = \\delta^L_j a^{{L-1}}_k $$", "the display before is a chain"),
+    (r"$$ a^L + z^L = \delta^L $$" + "\n" + r"$$ = \delta^L $$", "its left side is an expression"),
+    (f"${CHAIN_RULE}$ and\n$$ = \\delta^L_j a^{{L-1}}_k $$", "the math before is inline"),
+    (f"$$ {CHAIN_RULE} \\\\ \\delta^L = \\delta^L $$\n$$ = \\delta^L_j a^{{L-1}}_k $$", "the display before has two "
+     "formulas"),
+    (r"$$ \frac{\partial C}{\partial w^L_{jk}} = \ldots $$" + "\n" + r"$$ = \delta^L_j a^{L-1}_k $$",
+     "derive cannot read the display before"),
+    (r"$$ \frac{\partial C}{\partial w^L_{jk}} = \delta^L_j a^{L-1}_k$$ then $x$ and" + "\n" +
+     r"$$ = \delta^L_j a^{L-1}_k $$", "other math comes between"),
+])
+def test_a_display_that_starts_with_its_relation_is_not_continued_otherwise(tmp_path, text, why):
+    found = _display_findings(tmp_path, text + "\n")
+    last = found[-1]
+    assert last.verdict == "skipped" and "unexpected '='" in last.reason, (why, [f.text() for f in found])
+
+
+def test_continued_displays_keep_the_first_left_side(tmp_path):
+    text = f"$$ {CHAIN_RULE} $$\n$$ = \\frac{{\\partial C}}{{\\partial z^L_j}} a^{{L-1}}_k $$\n" \
+           "$$ = \\delta^L_j a^{L-1}_k $$\n"
+    found = _display_findings(tmp_path, text)
+    assert [f.verdict for f in found] == ["holds"] * 3, [f.text() for f in found]
+    assert found[2].formula.startswith(dCdw + " = \\delta")
