@@ -336,10 +336,10 @@ class _Run:
 
     def read(self, text: str) -> str | None:
         """Why derive cannot read ``text`` as a formula, or None if it can (whatever the convention)."""
-        from .formula.parse import FormulaError, parse_chain
+        from .formula.parse import FormulaError, formulas
         if text not in self.unreadable:
             try:
-                parse_chain(text)  # one claim, or a chain a = b = c that check() judges link by link
+                formulas(text)  # one claim, a chain a = b = c that check() judges link by link, or several side by side
                 self.unreadable[text] = None
             except FormulaError as exc:
                 self.unreadable[text] = f"not a formula derive reads: {exc}"
@@ -364,9 +364,9 @@ def _weight_components(text: str, conv) -> bool:
     (\\partial z_j / \\partial w_{ij} = a_i): the claims that say which order the notes use, rather than use it."""
     from .formula import ast
     from .formula.meaning import FAMILY
-    from .formula.parse import FormulaError, parse_chain
+    from .formula.parse import FormulaError, formulas
     try:
-        claims = parse_chain(text)
+        claims = [claim for _, links in formulas(text) for _, claim in links]
     except FormulaError:
         return False
     weights = {conv.notation.weight} | {k for k, v in FAMILY.items() if v == "W"}

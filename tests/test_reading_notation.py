@@ -182,3 +182,70 @@ def test_continued_displays_keep_the_first_left_side(tmp_path):
     found = _display_findings(tmp_path, text)
     assert [f.verdict for f in found] == ["holds"] * 3, [f.text() for f in found]
     assert found[2].formula.startswith(dCdw + " = \\delta")
+
+
+# ---------------------------------------------------------------- formulas side by side on one line
+dw = r"\frac{\partial C}{\partial w_{i,j}^{(l)}} = \delta_i^{(l)}\, a_j^{(l-1)}"
+db = r"\frac{\partial C}{\partial b_i^{(l)}} = \delta_i^{(l)}"
+dw_wrong = r"\frac{\partial C}{\partial w_{i,j}^{(l)}} = \delta_j^{(l)}\, a_i^{(l-1)}"
+db_wrong = r"\frac{\partial C}{\partial b_i^{(l)}} = \delta_i^{(l+1)}"
+
+BESIDE = [
+    # (formula, verdict, each formula's verdict, a part of the reason)
+    (dw + r",\qquad " + db, "holds", ["holds", "holds"], "all 2 formulas on the line hold"),
+    (dw + r" \quad " + db + ",", "holds", ["holds", "holds"], ""),
+    (dw + r"\qquad \quad " + db, "holds", ["holds", "holds"], ""),
+    (dw + r";\quad " + db, "holds", ["holds", "holds"], ""),
+    (dw_wrong + r",\qquad " + db, "fails", ["fails", "holds"], "formula 1 of 2 on the line fails"),
+    (dw + r",\qquad " + db_wrong, "fails", ["holds", "fails"], "formula 2 of 2 on the line fails"),
+    (dw + r",\qquad " + db + r",\qquad \delta^{(l)} = ((w^{(l+1)})^T \delta^{(l+1)}) \odot \sigma'(z^{(l)})", "holds",
+     ["holds"] * 3, "all 3 formulas"),
+    (dw + r",\qquad " + db + r",\qquad \delta^{(l)} = (w^{(l+1)})^T \delta^{(l+1)}", "fails",
+     ["holds", "holds", "fails"], "formula 3 of 3"),
+    # a chain beside a claim: the chain is judged link by link, as alone
+    (r"\delta^L = \frac{\partial C}{\partial z^L} = (a^L - y) \odot \sigma'(z^L) \qquad " + db, "holds",
+     ["holds", "holds"], ""),
+    (r"\delta^L = \frac{\partial C}{\partial z^L} = (a^L - y) \qquad " + db, "fails", ["fails", "holds"],
+     "formula 1 of 2 on the line fails: link 2 of 2 fails"),
+    # a condition after the second formula restricts it: refused, as it would be alone
+    (dw + r",\qquad " + db + r" \quad i \neq 0", "invalid", ["holds", "invalid"], "claimed only i \\neq 0"),
+    (dw + r",\qquad \frac{\partial C}{\partial b_i^{(l)}} = \ldots", "invalid", [], "\\ldots"),
+]
+
+
+@pytest.mark.parametrize("formula,verdict,each,reason", BESIDE)
+def test_formulas_side_by_side_are_each_judged(formula, verdict, each, reason):
+    result = derive.check(formula, **MSE, diagnose=False)
+    assert result.verdict == verdict, result.text()
+    assert [row["verdict"] for row in result.links] == each, result.text()
+    assert reason in result.reason, result.text()
+    if each:
+        assert "formula 1 of" in result.text()
+
+
+@pytest.mark.parametrize("formula", [
+    dw + r" \quad\text{and}\quad " + db,   # prose between: not two formulas side by side
+    dw + r" \quad\text{where } " + db,
+])
+def test_a_formula_after_prose_is_still_refused(formula):
+    result = derive.check(formula, **MSE, diagnose=False)
+    assert result.verdict == "invalid" and "a second formula after the text" in result.reason, result.text()
+
+
+def test_formulas_reads_each_formula_and_parse_still_reads_one():
+    from derive.formula.parse import formulas
+    parts = formulas(dw + r",\qquad " + db + ",")
+    assert [text for text, _ in parts] == [dw, db]
+    assert [links[0][1] for _, links in parts] == [parse(dw), parse(db)]
+    assert all(links[0][1].annotation is None for _, links in parts)
+    with pytest.raises(FormulaError, match="a second formula"):
+        parse(dw + r",\qquad " + db)
+    # spacing before prose that claims nothing is an annotation, as before
+    assert [text for text, _ in formulas(db + r" \quad\text{for } l = L-1, \ldots, 2")] == [db]
+
+
+def test_lint_judges_formulas_side_by_side(tmp_path):
+    text = f"$$\n{dw},\n\\qquad\n{db},\n$$\n\n$$ {dw} \\qquad {db_wrong} $$\n"
+    found = _display_findings(tmp_path, text)
+    assert [f.verdict for f in found] == ["holds", "fails"], [f.text() for f in found]
+    assert "formula 2 of 2 on the line fails" in found[1].reason

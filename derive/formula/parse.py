@@ -111,19 +111,41 @@ def chain_links(text: str) -> list[tuple[str, Claim]]:
     return _links(text)[0]
 
 
-def _links(text: str):
-    """([(link text, Claim)], relation tokens) of a claim or a chain."""
-    read = _read(text, claim=True)
+def formulas(text: str) -> list[tuple[str, list[tuple[str, Claim]]]]:
+    """The formulas written side by side on one line, separated by spacing only (``a = b,\\qquad c = d``): for each,
+    its text and its links as ``chain_links`` gives them. A formula after prose (``\\quad\\text{and}\\quad``) is
+    refused as ``parse`` refuses it; a single formula is a list of one.
+
+    Raises:
+        FormulaError: a formula is not one this grammar reads, or has no relation.
+    """
+    out = []
+    for _ in range(MAX_TERMS):
+        read = _read(text, claim=True)
+        beside = _beside(read.annotation)
+        links = _links(text, read, beside=beside is not None)[0]
+        out.append((_side_text(read, 0, len(read.rels)), links))
+        if beside is None:
+            return out
+        text = beside
+    raise FormulaError(f"more than {MAX_TERMS} formulas on one line; check one formula at a time")
+
+
+def _links(text: str, read: _Read | None = None, beside: bool = False):
+    """([(link text, Claim)], relation tokens) of a claim or a chain (of ``read``, when the text is read already);
+    ``beside``: the annotation is a formula written beside this one, which ``formulas`` reads on its own."""
+    read = read or _read(text, claim=True)
     exprs, rels = read.exprs, read.rels
     if not rels:
         raise FormulaError("no '=': a formula must claim something, e.g. \\delta^l = ...")
     ops = [_relation(r) for r in rels]
-    second = _second_claim(read.annotation)
+    annotation = None if beside else read.annotation
+    second = _second_claim(annotation)
     if second:
         raise FormulaError(f"a second formula after the text: {_quote(second)}; check one formula at a time "
                            "(one per line, or a chain a = b = c)")
-    condition = _condition(read.annotation, exprs)
-    annotation = None if condition else read.annotation
+    condition = _condition(annotation, exprs)
+    annotation = None if condition else annotation
     make = lambda lhs, rhs, op: Claim(lhs, rhs, op, condition, annotation)
     # Goodfellow alg. 6.4: g <- \nabla_{a^{(k)}} J = g \odot f'(a^{(k)}); the claim is the equality
     if ops == ["<-", "="] and isinstance(exprs[0], Sym):
@@ -714,10 +736,42 @@ def _second_claim(annotation: str | None) -> str | None:
             exprs = _read(chunk, claim=True).exprs
         except FormulaError:
             continue
-        lhs = exprs[0]
-        if isinstance(lhs, Partial | Nabla) or isinstance(lhs, Sym) and (lhs.layer or lhs.indices):
+        if _quantity_like(exprs[0]):
             return " ".join(chunk.split())
     return None
+
+
+# what may separate two formulas written side by side: spacing and punctuation (a = b,\qquad c = d), never prose
+_GAP = re.compile(r"(?:\s|[,;]|\\[,;:!> ]|\\(?:q?quad|enskip|enspace)(?![A-Za-z]))+")
+
+
+def _beside(annotation: str | None) -> str | None:
+    """The text of a formula written beside this one after spacing only (\\qquad \\delta^l = ...), whose left side
+    names a quantity; None when the annotation is anything else (prose, a condition, a tag, nothing)."""
+    if not annotation:
+        return None
+    gap = _GAP.match(annotation)
+    rest = annotation[gap.end():] if gap else ""
+    if not gap or not _RELATION_AT.search(rest):
+        return None
+    try:
+        lhs = _read(rest, claim=True).exprs[0]
+    except FormulaError as exc:
+        # a formula about a quantity that cannot be read is refused, never cut off as prose unchecked
+        try:
+            lhs = _read(rest[:_RELATION_AT.search(rest).start()], claim=False).exprs[0]
+        except FormulaError:
+            return None
+        if _quantity_like(lhs):
+            raise FormulaError(f"the formula beside the first, {_quote(rest)}: {exc}") from None
+        return None
+    return rest if _quantity_like(lhs) else None
+
+
+def _quantity_like(lhs) -> bool:
+    """Whether a left side names a quantity, as a second claim's does (a derivative, a symbol with a layer or
+    components), not an index or a number (l = L-1, j = 1)."""
+    return isinstance(lhs, Partial | Nabla) or isinstance(lhs, Sym) and bool(lhs.layer or lhs.indices)
 
 
 def _index_letters(node) -> set[str]:
@@ -1482,4 +1536,5 @@ def _check_size(exprs) -> None:
                            f"formulas of at most {MAX_PARTS}")
 
 
-__all__ = ["FormulaError", "chain_links", "expand_macros", "parse", "parse_chain", "parse_expr", "read_macros"]
+__all__ = ["FormulaError", "chain_links", "expand_macros", "formulas", "parse", "parse_chain", "parse_expr",
+           "read_macros"]
