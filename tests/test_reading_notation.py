@@ -249,3 +249,61 @@ def test_lint_judges_formulas_side_by_side(tmp_path):
     found = _display_findings(tmp_path, text)
     assert [f.verdict for f in found] == ["holds", "fails"], [f.text() for f in found]
     assert "formula 2 of 2 on the line fails" in found[1].reason
+
+
+# ---------------------------------------------------------------- an entry of an expression, [M]_{i,j}
+DLS_BCE = dict(convention="dls", loss="bce", output="sigmoid", hidden="relu")
+NG = dict(convention="ng", loss="bce", output="sigmoid", hidden="sigmoid")
+ENTRY_SETTINGS = {"mse": MSE, "dls": DLS_BCE, "ng": NG}
+WTd = r"\big[(W^{(l+1)})^\top \delta^{(l+1)}\big]_i"
+outer = r"\left[\delta^{(l)} \, (a^{(l-1)})^\top\right]"
+
+ENTRIES = [
+    # (setting, formula, verdict, a part of the reason)
+    ("mse", WTd + r" = \sum_{k=1}^{n_{l+1}} w^{(l+1)}_{k,i}\,\delta^{(l+1)}_{k}", "holds", ""),
+    ("mse", WTd + r" = \sum_{k=1}^{n_{l+1}} w^{(l+1)}_{i,k}\,\delta^{(l+1)}_{k}", "fails", ""),
+    ("mse", WTd + r" = \sum_{k=1}^{n_{l+1}} w^{(l)}_{k,i}\,\delta^{(l+1)}_{k}", "fails", ""),
+    ("mse", WTd + r" = \sum_{k=1}^{n_{l+1}} w^{(l+1)}_{k,i}\,\delta^{(l)}_{k}", "fails", ""),
+    ("mse", r"\big[W^{(l+1)} \delta^{(l+1)}\big]_i = \sum_{k} w^{(l+1)}_{k,i}\,\delta^{(l+1)}_{k}", "fails", "shapes"),
+    ("mse", outer + r"_{i,j} = \delta_i^{(l)}\, a_j^{(l-1)}", "holds", ""),
+    ("mse", outer + r"_{i,j} = \delta_j^{(l)}\, a_i^{(l-1)}", "fails", ""),
+    ("mse", outer + r"_{j,i} = \delta_i^{(l)}\, a_j^{(l-1)}", "fails", ""),
+    ("mse", outer + r"_{i,j} = \delta_i^{(l)}\, a_j^{(l)}", "fails", ""),
+    ("mse", outer + r"_{i,i} = \delta_i^{(l)}\, a_i^{(l-1)}", "fails", "do not reach every entry"),
+    ("mse", r"[\delta^l \odot \sigma'(z^l)]_j = \delta^l_j \sigma'(z^l_j)", "holds", ""),
+    ("mse", r"[\delta^l \odot \sigma'(z^l)]_j = \delta^l_j \sigma(z^l_j)", "fails", ""),
+    ("mse", r"(a^L - y)_j = a^L_j - y_j", "holds", ""),
+    ("mse", r"(a^L - y)_j = a^L_j + y_j", "fails", ""),
+    ("mse", r"[W^{l+1}]_{jk} = w^{l+1}_{jk}", "holds", ""),
+    ("mse", r"[W^{l+1}]_{jk} = w^{l+1}_{kj}", "fails", ""),
+    # an entry of an expression inside a component formula
+    ("mse", r"\delta^l_j = [(w^{l+1})^T \delta^{l+1}]_j \sigma'(z^l_j)", "holds", ""),
+    ("mse", r"\delta^l_j = [(w^{l+1})^T \delta^{l+1}]_j \sigma(z^l_j)", "fails", ""),
+    ("mse", r"\delta^l_j = [(w^{l+2})^T \delta^{l+1}]_j \sigma'(z^l_j)", "fails", ""),
+    # a batch layout: a matrix's entry is (unit, example)
+    ("dls", r"\left[W^{[l]} A^{[l-1]}\right]_{jt} = \sum_k W^{[l]}_{jk} A^{[l-1]}_{kt}", "holds", ""),
+    ("dls", r"\left[W^{[l]} A^{[l-1]}\right]_{jt} = \sum_k W^{[l]}_{kj} A^{[l-1]}_{kt}", "fails", ""),
+    # what an entry cannot be read as is refused with the reason
+    ("mse", r"[W^{l+1}]_{j} = w^{l+1}_{j1}", "invalid", "a matrix: two indices"),
+    ("mse", r"[(w^{l+1})^T \delta^{l+1}]_{jk} = w^{l+1}_{kj}", "invalid", "a vector: one index"),
+    ("mse", r"[(a^l)^T \delta^l]_1 = 1", "invalid", "a number"),
+    ("mse", r"[\mathrm{softmax}(z^L)]_j = a^L_j", "invalid", "softmax"),
+    ("mse", r"[(w^{l+1})^T \delta^{l+1}]_{j} = \delta^{l+1}_k", "invalid", "the index k on the right"),
+    ("mse", r"[(w^{l+1})^T \delta^{l+1}]_{(i)} = 1", "invalid", "an example's index on an expression"),
+    ("ng", r"[(\Theta^{(l)})^T \delta^{(l+1)}]_j = \sum_k \Theta^{(l)}_{kj} \delta^{(l+1)}_k", "invalid",
+     "counted from 1 beside the bias unit"),
+]
+
+
+@pytest.mark.parametrize("setting,formula,verdict,reason", ENTRIES)
+def test_an_entry_of_an_expression_is_judged_entry_by_entry(setting, formula, verdict, reason):
+    result = derive.check(formula, **ENTRY_SETTINGS[setting], diagnose=False)
+    assert result.verdict == verdict, result.text()
+    assert reason in result.reason, result.text()
+
+
+def test_an_entry_is_written_back_as_read():
+    from derive.formula.unparse import latex
+    claim = parse(outer + r"_{i,j} = \delta_i^{(l)}\, a_j^{(l-1)}")
+    assert claim.lhs == ast.Entry(parse(r"x = \delta^{(l)} (a^{(l-1)})^\top").rhs, ("i", "j"))
+    assert parse(latex(claim)) == claim

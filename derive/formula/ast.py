@@ -97,6 +97,15 @@ class Slice:
 
 
 @dataclass(frozen=True)
+class Entry:
+    """[v]_i, \\left[A\\right]_{i,j}, (A)_{jk}: the component of an expression ``arg`` (a vector or matrix) that its
+    subscripts name, as a symbol's are kept ("i", "j+1")."""
+
+    arg: object
+    indices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Kronecker:
     """[i = j], the Iverson bracket of two component indices (a Kronecker delta): 1 where they are equal, else 0.
     The indices are kept as written ("i", "j+1"), as a symbol's are."""

@@ -80,6 +80,7 @@ class Meaning:
     depth: int | None = None  # judge on networks of this depth only
     hidden: tuple = ()     # layers (in l) where a function letter is the hidden activation: judged where hidden
     factor: sp.Expr = sp.Integer(1)  # the left side is this times the convention's quantity (dls: dJ/dZ = dZ/m)
+    whole: tuple | None = None  # [M]_{i,j} on the left: (M, row, column), the expression whose entry ``lhs`` is
 
 
 class Compiler:
@@ -606,6 +607,8 @@ def component(c: Compiler, node):
         return number(node.value)
     if isinstance(node, ast.Kronecker):  # [i = j]
         return sp.KroneckerDelta(index_expr(node.left), index_expr(node.right))
+    if isinstance(node, ast.Entry):  # [(W^{l+1})^T delta^{l+1}]_j: a component of an expression
+        return expression_entry(c, node)[3]
     if isinstance(node, ast.Neg):
         return -component(c, node.arg)
     if isinstance(node, ast.Bin):
@@ -700,6 +703,28 @@ def _component_entry(c: Compiler, tensor, node: ast.Sym):
     return c.weight_entry(tensor, idx, base)
 
 
+def expression_entry(c: Compiler, node: ast.Entry) -> tuple:
+    """(M, row, column, M[row, column]) for [M]_i or [M]_{i,j}: the component of a vector or matrix expression that
+    the subscripts name, as SymPy writes the entry of our nodes (a product's entry is a sum over a dummy index)."""
+    if c.conv.bias == "unit":
+        raise MeaningError("an entry of an expression is not read where units are counted from 1 beside the bias "
+                           "unit a_0: write the formula with its components on symbols")
+    whole = c.vector(node.arg).matrix()
+    if whole.atoms(Softmax):
+        raise MeaningError("an entry of softmax(z) depends on the whole vector: write the formula in vector form")
+    rows, cols = check_shapes(whole)
+    idx = [index_expr(i) for i in node.indices]
+    one_row, one_col = same_size(rows, 1), same_size(cols, 1)
+    if one_row and one_col:
+        raise MeaningError("the expression in brackets is a number: it has no components to index")
+    want = 1 if one_row or one_col else 2
+    if len(idx) != want:
+        kind = "vector: one index" if want == 1 else "matrix: two indices"
+        raise MeaningError(f"the expression in brackets is a {kind}, not {len(idx)}")
+    row, col = (0, idx[0]) if one_row else (idx[0], 0) if one_col else (idx[0], idx[1])
+    return whole, row, col, whole[row, col]
+
+
 def compile_claim(claim: ast.Claim, problem: Problem) -> Meaning:
     """Give a parsed claim its meaning under ``problem``'s convention (vector or component form)."""
     return _compile(claim, problem)
@@ -760,7 +785,9 @@ def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
                            "checks the accumulated total, e.g. the gradient as a sum over the examples")
     if isinstance(claim.lhs, ast.Partial | ast.Nabla) and c.is_forward(claim.lhs.of):
         return _compile_local(claim, c)
-    from .forward import about_forward, compile_forward
+    from .forward import about_forward, compile_entry, compile_forward
+    if isinstance(claim.lhs, ast.Entry):  # [(W^{l+1})^T delta^{l+1}]_j = sum_k w_{kj} delta_k: an identity
+        return compile_entry(claim, c)
     if about_forward(claim.lhs, c):  # z^l = W^l a^{l-1} + b^l, sigma'(z) = a (1 - a), C = sum_k ...
         return compile_forward(claim, c)
     quantity, at, symbol, indices, factor = quantity_of(claim.lhs, c)

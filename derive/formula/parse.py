@@ -32,6 +32,7 @@ from .ast import (
     Bin,
     Call,
     Claim,
+    Entry,
     Kronecker,
     Layer,
     Nabla,
@@ -1334,8 +1335,12 @@ class _Build:
             # (\nabla_a C)_j and \left(\frac{\partial C}{\partial W}\right)_{jk}: a component of the cost's gradient
             # is the derivative by that component of the variable
             return replace(node, wrt=replace(node.wrt, indices=idx))
-        raise _err(tok, "component indices on an expression", "they go on a symbol (w^l_{jk}); "
-                   "only [v]_{2:end} slices an expression")
+        if isinstance(base, _Group) and any(i.startswith("(") for i in idx):
+            raise _err(tok, "an example's index on an expression", "write it on each symbol (dZ^{[l](i)})")
+        if isinstance(base, _Group):
+            return Entry(node, idx)  # [(W^{l+1})^T \delta^{l+1}]_i: a component of a vector or matrix expression
+        raise _err(tok, "component indices on an expression", "write the expression in brackets, "
+                   "[(W^{l+1})^T \\delta^{l+1}]_j, or the indices on a symbol (w^l_{jk})")
 
     def prime(self, c):
         return _apply_prime(_plain(c[0]))
@@ -1496,8 +1501,8 @@ def _arg_text(node) -> str:
 
 
 # ---------------------------------------------------------------- after lark
-_NODES = (BiasUnit, Bin, Call, Claim, Kronecker, Layer, Nabla, Neg, Num, Partial, Pow, Slice, Sum, Sym, Transpose,
-          ZeroBiasColumn)
+_NODES = (BiasUnit, Bin, Call, Claim, Entry, Kronecker, Layer, Nabla, Neg, Num, Partial, Pow, Slice, Sum, Sym,
+          Transpose, ZeroBiasColumn)
 
 
 def _check_tree(root) -> tuple[int, int]:

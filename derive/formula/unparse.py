@@ -102,6 +102,12 @@ def _(node: ast.Slice) -> str:
 
 
 @latex.register
+def _(node: ast.Entry) -> str:
+    sep = "" if all(len(i) == 1 for i in node.indices) else ","
+    return rf"\left[{latex(node.arg)}\right]_{{{sep.join(node.indices)}}}"
+
+
+@latex.register
 def _(node: ast.Kronecker) -> str:
     return f"[{node.left} = {node.right}]"
 
