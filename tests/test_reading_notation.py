@@ -307,3 +307,64 @@ def test_an_entry_is_written_back_as_read():
     claim = parse(outer + r"_{i,j} = \delta_i^{(l)}\, a_j^{(l-1)}")
     assert claim.lhs == ast.Entry(parse(r"x = \delta^{(l)} (a^{(l-1)})^\top").rhs, ("i", "j"))
     assert parse(latex(claim)) == claim
+
+
+# ---------------------------------------------------------------- a shape stated after the formula
+DLS_MSE = dict(convention="dls", loss="mse", output="sigmoid", hidden="sigmoid")
+SHAPE_SETTINGS = {"mse": MSE, "dls": DLS_MSE}
+db_vec = r"\frac{\partial C}{\partial b^{l}} = \delta^{l}"
+dw_vec = r"\frac{\partial C}{\partial w^{l}} = \delta^{l} (a^{l-1})^T"
+
+SHAPES = [
+    # (setting, formula, verdict, a part of the reason)
+    ("mse", db_vec + r" \in \mathbb{R}^{n_l \times 1}", "holds", ""),
+    ("mse", db_vec + r" \in \mathbb{R}^{n_l \times 1}.", "holds", ""),
+    ("mse", db_vec + r" \in \mathbb{R}^{n_l}", "holds", ""),
+    ("mse", db_vec + r" \in \R^{n_{l}}", "holds", ""),
+    ("mse", db_vec + r" \in \mathbb{R}^{n_{l-1} \times 1}", "fails", "R^{n_{l-1} \\times 1}, is not the left side's"),
+    ("mse", db_vec + r" \in \mathbb{R}^{1 \times n_l}", "fails", "is not the left side's: it is n_{l} x 1"),
+    ("mse", db_vec + r" \in \mathbb{R}^{n_l \times n_l}", "fails", "is not the left side's"),
+    ("mse", db_vec + r" \in \mathbb{R}", "fails", "R (a number), is not the left side's"),
+    ("mse", dw_vec + r" \in \mathbb{R}^{n_l \times n_{l-1}}", "holds", ""),
+    ("mse", dw_vec + r" \in \mathbb{R}^{n_{l-1} \times n_l}", "fails", "is not the left side's"),
+    ("mse", dw_vec + r" \in \mathbb{R}^{n_l \times n_{l+1}}", "fails", "is not the left side's"),
+    ("mse", r"\frac{\partial C}{\partial b^{l}_j} = \delta^{l}_j \in \mathbb{R}", "holds", ""),
+    ("mse", r"\frac{\partial C}{\partial b^{l}_j} = \delta^{l}_j \in \mathbb{R}^{n_l}", "fails",
+     "is not the left side's"),
+    ("mse", r"z^l = w^l a^{l-1} + b^l \in \mathbb{R}^{n_l}", "holds", ""),
+    ("mse", r"z^l = w^l a^{l-1} + b^l \in \mathbb{R}^{n_{l-1}}", "fails", "is not the left side's"),
+    ("mse", r"\delta^L = \frac{\partial C}{\partial z^L} = (a^L - y) \odot \sigma'(z^L) \in \mathbb{R}^{n_L}", "holds",
+     ""),
+    ("mse", r"\delta^L = \frac{\partial C}{\partial z^L} = (a^L - y) \odot \sigma'(z^L) \in \mathbb{R}^{n_l}", "fails",
+     "is not the left side's"),
+    ("mse", db_vec + r" \in \mathbb{R}^{n_l} \qquad " + dw_vec + r" \in \mathbb{R}^{n_l \times n_{l-1}}", "holds", ""),
+    ("mse", db_vec + r" \in \mathbb{R}^{n_l} \qquad " + dw_vec + r" \in \mathbb{R}^{n_l \times n_{l}}", "fails",
+     "formula 2 of 2"),
+    ("dls", r"dZ^{[l]} = dA^{[l]} * g'(Z^{[l]}) \in \mathbb{R}^{n^{[l]} \times m}", "holds", ""),
+    ("dls", r"dZ^{[l]} = dA^{[l]} * g'(Z^{[l]}) \in \mathbb{R}^{n^{[l]}}", "fails", "is not the left side's"),
+    ("dls", r"dZ^{[l]} = dA^{[l]} * g'(Z^{[l]}) \in \mathbb{R}^{m \times n^{[l]}}", "fails", "is not the left side's"),
+    # a shape derive cannot size, or where it cannot be read, is refused with the reason
+    ("mse", db_vec + r" \in \mathbb{R}^{H}", "invalid", "the dimension H of the stated shape"),
+    ("mse", db_vec + r" \in \mathbb{R}^{n_l \times m}", "invalid", "the number of examples m in the stated shape"),
+    ("mse", db_vec + r" \in \mathbb{R}^{n_l \times 1 \times 1}", "invalid", "3 dimensions"),
+    ("mse", r"\frac{\partial z^l_j}{\partial b^{l}_j} = 1 \in \mathbb{R}", "invalid", "not read"),
+    ("mse", db_vec + r" \in \mathbb{R}^{n_l}\;\cdot\;\mathbb{R}^{1}", "invalid", "\\in"),
+    ("mse", r"\delta^l \in \mathbb{R}^{n_l}", "invalid", "unknown command \\in"),  # a shape alone claims nothing
+]
+
+
+@pytest.mark.parametrize("setting,formula,verdict,reason", SHAPES)
+def test_a_stated_shape_is_checked(setting, formula, verdict, reason):
+    result = derive.check(formula, **SHAPE_SETTINGS[setting], diagnose=False)
+    assert result.verdict == verdict, result.text()
+    assert reason in result.reason, result.text()
+
+
+def test_a_stated_shape_is_part_of_the_claim():
+    from derive.formula.unparse import latex
+    claim = parse(db_vec + r" \in \mathbb{R}^{n_l \times 1}")
+    assert claim.shape == (ast.Sym("n", None, ("l",)), ast.Num("1"))
+    assert claim != parse(db_vec) and claim != parse(db_vec + r" \in \mathbb{R}^{n_l}")
+    assert parse(latex(claim)) == claim
+    assert parse(db_vec + r" \in \mathbb{R}").shape == () and parse(db_vec).shape is None
+    assert parse(r"x_\ell = 1") == parse(r"x_{\ell} = 1")

@@ -727,7 +727,61 @@ def expression_entry(c: Compiler, node: ast.Entry) -> tuple:
 
 def compile_claim(claim: ast.Claim, problem: Problem) -> Meaning:
     """Give a parsed claim its meaning under ``problem``'s convention (vector or component form)."""
-    return _compile(claim, problem)
+    meaning = _compile(claim, problem)
+    if claim.shape is not None:
+        _stated_shape(claim.shape, meaning, problem)
+    return meaning
+
+
+def written_size(node, c: Compiler) -> sp.Expr:
+    """A dimension as a shape writes it (\\mathbb{R}^{d_l \\times 1}): a number, a layer's width in the convention's
+    letter (n_l, n^{[l]}, d_{l+1}, plus or minus a number) or the number of examples (m, N)."""
+    name, lay, offset = ast.limit_parts(node) or ("", None, 0)
+    if name is None:
+        return sp.Integer(offset)
+    if name == c.conv.notation.width and lay is not None and lay.symbol in (None, "l", "L"):
+        return c.lay.n(c.layer(lay)) + offset
+    if SCALARS.get(name) == "batch" and lay is None:
+        c.batch_written(f"the number of examples {name} in the stated shape")
+        return c.lay.batch + offset
+    raise MeaningError(f"the dimension {unparse_sym(node)} of the stated shape is neither a number nor a layer's "
+                       f"width ({c.conv.notation.width}_l in the {c.conv.name} convention) nor the number of examples")
+
+
+def _stated_shape(dims: tuple, meaning: Meaning, problem: Problem) -> None:
+    """Check the shape stated after a formula (\\in \\mathbb{R}^{d_l \\times 1}) against the left side's quantity:
+    () is a number, (n,) a vector of n entries, (rows, columns) a matrix. A wrong shape is a ShapeMismatch (the
+    claim fails, as a product that does not conform does); a shape derive cannot size is refused."""
+    if meaning.quantity == "local":
+        raise MeaningError("a shape stated after a derivative of a forward quantity is not read: write the formula "
+                           "without it")
+    c = Compiler(problem)
+    if meaning.depth is not None:  # a formula about one network: its L is that network's output
+        c.depth, c.last = meaning.depth, sp.Integer(meaning.depth + c.conv.input_layer)
+    stated = [written_size(d, c) for d in dims]
+    if meaning.indices or meaning.quantity == "cost":
+        actual = (sp.Integer(1), sp.Integer(1))  # a component, or the cost: a number
+    elif meaning.quantity == "forward":
+        actual = check_shapes(meaning.lhs)
+    else:
+        actual = meaning.lhs.shape
+    rows, cols = actual
+    if len(stated) == 0:
+        fits = same_size(rows, 1) and same_size(cols, 1)
+    elif len(stated) == 1:  # a vector of n entries, a column or a row
+        fits = same_size(rows, stated[0]) and same_size(cols, 1) or same_size(rows, 1) and same_size(cols, stated[0])
+    else:
+        fits = same_size(rows, stated[0]) and same_size(cols, stated[1])
+    if fits:
+        return
+
+    def message() -> str:
+        from ..printing import NotationPrinter
+        name = NotationPrinter(problem.convention).doprint
+        shown = "R^{" + " \\times ".join(name(x) for x in stated) + "}" if stated else "R (a number)"
+        return f"the shape stated after the formula, {shown}, is not the left side's: it is {name(rows)} x " \
+               f"{name(cols)}"
+    raise ShapeMismatch(message)
 
 
 def written_layers(node, c: Compiler) -> set[int]:

@@ -147,7 +147,7 @@ def _links(text: str, read: _Read | None = None, beside: bool = False):
                            "(one per line, or a chain a = b = c)")
     condition = _condition(annotation, exprs)
     annotation = None if condition else annotation
-    make = lambda lhs, rhs, op: Claim(lhs, rhs, op, condition, annotation)
+    make = lambda lhs, rhs, op: Claim(lhs, rhs, op, condition, annotation, read.shape)
     # Goodfellow alg. 6.4: g <- \nabla_{a^{(k)}} J = g \odot f'(a^{(k)}); the claim is the equality
     if ops == ["<-", "="] and isinstance(exprs[0], Sym):
         return [(_side_text(read, 1, 2), make(exprs[1], exprs[2], "="))], rels
@@ -395,6 +395,7 @@ class _Read:
     rels: list           # the relation tokens between them
     annotation: str | None  # what was cut after the formula (\\quad\\text{for } l < L, \\mbox{ if } j \\neq 0)
     prepared: str        # the text lark saw
+    shape: tuple | None = None  # the dimensions of a shape stated after the formula (\\in \\mathbb{R}^{n \\times 1})
 
 
 # the physics package's derivatives, which notes use as if they were plain LaTeX: \pdv{C}{w} is
@@ -443,6 +444,7 @@ def _read(text, claim: bool) -> _Read:
     if isinstance(text, str) and len(text) <= MAX_CHARS:
         text = _indicators(_physics_derivatives(text))
     prepared, annotation = _prepare(text, claim)
+    prepared, shape = _cut_shape(prepared) if claim else (prepared, None)
     parser = _parser()  # outside the try: a broken grammar is a bug, not a bad formula
     octave = _OCTAVE.set(prepared.isascii() and "\\" not in prepared)
     try:
@@ -463,7 +465,33 @@ def _read(text, claim: bool) -> _Read:
         _OCTAVE.reset(octave)
     exprs = [_plain(e) for e in exprs]
     _check_size(exprs)
-    return _Read(exprs, list(rels), annotation, prepared)
+    return _Read(exprs, list(rels), annotation, prepared, shape)
+
+
+# a shape stated after the formula, \in \mathbb{R}^{d_l \times 1} (\mathbb R, \R, ℝ): the dimensions, one level of
+# braces inside the exponent (d_{l+1}, n^{[l]}); anything after it, or a shape inside the formula, is not one
+_SHAPE = re.compile(r"\\in(?![A-Za-z])\s*(?:\\mathbb\s*\{\s*R\s*\}|\\mathbb\s+R(?![A-Za-z])|\\R(?![A-Za-z])|ℝ)\s*"
+                    r"(?:\^\s*(?:\{((?:[^{}]|\{[^{}]*\})*)\}|([A-Za-z0-9])))?\s*$")
+_TIMES = re.compile(r"\\times(?![A-Za-z])|×")
+
+
+def _cut_shape(prepared: str) -> tuple[str, tuple | None]:
+    """``prepared`` with a trailing shape blanked out (columns kept), and its dimensions parsed: () for \\mathbb{R}
+    (a number), (n,) for a vector of n entries, (rows, columns) for a matrix; None when no shape ends the formula
+    at its top level after a relation."""
+    m = _SHAPE.search(prepared)
+    if m is None or not _RELATION_AT.search(prepared, 0, m.start()) or \
+            next(depth for i, depth in _scan(prepared) if i >= m.start()) != 0:
+        return prepared, None
+    exponent = m.group(1) if m.group(1) is not None else m.group(2)
+    parts = [] if exponent is None else _TIMES.split(exponent)
+    if len(parts) > 2:
+        raise FormulaError(f"the shape stated after the formula has {len(parts)} dimensions: a vector or matrix has "
+                           "one or two", m.start() + 1)
+    dims = tuple(parse_expr(part) for part in parts)
+    chars = list(prepared)
+    _blank(chars, m.start(), m.end())
+    return "".join(chars), dims
 
 
 def _relation(tok) -> str:
@@ -1403,6 +1431,9 @@ class _Build:
         if len(text) > 2 and text.isalpha():  # Octave's Theta1_grad is a name, not four indices
             raise _err(c[0], f"subscript _{text} is a name, not indices", "write indices in braces: _{jk}")
         return tuple(text)
+
+    def b_ell(self, c):  # d_\ell: the layer letter as an index, as d_{\ell} is
+        return ("l",)
 
     def b_items(self, c):
         out = []

@@ -143,4 +143,6 @@ RELATIONS = {"=": "=", ":=": ":=", "<-": r"\leftarrow", "+=": r"\mathrel{+}="}
 
 @latex.register
 def _(node: ast.Claim) -> str:
-    return f"{latex(node.lhs)} {RELATIONS.get(node.op, '=')} {latex(node.rhs)}"
+    shape = "" if node.shape is None else r" \in \mathbb{R}" + (
+        "^{" + r" \times ".join(latex(d) for d in node.shape) + "}" if node.shape else "")
+    return f"{latex(node.lhs)} {RELATIONS.get(node.op, '=')} {latex(node.rhs)}{shape}"
