@@ -290,6 +290,8 @@ ENTRIES = [
     ("mse", r"[\mathrm{softmax}(z^L)]_j = a^L_j", "invalid", "softmax"),
     ("mse", r"[(w^{l+1})^T \delta^{l+1}]_{j} = \delta^{l+1}_k", "invalid", "the index k on the right"),
     ("mse", r"[(w^{l+1})^T \delta^{l+1}]_{(i)} = 1", "invalid", "an example's index on an expression"),
+    ("mse", r"\delta^l = [(w^{l+1})^T \delta^{l+1}]_j", "invalid", "a component of an expression on the right of a "
+     "vector formula"),
     ("ng", r"[(\Theta^{(l)})^T \delta^{(l+1)}]_j = \sum_k \Theta^{(l)}_{kj} \delta^{(l+1)}_k", "invalid",
      "counted from 1 beside the bias unit"),
 ]

@@ -256,6 +256,9 @@ class Compiler:
             return Elem.of(WithBiasUnit(self.vector(node.arg).matrix()))
         if isinstance(node, ast.ZeroBiasColumn):
             return Elem.of(ZeroBiasColumn(self.vector(node.arg).matrix()))
+        if isinstance(node, ast.Entry):
+            raise MeaningError("a component of an expression on the right of a vector formula: write the left side "
+                               "with its components too, e.g. \\delta^l_j")
         if isinstance(node, ast.Kronecker):
             raise MeaningError("an Iverson bracket [i = j] compares component indices: it belongs in a component "
                                "formula (write the left side with its components, e.g. \\delta^l_j)")
