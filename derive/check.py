@@ -33,6 +33,7 @@ class CheckResult:
     condition: str | None = None      # holds only when this is true (softmax + cross-entropy: sum_k y_k = 1)
     notes: list = field(default_factory=list)
     links: list = field(default_factory=list)  # a chain's links: {formula, verdict, reason}; empty for one claim
+    beside: bool = False              # the links are formulas written side by side on the line (a = b \qquad c = d)
 
     @property
     def holds(self) -> bool:
@@ -47,7 +48,8 @@ class CheckResult:
     def text(self) -> str:
         lines = [f"{self.verdict}: {self.reason}"]
         for n, link in enumerate(self.links, 1):
-            lines.append(f"  link {n} of {len(self.links)} {link['verdict']}: {link['formula']}"
+            lines.append(f"  {'formula' if self.beside else 'link'} {n} of {len(self.links)} {link['verdict']}: "
+                         f"{link['formula']}"
                          + (f" ({link['reason']})" if link["reason"] else ""))
         if self.condition:
             lines.append(f"  condition: {self.condition}")
@@ -73,7 +75,7 @@ def check(formula: str, convention="nielsen", loss: str = "mse", output: str = "
     quantity and every derivative is a number.
     """
     output = activation if activation is not None else output
-    from .formula.parse import chain_links
+    from .formula.parse import formulas
     from .problem import Problem
 
     name = convention if isinstance(convention, str) else getattr(convention, "name", repr(convention))
@@ -84,9 +86,16 @@ def check(formula: str, convention="nielsen", loss: str = "mse", output: str = "
         quotient = _quotient(formula, name)
         if quotient:
             return quotient
-        links = chain_links(formula)
+        parts = formulas(formula)
     except DeriveError as exc:
         return CheckResult("invalid", formula, name, reason=str(exc))
+    if len(parts) > 1:
+        return _check_beside(formula, parts, problem, name, diagnose)
+    return _check_formula(formula, parts[0][1], problem, name, diagnose)
+
+
+def _check_formula(formula: str, links: list, problem, name: str, diagnose: bool) -> CheckResult:
+    """The verdict on one formula: a claim, or a chain judged link by link."""
     condition = links[0][1].condition
     if condition:
         return CheckResult("invalid", formula, name, reason=f"the formula is claimed only {condition}: derive judges "
@@ -174,6 +183,29 @@ def _one_example(meaning, problem) -> str | None:
     return (f"holds for one example ({m} = 1), not for a batch: in {conv.name} this quantity is of a batch of "
             f"{m} examples; write the batch formula (the sum over the examples, with the 1/{m} where the "
             "convention puts it)")
+
+
+def _check_beside(formula: str, parts: list, problem, name: str, diagnose: bool) -> CheckResult:
+    """Formulas written side by side on one line (a = b,\\qquad c = d): each judged as if it were alone, the line
+    holding only if every one does; ``links`` has one entry per formula, and the first failing one is the reason."""
+    total = len(parts)
+    results = [_check_formula(text, links, problem, name, diagnose) for text, links in parts]
+    rows = [{"formula": text, "verdict": r.verdict, "reason": r.reason} for (text, _), r in zip(parts, results)]
+    quantity = next((r.quantity for r in results if r.quantity), None)
+    notes = list(dict.fromkeys(note for r in results for note in r.notes))
+    failing = next((n for n, r in enumerate(results, 1) if r.verdict == "fails"), None)
+    unread = next((n for n, r in enumerate(results, 1) if r.verdict == "invalid"), None)
+    if failing is None and unread is None:
+        conditions = list(dict.fromkeys(r.condition for r in results if r.condition))
+        return CheckResult("holds", formula, name, quantity=quantity, reason=f"all {total} formulas on the line hold",
+                           condition="; ".join(conditions) or None, notes=notes, links=rows, beside=True)
+    n = failing or unread
+    result = results[n - 1]
+    word = "fails" if failing else "cannot be checked"
+    return CheckResult(result.verdict, formula, name, quantity=quantity,
+                       reason=f"formula {n} of {total} on the line {word}: {result.reason}",
+                       counterexample=result.counterexample, diagnosis=result.diagnosis, notes=notes, links=rows,
+                       beside=True)
 
 
 def _names_quantity(side) -> bool:

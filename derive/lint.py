@@ -348,10 +348,10 @@ class _Run:
 
     def read(self, text: str) -> str | None:
         """Why derive cannot read ``text`` as a formula, or None if it can (whatever the convention)."""
-        from .formula.parse import FormulaError, parse_chain
+        from .formula.parse import FormulaError, formulas
         if text not in self.unreadable:
             try:
-                parse_chain(text)  # one claim, or a chain a = b = c that check() judges link by link
+                formulas(text)  # one claim, a chain a = b = c that check() judges link by link, or several side by side
                 self.unreadable[text] = None
             except FormulaError as exc:
                 self.unreadable[text] = f"not a formula derive reads: {exc}"
@@ -386,9 +386,9 @@ def _weight_components(text: str, conv) -> bool:
     (\\partial z_j / \\partial w_{ij} = a_i): the claims that say which order the notes use, rather than use it."""
     from .formula import ast
     from .formula.meaning import FAMILY
-    from .formula.parse import FormulaError, parse_chain
+    from .formula.parse import FormulaError, formulas
     try:
-        claims = parse_chain(text)
+        claims = [claim for _, links in formulas(text) for _, claim in links]
     except FormulaError:
         return False
     weights = {conv.notation.weight} | {k for k, v in FAMILY.items() if v == "W"}
@@ -470,9 +470,11 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     named = _named_layers(events, line_of)
     scalar = _single_neurons(text, latex, line_of)
     batches = column_batches([(line_of(offset + at), _expanded(formula, macros)) for kind, offset, body, env in events
-                              if kind == "math" for at, formula in _formulas(body, env)])
+                              if kind == "math" for at, formula, _ in _formulas(body, env)])
     letters = _declared_letters(text, latex, line_of, named)
     indexed = _declared_indexed(text, latex, line_of)
+    marks = _vector_marks(events, line_of)
+    previous = None  # (the formula as written, as read) of the display before, if it holds one formula
     for kind, offset, body, env in events:
         if kind == "directive":
             origin = f"{path}:{line_of(offset)}"
@@ -485,10 +487,17 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
                 else:
                     stated[name] = given(name, value, "directive", line_of(offset))
             continue
-        for at, formula in _formulas(body, env):
+        display = _displayed(text, offset, env)
+        before = _left_side(*previous[:2]) if display and previous else None
+        rows = list(_formulas(body, env, before))
+        for at, formula, restored in rows:
             basis = _basis(notes, offset + at, stated)
             setting = dataclasses.replace(Setting(**basis.values()), **variant)
             read, readings = _as_declared(_expanded(formula, macros), declared)
+            if restored and at == rows[0][0] and before:
+                readings += (f"its left side restored from the display before it (line {previous[2]}), which this "
+                             "display continues",)
+            read, readings = _as_marked(read, readings, marks)
             if named and setting.convention:
                 read, readings = _as_named(read, readings, named, run.setting_convention(setting))
             if letters and setting.convention:
@@ -503,7 +512,29 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
                 setting = dataclasses.replace(setting, batch=batches.letters)
                 readings += (batches.reading(),)
             formulas.append(Formula(line_of(offset + at), read, setting, origin, basis, readings, scalar))
+        previous = (rows[0][1], formulas[-1].text, formulas[-1].line) if display and len(rows) == 1 else None
     return formulas
+
+
+def _displayed(text: str, offset: int, env: str | None) -> bool:
+    """Whether the math whose content starts at ``offset`` is displayed ($$, \\[, an environment), not inline."""
+    return env is not None or text[max(0, offset - 2):offset] in ("$$", "\\[")
+
+
+def _left_side(written: str, read: str) -> str | None:
+    """The left side of a display's formula, as written, when the formula is one claim about a quantity (Q = B):
+    what a display after it that starts with its relation (= C) continues. None for anything else (a chain, an
+    expression on the left, a formula derive cannot read)."""
+    from .check import _names_quantity
+    from .formula.parse import FormulaError, parse_chain
+    try:
+        claims = parse_chain(read)
+    except FormulaError:
+        return None
+    first = _RELATION.search(written)
+    if len(claims) != 1 or not _names_quantity(claims[0].lhs) or first is None:
+        return None
+    return written[:first.start()].strip() or None
 
 
 # an operator the notes declare to be the elementwise product: "where $\otimes$ denotes the Hadamard product"
@@ -735,6 +766,66 @@ def _as_declared(formula: str, declared: list) -> tuple[str, tuple]:
         if n:
             readings.append(f"{name} read as the elementwise product {replacement}, as line {line} declares")
     return formula, tuple(readings)
+
+
+# a hat as the notes' mark of a vector or matrix: lecture slides that write z^L_j for a component write \hat{z}^L
+# for the vector (and \hat{W^L} for the matrix). Read so only where the notes' own usage says it: every hatted
+# letter is written whole (never with a component subscript), the plain letter only by its components, and at least
+# one hatted letter also appears plain; y is never hatted there (\hat{y} is the network's output in every source)
+_HATTED = re.compile(r"\\(?:hat|widehat)(?![A-Za-z])\s*(?:\{\s*(\\[A-Za-z]+|[A-Za-z])\s*"
+                     r"(\^\s*(?:\{[^{}]*\}|\\?[A-Za-z0-9]+))?\s*\}|(\\[A-Za-z]+|[A-Za-z])(?![A-Za-z]))")
+_INDEXED_AFTER = re.compile(r"\s*(?:\^\s*(?:\{[^{}]*\}|\\?[A-Za-z0-9]+)\s*)?_")  # a subscript, after a superscript
+
+
+def _plain_letter(letter: str) -> re.Pattern:
+    return re.compile(rf"\\{letter[1:]}(?![A-Za-z])" if letter.startswith("\\") else
+                      rf"(?<![A-Za-z\\]){letter}(?![A-Za-z])")
+
+
+def _vector_marks(events: list, line_of) -> tuple[frozenset, int] | None:
+    """(the hatted letters, the line of the first) when the notes use a hat as the mark of a vector or matrix (see
+    _HATTED), or None."""
+    bodies = [(offset, body) for kind, offset, body, _ in events if kind == "math"]
+    hatted: dict = {}
+    plain_text = []
+    for offset, body in bodies:
+        for m in _HATTED.finditer(body):
+            letter = m.group(1) or m.group(3)
+            if letter in ("y", "Y") or _INDEXED_AFTER.match(body, m.end()) or m.group(2) and \
+                    body[m.end():].lstrip().startswith("^"):
+                return None  # \hat{y}, or a hatted component: the hat means something else here
+            hatted.setdefault(letter, line_of(offset + m.start()))
+        plain_text.append(_HATTED.sub(lambda m: " " * len(m.group()), body))
+    if not hatted:
+        return None
+    plain = "\n".join(plain_text)
+    evidence = False
+    for letter in hatted:
+        uses = list(_plain_letter(letter).finditer(plain))
+        if any(not _INDEXED_AFTER.match(plain, u.end()) for u in uses):
+            return None  # the plain letter is also written whole: the hat marks something else
+        evidence = evidence or bool(uses)
+    return (frozenset(hatted), min(hatted.values())) if evidence else None
+
+
+def _as_marked(formula: str, readings: tuple, marks: tuple[frozenset, int] | None) -> tuple[str, tuple]:
+    """``formula`` with the notes' vector marks (\\hat{z}^L, \\hat{W^L}) written as the plain symbols they mark."""
+    if marks is None:
+        return formula, readings
+    letters, line = marks
+
+    def plain(m):  # a space where the letter would run into a command before it, or a command into a letter after
+        letter = m.group(1) or m.group(3)
+        if letter not in letters:
+            return m.group()
+        before = " " if re.search(r"\\[A-Za-z]+$", formula[:m.start()]) else ""
+        after = " " if letter[0] == "\\" and not m.group(2) and formula[m.end():m.end() + 1].isalpha() else ""
+        return f"{before}{letter}{m.group(2) or ''}{after}"
+    formula, n = _HATTED.subn(plain, formula)
+    if not n:
+        return formula, readings
+    return formula, readings + (f"a hat read as the notes' mark of a vector or matrix (\\hat{{z}}^L is z^L), as from "
+                                f"line {line} they hat letters only whole and write the plain letters by components",)
 
 
 def _macros(text: str) -> dict:
@@ -1038,12 +1129,14 @@ def _inline_scan(text: str, j: int, latex: bool) -> tuple:
 
 
 # ---------------------------------------------------------------- one math block to formulas
-def _formulas(content: str, env: str | None):
-    """(offset in content, formula on one line) for each formula of a math block.
+def _formulas(content: str, env: str | None, lhs: str | None = None):
+    """(offset in content, formula on one line, whether its left side was restored) for each formula of a math
+    block.
 
     Each top-level \\\\ ends a formula (one per line of an align or aligned), except in multline; & and
     \\label, \\nonumber, \\intertext are removed; a line that starts with its relation (``&= ...``)
-    continues the previous one, so its left side is restored.
+    continues the previous one, so its left side is restored; ``lhs`` is the left side a first line that starts
+    with its relation continues (the display before's, ``_left_side``).
     """
     chars = list(content)
     _blank_comments(content, chars)
@@ -1062,7 +1155,6 @@ def _formulas(content: str, env: str | None):
     text = "".join(chars)
     bounds = [0] + [end for _, end in breaks]
     stops = [start for start, _ in breaks] + [len(text)]
-    lhs = None
     for start, stop in zip(bounds, stops):
         piece = text[start:stop]
         if not piece.strip():
@@ -1074,7 +1166,7 @@ def _formulas(content: str, env: str | None):
             formula = f"{lhs} {formula}"
         elif (first := _RELATION.search(formula)) is not None:
             lhs = formula[:first.start()].strip() or lhs
-        yield at, formula
+        yield at, formula, bool(relation and lhs)
 
 
 def _top_level(text: str) -> tuple[list, list]:

@@ -312,7 +312,7 @@ BAD = [
     (r"x = (W)^l", "layer superscript l on an expression"),
     (r"x = W^{l(k)}", "has more than one layer"),
     (r"x = \tanh^T(z)", "a transpose on the function tanh"),
-    (r"x = (a b)_j", "component indices on an expression"),
+    (r"x = (a b)_{(i)}", "an example's index on an expression"),  # (a b)_j is an entry of the product
     (r"a &= b \\ &= c", "a line break \\\\ at column 8"),
     ("x = a, b", "unexpected ',' at column 6"),
     ("x = ÿ", "unexpected character 'ÿ' at column 5"),

@@ -97,6 +97,15 @@ class Slice:
 
 
 @dataclass(frozen=True)
+class Entry:
+    """[v]_i, \\left[A\\right]_{i,j}, (A)_{jk}: the component of an expression ``arg`` (a vector or matrix) that its
+    subscripts name, as a symbol's are kept ("i", "j+1")."""
+
+    arg: object
+    indices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Kronecker:
     """[i = j], the Iverson bracket of two component indices (a Kronecker delta): 1 where they are equal, else 0.
     The indices are kept as written ("i", "j+1"), as a symbol's are."""
@@ -148,13 +157,17 @@ class Claim:
     only about the cases it names, so a checker that cannot restrict itself to them must refuse the claim.
     ``annotation`` is prose after the formula that claims nothing (\\quad\\text{for } l = L-1, ..., 2),
     kept so that a checker can say it read it. Both are left out of comparisons: two claims compare by their
-    sides and relation (``check`` reads the condition and refuses a claim that has one)."""
+    sides and relation (``check`` reads the condition and refuses a claim that has one).
+
+    ``shape`` is a shape stated after the formula (\\in \\mathbb{R}^{d_l \\times 1}): the dimensions as written
+    (ast nodes; () for \\mathbb{R}, a number), or None when none is stated. It is part of the claim and compares."""
 
     lhs: object
     rhs: object
     op: str = "="
     condition: str | None = field(default=None, compare=False)
     annotation: str | None = field(default=None, compare=False)
+    shape: tuple | None = None
 
 
 def walk(node, path: tuple = ()):

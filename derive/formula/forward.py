@@ -23,7 +23,7 @@ from ..chain import L, l
 from ..errors import DeriveError
 from ..layers import Layer
 from . import ast
-from .meaning import COSTS, FORWARD, Compiler, Meaning, MeaningError, component
+from .meaning import COSTS, FORWARD, Compiler, Meaning, MeaningError, component, expression_entry
 
 GRADIENTS = {"delta", "grad_act", "grad_weight", "grad_bias"}
 
@@ -83,6 +83,22 @@ def compile_forward(claim: ast.Claim, c: Compiler) -> Meaning:
     layers = [t.layer for t in (sym(lhs).atoms(LayerSymbol) | sym(rhs).atoms(LayerSymbol))]
     layer = l if any(x.has(l) for x in layers) else L
     return Meaning("forward", layer, lhs, rhs, free, c.notes, c.depth, tuple(c.hidden))
+
+
+def compile_entry(claim: ast.Claim, c: Compiler) -> Meaning:
+    """[M]_{i,j} = rhs: an entry of a vector or matrix expression M against a component formula (an identity such
+    as [(W^{l+1})^T delta^{l+1}]_j = sum_k w^{l+1}_{kj} delta^{l+1}_k), judged entry by entry on the networks: M
+    evaluated from the forward pass and the true gradients, the right side by its components."""
+    whole, row, col, lhs = expression_entry(c, claim.lhs)
+    rhs = component(c, claim.rhs)
+    free = tuple(sorted({s for x in (row, col) for s in sym(x).free_symbols}, key=str))
+    extra = free_indices(rhs) - set(free)
+    if extra:
+        raise MeaningError(f"the index {', '.join(sorted(map(str, extra)))} on the right is not on the left: "
+                           "sum it, or write it on the left too")
+    layers = [t.layer for t in (whole.atoms(LayerSymbol) | sym(rhs).atoms(LayerSymbol))]
+    layer = l if any(x.has(l) for x in layers) else L
+    return Meaning("forward", layer, lhs, rhs, free, c.notes, c.depth, tuple(c.hidden), whole=(whole, row, col))
 
 
 def free_indices(expr) -> set:
@@ -160,12 +176,42 @@ def _pairs(meaning: Meaning, env, net, fwd) -> list:
             finally:
                 env.example = None
         return out
+    if meaning.whole is not None:
+        return _entry_pairs(meaning, env, net)
     if getattr(meaning.lhs, "is_Matrix", False):
         want, got = evaluate(meaning.lhs, env), evaluate(meaning.rhs, env)
         if (want.rows, want.cols) != (got.rows, got.cols):
             raise DeriveError("the two sides differ in shape here")
         return [(want[i, j], got[i, j], f"[{i}, {j}]") for i in range(want.rows) for j in range(want.cols)]
     return _component_pairs(meaning, env, net)
+
+
+def _entry_pairs(meaning: Meaning, env, net) -> list:
+    """[M]_{i,j} = rhs: every entry of M (each example's, where vectors hold one) against the right side at the
+    indices that name it; the indices must reach every entry (Unreached otherwise)."""
+    from .judge import value_of
+    whole, row, col = meaning.whole
+    at = [sp.lambdify(meaning.indices, sym(x), "math") for x in (row, col)]
+    examples = range(net.m) if net.conv.layout == "column" else [None]
+    out = []
+    for example in examples:
+        env.example = example
+        try:
+            M = evaluate(whole, env)
+            covered = set()
+            for values in product(range(-1, max(M.rows, M.cols) + 2), repeat=len(meaning.indices)):
+                place = tuple(int(f(*values)) for f in at)
+                if not (0 <= place[0] < M.rows and 0 <= place[1] < M.cols) or place in covered:
+                    continue
+                covered.add(place)
+                bound = dict(zip(meaning.indices, values, strict=True))
+                out.append((M[place], value_of(meaning.rhs, env, bound), ", ".join(f"{k} = {v}" for k, v in
+                                                                                   bound.items())))
+        finally:
+            env.example = None
+        if len(covered) != M.rows * M.cols:
+            raise Unreached("the left side's indices do not reach every entry of the expression in brackets")
+    return out
 
 
 def _component_pairs(meaning: Meaning, env, net) -> list:

@@ -42,7 +42,8 @@ from ..problem import Problem
 from . import ast
 from .ast import ONES
 
-COSTS = {"C", "E", "J", "L", "\\mathcal{L}", "\\ell"}  # written as a derivative's numerator
+# written as a derivative's numerator; a calligraphic capital is the same cost ({\cal C} in lecture slides)
+COSTS = {"C", "E", "J", "L", "\\mathcal{L}", "\\mathcal{C}", "\\mathcal{E}", "\\mathcal{J}", "\\ell"}
 LOSS_LETTERS = {"L", "\\mathcal{L}", "\\ell"}  # a batch's summed losses where the cost has another letter
 PER_EXAMPLE = {"x", "n", "i", "t"}  # C_x (Nielsen), E_n (Bishop), L_i (CS231n): one example's loss
 FUNCTION_LETTERS = {"\\sigma", "g", "f", "h", "\\phi", "\\varphi"}
@@ -80,6 +81,7 @@ class Meaning:
     depth: int | None = None  # judge on networks of this depth only
     hidden: tuple = ()     # layers (in l) where a function letter is the hidden activation: judged where hidden
     factor: sp.Expr = sp.Integer(1)  # the left side is this times the convention's quantity (dls: dJ/dZ = dZ/m)
+    whole: tuple | None = None  # [M]_{i,j} on the left: (M, row, column), the expression whose entry ``lhs`` is
 
 
 class Compiler:
@@ -293,6 +295,9 @@ class Compiler:
             return Elem.of(WithBiasUnit(self.vector(node.arg).matrix()))
         if isinstance(node, ast.ZeroBiasColumn):
             return Elem.of(ZeroBiasColumn(self.vector(node.arg).matrix()))
+        if isinstance(node, ast.Entry):
+            raise MeaningError("a component of an expression on the right of a vector formula: write the left side "
+                               "with its components too, e.g. \\delta^l_j")
         if isinstance(node, ast.Kronecker):
             raise MeaningError("an Iverson bracket [i = j] compares component indices: it belongs in a component "
                                "formula (write the left side with its components, e.g. \\delta^l_j)")
@@ -578,6 +583,7 @@ def quantity_of(lhs, c: Compiler):
             raise MeaningError(f"the derivative is by {unparse_sym(wrt)} but the cost is written as a function of "
                                f"{', '.join(unparse_sym(a) for a in node.given)} only; write the cost without its "
                                "arguments, or with them all (J(W, b; x, y))")
+        _given_layers(node.given, wrt, c)
         sym = wrt
     elif isinstance(node, ast.Sym):
         kind = c.kind(node)
@@ -615,6 +621,21 @@ def quantity_of(lhs, c: Compiler):
     if kind in ("delta", "grad_act") and at == c.last:
         kind += "_out"
     return kind, at, symbol, indices, factor
+
+
+def _given_layers(given: tuple, wrt: ast.Sym, c: Compiler) -> None:
+    """A cost written as a function of some layers' parameters, C(W^L): the derivative must be by one of them
+    (a weight of layer L), or the argument list would not be used (C(W^{L-1}) by w^L_{jk} is refused)."""
+    layered = [a for a in given
+               if isinstance(a, ast.Sym) and a.layer is not None and c.letters.get(a.base) in ("W", "b")]
+    if not layered:
+        return
+    at = lambda s: (c.letters.get(s.base), c.layer(c.normalise(s).layer))
+    if c.letters.get(wrt.base) in ("W", "b") and wrt.layer is not None and at(wrt) in {at(a) for a in layered}:
+        return
+    raise MeaningError(f"the cost is written as a function of {', '.join(unparse_sym(a) for a in layered)} only, "
+                       f"but the derivative is by {unparse_sym(wrt)}; write the cost without its arguments, or with "
+                       "the parameter the derivative is by")
 
 
 # ---------------------------------------------------------------- component form
@@ -661,6 +682,8 @@ def component(c: Compiler, node):
         return number(node.value)
     if isinstance(node, ast.Kronecker):  # [i = j]
         return sp.KroneckerDelta(index_expr(node.left), index_expr(node.right))
+    if isinstance(node, ast.Entry):  # [(W^{l+1})^T delta^{l+1}]_j: a component of an expression
+        return expression_entry(c, node)[3]
     if isinstance(node, ast.Neg):
         return -component(c, node.arg)
     if isinstance(node, ast.Bin):
@@ -755,9 +778,85 @@ def _component_entry(c: Compiler, tensor, node: ast.Sym):
     return c.weight_entry(tensor, idx, base)
 
 
+def expression_entry(c: Compiler, node: ast.Entry) -> tuple:
+    """(M, row, column, M[row, column]) for [M]_i or [M]_{i,j}: the component of a vector or matrix expression that
+    the subscripts name, as SymPy writes the entry of our nodes (a product's entry is a sum over a dummy index)."""
+    if c.conv.bias == "unit":
+        raise MeaningError("an entry of an expression is not read where units are counted from 1 beside the bias "
+                           "unit a_0: write the formula with its components on symbols")
+    whole = c.vector(node.arg).matrix()
+    if whole.atoms(Softmax):
+        raise MeaningError("an entry of softmax(z) depends on the whole vector: write the formula in vector form")
+    rows, cols = check_shapes(whole)
+    idx = [index_expr(i) for i in node.indices]
+    one_row, one_col = same_size(rows, 1), same_size(cols, 1)
+    if one_row and one_col:
+        raise MeaningError("the expression in brackets is a number: it has no components to index")
+    want = 1 if one_row or one_col else 2
+    if len(idx) != want:
+        kind = "vector: one index" if want == 1 else "matrix: two indices"
+        raise MeaningError(f"the expression in brackets is a {kind}, not {len(idx)}")
+    row, col = (0, idx[0]) if one_row else (idx[0], 0) if one_col else (idx[0], idx[1])
+    return whole, row, col, whole[row, col]
+
+
 def compile_claim(claim: ast.Claim, problem: Problem) -> Meaning:
     """Give a parsed claim its meaning under ``problem``'s convention (vector or component form)."""
-    return _compile(claim, problem)
+    meaning = _compile(claim, problem)
+    if claim.shape is not None:
+        _stated_shape(claim.shape, meaning, problem)
+    return meaning
+
+
+def written_size(node, c: Compiler) -> sp.Expr:
+    """A dimension as a shape writes it (\\mathbb{R}^{d_l \\times 1}): a number, a layer's width in the convention's
+    letter (n_l, n^{[l]}, d_{l+1}, plus or minus a number) or the number of examples (m, N)."""
+    name, lay, offset = ast.limit_parts(node) or ("", None, 0)
+    if name is None:
+        return sp.Integer(offset)
+    if name == c.conv.notation.width and lay is not None and lay.symbol in (None, "l", "L"):
+        return c.lay.n(c.layer(lay)) + offset
+    if SCALARS.get(name) == "batch" and lay is None:
+        c.batch_written(f"the number of examples {name} in the stated shape")
+        return c.lay.batch + offset
+    raise MeaningError(f"the dimension {unparse_sym(node)} of the stated shape is neither a number nor a layer's "
+                       f"width ({c.conv.notation.width}_l in the {c.conv.name} convention) nor the number of examples")
+
+
+def _stated_shape(dims: tuple, meaning: Meaning, problem: Problem) -> None:
+    """Check the shape stated after a formula (\\in \\mathbb{R}^{d_l \\times 1}) against the left side's quantity:
+    () is a number, (n,) a vector of n entries, (rows, columns) a matrix. A wrong shape is a ShapeMismatch (the
+    claim fails, as a product that does not conform does); a shape derive cannot size is refused."""
+    if meaning.quantity == "local":
+        raise MeaningError("a shape stated after a derivative of a forward quantity is not read: write the formula "
+                           "without it")
+    c = Compiler(problem)
+    if meaning.depth is not None:  # a formula about one network: its L is that network's output
+        c.depth, c.last = meaning.depth, sp.Integer(meaning.depth + c.conv.input_layer)
+    stated = [written_size(d, c) for d in dims]
+    if meaning.indices or meaning.quantity == "cost":
+        actual = (sp.Integer(1), sp.Integer(1))  # a component, or the cost: a number
+    elif meaning.quantity == "forward":
+        actual = check_shapes(meaning.lhs)
+    else:
+        actual = meaning.lhs.shape
+    rows, cols = actual
+    if len(stated) == 0:
+        fits = same_size(rows, 1) and same_size(cols, 1)
+    elif len(stated) == 1:  # a vector of n entries, a column or a row
+        fits = same_size(rows, stated[0]) and same_size(cols, 1) or same_size(rows, 1) and same_size(cols, stated[0])
+    else:
+        fits = same_size(rows, stated[0]) and same_size(cols, stated[1])
+    if fits:
+        return
+
+    def message() -> str:
+        from ..printing import NotationPrinter
+        name = NotationPrinter(problem.convention).doprint
+        shown = "R^{" + " \\times ".join(name(x) for x in stated) + "}" if stated else "R (a number)"
+        return f"the shape stated after the formula, {shown}, is not the left side's: it is {name(rows)} x " \
+               f"{name(cols)}"
+    raise ShapeMismatch(message)
 
 
 def written_layers(node, c: Compiler) -> set[int]:
@@ -815,7 +914,9 @@ def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
                            "checks the accumulated total, e.g. the gradient as a sum over the examples")
     if isinstance(claim.lhs, ast.Partial | ast.Nabla) and c.is_forward(claim.lhs.of):
         return _compile_local(claim, c)
-    from .forward import about_forward, compile_forward
+    from .forward import about_forward, compile_entry, compile_forward
+    if isinstance(claim.lhs, ast.Entry):  # [(W^{l+1})^T delta^{l+1}]_j = sum_k w_{kj} delta_k: an identity
+        return compile_entry(claim, c)
     if about_forward(claim.lhs, c):  # z^l = W^l a^{l-1} + b^l, sigma'(z) = a (1 - a), C = sum_k ...
         return compile_forward(claim, c)
     quantity, at, symbol, indices, factor = quantity_of(claim.lhs, c)

@@ -32,6 +32,7 @@ from .ast import (
     Bin,
     Call,
     Claim,
+    Entry,
     Kronecker,
     Layer,
     Nabla,
@@ -111,20 +112,42 @@ def chain_links(text: str) -> list[tuple[str, Claim]]:
     return _links(text)[0]
 
 
-def _links(text: str):
-    """([(link text, Claim)], relation tokens) of a claim or a chain."""
-    read = _read(text, claim=True)
+def formulas(text: str) -> list[tuple[str, list[tuple[str, Claim]]]]:
+    """The formulas written side by side on one line, separated by spacing only (``a = b,\\qquad c = d``): for each,
+    its text and its links as ``chain_links`` gives them. A formula after prose (``\\quad\\text{and}\\quad``) is
+    refused as ``parse`` refuses it; a single formula is a list of one.
+
+    Raises:
+        FormulaError: a formula is not one this grammar reads, or has no relation.
+    """
+    out = []
+    for _ in range(MAX_TERMS):
+        read = _read(text, claim=True)
+        beside = _beside(read.annotation)
+        links = _links(text, read, beside=beside is not None)[0]
+        out.append((_side_text(read, 0, len(read.rels)), links))
+        if beside is None:
+            return out
+        text = beside
+    raise FormulaError(f"more than {MAX_TERMS} formulas on one line; check one formula at a time")
+
+
+def _links(text: str, read: _Read | None = None, beside: bool = False):
+    """([(link text, Claim)], relation tokens) of a claim or a chain (of ``read``, when the text is read already);
+    ``beside``: the annotation is a formula written beside this one, which ``formulas`` reads on its own."""
+    read = read or _read(text, claim=True)
     exprs, rels = read.exprs, read.rels
     if not rels:
         raise FormulaError("no '=': a formula must claim something, e.g. \\delta^l = ...")
     ops = [_relation(r) for r in rels]
-    second = _second_claim(read.annotation)
+    annotation = None if beside else read.annotation
+    second = _second_claim(annotation)
     if second:
         raise FormulaError(f"a second formula after the text: {_quote(second)}; check one formula at a time "
                            "(one per line, or a chain a = b = c)")
-    condition = _condition(read.annotation, exprs)
-    annotation = None if condition else read.annotation
-    make = lambda lhs, rhs, op: Claim(lhs, rhs, op, condition, annotation)
+    condition = _condition(annotation, exprs)
+    annotation = None if condition else annotation
+    make = lambda lhs, rhs, op: Claim(lhs, rhs, op, condition, annotation, read.shape)
     # Goodfellow alg. 6.4: g <- \nabla_{a^{(k)}} J = g \odot f'(a^{(k)}); the claim is the equality
     if ops == ["<-", "="] and isinstance(exprs[0], Sym):
         return [(_side_text(read, 1, 2), make(exprs[1], exprs[2], "="))], rels
@@ -372,6 +395,7 @@ class _Read:
     rels: list           # the relation tokens between them
     annotation: str | None  # what was cut after the formula (\\quad\\text{for } l < L, \\mbox{ if } j \\neq 0)
     prepared: str        # the text lark saw
+    shape: tuple | None = None  # the dimensions of a shape stated after the formula (\\in \\mathbb{R}^{n \\times 1})
 
 
 # the physics package's derivatives, which notes use as if they were plain LaTeX: \pdv{C}{w} is
@@ -420,6 +444,7 @@ def _read(text, claim: bool) -> _Read:
     if isinstance(text, str) and len(text) <= MAX_CHARS:
         text = _indicators(_physics_derivatives(text))
     prepared, annotation = _prepare(text, claim)
+    prepared, shape = _cut_shape(prepared) if claim else (prepared, None)
     parser = _parser()  # outside the try: a broken grammar is a bug, not a bad formula
     octave = _OCTAVE.set(prepared.isascii() and "\\" not in prepared)
     try:
@@ -440,7 +465,33 @@ def _read(text, claim: bool) -> _Read:
         _OCTAVE.reset(octave)
     exprs = [_plain(e) for e in exprs]
     _check_size(exprs)
-    return _Read(exprs, list(rels), annotation, prepared)
+    return _Read(exprs, list(rels), annotation, prepared, shape)
+
+
+# a shape stated after the formula, \in \mathbb{R}^{d_l \times 1} (\mathbb R, \R, ℝ): the dimensions, one level of
+# braces inside the exponent (d_{l+1}, n^{[l]}); anything after it, or a shape inside the formula, is not one
+_SHAPE = re.compile(r"\\in(?![A-Za-z])\s*(?:\\mathbb\s*\{\s*R\s*\}|\\mathbb\s+R(?![A-Za-z])|\\R(?![A-Za-z])|ℝ)\s*"
+                    r"(?:\^\s*(?:\{((?:[^{}]|\{[^{}]*\})*)\}|([A-Za-z0-9])))?\s*$")
+_TIMES = re.compile(r"\\times(?![A-Za-z])|×")
+
+
+def _cut_shape(prepared: str) -> tuple[str, tuple | None]:
+    """``prepared`` with a trailing shape blanked out (columns kept), and its dimensions parsed: () for \\mathbb{R}
+    (a number), (n,) for a vector of n entries, (rows, columns) for a matrix; None when no shape ends the formula
+    at its top level after a relation."""
+    m = _SHAPE.search(prepared)
+    if m is None or not _RELATION_AT.search(prepared, 0, m.start()) or \
+            next(depth for i, depth in _scan(prepared) if i >= m.start()) != 0:
+        return prepared, None
+    exponent = m.group(1) if m.group(1) is not None else m.group(2)
+    parts = [] if exponent is None else _TIMES.split(exponent)
+    if len(parts) > 2:
+        raise FormulaError(f"the shape stated after the formula has {len(parts)} dimensions: a vector or matrix has "
+                           "one or two", m.start() + 1)
+    dims = tuple(parse_expr(part) for part in parts)
+    chars = list(prepared)
+    _blank(chars, m.start(), m.end())
+    return "".join(chars), dims
 
 
 def _relation(tok) -> str:
@@ -714,10 +765,42 @@ def _second_claim(annotation: str | None) -> str | None:
             exprs = _read(chunk, claim=True).exprs
         except FormulaError:
             continue
-        lhs = exprs[0]
-        if isinstance(lhs, Partial | Nabla) or isinstance(lhs, Sym) and (lhs.layer or lhs.indices):
+        if _quantity_like(exprs[0]):
             return " ".join(chunk.split())
     return None
+
+
+# what may separate two formulas written side by side: spacing and punctuation (a = b,\qquad c = d), never prose
+_GAP = re.compile(r"(?:\s|[,;]|\\[,;:!> ]|\\(?:q?quad|enskip|enspace)(?![A-Za-z]))+")
+
+
+def _beside(annotation: str | None) -> str | None:
+    """The text of a formula written beside this one after spacing only (\\qquad \\delta^l = ...), whose left side
+    names a quantity; None when the annotation is anything else (prose, a condition, a tag, nothing)."""
+    if not annotation:
+        return None
+    gap = _GAP.match(annotation)
+    rest = annotation[gap.end():] if gap else ""
+    if not gap or not _RELATION_AT.search(rest):
+        return None
+    try:
+        lhs = _read(rest, claim=True).exprs[0]
+    except FormulaError as exc:
+        # a formula about a quantity that cannot be read is refused, never cut off as prose unchecked
+        try:
+            lhs = _read(rest[:_RELATION_AT.search(rest).start()], claim=False).exprs[0]
+        except FormulaError:
+            return None
+        if _quantity_like(lhs):
+            raise FormulaError(f"the formula beside the first, {_quote(rest)}: {exc}") from None
+        return None
+    return rest if _quantity_like(lhs) else None
+
+
+def _quantity_like(lhs) -> bool:
+    """Whether a left side names a quantity, as a second claim's does (a derivative, a symbol with a layer or
+    components), not an index or a number (l = L-1, j = 1)."""
+    return isinstance(lhs, Partial | Nabla) or isinstance(lhs, Sym) and bool(lhs.layer or lhs.indices)
 
 
 def _index_letters(node) -> set[str]:
@@ -1147,6 +1230,17 @@ class _Build:
     def hatarg(self, c):
         return _letter_name(c[0].value)
 
+    def hatletter(self, c):
+        return _letter_name(c[0].value)
+
+    def hat_layer(self, c):  # \hat{W^L}: the hat marks the letter, the layer is the symbol's, as in \hat{W}^L
+        name = re.sub(r"[^A-Za-z]", "", c[0].value)
+        node = _apply_sup(Sym(f"{HATS[name]}{{{c[1]}}}"), c[3], c[2])
+        if not isinstance(node, Sym) or node.layer is None:
+            raise _err(c[2], f"a superscript under {c[0].value}{{...}} other than a layer",
+                       f"write it after the hat, as in {c[0].value}{{{c[1]}}}^T")
+        return node
+
     def font(self, c):
         inner = _plain(c[1])
         if inner == Num("1") and c[0].value.lstrip("\\") in BOLD:  # \mathbf{1}: a vector of ones, not the number
@@ -1269,8 +1363,12 @@ class _Build:
             # (\nabla_a C)_j and \left(\frac{\partial C}{\partial W}\right)_{jk}: a component of the cost's gradient
             # is the derivative by that component of the variable
             return replace(node, wrt=replace(node.wrt, indices=idx))
-        raise _err(tok, "component indices on an expression", "they go on a symbol (w^l_{jk}); "
-                   "only [v]_{2:end} slices an expression")
+        if isinstance(base, _Group) and any(i.startswith("(") for i in idx):
+            raise _err(tok, "an example's index on an expression", "write it on each symbol (dZ^{[l](i)})")
+        if isinstance(base, _Group):
+            return Entry(node, idx)  # [(W^{l+1})^T \delta^{l+1}]_i: a component of a vector or matrix expression
+        raise _err(tok, "component indices on an expression", "write the expression in brackets, "
+                   "[(W^{l+1})^T \\delta^{l+1}]_j, or the indices on a symbol (w^l_{jk})")
 
     def prime(self, c):
         return _apply_prime(_plain(c[0]))
@@ -1334,6 +1432,9 @@ class _Build:
             raise _err(c[0], f"subscript _{text} is a name, not indices", "write indices in braces: _{jk}")
         return tuple(text)
 
+    def b_ell(self, c):  # d_\ell: the layer letter as an index, as d_{\ell} is
+        return ("l",)
+
     def b_items(self, c):
         out = []
         for item in c:
@@ -1387,7 +1488,8 @@ def _differential(node) -> Sym | None:
     return None
 
 
-COST_LETTERS = {"C", "E", "J", "L", "\\mathcal{L}"}  # the letters a cost is written with (meaning.COSTS)
+# the letters a cost is written with (meaning.COSTS), also as calligraphic capitals ({\cal C} in lecture slides)
+COST_LETTERS = {"C", "E", "J", "L", "\\mathcal{L}", "\\mathcal{C}", "\\mathcal{E}", "\\mathcal{J}"}
 BOLD = {"mathbf", "boldsymbol", "bm", "pmb", "vec"}  # \mathbf{1} is a vector of ones
 
 
@@ -1430,8 +1532,8 @@ def _arg_text(node) -> str:
 
 
 # ---------------------------------------------------------------- after lark
-_NODES = (BiasUnit, Bin, Call, Claim, Kronecker, Layer, Nabla, Neg, Num, Partial, Pow, Slice, Sum, Sym, Transpose,
-          ZeroBiasColumn)
+_NODES = (BiasUnit, Bin, Call, Claim, Entry, Kronecker, Layer, Nabla, Neg, Num, Partial, Pow, Slice, Sum, Sym,
+          Transpose, ZeroBiasColumn)
 
 
 def _check_tree(root) -> tuple[int, int]:
@@ -1470,4 +1572,5 @@ def _check_size(exprs) -> None:
                            f"formulas of at most {MAX_PARTS}")
 
 
-__all__ = ["FormulaError", "chain_links", "expand_macros", "parse", "parse_chain", "parse_expr", "read_macros"]
+__all__ = ["FormulaError", "chain_links", "expand_macros", "formulas", "parse", "parse_chain", "parse_expr",
+           "read_macros"]

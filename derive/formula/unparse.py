@@ -102,6 +102,12 @@ def _(node: ast.Slice) -> str:
 
 
 @latex.register
+def _(node: ast.Entry) -> str:
+    sep = "" if all(len(i) == 1 for i in node.indices) else ","
+    return rf"\left[{latex(node.arg)}\right]_{{{sep.join(node.indices)}}}"
+
+
+@latex.register
 def _(node: ast.Kronecker) -> str:
     return f"[{node.left} = {node.right}]"
 
@@ -137,4 +143,6 @@ RELATIONS = {"=": "=", ":=": ":=", "<-": r"\leftarrow", "+=": r"\mathrel{+}="}
 
 @latex.register
 def _(node: ast.Claim) -> str:
-    return f"{latex(node.lhs)} {RELATIONS.get(node.op, '=')} {latex(node.rhs)}"
+    shape = "" if node.shape is None else r" \in \mathbb{R}" + (
+        "^{" + r" \times ".join(latex(d) for d in node.shape) + "}" if node.shape else "")
+    return f"{latex(node.lhs)} {RELATIONS.get(node.op, '=')} {latex(node.rhs)}{shape}"
