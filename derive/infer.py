@@ -417,7 +417,8 @@ def choose(hits: list[Hit], least: int, merge=None) -> Choice:
 
 
 def _winner(hits: list[Hit], ranked: tuple, least: int, merge: dict) -> str | None:
-    """The top value, if it scores ``least`` at least, MARGIN times its rivals together and, by the clues that
+    """The top value, if it scores ``least`` at least, MARGIN times its rivals together (each clue against it once)
+    and, by the clues that
     tell the two apart, MARGIN times the runner-up. A rival counts by the clues that tell it from the top (a
     clue voting for both tells nothing), so where nothing does the first value of their shared clues wins
     (Nielsen before Wikipedia)."""
@@ -429,8 +430,11 @@ def _winner(hits: list[Hit], ranked: tuple, least: int, merge: dict) -> str | No
         return score - sum(h.score for h in hits if {top, value} <= {merge.get(v, v) for v in h.clue.values})
 
     rivals = [told(value, score) for value, score in ranked[1:]]
+    # the rivals together: every clue that votes for some rival and not for the top, once (a clue naming a family,
+    # mse|sse|mse_mean, is one piece of evidence however many rivals it names)
+    against = sum(h.score for h in hits if top not in {merge.get(v, v) for v in h.clue.values})
     own = told(ranked[1][0], top_score) if len(ranked) > 1 else top_score
-    clear = top_score >= MARGIN * sum(rivals) and own >= MARGIN * (rivals[0] if rivals else 0)
+    clear = top_score >= MARGIN * against and own >= MARGIN * (rivals[0] if rivals else 0)
     return top if clear else None
 
 

@@ -47,3 +47,13 @@ def test_lint_names_the_remark_where_it_decides(tmp_path):
     findings = lint(str(notes))
     remark = next(f for f in findings if f.formula == "\\delta^L_j = a^L_j - y_j")
     assert remark.basis.section == "the quoted remark" and "binary cross-entropy" in remark.basis.loss.why
+
+
+def test_a_clue_that_names_a_family_counts_once_against_the_winner():
+    """'mean squared error' votes for mse, sse and mse_mean: one piece of evidence, not three rivals."""
+    from derive.infer import TEXT, choose, gather
+    text = "binary cross-entropy, the binary cross-entropy, a binary cross-entropy, not the mean squared error"
+    votes = gather([(0, text, TEXT)], lambda offset: 1).votes("loss")
+    assert {h.clue.values for h in votes} == {("bce",), ("mse", "sse", "mse_mean")}
+    assert choose(votes, 4).value == "bce"
+    assert choose(votes + votes[-1:] * 2, 4).value is None  # three such clues are three pieces of evidence
