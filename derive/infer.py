@@ -132,7 +132,8 @@ CONVENTION_MATH = [
     ("ufldl", r"z^{(l+1)} = ... + b^{(l)}", r"<SOLO>z(?:_\{?[a-z]\}?)?\s*\^\s*\{\s*\(\s*(<L>)\s*\+\s*1\s*\)\s*\}"
      r"(?:_\{?[a-z]\}?)?\s*&?\s*=[^=]*?\+\s*b(?:_\{?[a-z]\}?)?\s*\^\s*\{\s*\(\s*\1\s*\)\s*\}", 4),
     ("ufldl", "J(W,b;x,y)", r"<SOLO>J\s*\(\s*W\s*,\s*b\s*;", 3),
-    ("ufldl", r"\bullet", r"\\bullet(?![A-Za-z])|•", 2),
+    # the product between two operands (a^{(l)} \bullet (1 - a^{(l)})), not a list's bullet written $\bullet$
+    ("ufldl", r"\bullet", r"[\w)}\]]\s*(?:\\bullet(?![A-Za-z])|•)\s*[\w(\\{]", 2),
     ("dls", r"dZ^{[l]}", r"<SOLO>d[ZAWb]\s*<BRACKET>", 3),
     ("dls", r"^{[l]}", r"<BRACKET>", 1),
     ("cs231n", r"dZ^{(l)}", r"<SOLO>d[ZAWb]\s*<PAREN>", 3),
@@ -292,6 +293,28 @@ def weight_definitions(math: list[tuple[int, str]]) -> list[tuple[int, str, str]
             if first == second or unit == summed or summed not in (first, second) or unit not in (first, second):
                 continue  # not z_j = sum_i w_{..} a_i with one index for each unit
             found.append((offset + m.start(), "from_to" if summed == first else "to_from", " ".join(m.group().split())))
+    return found
+
+
+# ... or from the notes' own words: "$w_{jk}^{L}$ is the weight from the $k$th neuron in layer $L-1$ to the $j$th
+# neuron in layer $L$", "$w_{qj}^{l+1}$ is the weight from neuron $j$ to $q$" (the unit letters are the subscripts')
+_UNIT = (r"(?:the\s+)?(?:\$\s*([a-z])\s*\$\s*(?:-?th|-?st|-?nd|-?rd)?\s+(?:neuron|unit|node)"
+         r"|(?:neuron|unit|node)\s+\$\s*([a-z])\s*\$)")
+_WEIGHT_WORDS = re.compile(
+    r"\$\s*(?:\\mathbf\s*\{\s*)?w\}?\s*_\s*\{\s*([a-z])\s*,?\s*([a-z])\s*\}" + _SCRIPT + r"\s*\$\s+(?:is|denotes)\s+"
+    r"(?:the\s+)?weight\s+(?:of\s+the\s+connection\s+)?from\s+" + _UNIT + r"[^.\n]{0,40}?\s+to\s+(?:"
+    + _UNIT + r"|\$\s*([a-z])\s*\$)")
+
+
+def weight_sentences(text: str) -> list[tuple[int, str, str]]:
+    """(offset, order, what matched) of each sentence of the notes that says which unit a weight runs from and to."""
+    found = []
+    for m in _WEIGHT_WORDS.finditer(text):
+        first, second = m.group(1), m.group(2)
+        source, target = m.group(3) or m.group(4), m.group(5) or m.group(6) or m.group(7)
+        if first == second or {source, target} != {first, second}:
+            continue  # the sentence names other units than the subscripts: it says nothing about their order
+        found.append((m.start(), "from_to" if source == first else "to_from", " ".join(m.group().split())[:80]))
     return found
 
 
@@ -797,7 +820,9 @@ class Notes:
     def weights(self, offset: int) -> Decided:
         """The weights' subscript order at ``offset``: the last forward equation before it that says one."""
         if self._defined is None:
-            self._defined = weight_definitions(self.math)
+            if self._prose is None:
+                self._prose = prose(self.text, self.latex)
+            self._defined = sorted(weight_definitions(self.math) + weight_sentences(self._prose))
         at = bisect.bisect_right([d[0] for d in self._defined], offset) - 1
         if at < 0:
             return _assumed("weights")

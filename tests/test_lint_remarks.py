@@ -57,3 +57,18 @@ def test_a_clue_that_names_a_family_counts_once_against_the_winner():
     assert {h.clue.values for h in votes} == {("bce",), ("mse", "sse", "mse_mean")}
     assert choose(votes, 4).value == "bce"
     assert choose(votes + votes[-1:] * 2, 4).value is None  # three such clues are three pieces of evidence
+
+
+@pytest.mark.parametrize("sentence,order", [
+    (r"where $w_{jk}^{L}$ is the weight from the $k$th neuron in layer $L-1$ to the $j$th neuron in layer $L$",
+     "to_from"),
+    (r"$w_{ij}^l$ is the weight from the $i$th neuron in layer $l-1$ to the $j$th neuron", "from_to"),
+    (r"$w_{qj}^{l+1}$ is the weight from neuron $j$ to $q$", "to_from"),
+    (r"$w_{jk}$ denotes the weight of the connection from unit $k$ to unit $j$", "to_from"),
+    (r"$w_{jk}$ is the weight from the $q$th neuron to $j$", None),   # other units than the subscripts'
+    (r"$w_{jk}$ is a weight, from $k$ to $j$ we go", None),            # not the sentence that defines it
+])
+def test_the_notes_words_say_a_weights_subscript_order(sentence, order):
+    from derive.infer import weight_sentences
+    found = weight_sentences(sentence)
+    assert [f[1] for f in found] == ([order] if order else [])
