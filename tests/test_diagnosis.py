@@ -37,6 +37,13 @@ ROWS = [
      r"dZ^{[l]} (A^{[l-1]})^{T}"),
     ("cs231n", "cce", "softmax", "relu", r"dZ^{(l)} = (dZ^{(l+1)} (dW^{(l+1)})^T) \odot \sigma" + P + "(Z^{(l)})",
      "gradient for weight", r"(W^{(l+1)})^{T}"),
+    # da/dz, a Jacobian, joined entry by entry: its diagonal, sigma'(z), is what the notes mean
+    ("nielsen", "mse", "sigmoid", "sigmoid",
+     r"\delta^l = ((w^{l+1})^T \delta^{l+1}) \odot \frac{\partial a^l}{\partial z^l}", "Jacobian for sigma'",
+     r"\sigma'\left(z^{l}\right)"),
+    ("nielsen", "mse", "sigmoid", "sigmoid",
+     r"\frac{\partial C}{\partial z^L} = \frac{\partial a^L}{\partial z^L} \odot \frac{\partial C}{\partial a^L}",
+     "Jacobian for sigma'", r"\sigma'\left(z^{L}\right)"),
     # two edits: the weight's layer and sigma''s layer both shifted
     ("nielsen", "mse", "sigmoid", "sigmoid", r"\delta^l = ((w^{l+2})^T \delta^{l+1}) \odot \sigma" + P + "(z^{l+1})",
      "layer index + ", r"w^{l+1}"),

@@ -98,8 +98,10 @@ VERDICTS = [
      "only as the bare letter"),
     ("mse", r"\delta^l = (W^{l+1})^T \delta^{l+1} \odot \frac{\partial C}{\partial z^{l}}", "fails", ""),
     ("cce", r"\delta^L = (a^L - y) \odot " + DSIG % "L", "invalid", "softmax's derivative is a Jacobian"),
-    # a letter the convention names something else is not the activation (h: an activation a)
-    ("mse", r"\delta^l = (W^{l+1})^T \delta^{l+1} \odot \frac{\partial h^l}{\partial z^{l}}", "invalid", "Jacobian"),
+    # a letter the convention names something else is not the activation (h: an activation a): da/dz is a Jacobian,
+    # a matrix, which no elementwise product takes (the diagnosis reads its diagonal: tests/test_diagnosis.py)
+    ("mse", r"\delta^l = (W^{l+1})^T \delta^{l+1} \odot \frac{\partial h^l}{\partial z^{l}}", "fails",
+     "cannot be combined entry by entry"),
 ]
 
 

@@ -50,12 +50,22 @@ def _replace(node, path: tuple, new):
 
 
 def candidates(claim: ast.Claim, acts: tuple[str, str], batch: str = "m", hadamard: str = "\\odot",
-               weights: tuple[str, str] | None = None) -> Iterator[tuple[str, str, ast.Claim]]:
+               weights: tuple[str, str] | None = None, sigma: str = "\\sigma") -> Iterator[tuple[str, str, ast.Claim]]:
     """(mistake, message, corrected claim) for every single change worth trying, most common first.
     ``weights`` is (the weight's letter, its gradient's letter) where the convention names the gradient by a
     symbol of its own (dW for W), so that a gradient written where the weight belongs can be found."""
     pre, act = acts
     rhs_sites = [(("rhs",) + p, n) for p, n in ast.walk(claim.rhs)]
+    for path, node in rhs_sites:  # da^l/dz^l (a Jacobian, a matrix) joined entry by entry: its diagonal is meant
+        if isinstance(node, ast.Bin) and node.op in ("hadamard", "star"):
+            for side in ("left", "right"):
+                d = getattr(node, side)
+                if isinstance(d, ast.Partial) and isinstance(d.of, ast.Sym) and isinstance(d.wrt, ast.Sym) and \
+                        d.of.base == act and d.wrt.base == pre and d.of.layer == d.wrt.layer and not d.of.indices:
+                    new = ast.Call(sigma, d.wrt, prime=1)
+                    yield ("Jacobian for sigma'", f"holds if ${latex(d)}$, a Jacobian (a matrix), is read as its "
+                           f"diagonal ${latex(new)}$, the derivative entry by entry",
+                           _replace(claim, path + (side,), new))
     if weights is not None:
         for path, node in rhs_sites:  # the weight's gradient where the weight belongs (dW^T dZ for W^T dZ)
             if isinstance(node, ast.Sym) and node.base == weights[1] and node.layer is not None:
@@ -225,7 +235,7 @@ def diagnose(claim: ast.Claim, problem, holds) -> dict | None:
     nt = problem.convention.notation
     gradient = nt.grad_weight.replace("^@", "")  # dls's dW, CS231n's dW: a symbol of its own
     weights = (nt.weight, gradient) if gradient.isalpha() and gradient != nt.weight else None
-    more = lambda c: candidates(c, (nt.pre, nt.act), nt.batch, nt.hadamard, weights)  # noqa: E731
+    more = lambda c: candidates(c, (nt.pre, nt.act), nt.batch, nt.hadamard, weights, nt.sigma)  # noqa: E731
     singles = list(more(claim))[:MAX_CANDIDATES]
     seen = set()
 
