@@ -62,10 +62,10 @@ def candidates(claim: ast.Claim, acts: tuple[str, str], batch: str = "m", hadama
                 d = getattr(node, side)
                 if isinstance(d, ast.Partial) and isinstance(d.of, ast.Sym) and isinstance(d.wrt, ast.Sym) and \
                         d.of.base == act and d.wrt.base == pre and d.of.layer == d.wrt.layer and not d.of.indices:
-                    new = ast.Call(sigma, d.wrt, prime=1)
+                    diagonal = ast.Call(sigma, d.wrt, prime=1)
                     yield ("Jacobian for sigma'", f"holds if ${latex(d)}$, a Jacobian (a matrix), is read as its "
-                           f"diagonal ${latex(new)}$, the derivative entry by entry",
-                           _replace(claim, path + (side,), new))
+                           f"diagonal ${latex(diagonal)}$, the derivative entry by entry",
+                           _replace(claim, path + (side,), diagonal))
     if weights is not None:
         for path, node in rhs_sites:  # the weight's gradient where the weight belongs (dW^T dZ for W^T dZ)
             if isinstance(node, ast.Sym) and node.base == weights[1] and node.layer is not None:
