@@ -49,6 +49,34 @@ def import_settled(name: str) -> None:
             gc.enable()
 
 
+def cache_folders(beside: Path) -> list[Path]:
+    """Where derive may keep what it computed once, in order: ``beside``'s ``__pycache__`` with Python's own bytecode
+    (not under ``PYTHONDONTWRITEBYTECODE``), then ``$XDG_CACHE_HOME/derive`` (~/.cache/derive). Only folders the
+    package's bytecode or the user's own files could be written to anyway, never the shared temporary folder: what
+    is kept there is loaded as code (a pickle, marshalled bytecode)."""
+    import os
+    import sys
+    folders = [] if sys.dont_write_bytecode else [beside / "__pycache__"]
+    try:
+        folders.append(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "derive")
+    except RuntimeError:  # no home folder
+        pass
+    return folders
+
+
+def writable_folder(folders: list[Path]) -> Path | None:
+    """The first of ``folders`` that exists or can be made, and can be written; None if none can."""
+    import os
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK | os.X_OK):
+            return folder
+    return None
+
+
 def cached_lark(grammar: Path, folders: list[Path] | None = None, **options):
     """``lark.Lark(grammar's text, **options)`` for an LALR grammar, analysed once and then loaded (15 ms, not 0.3 s).
 
@@ -75,11 +103,7 @@ def cached_lark(grammar: Path, folders: list[Path] | None = None, **options):
     slot = f"{grammar.name}.{hashlib.sha256(str(grammar.resolve()).encode()).hexdigest()[:8]}"  # one per install
     name = f"{slot}.{key[:24]}.lark-cache"
     if folders is None:
-        folders = [] if sys.dont_write_bytecode else [grammar.parent / "__pycache__"]
-        try:
-            folders.append(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "derive")
-        except RuntimeError:  # no home folder
-            pass
+        folders = cache_folders(grammar.parent)
     for folder in folders:
         try:
             with open(folder / name, "rb") as f:
