@@ -1,6 +1,7 @@
-"""Checker timings, as ratios in one run: a cold `derive check` against `python -c "import sympy"` (whole
-processes run in turn, median of --runs, with derive's modules compiled from source as under
-PYTHONDONTWRITEBYTECODE=1 and from their .pyc files as an installed derive runs), checks and diagnoses inside one
+"""Checker timings, as ratios in one run: a cold `derive check` and a cold `derive doc` against `python -c "import
+sympy"` and against the same import with the garbage collector paused (whole processes run in turn, median of
+--runs, with derive's modules compiled from source as under PYTHONDONTWRITEBYTECODE=1 and from their .pyc files as
+an installed derive runs), checks and diagnoses inside one
 process (first call and warm), a lint run over a notes file of 100 claims, and the lint scanner on 2 MB of
 unclosed math. Prints a Markdown table; record the figures in BENCHMARKS.md.
 
@@ -34,8 +35,15 @@ COLD = ["check", "--convention", "nielsen", "--loss", "mse", "--activation", "si
         r"\delta^L = (a^L - y) \odot \sigma" + P + "(z^L)"]  # holds
 
 
+DOC = ["doc", "--loss", "bce", "--activation", "sigmoid"]
+# the floor, and the floor without the collector's work: derive's own process imports SymPy that way
+# (derive/_lazy.py, import_settled), so its figures are given against both
+FLOORS = {"sympy": "import sympy", "sympy, collector paused": "import gc; gc.disable(); import sympy; gc.freeze()"}
+
+
 def cold(runs: int) -> list[tuple[str, float, str]]:
-    """``derive check`` in a fresh process against ``import sympy``, run in turn, without and then with bytecode.
+    """``derive check`` and ``derive doc`` in fresh processes against ``import sympy``, run in turn, without and
+    then with bytecode; medians of wall and CPU seconds, and the load average around the runs.
 
     derive runs from a private copy of the package without ``__pycache__`` (so the first figures compile its
     modules from source, as in a sandbox that sets PYTHONDONTWRITEBYTECODE=1; SymPy's own .pyc files are used
@@ -45,28 +53,34 @@ def cold(runs: int) -> list[tuple[str, float, str]]:
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         here = Path(folder)
-        shutil.copytree(Path(__file__).resolve().parent.parent / "derive", here / "derive",
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        root = Path(__file__).resolve().parent.parent
+        shutil.copytree(root / "derive", here / "derive", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(root / "templates", here / "templates")
         for bytecode in (False, True):
             env = dict(os.environ, XDG_CACHE_HOME=str(here / "cache"))
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             if not bytecode:
                 env["PYTHONDONTWRITEBYTECODE"] = "1"
-            jobs = {"sympy": [sys.executable, "-c", "import sympy"], "check": [sys.executable, "-m", "derive", *COLD]}
+            jobs = {name: [sys.executable, "-c", code] for name, code in FLOORS.items()}
+            jobs |= {"check": [sys.executable, "-m", "derive", *COLD], "doc": [sys.executable, "-m", "derive", *DOC]}
             for cmd in jobs.values():
                 subprocess.run(cmd, cwd=here, env=env, capture_output=True, check=False)
             walls, cpus = {name: [] for name in jobs}, {name: [] for name in jobs}
+            load = os.getloadavg()[0]
             for _ in range(runs):
                 for name, cmd in jobs.items():
                     wall_s, cpu_s = _process(cmd, here, env)
                     walls[name].append(wall_s)
                     cpus[name].append(cpu_s)
-            (sympy, check), (sympy_cpu, check_cpu) = ([statistics.median(t[name]) for name in jobs]
-                                                      for t in (walls, cpus))
+            wall, cpu = ({name: statistics.median(t[name]) for name in jobs} for t in (walls, cpus))
             how = "with .pyc" if bytecode else "derive compiled from source"
-            rows += [(f"`python -c \"import sympy\"` ({how})", sympy, f"CPU {sympy_cpu:.3f} s"),
-                     (f"`derive check` one formula, cold process ({how})", check,
-                      f"{check / sympy:.2f} x import sympy (CPU {check_cpu:.3f} s, {check_cpu / sympy_cpu:.2f} x)")]
+            loads = f"load {load:.1f} -> {os.getloadavg()[0]:.1f}"
+            rows += [(f"`python -c \"{code}\"` ({how})", wall[name], f"CPU {cpu[name]:.3f} s; {loads}")
+                     for name, code in FLOORS.items()]
+            for name, label in (("check", "`derive check` one formula"), ("doc", "`derive doc` bce + sigmoid")):
+                ratios = ", ".join(f"{cpu[name] / cpu[floor]:.2f} x {floor}" for floor in FLOORS)
+                rows.append((f"{label}, cold process ({how})", wall[name],
+                             f"{wall[name] / wall['sympy']:.2f} x import sympy (CPU {cpu[name]:.3f} s: {ratios})"))
     return rows
 
 
@@ -106,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = cold(args.runs)
     if args.cold_only:
         return _print(rows)
-    sympy = rows[-2][1]
+    sympy = next(seconds for name, seconds, _ in rows if name.startswith('`python -c "import sympy"` (with'))
 
     import derive
     conv, loss, out, hidden, formula = HOLDS

@@ -1,5 +1,5 @@
-"""Work put off until it is needed: a module proxy that imports on first attribute access, and a parser that
-is analysed once and then loaded from a cache.
+"""Work put off until it is needed, or not done again: a module proxy that imports on first attribute access, a
+parser that is analysed once and then loaded from a cache, and SymPy imported once out of the collector's way.
 
 The registries are tables of one-line records whose lambdas call SymPy; binding ``sp`` to this proxy
 keeps ``derive --help`` and ``derive list`` free of the SymPy import (about 0.5 s). ``cached_lark`` keeps the
@@ -29,6 +29,54 @@ class LazyModule:
 sp = LazyModule("sympy")
 
 
+def import_settled(name: str) -> None:
+    """Import ``name`` with the cyclic garbage collector paused, then freeze everything alive (``gc.freeze``).
+
+    For the command line's own process only (``derive``, ``python -m derive``), never inside a user's. Importing
+    SymPy leaves about 95,000 objects the collector tracks, which live until the process exits and are never
+    garbage; each full collection traverses all of them (30-60 ms), during the import and once more at shutdown:
+    about 0.1 s of a cold ``derive check``, more than the check's own work. Frozen, they are left out of every
+    collection; what the command then creates is collected as usual.
+    """
+    import gc
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        importlib.import_module(name)
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def cache_folders(beside: Path) -> list[Path]:
+    """Where derive may keep what it computed once, in order: ``beside``'s ``__pycache__`` with Python's own bytecode
+    (not under ``PYTHONDONTWRITEBYTECODE``), then ``$XDG_CACHE_HOME/derive`` (~/.cache/derive). Only folders the
+    package's bytecode or the user's own files could be written to anyway, never the shared temporary folder: what
+    is kept there is loaded as code (a pickle, marshalled bytecode)."""
+    import os
+    import sys
+    folders = [] if sys.dont_write_bytecode else [beside / "__pycache__"]
+    try:
+        folders.append(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "derive")
+    except RuntimeError:  # no home folder
+        pass
+    return folders
+
+
+def writable_folder(folders: list[Path]) -> Path | None:
+    """The first of ``folders`` that exists or can be made, and can be written; None if none can."""
+    import os
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK | os.X_OK):
+            return folder
+    return None
+
+
 def cached_lark(grammar: Path, folders: list[Path] | None = None, **options):
     """``lark.Lark(grammar's text, **options)`` for an LALR grammar, analysed once and then loaded (15 ms, not 0.3 s).
 
@@ -55,11 +103,7 @@ def cached_lark(grammar: Path, folders: list[Path] | None = None, **options):
     slot = f"{grammar.name}.{hashlib.sha256(str(grammar.resolve()).encode()).hexdigest()[:8]}"  # one per install
     name = f"{slot}.{key[:24]}.lark-cache"
     if folders is None:
-        folders = [] if sys.dont_write_bytecode else [grammar.parent / "__pycache__"]
-        try:
-            folders.append(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "derive")
-        except RuntimeError:  # no home folder
-            pass
+        folders = cache_folders(grammar.parent)
     for folder in folders:
         try:
             with open(folder / name, "rb") as f:

@@ -13,7 +13,6 @@ holds: if Q = B and Q = C both hold, so does B = C, and if Q = B holds but Q = C
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field, replace
 
 from .errors import DeriveError
@@ -43,6 +42,7 @@ class CheckResult:
         return asdict(self)
 
     def to_json(self) -> str:
+        import json
         return json.dumps(self.to_dict(), indent=2)
 
     def text(self) -> str:

@@ -361,11 +361,19 @@ def cmd_help(args) -> tuple[str, int]:
     return command.format_help(), 0
 
 
+def run() -> int:
+    """The ``derive`` script: ``main`` as the whole process."""
+    return main(process=True)
+
+
+SYMPY_COMMANDS = PROBLEM_COMMANDS | {"gallery", "table"}  # the commands that compute (list and help do not)
 COMMANDS = {"list": cmd_list, "table": cmd_table, "verify": cmd_verify, "doc": cmd_doc, "gallery": cmd_gallery,
             "check": cmd_check, "lint": cmd_lint, "translate": cmd_translate, "help": cmd_help}
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, process: bool = False) -> int:
+    """Run one command; the exit status. ``process``: this call is the whole process (the ``derive`` script,
+    ``python -m derive``), so SymPy may be imported out of the garbage collector's way (``_lazy.import_settled``)."""
     try:
         args = build_parser().parse_args(argv)
     except SystemExit:  # --help went to stdout: flush it here, where a closed pipe or a full disk is handled
@@ -373,6 +381,9 @@ def main(argv: list[str] | None = None) -> int:
         if failed:
             return failed
         raise
+    if process and args.command in SYMPY_COMMANDS:
+        from ._lazy import import_settled
+        import_settled("sympy")
     out = args.__dict__.get("out") if args.command != "gallery" else None  # gallery -o is a folder
     try:
         if out:  # refuse a bad target before the work, not after it
@@ -447,4 +458,4 @@ def _error(message: str, prefix: str = "derive: error: ") -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(process=True))

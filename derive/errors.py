@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-
 
 class DeriveError(Exception):
     """Bad input or an impossible request; the CLI prints it on one line and exits 2."""
@@ -18,6 +16,7 @@ class UnknownName(DeriveError):
 
 def did_you_mean(name: str, known, n: int = 3, cutoff: float = 0.5) -> str:
     """"; did you mean 'sigmoid'?" with the closest of ``known`` to ``name`` (as typed, any case), or ""."""
+    import difflib  # only for a name that is not known: every derive command imports this module
     close = difflib.get_close_matches(normal(name), list(known), n=n, cutoff=cutoff)
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shutil
 import stat
 import time
@@ -184,6 +183,7 @@ def _carries(path: Path, mark: str, shown: Path) -> bool:
 
 
 def _sibling(target: Path, kind: str) -> Path:
+    import secrets  # only when writing: a check, which reads no file, need not import it
     return target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.{kind}")
 
 

@@ -238,4 +238,15 @@ def translate(formula: str, source, target, loss: str = "mse", output: str = "si
         lhs = LayerSymbol("grad_weight", at + dst.weight_offset, *lhs.shape)
     text = f"{tex(lhs)} = {tex(rhs)}"
     verdict = lambda m, p: "holds" if judge(m, p).holds else "fails"  # noqa: E731
-    return Translation(formula, text, verdict(meaning, p_src), verdict(target_meaning, p_dst), mapper.notes)
+    key = (formula, p_src)  # the source's meaning is compile_claim(parse(formula), p_src): its verdict, once
+    if key not in _source_verdicts:
+        if len(_source_verdicts) >= SOURCE_VERDICTS:
+            _source_verdicts.pop(next(iter(_source_verdicts)))  # the oldest
+        _source_verdicts[key] = verdict(meaning, p_src)
+    return Translation(formula, text, _source_verdicts[key], verdict(target_meaning, p_dst), mapper.notes)
+
+
+# A document translates its recursion into every other convention: the source side is the same formula
+# under the same problem each time, judged once per process on the same networks, and its verdict reused.
+SOURCE_VERDICTS = 256
+_source_verdicts: dict = {}

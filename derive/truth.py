@@ -9,9 +9,10 @@ network.py's forward definition, by one of three independent methods:
   powers, the dot product z = sum w a + b, and the functions the registries' SymPy definitions of the
   activations and the loss lambdify to (exp, log, tanh, erf, sqrt, comparisons for Piecewise/Max/Heaviside),
   each with its textbook scalar derivative (``PRIMITIVES``); a name without a rule is refused. Softmax is
-  differentiated as written, exp(z_k) / sum_j exp(z_j). One backward sweep per objective gives every entry:
-  cost linear in depth. The registries' derivative fields (df, dterm), which are what verification checks,
-  are never read.
+  differentiated as written, exp(z_k) / sum_j exp(z_j). One backward sweep per objective gives every entry
+  (one sweep for both where the two objectives are the same: equal scales, no penalty): cost linear in depth.
+  The sweep runs on mpmath's raw values with the functions mpf's ``*`` and ``+`` call, so its bits are theirs.
+  The registries' derivative fields (df, dterm), which are what verification checks, are never read.
 - ``"fd"``: central differences in mpmath, one probe per entry, re-running the layers after it (O(depth^2)).
 - ``"sympy"``: exact SymPy derivatives in one perturbation symbol (depth <= 3).
 
@@ -43,6 +44,7 @@ import math
 from dataclasses import dataclass
 
 import mpmath
+from mpmath.libmp import from_float, from_int, mpf_add, mpf_mul
 
 from ._lazy import sp
 from .errors import DeriveError
@@ -309,15 +311,41 @@ class Tape:
 
     def backward(self, root: Var) -> list:
         """d root / d node for every node: the chain rule, once, in reverse creation order from ``root``."""
-        adj = [0] * len(self.parents)
-        adj[root.i] = 1
+        make = mpmath.mp.make_mpf
+        return [0 if x is None else make(x) for x in self.adjoints(root)]
+
+    def adjoints(self, root: Var) -> list:
+        """``backward`` as mpmath's raw values (None for an exact zero): the same sums of the same products, each
+        rounded once at the working precision by the functions mpf's ``*`` and ``+`` call, so every bit is
+        theirs (both round correctly, so which of them forms a product, of an int or of an mpf, does not
+        matter), without an mpf object made for each of them."""
+        prec, rnd = mpmath.mp._prec_rounding
+        adj: list = [None] * len(self.parents)
+        adj[root.i] = ONE
         parents = self.parents
         for i in range(root.i, -1, -1):
             g = adj[i]
-            if g:  # an exact zero (a dead ReLU) passes nothing on
+            if g is not None and g[1]:  # an exact zero (a dead ReLU) passes nothing on
                 for j, local in parents[i]:
-                    adj[j] += g * local
+                    d = mpf_mul(g, _raw(local), prec, rnd)
+                    a = adj[j]
+                    adj[j] = d if a is None else mpf_add(a, d, prec, rnd)
         return adj
+
+
+ONE = from_int(1)
+
+
+def _raw(x) -> tuple:
+    """A local derivative (an mpf, or an int or float constant such as 1 or -1) as mpmath's raw value, exactly."""
+    raw = getattr(x, "_mpf_", None)
+    if raw is not None:
+        return raw
+    if isinstance(x, int):
+        return from_int(x)
+    if isinstance(x, float):
+        return from_float(x)
+    raise DeriveError(f"a local derivative {x!r} on the tape is not a real number")
 
 
 def _value(x):
@@ -528,8 +556,10 @@ def record(net: ConcreteNet) -> Recording:
     if outputs != 1:
         E = outputs * E
     c_delta, c_g = scales(net)
-    O_delta, O_g = c_delta * E, c_g * E
     lam = mpmath.mpf(net.conv.l2)
+    # one objective where the two are the same (the same scale, no penalty): its one sweep gives both
+    O_delta = c_delta * E
+    O_g = O_delta if c_g == c_delta and not lam else c_g * E
     if lam:  # (lambda/2) c_g sum W^2 over canonical W: biases, and Theta's bias column, excluded
         O_g = O_g + lam / 2 * c_g * _sum([w * w for Wp in W[1:] for row in Wp for w in row])
     return Recording(tape, W, b, zs, as_, O_delta, O_g)
@@ -539,15 +569,17 @@ def _reverse_entries(net: ConcreteNet, prs: list[Probe]) -> list:
     # one forward pass on the tape, one backward sweep per objective; precision as the fd forward context
     with mpmath.workdps(DPS + net.depth + 10):
         r = record(net)
-        d_delta, d_g = r.tape.backward(r.O_delta), r.tape.backward(r.O_g)
-        values = []
+        d_delta = r.tape.adjoints(r.O_delta)
+        d_g = r.tape.adjoints(r.O_g) if r.O_g is not r.O_delta else d_delta
+        values, make, zero = [], mpmath.mp.make_mpf, mpmath.mpf(0)
         for pr in prs:
             x, y = pr.slot
             if pr.kind in ("Z", "A"):  # slot = (unit, example)
                 node, adj = (r.zs if pr.kind == "Z" else r.as_)[pr.p][y][x], d_delta
             else:  # slot = canonical (row, column)
                 node, adj = (r.W[pr.p][x][y] if pr.kind == "W" else r.b[pr.p][x]), d_g
-            values.append(mpmath.mpf(adj[node.i]))
+            raw = adj[node.i]  # already rounded to the working precision by the sweep's last operation
+            values.append(zero if raw is None else make(raw))
     return values
 
 

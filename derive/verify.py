@@ -8,7 +8,6 @@ central differences in high precision, or exactly by SymPy), optionally also fro
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 
 import mpmath
@@ -82,6 +81,7 @@ class Report:
                 "ok": self.ok, "max_relative_error": self.errors, "trials": [asdict(t) for t in self.trials]}
 
     def to_json(self) -> str:
+        import json
         return json.dumps(self.to_dict(), indent=2)
 
     def text(self) -> str:
