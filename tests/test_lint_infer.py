@@ -237,7 +237,8 @@ LABEL_EXAMPLES = {".*": "a .* b", "(a - y)^2 without a 1/2": "= (a - y)^2",
                   "X W (a batch in rows)": "X W", r"1/(1 + e^{-z})": r"\frac{1}{1 + e^{-z}}",
                   r"e^{z_i} / \sum_j e^{z_j}": r"\frac{e^{z_i}}{\sum_j e^{z_j}}",
                   r"\Delta^{(l)} := \Delta^{(l)} + ...": r"\Delta^{(l)} := \Delta^{(l)} + x",
-                  r"z^{(l+1)} = ... + b^{(l)}": r"z^{(l+1)} = W^{(l)} a^{(l)} + b^{(l)}"}
+                  r"z^{(l+1)} = ... + b^{(l)}": r"z^{(l+1)} = W^{(l)} a^{(l)} + b^{(l)}",
+                  r"\bullet": r"a^{(l)} \bullet (1 - a^{(l)})"}
 
 
 @pytest.mark.parametrize("clue", [c for c in CLUES if c.label], ids=lambda c: f"{c.value}:{c.label}")
