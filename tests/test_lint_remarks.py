@@ -72,3 +72,11 @@ def test_the_notes_words_say_a_weights_subscript_order(sentence, order):
     from derive.infer import weight_sentences
     found = weight_sentences(sentence)
     assert [f[1] for f in found] == ([order] if order else [])
+
+
+@pytest.mark.parametrize("math,votes", [(r"\bullet", False), (r"\bullet\ n_L \text{ is the width}", False),
+                                        (r"a^{(l)} \bullet (1 - a^{(l)})", True), ("a • b", True)])
+def test_a_lists_bullet_is_not_ufldls_product(math, votes):
+    from derive.infer import MATH, gather
+    found = gather([(0, math, MATH)], lambda offset: 1).votes("convention")
+    assert any("ufldl" in h.clue.values for h in found) == votes
