@@ -211,6 +211,13 @@ def exact_ids(manifest: dict) -> set:
     return {c["id"] for c in manifest["claim"] if c.get("exact")}
 
 
+def heldout_ids(manifest: dict) -> set:
+    """The claims of the files the manifest marks `heldout`: added after derive's readings, to measure them on
+    notes they were not written for."""
+    held = {f["name"] for f in manifest["file"] if f.get("heldout")}
+    return {c["id"] for c in manifest["claim"] if c["file"] in held}
+
+
 def conventions_used(manifest: dict, findings_conventions: dict) -> str:
     lines = []
     for f in manifest["file"]:
@@ -225,6 +232,12 @@ def report(mode: str, manifest: dict, derived: dict, robust: set, list_claims: b
     parts.append(f"claims whose setting derive can be given exactly (preset convention, same truth under derive's "
                  f"problem): {s['claims']}; judged {s['judged']}, right {s['right']}, false holds "
                  f"{s['false holds']}, false fails {s['false fails']}")
+    held = heldout_ids(manifest)
+    if held:
+        h = score(manifest, derived, held)
+        parts.append(f"claims in files held out from development (no reading was written for them): {h['claims']}; "
+                     f"judged {h['judged']}, right {h['right']}, false holds {h['false holds']}, false fails "
+                     f"{h['false fails']}")
     parts += ["", "conventions derive's findings name, per file:", conventions_used(manifest, USED.get(mode, {}))]
     parts += ["", wrong_verdicts(manifest, derived, robust), "", "skipped, by derive's reason:",
               skipped_patterns(manifest, derived), "", not_a_claims(manifest, derived)]

@@ -1539,6 +1539,33 @@ def _dls_da_star(net):
         chk(f"l={l}", had(T(net.W[l]), _Delta(net, l)), hstack([net.dE_da(n, l - 1) for n in net.ex]))
 
 
+# ---------------------------------------------------------------- a held-out page (Nemotron-CC-Math), W^(l) into l
+@evaluator("dot_for_hadamard_out")
+def _dot_for_hadamard_out(net):
+    """delta^(L) = (yhat - y) . sigma'(z^(L)), the dot product of two vectors: a number, not the output layer's
+    vector of deltas (with the elementwise product it would be BP1)."""
+    L = net.L
+    for n in net.ex:
+        dot = mm(T(net.dE_da(n, L)), net.dact_vec(L, net.z(n, L)))
+        chk(f"n={n}", dot, net.delta(n, L))
+
+
+@evaluator("outer_next_layer")
+def _outer_next_layer(net):
+    """dE/dW^(l) = delta^(l+1) (a^(l))^T, where W^(l) feeds layer l: the gradient of W^(l+1), one layer off."""
+    for n in net.ex:
+        for l in net.hidden_layers():
+            chk(f"n={n} l={l}", mm(net.delta(n, l + 1), T(net.a(n, l))), net.dE_dW(n, l))
+
+
+@evaluator("bias_next_layer")
+def _bias_next_layer(net):
+    """dE/db^(l) = delta^(l+1), where b^(l) feeds layer l: the gradient of b^(l+1), one layer off."""
+    for n in net.ex:
+        for l in net.hidden_layers():
+            chk(f"n={n} l={l}", net.delta(n, l + 1), net.dE_db(n, l))
+
+
 # ---------------------------------------------------------------- CompPhysics slides (targets t, activation f)
 @evaluator("cp_out_w_first")
 def _cp_out_w_first(net):
