@@ -588,8 +588,9 @@ class Inference:
     """Decides the fields a claim's directives and flags leave open, from the evidence of its section and file."""
 
     def __init__(self, section: Evidence, whole: Evidence, sectioned: bool, everything: Evidence | None = None,
-                 remark: Evidence | None = None) -> None:
+                 remark: Evidence | None = None, excluded: frozenset = frozenset()) -> None:
         self.whole = whole
+        self.excluded = excluded  # conventions the notes' own forward equation rules out (see Notes.structure)
         self.scopes = ((section, True), (whole, False)) if sectioned else ((whole, False),)  # (evidence, its own)
         self.everything = everything or whole  # with the mixed sections too: the rivals to name when none wins
         self.remark = remark  # a quoted remark's own evidence ("> For the cross-entropy loss ..."), if in one
@@ -611,7 +612,7 @@ class Inference:
         """(choice, local): where the section has LOCAL times the evidence a file needs, its own winner if it
         differs from the file's, or for the convention none if its notation is that mixed; else the file's
         winner; if neither is clear, the first with evidence enough to name rivals (its value None)."""
-        choices = [(choose(ev.votes(field_), MIN_SCORE[field_] * (LOCAL if local else 1), merge), local)
+        choices = [(choose(self._votes(ev, field_), MIN_SCORE[field_] * (LOCAL if local else 1), merge), local)
                    for ev, local in self.scopes]
         whole, own = choices[-1], choices[:-1]
         if own and own[0][0].evident and own[0][0].value != whole[0].value and (
@@ -620,7 +621,15 @@ class Inference:
         evident = [c for c in choices if c[0].evident]
         if whole[0].value is not None or evident:
             return ([whole] if whole[0].value is not None else evident)[0]
-        return choose(self.everything.votes(field_), MIN_SCORE[field_], merge), False
+        return choose(self._votes(self.everything, field_), MIN_SCORE[field_], merge), False
+
+    def _votes(self, ev: Evidence, field_: str) -> list[Hit]:
+        """``ev``'s votes, without the clues of conventions the notes' forward equation rules out: a claim written
+        in their structure (delta^{(l+1)} (a^{(l)})^T where W^{(l)} feeds layer l) is a claim to judge, not notation."""
+        votes = ev.votes(field_)
+        if field_ != "convention" or not self.excluded:
+            return votes
+        return [h for h in votes if not set(h.clue.values) <= self.excluded]
 
     def convention(self) -> Decided:
         choice, local = self._decide("convention")
@@ -712,6 +721,20 @@ def _md_headings(text: str):
         offset += len(line)
 
 
+# a forward equation, the notes' definition of which layer a weight is named after: z^{(l)} = W^{(l)} a^{(l-1)} + ...
+# (the layer it feeds: Nielsen, Wikipedia, CS231n, dls) or z^{(l+1)} = W^{(l)} a^{(l)} + ... (the layer it reads: Ng)
+_DEFINES = re.compile(_expand(r"<SOLO>z<I>\s*<UP><I>\s*&?=\s*(?:\\Theta|<W>)<I>\s*(?:(?P<same><SAME>)|<BELOW>)"))
+_WEIGHT_OFFSETS = {"nielsen": 0, "wikipedia": 0, "goodfellow": 0, "bishop": 0, "cs231n": 0, "dls": 0, "ng": -1,
+                   "ufldl": -1}  # conventions.PRESETS' weight_offset (tests/test_lint_remarks.py checks the copy)
+
+
+def _ruled_out(structure: tuple[int, int] | None) -> frozenset:
+    """The conventions whose weight offset the notes' forward equation contradicts (none where none is written)."""
+    if structure is None:
+        return frozenset()
+    return frozenset(name for name, offset in _WEIGHT_OFFSETS.items() if offset != structure[0])
+
+
 _MD_QUOTE = re.compile(r"^ {0,3}>")
 
 
@@ -762,6 +785,7 @@ class Notes:
         self._bases: dict = {}
         self._defined: list | None = None
         self._quotes: list[tuple[int, int, int]] | None = None
+        self._structures: list[tuple[int, int]] | None = None
 
     @property
     def sections(self) -> list[Section]:
@@ -800,6 +824,16 @@ class Notes:
         first, last = bisect.bisect_left(self._math_at, start), bisect.bisect_left(self._math_at, end)
         return [(start, self._prose[start:end], TEXT)] + [(at, body, MATH) for at, body in self.math[first:last]]
 
+    def structure(self, offset: int) -> tuple[int, int] | None:
+        """(the weight's layer offset, line) the last forward equation before ``offset`` defines (z^{(l)} =
+        W^{(l)} a^{(l-1)} + b^{(l)}: 0, the weight named after the layer it feeds; z^{(l+1)} = W^{(l)} a^{(l)}: -1),
+        or None where none is written."""
+        if self._structures is None:
+            self._structures = [(at + m.start(), 0 if m.group("same") is not None else -1)
+                                for at, body in self.math for m in _DEFINES.finditer(body)]
+        before = [(at, kind) for at, kind in self._structures if at <= offset]
+        return (before[-1][1], self.line_of(before[-1][0])) if before else None
+
     def quote_at(self, offset: int) -> int | None:
         """The index of the Markdown blockquote (a run of lines that start with >) holding ``offset``, or None."""
         if self._quotes is None:
@@ -832,16 +866,17 @@ class Notes:
 
     def basis(self, offset: int, stated: dict) -> Basis:
         """The basis of a claim at ``offset`` with the ``stated`` fields in force there."""
-        index, quote = self.section_at(offset), self.quote_at(offset)
+        index, quote, structure = self.section_at(offset), self.quote_at(offset), self.structure(offset)
         weights = stated.get("weights") or self.weights(offset)
         stated = {k: v for k, v in stated.items() if k != "weights"}
-        key = (index, quote, tuple(sorted(stated.items())), weights)
+        key = (index, quote, structure and structure[0], tuple(sorted(stated.items())), weights)
         if key not in self._bases:
             if len(stated) == len(FIELDS):
                 fields = tuple(stated[name] for name in FIELDS)
             else:
                 inference = Inference(self.evidence(index), self.evidence(None), len(self.sections) > 1,
-                                      self.evidence("all"), None if quote is None else self._quote_evidence(quote))
+                                      self.evidence("all"), None if quote is None else self._quote_evidence(quote),
+                                      _ruled_out(structure))
                 fields = decide(stated, inference).fields()
             title, line = self.sections[index].title, self.sections[index].line
             if quote is not None and any(d.local for d in fields):

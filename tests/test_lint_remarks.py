@@ -80,3 +80,39 @@ def test_a_lists_bullet_is_not_ufldls_product(math, votes):
     from derive.infer import MATH, gather
     found = gather([(0, math, MATH)], lambda offset: 1).votes("convention")
     assert any("ufldl" in h.clue.values for h in found) == votes
+
+
+def test_the_weight_offsets_copy_the_presets():
+    from derive.conventions import PRESETS
+    from derive.infer import _WEIGHT_OFFSETS
+    assert _WEIGHT_OFFSETS == {name: conv.weight_offset for name, conv in PRESETS.items()}
+
+
+STRUCTURED = r"""# Forward pass
+
+$$z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}, \qquad a^{(l)} = \sigma(z^{(l)})$$
+
+# Backward pass
+
+$$\delta^{(L)} = (a^{(L)} - y) \odot \sigma'(z^{(L)})$$
+
+$$\delta^{(l)} = ((W^{(l+1)})^T \delta^{(l+1)}) \odot \sigma'(z^{(l)})$$
+
+$$\frac{\partial L}{\partial W^{(l)}} = \delta^{(l+1)} (a^{(l)})^T$$
+"""
+
+
+@pytest.mark.parametrize("forward,convention,last", [
+    ("", None, "skipped"),  # no definition: (l) and Ng's delta^{(l+1)} (a^{(l)})^T against Nielsen's recursion
+    (r"$$z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}, \qquad a^{(l)} = \sigma(z^{(l)})$$", "nielsen", "fails"),
+])
+def test_the_notes_forward_equation_rules_out_the_other_weight_naming(tmp_path, forward, convention, last):
+    """W^{(l)} feeds layer l by the notes' own definition: a gradient written in Ng's structure is a mistake to
+    judge (it fails, one layer off), not evidence that the notes are Ng's."""
+    notes = tmp_path / "notes.md"
+    notes.write_text(STRUCTURED.replace(r"$$z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}, \qquad a^{(l)} = \sigma(z^{(l)})$$",
+                                        forward), encoding="utf-8")
+    found = [f for f in lint(str(notes)) if f.formula.startswith(("\\delta", "\\frac"))]
+    assert [f.verdict for f in found][-1] == last, [(f.verdict, f.reason[:80]) for f in found]
+    if convention:
+        assert all(f.convention == convention for f in found)
