@@ -19,9 +19,9 @@ import mpmath
 import sympy as sp
 
 from ..algebra import LayerEntry, LayerSymbol, evaluate, sym
-from ..chain import L, l
 from ..errors import DeriveError
 from ..layers import Layer
+from ..symbols import L, l
 from . import ast
 from .meaning import COSTS, FORWARD, Compiler, Meaning, MeaningError, component, expression_entry
 
@@ -114,7 +114,7 @@ def free_indices(expr) -> set:
 
 def judge_forward(meaning: Meaning, problem, seed: int, trials: int, m: int | None = None):
     """Both sides on random networks at every layer where the claim applies; the worst disagreement decides."""
-    from ..verify import make_env
+    from ..verification import make_env
     from .judge import DEPTH, TOLERANCE, Verdict, _network, counterexample, hidden_at, worst_of
     layer = Layer(problem.convention)
     needs = any(t.kind in GRADIENTS for side in (meaning.lhs, meaning.rhs) for t in sym(side).atoms(LayerSymbol)) \

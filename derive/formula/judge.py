@@ -14,10 +14,10 @@ import mpmath
 import sympy as sp
 
 from ..algebra import LayerEntry, ShapeMismatch, check_shapes, evaluate, same_size, sym
-from ..chain import L, l
 from ..errors import DeriveError
 from ..layers import Layer
 from ..problem import Problem
+from ..symbols import L, l
 from .meaning import Meaning
 
 DEPTH, TRIALS, TOLERANCE = 4, 3, 1e-8
@@ -77,7 +77,7 @@ def hidden_at(meaning: Meaning, value: int, net) -> bool:
 def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIALS, m: int | None = None) -> Verdict:
     """Evaluate both sides on random networks (``m`` examples each, default the convention's); the first
     disagreement beyond tolerance is the counterexample."""
-    from ..verify import make_env, relative_error
+    from ..verification import make_env, relative_error
 
     def name(x) -> str:  # the printer (and its module) only for a complaint
         from ..printing import NotationPrinter
@@ -168,7 +168,7 @@ def _network(problem: Problem, depth: int, seed: int, gradients: bool = True, m:
     network (and the local derivatives already taken on it) with those that do. Callers copy what they change.
     """
     from ..truth import LocalDerivatives, ground_truth
-    from ..verify import draw_network
+    from ..verification import draw_network
     key = (problem, depth, seed, m)
     with mpmath.workdps(50):
         if key not in _networks:
@@ -189,7 +189,7 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: 
     from itertools import product
 
     from ..components import _place
-    from ..verify import make_env
+    from ..verification import make_env
     layer, entry = Layer(problem.convention), meaning.lhs
     needs_gradients = any(e.tensor.kind in TRUTH_KEY for e in sym(meaning.rhs).atoms(LayerEntry))
     wants, gots, where, checked = [], [], [], 0

@@ -35,10 +35,10 @@ from ..algebra import (
     same_size,
     sym,
 )
-from ..chain import LAMBDA, L, l
 from ..errors import DeriveError
 from ..layers import Layer, SingleNeurons
 from ..problem import Problem
+from ..symbols import LAMBDA, L, l
 from . import ast
 from .ast import ONES
 
