@@ -130,3 +130,17 @@ def test_the_model_is_below_the_engine():
     # what truth may import must itself stay below the engine, or the rule above would only move the problem
     for model in MODEL:
         assert not reached(EDGES, model) - MODEL, model
+
+
+def test_no_submodule_shadows_a_public_function():
+    # importing derive.X sets the package's attribute X to the submodule: a module named like a public function
+    # (a derive/verify.py) would turn derive.verify into a module the first time anything imported it
+    import importlib
+
+    import derive
+    from derive import api
+    for name in derive.__all__:
+        assert f"derive.{name}" not in EDGES or name == "check", name  # check.py defines check itself
+    for name in sorted(m for m in EDGES if m.count(".") == 1):
+        importlib.import_module(name)
+    assert derive.verify is api.verify and derive.document is api.document and derive.derive is api.derive
