@@ -21,14 +21,14 @@ def engine_times(depth: int, width: int) -> tuple[float, float]:
     """(derive seconds, verify seconds) for one network of equal widths, all quantities, one trial."""
     import sympy  # noqa: F401  (imported before timing: the import is a one-off, not derivation work)
 
-    from derive.api import derive
+    from derive.api import derive, verify
     from derive.output_layer import analyse
 
     analyse.cache_clear()
     t0 = time.perf_counter()
     deriv = derive(*PROBLEM)
     t1 = time.perf_counter()
-    report = deriv.verify(layers=depth, trials=1, widths=[width] * (depth + 1))
+    report = verify(deriv, layers=depth, trials=1, widths=[width] * (depth + 1))
     t2 = time.perf_counter()
     if not report.ok:
         raise SystemExit(f"verification failed at depth {depth}: {report.text()}")

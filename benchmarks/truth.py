@@ -61,16 +61,16 @@ def verify_times(depths: list[int], runs: int) -> None:
     import inspect
 
     from derive.api import derive
-    from derive.verify import verify
+    from derive.verification import verify
     default = inspect.signature(verify).parameters["truth"].default
     print(f"\nverify (one trial, width {WIDTH}, every quantity and the index form; truth: verify's default, "
           f"{default!r})\n\n| problem | depth | seconds | / depth 6 |\n|---|---:|---:|---:|")
     for conv, loss, out, hidden, _ in PROBLEMS:
         deriv = derive(conv, loss, out, hidden)
-        deriv.verify(layers=2, trials=1)  # warm: the first call builds the index forms
+        verify(deriv, layers=2, trials=1)  # warm: the first call builds the index forms
         base = None
         for depth in depths:
-            t = timed(functools.partial(deriv.verify, layers=depth, trials=1, widths=[WIDTH] * (depth + 1)), runs)
+            t = timed(functools.partial(verify, deriv, layers=depth, trials=1, widths=[WIDTH] * (depth + 1)), runs)
             base = t if depth == 6 else base
             ratio = f"{t / base:.2f}" if base else ""
             print(f"| {conv} {loss}+{out}, {hidden} | {depth} | {t:.3f} | {ratio} |", flush=True)

@@ -18,9 +18,7 @@ from .algebra import ExampleSum, SoftmaxBack, check_shapes, sym
 from .layers import Layer
 from .output_layer import OutputDelta, analyse
 from .problem import Problem
-
-LAMBDA = sp.Symbol("lambda", nonnegative=True)
-l, L = sp.symbols("l L", integer=True)
+from .symbols import LAMBDA, L, l
 
 
 @dataclass(frozen=True)
@@ -75,26 +73,14 @@ class Derivation:
             setattr(self, name, in_notation(expr, conv))
         self.steps = {k: [Step(in_notation(s.expr, conv), s.why) for s in trail] for k, trail in self.steps.items()}
 
-    def verify(self, **kwargs):
-        """Check every formula against forward-pass ground truth; see ``verify.verify``."""
-        from .verify import verify
-        return verify(self, **kwargs)
+    # Jupyter shows the formulas in the convention's notation; ``derive.document(d)`` is the whole document
+    def _repr_markdown_(self) -> str:
+        from .printing import derivation_markdown
+        return derivation_markdown(self)
 
-    def document(self, fmt: str = "md", layers: int = 3) -> str:
-        """The verified derivation document as text: md, tex or tex-snippet (see ``derive doc``)."""
-        from .gallery import Verified, document
-        from .render import render
-        conv, prob = self.problem.convention, self.problem
-        doc = document(conv.name if conv.name in _presets() else conv, prob.loss.name, prob.output.name,
-                       prob.hidden.name, Verified(layers=layers))
-        return render(doc, fmt, "doc")
-
-    def _repr_markdown_(self) -> str:  # Jupyter: the whole document
-        return self.document("md")
-
-    def _repr_latex_(self) -> str:  # Jupyter / LaTeX front ends: just the equations, no % comment lines
-        lines = self.document("tex-snippet").splitlines()
-        return "\n".join(line for line in lines if not line.lstrip().startswith("%")).strip() + "\n"
+    def _repr_latex_(self) -> str:
+        from .printing import derivation_latex
+        return derivation_latex(self)
 
     def __repr__(self) -> str:
         return f"<Derivation {self.problem.label()}>"
@@ -108,11 +94,6 @@ class Derivation:
         names = ["delta_out", "delta", "grad_act_out", "grad_act", "grad_act_from_delta",
                  "delta_from_grad_act", "grad_weight", "grad_bias"]
         return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
-
-
-def _presets():
-    from .conventions import PRESETS
-    return PRESETS
 
 
 def scales(layer: Layer, problem: Problem):

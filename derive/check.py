@@ -110,7 +110,7 @@ def _check_formula(formula: str, links: list, problem, name: str, diagnose: bool
 def _check_claim(formula: str, claim, problem, name: str, diagnose: bool) -> CheckResult:
     """The verdict on one claim (a formula, or one link of a chain)."""
     from .formula.judge import judge
-    from .formula.meaning import compile_claim
+    from .formula.read import compile_claim
 
     def attempt(c):
         meaning = compile_claim(c, problem)

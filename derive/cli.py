@@ -271,12 +271,12 @@ def cmd_table(args) -> tuple[str, int]:
 
 
 def cmd_verify(args) -> tuple[str, int]:
-    from .api import derive
+    from .api import derive, verify
     if args.truth == "sympy" and args.layers > 3:
         raise DeriveError("--truth sympy differentiates exactly and is for --layers 3 or fewer; use --truth fd")
     deriv = derive(args.convention, args.loss, args.activation, args.hidden)
-    report = deriv.verify(layers=args.layers, trials=args.trials, seed=args.seed, truth=args.truth,
-                          torch=args.torch)
+    report = verify(deriv, layers=args.layers, trials=args.trials, seed=args.seed, truth=args.truth,
+                    torch=args.torch)
     return (report.to_json() + "\n" if args.json else report.text() + "\n"), (0 if report.ok else 1)
 
 

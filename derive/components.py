@@ -34,8 +34,9 @@ from .algebra import (
     sym,
 )
 from .errors import DeriveError
+from .symbols import j as J
+from .symbols import k as K
 
-J, K = sp.symbols("j k", integer=True, nonnegative=True)
 SUM_NAMES = ("i", "p", "q", "r", "u")
 
 

@@ -13,12 +13,12 @@ import mpmath
 import sympy as sp
 
 from .algebra import Elementwise, LayerEntry, LayerSymbol, sym
-from .chain import Derivation, L, l
+from .chain import Derivation
 from .components import component
 from .errors import DeriveError
-from .output_layer import WIDTH
 from .printing import NotationPrinter, activation_letters, layer_text
-from .steps import Line, entry, hidden_steps, k, one_based, output_steps, targets_sum, weight_steps
+from .steps import Line, entry, hidden_steps, one_based, output_steps, targets_sum, weight_steps
+from .symbols import WIDTH, L, k, l
 
 
 @dataclass
@@ -69,7 +69,7 @@ def _check_index_result(d: Derivation, result) -> float:
     """Evaluate the index-form delta reached by the steps against forward-pass truth; return the max error."""
     from .components import J, K, evaluate_at, evaluate_entries
     from .truth import ground_truth
-    from .verify import draw_network, engine_values, make_env, relative_error
+    from .verification import draw_network, engine_values, make_env, relative_error
 
     tt = sp.Symbol("t", integer=True, nonnegative=True)  # the example; the unit is j (components.J)
     with mpmath.workdps(50):
@@ -112,13 +112,14 @@ def _batch_step(d: Derivation, tex, gW) -> tuple[str, list[str], str | None]:
 
     from .chain import derive
     from .problem import Problem
+    from .verification import verify
     conv, prob = d.problem.convention, d.problem
     nt = conv.notation
     whole = nt.cost.partition("_")[0]  # the batch's cost: Bishop's E, not one example's E_n
     notation = dataclasses.replace(nt, grad_weight=nt.grad_weight.replace(nt.cost, whole))
     batch = dataclasses.replace(conv, name=f"{conv.name} (batch, L2)", grad_of="cost", l2=L2, notation=notation)
     d2 = derive(Problem(batch, prob.loss, prob.output, prob.hidden))
-    report = d2.verify(layers=3, trials=1, seed=5, components=False)
+    report = verify(d2, layers=3, trials=1, seed=5, components=False)
     if not report.ok:
         raise DeriveError(f"the regularised batch gradient failed verification:\n{report.text()}")
     scale = sym(prob.reduction.scale(d.layer.batch, d.layer.n(L)))
@@ -223,7 +224,7 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
         other_rows.append((name, otex(od_.layer.W(l + 1)), translations[name],
                            f"{otex(oW)} = {otex(od_.grad_weight)}", name == conv.name))
 
-    from .verify import label, truth_label
+    from .verification import label, truth_label
     verification = {"widths": [t.widths for t in report.trials], "seeds": [t.seed for t in report.trials],
                     "m": report.trials[0].m, "depth": report.depth, "truth": truth_label(report.truth),
                     "tolerance": report.tolerance, "errors": dict(report.errors), "steps_error": err,

@@ -41,13 +41,15 @@ class Verified:
         """The derivation and its report, verified on the same networks either way; with ``components`` its index
         form too (what a document prints of its own convention). Without, only the vectorized formulas are
         verified: what another convention's row in a document prints. A full verification serves both."""
-        from .api import derive
+        from .chain import derive
+        from .problem import Problem
+        from .verification import verify
         components = components or self.full
         key = (conv, loss, output, hidden)
         done = self._done.get(key)
         if done is None or (components and not done[2]):
-            d = derive(conv, loss, output, hidden) if done is None else done[0]
-            report = d.verify(layers=self.layers, trials=self.trials, seed=self.seed, components=components)
+            d = derive(Problem.make(conv, loss, output, hidden)) if done is None else done[0]
+            report = verify(d, layers=self.layers, trials=self.trials, seed=self.seed, components=components)
             if not report.ok:
                 raise DeriveError(f"verification failed, no document written:\n{report.text()}")
             self._done[key] = done = (d, report, components)
@@ -56,9 +58,9 @@ class Verified:
 
 def document(conv: str | Convention, loss: str, output: str, hidden: str, cache: Verified):
     """The Document for one problem, with the same result in every shipped convention."""
-    from .chain import l
     from .doc import build
     from .printing import NotationPrinter
+    from .symbols import l
     d, report = cache.get(conv, loss, output, hidden)
     # the other conventions' rows print their vectorized weight gradient: verified, without their index form
     others = {name: cache.get(name, loss, output, hidden, components=False)[0] for name in PRESETS}

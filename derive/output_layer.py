@@ -18,10 +18,8 @@ import sympy as sp
 from .activations import ACTIVATIONS, Activation
 from .errors import DeriveError
 from .losses import LOSSES, Loss, accepts
+from .symbols import WIDTH, YHAT, Y, Z
 
-YHAT, Y, Z = sp.symbols("yhat y z")
-# the number of outputs, where a loss is a mean over them (losses.Loss.scale): bound to n_L by Layer.at_output
-WIDTH = sp.Symbol("n_L", positive=True, integer=True)
 K = 3  # softmax is decided on K = 3 components, symbolically in all of them
 
 # Conditions under which a residual may vanish: (text, LaTeX, substitution on the K-vector targets).

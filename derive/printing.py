@@ -25,7 +25,7 @@ from sympy.printing.str import StrPrinter
 
 from .algebra import LayerSymbol, WithBiasUnit, sym
 from .conventions import Convention
-from .output_layer import YHAT, Y, Z
+from .symbols import YHAT, Y, Z
 
 HADAMARD_TEX = {".*": r"\mathbin{.*}", "*": r"\mathbin{*}"}
 
@@ -768,6 +768,22 @@ def derivation_text(d) -> str:
     for name, left, right in equations(d):
         lines.append(f"  {name:20} {text(left, conv)} = {text(right, conv)}")
     return "\n".join(lines)
+
+
+def derivation_latex(d) -> str:
+    """Every formula of a Derivation as one LaTeX align* in its convention's notation (Jupyter's ``_repr_latex_``)."""
+    conv = d.problem.convention
+    rows = [f"{latex(left, conv)} &= {latex(right, conv)}" for _, left, right in equations(d)]
+    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
+
+
+def derivation_markdown(d) -> str:
+    """A Derivation in Markdown (Jupyter's ``_repr_markdown_``): its problem and every formula, in its convention's
+    notation; ``derive.document(d)`` is the whole verified derivation."""
+    conv = d.problem.convention
+    lines = [f"**{d.problem.label()}**", ""]
+    lines += [f"- {name}: ${latex(left, conv)} = {latex(right, conv)}$" for name, left, right in equations(d)]
+    return "\n".join(lines) + "\n"
 
 
 def output_latex(expr, conv: Convention) -> str:

@@ -16,12 +16,9 @@ import sympy as sp
 
 from .activations import Activation
 from .algebra import ActEntry, BiasUnitEntry, Elementwise, LayerEntry, sym
-from .chain import Derivation, L, l
+from .chain import Derivation
 from .index_diff import collapse, index_diff
-from .output_layer import WIDTH, YHAT, Y
-
-# unit indices: j in layer l, k in layer l+1, i summed inside the forward equation; t the example
-i, j, k, t = (sp.Symbol(n, integer=True, nonnegative=True) for n in "ijkt")
+from .symbols import WIDTH, YHAT, L, Y, i, j, k, l, t
 
 
 @dataclass(frozen=True)

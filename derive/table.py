@@ -20,8 +20,8 @@ def _delta_out(conv: Convention, loss: str, output: str):
 
 def header(conv: Convention) -> dict:
     """The quantity the rows give and the canonical form, in ``conv``'s notation (text and LaTeX)."""
-    from .chain import L
     from .steps import targets_sum
+    from .symbols import L
     d = _delta_out(conv, "mse", "identity")  # mse + identity is canonical in every convention
     tex = lambda e: latex(e, conv)  # noqa: E731
     return {"quantity": tex(d.layer.delta(L)), "quantity_text": text(d.layer.delta(L), conv),

@@ -185,8 +185,9 @@ def translate(formula: str, source, target, loss: str = "mse", output: str = "si
     """Rewrite ``formula`` from ``source``'s notation into ``target``'s and check both against truth."""
     from .conventions import Convention, convention
     from .formula.judge import judge
-    from .formula.meaning import Meaning, compile_claim
+    from .formula.meaning import Meaning
     from .formula.parse import parse
+    from .formula.read import compile_claim
     from .printing import NotationPrinter
     from .problem import Problem
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from derive.activations import ACTIVATIONS
-from derive.api import derive
+from derive.api import derive, verify
 from derive.conventions import PRESETS
 from derive.output_layer import table
 
@@ -23,7 +23,7 @@ CASES = list(dict.fromkeys(CASES))  # bce + sigmoid meets one hidden activation 
 
 @pytest.mark.parametrize("conv,loss,out,hidden", CASES)
 def test_formulas_match_forward_pass(conv, loss, out, hidden):
-    report = derive(conv, loss, out, hidden).verify(layers=3, trials=2, seed=7)
+    report = verify(derive(conv, loss, out, hidden), layers=3, trials=2, seed=7)
     assert report.ok, report.text()
     expected = {"delta", "grad_act", "delta_from_grad_act", "grad_weight"}
     assert expected <= set(report.errors)
@@ -31,14 +31,14 @@ def test_formulas_match_forward_pass(conv, loss, out, hidden):
 
 @pytest.mark.parametrize("conv", sorted(PRESETS))
 def test_deep_networks_verify(conv):
-    report = derive(conv, "cce", "softmax", "tanh").verify(layers=8, trials=1, seed=3)
+    report = verify(derive(conv, "cce", "softmax", "tanh"), layers=8, trials=1, seed=3)
     assert report.ok, report.text()
 
 
 @pytest.mark.parametrize("conv", ["nielsen", "ng", "dls"])
 def test_exact_sympy_truth_agrees(conv):
     # small unequal widths keep exact SymPy quick (random widths up to 6 took 5-15 s per convention)
-    report = derive(conv, "bce", "sigmoid", "softplus").verify(layers=2, trials=1, truth="sympy", widths=[2, 3, 2])
+    report = verify(derive(conv, "bce", "sigmoid", "softplus"), layers=2, trials=1, truth="sympy", widths=[2, 3, 2])
     assert report.ok, report.text()
     assert report.trials[0].widths == [2, 3, 2]
 
@@ -48,6 +48,6 @@ def test_l2_regularisation_excludes_the_bias(base):
     # Ng ex4: D^(l) = Delta^(l)/m + (lambda/m) Theta^(l) for j >= 1 (the bias column is not penalised)
     from derive.conventions import from_dict
     conv = from_dict({"base": base, "name": f"{base}-l2", "l2": 0.3})
-    report = derive(conv, "bce", "sigmoid", "tanh").verify(layers=3, trials=2)
+    report = verify(derive(conv, "bce", "sigmoid", "tanh"), layers=3, trials=2)
     assert report.ok, report.text()
     assert report.errors["grad_weight"] < 1e-20

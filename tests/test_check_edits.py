@@ -25,8 +25,8 @@ from corpus import CORPUS
 
 from derive.errors import DeriveError
 from derive.formula import ast
-from derive.formula.meaning import compile_claim
 from derive.formula.parse import parse
+from derive.formula.read import compile_claim
 from derive.formula.unparse import latex
 from derive.problem import Problem
 

@@ -58,13 +58,13 @@ def test_canonical_and_non_canonical_prose():
     assert r"\sum_{k} y_{k} = 1" in cce  # the condition under which softmax + cross-entropy cancels, in Ng's notation
 
 
-def test_jupyter_rich_display():
-    from derive.api import derive
+def test_the_document_of_a_derivation():
+    from derive.api import derive, document
     d = derive("nielsen", "mse", "identity", "tanh")
-    marker, directive, title = d._repr_markdown_().splitlines()[:3]
+    marker, directive, title = document(d).splitlines()[:3]
     assert directive == "<!-- derive: convention=nielsen loss=mse output=identity hidden=tanh -->"
     assert title.startswith("# Backpropagation for mse + identity")
-    assert r"\begin{align*}" in d._repr_latex_()
+    assert r"\begin{align*}" in document(d, "tex-snippet")
 
 
 @pytest.mark.parametrize("hidden", ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "elu",

@@ -190,8 +190,8 @@ def test_a_formula_too_large_is_refused_before_any_sympy_work(monkeypatch, formu
     with pytest.raises(FormulaError, match="^the formula has") as err:
         parse(formula)
     assert message in str(err.value) and "\n" not in str(err.value)
-    from derive.formula import meaning
-    monkeypatch.setattr(meaning, "compile_claim", lambda *a, **k: pytest.fail("a refused formula was compiled"))
+    from derive.formula import read
+    monkeypatch.setattr(read, "compile_claim", lambda *a, **k: pytest.fail("a refused formula was compiled"))
     result = derive.check(formula, "nielsen", "bce", "sigmoid", "sigmoid")
     assert result.verdict == "invalid" and message in result.reason
 

@@ -12,9 +12,8 @@ import pytest
 from sympy.matrices.expressions import HadamardProduct
 
 from derive.algebra import Componentwise, Elementwise, ShapeMismatch, check_shapes
-from derive.api import derive
-from derive.chain import L, l
-from derive.output_layer import YHAT, Y
+from derive.api import derive, verify
+from derive.symbols import YHAT, L, Y, l
 
 
 def _nielsen():
@@ -39,7 +38,7 @@ def _mutations():
 @pytest.mark.parametrize("what,deriv,field,wrong", list(_mutations()), ids=lambda x: x if isinstance(x, str) else "")
 def test_numeric_mistakes_fail_verification(what, deriv, field, wrong):
     bad = dataclasses.replace(deriv, **{field: wrong})
-    report = bad.verify(layers=3, trials=1, seed=1)
+    report = verify(bad, layers=3, trials=1, seed=1)
     assert not report.ok, f"{what} was judged to hold"
 
 

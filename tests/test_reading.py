@@ -14,7 +14,6 @@ import pytest
 
 import derive
 from derive.formula import ast
-from derive.formula.meaning import compile_claim
 from derive.formula.parse import (
     MAX_MACRO_OUTPUT,
     FormulaError,
@@ -24,6 +23,7 @@ from derive.formula.parse import (
     parse_chain,
     read_macros,
 )
+from derive.formula.read import compile_claim
 from derive.formula.unparse import latex
 from derive.problem import Problem
 

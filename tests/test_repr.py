@@ -13,7 +13,7 @@ import sympy as sp
 
 import derive.algebra as algebra
 from derive.algebra import LayerSymbol
-from derive.api import derive
+from derive.api import derive, verify
 from derive.conventions import PRESETS, from_dict
 from derive.printing import (
     ACCENTS,
@@ -217,7 +217,25 @@ def test_every_node_has_both_printers(node):
 
 
 def test_report_repr_is_one_line():
-    report = derive("ng", "bce", "sigmoid", "tanh").verify(layers=2, trials=1, seed=0)
+    report = verify(derive("ng", "bce", "sigmoid", "tanh"), layers=2, trials=1, seed=0)
     assert repr(report).startswith("<Report ng: bce + sigmoid, hidden tanh, depth 2, 1 network(s): verified")
     assert "\n" not in repr(report) and "Trial(" not in repr(report)
     assert str(report) == report.text()
+
+
+@pytest.mark.parametrize("conv", sorted(PRESETS))
+def test_jupyter_shows_every_formula_in_its_notation(conv):
+    # the record renders itself from its own formulas (printing, no document): every formula, left = right
+    d = derive(conv, "cce", "softmax", "tanh")
+    c = d.problem.convention
+    tex, md = d._repr_latex_(), d._repr_markdown_()
+    assert tex.startswith(r"\begin{align*}") and tex.rstrip().endswith(r"\end{align*}")
+    assert _balanced(tex) and tex.count(r"\left") == tex.count(r"\right"), tex
+    assert md.splitlines()[0] == f"**{d.problem.label()}**"
+    rows = tex.strip().splitlines()[1:-1]
+    assert len(rows) == len(d.formulas()) == len(md.strip().splitlines()) - 2
+    for (name, expr), row in zip(d.formulas().items(), rows, strict=True):
+        assert row.rstrip(" \\").endswith(f"&= {latex(expr, c)}"), (name, row)
+        assert f"- {name}: $" in md and f" = {latex(expr, c)}$" in md, name
+    for word in INTERNAL:
+        assert word not in tex and word not in md, word

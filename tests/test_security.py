@@ -235,7 +235,7 @@ def test_verify_api_refuses_what_it_cannot_do(layers, trials, seed):
     import derive
     d = derive.derive("nielsen", "mse", "identity", "tanh")
     try:
-        report = d.verify(layers=layers, trials=trials, seed=seed, components=False)
+        report = derive.verify(d, layers=layers, trials=trials, seed=seed, components=False)
     except DeriveError as exc:
         assert "\n" not in str(exc)
     else:

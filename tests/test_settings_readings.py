@@ -52,7 +52,7 @@ def test_its_truth_is_the_mse_s_divided_by_the_number_of_outputs(method):
 @pytest.mark.parametrize("convention", ["nielsen", "ng", "cs231n", "dls"])
 @pytest.mark.parametrize("output", ["identity", "softmax"])
 def test_the_engine_derives_it_in_every_layout(convention, output):
-    report = derive.derive(convention, "mse_mean", output, "tanh").verify(layers=3, trials=1)
+    report = derive.verify(derive.derive(convention, "mse_mean", output, "tanh"), layers=3, trials=1)
     assert report.ok, str(report)
 
 

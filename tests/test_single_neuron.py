@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 import derive
-from derive.formula import judge as judge_module
+from derive.formula import verdict as trial_networks
 from derive.lint import lint
 from derive.problem import Problem
 
@@ -93,13 +93,13 @@ def test_a_missing_transpose_still_fails_where_the_notes_do_not_say_single_neuro
 
 
 def test_ordinary_networks_have_layers_of_several_units():
-    judge_module._networks.clear()
+    trial_networks._networks.clear()
     ordinary = Problem.make("nielsen", "sse", "sigmoid", "sigmoid")
     single = Problem.make("nielsen", "sse", "sigmoid", "sigmoid", single_neurons=True)
     assert not ordinary.single_neurons and ordinary != single
-    for seed in range(judge_module.TRIALS):
-        assert min(judge_module._network(ordinary, judge_module.DEPTH, seed)[0].widths) >= 2
-        assert set(judge_module._network(single, judge_module.DEPTH, seed)[0].widths) == {1}
+    for seed in range(trial_networks.TRIALS):
+        assert min(trial_networks._network(ordinary, trial_networks.DEPTH, seed)[0].widths) >= 2
+        assert set(trial_networks._network(single, trial_networks.DEPTH, seed)[0].widths) == {1}
 
 
 def test_the_single_neuron_sentence_is_one_of_the_notes_words(tmp_path):

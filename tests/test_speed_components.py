@@ -14,11 +14,11 @@ import sympy as sp
 
 from derive.activations import ACTIVATIONS
 from derive.api import derive
-from derive.chain import L, l
 from derive.components import J, K, _concrete, component, evaluate_component
 from derive.conventions import PRESETS, from_dict
 from derive.errors import DeriveError
-from derive.verify import draw_network, make_env
+from derive.symbols import L, l
+from derive.verification import draw_network, make_env
 
 HIDDEN = [a for a, rec in ACTIVATIONS.items() if rec.elementwise]
 PAIRS = [("bce", "sigmoid"), ("cce", "softmax"), ("mse", "identity"), ("poisson", "exp")]

@@ -11,7 +11,7 @@ import pytest
 from derive.conventions import PRESETS, from_dict
 from derive.problem import Problem
 from derive.truth import DPS, Tape, _reverse_entries, probes, record, scales
-from derive.verify import draw_network
+from derive.verification import draw_network
 
 CASES = [(c, lo, a, h) for c in PRESETS for lo, a, h in
          [("bce", "sigmoid", "sigmoid"), ("cce", "softmax", "tanh"), ("mse", "identity", "relu")]]

@@ -240,5 +240,5 @@ def test_truth_never_imports_the_engine():
     code = ("import sys, derive.truth, derive.torch_truth; "
             "print(sorted(m for m in sys.modules if m.startswith('derive.')))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    for engine in ("derive.chain", "derive.algebra", "derive.layers", "derive.output_layer", "derive.verify"):
+    for engine in ("derive.chain", "derive.algebra", "derive.layers", "derive.output_layer", "derive.verification"):
         assert f"'{engine}'" not in loaded

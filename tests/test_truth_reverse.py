@@ -23,7 +23,7 @@ from derive.losses import LOSSES, accepts
 from derive.network import random_network
 from derive.problem import Problem
 from derive.truth import PRIMITIVES, Tape, Var, ground_truth, probes, record
-from derive.verify import draw_network
+from derive.verification import draw_network
 
 CONVENTIONS = sorted(PRESETS)
 HIDDEN = sorted(name for name, rec in ACTIVATIONS.items() if rec.elementwise)
@@ -237,6 +237,6 @@ def test_reverse_truth_never_loads_the_engine():
             "ground_truth(random_network(Problem.make('cs231n', 'cce', 'softmax', 'gelu'), 3))\n"
             "print(sorted(m for m in sys.modules if m.startswith('derive.')))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    for engine in ("derive.chain", "derive.algebra", "derive.layers", "derive.output_layer", "derive.verify",
+    for engine in ("derive.chain", "derive.algebra", "derive.layers", "derive.output_layer", "derive.verification",
                    "derive.components", "derive.index_diff", "derive.steps", "derive.formula"):
         assert f"'{engine}'" not in loaded and f"'{engine}." not in loaded

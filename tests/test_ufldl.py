@@ -37,9 +37,9 @@ def test_ufldl_formulas(formula, verdict):
 
 
 def test_the_bias_is_printed_with_its_own_offset():
-    from derive.chain import l
     from derive.layers import Layer
     from derive.printing import NotationPrinter
+    from derive.symbols import l
     ufldl, nielsen = PRESETS["ufldl"], PRESETS["nielsen"]
     assert NotationPrinter(ufldl).doprint(Layer(ufldl).b(l + 1)) == "b^{(l)}"  # the bias that feeds layer l+1
     assert NotationPrinter(nielsen).doprint(Layer(nielsen).b(l + 1)) == "b^{l+1}"

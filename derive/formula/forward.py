@@ -19,11 +19,11 @@ import mpmath
 import sympy as sp
 
 from ..algebra import LayerEntry, LayerSymbol, evaluate, sym
-from ..chain import L, l
 from ..errors import DeriveError
 from ..layers import Layer
+from ..symbols import L, l
 from . import ast
-from .meaning import COSTS, FORWARD, Compiler, Meaning, MeaningError, component, expression_entry
+from .meaning import COSTS, FORWARD, Compiler, Meaning, MeaningError, component, expression_entry, free_indices
 
 GRADIENTS = {"delta", "grad_act", "grad_weight", "grad_bias"}
 
@@ -101,21 +101,10 @@ def compile_entry(claim: ast.Claim, c: Compiler) -> Meaning:
     return Meaning("forward", layer, lhs, rhs, free, c.notes, c.depth, tuple(c.hidden), whole=(whole, row, col))
 
 
-def free_indices(expr) -> set:
-    """The free component indices of a component expression (summed ones excluded)."""
-    out = set()
-    places = [x for e in sym(expr).atoms(LayerEntry) for x in e.indices]
-    places += [x for d in sym(expr).atoms(sp.KroneckerDelta) for x in d.args]  # [j = p]
-    for x in places:
-        out |= {s for s in sym(x).free_symbols if s.is_integer and not isinstance(s, sp.Indexed)}
-    free = sym(expr).free_symbols
-    return {s for s in out if s in free}
-
-
 def judge_forward(meaning: Meaning, problem, seed: int, trials: int, m: int | None = None):
     """Both sides on random networks at every layer where the claim applies; the worst disagreement decides."""
-    from ..verify import make_env
-    from .judge import DEPTH, TOLERANCE, Verdict, _network, counterexample, hidden_at, worst_of
+    from ..verification import make_env
+    from .verdict import DEPTH, TOLERANCE, Verdict, _network, counterexample, hidden_at, worst_of
     layer = Layer(problem.convention)
     needs = any(t.kind in GRADIENTS for side in (meaning.lhs, meaning.rhs) for t in sym(side).atoms(LayerSymbol)) \
         or any(e.tensor.kind in GRADIENTS for side in (meaning.lhs, meaning.rhs) for e in sym(side).atoms(LayerEntry))
@@ -160,7 +149,7 @@ def judge_forward(meaning: Meaning, problem, seed: int, trials: int, m: int | No
 
 def _pairs(meaning: Meaning, env, net, fwd) -> list:
     """(left, right, where) for every value the claim compares on one network at one layer."""
-    from .judge import value_of
+    from .verdict import value_of
     if meaning.quantity == "cost":
         number = lambda: value_of(meaning.rhs, env)  # noqa: E731
         if meaning.lhs == COST:  # the reduced cost, with its L2 penalty where the convention has one
@@ -189,7 +178,7 @@ def _pairs(meaning: Meaning, env, net, fwd) -> list:
 def _entry_pairs(meaning: Meaning, env, net) -> list:
     """[M]_{i,j} = rhs: every entry of M (each example's, where vectors hold one) against the right side at the
     indices that name it; the indices must reach every entry (Unreached otherwise)."""
-    from .judge import value_of
+    from .verdict import value_of
     whole, row, col = meaning.whole
     at = [sp.lambdify(meaning.indices, sym(x), "math") for x in (row, col)]
     examples = range(net.m) if net.conv.layout == "column" else [None]
@@ -219,7 +208,7 @@ def _component_pairs(meaning: Meaning, env, net) -> list:
     A value of the free indices outside the left side's quantities is not one the claim is about; a right side
     that reads past the end of a vector there is an IndexError (a failure)."""
     from ..components import _place
-    from .judge import _inside, value_of
+    from .verdict import _inside, value_of
     free = set(meaning.indices)
     entries = [e for e in sorted(sym(meaning.lhs).atoms(LayerEntry), key=str)
                if set().union(*(sym(x).free_symbols for x in e.indices)) <= free]

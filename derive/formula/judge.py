@@ -7,32 +7,19 @@ the claim applies. It holds if it matches everywhere within tolerance; one misma
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
-
 import mpmath
 import sympy as sp
 
 from ..algebra import LayerEntry, ShapeMismatch, check_shapes, evaluate, same_size, sym
-from ..chain import L, l
 from ..errors import DeriveError
 from ..layers import Layer
 from ..problem import Problem
+from ..symbols import L, l
 from .meaning import Meaning
+from .verdict import DEPTH, TOLERANCE, TRIALS, Verdict, _inside, _network, counterexample, hidden_at, value_of, worst_of
 
-DEPTH, TRIALS, TOLERANCE = 4, 3, 1e-8
 TRUTH_KEY = {"delta": "delta", "delta_out": "delta", "grad_act": "grad_act", "grad_act_out": "grad_act",
              "grad_weight": "grad_weight", "grad_bias": "grad_bias"}
-
-
-@dataclass
-class Verdict:
-    """holds / fails, with the worst disagreement found."""
-
-    holds: bool
-    reason: str
-    counterexample: dict | None = None
-    layers_checked: int = 0
 
 
 def shapes(meaning: Meaning, name=str) -> str | None:
@@ -67,17 +54,10 @@ def layers_for(meaning: Meaning, net) -> list[int]:
     return out
 
 
-def hidden_at(meaning: Meaning, value: int, net) -> bool:
-    """Whether every layer where the claim reads a function letter as the hidden activation (sigma'(z^{l+1})) is a
-    hidden layer when l = ``value``."""
-    return all(net.input_label < int(sym(x).xreplace({l: value, L: net.output_label})) < net.output_label
-               for x in meaning.hidden)
-
-
 def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIALS, m: int | None = None) -> Verdict:
     """Evaluate both sides on random networks (``m`` examples each, default the convention's); the first
     disagreement beyond tolerance is the counterexample."""
-    from ..verify import make_env, relative_error
+    from ..verification import make_env, relative_error
 
     def name(x) -> str:  # the printer (and its module) only for a complaint
         from ..printing import NotationPrinter
@@ -155,41 +135,12 @@ def _components(meaning: Meaning, env, want) -> mpmath.matrix:
     return got
 
 
-NETWORKS = 256  # networks kept per process: a gallery's 28 problems x 3 seeds, with room for variants
-_networks: dict = {}
-
-
-def _network(problem: Problem, depth: int, seed: int, gradients: bool = True, m: int | None = None) -> tuple:
-    """The random network a judgement uses, its forward pass, its true gradients (empty if not asked for) and
-    its local derivatives d x / d y (evaluated when first asked).
-
-    Drawn deterministically from (problem, depth, seed), so each is computed once per process: a lint run
-    or a diagnosis judges many formulas on the same few networks, and a claim that needs no gradients shares the
-    network (and the local derivatives already taken on it) with those that do. Callers copy what they change.
-    """
-    from ..truth import LocalDerivatives, ground_truth
-    from ..verify import draw_network
-    key = (problem, depth, seed, m)
-    with mpmath.workdps(50):
-        if key not in _networks:
-            if len(_networks) >= NETWORKS:
-                _networks.pop(next(iter(_networks)))  # the oldest
-            net, fwd = draw_network(problem, depth, seed, m=m)
-            local = functools.lru_cache(maxsize=None)(LocalDerivatives(net, fwd))  # chain-rule factors, on demand
-            _networks[key] = [net, fwd, None, local]
-        entry = _networks[key]
-        if gradients and entry[2] is None:
-            entry[2] = ground_truth(entry[0])
-        net, fwd, truth, local = entry
-        return net, fwd, truth if truth is not None else {}, local
-
-
 def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: int | None = None) -> Verdict:
     """d x / d y = rhs: every component the free indices reach, at every layer where the claim applies."""
     from itertools import product
 
     from ..components import _place
-    from ..verify import make_env
+    from ..verification import make_env
     layer, entry = Layer(problem.convention), meaning.lhs
     needs_gradients = any(e.tensor.kind in TRUTH_KEY for e in sym(meaning.rhs).atoms(LayerEntry))
     wants, gots, where, checked = [], [], [], 0
@@ -266,30 +217,3 @@ def _size(env, e: LayerEntry):
     return None if M is None else (M.rows, M.cols, per_example(e.tensor) and M.cols > 1)
 
 
-def worst_of(wants: list, gots: list) -> tuple[int, float]:
-    """The position of the largest disagreement and its size relative to the largest true value."""
-    scale = max(abs(w) for w in wants) or 1
-    worst = max(range(len(wants)), key=lambda n: abs(gots[n] - wants[n]))
-    return worst, float(abs(gots[worst] - wants[worst]) / scale)
-
-
-def value_of(expr, env, bound: dict | None = None):
-    """A component expression's value on one network at the working precision. A complex value (the logarithm
-    of a negative number, as an edit tried by the diagnosis may write) is kept complex: it differs from every
-    real truth, so the claim fails there instead of stopping the judgement."""
-    from ..components import _concrete
-    re, im = sp.N(_concrete(expr, env, bound or {}), mpmath.mp.dps).as_real_imag()
-    return mpmath.mpf(re) if im == 0 else mpmath.mpc(re, im)
-
-
-def counterexample(net, layer, component, want, got, err) -> dict:
-    """A failing verdict's counterexample: where (network, layer, component), the true and the claimed value."""
-    return {"layer": layer, "widths": list(net.widths), "seed": net.seed, "component": component,
-            "expected": mpmath.nstr(want, 12), "got": mpmath.nstr(got, 12), "relative_error": float(err)}
-
-
-def _inside(env, place) -> bool:
-    """Whether (kind, layer, row, column) is an entry of a quantity the network has."""
-    kind, label, i, j = place
-    M = env.tensors.get((kind, label))
-    return M is not None and 0 <= i < M.rows and 0 <= j < M.cols

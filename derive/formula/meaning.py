@@ -35,10 +35,10 @@ from ..algebra import (
     same_size,
     sym,
 )
-from ..chain import LAMBDA, L, l
 from ..errors import DeriveError
 from ..layers import Layer, SingleNeurons
 from ..problem import Problem
+from ..symbols import LAMBDA, L, l
 from . import ast
 from .ast import ONES
 
@@ -800,12 +800,15 @@ def expression_entry(c: Compiler, node: ast.Entry) -> tuple:
     return whole, row, col, whole[row, col]
 
 
-def compile_claim(claim: ast.Claim, problem: Problem) -> Meaning:
-    """Give a parsed claim its meaning under ``problem``'s convention (vector or component form)."""
-    meaning = _compile(claim, problem)
-    if claim.shape is not None:
-        _stated_shape(claim.shape, meaning, problem)
-    return meaning
+def free_indices(expr) -> set:
+    """The free component indices of a component expression (summed ones excluded)."""
+    out = set()
+    places = [x for e in sym(expr).atoms(LayerEntry) for x in e.indices]
+    places += [x for d in sym(expr).atoms(sp.KroneckerDelta) for x in d.args]  # [j = p]
+    for x in places:
+        out |= {s for s in sym(x).free_symbols if s.is_integer and not isinstance(s, sp.Indexed)}
+    free = sym(expr).free_symbols
+    return {s for s in out if s in free}
 
 
 def written_size(node, c: Compiler) -> sp.Expr:
@@ -898,45 +901,6 @@ def _one_example_only(claim: ast.Claim, c: Compiler) -> None:
                            f"as {base}_{ix[0]} as one example's loss only where no other example is named")
 
 
-def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
-    letters = _layer_letters(claim)
-    if len(letters) > 1:  # each would be read as the generic layer l: b^k and delta^l as the same layer
-        raise MeaningError(f"two layer letters, {' and '.join(sorted(letters))}: derive reads one generic layer "
-                           "per formula (write the other layer as an offset of it, such as l+1, or as a number)")
-    c = Compiler(problem)
-    _one_example_only(claim, c)
-    written = written_layers(claim, c)
-    if written and not c.conv.notation.unit_letters:  # a formula about one network: its highest layer is L
-        c.depth = max(2, max(written) - c.conv.input_layer)
-        c.last = sp.Integer(c.depth + c.conv.input_layer)
-    if claim.op == "+=" or _mentions(claim.rhs, claim.lhs):
-        raise MeaningError("this is an update that accumulates (X := X + ... or +=), not an equation; derive "
-                           "checks the accumulated total, e.g. the gradient as a sum over the examples")
-    if isinstance(claim.lhs, ast.Partial | ast.Nabla) and c.is_forward(claim.lhs.of):
-        return _compile_local(claim, c)
-    from .forward import about_forward, compile_entry, compile_forward
-    if isinstance(claim.lhs, ast.Entry):  # [(W^{l+1})^T delta^{l+1}]_j = sum_k w_{kj} delta_k: an identity
-        return compile_entry(claim, c)
-    if about_forward(claim.lhs, c):  # z^l = W^l a^{l-1} + b^l, sigma'(z) = a (1 - a), C = sum_k ...
-        return compile_forward(claim, c)
-    quantity, at, symbol, indices, factor = quantity_of(claim.lhs, c)
-    if indices:
-        base = 1 if c.conv.bias == "unit" else 0
-        free = tuple(index_expr(i) for i in indices)
-        want = 1 if 1 in symbol.shape else 2
-        if len(free) != want:
-            raise MeaningError(f"the left side has {len(free)} index(es) but is a "
-                               f"{'vector: one index' if want == 1 else 'matrix: two indices'}")
-        rhs = component(c, claim.rhs)
-        lhs = c.weight_entry(symbol, list(free), base) if len(free) > 1 else \
-            LayerEntry(symbol, 0, free[0]) if symbol.shape[0] == 1 else LayerEntry(symbol, free[0] - base, 0)
-        return Meaning(quantity, at, lhs, rhs, free, c.notes, c.depth, tuple(c.hidden), factor)
-    rhs = _vector_rhs(c, claim, symbol)
-    if c.conv.bias == "unit" and quantity == "grad_weight":
-        rhs = _with_bias_unit(rhs, symbol, c)
-    return Meaning(quantity, at, symbol, rhs, (), c.notes, c.depth, tuple(c.hidden), factor)
-
-
 def _number(t) -> bool:
     return all(same_size(d, 1) for d in t.shape)
 
@@ -1024,7 +988,6 @@ def _compile_local(claim: ast.Claim, c: Compiler) -> Meaning:
             for x in e.indices:
                 free += [s for s in sorted(sym(x).free_symbols, key=str) if s not in free]
         rhs = component(c, claim.rhs)
-        from .forward import free_indices
         extra = free_indices(rhs) - set(free)
         if extra:
             raise MeaningError(f"the index {', '.join(sorted(map(str, extra)))} on the right is not on the left: "
@@ -1134,4 +1097,4 @@ def _with_bias_unit(rhs, lhs, c: Compiler):
     return fixed
 
 
-__all__ = ["Meaning", "MeaningError", "compile_claim", "LayerEntry"]
+__all__ = ["Meaning", "MeaningError", "LayerEntry"]

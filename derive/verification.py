@@ -14,7 +14,8 @@ import mpmath
 import sympy as sp
 
 from .algebra import Env, evaluate
-from .chain import LAMBDA, Derivation, L, l
+from .chain import Derivation
+from .symbols import LAMBDA, L, l
 
 PRECISION = 50  # decimal digits for every evaluation: depth-24 gradients can be 1e-15 of the loss
 TOLERANCE = 1e-9

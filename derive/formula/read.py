@@ -1,0 +1,78 @@
+"""Which reading a claim gets: the one entry point from a parsed claim to its Meaning.
+
+A derivative of a forward quantity (d z / d w) is a local derivative (``meaning._compile_local``); an entry of an
+expression on the left, or a left side about the forward pass (z^l = ..., sigma'(z) = ..., the cost), is a claim
+about the forward pass (``forward``); anything else names a backprop quantity (``meaning.quantity_of``). Above
+both ``meaning`` and ``forward``, so that ``forward`` may use the compiler without ``meaning`` importing it back.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..algebra import LayerEntry
+from ..problem import Problem
+from . import ast
+from .forward import about_forward, compile_entry, compile_forward
+from .meaning import (
+    Compiler,
+    Meaning,
+    MeaningError,
+    _compile_local,
+    _layer_letters,
+    _mentions,
+    _one_example_only,
+    _stated_shape,
+    _vector_rhs,
+    _with_bias_unit,
+    component,
+    index_expr,
+    quantity_of,
+    written_layers,
+)
+
+
+def compile_claim(claim: ast.Claim, problem: Problem) -> Meaning:
+    """Give a parsed claim its meaning under ``problem``'s convention (vector or component form)."""
+    meaning = _compile(claim, problem)
+    if claim.shape is not None:
+        _stated_shape(claim.shape, meaning, problem)
+    return meaning
+
+
+def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
+    letters = _layer_letters(claim)
+    if len(letters) > 1:  # each would be read as the generic layer l: b^k and delta^l as the same layer
+        raise MeaningError(f"two layer letters, {' and '.join(sorted(letters))}: derive reads one generic layer "
+                           "per formula (write the other layer as an offset of it, such as l+1, or as a number)")
+    c = Compiler(problem)
+    _one_example_only(claim, c)
+    written = written_layers(claim, c)
+    if written and not c.conv.notation.unit_letters:  # a formula about one network: its highest layer is L
+        c.depth = max(2, max(written) - c.conv.input_layer)
+        c.last = sp.Integer(c.depth + c.conv.input_layer)
+    if claim.op == "+=" or _mentions(claim.rhs, claim.lhs):
+        raise MeaningError("this is an update that accumulates (X := X + ... or +=), not an equation; derive "
+                           "checks the accumulated total, e.g. the gradient as a sum over the examples")
+    if isinstance(claim.lhs, ast.Partial | ast.Nabla) and c.is_forward(claim.lhs.of):
+        return _compile_local(claim, c)
+    if isinstance(claim.lhs, ast.Entry):  # [(W^{l+1})^T delta^{l+1}]_j = sum_k w_{kj} delta_k: an identity
+        return compile_entry(claim, c)
+    if about_forward(claim.lhs, c):  # z^l = W^l a^{l-1} + b^l, sigma'(z) = a (1 - a), C = sum_k ...
+        return compile_forward(claim, c)
+    quantity, at, symbol, indices, factor = quantity_of(claim.lhs, c)
+    if indices:
+        base = 1 if c.conv.bias == "unit" else 0
+        free = tuple(index_expr(i) for i in indices)
+        want = 1 if 1 in symbol.shape else 2
+        if len(free) != want:
+            raise MeaningError(f"the left side has {len(free)} index(es) but is a "
+                               f"{'vector: one index' if want == 1 else 'matrix: two indices'}")
+        rhs = component(c, claim.rhs)
+        lhs = c.weight_entry(symbol, list(free), base) if len(free) > 1 else \
+            LayerEntry(symbol, 0, free[0]) if symbol.shape[0] == 1 else LayerEntry(symbol, free[0] - base, 0)
+        return Meaning(quantity, at, lhs, rhs, free, c.notes, c.depth, tuple(c.hidden), factor)
+    rhs = _vector_rhs(c, claim, symbol)
+    if c.conv.bias == "unit" and quantity == "grad_weight":
+        rhs = _with_bias_unit(rhs, symbol, c)
+    return Meaning(quantity, at, symbol, rhs, (), c.notes, c.depth, tuple(c.hidden), factor)
