@@ -213,7 +213,8 @@ class Canon:
 def canon(net: ConcreteNet, num=lambda x: x) -> Canon:
     """The canonical form of ``net``, each number passed through ``num`` (e.g. to SymPy)."""
     conv = net.conv
-    W, b = [None], [None]
+    W: list = [None]  # W[0] and b[0]: no weight feeds the input
+    b: list = [None]
     for p in range(1, net.depth + 1):
         label, n_in, n_out = net.label(p), net.widths[p - 1], net.widths[p]
         Wp = [[None] * n_in for _ in range(n_out)]
@@ -306,7 +307,8 @@ def run_trace(ops, cn: Canon, start: int = 0, base: Trace | None = None, z0: lis
 
     ``z0`` (per example z^start) or ``a0`` (per example a^start) overrides that layer; cost is linear in depth.
     """
-    zs, as_ = [], []
+    zs: list = []
+    as_: list = []
     for p in range(len(cn.W)):
         if base is not None and p < start:
             z, a = base.zs[p], base.as_[p]

@@ -112,7 +112,7 @@ def analyse(loss_name: str, act_name: str) -> OutputDelta:
     loss, act = LOSSES[loss_name], ACTIVATIONS[act_name]
     if not accepts(loss, act.range):
         raise DeriveError(f"loss {loss_name} is not defined for {act_name} outputs")
-    if not act.elementwise:
+    if not isinstance(act, Activation):
         return _softmax(loss, act)
     return _elementwise(loss, act)
 

@@ -227,7 +227,7 @@ def translate(formula: str, source, target, loss: str = "mse", output: str = "si
     else:
         lhs = LayerSymbol("grad_bias", at, *lay.b(at).shape)
     check_shapes(rhs)
-    if mapper.delta_ratio != 1 and any(t.kind in ("delta", "grad_act") for t in meaning.rhs.atoms(LayerSymbol)):
+    if mapper.delta_ratio != 1 and any(t.kind in ("delta", "grad_act") for t in sym(meaning.rhs).atoms(LayerSymbol)):
         name = lambda c: c.notation.delta.replace("^@", "").replace("@", "")
         mapper.notes.append(f"the batch factor moves: in {src.name} {name(src)} is the gradient of "
                             f"{of[src.delta_of]}, in {dst.name} {name(dst)} is the gradient of {of[dst.delta_of]} "
