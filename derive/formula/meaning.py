@@ -82,6 +82,7 @@ class Meaning:
     hidden: tuple = ()     # layers (in l) where a function letter is the hidden activation: judged where hidden
     factor: sp.Expr = sp.Integer(1)  # the left side is this times the convention's quantity (dls: dJ/dZ = dZ/m)
     whole: tuple | None = None  # [M]_{i,j} on the left: (M, row, column), the expression whose entry ``lhs`` is
+    where: object = None   # a conditions.Condition on the free indices: the claim is judged only where it holds
 
 
 class Compiler:
@@ -805,6 +806,9 @@ def compile_claim(claim: ast.Claim, problem: Problem) -> Meaning:
     meaning = _compile(claim, problem)
     if claim.shape is not None:
         _stated_shape(claim.shape, meaning, problem)
+    if claim.condition:  # \forall i \neq k, ...: judged only at the values of the free indices where it holds
+        from .conditions import for_claim
+        meaning.where = for_claim(claim, meaning.indices, units_counted=problem.convention.bias == "unit")
     return meaning
 
 

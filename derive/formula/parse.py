@@ -145,6 +145,7 @@ def _links(text: str, read: _Read | None = None, beside: bool = False):
     if second:
         raise FormulaError(f"a second formula after the text: {_quote(second)}; check one formula at a time "
                            "(one per line, or a chain a = b = c)")
+    annotation = " ".join(filter(None, (read.quantifier, annotation))) or None  # \\forall i \\neq k, \\quad ...
     condition = _condition(annotation, exprs)
     annotation = None if condition else annotation
     make = lambda lhs, rhs, op: Claim(lhs, rhs, op, condition, annotation, read.shape)
@@ -152,6 +153,47 @@ def _links(text: str, read: _Read | None = None, beside: bool = False):
     if ops == ["<-", "="] and isinstance(exprs[0], Sym):
         return [(_side_text(read, 1, 2), make(exprs[1], exprs[2], "="))], rels
     return [(_side_text(read, i, i + 1), make(exprs[i], exprs[i + 1], ops[i])) for i in range(len(rels))], rels
+
+
+_CASES_BEGIN = re.compile(r"\\begin\s*\{cases\}")
+_CASES_END = re.compile(r"\\end\s*\{cases\}")
+_ROW_BREAK = re.compile(r"\\\\\*?(?:\s*\[\s*[-+]?[\d.]+\s*[a-z]{2}\s*\])?")  # \\ and \\[2pt]
+
+
+def cases(text: str) -> list[str] | None:
+    """The formula of each case when a formula's right side is a cases block (lhs = \\begin{cases} e_1 & \\text{if }
+    c_1 \\\\ e_2 & \\text{otherwise} \\end{cases}): lhs = e_k followed by its condition, in order, the & written as
+    spacing (so that what follows it is the case's condition); None for any other formula (one cases block, after
+    a relation, with nothing but punctuation after it, and no other environment)."""
+    if not isinstance(text, str) or len(text) > MAX_CHARS or "cases" not in text:
+        return None
+    begins, ends = list(_CASES_BEGIN.finditer(text)), list(_CASES_END.finditer(text))
+    if len(begins) != 1 or len(ends) != 1 or ends[0].start() < begins[0].end():
+        return None
+    before, body, after = text[:begins[0].start()], text[begins[0].end():ends[0].start()], text[ends[0].end():]
+    if "\\begin" in before + body or after.strip(" \t\n.,;") or not re.search(r"(?:=|\\equiv)\s*$", before):
+        return None
+    rows, start = [], 0
+    for i, d in _scan(body):
+        m = _ROW_BREAK.match(body, i) if d == 0 else None
+        if m:
+            rows.append(body[start:i])
+            start = m.end()
+    rows.append(body[start:])
+    rows = [" ".join(r.split()) for r in rows if r.strip()]
+    if not rows:
+        return None
+    return [f"{before.rstrip()} {_row(r)}" for r in rows]
+
+
+def _row(row: str) -> str:
+    """A case's row with its & (between the value and the condition) written as \\quad, at the top level only."""
+    out, at = [], 0
+    for i, depth in _scan(row):
+        if row[i] == "&" and depth == 0:
+            out += [row[at:i], " \\quad "]
+            at = i + 1
+    return "".join(out) + row[at:]
 
 
 def _side_text(read, first: int, last: int) -> str:
@@ -396,6 +438,7 @@ class _Read:
     annotation: str | None  # what was cut after the formula (\\quad\\text{for } l < L, \\mbox{ if } j \\neq 0)
     prepared: str        # the text lark saw
     shape: tuple | None = None  # the dimensions of a shape stated after the formula (\\in \\mathbb{R}^{n \\times 1})
+    quantifier: str | None = None  # what was cut before the formula (\\forall i \\neq k, \\quad)
 
 
 # the physics package's derivatives, which notes use as if they were plain LaTeX: \pdv{C}{w} is
@@ -443,7 +486,7 @@ def _read(text, claim: bool) -> _Read:
     from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
     if isinstance(text, str) and len(text) <= MAX_CHARS:
         text = _indicators(_physics_derivatives(text))
-    prepared, annotation = _prepare(text, claim)
+    prepared, annotation, quantifier = _prepare(text, claim)
     prepared, shape = _cut_shape(prepared) if claim else (prepared, None)
     parser = _parser()  # outside the try: a broken grammar is a bug, not a bad formula
     octave = _OCTAVE.set(prepared.isascii() and "\\" not in prepared)
@@ -465,7 +508,7 @@ def _read(text, claim: bool) -> _Read:
         _OCTAVE.reset(octave)
     exprs = [_plain(e) for e in exprs]
     _check_size(exprs)
-    return _Read(exprs, list(rels), annotation, prepared, shape)
+    return _Read(exprs, list(rels), annotation, prepared, shape, quantifier)
 
 
 # a shape stated after the formula, \in \mathbb{R}^{d_l \times 1} (\mathbb R, \R, ℝ): the dimensions, one level of
@@ -519,9 +562,9 @@ _OPENERS, _CLOSERS = "([{", ")]}"
 _KINDS = {"(": "parentheses", ")": "parentheses", "[": "brackets", "]": "brackets", "{": "braces", "}": "braces"}
 
 
-def _prepare(text, claim: bool) -> tuple[str, str | None]:
-    """The text lark sees (the same length and layout, with what carries no meaning blanked out), and the
-    annotation cut after the formula (as written, or None)."""
+def _prepare(text, claim: bool) -> tuple[str, str | None, str | None]:
+    """The text lark sees (the same length and layout, with what carries no meaning blanked out), the
+    annotation cut after the formula and the quantifier cut before it (each as written, or None)."""
     if not isinstance(text, str):
         raise FormulaError(f"a formula must be text (str), not {type(text).__name__}")
     if len(text) > MAX_CHARS:
@@ -556,6 +599,7 @@ def _prepare(text, claim: bool) -> tuple[str, str | None]:
                 changed = True
                 break
     _strip_trailing(chars)
+    quantifier = _cut_quantifier(chars) if claim else None
     before = "".join(chars)
     spans = _cut_annotation(chars, claim)
     annotation = " ".join(" ".join(before[a:b].split()) for a, b in spans) if spans else None
@@ -565,7 +609,32 @@ def _prepare(text, claim: bool) -> tuple[str, str | None]:
         raise FormulaError("empty formula")
     _check_brackets(prepared)
     _check_fracs(prepared)
-    return prepared, annotation or None
+    return prepared, annotation or None, quantifier
+
+
+_QUANTIFIER = re.compile(r"\s*(?:\\forall(?![A-Za-z])|∀)")
+_QUANTIFIER_END = re.compile(r"\\q?quad(?![A-Za-z])|[,:]")
+_QUANTIFIER_ENDS = ["\\q", ":", ","]  # the first \\quad, else the first colon, else the first comma
+
+
+def _cut_quantifier(chars) -> str | None:
+    """Blank a quantifier written before the formula (\\forall i \\neq k, \\quad dz_k/dW_{ij} = 0) and return it as
+    written: it runs to the first \\quad at the top level (or, without one, the first colon, else the first comma),
+    and a formula must follow it. None when the text starts with anything else (the grammar then refuses \\forall)."""
+    text = "".join(chars)
+    m = _QUANTIFIER.match(text)
+    if m is None:
+        return None
+    ends = [e for i, depth in _scan(text) if i >= m.end() and depth == 0 and (e := _QUANTIFIER_END.match(text, i))]
+    if not ends:
+        return None
+    end = min(ends, key=lambda e: (_QUANTIFIER_ENDS.index(e.group()[:2]), e.start()))
+    run = _ANNOTATION_RUN.match(text, end.end())
+    stop = run.end() if run else end.end()
+    if not _RELATION_AT.search(text, stop) or not text[stop:].strip():
+        return None
+    _blank(chars, 0, stop)
+    return " ".join(text[:stop].split())
 
 
 def _blank(chars, start, end):
@@ -724,7 +793,9 @@ def _cut_annotation(chars, claim: bool) -> list[tuple[int, int]]:
 
 
 _PROSE = re.compile(r"\\(?:text|textrm|textnormal|textit|textbf|mbox|hbox|mathrm)\s*\{([^{}]*)\}")
-_CONDITION_WORDS = {"if", "when", "whenever", "unless", "otherwise", "provided", "except", "only", "iff"}
+# French notes write si / sinon (if / otherwise)
+_CONDITION_WORDS = {"if", "when", "whenever", "unless", "otherwise", "provided", "except", "only", "iff", "else", "si",
+                    "sinon"}
 _CONDITION_AT = re.compile(r"(\\ell(?![A-Za-z])|(?<![A-Za-z\\])[A-Za-z](?![A-Za-z]))\s*"
                            r"(?:\\(?:neq|ne|leq|le|geq|ge|lt|gt|in|notin)(?![A-Za-z])|[<>≠≤≥∈]|=)")
 
