@@ -140,6 +140,15 @@ class Partial:
 
 
 @dataclass(frozen=True)
+class Derivative:
+    """\\frac{\\partial}{\\partial z_i} \\left[ \\frac{1}{2} (y_i - a_i)^2 \\right]: the derivative operator applied
+    to a written expression ``body`` (in brackets), by the variable ``wrt``."""
+
+    body: object
+    wrt: object
+
+
+@dataclass(frozen=True)
 class Nabla:
     """\\nabla_{W^l} C, or \\nabla_a C: the gradient of ``of`` with respect to ``wrt``; ``of`` is None when no
     cost is written (\\nabla_{W^l}, \\nabla W^l: the cost's gradient). ``given`` as for Partial."""

@@ -32,6 +32,7 @@ from .ast import (
     Bin,
     Call,
     Claim,
+    Derivative,
     Entry,
     Kronecker,
     Layer,
@@ -1351,6 +1352,13 @@ class _Build:
             raise _err(den.tok, "an argument list on the variable of a derivative")
         return Partial(of, _plain(den.arg), given)
 
+    def frac_operator_body(self, c):  # \frac{\partial}{\partial z_i} \left[ \frac{1}{2} (y_i - a_i)^2 \right]
+        tok, den, body = c[0], c[2], _plain(c[3])
+        if not isinstance(den, _D) or den.given:
+            raise _err(tok, "\\frac{\\partial}{...} needs \\partial and a symbol below", "e.g. \\frac{\\partial}"
+                       "{\\partial z_i} \\left[ ... \\right]")
+        return Derivative(body, _plain(den.arg))
+
     def operand(self, c):
         of = _plain(c[0])
         if not isinstance(of, Sym):
@@ -1603,8 +1611,8 @@ def _arg_text(node) -> str:
 
 
 # ---------------------------------------------------------------- after lark
-_NODES = (BiasUnit, Bin, Call, Claim, Entry, Kronecker, Layer, Nabla, Neg, Num, Partial, Pow, Slice, Sum, Sym,
-          Transpose, ZeroBiasColumn)
+_NODES = (BiasUnit, Bin, Call, Claim, Derivative, Entry, Kronecker, Layer, Nabla, Neg, Num, Partial, Pow, Slice, Sum,
+          Sym, Transpose, ZeroBiasColumn)
 
 
 def _check_tree(root) -> tuple[int, int]:
