@@ -81,3 +81,12 @@ def test_no_single_edit_of_what_was_read_is_ignored(formula):
     ctx = {"component": True, "per_example": False, "wrt": False, "cost": False}
     ignored = [latex(e) for e in edits(claim, ctx) if e != claim and meaning_of(e, problem) == original]
     assert not ignored, ignored
+
+
+# ---------------------------------------------------------------- typography under a hat (markusthill's \hat{\vec y})
+@pytest.mark.parametrize("text", [r"\hat{\vec y}", r"\hat{\boldsymbol{\mathbf{y}}}", r"\hat{\mathbf y}"])
+def test_a_font_under_a_hat_is_read_as_outside_it(text):
+    from derive.formula.parse import parse_expr
+    assert parse_expr(text) == parse_expr(r"\hat{y}")
+    assert parse_expr(text + "_i") == parse_expr(r"\hat{y}_i")
+

@@ -1300,7 +1300,10 @@ class _Build:
         return Sym(f"{HATS[name]}{{{c[1]}}}")
 
     def hatarg(self, c):
-        return _letter_name(c[0].value)
+        return c[0] if isinstance(c[0], str) else _letter_name(c[0].value)
+
+    def hatfont(self, c):  # the font carries no meaning here, as outside a hat (font): the letter it sets
+        return c[-1] if isinstance(c[-1], str) else _letter_name(c[-1].value)
 
     def hatletter(self, c):
         return _letter_name(c[0].value)
