@@ -90,3 +90,35 @@ def test_a_font_under_a_hat_is_read_as_outside_it(text):
     assert parse_expr(text) == parse_expr(r"\hat{y}")
     assert parse_expr(text + "_i") == parse_expr(r"\hat{y}_i")
 
+
+
+# ---------------------------------------------------------------- a sum written out, T(1) + T(2) + \cdots
+def _term(n, layer="l+1"):
+    z = rf"z_{n}^{{({layer})}}"
+    return rf"\frac{{\partial C}}{{\partial {z}}} \frac{{\partial {z}}}{{\partial z_i^{{(l)}}}}"
+
+
+SUM_LHS = r"\frac{\partial C}{\partial z_i^{(l)}} = "
+
+
+@pytest.mark.parametrize("formula,verdict,words", [
+    (SUM_LHS + _term(1) + " + " + _term(2) + r" + \cdots", "holds", ""),       # markusthill mt-19
+    (SUM_LHS + _term(0) + " + " + _term(1) + r" + \ldots", "holds", ""),       # counted from 0
+    (SUM_LHS + _term(1) + " + " + _term(2, "l+2") + r" + \cdots", "invalid", "not one term"),  # two layers
+    (SUM_LHS + _term(1) + " + " + _term(3) + r" + \cdots", "invalid", "not one term"),         # not 1, 2
+    (SUM_LHS + _term(1) + r" + \cdots", "invalid", "not one term"),                            # one term: no pattern
+    (SUM_LHS + _term(1) + " + " + _term(2) + r" \cdots", "invalid", "only after the terms of a sum"),
+    (SUM_LHS + _term(1) + " + " + _term(2).replace("z_i^{(l)}", "z_1^{(l)}") + r" + \cdots", "invalid", "not one term"),
+    (SUM_LHS + r"\frac{\partial C}{\partial z_1^{(l+1)}} \frac{\partial z_1^{(l+1)}}{\partial z_i^{(l+1)}} + "
+     r"\frac{\partial C}{\partial z_2^{(l+1)}} \frac{\partial z_2^{(l+1)}}{\partial z_i^{(l+1)}} + \cdots", "fails",
+     ""),
+])
+def test_a_sum_written_out_is_the_sum_over_every_unit(formula, verdict, words):
+    result = derive.check(formula, **NIELSEN, diagnose=False)
+    assert result.verdict == verdict, result.text()
+    assert words in result.reason, result.text()
+
+
+def test_a_sum_written_out_parses_to_the_sum():
+    written = parse(SUM_LHS + _term(1) + " + " + _term(2) + r" + \cdots")
+    assert written == parse(SUM_LHS + r"\sum_k " + _term("k"))

@@ -46,6 +46,7 @@ from .ast import (
     Sym,
     Transpose,
     ZeroBiasColumn,
+    map_symbols,
 )
 
 MAX_CHARS = 2000
@@ -507,7 +508,7 @@ def _read(text, claim: bool) -> _Read:
         raise FormulaError(f"cannot read the formula: {str(exc).splitlines()[0]}") from None
     finally:
         _OCTAVE.reset(octave)
-    exprs = [_plain(e) for e in exprs]
+    exprs = [_written_out_sums(_plain(e)) for e in exprs]
     _check_size(exprs)
     return _Read(exprs, list(rels), annotation, prepared, shape, quantifier)
 
@@ -1032,6 +1033,87 @@ class _FnHead:
     tok: object
 
 
+@dataclass(frozen=True)
+class _Dots:
+    """\\cdots as a term: the terms a sum written out leaves out (``_written_out_sums`` reads or refuses it)."""
+
+    tok: object = None
+
+
+SUM_LETTERS = ("k", "q", "p", "r", "s", "u", "v")
+
+
+def _written_out_sums(node):
+    """``node`` with each sum written out, T(1) + T(2) + \\cdots (terms that differ exactly by one component index,
+    numbered from 0 or 1, then \\cdots), as the sum over that index: \\sum_k T(k), from the first number (meaning.py
+    then checks it runs over every unit of a layer). A \\cdots anywhere else is a FormulaError."""
+    if isinstance(node, Bin) and node.op == "+" and isinstance(node.right, _Dots):
+        terms, left = [], node.left
+        while isinstance(left, Bin) and left.op == "+":
+            terms.append(left.right)
+            left = left.left
+        terms = [_written_out_sums(t) for t in [left] + terms[::-1]]
+        summed = _as_sum(terms, _letters_used(node))
+        if summed is None:
+            raise FormulaError(f"{node.right.tok.value} at {_tok_where(node.right.tok)} after terms that are not one "
+                               "term with its index counted 1, 2, ...; write the sum, e.g. \\sum_k ...",
+                               node.right.tok.column)
+        return summed
+    if isinstance(node, _Dots):
+        raise FormulaError(f"{node.tok.value} at {_tok_where(node.tok)}: derive reads it only after the terms of a sum "
+                           "written out (T(1) + T(2) + \\cdots); write the formula without it", node.tok.column)
+    if isinstance(node, _NODES) and not isinstance(node, Layer):
+        return replace(node, **{f.name: _written_out_sums(getattr(node, f.name)) for f in fields(node)
+                                if isinstance(getattr(node, f.name), _NODES + (_Dots,))})
+    return node
+
+
+def _as_sum(terms: list, used: set):
+    """\\sum_k T(k) when ``terms`` are T(n), T(n+1), ... (n = 0 or 1) for one term T with the index k; else None."""
+    letter = next((x for x in SUM_LETTERS if x not in used), None)
+    if letter is None or len(terms) < 2:
+        return None
+    for start in (0, 1):
+        bodies = [_numbered(t, str(start + n), letter) for n, t in enumerate(terms)]
+        if all(b is not None for b in bodies) and all(b == bodies[0] for b in bodies):
+            return Sum(letter, bodies[0], lower=Num(str(start)))
+    return None
+
+
+def _numbered(node, number: str, letter: str):
+    """``node`` with every component index written ``number`` (on a symbol with a layer) written ``letter``; None when
+    it has none, or the number is elsewhere (a symbol without a layer, whose digit may be its layer)."""
+    found = []
+
+    def swap(s: Sym) -> Sym:
+        if not s.indices or number not in s.indices:
+            return s
+        if s.layer is None:
+            found.append(None)
+            return s
+        found.append(s)
+        return replace(s, indices=tuple(letter if i == number else i for i in s.indices))
+    out = map_symbols(node, swap)
+    return out if found and None not in found else None
+
+
+def _letters_used(node) -> set[str]:
+    out = set(_index_letters(node))
+    for x in _walk_nodes(node):
+        if isinstance(x, Sum):
+            out.add(x.index)
+    return out
+
+
+def _walk_nodes(node):
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        yield x
+        if isinstance(x, _NODES):
+            stack.extend(getattr(x, f.name) for f in fields(x))
+
+
 def _plain(x):
     """An ast node from whatever a rule produced; a stray \\partial is an error."""
     if isinstance(x, _Group):
@@ -1225,6 +1307,9 @@ class _Build:
     # ---- operators
     def add(self, c):
         return Bin("+", _plain(c[0]), _plain(c[2]))
+
+    def dots(self, c):
+        return _Dots(c[0])
 
     def sub(self, c):
         return Bin("-", _plain(c[0]), _plain(c[2]))
