@@ -172,6 +172,20 @@ class LocalEntry(sp.Expr):
     wrt = property(lambda self: self.args[1])
 
 
+class ExprDerivative(sp.Expr):
+    """d(body)/d(wrt): a component expression of forward quantities (z, a, the targets, the parameters) differentiated
+    by one component of z or a, valued from the forward pass moved at that component (``truth.LocalDerivatives``) by
+    whoever evaluates it: \\frac{\\partial}{\\partial z_i} [\\frac{1}{2} (y_i - a_i)^2] as notes write it."""
+
+    is_commutative = True
+
+    def __new__(cls, body, wrt):
+        return super().__new__(cls, body, wrt)
+
+    body = property(lambda self: self.args[0])
+    wrt = property(lambda self: self.args[1])
+
+
 class LocalJacobian(MatrixExpr):
     """d(of)/d(wrt) of one example's forward quantities or parameters, as the matrix a chain-rule product multiplies.
 

@@ -33,6 +33,7 @@ class CheckResult:
     notes: list = field(default_factory=list)
     links: list = field(default_factory=list)  # a chain's links: {formula, verdict, reason}; empty for one claim
     beside: bool = False              # the links are formulas written side by side on the line (a = b \qquad c = d)
+    cases: bool = False               # the links are the cases of a cases block (lhs = \begin{cases} ... \end{cases})
 
     @property
     def holds(self) -> bool:
@@ -48,7 +49,8 @@ class CheckResult:
     def text(self) -> str:
         lines = [f"{self.verdict}: {self.reason}"]
         for n, link in enumerate(self.links, 1):
-            lines.append(f"  {'formula' if self.beside else 'link'} {n} of {len(self.links)} {link['verdict']}: "
+            word = "case" if self.cases else "formula" if self.beside else "link"
+            lines.append(f"  {word} {n} of {len(self.links)} {link['verdict']}: "
                          f"{link['formula']}"
                          + (f" ({link['reason']})" if link["reason"] else ""))
         if self.condition:
@@ -75,7 +77,7 @@ def check(formula: str, convention="nielsen", loss: str = "mse", output: str = "
     quantity and every derivative is a number.
     """
     output = activation if activation is not None else output
-    from .formula.parse import formulas
+    from .formula.parse import cases, formulas
     from .problem import Problem
 
     name = convention if isinstance(convention, str) else getattr(convention, "name", repr(convention))
@@ -86,6 +88,9 @@ def check(formula: str, convention="nielsen", loss: str = "mse", output: str = "
         quotient = _quotient(formula, name)
         if quotient:
             return quotient
+        split = cases(formula)
+        if split:
+            return _check_cases(formula, [formulas(case) for case in split], problem, name, diagnose)
         parts = formulas(formula)
     except DeriveError as exc:
         return CheckResult("invalid", formula, name, reason=str(exc))
@@ -96,12 +101,6 @@ def check(formula: str, convention="nielsen", loss: str = "mse", output: str = "
 
 def _check_formula(formula: str, links: list, problem, name: str, diagnose: bool) -> CheckResult:
     """The verdict on one formula: a claim, or a chain judged link by link."""
-    condition = links[0][1].condition
-    if condition:
-        return CheckResult("invalid", formula, name, reason=f"the formula is claimed only {condition}: derive judges "
-                           "a formula at every component and layer it names and cannot restrict the check to those "
-                           "cases; check a formula that holds for all of them (or write the case with its index, "
-                           "e.g. _{i0})")
     if len(links) == 1:
         return _check_claim(formula, links[0][1], problem, name, diagnose)
     return _check_chain(formula, links, problem, name, diagnose)
@@ -127,6 +126,8 @@ def _check_claim(formula: str, claim, problem, name: str, diagnose: bool) -> Che
         reason = f"shapes do not conform: {exc.describe(NotationPrinter(problem.convention).doprint)}"
     else:
         reason = verdict.reason
+        if meaning.where is not None:
+            reason = f"{reason}, judged where {meaning.where.text()} (the formula's condition)"
     result = CheckResult("holds" if verdict and verdict.holds else "fails", formula, name,
                          quantity=meaning.quantity if meaning else None, reason=reason,
                          counterexample=verdict.counterexample if verdict else None,
@@ -206,6 +207,43 @@ def _check_beside(formula: str, parts: list, problem, name: str, diagnose: bool)
                        reason=f"formula {n} of {total} on the line {word}: {result.reason}",
                        counterexample=result.counterexample, diagnosis=result.diagnosis, notes=notes, links=rows,
                        beside=True)
+
+
+def _check_cases(formula: str, split: list, problem, name: str, diagnose: bool) -> CheckResult:
+    """A cases block (lhs = \\begin{cases} e_1 \\text{ if } c_1 \\\\ e_2 \\text{ otherwise} \\end{cases}): one claim per
+    case, each judged where its condition holds (the last case's "otherwise" where no earlier one does); the
+    formula holds only if every case does, and the first failing case is the reason."""
+    total, results, rows, earlier = len(split), [], [], []
+    for n, parts in enumerate(split, 1):
+        text, links = parts[0]
+        condition = links[0][1].condition
+        if results and results[-1].verdict == "invalid":  # "otherwise" depends on every case before it
+            result = CheckResult("invalid", text, name, reason=f"not judged: case {n - 1} cannot be checked")
+        elif len(parts) > 1 or not condition:
+            why = "has a second formula beside it" if len(parts) > 1 else \
+                "states no condition (write \\text{if } i = j, or \\text{otherwise} for the last case)"
+            result = CheckResult("invalid", text, name, reason=f"the case {why}")
+        else:
+            links = [(t, replace(claim, excluded=tuple(earlier))) for t, claim in links]
+            result = _check_formula(text, links, problem, name, diagnose)
+            earlier.append(condition)
+        results.append(result)
+        rows.append({"formula": text, "verdict": result.verdict, "reason": result.reason})
+    quantity = next((r.quantity for r in results if r.quantity), None)
+    notes = list(dict.fromkeys(note for r in results for note in r.notes))
+    failing = next((n for n, r in enumerate(results, 1) if r.verdict == "fails"), None)
+    unread = next((n for n, r in enumerate(results, 1) if r.verdict == "invalid"), None)
+    if failing is None and unread is None:
+        conditions = list(dict.fromkeys(r.condition for r in results if r.condition))
+        return CheckResult("holds", formula, name, quantity=quantity, reason=f"all {total} cases hold, each where its "
+                           "condition does", condition="; ".join(conditions) or None, notes=notes, links=rows,
+                           cases=True)
+    n = failing or unread
+    result = results[n - 1]
+    word = "fails" if failing else "cannot be checked"
+    return CheckResult(result.verdict, formula, name, quantity=quantity, reason=f"case {n} of {total} {word}: "
+                       f"{result.reason}", counterexample=result.counterexample, diagnosis=result.diagnosis,
+                       notes=notes, links=rows, cases=True)
 
 
 def _names_quantity(side) -> bool:

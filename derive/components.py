@@ -26,6 +26,7 @@ from .algebra import (
     BiasUnitEntry,
     Env,
     ExampleSumEntry,
+    ExprDerivative,
     LayerEntry,
     LayerSymbol,
     LocalEntry,
@@ -367,6 +368,8 @@ def _concrete(expr, env: Env, bound: dict):
         if env.local is None:
             raise DeriveError("a local derivative has no value here")
         return sp.Float(env.local(*(_place(e, env, bound) for e in (expr.of, expr.wrt))), mpmath.mp.dps)
+    if isinstance(expr, ExprDerivative):
+        return sp.Float(_moved_difference(expr, env, bound), mpmath.mp.dps)
     if isinstance(expr, BiasUnitEntry):
         arg, i, c = expr.args
         i = int(_concrete(i, env, bound))
@@ -393,6 +396,23 @@ def _concrete(expr, env: Env, bound: dict):
     if not expr.args:
         return expr
     return expr.func(*[_concrete(a, env, bound) for a in expr.args])
+
+
+def _moved_difference(expr: ExprDerivative, env: Env, bound: dict):
+    """d body / d wrt by central difference: ``body`` evaluated on the forward passes with the ``wrt`` component moved
+    up and down (the local derivatives' own passes, ``env.local``), every other value (targets, parameters) as is."""
+    passes = getattr(getattr(env.local, "__wrapped__", env.local), "passes", None)
+    if passes is None:
+        raise DeriveError("a derivative of an expression has no value here")
+    up, down, h = passes(_place(expr.wrt, env, bound))
+    values = []
+    with mpmath.workdps(mpmath.mp.dps + 20):  # the difference of the two loses the step's 25 digits
+        for f in (up, down):
+            moved = Env(env.tensors | {("z", k): v for k, v in f.Z.items()} | {("a", k): v for k, v in f.A.items()},
+                        env.scalars, env.layer_symbols)
+            moved.example = env.example
+            values.append(mpmath.mpf(sp.N(_concrete(expr.body, moved, bound), mpmath.mp.dps)))
+        return (values[0] - values[1]) / (2 * h)
 
 
 def _sum(body, limits: tuple, env: Env, bound: dict):

@@ -296,6 +296,30 @@ def weight_definitions(math: list[tuple[int, str]]) -> list[tuple[int, str, str]
     return found
 
 
+# ... or from the forward equation in matrix form, z = W a + b: W_{ij} is the entry in row i and column j of the matrix,
+# and in W a (a column) its rows are z's units, so W_{ij} runs to unit i from unit j (to_from); in a W (a row) its
+# columns are, so from unit i to unit j (from_to). A transposed W (W^T, W', W^\top) is not read.
+_LAYER = r"(?:\s*\^\s*(?:\{(?:[^{}T']|\{[^{}]*\})*\}|[A-SU-Za-z0-9]))?"  # ^l, ^{(l)}, ^{[l]}; never ^T
+_MATRIX = r"(?:\\[A-Za-z]+\s*\{\s*)?([wW]|\\Theta)\}?" + _LAYER
+_VECTOR = r"(?:\\[A-Za-z]+\s*\{\s*)?[axh]\}?" + _LAYER
+_PRODUCT = re.compile(r"(?<![A-Za-z\\])(?:\\[A-Za-z]+\s*\{\s*)?z\}?" + _LAYER + r"\s*=\s*(?:"
+                      + _MATRIX + r"(?:\s|\\[,;!]|\\cdot)*" + _VECTOR + r"|" + _VECTOR + r"(?:\s|\\[,;!]|\\cdot)*"
+                      + _MATRIX + r")(?![\w^'_])")
+
+
+def weight_products(math: list[tuple[int, str]]) -> list[tuple[int, str, str]]:
+    """(offset, order, what matched) of each forward equation in matrix form (z = W a + b, z = a W + b) in ``math``:
+    the order its product gives a matrix entry's subscripts."""
+    found = []
+    for offset, body in math:
+        for m in _PRODUCT.finditer(body):
+            if re.search(r"\\(?:top|intercal|prime|mathsf|mathrm)(?![A-Za-z])", m.group()):
+                continue  # a transposed matrix (W^{\top}): its rows are not z's units
+            order = "to_from" if m.group(1) else "from_to"
+            found.append((offset + m.start(), order, " ".join(m.group().split())))
+    return found
+
+
 # ... or from the notes' own words: "$w_{jk}^{L}$ is the weight from the $k$th neuron in layer $L-1$ to the $j$th
 # neuron in layer $L$", "$w_{qj}^{l+1}$ is the weight from neuron $j$ to $q$" (the unit letters are the subscripts')
 _UNIT = (r"(?:the\s+)?(?:\$\s*([a-z])\s*\$\s*(?:-?th|-?st|-?nd|-?rd)?\s+(?:neuron|unit|node)"
@@ -856,7 +880,8 @@ class Notes:
         if self._defined is None:
             if self._prose is None:
                 self._prose = prose(self.text, self.latex)
-            self._defined = sorted(weight_definitions(self.math) + weight_sentences(self._prose))
+            self._defined = sorted(weight_definitions(self.math) + weight_sentences(self._prose)
+                                   + weight_products(self.math))
         at = bisect.bisect_right([d[0] for d in self._defined], offset) - 1
         if at < 0:
             return _assumed("weights")

@@ -348,10 +348,12 @@ class _Run:
 
     def read(self, text: str) -> str | None:
         """Why derive cannot read ``text`` as a formula, or None if it can (whatever the convention)."""
-        from .formula.parse import FormulaError, formulas
+        from .formula.parse import FormulaError, cases, formulas
         if text not in self.unreadable:
             try:
-                formulas(text)  # one claim, a chain a = b = c that check() judges link by link, or several side by side
+                # one claim, a chain a = b = c that check() judges link by link, several side by side, or a cases block
+                for each in cases(text) or [text]:
+                    formulas(each)
                 self.unreadable[text] = None
             except FormulaError as exc:
                 self.unreadable[text] = f"not a formula derive reads: {exc}"

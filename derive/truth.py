@@ -214,15 +214,23 @@ class LocalDerivatives:
             self.base = fwd if fwd is not None else forward(net)
         self.moved: dict = {}
 
+    STEP = "1e-25"
+
     def __call__(self, of: tuple, wrt: tuple):
         kind, label, i, j = of
         with mpmath.workdps(LOCAL_DPS):
-            h = mpmath.mpf("1e-25")
-            if wrt not in self.moved:
-                self.moved[wrt] = (self._move(wrt, h), self._move(wrt, -h))
-            up, down = self.moved[wrt]
+            up, down, h = self.passes(wrt)
             value = (self._read(up, kind, label, i, j) - self._read(down, kind, label, i, j)) / (2 * h)
         return +value
+
+    def passes(self, wrt: tuple) -> tuple:
+        """(forward pass with ``wrt`` moved up by h, moved down by h, h): for a central difference of anything the
+        forward pass determines (an expression of its quantities, as well as one of them)."""
+        with mpmath.workdps(LOCAL_DPS):
+            h = mpmath.mpf(self.STEP)
+            if wrt not in self.moved:
+                self.moved[wrt] = (self._move(wrt, h), self._move(wrt, -h))
+            return (*self.moved[wrt], h)
 
     @staticmethod
     def _read(f, kind: str, label: int, i: int, j: int):

@@ -177,9 +177,10 @@ VERDICTS = [
     ("dls", r"dW^{[l]} = \frac{1}{m} dZ^{[l]} A^{[l-1]^T}", "holds", ""),
     ("dls", r"dA^{[l-1]} = W^{[l]^T} dZ^{[l]}", "holds", ""),
     ("dls", r"dA^{[l-1]} = W^{[l]} dZ^{[l]}", "fails", ""),
-    # a condition after the formula is read, and since derive cannot restrict a check to it, refused
-    ("ng", r"D^{(l)}_{ij} = \frac{1}{m}\Delta^{(l)}_{ij} + \lambda \Theta^{(l)}_{ij} \mbox{ if } j \neq 0", "invalid",
-     "claimed only if j \\neq 0"),
+    # a condition after the formula is read: judged where it holds (tests/test_conditions.py), refused where derive
+    # cannot restrict the check to it (a number in a convention that does not fix where units are counted from, a
+    # letter that is not a component index of the left side)
+    ("nielsen", r"\frac{\partial z^l_k}{\partial w^l_{ij}} = 0 \mbox{ if } i \neq k", "holds", "judged where i ≠ k"),
     ("nielsen", r"\delta^L_j = a^L_j - y_j, \quad j \neq 0", "invalid", "claimed only j \\neq 0"),
     ("nielsen", r"\delta^L = a^L - y \quad \text{if } y = 1", "invalid", "claimed only if y = 1"),
     # ... while prose after it claims nothing and is not a condition

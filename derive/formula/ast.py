@@ -140,6 +140,15 @@ class Partial:
 
 
 @dataclass(frozen=True)
+class Derivative:
+    """\\frac{\\partial}{\\partial z_i} \\left[ \\frac{1}{2} (y_i - a_i)^2 \\right]: the derivative operator applied
+    to a written expression ``body`` (in brackets), by the variable ``wrt``."""
+
+    body: object
+    wrt: object
+
+
+@dataclass(frozen=True)
 class Nabla:
     """\\nabla_{W^l} C, or \\nabla_a C: the gradient of ``of`` with respect to ``wrt``; ``of`` is None when no
     cost is written (\\nabla_{W^l}, \\nabla W^l: the cost's gradient). ``given`` as for Partial."""
@@ -153,11 +162,13 @@ class Nabla:
 class Claim:
     """lhs = rhs (also :=, \\leftarrow, <-, +=): the formula as a claim about a backprop quantity.
 
-    ``condition`` is a condition written after the formula (\\mbox{ if } j \\neq 0), as text: the claim is
-    only about the cases it names, so a checker that cannot restrict itself to them must refuse the claim.
+    ``condition`` is a condition written after the formula (\\mbox{ if } j \\neq 0) or as a quantifier before it
+    (\\forall i \\neq k,), as text: the claim is only about the cases it names, so a checker judges it there
+    (``conditions.py``) or refuses it. ``excluded`` are the conditions of a cases block's earlier cases, for a case
+    written "otherwise" (where none of them holds).
     ``annotation`` is prose after the formula that claims nothing (\\quad\\text{for } l = L-1, ..., 2),
     kept so that a checker can say it read it. Both are left out of comparisons: two claims compare by their
-    sides and relation (``check`` reads the condition and refuses a claim that has one).
+    sides and relation.
 
     ``shape`` is a shape stated after the formula (\\in \\mathbb{R}^{d_l \\times 1}): the dimensions as written
     (ast nodes; () for \\mathbb{R}, a number), or None when none is stated. It is part of the claim and compares."""
@@ -168,6 +179,7 @@ class Claim:
     condition: str | None = field(default=None, compare=False)
     annotation: str | None = field(default=None, compare=False)
     shape: tuple | None = None
+    excluded: tuple[str, ...] = field(default=(), compare=False)
 
 
 def walk(node, path: tuple = ()):

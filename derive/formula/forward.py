@@ -23,6 +23,7 @@ from ..errors import DeriveError
 from ..layers import Layer
 from ..symbols import L, l
 from . import ast
+from .conditions import ConditionError
 from .meaning import COSTS, FORWARD, Compiler, Meaning, MeaningError, component, expression_entry, free_indices
 
 GRADIENTS = {"delta", "grad_act", "grad_weight", "grad_bias"}
@@ -131,11 +132,15 @@ def judge_forward(meaning: Meaning, problem, seed: int, trials: int, m: int | No
                                           f"{list(net.widths)})", layers_checked=checked)
                 except Unreached as exc:
                     return Verdict(False, str(exc), layers_checked=checked)
+                if not pairs:
+                    continue  # the claim's condition holds at no entry of this layer
                 checked += 1
                 on = env.layer(shown[0].layer) if shown else last  # the layer the left side is about
                 for want, got, at in pairs:
                     wants.append(want), gots.append(got), where.append((on, at, net))
     if not checked:
+        if meaning.where is not None:
+            raise ConditionError(f"the condition {meaning.where.text()} holds at no component the formula names")
         return Verdict(False, f"the claim applies to no layer of a depth-{meaning.depth or DEPTH} network")
     worst, err = worst_of(wants, gots)
     what = "the forward pass's cost" if meaning.quantity == "cost" else "the forward pass"
@@ -194,6 +199,8 @@ def _entry_pairs(meaning: Meaning, env, net) -> list:
                     continue
                 covered.add(place)
                 bound = dict(zip(meaning.indices, values, strict=True))
+                if meaning.where is not None and not meaning.where.holds(bound):
+                    continue  # reached, but not an entry the claim is about
                 out.append((M[place], value_of(meaning.rhs, env, bound), ", ".join(f"{k} = {v}" for k, v in
                                                                                    bound.items())))
         finally:
@@ -223,6 +230,9 @@ def _component_pairs(meaning: Meaning, env, net) -> list:
             try:
                 places = [_place(e, env, bound) for e in entries]
                 if not all(_inside(env, p) for p in places):
+                    continue
+                if meaning.where is not None and not meaning.where.holds(bound):
+                    covered.update(places[:1])  # reached, but not a component the claim is about
                     continue
                 try:
                     want = value(meaning.lhs, bound)

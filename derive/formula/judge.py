@@ -15,6 +15,7 @@ from ..errors import DeriveError
 from ..layers import Layer
 from ..problem import Problem
 from ..symbols import L, l
+from .conditions import ConditionError
 from .meaning import Meaning
 from .verdict import DEPTH, TOLERANCE, TRIALS, Verdict, _inside, _network, counterexample, hidden_at, value_of, worst_of
 
@@ -87,35 +88,50 @@ def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIAL
                 if meaning.factor != 1:  # the left side is a multiple of the truth's quantity: dJ/dZ = dZ / m
                     want = want * value_of(meaning.factor, env)
                 try:
-                    got = _components(meaning, env, want) if meaning.indices else evaluate(meaning.rhs, env)
+                    got, judged = _components(meaning, env, want) if meaning.indices else \
+                        (evaluate(meaning.rhs, env), None)
                 except IndexError:  # a component index runs past the end of a vector or matrix
                     return Verdict(False, f"an index runs past the end of a vector or matrix at layer {at} "
                                           f"(widths {list(net.widths)})", layers_checked=checked)
                 except DeriveError:
                     continue  # the formula reads a quantity this layer does not have
+                if judged == set():
+                    continue  # the claim's condition holds at no component of this layer
                 checked += 1
-                err = relative_error(got, want)
+                err = relative_error(got, want) if judged is None else error_at(got, want, judged)
                 if worst is None or err > worst[0]:
-                    worst = (err, at, net, got, want)
+                    worst = (err, at, net, got, want, judged)
     if checked == 0:
+        if meaning.where is not None:
+            raise ConditionError(f"the condition {meaning.where.text()} holds at no component the formula names")
         return Verdict(False, f"the claim applies to no layer of a depth-{meaning.depth or DEPTH} network")
-    err, at, net, got, want = worst
+    err, at, net, got, want, judged = worst
     if err <= TOLERANCE:
         return Verdict(True, f"matches the forward pass at {checked} layer evaluations (max relative error "
                              f"{err:.1e})", layers_checked=checked)
-    i, j = max(((i, j) for i in range(want.rows) for j in range(want.cols)),
-               key=lambda ij: abs(got[ij] - want[ij]) if got.rows == want.rows and got.cols == want.cols else 0)
+    places = sorted(judged) if judged is not None else [(i, j) for i in range(want.rows) for j in range(want.cols)]
+    i, j = max(places, key=lambda ij: abs(got[ij] - want[ij]) if got.rows == want.rows and got.cols == want.cols
+               else 0)
     example = counterexample(net, at, [i, j], want[i, j], got[i, j], err)
     return Verdict(False, f"differs from the forward pass at layer {at} (relative error {err:.1e})", example, checked)
 
 
-def _components(meaning: Meaning, env, want) -> mpmath.matrix:
-    """The right side at every value of the left side's free indices (and, per example, every example)."""
+def error_at(got, want, places) -> float:
+    """max |got - want| / max |want| over the components at ``places`` only (absolute where the truth is zero there):
+    a claim under a condition is compared where it holds, and scaled by the values it is about."""
+    diff = max(abs(got[p] - want[p]) for p in places)
+    scale = max(abs(want[p]) for p in places)
+    return float(diff / scale) if scale > mpmath.mpf(10) ** (-30) else float(diff)
+
+
+def _components(meaning: Meaning, env, want) -> tuple:
+    """The right side at every value of the left side's free indices (and, per example, every example), and the
+    components judged: those where the claim's condition holds (None when it has none; every component then)."""
     from itertools import product
 
     entry, free = meaning.lhs, meaning.indices
     per_example = entry.tensor.shape[1] == 1 and want.cols > 1
-    got, covered = mpmath.matrix(want.rows, want.cols), set()
+    got, covered, judged = mpmath.matrix(want.rows, want.cols), set(), set()
     span = max(want.rows, want.cols) + 2
     for values in product(range(-1, span), repeat=len(free)):  # bases shift indices by one: over-cover
         bound = dict(zip(free, values, strict=True))
@@ -124,15 +140,18 @@ def _components(meaning: Meaning, env, want) -> mpmath.matrix:
         for col in cols:
             if not (0 <= row < want.rows and 0 <= col < want.cols) or (row, col) in covered:
                 continue
+            covered.add((row, col))
+            if meaning.where is not None and not meaning.where.holds(bound):
+                continue  # the indices reach this component, but the claim is not about it
             env.example = col if per_example else None
             try:
                 got[row, col] = value_of(meaning.rhs, env, bound)
             finally:
                 env.example = None
-            covered.add((row, col))
+            judged.add((row, col))
     if len(covered) != want.rows * want.cols:
         raise DeriveError("the formula's indices do not reach every component")
-    return got
+    return got, (None if meaning.where is None else judged)
 
 
 def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: int | None = None) -> Verdict:
@@ -176,6 +195,8 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: 
                                for (_, (row, col)), (rows, cols, each) in zip(sides, sizes, strict=True)):
                         continue
                     bound = dict(zip(meaning.indices, values))
+                    if meaning.where is not None and not meaning.where.holds(bound):
+                        continue  # the claim is not about these components
                     for example in examples:
                         env.example = example
                         try:
@@ -195,6 +216,8 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: 
                         found += 1
                 checked += found > 0
     if not checked:
+        if meaning.where is not None:
+            raise ConditionError(f"the condition {meaning.where.text()} holds at no component the formula names")
         return Verdict(False, f"the claim applies to no layer of a depth-{meaning.depth or DEPTH} network")
     worst, err = worst_of(wants, gots)
     if err <= TOLERANCE:

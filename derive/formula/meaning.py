@@ -23,6 +23,7 @@ from ..algebra import (
     Elementwise,
     ExampleSum,
     ExampleSumEntry,
+    ExprDerivative,
     LayerEntry,
     LayerSymbol,
     LocalEntry,
@@ -82,6 +83,7 @@ class Meaning:
     hidden: tuple = ()     # layers (in l) where a function letter is the hidden activation: judged where hidden
     factor: sp.Expr = sp.Integer(1)  # the left side is this times the convention's quantity (dls: dJ/dZ = dZ/m)
     whole: tuple | None = None  # [M]_{i,j} on the left: (M, row, column), the expression whose entry ``lhs`` is
+    where: object = None   # a conditions.Condition on the free indices: the claim is judged only where it holds
 
 
 class Compiler:
@@ -360,6 +362,9 @@ class Compiler:
             if self.conv.layout == "row_batch":
                 return Elem.of(OneMatrix(1, rows) * inner)
             return Elem.of(inner * OneMatrix(cols, 1))
+        if isinstance(node, ast.Derivative):
+            raise MeaningError("the derivative of an expression is read in a component formula: write it with the "
+                               "components, e.g. \\delta^L_j = \\frac{\\partial}{\\partial z^L_j} \\left[ ... \\right]")
         raise MeaningError(f"cannot use {type(node).__name__} on the right-hand side")
 
     def jacobian(self, node: ast.Partial) -> LocalJacobian:
@@ -661,6 +666,8 @@ def component(c: Compiler, node):
     base = 1 if c.conv.bias == "unit" else 0  # Ng counts units from 1; column 0 of Theta is the bias unit
     if isinstance(node, ast.Partial | ast.Nabla) and c.is_forward(node.of):
         return LocalEntry(*(_entry_of(c, x, "a local derivative") for x in (node.of, node.wrt)))
+    if isinstance(node, ast.Derivative):
+        return _expression_derivative(c, node)
     if isinstance(node, ast.Partial | ast.Nabla):
         symbol, indices, factor = c.gradient_symbol(node)
         if not indices:
@@ -757,6 +764,27 @@ def component(c: Compiler, node):
                                    f"all units (write \\sum_{{{node.index}}} or \\sum_{{{node.index}=1}}^{{{width}}})")
         return sp.Sum(body, (k, base, size - 1 + base))
     raise MeaningError(f"cannot use {type(node).__name__} in a component formula")
+
+
+EXPRESSION_DATA = {"z", "a", "y", "W", "b"}  # what an expression differentiated by the forward pass may read
+
+
+def _expression_derivative(c: Compiler, node: ast.Derivative) -> ExprDerivative:
+    """\\frac{\\partial}{\\partial z_i} [expr]: an explicit expression of forward quantities, targets and parameters
+    differentiated by one component of z or a, which the forward pass values (moved at that component, the expression
+    evaluated again); anything else in the expression (a gradient, a derivative) is refused."""
+    wrt = _entry_of(c, node.wrt, "the derivative of an expression")
+    if wrt.tensor.kind not in ("z", "a"):
+        raise MeaningError("the derivative of an expression is read with respect to a component of z or a (one "
+                           "forward quantity), not a parameter or the input")
+    body = component(c, node.body)
+    read = {e.tensor.kind for e in sym(body).atoms(LayerEntry)}
+    if not read <= EXPRESSION_DATA or sym(body).atoms(LocalEntry, ExprDerivative, ExampleSumEntry):
+        raise MeaningError("the expression differentiated may read only the forward pass, the targets and the "
+                           "parameters (z, a, y, W, b), not a gradient or a derivative")
+    if not read & {"z", "a"}:
+        raise MeaningError("the expression differentiated does not depend on the forward pass")
+    return ExprDerivative(body, wrt)
 
 
 def _component_entry(c: Compiler, tensor, node: ast.Sym):

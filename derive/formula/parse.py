@@ -32,6 +32,7 @@ from .ast import (
     Bin,
     Call,
     Claim,
+    Derivative,
     Entry,
     Kronecker,
     Layer,
@@ -45,6 +46,7 @@ from .ast import (
     Sym,
     Transpose,
     ZeroBiasColumn,
+    map_symbols,
 )
 
 MAX_CHARS = 2000
@@ -145,6 +147,7 @@ def _links(text: str, read: _Read | None = None, beside: bool = False):
     if second:
         raise FormulaError(f"a second formula after the text: {_quote(second)}; check one formula at a time "
                            "(one per line, or a chain a = b = c)")
+    annotation = " ".join(filter(None, (read.quantifier, annotation))) or None  # \\forall i \\neq k, \\quad ...
     condition = _condition(annotation, exprs)
     annotation = None if condition else annotation
     make = lambda lhs, rhs, op: Claim(lhs, rhs, op, condition, annotation, read.shape)
@@ -152,6 +155,47 @@ def _links(text: str, read: _Read | None = None, beside: bool = False):
     if ops == ["<-", "="] and isinstance(exprs[0], Sym):
         return [(_side_text(read, 1, 2), make(exprs[1], exprs[2], "="))], rels
     return [(_side_text(read, i, i + 1), make(exprs[i], exprs[i + 1], ops[i])) for i in range(len(rels))], rels
+
+
+_CASES_BEGIN = re.compile(r"\\begin\s*\{cases\}")
+_CASES_END = re.compile(r"\\end\s*\{cases\}")
+_ROW_BREAK = re.compile(r"\\\\\*?(?:\s*\[\s*[-+]?[\d.]+\s*[a-z]{2}\s*\])?")  # \\ and \\[2pt]
+
+
+def cases(text: str) -> list[str] | None:
+    """The formula of each case when a formula's right side is a cases block (lhs = \\begin{cases} e_1 & \\text{if }
+    c_1 \\\\ e_2 & \\text{otherwise} \\end{cases}): lhs = e_k followed by its condition, in order, the & written as
+    spacing (so that what follows it is the case's condition); None for any other formula (one cases block, after
+    a relation, with nothing but punctuation after it, and no other environment)."""
+    if not isinstance(text, str) or len(text) > MAX_CHARS or "cases" not in text:
+        return None
+    begins, ends = list(_CASES_BEGIN.finditer(text)), list(_CASES_END.finditer(text))
+    if len(begins) != 1 or len(ends) != 1 or ends[0].start() < begins[0].end():
+        return None
+    before, body, after = text[:begins[0].start()], text[begins[0].end():ends[0].start()], text[ends[0].end():]
+    if "\\begin" in before + body or after.strip(" \t\n.,;") or not re.search(r"(?:=|\\equiv)\s*$", before):
+        return None
+    rows, start = [], 0
+    for i, d in _scan(body):
+        m = _ROW_BREAK.match(body, i) if d == 0 else None
+        if m:
+            rows.append(body[start:i])
+            start = m.end()
+    rows.append(body[start:])
+    rows = [" ".join(r.split()) for r in rows if r.strip()]
+    if not rows:
+        return None
+    return [f"{before.rstrip()} {_row(r)}" for r in rows]
+
+
+def _row(row: str) -> str:
+    """A case's row with its & (between the value and the condition) written as \\quad, at the top level only."""
+    out, at = [], 0
+    for i, depth in _scan(row):
+        if row[i] == "&" and depth == 0:
+            out += [row[at:i], " \\quad "]
+            at = i + 1
+    return "".join(out) + row[at:]
 
 
 def _side_text(read, first: int, last: int) -> str:
@@ -396,6 +440,7 @@ class _Read:
     annotation: str | None  # what was cut after the formula (\\quad\\text{for } l < L, \\mbox{ if } j \\neq 0)
     prepared: str        # the text lark saw
     shape: tuple | None = None  # the dimensions of a shape stated after the formula (\\in \\mathbb{R}^{n \\times 1})
+    quantifier: str | None = None  # what was cut before the formula (\\forall i \\neq k, \\quad)
 
 
 # the physics package's derivatives, which notes use as if they were plain LaTeX: \pdv{C}{w} is
@@ -443,7 +488,7 @@ def _read(text, claim: bool) -> _Read:
     from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
     if isinstance(text, str) and len(text) <= MAX_CHARS:
         text = _indicators(_physics_derivatives(text))
-    prepared, annotation = _prepare(text, claim)
+    prepared, annotation, quantifier = _prepare(text, claim)
     prepared, shape = _cut_shape(prepared) if claim else (prepared, None)
     parser = _parser()  # outside the try: a broken grammar is a bug, not a bad formula
     octave = _OCTAVE.set(prepared.isascii() and "\\" not in prepared)
@@ -463,9 +508,9 @@ def _read(text, claim: bool) -> _Read:
         raise FormulaError(f"cannot read the formula: {str(exc).splitlines()[0]}") from None
     finally:
         _OCTAVE.reset(octave)
-    exprs = [_plain(e) for e in exprs]
+    exprs = [_written_out_sums(_plain(e)) for e in exprs]
     _check_size(exprs)
-    return _Read(exprs, list(rels), annotation, prepared, shape)
+    return _Read(exprs, list(rels), annotation, prepared, shape, quantifier)
 
 
 # a shape stated after the formula, \in \mathbb{R}^{d_l \times 1} (\mathbb R, \R, ℝ): the dimensions, one level of
@@ -519,9 +564,9 @@ _OPENERS, _CLOSERS = "([{", ")]}"
 _KINDS = {"(": "parentheses", ")": "parentheses", "[": "brackets", "]": "brackets", "{": "braces", "}": "braces"}
 
 
-def _prepare(text, claim: bool) -> tuple[str, str | None]:
-    """The text lark sees (the same length and layout, with what carries no meaning blanked out), and the
-    annotation cut after the formula (as written, or None)."""
+def _prepare(text, claim: bool) -> tuple[str, str | None, str | None]:
+    """The text lark sees (the same length and layout, with what carries no meaning blanked out), the
+    annotation cut after the formula and the quantifier cut before it (each as written, or None)."""
     if not isinstance(text, str):
         raise FormulaError(f"a formula must be text (str), not {type(text).__name__}")
     if len(text) > MAX_CHARS:
@@ -556,6 +601,7 @@ def _prepare(text, claim: bool) -> tuple[str, str | None]:
                 changed = True
                 break
     _strip_trailing(chars)
+    quantifier = _cut_quantifier(chars) if claim else None
     before = "".join(chars)
     spans = _cut_annotation(chars, claim)
     annotation = " ".join(" ".join(before[a:b].split()) for a, b in spans) if spans else None
@@ -565,7 +611,32 @@ def _prepare(text, claim: bool) -> tuple[str, str | None]:
         raise FormulaError("empty formula")
     _check_brackets(prepared)
     _check_fracs(prepared)
-    return prepared, annotation or None
+    return prepared, annotation or None, quantifier
+
+
+_QUANTIFIER = re.compile(r"\s*(?:\\forall(?![A-Za-z])|∀)")
+_QUANTIFIER_END = re.compile(r"\\q?quad(?![A-Za-z])|[,:]")
+_QUANTIFIER_ENDS = ["\\q", ":", ","]  # the first \\quad, else the first colon, else the first comma
+
+
+def _cut_quantifier(chars) -> str | None:
+    """Blank a quantifier written before the formula (\\forall i \\neq k, \\quad dz_k/dW_{ij} = 0) and return it as
+    written: it runs to the first \\quad at the top level (or, without one, the first colon, else the first comma),
+    and a formula must follow it. None when the text starts with anything else (the grammar then refuses \\forall)."""
+    text = "".join(chars)
+    m = _QUANTIFIER.match(text)
+    if m is None:
+        return None
+    ends = [e for i, depth in _scan(text) if i >= m.end() and depth == 0 and (e := _QUANTIFIER_END.match(text, i))]
+    if not ends:
+        return None
+    end = min(ends, key=lambda e: (_QUANTIFIER_ENDS.index(e.group()[:2]), e.start()))
+    run = _ANNOTATION_RUN.match(text, end.end())
+    stop = run.end() if run else end.end()
+    if not _RELATION_AT.search(text, stop) or not text[stop:].strip():
+        return None
+    _blank(chars, 0, stop)
+    return " ".join(text[:stop].split())
 
 
 def _blank(chars, start, end):
@@ -724,7 +795,9 @@ def _cut_annotation(chars, claim: bool) -> list[tuple[int, int]]:
 
 
 _PROSE = re.compile(r"\\(?:text|textrm|textnormal|textit|textbf|mbox|hbox|mathrm)\s*\{([^{}]*)\}")
-_CONDITION_WORDS = {"if", "when", "whenever", "unless", "otherwise", "provided", "except", "only", "iff"}
+# French notes write si / sinon (if / otherwise)
+_CONDITION_WORDS = {"if", "when", "whenever", "unless", "otherwise", "provided", "except", "only", "iff", "else", "si",
+                    "sinon"}
 _CONDITION_AT = re.compile(r"(\\ell(?![A-Za-z])|(?<![A-Za-z\\])[A-Za-z](?![A-Za-z]))\s*"
                            r"(?:\\(?:neq|ne|leq|le|geq|ge|lt|gt|in|notin)(?![A-Za-z])|[<>≠≤≥∈]|=)")
 
@@ -960,6 +1033,87 @@ class _FnHead:
     tok: object
 
 
+@dataclass(frozen=True)
+class _Dots:
+    """\\cdots as a term: the terms a sum written out leaves out (``_written_out_sums`` reads or refuses it)."""
+
+    tok: object = None
+
+
+SUM_LETTERS = ("k", "q", "p", "r", "s", "u", "v")
+
+
+def _written_out_sums(node):
+    """``node`` with each sum written out, T(1) + T(2) + \\cdots (terms that differ exactly by one component index,
+    numbered from 0 or 1, then \\cdots), as the sum over that index: \\sum_k T(k), from the first number (meaning.py
+    then checks it runs over every unit of a layer). A \\cdots anywhere else is a FormulaError."""
+    if isinstance(node, Bin) and node.op == "+" and isinstance(node.right, _Dots):
+        terms, left = [], node.left
+        while isinstance(left, Bin) and left.op == "+":
+            terms.append(left.right)
+            left = left.left
+        terms = [_written_out_sums(t) for t in [left] + terms[::-1]]
+        summed = _as_sum(terms, _letters_used(node))
+        if summed is None:
+            raise FormulaError(f"{node.right.tok.value} at {_tok_where(node.right.tok)} after terms that are not one "
+                               "term with its index counted 1, 2, ...; write the sum, e.g. \\sum_k ...",
+                               node.right.tok.column)
+        return summed
+    if isinstance(node, _Dots):
+        raise FormulaError(f"{node.tok.value} at {_tok_where(node.tok)}: derive reads it only after the terms of a sum "
+                           "written out (T(1) + T(2) + \\cdots); write the formula without it", node.tok.column)
+    if isinstance(node, _NODES) and not isinstance(node, Layer):
+        return replace(node, **{f.name: _written_out_sums(getattr(node, f.name)) for f in fields(node)
+                                if isinstance(getattr(node, f.name), _NODES + (_Dots,))})
+    return node
+
+
+def _as_sum(terms: list, used: set):
+    """\\sum_k T(k) when ``terms`` are T(n), T(n+1), ... (n = 0 or 1) for one term T with the index k; else None."""
+    letter = next((x for x in SUM_LETTERS if x not in used), None)
+    if letter is None or len(terms) < 2:
+        return None
+    for start in (0, 1):
+        bodies = [_numbered(t, str(start + n), letter) for n, t in enumerate(terms)]
+        if all(b is not None for b in bodies) and all(b == bodies[0] for b in bodies):
+            return Sum(letter, bodies[0], lower=Num(str(start)))
+    return None
+
+
+def _numbered(node, number: str, letter: str):
+    """``node`` with every component index written ``number`` (on a symbol with a layer) written ``letter``; None when
+    it has none, or the number is elsewhere (a symbol without a layer, whose digit may be its layer)."""
+    found = []
+
+    def swap(s: Sym) -> Sym:
+        if not s.indices or number not in s.indices:
+            return s
+        if s.layer is None:
+            found.append(None)
+            return s
+        found.append(s)
+        return replace(s, indices=tuple(letter if i == number else i for i in s.indices))
+    out = map_symbols(node, swap)
+    return out if found and None not in found else None
+
+
+def _letters_used(node) -> set[str]:
+    out = set(_index_letters(node))
+    for x in _walk_nodes(node):
+        if isinstance(x, Sum):
+            out.add(x.index)
+    return out
+
+
+def _walk_nodes(node):
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        yield x
+        if isinstance(x, _NODES):
+            stack.extend(getattr(x, f.name) for f in fields(x))
+
+
 def _plain(x):
     """An ast node from whatever a rule produced; a stray \\partial is an error."""
     if isinstance(x, _Group):
@@ -1154,6 +1308,9 @@ class _Build:
     def add(self, c):
         return Bin("+", _plain(c[0]), _plain(c[2]))
 
+    def dots(self, c):
+        return _Dots(c[0])
+
     def sub(self, c):
         return Bin("-", _plain(c[0]), _plain(c[2]))
 
@@ -1228,7 +1385,10 @@ class _Build:
         return Sym(f"{HATS[name]}{{{c[1]}}}")
 
     def hatarg(self, c):
-        return _letter_name(c[0].value)
+        return c[0] if isinstance(c[0], str) else _letter_name(c[0].value)
+
+    def hatfont(self, c):  # the font carries no meaning here, as outside a hat (font): the letter it sets
+        return c[-1] if isinstance(c[-1], str) else _letter_name(c[-1].value)
 
     def hatletter(self, c):
         return _letter_name(c[0].value)
@@ -1279,6 +1439,13 @@ class _Build:
         if den.given:
             raise _err(den.tok, "an argument list on the variable of a derivative")
         return Partial(of, _plain(den.arg), given)
+
+    def frac_operator_body(self, c):  # \frac{\partial}{\partial z_i} \left[ \frac{1}{2} (y_i - a_i)^2 \right]
+        tok, den, body = c[0], c[2], _plain(c[3])
+        if not isinstance(den, _D) or den.given:
+            raise _err(tok, "\\frac{\\partial}{...} needs \\partial and a symbol below", "e.g. \\frac{\\partial}"
+                       "{\\partial z_i} \\left[ ... \\right]")
+        return Derivative(body, _plain(den.arg))
 
     def operand(self, c):
         of = _plain(c[0])
@@ -1532,8 +1699,8 @@ def _arg_text(node) -> str:
 
 
 # ---------------------------------------------------------------- after lark
-_NODES = (BiasUnit, Bin, Call, Claim, Entry, Kronecker, Layer, Nabla, Neg, Num, Partial, Pow, Slice, Sum, Sym,
-          Transpose, ZeroBiasColumn)
+_NODES = (BiasUnit, Bin, Call, Claim, Derivative, Entry, Kronecker, Layer, Nabla, Neg, Num, Partial, Pow, Slice, Sum,
+          Sym, Transpose, ZeroBiasColumn)
 
 
 def _check_tree(root) -> tuple[int, int]:

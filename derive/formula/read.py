@@ -37,6 +37,9 @@ def compile_claim(claim: ast.Claim, problem: Problem) -> Meaning:
     meaning = _compile(claim, problem)
     if claim.shape is not None:
         _stated_shape(claim.shape, meaning, problem)
+    if claim.condition:  # \forall i \neq k, ...: judged only at the values of the free indices where it holds
+        from .conditions import for_claim
+        meaning.where = for_claim(claim, meaning.indices, units_counted=problem.convention.bias == "unit")
     return meaning
 
 

@@ -133,6 +133,11 @@ def _(node: ast.Partial) -> str:
 
 
 @latex.register
+def _(node: ast.Derivative) -> str:
+    return rf"\frac{{\partial}}{{\partial {latex(node.wrt)}}} \left[{latex(node.body)}\right]"
+
+
+@latex.register
 def _(node: ast.Nabla) -> str:
     # always with the cost's letter, so that a following factor is not read as the cost
     return rf"\nabla_{{{latex(node.wrt)}}} {latex(node.of) if node.of else 'C'}{_given(node)}"
