@@ -154,6 +154,9 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
     def _print_LocalEntry(self, expr):
         return rf"\frac{{\partial {self._print(expr.of)}}}{{\partial {self._print(expr.wrt)}}}"
 
+    def _print_ExprDerivative(self, expr):
+        return rf"\frac{{\partial}}{{\partial {self._print(expr.wrt)}}} \left[{self._print(expr.body)}\right]"
+
     def _print_LocalJacobian(self, expr):
         return rf"\frac{{\partial {self._print(expr.of)}}}{{\partial {self._print(expr.wrt)}}}"
 
@@ -546,6 +549,9 @@ class NotationText(_TextPrinter):
 
     def _print_LocalEntry(self, expr):
         return f"∂{self._print(expr.of)}/∂{self._print(expr.wrt)}"
+
+    def _print_ExprDerivative(self, expr):
+        return f"∂/∂{self._print(expr.wrt)} [{self._print(expr.body)}]"
 
     def _print_LocalJacobian(self, expr):
         return f"∂{self._print(expr.of)}/∂{self._print(expr.wrt)}"
