@@ -747,7 +747,10 @@ def _md_headings(text: str):
 
 # a forward equation, the notes' definition of which layer a weight is named after: z^{(l)} = W^{(l)} a^{(l-1)} + ...
 # (the layer it feeds: Nielsen, Wikipedia, CS231n, dls) or z^{(l+1)} = W^{(l)} a^{(l)} + ... (the layer it reads: Ng)
-_DEFINES = re.compile(_expand(r"<SOLO>z<I>\s*<UP><I>\s*&?=\s*(?:\\Theta|<W>)<I>\s*(?:(?P<same><SAME>)|<BELOW>)"))
+_DEFINES = re.compile(_expand(r"<SOLO>z<I>\s*<UP><I>\s*&?=\s*(?:\\Theta|<W>)<I>\s*(?:(?P<same><SAME>)|<BELOW>)"
+                              # layers named by letters (z^{(O)} = W^{(O)} a^{(H)} + b^{(O)}): named after the layer fed
+                              r"|<SOLO>z<I>\s*\^<OPEN>(?P<name>[A-KM-Z])<CLOSE><I>\s*&?=\s*<W><I>\s*"
+                              r"(?P<named>\^<OPEN>(?P=name)<CLOSE>)"))
 _WEIGHT_OFFSETS = {"nielsen": 0, "wikipedia": 0, "goodfellow": 0, "bishop": 0, "cs231n": 0, "dls": 0, "ng": -1,
                    "ufldl": -1}  # conventions.PRESETS' weight_offset (tests/test_lint_remarks.py checks the copy)
 
@@ -853,7 +856,7 @@ class Notes:
         W^{(l)} a^{(l-1)} + b^{(l)}: 0, the weight named after the layer it feeds; z^{(l+1)} = W^{(l)} a^{(l)}: -1),
         or None where none is written."""
         if self._structures is None:
-            self._structures = [(at + m.start(), 0 if m.group("same") is not None else -1)
+            self._structures = [(at + m.start(), 0 if m.group("same") is not None or m.group("named") else -1)
                                 for at, body in self.math for m in _DEFINES.finditer(body)]
         before = [(at, kind) for at, kind in self._structures if at <= offset]
         return (before[-1][1], self.line_of(before[-1][0])) if before else None

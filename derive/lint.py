@@ -476,6 +476,7 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     letters = _declared_letters(text, latex, line_of, named)
     indexed = _declared_indexed(text, latex, line_of)
     marks = _vector_marks(events, line_of)
+    jacobians = _declared_jacobians(text, latex, line_of)
     previous = None  # (the formula as written, as read) of the display before, if it holds one formula
     for kind, offset, body, env in events:
         if kind == "directive":
@@ -500,6 +501,8 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
                 readings += (f"its left side restored from the display before it (line {previous[2]}), which this "
                              "display continues",)
             read, readings = _as_marked(read, readings, marks)
+            if jacobians:
+                read, readings = _as_jacobian(read, readings, jacobians, notes.section_at(offset + at), notes)
             if named and setting.convention:
                 read, readings = _as_named(read, readings, named, run.setting_convention(setting))
             if letters and setting.convention:
@@ -690,6 +693,34 @@ _FEEDS = re.compile(rf"(?<![A-Za-z\\])(?:z{_NAME}\s*=|a{_NAME}\s*=\s*[A-Za-z\\]+
 # a layer's name in a superscript of a quantity (z, a, W, w, b, delta), never of a sum's limit (\sum_{j=1}^{H})
 _NAMED_SUP = (r"(?<![A-Za-z\\])((?:[zaWwb]|\\delta)(?:\s*_\s*(?:\{{[^{{}}]*\}}|\w))?\s*)\^\s*"
               r"(?:\{{\s*\(\s*{0}\s*\)\s*\}}|\{{\s*{0}\s*\}}|\(\s*{0}\s*\)|{0}(?![A-Za-z]))")
+
+
+# a letter the notes' words name the Jacobian of the activation at a layer: "où $J^{(l)}$ est la matrice jacobienne de
+# la fonction d'activation à la couche $l$", "where $J^{(l)}$ is the Jacobian (matrix) of the activation at layer l"
+_JACOBIAN_WORDS = re.compile(
+    r"\$\s*(?P<letter>[A-Z])\s*\^\s*(?:\{\s*)?\(\s*(?P<layer>l|\\ell)\s*\)(?:\s*\})?\s*\$\s+"
+    r"(?:est|is|denotes)\s+(?:la|the)\s+(?:matrice\s+jacobienne|jacobian(?:\s+matrix)?)\s+"
+    r"(?:de\s+la\s+fonction\s+d'activation|of\s+the\s+activation(?:\s+function)?)", re.I)
+
+
+def _declared_jacobians(text: str, latex: bool, line_of) -> list:
+    """(offset, letter, line) of each sentence that names a letter the activation's Jacobian at layer l."""
+    prose = _COMMENTS[latex].sub(lambda c: re.sub(r"[^\n]", " ", c.group()), text)
+    return [(m.start(), m.group("letter"), line_of(m.start())) for m in _JACOBIAN_WORDS.finditer(prose)]
+
+
+def _as_jacobian(formula: str, readings: tuple, found: list, section: int, notes: Notes) -> tuple[str, tuple]:
+    """``formula`` with the notes' Jacobian letter (J^{(l)}) written as the derivative it names, da^{(l)}/dz^{(l)},
+    where the sentence that names it is in the formula's section (a "where J ... is" after the display counts)."""
+    for offset, letter, line in found:
+        if notes.section_at(offset) != section:
+            continue
+        pattern = re.compile(rf"(?<![A-Za-z\\]){letter}\s*\^\s*\{{\s*\(\s*([^(){{}}]+?)\s*\)\s*\}}")
+        formula, n = pattern.subn(lambda m: rf"\frac{{\partial a^{{({m.group(1)})}}}}{{\partial z^{{({m.group(1)})}}}}",
+                                  formula)
+        if n:
+            readings += (f"{letter} read as the activation's Jacobian, \\partial a / \\partial z, as line {line} says",)
+    return formula, readings
 
 
 # the notes say each layer is one neuron: "a single neuron layer", "one neuron per layer", "single-neuron chain"

@@ -55,6 +55,22 @@ def _is_cost(sym_: ast.Sym, c: Compiler) -> bool:
     return sym_.layer is None and (sym_.base in COSTS or sym_.base == own) and c.letters.get(sym_.base) is None
 
 
+def _numbering_the_input(claim: ast.Claim, c: Compiler) -> None:
+    """a^{0} = x where the convention's input is layer 1 (or a^{1} = x where it is 0) says how the notes number
+    their layers: a statement of notation, refused as such rather than failed on its shapes (any other number,
+    a^{2} = x, is judged: a mistake)."""
+    lhs, rhs = claim.lhs, claim.rhs
+    if not (isinstance(lhs, ast.Sym) and isinstance(rhs, ast.Sym) and not lhs.indices and not rhs.indices):
+        return
+    if c.letters.get(lhs.base) != "a" or c.letters.get(rhs.base) != "x" or lhs.layer is None or rhs.layer is not None:
+        return
+    written = lhs.layer.offset if lhs.layer.symbol is None else None
+    if written in (0, 1) and written != c.conv.input_layer:  # the two numberings sources use (a^2 = x is a mistake)
+        raise MeaningError(f"this numbers the input as layer {written}, where {c.conv.name} numbers it "
+                           f"{c.conv.input_layer}: it states the notes' notation (which layer is the input), and "
+                           "derive checks formulas in the convention's numbering")
+
+
 def compile_forward(claim: ast.Claim, c: Compiler) -> Meaning:
     """The meaning of a forward-pass claim: quantity "cost" (lhs COST or LOSS) or "forward" (both sides read)."""
     if isinstance(claim.lhs, ast.Sym) and _is_cost(claim.lhs, c):
@@ -67,6 +83,7 @@ def compile_forward(claim: ast.Claim, c: Compiler) -> Meaning:
         lhs = LOSS if named == "example" and claim.lhs.indices or c.one_example() else \
             LOSSES if named == "example" else COST
         return Meaning("cost", L, lhs, rhs, (), c.notes, c.depth, tuple(c.hidden))
+    _numbering_the_input(claim, c)
     indexed = any(isinstance(n, ast.Sym) and n.indices for _, n in ast.walk(claim.lhs))
     if indexed:
         lhs, rhs = component(c, claim.lhs), component(c, claim.rhs)
