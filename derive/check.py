@@ -200,11 +200,12 @@ def _check_beside(formula: str, parts: list, problem, name: str, diagnose: bool)
         conditions = list(dict.fromkeys(r.condition for r in results if r.condition))
         return CheckResult("holds", formula, name, quantity=quantity, reason=f"all {total} formulas on the line hold",
                            condition="; ".join(conditions) or None, notes=notes, links=rows, beside=True)
-    n = failing or unread
-    result = results[n - 1]
+    bad = failing or unread
+    assert bad is not None  # one of them is a number: not every one held
+    result = results[bad - 1]
     word = "fails" if failing else "cannot be checked"
     return CheckResult(result.verdict, formula, name, quantity=quantity,
-                       reason=f"formula {n} of {total} on the line {word}: {result.reason}",
+                       reason=f"formula {bad} of {total} on the line {word}: {result.reason}",
                        counterexample=result.counterexample, diagnosis=result.diagnosis, notes=notes, links=rows,
                        beside=True)
 
@@ -213,7 +214,10 @@ def _check_cases(formula: str, split: list, problem, name: str, diagnose: bool) 
     """A cases block (lhs = \\begin{cases} e_1 \\text{ if } c_1 \\\\ e_2 \\text{ otherwise} \\end{cases}): one claim per
     case, each judged where its condition holds (the last case's "otherwise" where no earlier one does); the
     formula holds only if every case does, and the first failing case is the reason."""
-    total, results, rows, earlier = len(split), [], [], []
+    total = len(split)
+    results: list[CheckResult] = []
+    rows: list[dict] = []
+    earlier: list = []
     for n, parts in enumerate(split, 1):
         text, links = parts[0]
         condition = links[0][1].condition
@@ -238,10 +242,11 @@ def _check_cases(formula: str, split: list, problem, name: str, diagnose: bool) 
         return CheckResult("holds", formula, name, quantity=quantity, reason=f"all {total} cases hold, each where its "
                            "condition does", condition="; ".join(conditions) or None, notes=notes, links=rows,
                            cases=True)
-    n = failing or unread
-    result = results[n - 1]
+    bad = failing or unread
+    assert bad is not None  # one of them is a number: not every one held
+    result = results[bad - 1]
     word = "fails" if failing else "cannot be checked"
-    return CheckResult(result.verdict, formula, name, quantity=quantity, reason=f"case {n} of {total} {word}: "
+    return CheckResult(result.verdict, formula, name, quantity=quantity, reason=f"case {bad} of {total} {word}: "
                        f"{result.reason}", counterexample=result.counterexample, diagnosis=result.diagnosis,
                        notes=notes, links=rows, cases=True)
 
@@ -284,12 +289,14 @@ def _check_chain(formula: str, links: list, problem, name: str, diagnose: bool) 
         conditions = list(dict.fromkeys(r.condition for _, r in results if r.condition))
         return CheckResult("holds", formula, name, quantity=quantity, reason=f"all {total} links hold",
                            condition="; ".join(conditions) or None, notes=notes, links=rows)
-    n = failing or unread
-    judged, result = results[n - 1]
+    bad = failing or unread
+    assert bad is not None  # one of them is a number: not every one held
+    judged, result = results[bad - 1]
     verdict = "fails" if failing else "invalid"
     word = "fails" if failing else "cannot be checked"
-    out = CheckResult(verdict, formula, name, quantity=quantity, reason=f"link {n} of {total} {word}: {result.reason}",
+    out = CheckResult(verdict, formula, name, quantity=quantity,
+                      reason=f"link {bad} of {total} {word}: {result.reason}",
                       counterexample=result.counterexample, notes=notes, links=rows)
     if failing and diagnose:
-        out.diagnosis = _check_claim(links[n - 1][0], judged, problem, name, diagnose=True).diagnosis
+        out.diagnosis = _check_claim(links[bad - 1][0], judged, problem, name, diagnose=True).diagnosis
     return out
