@@ -129,6 +129,18 @@ def _batch_step(d: Derivation, tex, gW) -> tuple[str, list[str], str | None]:
     return text, [f"{btex(gW)} = {btex(d2.grad_weight)}"], named
 
 
+def listed(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return " and ".join(filter(None, [", ".join(items[:-1]), items[-1]])) if items else ""
+
+
+def power_of_ten(x: float) -> str:
+    """1e-09 as a reader writes it: 10^{-9}; 2.5e-07 as 2.5 \\times 10^{-7}."""
+    mantissa, exponent = f"{x:e}".split("e")
+    digits = mantissa.rstrip("0").rstrip(".")
+    return ("" if digits == "1" else digits + r" \times ") + f"10^{{{int(exponent)}}}"
+
+
 NOISE = 1e-20  # below this a relative error is noise (the SymPy cache mixes Float precisions): printed "< 1e-20"
 
 
@@ -223,11 +235,21 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
         other_rows.append((name, otex(od_.layer.W(l + 1)), translations[name],
                            f"{otex(oW)} = {otex(od_.grad_weight)}", name == conv.name))
 
-    from .verify import label, truth_label
-    verification = {"widths": [t.widths for t in report.trials], "seeds": [t.seed for t in report.trials],
-                    "m": report.trials[0].m, "depth": report.depth, "truth": truth_label(report.truth),
-                    "tolerance": report.tolerance, "errors": dict(report.errors), "steps_error": err,
-                    "rows": [(label(q), shown_error(e)) for q, e in report.errors.items()],
+    from .verify import counted, label, truth_label
+    partial = lambda x: rf"$\partial {of}/\partial {tex(x)}$"  # noqa: E731
+    names = {"delta": f"${tex(lay.delta(l))}$, every layer",
+             "grad_act": f"{partial(lay.a(l))} by its own recursion, every layer",
+             "delta_from_grad_act": f"${tex(lay.delta(l))}$ from {partial(lay.a(l))}", "grad_weight": f"${tex(gW)}$"}
+    if d.grad_bias is not None:
+        names["grad_bias"] = f"${tex(gb)}$"
+    trials = report.trials
+    verification = {"networks": counted(len(trials), "random network"), "depth": report.depth,
+                    "widths": listed(["(" + ", ".join(map(str, t.widths)) + ")" for t in trials]),
+                    "seeds": ("seed " if len(trials) == 1 else "seeds ") + listed([str(t.seed) for t in trials]),
+                    "examples": counted(trials[0].m, "example"), "truth": truth_label(report.truth),
+                    "tolerance": report.tolerance, "tolerance_shown": power_of_ten(report.tolerance),
+                    "errors": dict(report.errors), "steps_error": err,
+                    "rows": [(label(q, names), shown_error(e)) for q, e in report.errors.items()],
                     "steps_shown": shown_error(err)}
     snippet = [(tex(lay.delta(L)), tex(d.delta_out)), (tex(lay.delta(l)), tex(d.delta)),
                (tex(lay.grad_act(l)), tex(d.grad_act_from_delta))] + gradients[:1] + gradients[2:]
