@@ -17,7 +17,7 @@ from .chain import Derivation, L, l
 from .components import component
 from .errors import DeriveError
 from .output_layer import WIDTH
-from .printing import NotationPrinter, activation_letters, layer_text
+from .printing import EXAMPLE, NotationPrinter, activation_letters, layer_text
 from .steps import Line, entry, hidden_steps, k, one_based, output_steps, targets_sum, weight_steps
 
 
@@ -129,6 +129,14 @@ def _batch_step(d: Derivation, tex, gW) -> tuple[str, list[str], str | None]:
     return text, [f"{btex(gW)} = {btex(d2.grad_weight)}"], named
 
 
+def examples_named(expr, batch):
+    """A component form whose sums over the examples (0..m-1 in a batch layout's matrix product) use the letter
+    every other section of the document gives the example (printing.EXAMPLE), not the next free summation
+    index: dW_{jk} = \\sum_t dZ_{tk} A_{tj}, as Z_{tk} in the index-form steps."""
+    t = sp.Symbol(EXAMPLE, integer=True)
+    return expr.xreplace({v: t for s in expr.atoms(sp.Sum) for v, lo, hi in s.limits if lo == 0 and hi == batch - 1})
+
+
 def listed(items: list[str]) -> str:
     """'a', 'a and b', 'a, b and c'."""
     return " and ".join(filter(None, [", ".join(items[:-1]), items[-1]])) if items else ""
@@ -204,7 +212,7 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
 
     gW = LayerSymbol("grad_weight", l, *d.grad_weight.shape)
     from .components import J, K
-    gW_jk, gW_rhs = (LayerEntry(gW, J, K), component(d.grad_weight))
+    gW_jk, gW_rhs = (LayerEntry(gW, J, K), examples_named(component(d.grad_weight), lay.batch))
     if conv.bias == "unit":
         gW_jk, gW_rhs = one_based([gW_jk, gW_rhs])
     gradients = [(tex(gW), tex(d.grad_weight)), (tex(gW_jk), tex(gW_rhs))]

@@ -18,7 +18,7 @@ CASES = [
      r"\left[(\Theta^{(l)})^{T} \delta^{(l+1)}\right]_{2:\mathrm{end}} \mathbin{.*} g'\left(z^{(l)}\right)"),
     # Ng ex4: D^(l) = (1/m) Delta^(l), Delta^(l) = sum_t delta^(l+1) (a^(l))^T with the bias unit
     ("ng", "grad_weight",
-     r"\frac{1}{m} \sum_{t=1}^{m} \delta^{(l+1)} (\begin{bmatrix} 1 \\ a^{(l)} \end{bmatrix})^{T}"),
+     r"\frac{1}{m} \sum_{t=1}^{m} \delta^{(l+1)(t)} (\begin{bmatrix} 1 \\ a^{(l)(t)} \end{bmatrix})^{T}"),
     # deeplearning.ai C1W4: dW^[l] = (1/m) dZ^[l] A^[l-1]T
     ("dls", "grad_weight", r"\frac{1}{m} dZ^{[l]} (A^{[l-1]})^{T}"),
     # CS231n: dW = A^T dZ, db = column sums of dZ, with the 1/N already inside dZ
