@@ -196,7 +196,7 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
     which = "" if prob.hidden.latex == nt.sigma else f": {prob.hidden.name}"  # what the letter stands for
     forward = [(tex(lay.z(l)), tex(lay.pre_activation(l))),
                (tex(lay.a(l)), tex(Elementwise(prob.hidden.name, lay.z(l))) + rf"\quad\text{{(hidden layers{which})}}"),
-               (tex(lay.a(L)), letters.get(prob.output.name, nt.sigma) + rf"\left({tex(lay.z(L))}\right)"),
+               (tex(lay.a(L)), tex(Elementwise(prob.output.name, lay.z(L)))),
                *_cost(d, tex)]
 
     od = d.output

@@ -45,6 +45,7 @@ class Raw(sp.Dummy):
         return self._tex
 
 
+TALL = (r"\frac", r"\sum", r"\begin", r"\left", r"\prod", r"\int")  # what plain parentheses are too short for
 EXAMPLE = "t"  # the examples' index, in every section of a document: \sum_{t=1}^{m}, Z_{tk}, y_{kt}
 EXAMPLE_KINDS = ("z", "a", "delta", "grad_act")  # the layer quantities each example has its own of
 ENTRIES = ("LayerEntry", "ActEntry", "BiasUnitEntry", "ExampleSumEntry", "Partial")
@@ -185,7 +186,22 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
 
     def _print_ActEntry(self, expr):
         mark = self.nt.prime if expr.order else ""
-        return rf"{self.letters.get(expr.name, self.nt.sigma)}{mark}\left({self._print(expr.arg)}\right)"
+        return f"{self.letters.get(expr.name, self.nt.sigma)}{mark}{self._paren(self._print(expr.arg))}"
+
+    def _paren(self, inner: str) -> str:
+        """(inner) in parentheses sized to it: plain ones around a line of symbols (\\sigma'(z^l), as books
+        print it), \\left( \\right) only around something taller (a fraction, a sum, a matrix)."""
+        return rf"\left({inner}\right)" if any(tall in inner for tall in TALL) else f"({inner})"
+
+    def _add_parens(self, s) -> str:  # SymPy's parentheses (parenthesize), sized the same way
+        return self._paren(s)
+
+    def _add_parens_lspace(self, s) -> str:
+        return self._paren(s)
+
+    def _print_log(self, expr, exp=None):
+        text = rf"\ln{self._paren(self._print(expr.args[0]))}"
+        return text if exp is None else rf"{self._paren(text)}^{{{exp}}}"
 
     def _print_BiasUnitEntry(self, expr):
         arg, i, _ = expr.args  # Ng's a_j^(l) with the bias unit a_0 = 1 in front
@@ -200,7 +216,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
     def _print_Pow(self, expr):
         # a component already carries scripts: (a^{L}_{j})^{2}, never a^{L}_{j}^{2}
         if type(expr.base).__name__ in ENTRIES and expr.exp.is_positive:
-            return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
+            return f"{self._paren(self._print(expr.base))}^{{{self._print(expr.exp)}}}"
         return super()._print_Pow(expr)
 
     def _print_Partial(self, expr):
@@ -221,7 +237,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
 
     def _print_Elementwise(self, expr):
         mark = self.nt.prime if expr.order else ""
-        return rf"{self.letters.get(expr.name, self.nt.sigma)}{mark}\left({self._print(expr.arg)}\right)"
+        return f"{self.letters.get(expr.name, self.nt.sigma)}{mark}{self._paren(self._print(expr.arg))}"
 
     def _print_Indexed(self, expr):
         # a width n_{l+1}: the layer index written as sources write it
@@ -235,8 +251,8 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         arg = expr.arg
         inner = self._print(arg)
         if not (arg.is_Symbol or type(arg).__name__ in ("LayerSymbol", "WithBiasUnit")):
-            inner = rf"\left({inner}\right)"
-        elif "^" in inner:
+            inner = self._paren(inner)
+        elif "^" in inner and not isinstance(arg, WithBiasUnit):  # a matrix's brackets hold it already
             inner = f"({inner})"
         return f"{inner}^{{{self.nt.transpose}}}"
 
@@ -244,7 +260,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         sign = HADAMARD_TEX.get(self.nt.hadamard, self.nt.hadamard)
         # the activation factor last, as textbooks write it; products in parentheses for the reader
         args = sorted(expr.args, key=lambda a: type(a).__name__ == "Elementwise")
-        parts = [rf"\left({self._print(a)}\right)" if isinstance(a, (sp.MatAdd, sp.MatMul)) else self._print(a)
+        parts = [self._paren(self._print(a)) if isinstance(a, (sp.MatAdd, sp.MatMul)) else self._print(a)
                  for a in args]
         return f" {sign} ".join(parts)
 
@@ -289,7 +305,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         for n, f in enumerate(factors):
             text = self._print(f)
             if f.is_Add or (isinstance(f, sp.Sum) and n < len(factors) - 1):
-                text = rf"\left({text}\right)"
+                text = self._paren(text)
             parts.append(text)
         body = " ".join(parts)
         return body if coeff == 1 else f"{self._print(coeff)} {body}"
