@@ -42,6 +42,7 @@ NOTES = """
 or a .toml file (see README: "Defining your own convention"). Names may be typed
 in any case, and common aliases work (crossentropy, logistic, ...).
 """
+DOC_LAYERS = 3  # the depth a document is verified at unless --layers says otherwise
 PROBLEM_COMMANDS = {"verify", "doc", "check", "lint", "translate"}
 COMMAND_ALIASES = {"docs": "doc", "document": "doc", "tables": "table", "verification": "verify", "test": "verify",
                    "checks": "check", "linter": "lint", "translation": "translate", "ls": "list"}
@@ -147,8 +148,8 @@ def build_parser() -> _Parser:
                                    "in every other convention, and the verification figures. Nothing is written "
                                    "if verification fails.")
     _problem_flags(p)
-    p.add_argument("--layers", type=_bounded(LAYERS), default=3, metavar="N",
-                   help=f"depth verified, {LAYERS.low} to {LAYERS.high} (default: 3)")
+    p.add_argument("--layers", type=_bounded(LAYERS), default=DOC_LAYERS, metavar="N",
+                   help=f"depth verified, {LAYERS.low} to {LAYERS.high} (default: {DOC_LAYERS})")
     p.add_argument("--format", choices=["md", "tex", "tex-snippet"],
                    help="md (GitHub, Jupyter, KaTeX), tex (standalone article), tex-snippet (just the equations); "
                         "default: from the -o file's extension, else md")
@@ -286,7 +287,20 @@ def cmd_doc(args) -> tuple[str, int]:
     cache = Verified(layers=args.layers)
     doc = document(args.convention, args.loss, args.activation, args.hidden, cache)
     fmt = args.format or _format_of(args.out, "md")
-    return render(doc, fmt, "doc " + " ".join(sys.argv[2:]) if args.out else "doc"), 0  # main writes -o
+    return render(doc, fmt, _doc_command(args)), 0  # main writes -o
+
+
+def _doc_command(args) -> str:
+    """How to regenerate a document, for its header: every problem option as parsed (so that a default that
+    changes later cannot change the document), the depth and format where given, and -o where it went to a
+    file; shell-quoted."""
+    import shlex
+    words = ["doc", "--convention", args.convention, "--loss", args.loss, "--activation", args.activation,
+             "--hidden", args.hidden]
+    words += ["--layers", str(args.layers)] if args.layers != DOC_LAYERS else []
+    words += ["--format", args.format] if args.format else []
+    words += ["-o", args.out] if args.out else []
+    return " ".join(shlex.quote(w) for w in words)
 
 
 def _format_of(path: str | None, default: str) -> str:

@@ -16,7 +16,7 @@ from .algebra import Elementwise, LayerEntry, LayerSymbol, sym
 from .chain import Derivation
 from .components import component
 from .errors import DeriveError
-from .printing import NotationPrinter, activation_letters, layer_text
+from .printing import EXAMPLE, NotationPrinter, activation_letters, layer_text
 from .steps import Line, entry, hidden_steps, one_based, output_steps, targets_sum, weight_steps
 from .symbols import WIDTH, L, k, l
 
@@ -130,6 +130,26 @@ def _batch_step(d: Derivation, tex, gW) -> tuple[str, list[str], str | None]:
     return text, [f"{btex(gW)} = {btex(d2.grad_weight)}"], named
 
 
+def examples_named(expr, batch):
+    """A component form whose sums over the examples (0..m-1 in a batch layout's matrix product) use the letter
+    every other section of the document gives the example (printing.EXAMPLE), not the next free summation
+    index: dW_{jk} = \\sum_t dZ_{tk} A_{tj}, as Z_{tk} in the index-form steps."""
+    t = sp.Symbol(EXAMPLE, integer=True)
+    return expr.xreplace({v: t for s in expr.atoms(sp.Sum) for v, lo, hi in s.limits if lo == 0 and hi == batch - 1})
+
+
+def listed(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return " and ".join(filter(None, [", ".join(items[:-1]), items[-1]])) if items else ""
+
+
+def power_of_ten(x: float) -> str:
+    """1e-09 as a reader writes it: 10^{-9}; 2.5e-07 as 2.5 \\times 10^{-7}."""
+    mantissa, exponent = f"{x:e}".split("e")
+    digits = mantissa.rstrip("0").rstrip(".")
+    return ("" if digits == "1" else digits + r" \times ") + f"10^{{{int(exponent)}}}"
+
+
 NOISE = 1e-20  # below this a relative error is noise (the SymPy cache mixes Float precisions): printed "< 1e-20"
 
 
@@ -177,7 +197,7 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
     which = "" if prob.hidden.latex == nt.sigma else f": {prob.hidden.name}"  # what the letter stands for
     forward = [(tex(lay.z(l)), tex(lay.pre_activation(l))),
                (tex(lay.a(l)), tex(Elementwise(prob.hidden.name, lay.z(l))) + rf"\quad\text{{(hidden layers{which})}}"),
-               (tex(lay.a(L)), letters.get(prob.output.name, nt.sigma) + rf"\left({tex(lay.z(L))}\right)"),
+               (tex(lay.a(L)), tex(Elementwise(prob.output.name, lay.z(L)))),
                *_cost(d, tex)]
 
     od = d.output
@@ -193,7 +213,7 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
 
     gW = LayerSymbol("grad_weight", l, *d.grad_weight.shape)
     from .components import J, K
-    gW_jk, gW_rhs = (LayerEntry(gW, J, K), component(d.grad_weight))
+    gW_jk, gW_rhs = (LayerEntry(gW, J, K), examples_named(component(d.grad_weight), lay.batch))
     if conv.bias == "unit":
         gW_jk, gW_rhs = one_based([gW_jk, gW_rhs])
     gradients = [(tex(gW), tex(d.grad_weight)), (tex(gW_jk), tex(gW_rhs))]
@@ -224,11 +244,21 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
         other_rows.append((name, otex(od_.layer.W(l + 1)), translations[name],
                            f"{otex(oW)} = {otex(od_.grad_weight)}", name == conv.name))
 
-    from .verification import label, truth_label
-    verification = {"widths": [t.widths for t in report.trials], "seeds": [t.seed for t in report.trials],
-                    "m": report.trials[0].m, "depth": report.depth, "truth": truth_label(report.truth),
-                    "tolerance": report.tolerance, "errors": dict(report.errors), "steps_error": err,
-                    "rows": [(label(q), shown_error(e)) for q, e in report.errors.items()],
+    from .verification import counted, label, truth_label
+    partial = lambda x: rf"$\partial {of}/\partial {tex(x)}$"  # noqa: E731
+    names = {"delta": f"${tex(lay.delta(l))}$, every layer",
+             "grad_act": f"{partial(lay.a(l))} by its own recursion, every layer",
+             "delta_from_grad_act": f"${tex(lay.delta(l))}$ from {partial(lay.a(l))}", "grad_weight": f"${tex(gW)}$"}
+    if d.grad_bias is not None:
+        names["grad_bias"] = f"${tex(gb)}$"
+    trials = report.trials
+    verification = {"networks": counted(len(trials), "random network"), "depth": report.depth,
+                    "widths": listed(["(" + ", ".join(map(str, t.widths)) + ")" for t in trials]),
+                    "seeds": ("seed " if len(trials) == 1 else "seeds ") + listed([str(t.seed) for t in trials]),
+                    "examples": counted(trials[0].m, "example"), "truth": truth_label(report.truth),
+                    "tolerance": report.tolerance, "tolerance_shown": power_of_ten(report.tolerance),
+                    "errors": dict(report.errors), "steps_error": err,
+                    "rows": [(label(q, names), shown_error(e)) for q, e in report.errors.items()],
                     "steps_shown": shown_error(err)}
     snippet = [(tex(lay.delta(L)), tex(d.delta_out)), (tex(lay.delta(l)), tex(d.delta)),
                (tex(lay.grad_act(l)), tex(d.grad_act_from_delta))] + gradients[:1] + gradients[2:]

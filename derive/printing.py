@@ -45,6 +45,9 @@ class Raw(sp.Dummy):
         return self._tex
 
 
+TALL = (r"\frac", r"\sum", r"\begin", r"\left", r"\prod", r"\int")  # what plain parentheses are too short for
+EXAMPLE = "t"  # the examples' index, in every section of a document: \sum_{t=1}^{m}, Z_{tk}, y_{kt}
+EXAMPLE_KINDS = ("z", "a", "delta", "grad_act")  # the layer quantities each example has its own of
 ENTRIES = ("LayerEntry", "ActEntry", "BiasUnitEntry", "ExampleSumEntry", "Partial")
 _KIND_RANK = {"W": 3, "delta": 4, "grad_act": 4, "a": 5, "y": 5, "z": 5, "b": 5}
 
@@ -109,13 +112,36 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         self.conv, self.nt = conv, conv.notation
         self.letters = letters or {}  # activation name -> how it is written (activation_letters); else nt.sigma
         self._hadamard_depth = 0
+        self._example: str | None = None  # inside a sum over the examples: the index each term's example carries
 
     # -- leaves
-    def sup(self, layer) -> str:
-        return self.conv.sup(layer_text(layer))
+    def sup(self, layer, example: str | None = None) -> str:
+        """The layer superscript, with the example after it where one is given: {(l)(t)}, {[l](t)}, {l(t)}."""
+        text = self.conv.sup(layer_text(layer))
+        return text if example is None else f"{text[:-1]}({example})}}"
 
-    def _named(self, template: str, layer) -> str:
-        return template.replace("@", self.sup(layer))
+    def _per_example(self, expr) -> str | None:
+        """The example a layer quantity is marked with inside a sum over the examples; weights and their
+        gradients are the same for every example and carry none."""
+        return self._example if expr.kind in EXAMPLE_KINDS else None
+
+    def _over_examples(self, count, body, show) -> str:
+        """\\sum_{t=1}^{m} and ``body`` with each term's example named (\\delta^{(l+1)(t)}), where every per-example
+        leaf can carry it: the target and the input have no layer superscript to carry it, and are left as
+        written (t = 1..m is then the only sign of the example)."""
+        marked = not any(isinstance(x, LayerSymbol) and (x.kind in ("y", "x") or self._output_letter(x))
+                         for x in body.atoms(LayerSymbol))
+        self._example = EXAMPLE if marked else None
+        try:
+            return rf"\sum_{{{EXAMPLE}=1}}^{{{self._print(count)}}} " + show(body)
+        finally:
+            self._example = None
+
+    def _output_letter(self, x) -> bool:
+        return x.kind == "a" and bool(self.nt.output) and x.layer == sp.Symbol("L", integer=True)
+
+    def _named(self, template: str, layer, example: str | None = None) -> str:
+        return template.replace("@", self.sup(layer, example))
 
     def _print_LayerSymbol(self, expr):
         nt, k = self.nt, expr.kind
@@ -123,11 +149,12 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
             return nt.target
         if k == "a" and nt.output and expr.layer == sp.Symbol("L", integer=True):
             return nt.output
+        ex = self._per_example(expr)
         if k == "delta":
             return self._named(nt.delta if self.conv.delta_wrt == "z" else r"\frac{\partial C}{\partial z^@}",
-                               expr.layer)
+                               expr.layer, ex)
         if k == "grad_act":
-            return self._named(nt.grad_act if self.conv.delta_wrt == "z" else nt.delta, expr.layer)
+            return self._named(nt.grad_act if self.conv.delta_wrt == "z" else nt.delta, expr.layer, ex)
         if k == "grad_weight":
             return self._named(nt.grad_weight, expr.layer)
         if k == "grad_bias":  # a bias is labelled by the layer it feeds; a source may name it otherwise (UFLDL)
@@ -136,7 +163,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
             return nt.input
         letter = {"W": nt.weight, "b": nt.bias, "z": nt.pre, "a": nt.act}[k]
         # a bias is labelled by the layer it feeds, named as the source names it (UFLDL's b^(l) feeds l+1)
-        return f"{letter}^{self.sup(self.conv.bias_index(expr.layer) if k == 'b' else expr.layer)}"
+        return f"{letter}^{self.sup(self.conv.bias_index(expr.layer) if k == 'b' else expr.layer, ex)}"
 
     def _print_LayerEntry(self, expr):
         i, j = expr.indices
@@ -162,7 +189,22 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
 
     def _print_ActEntry(self, expr):
         mark = self.nt.prime if expr.order else ""
-        return rf"{self.letters.get(expr.name, self.nt.sigma)}{mark}\left({self._print(expr.arg)}\right)"
+        return f"{self.letters.get(expr.name, self.nt.sigma)}{mark}{self._paren(self._print(expr.arg))}"
+
+    def _paren(self, inner: str) -> str:
+        """(inner) in parentheses sized to it: plain ones around a line of symbols (\\sigma'(z^l), as books
+        print it), \\left( \\right) only around something taller (a fraction, a sum, a matrix)."""
+        return rf"\left({inner}\right)" if any(tall in inner for tall in TALL) else f"({inner})"
+
+    def _add_parens(self, s) -> str:  # SymPy's parentheses (parenthesize), sized the same way
+        return self._paren(s)
+
+    def _add_parens_lspace(self, s) -> str:
+        return self._paren(s)
+
+    def _print_log(self, expr, exp=None):
+        text = rf"\ln{self._paren(self._print(expr.args[0]))}"
+        return text if exp is None else rf"{self._paren(text)}^{{{exp}}}"
 
     def _print_BiasUnitEntry(self, expr):
         arg, i, _ = expr.args  # Ng's a_j^(l) with the bias unit a_0 = 1 in front
@@ -172,12 +214,12 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         arg, count = expr.args
         coeff, rest = arg.as_independent(*[a for a in arg.atoms(sp.Expr) if type(a).__name__ in ENTRIES])
         front = "" if coeff == 1 else self._print(coeff) + " "
-        return rf"{front}\sum_{{t=1}}^{{{self._print(count)}}} {self.parenthesize(rest, 40)}"
+        return front + self._over_examples(count, rest, lambda body: self.parenthesize(body, 40))
 
     def _print_Pow(self, expr):
         # a component already carries scripts: (a^{L}_{j})^{2}, never a^{L}_{j}^{2}
         if type(expr.base).__name__ in ENTRIES and expr.exp.is_positive:
-            return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
+            return f"{self._paren(self._print(expr.base))}^{{{self._print(expr.exp)}}}"
         return super()._print_Pow(expr)
 
     def _print_Partial(self, expr):
@@ -198,7 +240,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
 
     def _print_Elementwise(self, expr):
         mark = self.nt.prime if expr.order else ""
-        return rf"{self.letters.get(expr.name, self.nt.sigma)}{mark}\left({self._print(expr.arg)}\right)"
+        return f"{self.letters.get(expr.name, self.nt.sigma)}{mark}{self._paren(self._print(expr.arg))}"
 
     def _print_Indexed(self, expr):
         # a width n_{l+1}: the layer index written as sources write it
@@ -212,8 +254,8 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         arg = expr.arg
         inner = self._print(arg)
         if not (arg.is_Symbol or type(arg).__name__ in ("LayerSymbol", "WithBiasUnit")):
-            inner = rf"\left({inner}\right)"
-        elif "^" in inner:
+            inner = self._paren(inner)
+        elif "^" in inner and not isinstance(arg, WithBiasUnit):  # a matrix's brackets hold it already
             inner = f"({inner})"
         return f"{inner}^{{{self.nt.transpose}}}"
 
@@ -221,7 +263,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         sign = HADAMARD_TEX.get(self.nt.hadamard, self.nt.hadamard)
         # the activation factor last, as textbooks write it; products in parentheses for the reader
         args = sorted(expr.args, key=lambda a: type(a).__name__ == "Elementwise")
-        parts = [rf"\left({self._print(a)}\right)" if isinstance(a, (sp.MatAdd, sp.MatMul)) else self._print(a)
+        parts = [self._paren(self._print(a)) if isinstance(a, (sp.MatAdd, sp.MatMul)) else self._print(a)
                  for a in args]
         return f" {sign} ".join(parts)
 
@@ -266,7 +308,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         for n, f in enumerate(factors):
             text = self._print(f)
             if f.is_Add or (isinstance(f, sp.Sum) and n < len(factors) - 1):
-                text = rf"\left({text}\right)"
+                text = self._paren(text)
             parts.append(text)
         body = " ".join(parts)
         return body if coeff == 1 else f"{self._print(coeff)} {body}"
@@ -290,7 +332,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
     def _print_ExampleSum(self, expr):
         coeff, rest = expr.arg.as_coeff_mmul() if hasattr(expr.arg, "as_coeff_mmul") else (1, expr.arg)
         front = "" if coeff == 1 else self._print(coeff) + " "
-        return rf"{front}\sum_{{t=1}}^{{{self._print(expr.count)}}} {self._print(rest)}"
+        return front + self._over_examples(expr.count, rest, self._print)
 
 
 def layer_text(layer) -> str:

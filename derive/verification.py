@@ -41,18 +41,28 @@ class Trial:
     worst_layer: dict = field(default_factory=dict)
 
 
-# how a report names each quantity for a reader (its JSON keeps the short keys)
-LABELS = {"delta": "dE/dz (delta), every layer", "grad_act": "dE/da, every layer",
-          "delta_from_grad_act": "dE/dz from dE/da", "grad_weight": "dE/dW", "grad_bias": "dE/db"}
+# how a report names each quantity for a reader, in no convention's letters (a document names them in its own:
+# doc.py); the JSON keeps the short keys
+LABELS = {"delta": "δ^l = ∂E/∂z^l, every layer", "grad_act": "∂E/∂a^l by its own recursion, every layer",
+          "delta_from_grad_act": "δ^l from ∂E/∂a^l", "grad_weight": "∂E/∂W^l", "grad_bias": "∂E/∂b^l"}
 TRUTHS = {"reverse": "reverse-mode differentiation at 50 digits", "fd": "central differences at 50 digits",
           "sympy": "exact symbolic derivatives"}
+FORMS = ((" [index]", ", entry by entry"), (" (torch)", ", against PyTorch"))  # a quantity key's suffixes
 
 
-def label(quantity: str) -> str:
-    """'grad_weight [index] (torch)' -> 'dE/dW, index form, against PyTorch'."""
-    base, index, torch = quantity.replace(" (torch)", ""), " [index]" in quantity, quantity.endswith("(torch)")
-    base = base.replace(" [index]", "")
-    return LABELS.get(base, base) + (", index form" if index else "") + (", against PyTorch" if torch else "")
+def label(quantity: str, names: dict | None = None) -> str:
+    """'grad_weight [index] (torch)' -> '∂E/∂W^l, entry by entry, against PyTorch'; ``names`` in place of
+    LABELS names the quantities in a convention's notation."""
+    base, forms = quantity, ""
+    for suffix, words in FORMS:
+        if suffix in base:
+            base, forms = base.replace(suffix, ""), forms + words
+    return (names or LABELS).get(base, base) + forms
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """'one example', '3 examples', '2 random networks': a count as a sentence says it."""
+    return f"one {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
 
 
 def truth_label(truth: str) -> str:
@@ -87,16 +97,18 @@ class Report:
 
     def text(self) -> str:
         lines = [f"{self.problem}; depth {self.depth}; truth: {truth_label(self.truth)}; "
-                 f"{len(self.trials)} random network(s), widths " + ", ".join(str(t.widths) for t in self.trials)]
+                 f"{counted(len(self.trials), 'random network')}, widths "
+                 + ", ".join(str(t.widths) for t in self.trials)]
+        width = max(map(len, map(label, self.errors)), default=0)
         for q, e in self.errors.items():
-            lines.append(f"  {label(q):44} max rel. error {e:.2e}  {'ok' if e <= self.limit(q) else 'FAIL'}")
+            lines.append(f"  {label(q):{width}}  max rel. error {e:.2e}  {'ok' if e <= self.limit(q) else 'FAIL'}")
         lines.append("verified" if self.ok else f"FAILED: some error exceeds {self.tolerance:g}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:  # one line: the verdict and the worst error; str() is the whole table
         worst = max(self.errors, key=lambda q: self.errors[q], default=None)
         figure = f", worst {self.errors[worst]:.1e} ({label(worst)})" if worst is not None else ""
-        return (f"<Report {self.problem}, depth {self.depth}, {len(self.trials)} network(s): "
+        return (f"<Report {self.problem}, depth {self.depth}, {counted(len(self.trials), 'network')}: "
                 f"{'verified' if self.ok else 'FAILED'}{figure}>")
 
     def __str__(self) -> str:
@@ -105,7 +117,7 @@ class Report:
     def _repr_markdown_(self) -> str:  # Jupyter
         rows = [f"| {label(q)} | {e:.2e} | {'ok' if e <= self.limit(q) else '**FAIL**'} |"
                 for q, e in self.errors.items()]
-        head = (f"**{self.problem}**, depth {self.depth}, {len(self.trials)} random network(s), truth: "
+        head = (f"**{self.problem}**, depth {self.depth}, {counted(len(self.trials), 'random network')}, truth: "
                 f"{truth_label(self.truth)}: "
                 + ("verified" if self.ok else f"**FAILED** (tolerance {self.tolerance:g})"))
         return "\n".join([head, "", "| quantity | max relative error | |", "|---|---:|---|", *rows]) + "\n"

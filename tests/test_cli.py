@@ -129,3 +129,16 @@ def test_translate_exit_status_says_whether_the_formula_holds(formula, status, n
     assert main([*argv, "--json"]) == status
     report = json.loads(capsys.readouterr().out)
     assert report["source_verdict"] == ("holds" if status == 0 else "fails")
+
+
+@pytest.mark.parametrize("options", [["--loss", "bce", "--convention", "ng", "--layers", "2"],
+                                     ["--layers", "2", "--format", "tex", "--hidden", "tanh"]])
+def test_a_document_on_stdout_says_how_to_regenerate_it(options, capsys):
+    import re
+    import shlex
+    assert main(["doc", *options]) == 0
+    first = capsys.readouterr().out
+    command = re.search(r"regenerate with `derive ([^`]*)`", first.splitlines()[0]).group(1)
+    assert command.startswith("doc --convention ") and "-o" not in shlex.split(command)
+    assert main(shlex.split(command)) == 0  # the header's command writes the same document
+    assert capsys.readouterr().out == first

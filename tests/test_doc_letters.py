@@ -24,7 +24,7 @@ def test_each_activation_has_its_own_letter(capsys, conv, output, hidden, hidden
     loss = "bce" if output == "sigmoid" else "mse"
     assert main(["doc", "--convention", conv, "--loss", loss, "--activation", output, "--hidden", hidden]) == 0
     text = capsys.readouterr().out.split("in other conventions")[0]  # the other conventions use their letters
-    at = lambda layer: {m.group(1) for m in re.finditer(r"(\\[A-Za-z]+(?:\{[a-z]+\})?'|\b[gfh]')\\left\(z\^\{?\(?"
+    at = lambda layer: {m.group(1) for m in re.finditer(r"(\\[A-Za-z]+(?:\{[a-z]+\})?'|\b[gfh]')(?:\\left)?\(z\^\{?\(?"
                                                          + layer + r"\)?\}?", text)}  # noqa: E731
     assert at("L") == {output_d}, at("L")
     assert at("l") == {hidden_d}, at("l")

@@ -310,7 +310,9 @@ BAD = [
     ("Theta1_grad = Delta1 / m", "subscript _grad is a name, not indices"),
     ("x = Theta2(:,2:end)' * delta3", "a column slice (:, 2:end)"),
     (r"x = (W)^l", "layer superscript l on an expression"),
-    (r"x = W^{l(k)}", "has more than one layer"),
+    # W^{l(k)} is layer l of example k, as dZ^{[l](i)} and \delta^{(l)(t)} are (tests/test_example_index.py)
+    (r"x = W^{l(k+1)}", "has more than one layer"), (r"x = W^{l(2)}", "has more than one layer"),
+    (r"x = W^{(l)(k)(t)}", "has more than one layer"),
     (r"x = \tanh^T(z)", "a transpose on the function tanh"),
     (r"x = (a b)_{(i)}", "an example's index on an expression"),  # (a b)_j is an entry of the product
     (r"a &= b \\ &= c", "a line break \\\\ at column 8"),

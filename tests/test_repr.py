@@ -218,7 +218,7 @@ def test_every_node_has_both_printers(node):
 
 def test_report_repr_is_one_line():
     report = verify(derive("ng", "bce", "sigmoid", "tanh"), layers=2, trials=1, seed=0)
-    assert repr(report).startswith("<Report ng: bce + sigmoid, hidden tanh, depth 2, 1 network(s): verified")
+    assert repr(report).startswith("<Report ng: bce + sigmoid, hidden tanh, depth 2, one network: verified")
     assert "\n" not in repr(report) and "Trial(" not in repr(report)
     assert str(report) == report.text()
 

@@ -31,7 +31,7 @@ def test_every_row_the_checker_reads_holds_in_its_convention(name):
 
 @pytest.mark.parametrize("name,quantity,canonical,absent", [
     ("bishop", r"\delta", "y - t", r"\hat y"),
-    ("cs231n", "dZ^{(L)}", r"\frac{1}{N} \left(P - Y\right)", r"\hat y"),
+    ("cs231n", "dZ^{(L)}", r"\frac{1}{N} (P - Y)", r"\hat y"),
     ("nielsen", r"\delta^{L}", "a^{L} - y", r"\partial E"),
 ])
 def test_the_header_speaks_the_convention(name, quantity, canonical, absent):

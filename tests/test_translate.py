@@ -11,16 +11,16 @@ BP2 = r"\delta^l = ((w^{l+1})^T \delta^{l+1}) \odot \sigma'(z^l)"
 CASES = [
     # Nielsen's w^{l+1} is Ng's Theta^(l), without the bias row (ex4: delta(2:end))
     ("nielsen", "ng", BP2, r"\delta^{(l)} = \left[(\Theta^{(l)})^{T} \delta^{(l+1)}\right]_{2:\mathrm{end}} "
-                          r"\mathbin{.*} g'\left(z^{(l)}\right)"),
+                          r"\mathbin{.*} g'(z^{(l)})"),
     ("ng", "nielsen", r"\delta^{(l)} = (\Theta^{(l)})^T \delta^{(l+1)} .* g'(z^{(l)})",
-     r"\delta^{l} = \left((w^{l+1})^{T} \delta^{l+1}\right) \odot \sigma'\left(z^{l}\right)"),
+     r"\delta^{l} = ((w^{l+1})^{T} \delta^{l+1}) \odot \sigma'(z^{l})"),
     # Goodfellow's a^(k) is Nielsen's z^k (the pre-activation), his gradients are nablas
     ("nielsen", "goodfellow", BP2,
-     r"\nabla_{a^{(l)}} J = \left((W^{(l+1)})^{T} \nabla_{a^{(l+1)}} J\right) \odot f'\left(a^{(l)}\right)"),
+     r"\nabla_{a^{(l)}} J = ((W^{(l+1)})^{T} \nabla_{a^{(l+1)}} J) \odot f'(a^{(l)})"),
     # deeplearning.ai's columns become CS231n's rows: transposed, and CS231n's dZ carries the 1/N
     ("dls", "cs231n", r"dW^{[l]} = \frac{1}{m} dZ^{[l]} A^{[l-1]T}", r"dW^{(l)} = (A^{(l-1)})^{T} dZ^{(l)}"),
     ("dls", "cs231n", r"dZ^{[l]} = W^{[l+1]T} dZ^{[l+1]} * g'(Z^{[l]})",
-     r"dZ^{(l)} = \left(dZ^{(l+1)} (W^{(l+1)})^{T}\right) \odot \sigma'\left(Z^{(l)}\right)"),
+     r"dZ^{(l)} = (dZ^{(l+1)} (W^{(l+1)})^{T}) \odot \sigma'(Z^{(l)})"),
     ("cs231n", "dls", r"dZ^{(L)} = \frac{1}{N}(P - Y)", r"dZ^{[L]} = A^{[L]} - Y"),
 ]
 

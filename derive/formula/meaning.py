@@ -722,6 +722,16 @@ def component(c: Compiler, node):
                                "vector formula)")
         return ActEntry(vec.name, arg, vec.order)
     if isinstance(node, ast.Sum):
+        marked = _drop_index(node.body, {f"({node.index})"})  # \delta^{(l)(t)}_j: example t's delta_j
+        if marked != node.body and c.conv.layout == "column":
+            if not _over_examples(node, c, written=False):
+                raise MeaningError(f"the sum over {node.index} marks its terms' examples ({node.index}) but its limits "
+                                   f"are not the examples: write \\sum_{{{node.index}=1}}^{{{c.conv.notation.batch}}}")
+            body = component(c, marked)
+            if body.has(sp.Symbol(node.index, integer=True)):
+                raise MeaningError(f"{node.index} names the examples of the sum and also a unit")
+            c.batch_written(f"the sum over {node.index}, the examples")
+            return ExampleSumEntry(body, c.lay.batch)
         body = component(c, node.body)
         k = sp.Symbol(node.index, integer=True)
         uses = [(e.tensor.shape[pos], pos, ix == k - (base if pos == 0 else 0)) for e in body.atoms(LayerEntry)

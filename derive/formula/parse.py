@@ -1145,14 +1145,20 @@ def _sup_parts(items, tok, example=False):
         else:
             cores.append((value, style))
     found = None
-    if example and len(cores) == 2 and cores[0][1] == "bracket" and cores[1][1] == "paren" \
-            and len(cores[1][0]) == 1 and cores[1][0][0][0] is None:
+    # the example after the layer in any layer style: Z^{[l](i)}, \delta^{(l+1)(t)}, a^{l-1(t)}
+    if example and len(cores) == 2 and cores[1][1] == "paren" and len(cores[1][0]) == 1 \
+            and cores[1][0][0][0] is None and cores[1][0][0][1].isalpha():
         found = cores.pop()[0][0][1]
     if len(cores) > 1:
         text = "".join(_core_text(c) for c in cores)
         raise _err(tok, f"superscript {text} has more than one layer")
     core = cores[0] if cores else None
     return (core, marks, found) if example else (core, marks)
+
+
+def _examples_only(indices) -> bool:
+    """Whether a symbol's indices are only an example's, (t) of \\delta^{(l)(t)}, which a subscript may follow."""
+    return all(i.startswith("(") for i in indices)
 
 
 def _core_text(core) -> str:
@@ -1204,11 +1210,11 @@ def _apply_sup(base, items, tok):
             raise _err(tok, "a superscript * names a symbol (y^*, the target)", "write it on a letter alone")
         return replace(node, base=node.base + "^*")
     bare = isinstance(node, Sym) and not grouped and node.layer is None
-    if example is not None:  # dZ^{[l](i)}: example i of dZ^{[l]}, kept as the index "(i)"
+    if example is not None:  # dZ^{[l](i)}: example i of dZ^{[l]}, kept as the index "(i)" after any subscript
         lay = _layer_of(core)
-        if not bare or node.indices is not None or lay is None:
+        if not bare or lay is None:
             raise _err(tok, f"superscript {_core_text(core)}({example}) needs a plain symbol under it")
-        node = replace(node, layer=lay, indices=(f"({example})",))
+        node = replace(node, layer=lay, indices=(*(node.indices or ()), f"({example})"))
     elif core is not None:
         lay = _layer_of(core)
         # z_j^2 (subscript first, a plain number: Bishop 5.65) is a power; w^3_{24} and z_j^{(2)} are layers
@@ -1523,9 +1529,9 @@ class _Build:
                 raise _err(tok, f"layer suffix _{idx.offset} on something that is not a plain name")
             return replace(node, layer=idx)
         if isinstance(node, Sym) and not isinstance(base, _Group):
-            if node.indices is not None:
+            if node.indices is not None and not _examples_only(node.indices):
                 raise _err(tok, f"a second subscript on {node.base}")
-            return replace(node, indices=idx)
+            return replace(node, indices=(*idx, *(node.indices or ())))  # \delta^{(l)(t)}_j: j, then example t
         if isinstance(base, _Group) and _cost_gradient(node) and isinstance(node.wrt, Sym) and node.wrt.indices is None:
             # (\nabla_a C)_j and \left(\frac{\partial C}{\partial W}\right)_{jk}: a component of the cost's gradient
             # is the derivative by that component of the variable
