@@ -192,22 +192,8 @@ def _check_beside(formula: str, parts: list, problem, name: str, diagnose: bool)
     total = len(parts)
     results = [_check_formula(text, links, problem, name, diagnose) for text, links in parts]
     rows = [{"formula": text, "verdict": r.verdict, "reason": r.reason} for (text, _), r in zip(parts, results)]
-    quantity = next((r.quantity for r in results if r.quantity), None)
-    notes = list(dict.fromkeys(note for r in results for note in r.notes))
-    failing = next((n for n, r in enumerate(results, 1) if r.verdict == "fails"), None)
-    unread = next((n for n, r in enumerate(results, 1) if r.verdict == "invalid"), None)
-    if failing is None and unread is None:
-        conditions = list(dict.fromkeys(r.condition for r in results if r.condition))
-        return CheckResult("holds", formula, name, quantity=quantity, reason=f"all {total} formulas on the line hold",
-                           condition="; ".join(conditions) or None, notes=notes, links=rows, beside=True)
-    bad = failing or unread
-    assert bad is not None  # one of them is a number: not every one held
-    result = results[bad - 1]
-    word = "fails" if failing else "cannot be checked"
-    return CheckResult(result.verdict, formula, name, quantity=quantity,
-                       reason=f"formula {bad} of {total} on the line {word}: {result.reason}",
-                       counterexample=result.counterexample, diagnosis=result.diagnosis, notes=notes, links=rows,
-                       beside=True)
+    return _combined(formula, name, results, rows, f"all {total} formulas on the line hold",
+                     "formula {n} of {total} on the line", beside=True)[0]
 
 
 def _check_cases(formula: str, split: list, problem, name: str, diagnose: bool) -> CheckResult:
@@ -233,22 +219,32 @@ def _check_cases(formula: str, split: list, problem, name: str, diagnose: bool) 
             earlier.append(condition)
         results.append(result)
         rows.append({"formula": text, "verdict": result.verdict, "reason": result.reason})
+    return _combined(formula, name, results, rows, f"all {total} cases hold, each where its condition does",
+                     "case {n} of {total}", cases=True)[0]
+
+
+def _combined(formula: str, name: str, results: list, rows: list, holds: str, part: str,
+              **flags) -> tuple[CheckResult, int | None]:
+    """One verdict for several parts (a chain's links, formulas side by side, a cases block's cases): it holds if
+    every part does (``holds`` says so, with the parts' conditions); else it is the first failing part's, or the
+    first unread one's, "``part`` fails: its reason". Also the number of that part (None when all hold)."""
+    total = len(results)
     quantity = next((r.quantity for r in results if r.quantity), None)
     notes = list(dict.fromkeys(note for r in results for note in r.notes))
     failing = next((n for n, r in enumerate(results, 1) if r.verdict == "fails"), None)
     unread = next((n for n, r in enumerate(results, 1) if r.verdict == "invalid"), None)
     if failing is None and unread is None:
         conditions = list(dict.fromkeys(r.condition for r in results if r.condition))
-        return CheckResult("holds", formula, name, quantity=quantity, reason=f"all {total} cases hold, each where its "
-                           "condition does", condition="; ".join(conditions) or None, notes=notes, links=rows,
-                           cases=True)
+        return CheckResult("holds", formula, name, quantity=quantity, reason=holds,
+                           condition="; ".join(conditions) or None, notes=notes, links=rows, **flags), None
     bad = failing or unread
-    assert bad is not None  # one of them is a number: not every one held
+    assert bad is not None  # one of them is a number: not every part held
     result = results[bad - 1]
     word = "fails" if failing else "cannot be checked"
-    return CheckResult(result.verdict, formula, name, quantity=quantity, reason=f"case {bad} of {total} {word}: "
-                       f"{result.reason}", counterexample=result.counterexample, diagnosis=result.diagnosis,
-                       notes=notes, links=rows, cases=True)
+    return CheckResult(result.verdict, formula, name, quantity=quantity,
+                       reason=f"{part.format(n=bad, total=total)} {word}: {result.reason}",
+                       counterexample=result.counterexample, diagnosis=result.diagnosis, notes=notes, links=rows,
+                       **flags), bad
 
 
 def _names_quantity(side) -> bool:
@@ -281,22 +277,7 @@ def _check_chain(formula: str, links: list, problem, name: str, diagnose: bool) 
             anchor = (n, claim.lhs) if result.holds else None
         elif not result.holds:
             anchor = None
-    failing = next((n for n, (_, r) in enumerate(results, 1) if r.verdict == "fails"), None)
-    unread = next((n for n, (_, r) in enumerate(results, 1) if r.verdict == "invalid"), None)
-    quantity = next((r.quantity for _, r in results if r.quantity), None)
-    notes = list(dict.fromkeys(note for _, r in results for note in r.notes))
-    if failing is None and unread is None:
-        conditions = list(dict.fromkeys(r.condition for _, r in results if r.condition))
-        return CheckResult("holds", formula, name, quantity=quantity, reason=f"all {total} links hold",
-                           condition="; ".join(conditions) or None, notes=notes, links=rows)
-    bad = failing or unread
-    assert bad is not None  # one of them is a number: not every one held
-    judged, result = results[bad - 1]
-    verdict = "fails" if failing else "invalid"
-    word = "fails" if failing else "cannot be checked"
-    out = CheckResult(verdict, formula, name, quantity=quantity,
-                      reason=f"link {bad} of {total} {word}: {result.reason}",
-                      counterexample=result.counterexample, notes=notes, links=rows)
-    if failing and diagnose:
-        out.diagnosis = _check_claim(links[bad - 1][0], judged, problem, name, diagnose=True).diagnosis
+    out, bad = _combined(formula, name, [r for _, r in results], rows, f"all {total} links hold", "link {n} of {total}")
+    if bad is not None and out.verdict == "fails" and diagnose:  # the links were judged without: diagnose the one
+        out.diagnosis = _check_claim(links[bad - 1][0], results[bad - 1][0], problem, name, diagnose=True).diagnosis
     return out
