@@ -188,7 +188,8 @@ def relative_error(got, want) -> float:
 
 def compare(engine: dict, truth: dict) -> tuple[dict, dict]:
     """Worst relative error per quantity, and the layer where it occurred."""
-    errors, where = {}, {}
+    errors: dict = {}
+    where: dict = {}
     for (quantity, k), got in engine.items():
         want = truth.get((_truth_name(quantity), k))
         if want is None:
