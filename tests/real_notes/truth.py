@@ -1566,6 +1566,16 @@ def _bias_next_layer(net):
             chk(f"n={n} l={l}", net.delta(n, l + 1), net.dE_db(n, l))
 
 
+@evaluator("da_dz_output_component")
+def _da_dz_output_component(net):
+    """da^L_j/dz^L_j = sigma'(z^L_j), each output unit (its Jacobian's diagonal, by central differences)."""
+    L = net.L
+    for n in net.ex:
+        jac, z = net.jac_a_z(n, L), net.z(n, L)
+        for j in range(net.widths[L]):
+            chk(f"n={n} j={j}", net.dact(L, z[j][0]), jac[j][j])
+
+
 # ---------------------------------------------------------------- CompPhysics slides (targets t, activation f)
 @evaluator("cp_out_w_first")
 def _cp_out_w_first(net):
