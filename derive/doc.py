@@ -38,7 +38,7 @@ class Document:
     condition: str | None
     extra: str | None         # the factor that does not cancel (non-canonical pairs)
     hidden_steps: list
-    activation_form: str | None  # sigma'(z) written with the output, vectorized
+    activation_form: tuple[str, str] | None  # sigma'(z) written with the output, vectorized: (lhs, rhs)
     grad_act: list            # (lhs, rhs)
     weight_steps: list
     gradients: list           # (lhs, rhs)
@@ -218,8 +218,8 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
         gW_jk, gW_rhs = one_based([gW_jk, gW_rhs])
     gradients = [(tex(gW), tex(d.grad_weight)), (tex(gW_jk), tex(gW_rhs))]
     if d.grad_bias is not None:  # named as the source names the bias: UFLDL's grad_{b^(l)} J = delta^(l+1)
-        fed = {l: l - conv.bias_offset}
-        gb, gb_rhs = LayerSymbol("grad_bias", fed[l], *d.grad_bias.shape), d.grad_bias.xreplace(fed)
+        bias_fed = {l: l - conv.bias_offset}
+        gb, gb_rhs = LayerSymbol("grad_bias", bias_fed[l], *d.grad_bias.shape), d.grad_bias.xreplace(bias_fed)
         gradients.append((tex(gb), tex(gb_rhs)))
     # the delta the weight gradient reads (Ng's D^(l) reads delta^(l+1)), so that the diagram's arrows hold
     used = {l: l - conv.weight_offset}
@@ -229,7 +229,7 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
     gradient_eqs = [eq(tex(gW), tex(d.grad_weight))]
     if d.grad_bias is not None:
         gradient_eqs.append(eq(tex(gb), tex(gb_rhs)))
-    algorithm = [
+    algorithm: list = [
         ("forward pass, for every layer", [eq(tex(lay.z(l)), tex(lay.pre_activation(l)))]),
         ("output layer", [eq(tex(lay.delta(L)), tex(d.delta_out))]),
         ("backward, from the last hidden layer down", [eq(tex(lay.delta(l)), tex(d.delta))]),

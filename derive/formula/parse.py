@@ -766,7 +766,8 @@ def _cut_annotation(chars, claim: bool) -> list[tuple[int, int]]:
     spacing, and a \\text where an operand belongs is left for the grammar to reject.
     """
     text = "".join(chars)
-    need_relation, content, after_operator, spans, resume = claim, False, True, [], 0
+    need_relation, content, after_operator, resume = claim, False, True, 0
+    spans: list = []
     for i, depth in _scan(text):
         if i < resume:
             continue
@@ -860,8 +861,11 @@ def _beside(annotation: str | None) -> str | None:
         lhs = _read(rest, claim=True).exprs[0]
     except FormulaError as exc:
         # a formula about a quantity that cannot be read is refused, never cut off as prose unchecked
+        relation = _RELATION_AT.search(rest)
+        if relation is None:
+            return None
         try:
-            lhs = _read(rest[:_RELATION_AT.search(rest).start()], claim=False).exprs[0]
+            lhs = _read(rest[:relation.start()], claim=False).exprs[0]
         except FormulaError:
             return None
         if _quantity_like(lhs):
@@ -1083,7 +1087,7 @@ def _as_sum(terms: list, used: set):
 def _numbered(node, number: str, letter: str):
     """``node`` with every component index written ``number`` (on a symbol with a layer) written ``letter``; None when
     it has none, or the number is elsewhere (a symbol without a layer, whose digit may be its layer)."""
-    found = []
+    found: list = []
 
     def swap(s: Sym) -> Sym:
         if not s.indices or number not in s.indices:
@@ -1288,6 +1292,7 @@ def _letter_name(text: str) -> str:
 def _word(text: str) -> Sym:
     """Octave and deeplearning.ai names: Theta1, delta3, a2 (layer suffix); dZ, dW, db, dZ2."""
     m = re.fullmatch(r"([A-Za-z]+?)([0-9]*)", text)
+    assert m is not None, "the lexer's WORD is letters, then digits"
     base, digits = m.group(1), m.group(2)
     if base in ("Theta", "theta", "Delta", "delta", "lambda", "alpha"):
         base = "\\" + base
