@@ -25,7 +25,7 @@ from .column_batches import column_batches
 from .errors import DeriveError, UnknownName
 from .files import read_text
 from .formula.quotients import quotient_as_derivative
-from .infer import ASSUMED, Basis, Notes, given
+from .infer import ASSUMED, Basis, Notes, given, prose
 
 # a directive's keys, and the Setting field each one sets (output's alias is the CLI's --activation)
 KEYS = {"convention": "convention", "loss": "loss", "output": "output", "activation": "output", "hidden": "hidden",
@@ -470,13 +470,14 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     declared = _declared_operators(text, line_of)
     width = _declared_width(events, line_of)
     named = _named_layers(events, line_of)
-    scalar = _single_neurons(text, latex, line_of)
+    words = prose(text, latex)  # the notes' text with their comments blanked: what their sentences say
+    scalar = _single_neurons(words, line_of)
     batches = column_batches([(line_of(offset + at), _expanded(formula, macros)) for kind, offset, body, env in events
                               if kind == "math" for at, formula, _ in _formulas(body, env)])
-    letters = _declared_letters(text, latex, line_of, named)
-    indexed = _declared_indexed(text, latex, line_of)
+    letters = _declared_letters(words, line_of, named)
+    indexed = _declared_indexed(words, line_of)
     marks = _vector_marks(events, line_of)
-    jacobians = _declared_jacobians(text, latex, line_of)
+    jacobians = _declared_jacobians(words, line_of)
     previous = None  # (the formula as written, as read) of the display before, if it holds one formula
     for kind, offset, body, env in events:
         if kind == "directive":
@@ -594,14 +595,13 @@ _DEFINED = re.compile(r"(?:\blet\s+\$\s*([A-Za-z])\s*\$\s+be|\$\s*([A-Za-z])\s*\
                       r"désigne))\b", re.I)
 
 
-def _declared_letters(text: str, latex: bool, line_of, named: dict | None) -> list:
+def _declared_letters(words: str, line_of, named: dict | None) -> list:
     """(offset, letter, layer or None, line) of each definition of a letter in the notes' words, in order: the layer
     ("L", "l+1", "input", "hidden") whose width a width definition names; None for any other definition, or for a
     hidden layer where the notes do not name the one hidden layer of their network (which one would it be?)."""
-    prose = _COMMENTS[latex].sub(lambda c: re.sub(r"[^\n]", " ", c.group()), text)
-    found = {m.start(): (m.group(1) or m.group(2), None) for m in _DEFINED.finditer(prose)}
+    found = {m.start(): (m.group(1) or m.group(2), None) for m in _DEFINED.finditer(words)}
     for pattern in _WIDTH_WORDS:
-        for m in pattern.finditer(prose):
+        for m in pattern.finditer(words):
             groups = {name: value for name, value in m.groupdict().items() if value}
             layer = next((_NAMED_LAYER[g] for g in groups if g in _NAMED_LAYER), None)
             if layer is None:
@@ -610,7 +610,7 @@ def _declared_letters(text: str, latex: bool, line_of, named: dict | None) -> li
             if layer == "hidden" and not named:
                 layer = None
             found = {k: v for k, v in found.items() if not m.start() <= k <= m.end()}  # the same definition
-            found[prose.find("$", m.start())] = (groups["letter"], layer)
+            found[words.find("$", m.start())] = (groups["letter"], layer)
     return sorted((k, letter, layer, line_of(k)) for k, (letter, layer) in found.items())
 
 
@@ -645,12 +645,11 @@ _INDEXED_WORDS = [  # (kind, pattern)
 ]
 
 
-def _declared_indexed(text: str, latex: bool, line_of) -> list:
+def _declared_indexed(words: str, line_of) -> list:
     """(offset, kind, letter, its subscript, line) of each "number of layers" ("layers") or layer width ("width")
     definition of a subscripted letter in the notes' words, in order."""
-    prose = _COMMENTS[latex].sub(lambda c: re.sub(r"[^\n]", " ", c.group()), text)
     return sorted((m.start(), kind, m.group("letter"), m.group("index").strip("{} "), line_of(m.start()))
-                  for kind, pattern in _INDEXED_WORDS for m in pattern.finditer(prose))
+                  for kind, pattern in _INDEXED_WORDS for m in pattern.finditer(words))
 
 
 def _written_layer(m) -> str:
@@ -703,10 +702,9 @@ _JACOBIAN_WORDS = re.compile(
     r"(?:de\s+la\s+fonction\s+d'activation|of\s+the\s+activation(?:\s+function)?)", re.I)
 
 
-def _declared_jacobians(text: str, latex: bool, line_of) -> list:
+def _declared_jacobians(words: str, line_of) -> list:
     """(offset, letter, line) of each sentence that names a letter the activation's Jacobian at layer l."""
-    prose = _COMMENTS[latex].sub(lambda c: re.sub(r"[^\n]", " ", c.group()), text)
-    return [(m.start(), m.group("letter"), line_of(m.start())) for m in _JACOBIAN_WORDS.finditer(prose)]
+    return [(m.start(), m.group("letter"), line_of(m.start())) for m in _JACOBIAN_WORDS.finditer(words)]
 
 
 def _as_jacobian(formula: str, readings: tuple, found: list, section: int, notes: Notes) -> tuple[str, tuple]:
@@ -730,13 +728,9 @@ _SINGLE_NEURON = re.compile(r"\bsingle[- ]neuron\s+(?:layers?|networks?|chains?)
                             r"\beach\s+layer\s+(?:has|is)\s+(?:a\s+single|one)\s+neuron\b", re.I)
 
 
-_COMMENTS = {False: re.compile(r"<!--.*?-->", re.S), True: re.compile(r"(?<!\\)%[^\n]*")}  # Markdown, LaTeX
-
-
-def _single_neurons(text: str, latex: bool, line_of) -> int | None:
+def _single_neurons(words: str, line_of) -> int | None:
     """The line where the notes say every layer is a single neuron (every quantity a number), or None."""
-    prose = _COMMENTS[latex].sub(lambda c: re.sub(r"[^\n]", " ", c.group()), text)  # a comment is not the notes' words
-    m = _SINGLE_NEURON.search(prose)
+    m = _SINGLE_NEURON.search(words)
     return line_of(m.start()) if m else None
 
 
