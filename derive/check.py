@@ -159,9 +159,8 @@ def _check_claim(formula: str, claim, problem, name: str, diagnose: bool) -> Che
 def _quotient(formula: str, name: str) -> CheckResult | None:
     """A fraction with a differential below and none above (\\frac{C}{\\partial w}) is a quotient, not the derivative
     it was meant to be: the formula fails as written, the mistake named (formula/quotients.py)."""
-    from .formula.parse import MAX_CHARS
     from .formula.quotients import meant, quotient_as_derivative
-    found = quotient_as_derivative(formula) if len(formula) <= MAX_CHARS else None
+    found = quotient_as_derivative(formula)
     if found is None:
         return None
     written, derivative = found

@@ -42,3 +42,10 @@ def test_the_corrected_formula_is_judged_on_its_own():
     """The correction restores every numerator; the formula it gives is an ordinary claim that check judges."""
     fixed = meant(QUOTIENTS[0][0])
     assert fixed == r"\frac{\partial C}{\partial w^l_{jk}} = a^{l-1}_k \delta^l_j" and check(fixed).holds
+
+
+def test_a_text_longer_than_any_formula_is_not_scanned():
+    from derive.formula.parse import MAX_CHARS
+    long = r"\frac{C}{\partial w} = " + "x + " * (MAX_CHARS // 4)
+    assert len(long) > MAX_CHARS and quotient_as_derivative(long) is None
+    assert quotient_as_derivative(long[:MAX_CHARS]) is not None

@@ -30,7 +30,11 @@ def _group(text: str, start: int) -> int | None:
 
 def quotient_as_derivative(text: str) -> tuple[str, str] | None:
     """(the fraction as written, as the derivative it was meant to be) for the first fraction whose denominator
-    is a differential and whose numerator is not; None if there is none."""
+    is a differential and whose numerator is not; None if there is none, or for a text longer than the parser
+    reads (each fraction's groups are scanned from its start: bounded, as every formula derive reads is)."""
+    from .parse import MAX_CHARS
+    if len(text) > MAX_CHARS:
+        return None
     for m in _FRAC.finditer(text):
         num_end = _group(text, m.end() - 1)
         if num_end is None or num_end >= len(text) or text[num_end:].lstrip()[:1] != "{":
