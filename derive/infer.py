@@ -465,10 +465,9 @@ def choose(hits: list[Hit], least: int, merge=None) -> Choice:
 
 def _winner(hits: list[Hit], ranked: tuple, least: int, merge: dict) -> str | None:
     """The top value, if it scores ``least`` at least, MARGIN times its rivals together (each clue against it once)
-    and, by the clues that
-    tell the two apart, MARGIN times the runner-up. A rival counts by the clues that tell it from the top (a
-    clue voting for both tells nothing), so where nothing does the first value of their shared clues wins
-    (Nielsen before Wikipedia)."""
+    and, by the clues that tell the two apart, MARGIN times the runner-up. The runner-up counts by the clues that
+    tell it from the top (a clue voting for both tells nothing), so where nothing does the first value of their
+    shared clues wins (Nielsen before Wikipedia)."""
     if not ranked or ranked[0][1] < least:
         return None
     top, top_score = ranked[0]
@@ -476,12 +475,13 @@ def _winner(hits: list[Hit], ranked: tuple, least: int, merge: dict) -> str | No
     def told(value: str, score: int) -> int:
         return score - sum(h.score for h in hits if {top, value} <= {merge.get(v, v) for v in h.clue.values})
 
-    rivals = [told(value, score) for value, score in ranked[1:]]
     # the rivals together: every clue that votes for some rival and not for the top, once (a clue naming a family,
     # mse|sse|mse_mean, is one piece of evidence however many rivals it names)
     against = sum(h.score for h in hits if top not in {merge.get(v, v) for v in h.clue.values})
-    own = told(ranked[1][0], top_score) if len(ranked) > 1 else top_score
-    clear = top_score >= MARGIN * against and own >= MARGIN * (rivals[0] if rivals else 0)
+    if len(ranked) == 1:
+        return top if top_score >= MARGIN * against else None
+    runner, runner_score = ranked[1]
+    clear = top_score >= MARGIN * against and told(runner, top_score) >= MARGIN * told(runner, runner_score)
     return top if clear else None
 
 
