@@ -387,7 +387,7 @@ class Compiler:
                                "reads a Jacobian of one example's vectors, in a convention whose formulas are of one "
                                "example; write the chain rule in components (\\frac{\\partial a^l_j}{\\partial "
                                "z^l_j} ...)")
-        if X.kind == "a" and Y.kind == "z" and sp.simplify(X.layer - Y.layer) == 0:
+        if X.kind == "a" and Y.kind == "z" and same_size(X.layer, Y.layer):
             # an activation's Jacobian (diagonal entrywise, diag(s) - s s^T for softmax) is symmetric: its two layouts
             # are one matrix, so the layout a product is read in does not decide anything
             return LocalJacobian(X, Y, denominator=False)
