@@ -13,8 +13,8 @@ from typing import Callable
 import sympy as sp
 from sympy.matrices.expressions import HadamardProduct, OneMatrix
 
-from .algebra import Componentwise, DropBiasRow, Elementwise, LayerSymbol, WithBiasUnit, ZeroBiasColumn
-from .conventions import Convention
+from ..algebra import Componentwise, DropBiasRow, Elementwise, LayerSymbol, WithBiasUnit, ZeroBiasColumn
+from ..conventions import Convention
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ class Layer:
     def at_output(self, expr, last):
         """A scalar formula in yhat, y, z applied entrywise to the output layer ``last``'s a, y and z; a factor in
         the number of outputs (a loss's mean over them, 1/n_L) is a scalar in front, the layer's width."""
-        from .symbols import WIDTH, YHAT, Y, Z
+        from ..symbols import WIDTH, YHAT, Y, Z
         bind = {YHAT: self.a(last), Y: self.y(last), Z: self.z(last)}
         outputs = 1
         if expr.has(WIDTH):
