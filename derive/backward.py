@@ -1,0 +1,168 @@
+"""One generic reverse pass over a layer kind's graph, summing over fan-out; the equations keyed by quantity.
+
+For every quantity v of the graph, from the output back to the input and the parameters,
+
+    ∂ℓ/∂v = Σ over the nodes c that read v of  Σ over c's axes v lacks of  ∂ℓ/∂c · ∂c/∂v,
+
+one ``Term`` per node c: the chain rule written once, for any kind (the partials are the kind's own,
+``layers.graph.Local``). ``expanded`` substitutes the equations into each other down to ∂ℓ/∂y; a kind's known
+closed form is shown equal to it symbolically, for every batch size at once, by the linearity of Σ and the
+identities the forward definitions imply (``Closed``). ``evaluate`` gives any of these expressions numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mpmath
+import sympy as sp
+
+from .errors import DeriveError
+from .layers.graph import AXES, Compact, KindGraph, adjoint_name, indices, linear, total
+
+
+@dataclass(frozen=True)
+class Term:
+    """One path of the fan-out: the node ``via`` that reads the quantity, and ∂ℓ/∂via · ∂via/∂v summed."""
+
+    via: str
+    adjoint: sp.Expr   # ∂ℓ/∂via at via's indices
+    partial: sp.Expr   # ∂via/∂v
+    summed: str        # via's axes v lacks, summed over ("n", "k" or "")
+
+    @property
+    def expr(self):
+        body = self.adjoint * self.partial
+        for axis in self.summed:
+            body = total(body, axis)
+        return body
+
+
+@dataclass(frozen=True)
+class Equation:
+    """∂ℓ/∂v as the sum of its paths (Ioffe & Szegedy's chain-rule equations are these, one per quantity)."""
+
+    of: str
+    lhs: sp.Expr
+    terms: tuple[Term, ...]
+
+    @property
+    def rhs(self):
+        return sp.Add(*(t.expr for t in self.terms))
+
+
+@dataclass(frozen=True)
+class Closed:
+    """A kind's closed form of one adjoint, and whether it equals the chain rule's for every batch size."""
+
+    form: Compact
+    lhs: sp.Expr
+    equal: bool
+
+
+@dataclass(frozen=True)
+class KindDerivation:
+    kind: KindGraph
+    equations: tuple[Equation, ...]    # in the order computed: from the output back
+    expanded: dict                      # quantity -> ∂ℓ/∂v in ∂ℓ/∂y and forward quantities only
+    closed: tuple[Closed, ...]
+
+    def equation(self, of: str) -> Equation:
+        return next(e for e in self.equations if e.of == of)
+
+
+def reverse_pass(kind: KindGraph) -> tuple[Equation, ...]:
+    out = []
+    for node in reversed(kind.nodes):
+        if node.name == kind.output:
+            continue
+        terms = []
+        for reader, local in kind.consumers(node.name):
+            summed = "".join(a for a in reader.axes if a not in node.axes)
+            terms.append(Term(reader.name, reader.adjoint, local.partial, summed))
+        if terms:
+            out.append(Equation(node.name, node.adjoint, tuple(terms)))
+    return tuple(out)
+
+
+def _substitute(expr, name: str, axes: str, value):
+    """Every entry of quantity ``name`` in ``expr`` replaced by ``value`` at that entry's indices."""
+    return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base.label.name == name,
+                        lambda e: value.xreplace(dict(zip(indices(axes), e.indices))))
+
+
+def expand(kind: KindGraph, equations) -> dict:
+    """Each adjoint with the adjoints it is made of substituted away, down to ∂ℓ/∂(output)."""
+    out: dict = {}
+    for eq in equations:
+        rhs = eq.rhs
+        for term in eq.terms:
+            reader = kind.node(term.via)
+            if reader.name in out:
+                rhs = _substitute(rhs, adjoint_name(reader.name), reader.axes, out[reader.name])
+        out[eq.of] = rhs
+    return out
+
+
+def _rewrite(expr, rewrite: dict):
+    for pattern, value in rewrite.items():
+        name = pattern.base.label.name
+        expr = expr.replace(lambda e, n=name: isinstance(e, sp.Indexed) and e.base.label.name == n,
+                            lambda e, p=pattern, v=value: v.xreplace(dict(zip(p.indices, e.indices))))
+    return expr
+
+
+def equal_for_every_size(a, b, form: Compact) -> bool:
+    """a = b for every batch size: rewritten in the closed form's variables, sums split by linearity, the
+    identities applied, the difference simplifies to 0."""
+    diff = linear(_rewrite(a - b, form.rewrite))
+    diff = linear(diff.xreplace({i.lhs: i.rhs for i in form.identities}))
+    return sp.simplify(diff.xreplace({i.lhs: i.rhs for i in form.identities})) == 0
+
+
+def derive_kind(kind: KindGraph) -> KindDerivation:
+    equations = reverse_pass(kind)
+    expanded = expand(kind, equations)
+    closed = tuple(Closed(c, kind.node(c.of).adjoint, equal_for_every_size(expanded[c.of], c.rhs, c))
+                   for c in kind.compact)
+    return KindDerivation(kind, equations, expanded, closed)
+
+
+# ---------------------------------------------------------------- numbers
+
+def evaluate(expr, values: dict, at: dict):
+    """``expr`` in mpmath: ``values`` maps a quantity's name to its numbers (nested tuples, 0-based) or a scalar
+    symbol to a number; ``at`` binds the free indices (1-based) and the sizes."""
+    if isinstance(expr, sp.Indexed):
+        v = values[expr.base.label.name]
+        for i in expr.indices:
+            v = v[int(at[i]) - 1]
+        return v
+    if isinstance(expr, sp.Sum):
+        index, low, high = expr.limits[0]
+        lo, hi = int(evaluate(low, values, at)), int(evaluate(high, values, at))
+        return mpmath.fsum(evaluate(expr.function, values, {**at, index: j}) for j in range(lo, hi + 1))
+    if isinstance(expr, sp.Symbol):
+        if expr in at:
+            return mpmath.mpf(at[expr])
+        if expr.name in values:
+            return values[expr.name]
+        raise DeriveError(f"no value for {expr}")
+    if expr.is_Number:
+        return mpmath.mpf(sp.Rational(expr).p) / sp.Rational(expr).q if expr.is_Rational else mpmath.mpf(float(expr))
+    args = [evaluate(a, values, at) for a in expr.args]
+    if isinstance(expr, sp.Add):
+        return mpmath.fsum(args)
+    if isinstance(expr, sp.Mul):
+        return mpmath.fprod(args)
+    if isinstance(expr, sp.Pow):
+        return args[0] ** args[1]
+    raise DeriveError(f"cannot evaluate {type(expr).__name__}")
+
+
+def entries(axes: str, sizes: dict):
+    """Every index binding of an array over ``axes`` (1-based), with the sizes bound too."""
+    import itertools
+    ranges = [range(1, sizes[AXES[a][1]] + 1) for a in axes]
+    for combo in itertools.product(*ranges):
+        yield {**sizes, **dict(zip(indices(axes), combo))}

@@ -1,0 +1,100 @@
+"""A layer kind's formulas in a source's letters: ``KindPrinter``, a subclass of SymPy's LatexPrinter.
+
+The quantities are ``Indexed`` entries (x[n, k], mu[k], dx[n, k]); the printer writes each with the source's
+symbol, its shown indices as subscripts (an implicit axis's index, bound by a sum, as a superscript (i)),
+and an adjoint as ∂ℓ/∂v or, in CS231n's letters, as dv (dout for ∂ℓ/∂y). A summed index takes the free
+index's letter when the free one does not appear in the equation (Ioffe & Szegedy's Σ_{i=1}^m x_i).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+
+from .layers.graph import AXES, BOUND, Letters
+
+_AXIS_OF = {index: axis for axis, (index, _) in AXES.items()} | {index: axis for axis, index in BOUND.items()}
+
+
+class KindPrinter(LatexPrinter):
+    printmethod = "_kind_latex"
+
+    def __init__(self, letters: Letters, free: frozenset = frozenset()) -> None:
+        super().__init__({"mul_symbol": None})
+        self.letters, self.free = letters, free
+
+    def index_letter(self, index) -> str:
+        axis = _AXIS_OF[index]
+        bound = index == BOUND[axis]
+        if bound and AXES[axis][0] not in self.free:
+            bound = False  # the free index is absent: the sum may use its letter
+        return self.letters.index[axis][1 if bound else 0]
+
+    def _symbol(self, name: str) -> str:
+        return self.letters.symbols.get(name, name)
+
+    def _written(self, name: str, idx: tuple) -> str:
+        shown = [self.index_letter(i) for i in idx if _AXIS_OF[i] in self.letters.shown]
+        hidden = [self.index_letter(i) for i in idx if _AXIS_OF[i] not in self.letters.shown and i in BOUND.values()]
+        out = self._symbol(name)
+        if hidden:
+            out = "{" + out + "}" if "^" in out else out
+            out += "^{(" + ",".join(hidden) + ")}"
+        if shown:
+            out = ("{" + out + "}" if "_" in out.rsplit("}", 1)[-1] else out) + "_{" + "".join(shown) + "}"
+        return out
+
+    def adjoint(self, name: str, idx: tuple) -> str:
+        """∂ℓ/∂v in the source's way."""
+        if self.letters.adjoint == "d":
+            if name in self.letters.names:
+                return self._written_as(self.letters.names[name], idx)
+            return self._written_as("d" + self._symbol(name), idx)
+        return r"\frac{\partial " + self._symbol("loss") + r"}{\partial " + self._written(name, idx) + "}"
+
+    def _written_as(self, symbol: str, idx: tuple) -> str:
+        saved = self.letters.symbols
+        try:
+            object.__setattr__(self, "letters", _with(self.letters, {"__": symbol}))
+            return self._written("__", idx)
+        finally:
+            object.__setattr__(self, "letters", _with(self.letters, {}, saved))
+
+    def _print_Indexed(self, expr) -> str:
+        name = expr.base.label.name
+        if name.startswith("d") and name[1:] in self.letters.symbols:
+            return self.adjoint(name[1:], expr.indices)
+        return self._written(name, expr.indices)
+
+    def _print_Symbol(self, expr, style="plain") -> str:
+        if expr in _AXIS_OF:
+            return self.index_letter(expr)
+        for axis, (_, size) in AXES.items():
+            if expr == size:
+                return self.letters.sizes[axis]
+        if expr.name in self.letters.symbols:
+            return self._symbol(expr.name)
+        return super()._print_Symbol(expr)
+
+
+def _with(letters: Letters, extra: dict, base: dict | None = None) -> Letters:
+    from dataclasses import replace
+    return replace(letters, symbols={**(letters.symbols if base is None else base), **extra})
+
+
+def free_indices(*exprs) -> frozenset:
+    """The example and feature indices free in an equation (a summed index is bound, not free)."""
+    out: set = set()
+    for e in exprs:
+        out |= {s for s in sp.sympify(e).free_symbols if s in (AXES["n"][0], AXES["k"][0])}
+    return frozenset(out)
+
+
+def latex(expr, letters: Letters, *context) -> str:
+    """``expr`` in ``letters``; ``context`` holds the rest of its equation (for the summed indices' letters)."""
+    return KindPrinter(letters, free_indices(expr, *context)).doprint(expr)
+
+
+def adjoint_latex(name: str, axes: str, letters: Letters) -> str:
+    from .layers.graph import indices
+    return KindPrinter(letters, free_indices(*indices(axes))).adjoint(name, indices(axes))

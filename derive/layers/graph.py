@@ -1,0 +1,154 @@
+"""A layer kind as a small graph of named quantities, each with its forward formula and local partials beside it.
+
+Every quantity is an entry of an array over some of two axes: ``n`` (the example, 1..m) and ``k`` (the
+feature, 1..D). ``x[n, k]`` is the layer's input, ``mu[k]`` a statistic per feature, ``gamma[k]`` a parameter.
+A node's ``forward`` is its entry at its own indices; each ``Local`` names one quantity it reads and the
+node's partial derivative with respect to that quantity's entry at the same shared indices (the indices the
+source has and the node lacks are the source's own: ∂mu[k]/∂x[n, k] = 1/m).
+
+The reverse pass (``derive.backward``) sums over fan-out: the adjoint of a source collects, from each node
+that reads it, that node's adjoint times the partial, summed over the node's axes the source lacks
+(mu[k] feeds every x̂[n, k], so ∂ℓ/∂mu[k] sums over n). Nothing here asks which kind it serves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..errors import DeriveError
+
+N = sp.Symbol("n", integer=True, positive=True)    # the example index
+K = sp.Symbol("k", integer=True, positive=True)    # the feature index
+N2 = sp.Symbol("n_", integer=True, positive=True)  # the example index a sum binds
+K2 = sp.Symbol("k_", integer=True, positive=True)  # the feature index a sum binds
+M = sp.Symbol("m", integer=True, positive=True)    # examples in the batch
+D = sp.Symbol("D", integer=True, positive=True)    # features
+AXES = {"n": (N, M), "k": (K, D)}                  # axis -> (its index, its size)
+BOUND = {"n": N2, "k": K2}
+LOSS = "loss"                                      # the scalar every adjoint differentiates
+
+
+def indices(axes: str) -> tuple:
+    return tuple(AXES[a][0] for a in axes)
+
+
+def entry(name: str, axes: str):
+    """The entry of quantity ``name`` at its own indices (a plain symbol for a scalar)."""
+    return sp.IndexedBase(name)[indices(axes)] if axes else sp.Symbol(name)
+
+
+def adjoint_name(name: str) -> str:
+    return "d" + name
+
+
+def total(body, axis: str):
+    """Σ over one axis of ``body``, by the axis's bound index (so a free index of the same axis stays free)."""
+    index, size = AXES[axis]
+    return sp.Sum(body.xreplace({index: BOUND[axis]}), (BOUND[axis], 1, size))
+
+
+def linear(expr):
+    """``expr`` with every sum split over its terms and each term's factors free of the summed index taken out
+    (Σ_j γ dy_j x̂_j = γ Σ_j dy_j x̂_j): the linearity of Σ, the one rule the closed forms need."""
+    def split(s):
+        index = s.limits[0][0]
+        return sp.Add(*(c * sp.Sum(f, *s.limits) for c, f in
+                        (t.as_independent(index, as_Add=False) for t in sp.Add.make_args(sp.expand(s.function)))))
+    return sp.expand(expr).replace(lambda e: isinstance(e, sp.Sum), split)
+
+
+@dataclass(frozen=True)
+class Local:
+    """One quantity a node reads, and the node's partial derivative with respect to it."""
+
+    source: str
+    partial: sp.Expr
+
+
+@dataclass(frozen=True)
+class Node:
+    """A quantity of the forward pass: its axes, its forward formula, its local partials."""
+
+    name: str
+    axes: str
+    forward: sp.Expr | None = None     # None for the layer's input and its parameters
+    reads: tuple[Local, ...] = ()
+    why: str = ""                      # the definition in words, for documents
+
+    @property
+    def entry(self):
+        return entry(self.name, self.axes)
+
+    @property
+    def adjoint(self):
+        return entry(adjoint_name(self.name), self.axes)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A fact the forward definitions imply, used to show two backward forms equal (Σ_n x̂[n, k] = 0)."""
+
+    lhs: sp.Expr
+    rhs: sp.Expr
+    why: str
+
+
+@dataclass(frozen=True)
+class Compact:
+    """A known closed form of one adjoint, and how to show it equal to the chain rule's: ``rewrite`` puts the
+    forward quantities in the variables the identity speaks of (x - mu = s x̂, var + eps = s²)."""
+
+    of: str
+    rhs: sp.Expr
+    rewrite: dict = field(default_factory=dict)
+    identities: tuple[Identity, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Letters:
+    """How one source writes a kind: a LaTeX symbol per quantity, a letter per axis, the sizes' letters.
+
+    An axis not in ``shown`` is implicit, as Ioffe & Szegedy omit the feature ("we focus on a particular
+    activation x^(k) and omit k"): its index is printed only where a sum binds it, as a superscript (n).
+    ``adjoint`` writes ∂ℓ/∂x̂_i as a fraction ("partial") or with CS231n's d prefix ("d": dx_{ij}, dout for ∂ℓ/∂y).
+    """
+
+    source: str
+    cite: str
+    symbols: dict[str, str]
+    index: dict[str, tuple[str, str]]  # axis -> (its free index's letter, a summed index's letter)
+    sizes: dict[str, str]
+    shown: str = "nk"
+    adjoint: str = "partial"
+    names: dict[str, str] = field(default_factory=dict)  # a d-name other than d + symbol (dout for dy)
+
+
+@dataclass(frozen=True)
+class KindGraph:
+    """A layer kind: its nodes in forward order (inputs and parameters first), its output, its closed forms."""
+
+    name: str
+    nodes: tuple[Node, ...]
+    output: str
+    inputs: tuple[str, ...]            # the layer's input and parameters: the adjoints a user wants
+    constants: tuple[sp.Symbol, ...] = ()
+    compact: tuple[Compact, ...] = ()
+    description: str = ""
+    letters: tuple[Letters, ...] = ()
+
+    def notation(self, source: str) -> Letters:
+        for letters in self.letters:
+            if letters.source == source:
+                return letters
+        known = ", ".join(f.source for f in self.letters)
+        raise DeriveError(f"{self.name} is not written in convention {source!r}; its notations: {known}")
+
+    def node(self, name: str) -> Node:
+        return next(n for n in self.nodes if n.name == name)
+
+    def consumers(self, name: str) -> list[tuple[Node, Local]]:
+        """Every node that reads ``name``, with its partial: the fan-out the reverse pass sums over."""
+        return [(n, r) for n in self.nodes for r in n.reads if r.source == name]
