@@ -8,8 +8,9 @@ Every import counts, at module level or inside a function (a lazy import is a de
   ``derive.document(d)`` live in ``api``, not on ``chain.Derivation``).
 - Ground truth (``truth``, ``truth_kinds``, ``torch_truth``) reaches only the model it differentiates: the
   convention, the problem, the registries of activations and losses, the concrete network and its forward pass
-  (``network``), one layer's concrete input (``layer_inputs``), and the helpers those use (errors, schema, files, ``_lazy``). Never the engine it judges (chain, layers,
-  output_layer, algebra, components, index_diff), the formulas' printing, the verification, nor the checker.
+  (``network``), one layer's concrete input (``layer_inputs``), and the helpers those use (errors, schema,
+  files, ``_lazy``). Never the engine it judges (chain, layers, output_layer, algebra, components,
+  index_diff), the formulas' printing, the verification, nor the checker.
 """
 
 from __future__ import annotations
