@@ -404,6 +404,7 @@ class Var:
 
     def __truediv__(self, other):  # d(x / y) = dx / y - (x / y^2) dy
         y = _value(other)
+        y = mpmath.mpf(y) if isinstance(y, int) else y  # 1 / 3 as a Python float would keep 53 bits of it
         q = self.v / y
         return _node(q, (self, 1 / y), (other, -q / y))
 
