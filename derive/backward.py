@@ -77,7 +77,7 @@ def reverse_pass(kind: KindGraph) -> tuple[Equation, ...]:
         if node.name == kind.output:
             continue
         terms = []
-        for reader, local in kind.consumers(node.name):
+        for reader, local in reversed(kind.consumers(node.name)):  # the last reader first, as Ioffe & Szegedy
             summed = "".join(a for a in reader.axes if a not in node.axes)
             terms.append(Term(reader.name, reader.adjoint, local.partial, summed))
         if terms:

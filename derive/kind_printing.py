@@ -60,6 +60,22 @@ class KindPrinter(LatexPrinter):
         finally:
             object.__setattr__(self, "letters", _with(self.letters, {}, saved))
 
+    def _print_Add(self, expr, order=None) -> str:
+        """Terms as a source writes them: positive before negative, products before single letters, constants
+        last (x_i - μ, γ x̂ + β, σ² + ε), where SymPy's canonical order gives -μ + x_i and ε + σ²."""
+        def key(term):
+            negative = term.could_extract_minus_sign()
+            constant = not term.has(sp.Indexed)
+            return (negative, constant, -len(sp.Mul.make_args(term)))
+        terms = sorted(expr.args, key=key)
+        out = self._print(terms[0])
+        for term in terms[1:]:
+            if term.could_extract_minus_sign():
+                out += " - " + self.parenthesize(-term, 10 if isinstance(-term, sp.Add) else 40)
+            else:
+                out += " + " + self._print(term)
+        return out
+
     def _print_Indexed(self, expr) -> str:
         name = expr.base.label.name
         if name.startswith("d") and name[1:] in self.letters.symbols:

@@ -1,0 +1,133 @@
+"""A layer kind's derived formulas evaluated on concrete inputs and compared with ground truth.
+
+Each equation of the reverse pass is checked twice: *locally*, its right side evaluated with the true values
+of every quantity it names (the adjoints of the nodes after it included), against the true adjoint of its
+left side; and *end to end*, the equations evaluated from ∂ℓ/∂y alone, each using the values the ones before it
+computed. The closed form is checked from ∂ℓ/∂y alone too. The truth is ``truth_kinds``: the forward
+definition on a tape, which shares nothing with the graph the formulas came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mpmath
+
+from .backward import KindDerivation, entries, evaluate
+from .layer_inputs import SIZES, LayerInput, draw
+from .layers.graph import AXES, adjoint_name
+from .limits import SEED, TRIALS
+from .truth_kinds import kind_truth
+
+TOLERANCE = 1e-9
+DPS = 50  # the formulas are evaluated at the truth's precision: an error is the formula's, not rounding's
+CHECKS = ("chain rule", "end to end", "closed form")
+
+
+@dataclass(frozen=True)
+class KindReport:
+    """Worst relative error per (check, quantity) over every entry of every trial."""
+
+    kind: str
+    unbiased: bool
+    sizes: tuple[tuple[int, int], ...]
+    errors: dict = field(default_factory=dict)
+    tolerance: float = TOLERANCE
+
+    @property
+    def ok(self) -> bool:
+        return all(e <= self.tolerance for e in self.errors.values())
+
+    def text(self, name=str) -> str:
+        """The table for a terminal; ``name`` writes a quantity's adjoint in the document's letters."""
+        lines = [f"{self.kind}{' (n-1 variance)' if self.unbiased else ''}; truth: reverse-mode differentiation "
+                 f"of the forward definition at 50 digits; {len(self.sizes)} random inputs, (m, D) = "
+                 + ", ".join(f"({m}, {d})" for m, d in self.sizes)]
+        width = max((len(f"{c}: {name(q)}") for c, q in self.errors), default=0)
+        for (check, q), e in self.errors.items():
+            lines.append(f"  {f'{check}: {name(q)}':{width}}  max rel. error {e:.2e}  "
+                         f"{'ok' if e <= self.tolerance else 'FAIL'}")
+        lines.append("verified" if self.ok else f"FAILED: some error exceeds {self.tolerance:g}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "unbiased": self.unbiased, "sizes": [list(s) for s in self.sizes],
+                "tolerance": self.tolerance, "ok": self.ok,
+                "max_relative_error": {f"{c}: d{q}": e for (c, q), e in self.errors.items()}}
+
+
+def values_of(inp: LayerInput, truth: dict) -> dict:
+    """Every number a formula may name: the truth's forward values and adjoints, the parameters, the constants."""
+    return {**truth, "gamma": inp.gamma, "beta": inp.beta, "mask": inp.mask, "epsilon": inp.eps, "p": inp.keep}
+
+
+def sizes_of(inp: LayerInput) -> dict:
+    return {AXES["n"][1]: inp.m, AXES["k"][1]: inp.D}
+
+
+def _error(got: list, want: list) -> float:
+    diff = max(abs(g - w) for g, w in zip(got, want))
+    scale = max(abs(w) for w in want)
+    return float(diff / scale) if scale > mpmath.mpf(10) ** -30 else float(diff)
+
+
+def _at(values, at: dict, axes: str):
+    v = values
+    for a in axes:
+        v = v[at[AXES[a][0]] - 1]
+    return v
+
+
+def _table(kind, name: str, expr, values: dict, sizes: dict) -> list:
+    axes = kind.node(name).axes
+    return [evaluate(expr, values, at) for at in entries(axes, sizes)]
+
+
+def _reshape(flat: list, axes: str, sizes: dict):
+    """Entries in ``entries`` order back into nested tuples."""
+    if len(axes) == 1:
+        return tuple(flat)
+    cols = sizes[AXES[axes[1]][1]]
+    return tuple(tuple(flat[r * cols:(r + 1) * cols]) for r in range(len(flat) // cols))
+
+
+def check_trial(d: KindDerivation, inp: LayerInput) -> dict:
+    """{(check, quantity): relative error} on one input."""
+    with mpmath.workdps(DPS):
+        return _check_trial(d, inp)
+
+
+def _check_trial(d: KindDerivation, inp: LayerInput) -> dict:
+    kind, truth = d.kind, kind_truth(inp)
+    values, sizes = values_of(inp, truth), sizes_of(inp)
+    own = dict(values) | {adjoint_name(n.name): None for n in kind.nodes if n.name != kind.output}
+    out = {}
+    for eq in d.equations:
+        axes = kind.node(eq.of).axes
+        want = [_at(truth[adjoint_name(eq.of)], at, axes) for at in entries(axes, sizes)]
+        out[("chain rule", eq.of)] = _error(_table(kind, eq.of, eq.rhs, values, sizes), want)
+        got = _table(kind, eq.of, eq.rhs, own, sizes)
+        own[adjoint_name(eq.of)] = _reshape(got, axes, sizes)
+        out[("end to end", eq.of)] = _error(got, want)
+    for closed in d.closed:
+        axes = kind.node(closed.form.of).axes
+        want = [_at(truth[adjoint_name(closed.form.of)], at, axes) for at in entries(axes, sizes)]
+        out[("closed form", closed.form.of)] = _error(_table(kind, closed.form.of, closed.form.rhs, values, sizes),
+                                                      want)
+    return out
+
+
+def verify_kind(d: KindDerivation, trials: int = 3, seed: int = 0, unbiased: bool = False) -> KindReport:
+    """Every formula of ``d`` on ``trials`` random inputs of unequal sizes (m != D), γ != 1, β != 0, ε ~ 0.1."""
+    TRIALS.check(trials)
+    SEED.check(seed)
+    errors: dict = {}
+    sizes = []
+    for t in range(trials):
+        m, D = SIZES[t % len(SIZES)]
+        sizes.append((m, D))
+        for key, e in check_trial(d, draw(d.kind.name, m, D, seed + t, unbiased)).items():
+            errors[key] = max(e, errors.get(key, 0.0))
+    order = {c: i for i, c in enumerate(CHECKS)}
+    return KindReport(d.kind.name, unbiased, tuple(sizes),
+                      dict(sorted(errors.items(), key=lambda kv: order[kv[0][0]])))
