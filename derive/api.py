@@ -8,6 +8,7 @@ sits above everything it calls (verify, gallery, render).
 from __future__ import annotations
 
 from .conventions import Convention
+from .errors import DeriveError
 
 
 def derive(convention: str | Convention = "nielsen", loss: str = "mse", output: str = "sigmoid",
@@ -30,16 +31,47 @@ def derive(convention: str | Convention = "nielsen", loss: str = "mse", output: 
     return _derive(Problem.make(convention, loss, activation if activation is not None else output, hidden))
 
 
+def layer(kind: str = "batchnorm", convention: str | None = None, unbiased: bool = False):
+    """Derive the backward pass of one layer on its own (``derive doc --layer``): batchnorm, layernorm, dropout.
+
+    Args:
+        kind: the layer kind.
+        convention: whose letters (batchnorm: ioffe, cs231n; layernorm: ba, cs231n; dropout: cs231n); default
+            the kind's first.
+        unbiased: normalise by the n - 1 variance instead of the 1/n one (batchnorm, layernorm).
+
+    Returns:
+        A ``backward.KindDerivation``: every adjoint's chain-rule equation and the closed form; check it with
+        ``verify(d)``, write it out with ``document(d)``.
+    """
+    from .backward import derive_kind
+    from .layers import kind as build
+    if convention is not None and not isinstance(convention, str):
+        raise DeriveError(f"convention must be a notation's name, not {type(convention).__name__}")
+    return derive_kind(build(kind, unbiased), convention, unbiased)
+
+
 def verify(d, layers: int = 3, trials: int = 3, seed: int = 0, **options):
     """Check every formula of the Derivation ``d`` against forward-pass ground truth on ``trials`` random
     networks of depth ``layers``; returns a ``verify.Report``. ``options``: ``tolerance``, ``truth`` ("reverse",
-    "fd", "sympy"), ``torch``, ``widths``, ``components`` (see ``verify.verify``)."""
+    "fd", "sympy"), ``torch``, ``widths``, ``components`` (see ``verify.verify``). A layer's derivation
+    (``layer(...)``) is checked on ``trials`` random batches (``layers`` and ``options`` do not apply)."""
+    from .backward import KindDerivation
+    if isinstance(d, KindDerivation):
+        if options:
+            raise DeriveError(f"verify of one layer takes trials and seed only, not {', '.join(sorted(options))}")
+        from .kind_verification import verify_kind
+        return verify_kind(d, trials=trials, seed=seed)
     from .verification import verify as _verify
     return _verify(d, layers=layers, trials=trials, seed=seed, **options)
 
 
 def document(d, fmt: str = "md", layers: int = 3) -> str:
     """The verified derivation document of the Derivation ``d`` as text: md, tex or tex-snippet (``derive doc``)."""
+    from .backward import KindDerivation
+    if isinstance(d, KindDerivation):
+        from .kind_doc import document as layer_document
+        return layer_document(d, fmt)
     from .conventions import PRESETS
     from .gallery import Verified
     from .gallery import document as build
@@ -48,3 +80,4 @@ def document(d, fmt: str = "md", layers: int = 3) -> str:
     doc = build(conv.name if conv.name in PRESETS else conv, prob.loss.name, prob.output.name, prob.hidden.name,
                 Verified(layers=layers))
     return render(doc, fmt, "doc")
+

@@ -18,7 +18,7 @@ import mpmath
 import sympy as sp
 
 from .errors import DeriveError
-from .layers.graph import AXES, Compact, KindGraph, adjoint_name, indices, linear, total
+from .layers.graph import AXES, Compact, KindGraph, Letters, adjoint_name, indices, linear, total
 
 
 @dataclass(frozen=True)
@@ -62,10 +62,18 @@ class Closed:
 
 @dataclass(frozen=True)
 class KindDerivation:
+    """Every adjoint of one layer kind, and the letters it is written in (``api.layer``)."""
+
     kind: KindGraph
     equations: tuple[Equation, ...]    # in the order computed: from the output back
     expanded: dict                      # quantity -> ∂ℓ/∂v in ∂ℓ/∂y and forward quantities only
     closed: tuple[Closed, ...]
+    letters: Letters
+    unbiased: bool = False
+
+    def __repr__(self) -> str:
+        return (f"<KindDerivation {self.kind.name}{' (n-1 variance)' if self.unbiased else ''} in "
+                f"{self.letters.source}'s letters: {', '.join('d' + e.of for e in self.equations)}>")
 
     def equation(self, of: str) -> Equation:
         return next(e for e in self.equations if e.of == of)
@@ -80,8 +88,7 @@ def reverse_pass(kind: KindGraph) -> tuple[Equation, ...]:
         for reader, local in reversed(kind.consumers(node.name)):  # the last reader first, as Ioffe & Szegedy
             summed = "".join(a for a in reader.axes if a not in node.axes)
             terms.append(Term(reader.name, reader.adjoint, local.partial, summed))
-        if terms:
-            out.append(Equation(node.name, node.adjoint, tuple(terms)))
+        out.append(Equation(node.name, node.adjoint, tuple(terms)))  # no reader: the gradient is 0
     return tuple(out)
 
 
@@ -120,12 +127,14 @@ def equal_for_every_size(a, b, form: Compact) -> bool:
     return sp.simplify(diff.xreplace({i.lhs: i.rhs for i in form.identities})) == 0
 
 
-def derive_kind(kind: KindGraph) -> KindDerivation:
+def derive_kind(kind: KindGraph, notation: str | None = None, unbiased: bool = False) -> KindDerivation:
+    """The reverse pass of ``kind``, written in its notation ``notation`` (default: the kind's first)."""
+    letters = kind.letters[0] if notation is None else kind.notation(notation)
     equations = reverse_pass(kind)
     expanded = expand(kind, equations)
     closed = tuple(Closed(c, kind.node(c.of).adjoint, equal_for_every_size(expanded[c.of], c.rhs, c))
                    for c in kind.compact)
-    return KindDerivation(kind, equations, expanded, closed)
+    return KindDerivation(kind, equations, expanded, closed, letters, unbiased)
 
 
 # ---------------------------------------------------------------- numbers

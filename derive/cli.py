@@ -83,19 +83,49 @@ def _suggest(typed: str) -> str:
     return f"; did you mean {alias!r}?" if alias else did_you_mean(typed, COMMAND_EXAMPLES, n=2, cutoff=0.6)
 
 
+class _Given(argparse.Action):
+    """Store the value and remember the flag was typed (``args.given``): with --layer the network's flags do not
+    apply, and a typed one is refused rather than ignored."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.given = getattr(namespace, "given", set()) | {self.dest}
+
+
+class _GivenTrue(_Given):
+    """``store_true`` that remembers it was typed."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=False, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        super().__call__(parser, namespace, True, option_string)
+
+
+def _layer_flags(p: argparse.ArgumentParser) -> None:
+    from .layer_inputs import KINDS
+    p.add_argument("--layer", choices=KINDS, metavar="KIND",
+                   help=f"one layer on its own instead of a network: {', '.join(KINDS)}; --convention then names "
+                        "whose letters (batchnorm: ioffe, cs231n; layernorm: ba, cs231n; dropout: cs231n)")
+    p.add_argument("--unbiased", action="store_true",
+                   help="with --layer batchnorm or layernorm: normalise by the n - 1 variance (default: 1/n, as "
+                        "Ioffe & Szegedy and PyTorch in training)")
+
+
 def _problem_flags(p: argparse.ArgumentParser, loss=True, convention=True, infer=False) -> None:
     """The problem flags; with ``infer`` (lint) an absent flag means "read it from the notes"."""
     default = (lambda name: None) if infer else (lambda name: name)
     shown = (lambda name: f"default: inferred from the notes, else {name}") if infer else \
         (lambda name: f"default: {name}")
     if convention:
-        p.add_argument("--convention", default=default("nielsen"), metavar="C",
+        p.add_argument("--convention", default=default("nielsen"), metavar="C", action=_Given,
                        help=f"preset name (see `derive list`) or a .toml file ({shown('nielsen')})")
     if loss:
-        p.add_argument("--loss", default=default("mse"), metavar="L", help=f"per-example loss ({shown('mse')})")
-        p.add_argument("--activation", default=default("sigmoid"), metavar="A",
+        p.add_argument("--loss", default=default("mse"), metavar="L", action=_Given,
+                       help=f"per-example loss ({shown('mse')})")
+        p.add_argument("--activation", default=default("sigmoid"), metavar="A", action=_Given,
                        help=f"output-layer activation, paired with the loss ({shown('sigmoid')})")
-        p.add_argument("--hidden", default=default("sigmoid"), metavar="H",
+        p.add_argument("--hidden", default=default("sigmoid"), metavar="H", action=_Given,
                        help=f"activation of the hidden layers ({shown('sigmoid')})")
     p.add_argument("-o", "--out", metavar="FILE", help="write to FILE (atomically) instead of stdout")
     p.add_argument("--force", action="store_true",
@@ -130,16 +160,17 @@ def build_parser() -> _Parser:
                                    "digits; central differences with --truth fd, exact SymPy with --truth sympy). "
                                    "Exit 0 if every relative error is within tolerance, 1 otherwise.")
     _problem_flags(p)
-    p.add_argument("--layers", type=_bounded(LAYERS), default=3, metavar="N",
+    p.add_argument("--layers", type=_bounded(LAYERS), default=3, metavar="N", action=_Given,
                    help=f"number of weight layers, {LAYERS.low} to {LAYERS.high} (default: 3)")
     p.add_argument("--trials", type=_bounded(TRIALS), default=3, metavar="T",
                    help=f"random networks to try, {TRIALS.low} to {TRIALS.high} (default: 3)")
     p.add_argument("--seed", type=_bounded(SEED), default=0, metavar="S", help="first random seed (default: 0)")
-    p.add_argument("--truth", choices=["reverse", "fd", "sympy"], default="reverse",
+    p.add_argument("--truth", choices=["reverse", "fd", "sympy"], default="reverse", action=_Given,
                    help="ground truth: reverse = reverse-mode differentiation of the forward pass at 50 digits "
                         "(default); fd = central differences at 50 digits; sympy = exact, depth <= 3")
-    p.add_argument("--torch", action="store_true", help="also compare with torch.autograd (needs PyTorch)")
+    p.add_argument("--torch", action=_GivenTrue, help="also compare with torch.autograd (needs PyTorch)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    _layer_flags(p)
 
     p = sub.add_parser("doc", help="a step-by-step derivation document (Markdown, LaTeX, or a LaTeX snippet)",
                        description="Derive, verify, and write up: set-up and notation, the output layer step by "
@@ -148,11 +179,12 @@ def build_parser() -> _Parser:
                                    "in every other convention, and the verification figures. Nothing is written "
                                    "if verification fails.")
     _problem_flags(p)
-    p.add_argument("--layers", type=_bounded(LAYERS), default=DOC_LAYERS, metavar="N",
+    p.add_argument("--layers", type=_bounded(LAYERS), default=DOC_LAYERS, metavar="N", action=_Given,
                    help=f"depth verified, {LAYERS.low} to {LAYERS.high} (default: {DOC_LAYERS})")
     p.add_argument("--format", choices=["md", "tex", "tex-snippet"],
                    help="md (GitHub, Jupyter, KaTeX), tex (standalone article), tex-snippet (just the equations); "
                         "default: from the -o file's extension, else md")
+    _layer_flags(p)
 
     p = sub.add_parser("check", help="does a formula from a book or your notes hold? exit 0 holds, 1 fails, 2 invalid",
                        description="Parse a backprop formula (LaTeX or Octave-style), read it in a convention's "
@@ -271,8 +303,29 @@ def cmd_table(args) -> tuple[str, int]:
     return render(convention(args.convention), args.format or _format_of(args.out, "text")), 0
 
 
+def _layer(args):
+    """The layer's derivation ``--layer`` asks for, or None; a typed network flag is refused, not ignored."""
+    if not args.layer:
+        if args.unbiased:
+            raise DeriveError("--unbiased is for --layer batchnorm or layernorm")
+        return None
+    from .api import layer
+    typed = sorted(getattr(args, "given", set()) - {"convention"})
+    if typed:
+        raise DeriveError(f"{', '.join('--' + t for t in typed)} does not apply to one layer "
+                          "(--layer takes --convention, --unbiased, --trials, --seed)")
+    given = args.convention if "convention" in getattr(args, "given", set()) else None
+    return layer(args.layer, given, args.unbiased)
+
+
 def cmd_verify(args) -> tuple[str, int]:
     from .api import derive, verify
+    single = _layer(args)
+    if single is not None:
+        report = verify(single, trials=args.trials, seed=args.seed)
+        import json
+        text = json.dumps(report.to_dict(), indent=2) if args.json else report.text(lambda q: "d" + q)
+        return text + "\n", (0 if report.ok else 1)
     if args.truth == "sympy" and args.layers > 3:
         raise DeriveError("--truth sympy differentiates exactly and is for --layers 3 or fewer; use --truth fd")
     deriv = derive(args.convention, args.loss, args.activation, args.hidden)
@@ -284,6 +337,14 @@ def cmd_verify(args) -> tuple[str, int]:
 def cmd_doc(args) -> tuple[str, int]:
     from .gallery import Verified, document
     from .render import render
+    single = _layer(args)
+    if single is not None:
+        from .kind_doc import command as layer_command
+        from .kind_doc import document as layer_document
+        fmt = args.format or _format_of(args.out, "md")
+        if fmt == "tex-snippet":
+            raise DeriveError("a layer's document is md or tex")
+        return layer_document(single, fmt, regenerate=layer_command(single, args.format, args.out)), 0
     cache = Verified(layers=args.layers)
     doc = document(args.convention, args.loss, args.activation, args.hidden, cache)
     fmt = args.format or _format_of(args.out, "md")

@@ -5,12 +5,14 @@ printed in the source's letters by ``kind_printing``.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 
 import sympy as sp
 
 from .backward import KindDerivation, Term
 from .doc import shown_error
+from .errors import DeriveError
 from .kind_printing import KindPrinter, adjoint_latex, free_indices, latex
 from .kind_verification import CHECKS, KindReport
 from .layers.graph import AXES, BOUND, Letters
@@ -74,8 +76,8 @@ def term_latex(term: Term, letters: Letters, lhs) -> str:
     return body
 
 
-def build(d: KindDerivation, report: KindReport, letters: Letters, command: str) -> KindDocument:
-    kind = d.kind
+def build(d: KindDerivation, report: KindReport, command: str) -> KindDocument:
+    kind, letters = d.kind, d.letters
     sym = {n.name: latex(n.entry, letters) for n in kind.nodes}
     notation = [(sym[n.name], n.why, _size_word(letters, n.axes)) for n in kind.nodes]
     notation += [(latex(c, letters), "a constant", "1") for c in kind.constants]
@@ -96,6 +98,25 @@ def build(d: KindDerivation, report: KindReport, letters: Letters, command: str)
                  for (check, q), e in report.errors.items())
     assert {r[0] for r in rows} <= set(CHECKS)
     return KindDocument(
-        f"Backpropagation through {kind.description}", kind.name, kind.description, letters.cite,
+        f"Backpropagation through {kind.description}" + (" with the n - 1 variance" if d.unbiased else ""),
+        kind.name, kind.description, letters.cite,
         tuple(notation), forward, tuple(back), closed, rows, report.ok,
         ", ".join(f"({m}, {n})" for m, n in report.sizes), command)
+
+
+def document(d, fmt: str = "md", trials: int = 3, regenerate: str = "") -> str:
+    """The verified document of one layer's derivation; nothing is returned if verification fails."""
+    from .kind_verification import verify_kind
+    from .render import LAYER_FORMATS, render
+    report = verify_kind(d, trials=trials)
+    if not report.ok:
+        raise DeriveError(f"verification failed, no document written:\n{report.text()}")
+    regenerate = regenerate or command(d)
+    return render(build(d, report, regenerate), fmt, regenerate, LAYER_FORMATS)
+
+
+def command(d, fmt: str | None = None, out: str | None = None) -> str:
+    """How to regenerate a layer's document: its kind, letters, variance, format and file."""
+    words = ["doc", "--layer", d.kind.name, "--convention", d.letters.source] + (["--unbiased"] if d.unbiased else [])
+    words += (["--format", fmt] if fmt else []) + (["-o", out] if out else [])
+    return " ".join(shlex.quote(w) for w in words)

@@ -117,7 +117,7 @@ def _check_trial(d: KindDerivation, inp: LayerInput) -> dict:
     return out
 
 
-def verify_kind(d: KindDerivation, trials: int = 3, seed: int = 0, unbiased: bool = False) -> KindReport:
+def verify_kind(d: KindDerivation, trials: int = 3, seed: int = 0) -> KindReport:
     """Every formula of ``d`` on ``trials`` random inputs of unequal sizes (m != D), γ != 1, β != 0, ε ~ 0.1."""
     TRIALS.check(trials)
     SEED.check(seed)
@@ -126,8 +126,8 @@ def verify_kind(d: KindDerivation, trials: int = 3, seed: int = 0, unbiased: boo
     for t in range(trials):
         m, D = SIZES[t % len(SIZES)]
         sizes.append((m, D))
-        for key, e in check_trial(d, draw(d.kind.name, m, D, seed + t, unbiased)).items():
+        for key, e in check_trial(d, draw(d.kind.name, m, D, seed + t, d.unbiased)).items():
             errors[key] = max(e, errors.get(key, 0.0))
     order = {c: i for i, c in enumerate(CHECKS)}
-    return KindReport(d.kind.name, unbiased, tuple(sizes),
+    return KindReport(d.kind.name, d.unbiased, tuple(sizes),
                       dict(sorted(errors.items(), key=lambda kv: order[kv[0][0]])))

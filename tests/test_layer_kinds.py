@@ -1,0 +1,170 @@
+"""Layer kinds on their own (issue 11): each local partial against SymPy's derivative of its forward formula, the
+reverse pass against Ioffe & Szegedy's published equations, every formula against ground truth, and the
+mistakes people make caught by the same checks."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import pytest
+import sympy as sp
+
+import derive
+from derive.backward import derive_kind, equal_for_every_size
+from derive.kind_printing import latex
+from derive.kind_verification import verify_kind
+from derive.layers import KINDS, kind
+from derive.layers.graph import AXES, BOUND, Local, entry, total
+from derive.layers.normalise import EPS
+
+N, K = AXES["n"][0], AXES["k"][0]
+M, D = AXES["n"][1], AXES["k"][1]
+CASES = [(k, u) for k in KINDS for u in ((False, True) if k != "dropout" else (False,))]
+
+
+@pytest.mark.parametrize("name,unbiased", CASES)
+def test_each_local_partial_is_the_derivative_of_its_forward_formula(name, unbiased):
+    # on a concrete batch of 3 x 3, every quantity a node reads held as an independent variable
+    g = kind(name, unbiased)
+    at = {N: 2, K: 1, M: 3, D: 3}
+    checked = 0
+    for node in g.nodes:
+        for local in node.reads:
+            source = g.node(local.source)
+            forward = node.forward.xreplace({M: 3, D: 3}).doit().xreplace(at)
+            want = sp.diff(forward, source.entry.xreplace(at))
+            got = local.partial.xreplace({M: 3, D: 3}).doit().xreplace(at)
+            assert sp.simplify(want - got) == 0, (node.name, local.source)
+            checked += 1
+    assert checked == {"batchnorm": 9, "layernorm": 9, "dropout": 1}[name]
+
+
+def test_the_reverse_pass_gives_ioffe_and_szegedys_six_equations():
+    # Ioffe & Szegedy (2015), Section 3, written out here by hand from the paper (not from the graph)
+    d = derive_kind(kind("batchnorm"))
+    j, m = BOUND["n"], M
+    x, xh, mu, var = (lambda i: entry("x", "nk").xreplace({N: i})), (lambda i: entry("dxhat", "nk").xreplace({N: i})), \
+        entry("mu", "k"), entry("var", "k")
+    dy, gamma, xhat = (lambda i: entry("dy", "nk").xreplace({N: i})), entry("gamma", "k"), \
+        (lambda i: entry("xhat", "nk").xreplace({N: i}))
+    dvar, dmu = entry("dvar", "k"), entry("dmu", "k")
+    paper = {
+        "xhat": dy(N) * gamma,
+        "var": sp.Sum(xh(j) * (x(j) - mu) * sp.Rational(-1, 2) * (var + EPS) ** sp.Rational(-3, 2), (j, 1, m)),
+        "mu": sp.Sum(xh(j) * -1 / sp.sqrt(var + EPS), (j, 1, m)) + dvar * sp.Sum(-2 * (x(j) - mu), (j, 1, m)) / m,
+        "x": xh(N) / sp.sqrt(var + EPS) + dvar * 2 * (x(N) - mu) / m + dmu / m,
+        "gamma": sp.Sum(dy(j) * xhat(j), (j, 1, m)),
+        "beta": sp.Sum(dy(j), (j, 1, m)),
+    }
+    assert {e.of for e in d.equations} == set(paper)
+    from derive.layers.graph import linear
+    for e in d.equations:
+        assert sp.simplify(linear(e.rhs - paper[e.of])) == 0, e.of
+
+
+@pytest.mark.parametrize("name,unbiased", CASES)
+def test_every_formula_agrees_with_ground_truth(name, unbiased):
+    report = verify_kind(derive_kind(kind(name, unbiased), unbiased=unbiased), trials=3)
+    assert report.ok and max(report.errors.values()) < 1e-40
+    checks = {c for c, _ in report.errors}
+    assert checks == ({"chain rule", "end to end"} | ({"closed form"} if name != "dropout" else set()))
+
+
+def _without(g, node, source):
+    """The graph with one path cut: ``node`` no longer reads ``source`` (a mistake people make)."""
+    nodes = tuple(dataclasses.replace(n, reads=tuple(r for r in n.reads if r.source != source))
+                  if n.name == node else n for n in g.nodes)
+    return dataclasses.replace(g, nodes=nodes, compact=())
+
+
+MISTAKES = [
+    # mu and var treated as constants: x reaches the loss only through x-hat
+    ("batchnorm", lambda g: _without(_without(g, "mu", "x"), "var", "x"), "x"),
+    ("layernorm", lambda g: _without(_without(g, "mu", "x"), "var", "x"), "x"),
+    # the mean's path into x-hat forgotten
+    ("batchnorm", lambda g: _without(g, "xhat", "mu"), "x"),
+    # the variance's path into x-hat forgotten
+    ("batchnorm", lambda g: _without(g, "xhat", "var"), "x"),
+    # gamma dropped from the output's local derivative
+    ("batchnorm", lambda g: dataclasses.replace(g, nodes=tuple(
+        dataclasses.replace(n, reads=tuple(Local(r.source, sp.Integer(1)) if r.source == "xhat" else r
+                                           for r in n.reads)) if n.name == "y" else n for n in g.nodes)), "xhat"),
+]
+
+
+@pytest.mark.parametrize("name,edit,quantity", MISTAKES)
+def test_a_real_mistake_fails_against_ground_truth(name, edit, quantity):
+    report = verify_kind(derive_kind(edit(kind(name))), trials=2)
+    assert not report.ok
+    assert report.errors[("end to end", quantity)] > 1e-3
+
+
+def test_the_mean_path_through_the_variance_is_exactly_zero():
+    # a known "mistake" that is not one: with the 1/m variance, d var / d mu sums (x - mu) to zero
+    report = verify_kind(derive_kind(_without(kind("batchnorm"), "var", "mu")), trials=2)
+    assert report.ok
+
+
+def test_the_other_variance_fails():
+    # the n-1 formulas on a 1/n forward pass, and the reverse
+    for derived, drawn in ((True, False), (False, True)):
+        d = derive_kind(kind("batchnorm", derived), unbiased=drawn)
+        assert not verify_kind(d, trials=1).ok
+
+
+def test_the_closed_form_is_shown_equal_and_a_wrong_one_is_not():
+    d = derive_kind(kind("batchnorm"))
+    (closed,) = d.closed
+    assert closed.equal
+    form = closed.form
+    wrong = [form.rhs.xreplace({M: M - 1}),                                            # 1/(m-1)
+             form.rhs.xreplace({EPS: 0}),                                              # no epsilon
+             form.rhs.subs(total(entry("dy", "nk"), "n"), 0)]                          # the mean term dropped
+    for w in wrong:
+        assert w != form.rhs
+        assert not equal_for_every_size(d.expanded["x"], w, form)
+
+
+def test_letters_of_each_source():
+    bn = derive_kind(kind("batchnorm"), "ioffe")
+    assert latex(entry("var", "k"), bn.letters) == r"\sigma^{2}_{\mathcal{B}}"
+    assert latex(entry("dx", "nk"), bn.letters) == r"\frac{\partial \ell}{\partial x_{i}}"
+    cs = derive_kind(kind("batchnorm"), "cs231n")
+    assert latex(entry("dy", "nk"), cs.letters) == r"\mathrm{dout}_{ij}"
+    assert latex(entry("dgamma", "k"), cs.letters) == r"d\gamma_{j}"
+    ln = derive_kind(kind("layernorm"), "ba")
+    dgamma = ln.equation("gamma")
+    assert r"\widehat{a}^{(t)}_{i}" in latex(dgamma.rhs, ln.letters, dgamma.lhs)  # the example index, summed
+    with pytest.raises(derive.DeriveError, match="ioffe, cs231n"):
+        derive_kind(kind("batchnorm"), "nielsen")
+
+
+def test_the_api():
+    d = derive.layer("layernorm", "cs231n", unbiased=True)
+    assert d.unbiased and d.letters.source == "cs231n"
+    assert derive.verify(d, trials=1).ok
+    text = derive.document(d, "md")
+    assert "layer normalisation" in text and "Verified." in text
+    for bad, message in [(("conv",), "unknown layer kind"), (("dropout", None, True), "no variance"),
+                         (("batchnorm", 3), "must be a notation")]:
+        with pytest.raises(derive.DeriveError, match=message):
+            derive.layer(*bad)
+    with pytest.raises(derive.DeriveError, match="trials and seed only"):
+        derive.verify(d, truth="fd")
+
+
+@pytest.mark.parametrize("args,status,says", [
+    (["verify", "--layer", "dropout"], 0, "verified"),
+    (["verify", "--layer", "batchnorm", "--loss", "bce"], 2, "--loss does not apply to one layer"),
+    (["verify", "--layer", "batchnorm", "--torch"], 2, "--torch does not apply"),
+    (["verify", "--unbiased"], 2, "--unbiased is for --layer"),
+    (["doc", "--layer", "batchnorm", "--convention", "ba"], 2, "its notations: ioffe, cs231n"),
+    (["doc", "--layer", "dropout", "--format", "tex"], 0, r"\documentclass"),
+])
+def test_the_command_line(args, status, says):
+    run = subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True, timeout=120)
+    assert run.returncode == status, run.stderr
+    assert says in run.stdout + run.stderr
+    assert "Traceback" not in run.stderr
