@@ -102,11 +102,15 @@ class _GivenTrue(_Given):
         super().__call__(parser, namespace, True, option_string)
 
 
+# whose letters each layer kind is written in (its first is the default); tests check it against the kinds' own
+LAYER_LETTERS = {"batchnorm": "ioffe, cs231n", "layernorm": "ba, cs231n", "dropout": "cs231n"}
+
+
 def _layer_flags(p: argparse.ArgumentParser) -> None:
     from .layer_inputs import KINDS
     p.add_argument("--layer", choices=KINDS, metavar="KIND",
                    help=f"one layer on its own instead of a network: {', '.join(KINDS)}; --convention then names "
-                        "whose letters (batchnorm: ioffe, cs231n; layernorm: ba, cs231n; dropout: cs231n)")
+                        "whose letters (" + "; ".join(f"{k}: {v}" for k, v in LAYER_LETTERS.items()) + ")")
     p.add_argument("--unbiased", action="store_true",
                    help="with --layer batchnorm or layernorm: normalise by the n - 1 variance (default: 1/n, as "
                         "Ioffe & Szegedy and PyTorch in training)")
@@ -293,6 +297,8 @@ def cmd_list(args) -> tuple[str, int]:
     out += ["activations:"] + [f"  {a.name:12} {a.summary}" + ("" if a.elementwise else "  (output only)")
                                for a in ACTIVATIONS.values()]
     out += ["losses:"] + [f"  {x.name:12} {x.summary}" for x in LOSSES.values()]
+    out += ["layer kinds (derive doc/verify --layer KIND, with --convention naming whose letters):"]
+    out += [f"  {name:12} {letters}" for name, letters in LAYER_LETTERS.items()]
     out += ["reductions (a convention field):"] + [f"  {r.name:17} {r.summary}" for r in REDUCTIONS.values()]
     return "\n".join(out) + "\n", 0
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-
-import mpmath
+from typing import TYPE_CHECKING
 
 from .errors import DeriveError
+
+if TYPE_CHECKING:  # mpmath is imported where numbers are drawn: the CLI reads KINDS for its --help
+    import mpmath
 
 KINDS = ("batchnorm", "layernorm", "dropout")  # the single-layer kinds with concrete inputs here
 SIZES = ((4, 3), (3, 5), (5, 2))               # (m, D) of the default draws: never square
@@ -50,6 +52,7 @@ class LayerInput:
 
 
 def _grid(rng: random.Random, m: int, D: int, low: float, high: float) -> tuple[tuple, ...]:
+    import mpmath
     return tuple(tuple(mpmath.mpf(rng.uniform(low, high)) for _ in range(D)) for _ in range(m))
 
 
@@ -59,6 +62,7 @@ def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = Fals
         raise DeriveError(f"unknown layer kind {kind!r}; known: {', '.join(KINDS)}")
     if m < 2 or D < 2:
         raise DeriveError(f"a layer's batch needs m >= 2 examples of D >= 2 features, got m={m}, D={D}")
+    import mpmath
     rng = random.Random(seed)
     x = _grid(rng, m, D, -2, 2)
     gamma = tuple(mpmath.mpf(rng.uniform(0.5, 2)) * rng.choice((-1, 1)) for _ in range(D))

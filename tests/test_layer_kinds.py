@@ -168,3 +168,19 @@ def test_the_command_line(args, status, says):
     assert run.returncode == status, run.stderr
     assert says in run.stdout + run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_the_command_lines_list_of_letters_is_the_kinds_own():
+    from derive.cli import LAYER_LETTERS
+    assert set(LAYER_LETTERS) == set(KINDS)
+    for name, letters in LAYER_LETTERS.items():
+        assert letters == ", ".join(f.source for f in kind(name).letters)
+
+
+def test_help_and_list_import_no_numbers():
+    code = ("import sys; from derive.cli import main; main(['list']); "
+            "assert 'mpmath' not in sys.modules and 'sympy' not in sys.modules")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "batchnorm" in run.stdout
+
