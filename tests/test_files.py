@@ -272,7 +272,7 @@ def cheap_gallery(monkeypatch):
         return f"{name} {loss} {act}"
 
     monkeypatch.setattr(derive.gallery, "document", document)
-    monkeypatch.setattr(derive.render, "render", lambda doc, fmt, command: f"% {MARK}\n{doc} {fmt}\n")
+    monkeypatch.setattr(derive.render, "render", lambda doc, fmt, command, *templates: f"% {MARK}\n{doc} {fmt}\n")
     monkeypatch.setattr(derive.table, "render", lambda conv, fmt: "| table |")
     return calls
 

@@ -36,14 +36,17 @@ def findings():
 
 def test_the_whole_gallery_is_linted():
     assert sorted(FIRST + REST) == sorted(PRESETS)
-    every = sorted(p for p in OUTPUT.rglob("*") if p.is_file() and p.suffix in (".md", ".tex"))
+    # the single-layer documents (output/layers) are verified as they are written; lint reads networks' notes
+    every = sorted(p for p in OUTPUT.rglob("*") if p.is_file() and p.suffix in (".md", ".tex")
+                   and p.parent.name != "layers")
     assert sorted(DOCUMENTS + documents(REST)) == every
     assert len(every) == len(PRESETS) * len(PAIRS) * 2 + 1  # every document, and the index
 
 
 def test_every_document_names_its_problem():
     for path in sorted(OUTPUT.rglob("*")):
-        if not path.is_file() or path.suffix not in (".md", ".tex") or path.name == "README.md":
+        if not path.is_file() or path.suffix not in (".md", ".tex") or path.name == "README.md" or \
+                path.parent.name == "layers":
             continue
         loss, output = path.stem.split("-")
         want = f"derive: convention={path.parent.name} loss={loss} output={output} hidden=sigmoid"
