@@ -33,10 +33,11 @@ class KindPrinter(LatexPrinter):
     def _symbol(self, name: str) -> str:
         return self.letters.symbols.get(name, name)
 
-    def _written(self, name: str, idx: tuple) -> str:
+    def _written(self, name: str, idx: tuple, symbol: str | None = None) -> str:
+        """Quantity ``name``'s entry at ``idx`` (written ``symbol`` if given, else the source's symbol)."""
         shown = [self.index_letter(i) for i in idx if _AXIS_OF[i] in self.letters.shown]
         hidden = [self.index_letter(i) for i in idx if _AXIS_OF[i] not in self.letters.shown and i in BOUND.values()]
-        out = self._symbol(name)
+        out = self._symbol(name) if symbol is None else symbol
         if hidden:
             out = "{" + out + "}" if "^" in out else out
             out += "^{(" + ",".join(hidden) + ")}"
@@ -47,18 +48,8 @@ class KindPrinter(LatexPrinter):
     def adjoint(self, name: str, idx: tuple) -> str:
         """∂ℓ/∂v in the source's way."""
         if self.letters.adjoint == "d":
-            if name in self.letters.names:
-                return self._written_as(self.letters.names[name], idx)
-            return self._written_as("d" + self._symbol(name), idx)
+            return self._written(name, idx, self.letters.names.get(name, "d" + self._symbol(name)))
         return r"\frac{\partial " + self._symbol("loss") + r"}{\partial " + self._written(name, idx) + "}"
-
-    def _written_as(self, symbol: str, idx: tuple) -> str:
-        saved = self.letters.symbols
-        try:
-            object.__setattr__(self, "letters", _with(self.letters, {"__": symbol}))
-            return self._written("__", idx)
-        finally:
-            object.__setattr__(self, "letters", _with(self.letters, {}, saved))
 
     def _print_Add(self, expr, order=None) -> str:
         """Terms as a source writes them: positive before negative, products before single letters, constants
@@ -91,11 +82,6 @@ class KindPrinter(LatexPrinter):
         if expr.name in self.letters.symbols:
             return self._symbol(expr.name)
         return super()._print_Symbol(expr)
-
-
-def _with(letters: Letters, extra: dict, base: dict | None = None) -> Letters:
-    from dataclasses import replace
-    return replace(letters, symbols={**(letters.symbols if base is None else base), **extra})
 
 
 def free_indices(*exprs) -> frozenset:
