@@ -1,7 +1,8 @@
 """Optional PyTorch cross-check of the ground truth: the same network and objectives under torch.autograd.
 
 Like truth.py this never imports the engine. It rebuilds the forward pass from PyTorch's own float64
-functions (not from the registries' SymPy definitions), so it checks truth.py independently. Install with
+functions (not from the registries' SymPy definitions), so it checks truth.py independently; ``kind_torch``
+does the same for one layer on its own (truth_kinds.py), with torch's batch_norm and layer_norm. Install with
 ``pip install 'derive[torch]'``; torch is imported only when ``torch_gradients`` is called.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import mpmath
 
 from .errors import DeriveError
+from .layer_inputs import LayerInput
 from .network import ConcreteNet
 from .truth import scales
 
@@ -95,3 +97,60 @@ def torch_gradients(net: ConcreteNet) -> dict[tuple[str, int], mpmath.matrix]:
     names = [("delta", l) for l in labels] + [("grad_act", l) for l in labels]
     names += [("grad_weight", l) for l in labels] + [("grad_bias", l) for l in bs]
     return {key: mpmath.matrix(g.tolist()) for key, g in zip(names, list(dZA) + list(dWb))}
+
+
+# ---------------------------------------------------------------- one layer on its own (truth_kinds' second opinion)
+
+def _unbiased(torch, x, inp: LayerInput, axis: int):
+    """(x - mu) / sqrt(var + eps) over ``axis``, with torch's own mean and its n - 1 variance (correction=1)."""
+    mu = x.mean(dim=axis, keepdim=True)
+    return (x - mu) / torch.sqrt(x.var(dim=axis, correction=1, keepdim=True) + float(inp.eps))
+
+
+def _batchnorm(torch, x, gamma, beta, inp: LayerInput):
+    if inp.unbiased:  # F.batch_norm normalises by the 1/m variance in training mode
+        return gamma * _unbiased(torch, x, inp, 0) + beta
+    return torch.nn.functional.batch_norm(x, None, None, gamma, beta, training=True, eps=float(inp.eps))
+
+
+def _layernorm(torch, x, gamma, beta, inp: LayerInput):
+    if inp.unbiased:  # F.layer_norm uses the 1/D variance
+        return gamma * _unbiased(torch, x, inp, 1) + beta
+    return torch.nn.functional.layer_norm(x, (inp.D,), gamma, beta, eps=float(inp.eps))
+
+
+def _dropout(torch, x, gamma, beta, inp: LayerInput):
+    # F.dropout draws its own mask: inverted dropout with the given one is written out
+    return x * torch.tensor(inp.mask, dtype=torch.float64) / float(inp.keep)
+
+
+KIND_FORWARD = {"batchnorm": _batchnorm, "layernorm": _layernorm, "dropout": _dropout}
+
+
+def kind_torch(inp: LayerInput) -> dict[str, tuple]:
+    """``truth_kinds.kind_truth``'s adjoints of one layer by torch float64 autograd: "dy", "dx", and for the
+    normalisations "dgamma", "dbeta" (matrices as tuples of rows, vectors as tuples, of mpf).
+
+    Raises:
+        DeriveError: torch is missing, or the kind has no PyTorch forward here.
+    """
+    if inp.kind not in KIND_FORWARD:
+        raise DeriveError(f"no PyTorch forward for layer kind {inp.kind!r}; known: {', '.join(KIND_FORWARD)}")
+    torch = _torch()
+
+    def tensor(values, grad=False):
+        return torch.tensor([[float(v) for v in row] for row in values] if isinstance(values[0], tuple)
+                            else [float(v) for v in values], dtype=torch.float64, requires_grad=grad)
+
+    x, gamma, beta = tensor(inp.x, True), tensor(inp.gamma, True), tensor(inp.beta, True)
+    y = KIND_FORWARD[inp.kind](torch, x, gamma, beta, inp)
+    c, d = tensor(inp.c), tensor(inp.d)
+    ell = (c * y + d * y * y / 2).sum()  # layer_inputs.loss
+    names, wrt = ["dy", "dx"], [y, x]
+    if inp.kind != "dropout":
+        names, wrt = names + ["dgamma", "dbeta"], wrt + [gamma, beta]
+    grads = torch.autograd.grad(ell, wrt)
+
+    def as_mpf(values):
+        return tuple(as_mpf(v) if isinstance(v, list) else mpmath.mpf(v) for v in values)
+    return {name: as_mpf(g.tolist()) for name, g in zip(names, grads)}

@@ -6,10 +6,11 @@ Every import counts, at module level or inside a function (a lazy import is a de
 - No cycle: each module imports only modules below it, so each can be read, tested and replaced from the bottom
   up. A record never carries a method that imports the pipeline above it (``derive.verify(d)`` and
   ``derive.document(d)`` live in ``api``, not on ``chain.Derivation``).
-- Ground truth (``truth``, ``torch_truth``) reaches only the model it differentiates: the convention, the
-  problem, the registries of activations and losses, the concrete network and its forward pass (``network``),
-  and the helpers those use (errors, schema, files, ``_lazy``). Never the engine it judges (chain, layers,
-  output_layer, algebra, components, index_diff), the formulas' printing, the verification, nor the checker.
+- Ground truth (``truth``, ``truth_kinds``, ``torch_truth``) reaches only the model it differentiates: the
+  convention, the problem, the registries of activations and losses, the concrete network and its forward pass
+  (``network``), one layer's concrete input (``layer_inputs``), and the helpers those use (errors, schema,
+  files, ``_lazy``). Never the engine it judges (chain, layers, output_layer, algebra, components,
+  index_diff), the formulas' printing, the verification, nor the checker.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "derive"
 MODEL = {"derive._lazy", "derive.errors", "derive.schema", "derive.files", "derive.conventions",
          "derive.activations", "derive.losses", "derive.problem", "derive.network",
          "derive.layer_inputs"}
-TRUTH = {"derive.truth", "derive.torch_truth"}
+TRUTH = {"derive.truth", "derive.torch_truth", "derive.truth_kinds"}
 ENGINE = {"derive.chain", "derive.layers", "derive.output_layer", "derive.algebra", "derive.components",
           "derive.index_diff", "derive.symbols", "derive.printing", "derive.verification", "derive.formula"}
 ENGINE_PACKAGES = ("derive.formula.", "derive.layers.")  # and every module in them

@@ -1,0 +1,228 @@
+"""Ground truth of one layer on its own (truth_kinds.py) against central differences of the forward definition.
+
+The forward pass is written again below in plain mpmath (statistics by grouping the columns or the rows, no
+tape), every cut node can be overridden, and each adjoint kind_truth returns is compared to 1e-30 with a central
+difference at 80 digits (step 1e-25: truncation ~1e-50, rounding ~1e-55) of the loss with that one entry moved:
+x, gamma, beta for the total derivatives, and xhat, var (mu fixed), mu (var and xhat recomputed from it), y for
+the intermediate ones. Then the facts every batch norm satisfies, the refusals, and PyTorch where installed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import mpmath
+import pytest
+
+from derive import layer_inputs
+from derive.errors import DeriveError
+from derive.truth_kinds import kind_truth
+
+FD_DPS, STEP, TOL = 80, mpmath.mpf("1e-25"), mpmath.mpf("1e-30")
+SHAPES = ((4, 3), (3, 5), (2, 2))
+SEEDS = (0, 7)
+VARIANTS = (("batchnorm", False), ("batchnorm", True), ("layernorm", False), ("layernorm", True),
+            ("dropout", False))
+CASES = [(kind, unbiased, m, D, seed) for (kind, unbiased), (m, D), seed in itertools.product(VARIANTS, SHAPES, SEEDS)]
+NORMS = [case for case in CASES if case[0] != "dropout"]
+
+
+# ---------------------------------------------------------------- the forward definition, written again
+
+def _groups(kind: str, M) -> list[list]:
+    """The entries normalised together: the columns (batch norm, over the examples) or the rows (layer norm)."""
+    return [list(col) for col in zip(*M)] if kind == "batchnorm" else [list(row) for row in M]
+
+
+def _ungroup(kind: str, G) -> list[list]:
+    return [list(row) for row in zip(*G)] if kind == "batchnorm" else G
+
+
+def norm_loss(inp, x=None, gamma=None, beta=None, mu=None, var=None, xhat=None, y=None):
+    """The loss of a normalisation layer; any of mu, var, xhat, y given is used as is (a cut node)."""
+    x, gamma, beta = x or inp.x, gamma or inp.gamma, beta or inp.beta
+    if y is None:
+        if xhat is None:
+            G = _groups(inp.kind, x)
+            n = len(G[0])
+            mu = mu or [mpmath.fsum(g) / n for g in G]
+            var = var or [mpmath.fsum((v - c) ** 2 for v in g) / (n - 1 if inp.unbiased else n)
+                          for g, c in zip(G, mu)]
+            xhat = _ungroup(inp.kind, [[(v - c) / mpmath.sqrt(s + inp.eps) for v in g]
+                                       for g, c, s in zip(G, mu, var)])
+        y = [[gamma[k] * xhat[r][k] + beta[k] for k in range(inp.D)] for r in range(inp.m)]
+    return layer_inputs.loss(inp, y)
+
+
+def dropout_loss(inp, x=None, y=None):
+    x = x or inp.x
+    y = y or [[v * keep / inp.keep for v, keep in zip(row, mask)] for row, mask in zip(x, inp.mask)]
+    return layer_inputs.loss(inp, y)
+
+
+def _moved(values, index, step):
+    """``values`` (a vector or a matrix of tuples) as lists, with the entry at ``index`` moved by ``step``."""
+    out = [list(v) if isinstance(v, tuple) else v for v in values]
+    if isinstance(index, tuple):
+        out[index[0]][index[1]] += step
+    else:
+        out[index] += step
+    return out
+
+
+def _indices(values):
+    return [(r, k) for r in range(len(values)) for k in range(len(values[0]))] if isinstance(values[0], tuple) \
+        else list(range(len(values)))
+
+
+def _at(values, index):
+    return values[index[0]][index[1]] if isinstance(index, tuple) else values[index]
+
+
+def central(f, values, index):
+    """d f / d values[index] by a central difference at FD_DPS digits."""
+    with mpmath.workdps(FD_DPS):
+        return (f(_moved(values, index, STEP)) - f(_moved(values, index, -STEP))) / (2 * STEP)
+
+
+def fd_adjoints(inp, truth) -> dict[str, dict]:
+    """Every adjoint kind_truth returns, by central differences with its node (a leaf or a cut) moved."""
+    if inp.kind == "dropout":
+        leaves = {"dx": ("x", lambda v: dropout_loss(inp, x=v)), "dy": ("y", lambda v: dropout_loss(inp, y=v))}
+    else:
+        leaves = {
+            "dx": ("x", lambda v: norm_loss(inp, x=v)),
+            "dgamma": ("gamma", lambda v: norm_loss(inp, gamma=v)),
+            "dbeta": ("beta", lambda v: norm_loss(inp, beta=v)),
+            "dmu": ("mu", lambda v: norm_loss(inp, mu=v)),                       # var and xhat follow mu
+            "dvar": ("var", lambda v: norm_loss(inp, mu=list(truth["mu"]), var=v)),  # mu held fixed
+            "dxhat": ("xhat", lambda v: norm_loss(inp, xhat=v)),
+            "dy": ("y", lambda v: norm_loss(inp, y=v)),
+        }
+    base = {"x": inp.x, "gamma": inp.gamma, "beta": inp.beta} | truth
+    return {name: {i: central(f, base[node], i) for i in _indices(base[node])} for name, (node, f) in leaves.items()}
+
+
+def disagreement(truth, fd) -> mpmath.mpf:
+    """The largest |truth - fd| over every adjoint, relative to max(1, |fd|)."""
+    worst = mpmath.mpf(0)
+    for name, entries in fd.items():
+        for i, want in entries.items():
+            worst = max(worst, abs(_at(truth[name], i) - want) / max(1, abs(want)))
+    return worst
+
+
+def draw(kind, unbiased, m, D, seed):
+    return layer_inputs.draw(kind, m, D, seed, unbiased)
+
+
+# ---------------------------------------------------------------- every adjoint against central differences
+
+@pytest.mark.parametrize("kind, unbiased, m, D, seed", CASES)
+def test_every_adjoint_agrees_with_central_differences(kind, unbiased, m, D, seed):
+    inp = draw(kind, unbiased, m, D, seed)
+    truth = kind_truth(inp)
+    fd = fd_adjoints(inp, truth)
+    assert set(fd) == {k for k in truth if k.startswith("d")}  # every adjoint returned is checked
+    assert disagreement(truth, fd) < TOL
+
+
+@pytest.mark.parametrize("kind, unbiased, m, D, seed", NORMS[::3])
+def test_the_check_tells_a_wrong_variant(kind, unbiased, m, D, seed):
+    # the comparison can fail: the truth of the other variance (n vs n - 1) is far from this input's differences,
+    # and so is the known mistake of treating mu and var as constants (dx = dxhat / sqrt(var + eps))
+    inp = draw(kind, unbiased, m, D, seed)
+    truth = kind_truth(inp)
+    fd = fd_adjoints(inp, truth)
+    other = kind_truth(dataclasses.replace(inp, unbiased=not unbiased))
+    assert disagreement(other, fd) > 1e-6
+    stat = (lambda r, k: k) if kind == "batchnorm" else (lambda r, k: r)
+    constants = tuple(tuple(truth["dxhat"][r][k] / mpmath.sqrt(truth["var"][stat(r, k)] + inp.eps)
+                            for k in range(D)) for r in range(m))
+    assert disagreement(dict(truth, dx=constants), {"dx": fd["dx"]}) > 1e-6
+
+
+def test_batchnorm_and_layernorm_differ_on_a_square_batch():
+    # m = D: the shapes agree, so only the axis of the statistics tells the kinds apart
+    bn = layer_inputs.draw("batchnorm", 3, 3, 1)
+    ln = dataclasses.replace(bn, kind="layernorm")
+    assert disagreement(kind_truth(ln), fd_adjoints(bn, kind_truth(bn))) > 1e-6
+
+
+# ---------------------------------------------------------------- shapes and facts
+
+@pytest.mark.parametrize("kind", ["batchnorm", "layernorm"])
+def test_shapes_follow_the_axis(kind):
+    m, D = 3, 5
+    t = kind_truth(layer_inputs.draw(kind, m, D, 2))
+    stats = D if kind == "batchnorm" else m
+    for name in ("x", "xhat", "y", "dy", "dxhat", "dx"):
+        assert len(t[name]) == m and all(len(row) == D for row in t[name]), name
+    for name, n in (("mu", stats), ("var", stats), ("dmu", stats), ("dvar", stats), ("dgamma", D), ("dbeta", D)):
+        assert len(t[name]) == n and not isinstance(t[name][0], tuple), name
+    assert t["x"] == layer_inputs.draw(kind, m, D, 2).x
+
+
+@pytest.mark.parametrize("kind, unbiased, m, D, seed", NORMS)
+def test_known_facts_of_the_normalisations(kind, unbiased, m, D, seed):
+    inp = draw(kind, unbiased, m, D, seed)
+    t = kind_truth(inp)
+    rows, cols = range(m), range(D)
+    with mpmath.workdps(60):
+        # shifting a whole statistic's group leaves xhat unchanged: dx sums to 0 over the batch (batch norm, per
+        # feature) or over the features (layer norm, per example)
+        by_column = kind == "batchnorm"
+        groups = [[(r, k) for r in rows] for k in cols] if by_column else [[(r, k) for k in cols] for r in rows]
+        for group in groups:
+            assert abs(mpmath.fsum(t["dx"][r][k] for r, k in group)) < 1e-40
+        for k in cols:
+            assert abs(t["dbeta"][k] - mpmath.fsum(t["dy"][r][k] for r in rows)) < 1e-40
+            assert abs(t["dgamma"][k] - mpmath.fsum(t["dy"][r][k] * t["xhat"][r][k] for r in rows)) < 1e-40
+        for r, k in itertools.product(rows, cols):
+            assert abs(t["dy"][r][k] - (inp.c[r][k] + inp.d[r][k] * t["y"][r][k])) < 1e-40  # dl/dy = c + d y
+            assert abs(t["dxhat"][r][k] - inp.gamma[k] * t["dy"][r][k]) < 1e-40
+        for g, group in enumerate(groups):  # the statistics are the group's mean and 1/n (or 1/(n-1)) variance
+            n = len(group)
+            assert abs(t["mu"][g] - mpmath.fsum(inp.x[r][k] for r, k in group) / n) < 1e-40
+            squares = mpmath.fsum((inp.x[r][k] - t["mu"][g]) ** 2 for r, k in group)
+            assert abs(t["var"][g] - squares / (n - 1 if unbiased else n)) < 1e-40
+
+
+def test_dropout_passes_the_kept_entries_scaled():
+    inp = layer_inputs.draw("dropout", 4, 3, 5)
+    t = kind_truth(inp)
+    assert any(0 in row for row in inp.mask) and any(1 in row for row in inp.mask)
+    with mpmath.workdps(60):
+        for r, k in itertools.product(range(4), range(3)):
+            want = t["dy"][r][k] / inp.keep if inp.mask[r][k] else 0
+            assert abs(t["dx"][r][k] - want) < 1e-40
+
+
+def test_refusals():
+    inp = layer_inputs.draw("batchnorm", 3, 2, 0)
+    with pytest.raises(DeriveError, match="no ground truth for layer kind 'dense'"):
+        kind_truth(dataclasses.replace(inp, kind="dense"))
+    one = dataclasses.replace(inp, x=inp.x[:1], c=inp.c[:1], d=inp.d[:1], mask=inp.mask[:1], unbiased=True)
+    with pytest.raises(DeriveError, match="n - 1 variance"):
+        kind_truth(one)
+
+
+# ---------------------------------------------------------------- PyTorch, the second opinion
+
+@pytest.mark.parametrize("kind, unbiased, m, D, seed", CASES[::2])
+def test_torch_agrees(kind, unbiased, m, D, seed):
+    pytest.importorskip("torch")
+    from derive.torch_truth import kind_torch
+    inp = draw(kind, unbiased, m, D, seed)
+    got, want = kind_torch(inp), kind_truth(inp)
+    assert set(got) == ({"dy", "dx"} if kind == "dropout" else {"dy", "dx", "dgamma", "dbeta"})
+    worst = max(abs(_at(got[name], i) - _at(want[name], i)) / max(1, abs(_at(want[name], i)))
+                for name in got for i in _indices(want[name]))
+    assert worst < 1e-10
+
+
+def test_torch_refuses_an_unknown_kind():
+    from derive.torch_truth import kind_torch
+    with pytest.raises(DeriveError, match="no PyTorch forward"):
+        kind_torch(dataclasses.replace(layer_inputs.draw("dropout", 2, 3, 0), kind="dense"))
