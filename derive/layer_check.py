@@ -9,6 +9,8 @@ which ``check.check`` makes its ``CheckResult`` (this module sits below ``check`
 
 from __future__ import annotations
 
+import dataclasses
+
 from .errors import DeriveError
 
 KINDS = ("batchnorm", "layernorm", "dropout")  # the kinds a formula can be checked against
@@ -30,7 +32,7 @@ def check_layer(formula: str, layer: str, convention=None, diagnose: bool = True
     from .formula.layer_judge import diagnose as find_mistake
     from .formula.layer_judge import harmless_notes, judge
     from .formula.layer_meaning import read
-    from .formula.parse import parse
+    from .formula.parse import parse_chain
 
     name = convention if isinstance(convention, str) or convention is None else repr(convention)
     try:
@@ -42,13 +44,20 @@ def check_layer(formula: str, layer: str, convention=None, diagnose: bool = True
                               f"{type(convention).__name__}")
         letters = kind.notation(convention) if convention is not None else kind.letters[0]
         name = letters.source
-        meaning = read(parse(formula), kind, letters)
+        links = parse_chain(formula)
+        # a chain q = b = c claims q = b and q = c: each side after the first judged against it
+        meanings = [read(dataclasses.replace(link, lhs=links[0].lhs), kind, letters) for link in links]
     except DeriveError as exc:
         return {"verdict": "invalid", "formula": formula, "convention": name or "", "reason": str(exc)}
-    verdict = judge(meaning, unbiased)
+    verdicts = [judge(m, unbiased) for m in meanings]
+    failing = next((n for n, v in enumerate(verdicts) if not v.holds), None)
+    meaning, verdict = meanings[failing or 0], verdicts[failing or 0]
+    if len(links) > 1:
+        part = f"side {failing + 2} of {len(links) + 1} " if failing is not None else f"all {len(links)} sides "
+        verdict = dataclasses.replace(verdict, reason=part + verdict.reason)
     result = {"verdict": "holds" if verdict.holds else "fails", "formula": formula, "convention": name,
               "quantity": meaning.name, "reason": verdict.reason, "counterexample": verdict.counterexample,
-              "notes": list(meaning.notes)}
+              "notes": list(dict.fromkeys(n for m in meanings for n in m.notes))}
     if unbiased:
         result["notes"].append("judged with the n - 1 variance")
     if verdict.holds:

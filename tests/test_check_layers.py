@@ -211,3 +211,35 @@ def test_cli_exit_codes_and_json(capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "ba, cs231n" in err
     assert main(["check", "--layer", "dropout", r"dx = \alpha"]) == 2
+
+
+def test_the_normalisation_corpus_is_judged_without_a_false_hold(capsys):
+    """tests/corpora/normalisation: each LaTeX claim read in the first of its kind's notations that gives it a
+    meaning and judged; the judged share, the accuracy and the false holds are reported. A false hold (the corpus's
+    numeric truth says it fails) is never allowed; a judged claim must agree with the recorded truth."""
+    from pathlib import Path
+
+    import tomllib
+    path = Path(__file__).parent / "corpora" / "normalisation" / "claims.toml"
+    rows = tomllib.loads(path.read_text(encoding="utf-8"))["claim"]
+    judged, right, false_holds = 0, 0, []
+    for row in rows:
+        if "latex" not in row:
+            continue
+        unbiased = row.get("variance") == "unbiased"
+        for letters in kind_graph(row["kind"], unbiased).letters:
+            r = check(row["latex"], letters.source, layer=row["kind"], unbiased=unbiased, diagnose=False)
+            if r.verdict != "invalid":
+                break
+        if r.verdict == "invalid":
+            continue
+        judged += 1
+        right += r.verdict == row["truth"]
+        if r.verdict == "holds" and row["truth"] == "fails":
+            false_holds.append(row["id"])
+    latex_rows = sum("latex" in row for row in rows)
+    with capsys.disabled():
+        print(f"\nnormalisation corpus: {judged} of {latex_rows} LaTeX claims judged ({len(rows)} claims in all), "
+              f"{right} of {judged} right, false holds: {false_holds or 'none'}")
+    assert not false_holds
+    assert judged >= 6 and right == judged

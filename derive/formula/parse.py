@@ -1647,6 +1647,9 @@ class _Build:
         name = c[0].value.strip()
         return [f"{CALLIGRAPHIC.get(name, name)}{{{c[-1].value}}}"]
 
+    def b_cal_one(self, c):  # \mu_\mathcal{B}
+        return tuple(self.b_cal(c))
+
     def b_slice(self, c):
         return int(c[0].value)
 
