@@ -56,26 +56,42 @@ class CheckResult:
         if self.condition:
             lines.append(f"  condition: {self.condition}")
         lines += [f"  note: {n}" for n in self.notes]
-        if self.counterexample:
+        if self.counterexample and "entry" in self.counterexample:  # one layer kind's (layer_check)
+            c = self.counterexample
+            entry = ", ".join(f"{k}={v}" for k, v in c["entry"].items())
+            lines.append(f"  counterexample: {c['kind']} with m={c['m']}, D={c['D']}, seed {c['seed']}, entry "
+                         f"{entry}: expected {c['expected']}, got {c['got']}")
+        elif self.counterexample:
             c = self.counterexample
             lines.append(f"  counterexample: layer {c['layer']}, widths {c['widths']}, seed {c['seed']}, "
                          f"component {c['component']}: expected {c['expected']}, got {c['got']}")
-        if self.diagnosis:
+        if self.diagnosis and self.diagnosis["mistake"] is None:
+            lines.append(f"  corrected: {self.diagnosis['corrected']}")
+        elif self.diagnosis:
             lines.append(f"  likely mistake ({self.diagnosis['mistake']}): {self.diagnosis['message']}")
             lines.append(f"  corrected: {self.diagnosis['corrected']}")
         return "\n".join(lines)
 
 
-def check(formula: str, convention="nielsen", loss: str = "mse", output: str = "sigmoid",
+def check(formula: str, convention=None, loss: str = "mse", output: str = "sigmoid",
           hidden: str = "sigmoid", diagnose: bool = True, *, activation: str | None = None,
-          single_neurons: bool = False) -> CheckResult:
-    """Judge ``formula`` (LaTeX or Octave-style) as a claim about a backprop quantity under ``convention``.
+          single_neurons: bool = False, layer: str | None = None, unbiased: bool = False) -> CheckResult:
+    """Judge ``formula`` (LaTeX or Octave-style) as a claim about a backprop quantity under ``convention``
+    (default: nielsen).
 
     ``output`` is the output layer's activation; ``activation=`` is the same argument under the command line's
     name. A chain ``a = b = c`` is judged link by link; the result's ``links`` lists each link's verdict. With
     ``single_neurons`` (notes that say each layer is one neuron) it is judged on networks of width 1, where every
     quantity and every derivative is a number.
+
+    With ``layer`` (batchnorm, layernorm, dropout) the formula is about that one layer on its own, in the letters
+    of ``convention``, one of the kind's notations (default: its first; ``derive.layer_check``); ``unbiased``
+    normalises by the n - 1 variance.
     """
+    if layer is not None:
+        from .layer_check import check_layer
+        return CheckResult(**check_layer(formula, layer, convention, diagnose=diagnose, unbiased=unbiased))
+    convention = "nielsen" if convention is None else convention
     output = activation if activation is not None else output
     from .formula.parse import cases, formulas
     from .problem import Problem

@@ -203,6 +203,14 @@ def build_parser() -> _Parser:
     p.add_argument("--single-neurons", action="store_true",
                    help="judge on networks of one neuron per layer, where every quantity is a number (for notes "
                         "that say so; it hides transposes)")
+    p.add_argument("--layer", choices=["batchnorm", "layernorm", "dropout"],
+                   help="the formula is about this one layer on its own; --convention then names the kind's "
+                        "notation (batchnorm: ioffe, cs231n; layernorm: ba, cs231n; dropout: cs231n), default its "
+                        "first")
+    p.add_argument("--unbiased", action="store_true",
+                   help="with --layer: the normalisation divides its variance by n - 1 (default: 1/n, as Ioffe & "
+                        "Szegedy and PyTorch)")
+    p.set_defaults(convention=None)  # nielsen, or with --layer the kind's first notation
 
     p = sub.add_parser("lint", help="check every backprop formula in Markdown or LaTeX notes; exit 1 if one fails",
                        description="Find the math in Markdown or LaTeX notes ($...$, $$...$$, \\[...\\], \\(...\\), "
@@ -379,8 +387,11 @@ def _format_of(path: str | None, default: str) -> str:
 def cmd_check(args) -> tuple[str, int]:
     from .check import check
     formula = sys.stdin.read(100_001) if args.formula == "-" else args.formula
+    if args.layer is None and args.unbiased:
+        raise DeriveError("--unbiased is for --layer batchnorm or layernorm")
     result = check(formula, args.convention, args.loss, args.activation, args.hidden,
-                   diagnose=not args.no_diagnosis, single_neurons=args.single_neurons)
+                   diagnose=not args.no_diagnosis, single_neurons=args.single_neurons, layer=args.layer,
+                   unbiased=args.unbiased)
     status = {"holds": 0, "fails": 1, "invalid": 2}[result.verdict]
     if result.verdict == "invalid" and not args.json:
         raise DeriveError(result.reason)

@@ -961,7 +961,7 @@ def _quote(s: str) -> str:
 _DESCRIBE = {"REL": "'='", "PLUS": "'+'", "MINUS": "'-'", "_RP": "')'", "_RB": "']'", "_RC": "'}'",
              "_LC": "'{'", "SUB": "'_'", "SUP": "'^'", "COLON": "':'", "END": "'end'", "COMMA": "','"}
 _STARTS = {"LETTER", "GREEK", "ELL", "WORD", "CAL", "HAT", "FONT", "FNLETTER", "FNNAME", "NUMBER", "_LP", "_LB",
-           "FRAC", "FRACSHORT", "PARTIAL", "NABLA", "SUM", "DIGIT1"}
+           "FRAC", "FRACSHORT", "PARTIAL", "NABLA", "SUM", "DIGIT1", "SQRT"}
 _MISUSED = {"left": "\\left at {} must be followed by (, [ or a period",
             "right": "\\right at {} must be followed by ), ] or a period",
             "text": "\\text{{...}} at {} is only allowed after the formula, as an annotation",
@@ -1196,6 +1196,8 @@ def _exponent(core, tok):
     node = None
     for sign, text in terms:
         atom = Num(text) if text[0].isdigit() or text[0] == "." else Sym(text)
+        if "/" in text:  # ^{-3/2} (s_ratio)
+            atom = Bin("div", *(Num(part) for part in text.split("/")))
         if node is None:
             node = Neg(atom) if sign == "-" else atom
         else:
@@ -1345,6 +1347,9 @@ class _Build:
 
     def frac(self, c):
         return _divide(c[1], c[2], c[0])
+
+    def sqrt(self, c):  # \sqrt{v}: v to the power 1/2
+        return Pow(_plain(c[1]), Bin("div", Num("1"), Num("2")))
 
     def frac_short(self, c):  # \frac12, \frac1m: two single-character arguments
         a, b = re.sub(r"^\\[dt]?frac|\s", "", c[0].value)
@@ -1576,6 +1581,14 @@ class _Build:
     def s_items(self, c):
         return [x for x in c if isinstance(x, tuple)]
 
+    def s_ratio(self, c):  # ^{-3/2}: a power, never a layer
+        sign = "-" if c[0].type == "MINUS" else None
+        num, den = (t.value for t in c if t.type == "NUMBER")
+        return ("lin", [(sign, f"{num}/{den}")], "plain")
+
+    def s_frac(self, c):  # ^{-\frac{3}{2}}, as SymPy prints a power
+        return [self.s_ratio(c)]
+
     def s_paren(self, c):
         return ("lin", c[0], "paren")
 
@@ -1629,6 +1642,13 @@ class _Build:
 
     def b_example(self, c):
         return [f"({c[0].value})"]
+
+    def b_cal(self, c):  # \mu_{\mathcal{B}}: the batch's mark, an index as written
+        name = c[0].value.strip()
+        return [f"{CALLIGRAPHIC.get(name, name)}{{{c[-1].value}}}"]
+
+    def b_cal_one(self, c):  # \mu_\mathcal{B}
+        return tuple(self.b_cal(c))
 
     def b_slice(self, c):
         return int(c[0].value)

@@ -1,0 +1,464 @@
+"""The meaning of a parsed formula about one layer kind (batch norm, layer norm, dropout) in a source's letters.
+
+The tree comes from ``parse`` (one grammar for every formula); here each of its parts is given a meaning under
+the kind's ``Letters`` or refused with the reason. The letters themselves are read by the same parser
+(``parse_expr(r"\\sigma^{2}_{\\mathcal{B}}")``), so a symbol means a quantity when it is written as the source
+writes it:
+
+- the left side names one quantity: an adjoint (∂ℓ/∂x̂_i; in CS231n's letters also dx_{ij}, d\\gamma_j, dout,
+  dgamma, dxhat) or a forward quantity (x̂_i = ...);
+- the right side is an expression over the forward quantities, the parameters, ε (or the keep probability p),
+  the sizes (m, N, D ...) and adjoints, with + - products quotients powers √ and sums;
+- index letters are bound to axes by the position they take in a quantity's subscript (x_{ij}: i the example,
+  j the feature), the same letter must keep its axis, a sum binds its letter for its body (which must use it)
+  and its written limits must run over the whole axis (1 to the axis's size);
+- an axis a source leaves implicit (Ioffe & Szegedy omit the feature) is the formula's own: the left side's
+  index there. A formula with no index at all (dx = dout ⊙ r / p) is read entry by entry.
+- a letter written squared in the source (σ²_B, the variance) makes the bare letter its root: σ_B is the
+  standard deviation √(σ²_B), so σ_B^2 and σ^2_B both name the variance.
+
+The right side's free indices the left side lacks are read for every value (∀): such a claim holds only if the
+right side does not depend on them. Nothing of the text is evaluated: the result is built from SymPy nodes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..errors import DeriveError
+from ..layers.graph import AXES, BOUND, KindGraph, Letters, adjoint_name
+from . import ast
+
+MARKS = {"B", "\\mathcal{B}"}       # the batch's mark on a statistic (μ_B, σ²_{\mathcal{B}}): part of its name
+ALIASES = {"\\varepsilon": "\\epsilon"}  # two glyphs of one letter
+AXIS_WORD = {"n": "the example", "k": "the feature"}
+_INDEX = re.compile(r"[A-Za-z]")
+
+
+class LayerFormulaError(DeriveError):
+    """A formula about a layer kind that cannot be given a meaning; the message says which part and why."""
+
+
+def _refuse(message: str) -> LayerFormulaError:
+    return LayerFormulaError(message)
+
+
+@dataclass(frozen=True)
+class LayerMeaning:
+    """A claim ``lhs = rhs`` about one kind, in the kind's SymPy entries (indices ``layers.graph`` N, K)."""
+
+    kind: KindGraph
+    letters: Letters
+    quantity: str                 # the node the left side names
+    adjoint: bool                 # the left side is ∂ℓ/∂quantity (else the quantity's forward value)
+    lhs: sp.Expr                  # its entry at the graph's free indices
+    rhs: sp.Expr
+    every: tuple                  # (index symbol, axis) the right side has free and the left side does not
+    notes: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The value the left side names, as ground truth keys it ("dx", "dgamma", "xhat")."""
+        return adjoint_name(self.quantity) if self.adjoint else self.quantity
+
+    @property
+    def axes(self) -> str:
+        return self.kind.node(self.quantity).axes
+
+    def reads(self) -> set[str]:
+        """The names of every array and scalar the right side reads."""
+        out = {e.base.label.name for e in self.rhs.atoms(sp.Indexed)}
+        return out | {s.name for s in self.rhs.free_symbols if isinstance(s, sp.Symbol) and not s.is_integer}
+
+    def uses_adjoints(self) -> set[str]:
+        """The adjoints the right side names, other than the output's."""
+        return {n for n in self.reads() if n.startswith("d") and n != adjoint_name(self.kind.output)}
+
+
+@dataclass(frozen=True)
+class _Symbol:
+    """What a letter of the source denotes: a quantity (``power`` > 1: the letter is its ``power``-th root)."""
+
+    quantity: str
+    power: int = 1
+
+
+def arrays(kind: KindGraph) -> dict[str, str]:
+    """Every array the kind's formulas read, with its axes (a node's, or one only a formula reads: the mask)."""
+    out = {n.name: n.axes for n in kind.nodes}
+    axis_of = {index: axis for axis, (index, _) in AXES.items()} | {index: axis for axis, index in BOUND.items()}
+    for node in kind.nodes:
+        for expr in (node.forward, *(r.partial for r in node.reads)):
+            if expr is None:
+                continue
+            for e in sp.sympify(expr).atoms(sp.Indexed):
+                out.setdefault(e.base.label.name, "".join(axis_of[i] for i in e.indices))
+    return out
+
+
+def _parsed(text: str):
+    from .parse import parse_expr
+    return _plain_powers(parse_expr(text))
+
+
+def _plain_powers(node):
+    """σ^{2}_B as the parser reads it (a symbol with a plain numeric "layer") is a power: a single layer has no
+    layers. Applied to the letters and to the user's tree alike."""
+    if isinstance(node, ast.Sym) and node.layer is not None and node.layer.symbol is None \
+            and node.layer.style == "plain":
+        return ast.Pow(dataclasses.replace(node, layer=None), ast.Num(str(node.layer.offset)))
+    if dataclasses.is_dataclass(node) and not isinstance(node, ast.Layer):
+        return dataclasses.replace(node, **{f.name: _plain_powers(getattr(node, f.name))
+                                            for f in dataclasses.fields(node) if f.init})
+    return node
+
+
+def _letter_key(node) -> tuple[str, int, bool] | None:
+    """(base, power, marked) of a source's symbol: \\mu_{\\mathcal{B}} -> ("\\mu", 1, True)."""
+    power = 1
+    if isinstance(node, ast.Pow) and isinstance(node.exp, ast.Num) and node.exp.value.isdigit():
+        power, node = int(node.exp.value), node.base
+    if not isinstance(node, ast.Sym) or node.layer is not None:
+        return None
+    indices = node.indices or ()
+    if any(i not in MARKS for i in indices):
+        return None
+    return ALIASES.get(node.base, node.base), power, bool(indices)
+
+
+class _Reader:
+    """One claim's reading: the letters' table, the index letters' axes, the notes."""
+
+    def __init__(self, kind: KindGraph, letters: Letters, elementwise: bool) -> None:
+        self.kind, self.letters, self.elementwise = kind, letters, elementwise
+        self.arrays = arrays(kind)
+        self.symbols: dict[str, _Symbol] = {}
+        self.marked: set[str] = set()  # quantities a source writes with the batch's mark
+        for source in kind.letters:
+            for name, text in source.symbols.items():
+                key = _letter_key(_parsed(text))
+                if key and key[2]:
+                    self.marked.add(name)
+        for name, text in letters.symbols.items():
+            key = _letter_key(_parsed(text))
+            if key is None:
+                raise DeriveError(f"the {letters.source} letter of {name} ({text}) is not a symbol")
+            self.symbols[key[0]] = _Symbol(name, key[1])
+        self.names = {}  # a d-name other than d + symbol (dout) -> quantity
+        for name, text in letters.names.items():
+            node = _parsed(text)
+            if isinstance(node, ast.Sym):
+                self.names[node.base] = name
+        self.sizes = {letters.sizes[a]: AXES[a][1] for a in AXES if a in letters.sizes}
+        self.scalars = {s.name for s in kind.constants}
+        self.axis_of: dict[sp.Symbol, str] = {}
+        for axis, (index, _) in AXES.items():
+            self.axis_of[index] = axis
+        self.lhs_mode = False
+        self.lhs_letters: dict[str, sp.Symbol] = {}
+        self.free: dict[str, sp.Symbol] = {}      # right-side letters the left side does not bind
+        self.fresh = itertools.count(1)
+
+    # ---------------------------------------------------------------- symbols
+    def known(self) -> str:
+        return ", ".join(sorted(self.letters.symbols[q] for q in self.letters.symbols if q != "loss"))
+
+    def is_loss(self, node) -> bool:
+        if not isinstance(node, ast.Sym) or node.layer is not None or node.indices:
+            return False
+        losses = {_parsed(L.symbols["loss"]) for L in self.kind.letters if "loss" in L.symbols}
+        return any(isinstance(s, ast.Sym) and s.base == node.base for s in losses)
+
+    def quantity_of(self, base: str) -> tuple[str, int, bool] | None:
+        """(quantity, power, adjoint) the base of a symbol names, or None."""
+        base = ALIASES.get(base, base)
+        if base in self.symbols:
+            s = self.symbols[base]
+            return s.quantity, s.power, False
+        if self.letters.adjoint == "d":
+            if base in self.names:
+                return self.names[base], 1, True
+            rest = base[1:] if base.startswith("d") else None
+            if rest and rest in {n.name for n in self.kind.nodes}:
+                return rest, 1, True          # dgamma, dxhat: d + the quantity's name (CS231n's code)
+            if rest and rest in self.symbols and self.symbols[rest].power == 1:
+                return self.symbols[rest].quantity, 1, True   # dx: d + the letter
+        return None
+
+    def index_symbol(self, letter: str, axis: str, scope: dict, written: str) -> sp.Symbol:
+        if letter in scope:
+            sym = scope[letter]
+        elif self.lhs_mode:
+            sym = AXES[axis][0]
+            if any(s == sym for s in self.lhs_letters.values()):
+                raise _refuse(f"the left side {written} uses two letters for {AXIS_WORD[axis]}")
+            self.lhs_letters[letter] = sym
+            scope[letter] = sym
+        else:
+            sym = self.free.setdefault(letter, sp.Symbol(f"{letter}_free{next(self.fresh)}", integer=True,
+                                                         positive=True))
+        known = self.axis_of.get(sym)
+        if known is None:
+            self.axis_of[sym] = axis
+        elif known != axis:
+            raise _refuse(f"index {letter} is {AXIS_WORD[known]} elsewhere but {AXIS_WORD[axis]} in {written}")
+        return sym
+
+    def entry(self, node: ast.Sym, scope: dict):
+        """A symbol's value: a quantity's entry (or its root), an adjoint's, a scalar, a size."""
+        written = _show(node)
+        base = ALIASES.get(node.base, node.base)
+        indices = list(node.indices or ())
+        marks = [i for i in indices if i in MARKS]
+        letters = [i for i in indices if i not in MARKS]
+        if base in self.sizes and not indices and node.layer is None:
+            return self.sizes[base]
+        found = self.quantity_of(base)
+        if found is None:
+            if base == "d" and self.letters.adjoint == "d":
+                raise _refuse(f"{written}: d is read only before a quantity (d\\gamma_j, dx_{{ij}})")
+            raise _refuse(f"unknown symbol {written} in {self.kind.name}'s {self.letters.source} letters "
+                          f"(known: {self.known()})")
+        quantity, power, adjoint = found
+        if quantity == "loss":
+            raise _refuse(f"the loss {written} itself on the right side: a backward formula reads its adjoints")
+        if marks and quantity not in self.marked:
+            raise _refuse(f"subscript {marks[0]} on {written}: the batch's mark belongs to the statistics")
+        if quantity in self.scalars or quantity not in self.arrays:
+            if letters or node.layer is not None:
+                raise _refuse(f"{written}: {quantity} is one number, it takes no index")
+            return sp.Symbol(quantity, positive=True) if quantity in self.scalars else sp.Symbol(quantity)
+        hidden = None
+        if node.layer is not None:
+            lay = node.layer
+            if lay.symbol is None or lay.offset or lay.style != "paren":
+                raise _refuse(f"superscript on {written}: a single layer has no layers (an index of an axis the "
+                              "letters leave implicit is written ^{(j)})")
+            hidden = lay.symbol
+        value = self.bind(quantity, letters, hidden, scope, written, adjoint)
+        return value if power == 1 else value ** sp.Rational(1, power)
+
+    def bind(self, quantity: str, letters: list, hidden, scope: dict, written: str, adjoint: bool):
+        axes = self.arrays[quantity]
+        shown = [a for a in axes if a in self.letters.shown]
+        implicit = [a for a in axes if a not in shown]
+        for letter in letters + ([hidden] if hidden else []):
+            if not _INDEX.fullmatch(letter):
+                raise _refuse(f"index {letter} of {written}: an index is a letter (a concrete entry or an offset "
+                              "is not read)")
+            if letter in self.sizes:
+                raise _refuse(f"index {letter} of {written}: {letter} is a size in these letters")
+        if hidden is not None:
+            if len(implicit) != 1:
+                raise _refuse(f"superscript ({hidden}) on {written}: it has no axis these letters leave implicit")
+            pairs = list(zip(shown, letters)) + [(implicit[0], hidden)]
+            if len(letters) != len(shown):
+                raise _refuse(self._count(written, quantity, shown, letters))
+        elif len(letters) == len(shown):
+            pairs = list(zip(shown, letters))
+        elif implicit and len(letters) == len(axes):
+            pairs = list(zip(axes, letters))
+        elif not letters and self.elementwise:
+            pairs = []
+        else:
+            raise _refuse(self._count(written, quantity, shown, letters))
+        if len({p[1] for p in pairs}) != len(pairs):
+            raise _refuse(f"{written} uses one index letter for two axes")
+        at = {a: self.index_symbol(letter, a, scope, written) for a, letter in pairs}
+        idx = tuple(at.get(a, AXES[a][0]) for a in axes)
+        for a in axes:
+            if a not in at:
+                self.axis_of.setdefault(AXES[a][0], a)
+        return sp.IndexedBase(adjoint_name(quantity) if adjoint else quantity)[idx]
+
+    def _count(self, written: str, quantity: str, shown: list, letters: list) -> str:
+        want = " and ".join(AXIS_WORD[a] for a in shown) or "no index"
+        return (f"{written} has {len(letters)} index{'es' if len(letters) != 1 else ''}; in {self.letters.source} "
+                f"letters {quantity} takes {len(shown)} ({want})")
+
+    # ---------------------------------------------------------------- expressions
+    def expr(self, node, scope: dict):
+        if isinstance(node, ast.Num):
+            return _number(node.value)
+        if isinstance(node, ast.Sym):
+            return self.entry(node, scope)
+        if isinstance(node, ast.Neg):
+            return -self.expr(node.arg, scope)
+        if isinstance(node, ast.Bin):
+            if node.op in ("matmul", "hadamard", "star"):
+                return self.product(node, scope)
+            a, b = self.expr(node.left, scope), self.expr(node.right, scope)
+            if node.op == "+":
+                return a + b
+            if node.op == "-":
+                return a - b
+            if node.op == "div":
+                if b == 0:
+                    raise _refuse("a division by zero")
+                return a / b
+            raise _refuse(f"operator {node.op} is not read in a layer's formula")
+        if isinstance(node, ast.Pow):
+            exp = self.expr(node.exp, scope)
+            if not exp.is_Number:
+                raise _refuse(f"the exponent {_show(node.exp)} is not a number")
+            return self.expr(node.base, scope) ** exp
+        if isinstance(node, ast.Sum):
+            return self.total(node, scope)
+        if isinstance(node, ast.Partial):
+            return self.partial(node, scope)
+        raise _refuse(f"{_describe(node)} has no meaning in a {self.kind.name} layer's formula")
+
+    def product(self, node, scope: dict):
+        """A product's factors, each a number; d before a quantity (CS231n's d\\gamma_j) is its adjoint."""
+        factors = _factors(node)
+        out, n = sp.Integer(1), 0
+        while n < len(factors):
+            f = factors[n]
+            if self.letters.adjoint == "d" and isinstance(f, ast.Sym) and f.base == "d" and not f.indices \
+                    and f.layer is None and "d" not in self.sizes:
+                if n + 1 == len(factors):
+                    raise _refuse("d at the end of a product: d is read only before a quantity (d\\gamma_j)")
+                out *= self.adjoint_of(factors[n + 1], scope)
+                n += 2
+                continue
+            out *= self.expr(f, scope)
+            n += 1
+        return out
+
+    def adjoint_of(self, node, scope: dict):
+        value = self.expr(node, scope)
+        if isinstance(value, sp.Indexed) and value.base.label.name in self.arrays \
+                and value.base.label.name in {n.name for n in self.kind.nodes}:
+            return sp.IndexedBase(adjoint_name(value.base.label.name))[value.indices]
+        raise _refuse(f"the derivative by {_show(node)}: it is not a quantity of the {self.kind.name} layer")
+
+    def partial(self, node: ast.Partial, scope: dict):
+        if not self.is_loss(node.of):
+            want = self.letters.symbols.get("loss", "the loss")
+            raise _refuse(f"\\partial {_show(node.of)} in a numerator: only the loss ({want}) is differentiated "
+                          "here (a local derivative is written out as the factor it is)")
+        if node.given:
+            raise _refuse("an argument list on the loss")
+        return self.adjoint_of(node.wrt, scope)
+
+    def total(self, node: ast.Sum, scope: dict):
+        letter = node.index
+        if not _INDEX.fullmatch(letter) or letter in self.sizes:
+            raise _refuse(f"the sum's index {letter} is not an index letter")
+        bound = sp.Symbol(f"{letter}_sum{next(self.fresh)}", integer=True, positive=True)
+        body = self.expr(node.body, {**scope, letter: bound})
+        axis = self.axis_of.get(bound)
+        if axis is None:
+            raise _refuse(f"the sum over {letter}: its body has no index {letter}")
+        size = AXES[axis][1]
+        if node.lower is not None and self.expr(node.lower, scope) != 1:
+            raise _refuse(f"the sum over {letter} starts at {_show(node.lower)}: it runs over {AXIS_WORD[axis]}s "
+                          "from 1")
+        if node.upper is not None and self.expr(node.upper, scope) != size:
+            want = self.letters.sizes.get(axis, str(size))
+            raise _refuse(f"the sum over {letter} ends at {_show(node.upper)}: {AXIS_WORD[axis]}s run to {want}")
+        return sp.Sum(body, (bound, 1, size))
+
+    # ---------------------------------------------------------------- the claim
+    def claim(self, claim: ast.Claim) -> LayerMeaning:
+        if claim.op not in ("=", ":="):
+            raise _refuse(f"relation {claim.op}: a formula about a layer claims lhs = rhs")
+        if claim.condition or claim.shape is not None:
+            raise _refuse("a condition or a stated shape is not read in a layer's formula")
+        scope: dict = {}
+        self.lhs_mode = True
+        lhs = self.expr(_plain_powers(claim.lhs), scope)
+        self.lhs_mode = False
+        quantity, adjoint = self.named(lhs, claim.lhs)
+        rhs = self.expr(_plain_powers(claim.rhs), scope)
+        if not isinstance(rhs, sp.Expr):
+            raise _refuse("the right side is not a number")
+        lhs_free = set(lhs.indices) if isinstance(lhs, sp.Indexed) else set()
+        found = self._every(rhs, lhs_free)
+        rhs = rhs.xreplace({s: AXES[self.axis_of[s]][0] for s, _ in found if s in self._renamed})
+        every = tuple((AXES[a][0], a) if s in self._renamed else (s, a) for s, a in found)
+        notes = []
+        if every:
+            words = ", ".join(AXIS_WORD[a] for _, a in every)
+            notes.append(f"the right side depends on {words}, which the left side does not name: read for every "
+                         "value (a sum over it may be missing)")
+        return LayerMeaning(self.kind, self.letters, quantity, adjoint, lhs, rhs, every, tuple(notes))
+
+    def _every(self, rhs, lhs_free: set) -> list:
+        """The right side's free indices the left side lacks, with their axes; a placeholder whose axis the left
+        side lacks and whose axis's own index is unused is renamed to it (``_renamed``)."""
+        free = [s for s in rhs.free_symbols if s.is_integer and s not in lhs_free and s in self.axis_of]
+        free.sort(key=lambda s: s.name)
+        self._renamed: set = set()
+        taken = {self.axis_of[s] for s in free if s in (AXES["n"][0], AXES["k"][0])}
+        lhs_axes = {self.axis_of[s] for s in lhs_free}
+        for s in free:
+            axis = self.axis_of[s]
+            if s not in (AXES["n"][0], AXES["k"][0]) and axis not in taken and axis not in lhs_axes:
+                self._renamed.add(s)
+                taken.add(axis)
+        return [(s, self.axis_of[s]) for s in free]
+
+    def named(self, lhs, written) -> tuple[str, bool]:
+        nodes = {n.name for n in self.kind.nodes}
+        if isinstance(lhs, sp.Indexed):
+            name = lhs.base.label.name
+            if name in nodes:
+                return name, False
+            if name.startswith("d") and name[1:] in nodes:
+                return name[1:], True
+        raise _refuse(f"the left side {_show(written)} names no quantity of the {self.kind.name} layer "
+                      "(an adjoint such as \\frac{\\partial \\ell}{\\partial x_i}, or a forward quantity)")
+
+
+def _number(text: str):
+    if re.fullmatch(r"[0-9]+", text):
+        return sp.Integer(int(text))
+    m = re.fullmatch(r"([0-9]*)\.([0-9]+)", text)
+    if m:
+        return sp.Rational(int(m.group(1) or "0") * 10 ** len(m.group(2)) + int(m.group(2)), 10 ** len(m.group(2)))
+    raise _refuse(f"number {text} is not read")
+
+
+def _factors(node) -> list:
+    """The factors of a product in the order written (a product of numbers: ⊙, *, juxtaposition alike)."""
+    if isinstance(node, ast.Bin) and node.op in ("matmul", "hadamard", "star"):
+        return _factors(node.left) + _factors(node.right)
+    return [node]
+
+
+def _show(node) -> str:
+    from .unparse import latex
+    try:
+        return latex(node)
+    except Exception:  # noqa: BLE001 - a message's quotation: any node we cannot print is named by its class
+        return type(node).__name__
+
+
+def _describe(node) -> str:
+    what = {ast.Call: "a function call", ast.Transpose: "a transpose", ast.Entry: "an entry of an expression",
+            ast.Slice: "a slice", ast.Kronecker: "a Kronecker delta", ast.Nabla: "a gradient \\nabla",
+            ast.Derivative: "a derivative operator", ast.BiasUnit: "a bias unit"}.get(type(node), type(node).__name__)
+    return f"{what} ({_show(node)})"
+
+
+def _indexed_anywhere(node) -> bool:
+    """Whether any symbol of the tree writes an index letter or a sum binds one."""
+    for _, x in ast.walk(node):
+        if isinstance(x, ast.Sum):
+            return True
+        if isinstance(x, ast.Sym) and (any(i not in MARKS for i in (x.indices or ())) or
+                                       (x.layer is not None and x.layer.symbol is not None)):
+            return True
+    return False
+
+
+def read(claim: ast.Claim, kind: KindGraph, letters: Letters) -> LayerMeaning:
+    """The claim's meaning about ``kind`` in ``letters``; a LayerFormulaError says what cannot be read."""
+    elementwise = not _indexed_anywhere(claim.lhs) and not _indexed_anywhere(claim.rhs)
+    return _Reader(kind, letters, elementwise).claim(claim)
