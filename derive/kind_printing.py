@@ -11,9 +11,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from .layers.graph import AXES, BOUND, Letters
-
-_AXIS_OF = {index: axis for axis, (index, _) in AXES.items()} | {index: axis for axis, index in BOUND.items()}
+from .layers.graph import AXES, AXIS_OF, BOUND, Letters
 
 
 class KindPrinter(LatexPrinter):
@@ -24,7 +22,7 @@ class KindPrinter(LatexPrinter):
         self.letters, self.free = letters, free
 
     def index_letter(self, index) -> str:
-        axis = _AXIS_OF[index]
+        axis = AXIS_OF[index]
         bound = index == BOUND[axis]
         if bound and AXES[axis][0] not in self.free:
             bound = False  # the free index is absent: the sum may use its letter
@@ -35,8 +33,8 @@ class KindPrinter(LatexPrinter):
 
     def _written(self, name: str, idx: tuple, symbol: str | None = None) -> str:
         """Quantity ``name``'s entry at ``idx`` (written ``symbol`` if given, else the source's symbol)."""
-        shown = [self.index_letter(i) for i in idx if _AXIS_OF[i] in self.letters.shown]
-        hidden = [self.index_letter(i) for i in idx if _AXIS_OF[i] not in self.letters.shown and i in BOUND.values()]
+        shown = [self.index_letter(i) for i in idx if AXIS_OF[i] in self.letters.shown]
+        hidden = [self.index_letter(i) for i in idx if AXIS_OF[i] not in self.letters.shown and i in BOUND.values()]
         out = self._symbol(name) if symbol is None else symbol
         if hidden:
             out = "{" + out + "}" if "^" in out else out
@@ -74,7 +72,7 @@ class KindPrinter(LatexPrinter):
         return self._written(name, expr.indices)
 
     def _print_Symbol(self, expr, style="plain") -> str:
-        if expr in _AXIS_OF:
+        if expr in AXIS_OF:
             return self.index_letter(expr)
         for axis, (_, size) in AXES.items():
             if expr == size:
@@ -88,7 +86,7 @@ def free_indices(*exprs) -> frozenset:
     """The example and feature indices free in an equation (a summed index is bound, not free)."""
     out: set = set()
     for e in exprs:
-        out |= {s for s in sp.sympify(e).free_symbols if s in (AXES["n"][0], AXES["k"][0])}
+        out |= {s for s in e.free_symbols if s in (AXES["n"][0], AXES["k"][0])}
     return frozenset(out)
 
 

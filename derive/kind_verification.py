@@ -17,10 +17,9 @@ from .backward import KindDerivation, entries, evaluate
 from .layer_inputs import SIZES, LayerInput, draw
 from .layers.graph import AXES, adjoint_name
 from .limits import SEED, TRIALS
-from .truth_kinds import kind_truth
+from .truth_kinds import DPS, kind_truth  # formulas evaluated at the truth's precision: an error is theirs
 
 TOLERANCE = 1e-9
-DPS = 50  # the formulas are evaluated at the truth's precision: an error is the formula's, not rounding's
 CHECKS = ("chain rule", "end to end", "closed form")
 
 

@@ -13,17 +13,6 @@ import dataclasses
 
 from .errors import DeriveError
 
-KINDS = ("batchnorm", "layernorm", "dropout")  # the kinds a formula can be checked against
-
-
-def kind_graph(name: str, unbiased: bool = False):
-    """The graph of kind ``name`` (with the n - 1 variance when ``unbiased``)."""
-    from .layers import batchnorm, dropout, layernorm
-    build = {"batchnorm": batchnorm.kind, "layernorm": layernorm.kind, "dropout": dropout.kind}.get(name)
-    if build is None:
-        raise DeriveError(f"unknown layer kind {name!r}; known: {', '.join(KINDS)}")
-    return build(unbiased)
-
 
 def check_layer(formula: str, layer: str, convention=None, diagnose: bool = True,
                 unbiased: bool = False) -> dict:
@@ -33,12 +22,13 @@ def check_layer(formula: str, layer: str, convention=None, diagnose: bool = True
     from .formula.layer_judge import harmless_notes, judge
     from .formula.layer_meaning import read
     from .formula.parse import parse_chain
+    from .layers import kind as layer_kind
 
     name = convention if isinstance(convention, str) or convention is None else repr(convention)
     try:
         if not isinstance(formula, str):
             raise DeriveError(f"the formula must be a string, not {type(formula).__name__}")
-        kind = kind_graph(layer, unbiased)
+        kind = layer_kind(layer, unbiased)
         if convention is not None and not isinstance(convention, str):
             raise DeriveError(f"a layer's convention is the name of one of its notations, not "
                               f"{type(convention).__name__}")
@@ -55,13 +45,14 @@ def check_layer(formula: str, layer: str, convention=None, diagnose: bool = True
     if len(links) > 1:
         part = f"side {failing + 2} of {len(links) + 1} " if failing is not None else f"all {len(links)} sides "
         verdict = dataclasses.replace(verdict, reason=part + verdict.reason)
-    result = {"verdict": "holds" if verdict.holds else "fails", "formula": formula, "convention": name,
-              "quantity": meaning.name, "reason": verdict.reason, "counterexample": verdict.counterexample,
-              "notes": list(dict.fromkeys(n for m in meanings for n in m.notes))}
+    notes = list(dict.fromkeys(n for m in meanings for n in m.notes))
     if unbiased:
-        result["notes"].append("judged with the n - 1 variance")
+        notes.append("judged with the n - 1 variance")
     if verdict.holds:
-        result["notes"] += harmless_notes(meaning, unbiased)
-    elif diagnose:
+        notes += harmless_notes(meaning, unbiased)
+    result: dict = {"verdict": "holds" if verdict.holds else "fails", "formula": formula, "convention": name,
+                    "quantity": meaning.name, "reason": verdict.reason, "counterexample": verdict.counterexample,
+                    "notes": notes}
+    if not verdict.holds and diagnose:
         result["diagnosis"] = find_mistake(meaning, unbiased)
     return result

@@ -16,7 +16,7 @@ from derive import check
 from derive.backward import derive_kind
 from derive.cli import main
 from derive.kind_printing import latex
-from derive.layer_check import kind_graph
+from derive.layers import kind as kind_graph
 
 # Ioffe & Szegedy (2015), Section 3, as printed (ioffe letters: x_i, \mu_{\mathcal{B}}, \sigma^2_{\mathcal{B}}, m)
 IOFFE = [

@@ -27,11 +27,11 @@ import sympy as sp
 
 from ..backward import evaluate, expand, reverse_pass
 from ..layers.graph import AXES, BOUND, KindGraph, Local, adjoint_name
+from ..truth_kinds import DPS
 from .layer_meaning import AXIS_WORD, LayerMeaning, arrays
 from .verdict import TOLERANCE
 
 DRAWS = ((4, 3, 0), (3, 5, 1), (5, 2, 2))  # (m, D, seed): never square, every axis of size 2 or more
-DPS = 50
 
 
 @dataclass(frozen=True)
@@ -42,11 +42,6 @@ class LayerVerdict:
 
 
 # ---------------------------------------------------------------- numbers
-def _values(inp, truth: dict) -> dict:
-    """Every array and scalar a formula may read: truth's forward values and adjoints, the input's parameters."""
-    return {"gamma": inp.gamma, "beta": inp.beta, "mask": inp.mask, "epsilon": inp.eps, "p": inp.keep, **truth}
-
-
 def _bindings(meaning: LayerMeaning, m: int, D: int):
     """Every binding of the left side's indices and of the right side's other free ones (with the sizes)."""
     sizes = {AXES["n"][1]: m, AXES["k"][1]: D}
@@ -69,11 +64,12 @@ def _value(expr, values: dict, at: dict):
 
 
 def _draws(meaning: LayerMeaning, unbiased: bool):
+    from ..kind_verification import values_of
     from ..layer_inputs import draw
     from ..truth_kinds import kind_truth
     for m, D, seed in DRAWS:
         inp = draw(meaning.kind.name, m, D, seed, unbiased)
-        yield (m, D, seed), _values(inp, kind_truth(inp))
+        yield (m, D, seed), values_of(inp, kind_truth(inp))
 
 
 def _where(meaning: LayerMeaning, at: dict) -> dict:
@@ -141,9 +137,7 @@ def _partial(node: str, source: str, value) -> Callable[[KindGraph, bool], KindG
 
 def _other_variance(kind: KindGraph, unbiased: bool) -> KindGraph | None:
     """The same normalisation with the other variance's divisor (n - 1 for 1/n, or back)."""
-    from ..layers import batchnorm, layernorm
-    build = {"batchnorm": batchnorm.kind, "layernorm": layernorm.kind}.get(kind.name)
-    return build(not unbiased) if build else None
+    return _kind(kind.name, not unbiased) if kind.name != "dropout" else None
 
 
 @dataclass(frozen=True)
@@ -243,8 +237,8 @@ def diagnose(meaning: LayerMeaning, unbiased: bool = False) -> dict:
 
 
 def _kind(name: str, unbiased: bool) -> KindGraph:
-    from ..layers import batchnorm, dropout, layernorm
-    return {"batchnorm": batchnorm.kind, "layernorm": layernorm.kind, "dropout": dropout.kind}[name](unbiased)
+    from ..layers import kind
+    return kind(name, unbiased)
 
 
 def corrected_formula(meaning: LayerMeaning, unbiased: bool = False) -> str:

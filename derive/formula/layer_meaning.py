@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..errors import DeriveError
-from ..layers.graph import AXES, BOUND, KindGraph, Letters, adjoint_name
+from ..layers.graph import AXES, AXIS_OF, KindGraph, Letters, adjoint_name
 from . import ast
 
 MARKS = {"B", "\\mathcal{B}"}       # the batch's mark on a statistic (μ_B, σ²_{\mathcal{B}}): part of its name
@@ -91,13 +91,12 @@ class _Symbol:
 def arrays(kind: KindGraph) -> dict[str, str]:
     """Every array the kind's formulas read, with its axes (a node's, or one only a formula reads: the mask)."""
     out = {n.name: n.axes for n in kind.nodes}
-    axis_of = {index: axis for axis, (index, _) in AXES.items()} | {index: axis for axis, index in BOUND.items()}
     for node in kind.nodes:
         for expr in (node.forward, *(r.partial for r in node.reads)):
             if expr is None:
                 continue
-            for e in sp.sympify(expr).atoms(sp.Indexed):
-                out.setdefault(e.base.label.name, "".join(axis_of[i] for i in e.indices))
+            for e in expr.atoms(sp.Indexed):
+                out.setdefault(e.base.label.name, "".join(AXIS_OF[i] for i in e.indices))
     return out
 
 

@@ -27,6 +27,7 @@ M = sp.Symbol("m", integer=True, positive=True)    # examples in the batch
 D = sp.Symbol("D", integer=True, positive=True)    # features
 AXES = {"n": (N, M), "k": (K, D)}                  # axis -> (its index, its size)
 BOUND = {"n": N2, "k": K2}
+AXIS_OF = {index: axis for axis, (index, _) in AXES.items()} | {index: axis for axis, index in BOUND.items()}
 LOSS = "loss"                                      # the scalar every adjoint differentiates
 
 
