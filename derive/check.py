@@ -88,6 +88,8 @@ def check(formula: str, convention=None, loss: str = "mse", output: str = "sigmo
     of ``convention``, one of the kind's notations (default: its first; ``derive.layer_check``); ``unbiased``
     normalises by the n - 1 variance.
     """
+    if unbiased and layer is None:
+        raise DeriveError("unbiased is for layer='batchnorm' or 'layernorm'")
     if layer is not None:
         from .layer_check import check_layer
         return CheckResult(**check_layer(formula, layer, convention, diagnose=diagnose, unbiased=unbiased))

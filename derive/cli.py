@@ -200,17 +200,10 @@ def build_parser() -> _Parser:
     p.add_argument("formula", metavar="FORMULA", help="the formula, quoted; - reads it from standard input")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-diagnosis", action="store_true", help="skip the search for the likely mistake")
-    p.add_argument("--single-neurons", action="store_true",
+    p.add_argument("--single-neurons", action=_GivenTrue,
                    help="judge on networks of one neuron per layer, where every quantity is a number (for notes "
                         "that say so; it hides transposes)")
-    p.add_argument("--layer", choices=["batchnorm", "layernorm", "dropout"],
-                   help="the formula is about this one layer on its own; --convention then names the kind's "
-                        "notation (batchnorm: ioffe, cs231n; layernorm: ba, cs231n; dropout: cs231n), default its "
-                        "first")
-    p.add_argument("--unbiased", action="store_true",
-                   help="with --layer: the normalisation divides its variance by n - 1 (default: 1/n, as Ioffe & "
-                        "Szegedy and PyTorch)")
-    p.set_defaults(convention=None)  # nielsen, or with --layer the kind's first notation
+    _layer_flags(p)
 
     p = sub.add_parser("lint", help="check every backprop formula in Markdown or LaTeX notes; exit 1 if one fails",
                        description="Find the math in Markdown or LaTeX notes ($...$, $$...$$, \\[...\\], \\(...\\), "
@@ -317,19 +310,28 @@ def cmd_table(args) -> tuple[str, int]:
     return render(convention(args.convention), args.format or _format_of(args.out, "text")), 0
 
 
-def _layer(args):
-    """The layer's derivation ``--layer`` asks for, or None; a typed network flag is refused, not ignored."""
+def _layer_convention(args) -> str | None:
+    """With --layer, the notation --convention typed (None: the kind's first); a network flag typed with it is
+    refused, not ignored, and so is --unbiased without it."""
+    given: set[str] = getattr(args, "given", set())
     if not args.layer:
         if args.unbiased:
             raise DeriveError("--unbiased is for --layer batchnorm or layernorm")
         return None
-    from .api import layer
-    typed = sorted(getattr(args, "given", set()) - {"convention"})
+    typed = sorted(given - {"convention"})
     if typed:
-        raise DeriveError(f"{', '.join('--' + t for t in typed)} does not apply to one layer "
-                          "(--layer takes --convention, --unbiased, --trials, --seed)")
-    given = args.convention if "convention" in getattr(args, "given", set()) else None
-    return layer(args.layer, given, args.unbiased)
+        raise DeriveError(f"{', '.join('--' + t.replace('_', '-') for t in typed)} does not apply to one layer "
+                          "(--layer takes --convention, --unbiased and the command's own options)")
+    return args.convention if "convention" in given else None
+
+
+def _layer(args):
+    """The layer's derivation ``--layer`` asks for, or None."""
+    convention = _layer_convention(args)
+    if not args.layer:
+        return None
+    from .api import layer
+    return layer(args.layer, convention, args.unbiased)
 
 
 def cmd_verify(args) -> tuple[str, int]:
@@ -387,9 +389,9 @@ def _format_of(path: str | None, default: str) -> str:
 def cmd_check(args) -> tuple[str, int]:
     from .check import check
     formula = sys.stdin.read(100_001) if args.formula == "-" else args.formula
-    if args.layer is None and args.unbiased:
-        raise DeriveError("--unbiased is for --layer batchnorm or layernorm")
-    result = check(formula, args.convention, args.loss, args.activation, args.hidden,
+    layer_convention = _layer_convention(args)
+    convention = layer_convention if args.layer else args.convention
+    result = check(formula, convention, args.loss, args.activation, args.hidden,
                    diagnose=not args.no_diagnosis, single_neurons=args.single_neurons, layer=args.layer,
                    unbiased=args.unbiased)
     status = {"holds": 0, "fails": 1, "invalid": 2}[result.verdict]

@@ -153,6 +153,8 @@ def test_the_api():
             derive.layer(*bad)
     with pytest.raises(derive.DeriveError, match="trials and seed only"):
         derive.verify(d, truth="fd")
+    with pytest.raises(derive.DeriveError, match="unbiased is for layer"):
+        derive.check(r"\delta^L = a^L - y", unbiased=True)
 
 
 @pytest.mark.parametrize("args,status,says", [
@@ -162,6 +164,10 @@ def test_the_api():
     (["verify", "--unbiased"], 2, "--unbiased is for --layer"),
     (["doc", "--layer", "batchnorm", "--convention", "ba"], 2, "its notations: ioffe, cs231n"),
     (["doc", "--layer", "dropout", "--format", "tex"], 0, r"\documentclass"),
+    (["check", "--layer", "batchnorm", "--loss", "bce", r"\frac{\partial \ell}{\partial \beta} = 1"], 2,
+     "--loss does not apply to one layer"),
+    (["check", "--layer", "dropout", "--single-neurons", "dx_{ij} = 1"], 2, "--single-neurons does not apply"),
+    (["check", "--unbiased", r"\delta^L = a^L - y"], 2, "--unbiased is for --layer"),
 ])
 def test_the_command_line(args, status, says):
     run = subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True, timeout=120)
