@@ -80,4 +80,3 @@ def document(d, fmt: str = "md", layers: int = 3) -> str:
     doc = build(conv.name if conv.name in PRESETS else conv, prob.loss.name, prob.output.name, prob.hidden.name,
                 Verified(layers=layers))
     return render(doc, fmt, "doc")
-

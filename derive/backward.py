@@ -12,6 +12,7 @@ identities the forward definitions imply (``Closed``). ``evaluate`` gives any of
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import mpmath
@@ -157,8 +158,10 @@ def evaluate(expr, values: dict, at: dict):
         if expr.name in values:
             return values[expr.name]
         raise DeriveError(f"no value for {expr}")
+    if expr.is_Rational:
+        return mpmath.mpf(expr.p) / expr.q
     if expr.is_Number:
-        return mpmath.mpf(sp.Rational(expr).p) / sp.Rational(expr).q if expr.is_Rational else mpmath.mpf(float(expr))
+        return mpmath.mpf(float(expr))
     args = [evaluate(a, values, at) for a in expr.args]
     if isinstance(expr, sp.Add):
         return mpmath.fsum(args)
@@ -171,7 +174,6 @@ def evaluate(expr, values: dict, at: dict):
 
 def entries(axes: str, sizes: dict):
     """Every index binding of an array over ``axes`` (1-based), with the sizes bound too."""
-    import itertools
     ranges = [range(1, sizes[AXES[a][1]] + 1) for a in axes]
     for combo in itertools.product(*ranges):
         yield {**sizes, **dict(zip(indices(axes), combo))}

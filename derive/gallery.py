@@ -122,6 +122,7 @@ def write_layers(folder: Path, progress=None) -> list[tuple[str, str, str]]:
     (kind, letters, citation) for the index."""
     from .backward import derive_kind
     from .kind_doc import command, document
+    from .kind_verification import verify_kind
     from .layers import kind as graph
     from .render import write
     (folder / "layers").mkdir(exist_ok=True)
@@ -130,8 +131,9 @@ def write_layers(folder: Path, progress=None) -> list[tuple[str, str, str]]:
         if progress:
             progress(f"[layers] {kind} in {letters}'s letters")
         d = derive_kind(graph(kind), letters)
+        report = verify_kind(d)  # once for both formats
         for fmt in FORMATS:
             write(folder / "layers" / f"{kind}-{letters}.{fmt}",
-                  document(d, fmt, regenerate=command(d, out=f"output/layers/{kind}-{letters}.{fmt}")))
+                  document(d, fmt, regenerate=command(d, out=f"output/layers/{kind}-{letters}.{fmt}"), report=report))
         out.append((kind, letters, d.letters.cite))
     return out

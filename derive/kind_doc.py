@@ -101,11 +101,12 @@ def build(d: KindDerivation, report: KindReport, command: str) -> KindDocument:
         ", ".join(f"({m}, {n})" for m, n in report.sizes), command)
 
 
-def document(d, fmt: str = "md", trials: int = 3, regenerate: str = "") -> str:
-    """The verified document of one layer's derivation; nothing is returned if verification fails."""
+def document(d, fmt: str = "md", trials: int = 3, regenerate: str = "", report: KindReport | None = None) -> str:
+    """The verified document of one layer's derivation; nothing is returned if verification fails. ``report``: its
+    verification, when the caller has it already (the gallery writes each derivation in two formats)."""
     from .kind_verification import verify_kind
     from .render import LAYER_FORMATS, render
-    report = verify_kind(d, trials=trials)
+    report = verify_kind(d, trials=trials) if report is None else report
     if not report.ok:
         raise DeriveError(f"verification failed, no document written:\n{report.text()}")
     regenerate = regenerate or command(d)
