@@ -8,6 +8,7 @@ the variable changes the verdict.
 from __future__ import annotations
 
 import pytest
+from verdicts import judged
 
 import derive
 from derive.formula import ast
@@ -114,9 +115,7 @@ SUM_LHS = r"\frac{\partial C}{\partial z_i^{(l)}} = "
      ""),
 ])
 def test_a_sum_written_out_is_the_sum_over_every_unit(formula, verdict, words):
-    result = derive.check(formula, **NIELSEN, diagnose=False)
-    assert result.verdict == verdict, result.text()
-    assert words in result.reason, result.text()
+    judged(formula, NIELSEN, verdict, words)
 
 
 def test_a_sum_written_out_parses_to_the_sum():

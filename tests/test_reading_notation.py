@@ -12,6 +12,7 @@ no part of a formula is read by dropping it.
 from __future__ import annotations
 
 import pytest
+from verdicts import judged
 
 import derive
 from derive.formula import ast
@@ -69,9 +70,7 @@ VERDICTS = [
 
 @pytest.mark.parametrize("setting,formula,verdict,reason", VERDICTS)
 def test_verdicts(setting, formula, verdict, reason):
-    result = derive.check(formula, **SETTINGS[setting], diagnose=False)
-    assert result.verdict == verdict, result.text()
-    assert reason in result.reason, result.text()
+    judged(formula, SETTINGS[setting], verdict, reason)
 
 
 def test_a_hat_over_a_layer_is_the_symbols_layer():
@@ -215,10 +214,8 @@ BESIDE = [
 
 @pytest.mark.parametrize("formula,verdict,each,reason", BESIDE)
 def test_formulas_side_by_side_are_each_judged(formula, verdict, each, reason):
-    result = derive.check(formula, **MSE, diagnose=False)
-    assert result.verdict == verdict, result.text()
+    result = judged(formula, MSE, verdict, reason)
     assert [row["verdict"] for row in result.links] == each, result.text()
-    assert reason in result.reason, result.text()
     if each:
         assert "formula 1 of" in result.text()
 
@@ -299,9 +296,7 @@ ENTRIES = [
 
 @pytest.mark.parametrize("setting,formula,verdict,reason", ENTRIES)
 def test_an_entry_of_an_expression_is_judged_entry_by_entry(setting, formula, verdict, reason):
-    result = derive.check(formula, **ENTRY_SETTINGS[setting], diagnose=False)
-    assert result.verdict == verdict, result.text()
-    assert reason in result.reason, result.text()
+    judged(formula, ENTRY_SETTINGS[setting], verdict, reason)
 
 
 def test_an_entry_is_written_back_as_read():
@@ -357,9 +352,7 @@ SHAPES = [
 
 @pytest.mark.parametrize("setting,formula,verdict,reason", SHAPES)
 def test_a_stated_shape_is_checked(setting, formula, verdict, reason):
-    result = derive.check(formula, **SHAPE_SETTINGS[setting], diagnose=False)
-    assert result.verdict == verdict, result.text()
-    assert reason in result.reason, result.text()
+    judged(formula, SHAPE_SETTINGS[setting], verdict, reason)
 
 
 def test_a_stated_shape_is_part_of_the_claim():
