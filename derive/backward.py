@@ -158,8 +158,17 @@ def evaluate(expr, values: dict, at: dict):
         if expr.name in values:
             return values[expr.name]
         raise DeriveError(f"no value for {expr}")
+    if isinstance(expr, sp.Piecewise):
+        for value, condition in expr.args:
+            if condition is sp.true or _holds(condition, values, at):
+                return evaluate(value, values, at)
+        raise DeriveError(f"no branch of {expr} holds")
+    if isinstance(expr, sp.Function) and type(expr).__name__ in FUNCTIONS:
+        return FUNCTIONS[type(expr).__name__](*(evaluate(a, values, at) for a in expr.args))
     if expr.is_Rational:
         return mpmath.mpf(expr.p) / expr.q
+    if expr in CONSTANTS:
+        return CONSTANTS[expr]()
     if expr.is_Number:
         return mpmath.mpf(float(expr))
     args = [evaluate(a, values, at) for a in expr.args]
@@ -170,6 +179,19 @@ def evaluate(expr, values: dict, at: dict):
     if isinstance(expr, sp.Pow):
         return args[0] ** args[1]
     raise DeriveError(f"cannot evaluate {type(expr).__name__}")
+
+
+CONSTANTS = {sp.pi: lambda: +mpmath.pi, sp.E: lambda: +mpmath.e}  # at the working precision when asked
+FUNCTIONS = {"exp": mpmath.exp, "log": mpmath.log, "tanh": mpmath.tanh, "erf": mpmath.erf}
+RELATIONS = {"StrictGreaterThan": lambda a, b: a > b, "GreaterThan": lambda a, b: a >= b,
+             "StrictLessThan": lambda a, b: a < b, "LessThan": lambda a, b: a <= b}
+
+
+def _holds(condition, values: dict, at: dict) -> bool:
+    rule = RELATIONS.get(type(condition).__name__)
+    if rule is None:
+        raise DeriveError(f"cannot evaluate the condition {condition}")
+    return bool(rule(evaluate(condition.lhs, values, at), evaluate(condition.rhs, values, at)))
 
 
 def entries(axes: str, sizes: dict):

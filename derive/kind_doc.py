@@ -74,30 +74,50 @@ def term_latex(term: Term, letters: Letters, lhs) -> str:
     return body
 
 
+def notation(d: KindDerivation) -> list:
+    """(symbol, meaning, size) of every quantity, constant and the upstream gradient."""
+    kind, letters = d.kind, d.letters
+    out = [(latex(n.entry, letters), n.why, _size_word(letters, n.axes)) for n in kind.nodes]
+    out += [(latex(c, letters), "a constant", "1") for c in kind.constants]
+    out.append((adjoint_latex(kind.output, kind.node(kind.output).axes, letters),
+                "the upstream gradient, from any scalar loss", _size_word(letters, kind.node(kind.output).axes)))
+    return out
+
+
+def forward_lines(d: KindDerivation) -> tuple:
+    """(lhs, rhs) of each computed quantity's forward formula."""
+    return tuple((latex(n.entry, d.letters, n.forward), latex(n.forward, d.letters, n.entry))
+                 for n in d.kind.nodes if n.forward is not None)
+
+
+def backward_lines(d: KindDerivation) -> tuple[BackLine, ...]:
+    """Each adjoint's chain rule, path by path."""
+    sym = {n.name: latex(n.entry, d.letters) for n in d.kind.nodes}
+    out = []
+    for eq in d.equations:
+        terms = tuple(Path(sym[t.via], term_latex(t, d.letters, eq.lhs), t.summed) for t in eq.terms)
+        out.append(BackLine(d.kind.node(eq.of).why, latex(eq.lhs, d.letters, eq.rhs),
+                            " + ".join(t.term for t in terms), terms))
+    return tuple(out)
+
+
+def closed_lines(d: KindDerivation) -> tuple:
+    """(lhs, rhs, why, shown equal, the identities used) of each closed form."""
+    letters = d.letters
+    return tuple((latex(c.lhs, letters, c.form.rhs), latex(c.form.rhs, letters, c.lhs), c.form.source, c.equal,
+                  "; ".join(f"${latex(i.lhs, letters)} = {latex(i.rhs, letters)}$ ({i.why})"
+                            for i in c.form.identities))
+                 for c in d.closed)
+
+
 def build(d: KindDerivation, report: KindReport, command: str) -> KindDocument:
     kind, letters = d.kind, d.letters
-    sym = {n.name: latex(n.entry, letters) for n in kind.nodes}
-    notation = [(sym[n.name], n.why, _size_word(letters, n.axes)) for n in kind.nodes]
-    notation += [(latex(c, letters), "a constant", "1") for c in kind.constants]
-    notation.append((adjoint_latex(kind.output, kind.node(kind.output).axes, letters),
-                     "the upstream gradient, from any scalar loss", _size_word(letters, kind.node(kind.output).axes)))
-    forward = tuple((latex(n.entry, letters, n.forward), latex(n.forward, letters, n.entry))
-                    for n in kind.nodes if n.forward is not None)
-    back = []
-    for eq in d.equations:
-        node = kind.node(eq.of)
-        terms = tuple(Path(sym[t.via], term_latex(t, letters, eq.lhs), t.summed) for t in eq.terms)
-        back.append(BackLine(node.why, latex(eq.lhs, letters, eq.rhs), " + ".join(t.term for t in terms), terms))
-    closed = tuple((latex(c.lhs, letters, c.form.rhs), latex(c.form.rhs, letters, c.lhs), c.form.source, c.equal,
-                    "; ".join(f"${latex(i.lhs, letters)} = {latex(i.rhs, letters)}$ ({i.why})"
-                              for i in c.form.identities))
-                   for c in d.closed)
     rows = tuple((check, adjoint_latex(q, kind.node(q).axes, letters), shown_error(e), e <= report.tolerance)
                  for (check, q), e in report.errors.items())
     return KindDocument(
         f"Backpropagation through {kind.description}" + (" with the n - 1 variance" if d.unbiased else ""),
         kind.name, kind.description, letters.cite,
-        tuple(notation), forward, tuple(back), closed, rows, report.ok,
+        tuple(notation(d)), forward_lines(d), backward_lines(d), closed_lines(d), rows, report.ok,
         ", ".join(f"({m}, {n})" for m, n in report.sizes), command)
 
 

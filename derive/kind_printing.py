@@ -65,6 +65,18 @@ class KindPrinter(LatexPrinter):
                 out += " + " + self._print(term)
         return out
 
+    def _print_Piecewise(self, expr) -> str:
+        """A 0/1 step as an Iverson bracket, [out > 0] (CS231n's ``dout * (x > 0)``); anything else as cases."""
+        if _step(expr):
+            return r"\left[" + self._print(expr.args[0][1]) + r"\right]"
+        return super()._print_Piecewise(expr)
+
+    def _needs_mul_brackets(self, expr, first=False, last=False) -> bool:
+        return not _step(expr) and super()._needs_mul_brackets(expr, first, last)
+
+    def _print_NumberSymbol(self, expr) -> str:
+        return LatexPrinter().doprint(expr)  # π, e: their own _latex, which this printer's printmethod skips
+
     def _print_Indexed(self, expr) -> str:
         name = expr.base.label.name
         if name.startswith("d") and name[1:] in self.letters.symbols:
@@ -82,11 +94,17 @@ class KindPrinter(LatexPrinter):
         return super()._print_Symbol(expr)
 
 
+def _step(expr) -> bool:
+    """A Piecewise that is 1 where its condition holds and 0 otherwise (ReLU's derivative)."""
+    return (isinstance(expr, sp.Piecewise) and len(expr.args) == 2 and expr.args[0][0] == 1
+            and expr.args[1][0] == 0 and expr.args[1][1] is sp.true)
+
+
 def free_indices(*exprs) -> frozenset:
     """The example and feature indices free in an equation (a summed index is bound, not free)."""
     out: set = set()
     for e in exprs:
-        out |= {s for s in e.free_symbols if s in (AXES["n"][0], AXES["k"][0])}
+        out |= {s for s in e.free_symbols if s in {index for index, _ in AXES.values()}}
     return frozenset(out)
 
 

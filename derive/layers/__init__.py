@@ -1,28 +1,47 @@
 """Layer kinds, the extension point: one module each, its forward equations beside its local derivatives.
 
 ``dense`` is the fully connected layer of every convention (``Layer`` gives its symbols under a convention,
-``SingleNeurons`` the same with every width 1). The single-layer kinds (``batchnorm``, ``layernorm``,
-``dropout``) are small graphs of named quantities, each with its forward formula and its local partial
-derivatives side by side (``graph.Node``); ``KINDS`` names them and ``kind(name)`` builds one.
+``SingleNeurons`` the same with every width 1), for the network engine of ``chain``. The kinds of an
+architecture are small graphs of named quantities, each with its forward formula and its local partial
+derivatives side by side (``graph.Node``); ``kind(name)`` builds one from the table below: one line per kind.
+``layer_inputs.KINDS`` names those a user can take on their own (``--layer``); ``projection`` and ``add`` exist
+inside residual blocks only.
 """
 
+from ..activations import ACTIVATIONS
 from ..errors import DeriveError, did_you_mean
 from ..layer_inputs import KINDS
 from .dense import Layer, SingleNeurons
 from .graph import KindGraph
 
-__all__ = ["KINDS", "Layer", "SingleNeurons", "kind"]
+__all__ = ["GRAPHS", "KINDS", "Layer", "SingleNeurons", "kind"]
 
 
-def kind(name: str, unbiased: bool = False) -> KindGraph:
-    """The graph of the layer kind ``name`` (``unbiased``: the n - 1 variance, for the normalisations)."""
-    from . import batchnorm, dropout, layernorm
-    table = {"batchnorm": batchnorm.kind, "layernorm": layernorm.kind, "dropout": dropout.kind}
-    assert set(table) == set(KINDS)
-    if not isinstance(name, str) or name not in table:
-        raise DeriveError(f"unknown layer kind {name!r} (known: {', '.join(KINDS)}){did_you_mean(str(name), KINDS)}")
+def _table() -> dict:
+    from . import affine, batchnorm, dropout, elementwise, layernorm, residual, softmax
+    table = {"dense": affine.kind, "projection": affine.projection, "batchnorm": batchnorm.kind,
+             "layernorm": layernorm.kind, "dropout": dropout.kind, "softmax": softmax.softmax,
+             "logsoftmax": softmax.logsoftmax, "add": residual.kind}
+    for name, act in ACTIVATIONS.items():
+        if act.elementwise:
+            table[name] = lambda unbiased=False, name=name: elementwise.kind(name)
+    return table
+
+
+GRAPHS = ("dense", "projection", "batchnorm", "layernorm", "dropout", "softmax", "logsoftmax", "add") + tuple(
+    name for name, act in ACTIVATIONS.items() if act.elementwise)
+STATISTICS = ("batchnorm", "layernorm")  # the kinds with a variance (the n - 1 option)
+
+
+def kind(name: str, unbiased: bool = False, within: tuple[str, ...] = KINDS) -> KindGraph:
+    """The graph of the layer kind ``name`` (``unbiased``: the n - 1 variance, for the normalisations);
+    ``within`` the names allowed (by default the single-layer kinds; ``GRAPHS`` inside an architecture)."""
+    table = _table()
+    assert set(KINDS) <= set(table) and set(GRAPHS) == set(table)
+    if not isinstance(name, str) or name not in within:
+        raise DeriveError(f"unknown layer kind {name!r} (known: {', '.join(within)}){did_you_mean(str(name), within)}")
     if not isinstance(unbiased, bool):
         raise DeriveError(f"unbiased must be True or False, not {type(unbiased).__name__}")
-    if unbiased and name == "dropout":
-        raise DeriveError("dropout has no variance: the n - 1 option is for batchnorm and layernorm")
+    if unbiased and name not in STATISTICS:
+        raise DeriveError(f"{name} has no variance: the n - 1 option is for batchnorm and layernorm")
     return table[name](unbiased)

@@ -1,7 +1,8 @@
 """A layer kind as a small graph of named quantities, each with its forward formula and local partials beside it.
 
-Every quantity is an entry of an array over some of two axes: ``n`` (the example, 1..m) and ``k`` (the
-feature, 1..D). ``x[n, k]`` is the layer's input, ``mu[k]`` a statistic per feature, ``gamma[k]`` a parameter.
+Every quantity is an entry of an array over some of three axes: ``n`` (the example, 1..m), ``k`` (the
+feature, 1..D) and, for a layer that changes the width, ``j`` (the output feature, 1..H). ``x[n, k]`` is the
+layer's input, ``mu[k]`` a statistic per feature, ``gamma[k]`` a parameter, ``W[k, j]`` a dense layer's weight.
 A node's ``forward`` is its entry at its own indices; each ``Local`` names one quantity it reads and the
 node's partial derivative with respect to that quantity's entry at the same shared indices (the indices the
 source has and the node lacks are the source's own: ∂mu[k]/∂x[n, k] = 1/m).
@@ -23,10 +24,13 @@ N = sp.Symbol("n", integer=True, positive=True)    # the example index
 K = sp.Symbol("k", integer=True, positive=True)    # the feature index
 N2 = sp.Symbol("n_", integer=True, positive=True)  # the example index a sum binds
 K2 = sp.Symbol("k_", integer=True, positive=True)  # the feature index a sum binds
+J = sp.Symbol("j", integer=True, positive=True)    # the output feature index (a layer that changes the width)
+J2 = sp.Symbol("j_", integer=True, positive=True)  # the output feature index a sum binds
 M = sp.Symbol("m", integer=True, positive=True)    # examples in the batch
 D = sp.Symbol("D", integer=True, positive=True)    # features
-AXES = {"n": (N, M), "k": (K, D)}                  # axis -> (its index, its size)
-BOUND = {"n": N2, "k": K2}
+H = sp.Symbol("H", integer=True, positive=True)    # output features
+AXES = {"n": (N, M), "k": (K, D), "j": (J, H)}     # axis -> (its index, its size)
+BOUND = {"n": N2, "k": K2, "j": J2}
 AXIS_OF = {index: axis for axis, (index, _) in AXES.items()} | {index: axis for axis, index in BOUND.items()}
 LOSS = "loss"                                      # the scalar every adjoint differentiates
 

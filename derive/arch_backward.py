@@ -1,0 +1,148 @@
+"""The reverse pass of an architecture: each layer's kind derived once, the layers chained by summing fan-out.
+
+An architecture (``derive.architecture``) is a DAG of steps, each a layer kind. Inside a step the kind's own
+reverse pass (``backward.derive_kind``) gives ∂ℓ/∂(input) and ∂ℓ/∂(parameter) from ∂ℓ/∂(output). Between steps
+the chain rule is the same sum over fan-out one level up: the gradient of a step's output is the sum, over
+every step that reads it, of that step's gradient with respect to what it read,
+
+    ∂ℓ/∂a^(i) = Σ over the readers r of step i of  ∂ℓ/∂x^(r)      (∂ℓ/∂skip^(r) where r is a residual join),
+
+and ∂ℓ/∂a^(last) comes from the loss. A residual block's input has two readers (the block's first layer and
+the join), so its gradient is the sum of both paths. Each kind is derived once however often it occurs, so the
+cost of a derivation is the number of distinct kinds, and of its numbers linear in the number of steps.
+
+``forward`` and ``backward`` give the formulas numbers: the kinds' own forward formulas, then their equations
+from ∂ℓ/∂y alone, step by step from the last (``arch_verification`` compares both with ground truth).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from dataclasses import dataclass
+
+import mpmath
+
+from .architecture import Architecture, NetworkInput, Step
+from .backward import KindDerivation, derive_kind, entries, evaluate
+from .layers import GRAPHS, STATISTICS
+from .layers import kind as layer_kind
+from .layers.graph import AXES, adjoint_name
+
+NOTATION = "cs231n"  # the letters an architecture's document uses for every kind that has them
+
+
+@dataclass(frozen=True)
+class StepDerivation:
+    """One step: its kind's derivation, and where its output's gradient comes from (the fan-out)."""
+
+    step: Step
+    derivation: KindDerivation
+    readers: tuple[tuple[int, str], ...]   # (reader step, the reader's input it feeds): dy = Σ their gradients
+
+    @property
+    def kind(self):
+        return self.derivation.kind
+
+
+@dataclass(frozen=True)
+class ArchDerivation:
+    """Every step of an architecture with its derivation (``api.architecture``)."""
+
+    architecture: Architecture
+    steps: tuple[StepDerivation, ...]
+
+    def __repr__(self) -> str:
+        return f"<ArchDerivation of {self.architecture.spec!r}: {len(self.steps)} steps>"
+
+    def kinds(self) -> dict[str, KindDerivation]:
+        """Each distinct kind's derivation, in order of first use."""
+        return {s.kind.name: s.derivation for s in self.steps}
+
+
+@functools.lru_cache(maxsize=64)
+def kind_derivation(name: str, unbiased: bool) -> KindDerivation:
+    """The derivation of kind ``name`` (the n - 1 variance where ``unbiased`` and the kind has one)."""
+    unbiased = unbiased and name in STATISTICS
+    graph = layer_kind(name, unbiased, within=GRAPHS)
+    sources = [letters.source for letters in graph.letters]
+    return derive_kind(graph, NOTATION if NOTATION in sources else None, unbiased)
+
+
+def derive_architecture(arch: Architecture) -> ArchDerivation:
+    steps = []
+    for step in arch.steps:
+        d = kind_derivation(step.kind, arch.unbiased)
+        readers = tuple((r.index, layer_kind_input(r, p)) for r, p in arch.readers(step.index))
+        steps.append(StepDerivation(step, d, readers))
+    return ArchDerivation(arch, tuple(steps))
+
+
+def layer_kind_input(reader: Step, position: int) -> str:
+    """The quantity of ``reader``'s kind that its ``position``-th read feeds (x, or a join's skip)."""
+    return kind_derivation(reader.kind, False).kind.inputs[position]
+
+
+# ---------------------------------------------------------------- numbers
+
+def sizes_of(arch: Architecture, step: Step, m: int) -> dict:
+    """The sizes a step's formulas range over: m examples, D input features, H output features."""
+    return {AXES["n"][1]: m, AXES["k"][1]: arch.width_of(step.reads[0]), AXES["j"][1]: step.width}
+
+
+def array(expr, axes: str, values: dict, sizes: dict):
+    """``expr`` evaluated at every entry of an array over ``axes``, as nested tuples (a number for no axes)."""
+    flat = [evaluate(expr, values, at) for at in entries(axes, sizes)]
+    shape = [sizes[AXES[a][1]] for a in axes]
+    for size in reversed(shape[1:]):
+        flat = [tuple(flat[i:i + size]) for i in range(0, len(flat), size)]
+    return tuple(flat) if axes else flat[0]
+
+
+def forward(ad: ArchDerivation, inp: NetworkInput) -> list[dict]:
+    """Every quantity of every step from the kinds' forward formulas: per step, name -> numbers."""
+    out: list[dict] = []
+    for s in ad.steps:
+        reads = [inp.x if r == 0 else out[r - 1]["y"] for r in s.step.reads]
+        values = dict(inp.params[s.step.index - 1]) | dict(zip(("x", "skip"), reads))
+        sizes = sizes_of(ad.architecture, s.step, inp.m)
+        for node in s.kind.nodes:
+            if node.forward is not None:
+                values[node.name] = array(node.forward, node.axes, values, sizes)
+        out.append(values)
+    return out
+
+
+def upstream(inp: NetworkInput, y) -> tuple:
+    """∂ℓ/∂y of the network's output for the loss Σ c y + ½ d y²: c + d y."""
+    return tuple(tuple(c + d * v for c, d, v in zip(cr, dr, yr)) for cr, dr, yr in zip(inp.c, inp.d, y))
+
+
+def _sum(arrays: list):
+    if isinstance(arrays[0], tuple):
+        return tuple(_sum(list(parts)) for parts in zip(*arrays))
+    return mpmath.fsum(arrays)
+
+
+def backward(ad: ArchDerivation, inp: NetworkInput, values: list[dict]) -> list[dict]:
+    """Every adjoint of every step from ∂ℓ/∂y alone: the steps from the last, each step's equations in the
+    order derived, each output's gradient the sum over its readers. ``values`` (from ``forward``) gets them."""
+    last = len(ad.steps)
+    for s in reversed(ad.steps):
+        i = s.step.index
+        own = values[i - 1]
+        if i == last:
+            own["dy"] = upstream(inp, own["y"])
+        else:
+            own["dy"] = _sum([values[r - 1][adjoint_name(name)] for r, name in s.readers])
+        sizes = sizes_of(ad.architecture, s.step, inp.m)
+        for eq in s.derivation.equations:
+            own[adjoint_name(eq.of)] = array(eq.rhs, s.kind.node(eq.of).axes, own, sizes)
+    return values
+
+
+def flat(values) -> list:
+    """The numbers of nested tuples, in order."""
+    if isinstance(values, tuple):
+        return list(itertools.chain.from_iterable(flat(v) for v in values))
+    return [values]
