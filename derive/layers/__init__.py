@@ -7,11 +7,15 @@ derivatives side by side (``graph.Node``); ``KINDS`` names them and ``kind(name)
 """
 
 from ..errors import DeriveError, did_you_mean
-from ..layer_inputs import KINDS
+from ..layer_inputs import KINDS as DRAWN
 from .dense import Layer, SingleNeurons
 from .graph import KindGraph
 
 __all__ = ["KINDS", "Layer", "SingleNeurons", "kind"]
+
+# the kinds with a graph here; layer_inputs (and the truth) know more (dense, the softmaxes, the activations)
+KINDS = ("batchnorm", "layernorm", "dropout")
+assert set(KINDS) <= set(DRAWN)
 
 
 def kind(name: str, unbiased: bool = False) -> KindGraph:
