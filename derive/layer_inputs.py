@@ -2,7 +2,8 @@
 
 A layer kind (``derive/layers/``) is verified, and a user's backward formula for it judged, on numbers drawn
 here: a batch x of m examples (rows) by D features (columns), the parameters γ, β (one per feature), the
-normalisation's ε, a dropout mask with its keep probability p, and the loss the layer's output y feeds,
+normalisation's ε, a dropout mask with its keep probability p, a dense layer's W (D by H) and b (H outputs,
+H ≠ D), and the loss the layer's output y (m by D, or m by H for dense) feeds,
 
     ℓ = Σ_{n,k} (c_{nk} y_{nk} + ½ d_{nk} y_{nk}²),
 
@@ -18,12 +19,16 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .activations import ACTIVATIONS
 from .errors import DeriveError
 
 if TYPE_CHECKING:  # mpmath is imported where numbers are drawn: the CLI reads KINDS for its --help
     import mpmath
 
-KINDS = ("batchnorm", "layernorm", "dropout")  # the single-layer kinds with concrete inputs here
+# the single-layer kinds with concrete inputs here: the first three, then dense, the softmaxes over the features,
+# and every elementwise activation of the registry
+KINDS = ("batchnorm", "layernorm", "dropout", "dense", "softmax", "logsoftmax") + tuple(
+    name for name, a in ACTIVATIONS.items() if a.elementwise)
 SIZES = ((4, 3), (3, 5), (5, 2))               # (m, D) of the default draws: never square
 
 
@@ -38,9 +43,11 @@ class LayerInput:
     eps: mpmath.mpf            # added to the variance
     mask: tuple[tuple, ...]    # dropout: 1 keeps the entry, 0 drops it (m by D)
     keep: mpmath.mpf           # dropout: the keep probability p (inverted dropout divides by it)
-    c: tuple[tuple, ...]       # the loss's linear coefficients (m by D)
-    d: tuple[tuple, ...]       # the loss's quadratic coefficients (m by D)
+    c: tuple[tuple, ...]       # the loss's linear coefficients (m by the output's width: D, or H for dense)
+    d: tuple[tuple, ...]       # the loss's quadratic coefficients (likewise)
     unbiased: bool = False     # normalise by the n - 1 variance instead of Ioffe & Szegedy's and PyTorch's 1/n
+    W: tuple[tuple, ...] = ()  # dense: D rows (input features) by H columns (outputs); empty for the other kinds
+    b: tuple = ()              # dense: H biases
 
     @property
     def m(self) -> int:
@@ -50,18 +57,30 @@ class LayerInput:
     def D(self) -> int:
         return len(self.x[0])
 
+    @property
+    def H(self) -> int:
+        """The output's width (D but for dense)."""
+        return len(self.c[0])
+
 
 def _grid(rng: random.Random, m: int, D: int, low: float, high: float) -> tuple[tuple, ...]:
     import mpmath
     return tuple(tuple(mpmath.mpf(rng.uniform(low, high)) for _ in range(D)) for _ in range(m))
 
 
-def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = False) -> LayerInput:
-    """A deterministic random input (``random.Random(seed)``) for ``kind`` with m examples of D features."""
+def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = False,
+         H: int | None = None) -> LayerInput:
+    """A deterministic random input (``random.Random(seed)``) for ``kind`` with m examples of D features; a dense
+    layer maps them to H outputs (default D + 2). The draws of the kinds without W keep their order, so each
+    seed gives them the same numbers whatever kinds are added; dense draws W and b last."""
     if kind not in KINDS:
         raise DeriveError(f"unknown layer kind {kind!r}; known: {', '.join(KINDS)}")
     if m < 2 or D < 2:
         raise DeriveError(f"a layer's batch needs m >= 2 examples of D >= 2 features, got m={m}, D={D}")
+    H = D + 2 if H is None else H
+    if not isinstance(H, int) or isinstance(H, bool) or H < 1:
+        raise DeriveError(f"a dense layer needs H >= 1 outputs, got H={H!r}")
+    out = H if kind == "dense" else D
     import mpmath
     rng = random.Random(seed)
     x = _grid(rng, m, D, -2, 2)
@@ -70,11 +89,18 @@ def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = Fals
     eps = mpmath.mpf(rng.uniform(0.05, 0.2))
     mask = tuple(tuple(int(rng.random() < 0.6) for _ in range(D)) for _ in range(m))
     keep = mpmath.mpf(rng.choice((0.5, 0.6, 0.75, 0.8)))
-    c, d = _grid(rng, m, D, -1, 1), _grid(rng, m, D, 0.2, 1)
-    return LayerInput(kind, x, gamma, beta, eps, mask, keep, c, d, unbiased)
+    c, d = _grid(rng, m, out, -1, 1), _grid(rng, m, out, 0.2, 1)
+    W: tuple[tuple, ...] = ()
+    b: tuple = ()
+    if kind == "dense":
+        scale = 1.5 / D ** 0.5                 # as architecture.draw's
+        W = _grid(rng, D, H, -scale, scale)
+        b = tuple(mpmath.mpf(rng.uniform(-0.5, 0.5)) for _ in range(H))
+    return LayerInput(kind, x, gamma, beta, eps, mask, keep, c, d, unbiased, W, b)
 
 
 def loss(inp: LayerInput, y):
-    """ℓ(y) = Σ (c y + ½ d y²) over every entry of the layer's output y (m by D)."""
-    terms = [inp.c[n][k] * y[n][k] + inp.d[n][k] * y[n][k] * y[n][k] / 2 for n in range(inp.m) for k in range(inp.D)]
+    """ℓ(y) = Σ (c y + ½ d y²) over every entry of the layer's output y (m rows, as many columns as c)."""
+    terms = [inp.c[n][k] * y[n][k] + inp.d[n][k] * y[n][k] * y[n][k] / 2
+             for n in range(len(y)) for k in range(len(y[0]))]
     return sum(terms[1:], terms[0])  # plain + : the numbers may be a tape's variables (truth_kinds)

@@ -1,41 +1,61 @@
-"""Ground truth for one layer on its own (batch normalisation, layer normalisation, inverted dropout).
+"""Ground truth for layer kinds, on their own (``kind_truth``) and inside a network (``network_truth``).
 
-Each kind's forward pass is written again here from its definition, over ``layer_inputs``' concrete input,
-and recorded on ``truth``'s scalar tape (+ - x /, sqrt, each with its textbook derivative), at DPS digits:
+Each kind's forward pass is written again here from its definition, ONCE, as a function on ``truth``'s scalar
+tape (+ - x /, sqrt, exp, log, the dot product, and each elementwise activation compiled from the registry's
+definition f alone), in ``KIND_TRUTH``, one row per kind; a single layer and a network call the same row:
 
     batchnorm  mu_k = (1/m) sum_n x_nk,  var_k = (1/m) sum_n (x_nk - mu_k)^2     (1/(m-1) when unbiased)
     layernorm  mu_n = (1/D) sum_k x_nk,  var_n = (1/D) sum_k (x_nk - mu_n)^2     (1/(D-1) when unbiased)
     both       xhat = (x - mu) / sqrt(var + eps),  y_nk = gamma_k xhat_nk + beta_k
     dropout    y = mask x / keep
+    dense      y_nj = sum_k x_nk W_kj + b_j        projection  y_nj = sum_k x_nk W_kj      add  y = x + skip
+    softmax    e = exp(x), s_n = sum_k e_nk, y = e / s      logsoftmax  e, s as softmax, y_nk = x_nk - log s_n
+    relu, tanh, ... (every elementwise activation)   y = f(x)
 
-then one backward sweep from the loss ``layer_inputs.loss(inp, y)`` gives every adjoint. Reverse mode gives an
-interior node the derivative of the loss by that node cut into a leaf, everything before it held fixed and
-everything after it recomputed: dxhat with xhat a leaf, dvar with var a leaf that feeds xhat (mu fixed), dmu with
-mu a leaf that feeds var and xhat, which are the meanings of Ioffe & Szegedy's (2015, section 3) chain-rule
-equations; dx, dgamma, dbeta are total derivatives.
+then one backward sweep from the loss (``layer_inputs.loss``, or ``architecture.loss`` of the last step's
+output) gives every adjoint. Reverse mode gives an interior node the derivative of the loss by that node cut
+into a leaf, everything before it held fixed and everything after it recomputed: dxhat with xhat a leaf, dvar
+with var a leaf that feeds xhat (mu fixed), dmu with mu a leaf that feeds var and xhat, which are the meanings
+of Ioffe & Szegedy's (2015, section 3) chain-rule equations; de, ds of softmax likewise; dx, dgamma, dW ... are
+total derivatives. In a network every step reads its own copy (a node of derivative 1) of each step it reads,
+so its "dx" ("dskip") is the loss's derivative through that step alone, while the "dy" of a step read by
+several steps is the total (the sum of its readers' copies: fan-out).
 
 Why it is trustworthy: it shares nothing with the engine (``derive.layers``' local derivatives, the generic
-reverse pass) nor with any published backward formula: no formula of the paper is written here, only scalar
-rules on a tape. It has no truncation error; the only error is rounding at DPS = 50 digits (u = 10^-50): an
-adjoint of N operations per path (N about 2n + 10, n the statistic's sample size) with cancellation kappa
-among the paths is off by at most about N u kappa relative, below 1e-40 for kappa < 1e8 (batch norm's dx is
-such a cancellation: its column sums are exactly 0). tests/test_truth_kinds.py checks every returned adjoint,
-the intermediate ones with their cut node perturbed, to 1e-30 against central differences at 80 digits of a
-forward written again in the test, and against PyTorch autograd in float64 where torch is installed.
+reverse pass) nor with any published backward formula: no backward formula is written here, only scalar rules
+on a tape. It has no truncation error; the only error is rounding at DPS = 50 digits for one layer, and
+DPS + steps + 10 for a network (u = 10^-digits): an adjoint of N operations per path (N about 2n + 10 for a
+normalisation, n the statistic's sample size, plus about that per step after it) with cancellation kappa among
+the paths is off by at most about N u kappa relative, below 1e-40 for kappa < 1e8 (batch norm's dx is such a
+cancellation: its column sums are exactly 0). tests/test_truth_kinds.py and tests/test_truth_network.py check
+every returned adjoint, the intermediate ones with their cut node perturbed, to 1e-30 against central
+differences at 80 digits of a forward written again in the test, and against PyTorch autograd in float64
+where torch is installed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import mpmath
 
+from .activations import ACTIVATIONS
+from .architecture import NetworkInput
+from .architecture import loss as network_loss
 from .errors import DeriveError
 from .layer_inputs import LayerInput, loss
-from .truth import PRIMITIVES, Tape, Var, _sum
+from .truth import PRIMITIVES, Tape, Var, _dot, _sum, _tape_elementwise
 
-DPS = 50  # working digits of the forward pass and the backward sweep
+DPS = 50  # working digits of one layer's forward pass and backward sweep; a network adds a digit per step
 _sqrt = PRIMITIVES["sqrt"]  # d/dx sqrt x = 1 / (2 sqrt x)
+_exp = PRIMITIVES["exp"]    # d/dx e^x = e^x
+_log = PRIMITIVES["log"]    # d/dx ln x = 1/x
+
+
+def network_dps(steps: int) -> int:
+    """The working digits of a network of ``steps`` steps (as ``truth``: one more digit per layer)."""
+    return DPS + steps + 10
 
 
 def _values(rows) -> tuple:
@@ -48,60 +68,181 @@ def _adjoints(adj: list, rows) -> tuple:
     return tuple(_adjoints(adj, r) if isinstance(r, list | tuple) else mpmath.mpf(adj[r.i]) for r in rows)
 
 
-def _normalisation(inp: LayerInput, axis: int) -> dict[str, tuple]:
+def _leaves(tape: Tape, values) -> list:
+    """A matrix (or vector) of numbers as new leaves of the tape, in its shape."""
+    return [_leaves(tape, v) if isinstance(v, list | tuple) else tape.var(v) for v in values]
+
+
+def _copy(tape: Tape, nodes) -> list:
+    """Each node of a matrix (or vector) passed through a node of its own (derivative 1; a constant stays one):
+    what a step reads, so that the step's adjoint of it is its own share, and a step's output, so that its
+    adjoint is the loss's by that output whatever node the forward function returned (identity's x itself)."""
+    return [_copy(tape, v) if isinstance(v, list | tuple) else
+            tape.var(v.v, ((v.i, 1),)) if isinstance(v, Var) else tape.var(v) for v in nodes]
+
+
+# ---------------------------------------------------------------- each kind's forward, once, on the tape
+# forward(given, params, unbiased) -> name -> nodes: ``given`` holds what the step reads ("x", and "skip" for
+# add), ``params`` its parameters (tape leaves for the learned ones, numbers for the others); "y" is the output.
+
+def _normalisation(kind: str, axis: int):
     """Batch norm (statistics over the examples, axis 0) or layer norm (over the features, axis 1)."""
-    m, D = inp.m, inp.D
-    tape = Tape()
-    x = [[tape.var(v) for v in row] for row in inp.x]
-    gamma, beta = [tape.var(v) for v in inp.gamma], [tape.var(v) for v in inp.beta]
-    n = (m, D)[axis]                                  # sample size of one statistic
-    if inp.unbiased and n < 2:
-        raise DeriveError(f"the n - 1 variance of {inp.kind} needs n >= 2 entries per statistic, got {n}")
-    divisor = mpmath.mpf(n - 1 if inp.unbiased else n)
-    stat = (lambda r, k: k) if axis == 0 else (lambda r, k: r)  # entry (r, k) is normalised by statistic g
-    members = [[(r, k) for r in range(m) for k in range(D) if stat(r, k) == g] for g in range((D, m)[axis])]
-    mu = [_sum([x[r][k] for r, k in group]) / mpmath.mpf(n) for group in members]
-    centred = [[x[r][k] - mu[stat(r, k)] for k in range(D)] for r in range(m)]
-    var = [_sum([centred[r][k] * centred[r][k] for r, k in group]) / divisor for group in members]
-    std = [_sqrt(v + inp.eps) for v in var]
-    xhat = [[centred[r][k] / std[stat(r, k)] for k in range(D)] for r in range(m)]
-    y = [[gamma[k] * xhat[r][k] + beta[k] for k in range(D)] for r in range(m)]
-    adj = tape.backward(loss(inp, y))
-    out = {"x": tuple(inp.x), "mu": _values(mu), "var": _values(var), "xhat": _values(xhat), "y": _values(y)}
-    for name, nodes in (("dy", y), ("dxhat", xhat), ("dvar", var), ("dmu", mu), ("dx", x),
-                        ("dgamma", gamma), ("dbeta", beta)):
-        out[name] = _adjoints(adj, nodes)
-    return out
+    def forward(given: dict, params: dict, unbiased: bool) -> dict:
+        x, gamma, beta = given["x"], params["gamma"], params["beta"]
+        m, D = len(x), len(x[0])
+        n = (m, D)[axis]                                  # sample size of one statistic
+        if unbiased and n < 2:
+            raise DeriveError(f"the n - 1 variance of {kind} needs n >= 2 entries per statistic, got {n}")
+        divisor = mpmath.mpf(n - 1 if unbiased else n)
+        stat = (lambda r, k: k) if axis == 0 else (lambda r, k: r)  # entry (r, k) is normalised by statistic g
+        members = [[(r, k) for r in range(m) for k in range(D) if stat(r, k) == g] for g in range((D, m)[axis])]
+        mu = [_sum([x[r][k] for r, k in group]) / mpmath.mpf(n) for group in members]
+        centred = [[x[r][k] - mu[stat(r, k)] for k in range(D)] for r in range(m)]
+        var = [_sum([centred[r][k] * centred[r][k] for r, k in group]) / divisor for group in members]
+        std = [_sqrt(v + params["epsilon"]) for v in var]
+        xhat = [[centred[r][k] / std[stat(r, k)] for k in range(D)] for r in range(m)]
+        y = [[gamma[k] * xhat[r][k] + beta[k] for k in range(D)] for r in range(m)]
+        return {"mu": mu, "var": var, "xhat": xhat, "y": y}
+    return forward
 
 
-def _dropout(inp: LayerInput) -> dict[str, tuple]:
+def _dropout(given: dict, params: dict, unbiased: bool) -> dict:
     """Inverted dropout with the given mask: y = mask x / keep."""
-    tape = Tape()
-    x = [[tape.var(v) for v in row] for row in inp.x]
-    y = [[xi * keep / inp.keep for xi, keep in zip(xr, mr)] for xr, mr in zip(x, inp.mask)]
-    adj = tape.backward(loss(inp, y))
-    return {"x": tuple(inp.x), "y": _values(y), "dy": _adjoints(adj, y), "dx": _adjoints(adj, x)}
+    return {"y": [[xi * keep / params["p"] for xi, keep in zip(xr, mr)] for xr, mr in zip(given["x"], params["mask"])]}
 
 
-KIND_TRUTH: dict[str, Callable[[LayerInput], dict[str, tuple]]] = {
-    "batchnorm": lambda inp: _normalisation(inp, axis=0),
-    "layernorm": lambda inp: _normalisation(inp, axis=1),
-    "dropout": _dropout,
+def _affine(given: dict, params: dict, unbiased: bool) -> dict:
+    """y_nj = sum_k x_nk W_kj (+ b_j): W has a row per input feature, a column per output."""
+    x, W, b = given["x"], params["W"], params.get("b")
+    columns = [[row[j] for row in W] for j in range(len(W[0]))]
+    return {"y": [[_dot(col, xr, 0 if b is None else b[j]) for j, col in enumerate(columns)] for xr in x]}
+
+
+def _exps(x) -> tuple[list, list]:
+    e = [[_exp(v) for v in row] for row in x]
+    return e, [_sum(row) for row in e]
+
+
+def _softmax(given: dict, params: dict, unbiased: bool) -> dict:
+    """y_nk = e_nk / s_n, e = exp(x), s_n = sum_k e_nk: over the features of each example."""
+    e, s = _exps(given["x"])
+    return {"e": e, "s": s, "y": [[v / s[n] for v in row] for n, row in enumerate(e)]}
+
+
+def _logsoftmax(given: dict, params: dict, unbiased: bool) -> dict:
+    """y_nk = x_nk - log s_n, e = exp(x), s_n = sum_k e_nk."""
+    x = given["x"]
+    e, s = _exps(x)
+    logs = [_log(v) for v in s]
+    return {"e": e, "s": s, "y": [[v - logs[n] for v in row] for n, row in enumerate(x)]}
+
+
+def _add(given: dict, params: dict, unbiased: bool) -> dict:
+    """The join of a residual block: y = x + skip."""
+    return {"y": [[a + b for a, b in zip(ra, rb)] for ra, rb in zip(given["x"], given["skip"])]}
+
+
+def _elementwise(name: str):
+    """y = f(x) for an activation of the registry, f compiled to the tape from its definition alone."""
+    def forward(given: dict, params: dict, unbiased: bool) -> dict:
+        f = _tape_elementwise(ACTIVATIONS[name])
+        return {"y": [[f(v) for v in row] for row in given["x"]]}
+    return forward
+
+
+@dataclass(frozen=True)
+class KindTruth:
+    """A kind's forward on the tape, the names of what it reads, and the parameters that get an adjoint."""
+
+    forward: Callable[[dict, dict, bool], dict]
+    learned: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ("x",)
+
+
+KIND_TRUTH: dict[str, KindTruth] = {
+    "batchnorm": KindTruth(_normalisation("batchnorm", axis=0), ("gamma", "beta")),
+    "layernorm": KindTruth(_normalisation("layernorm", axis=1), ("gamma", "beta")),
+    "dropout": KindTruth(_dropout),
+    "dense": KindTruth(_affine, ("W", "b")),
+    "projection": KindTruth(_affine, ("W",)),
+    "softmax": KindTruth(_softmax),
+    "logsoftmax": KindTruth(_logsoftmax),
+    "add": KindTruth(_add, reads=("x", "skip")),
+    **{name: KindTruth(_elementwise(name)) for name, a in ACTIVATIONS.items() if a.elementwise},
 }
+
+
+def _row(kind: str) -> KindTruth:
+    rule = KIND_TRUTH.get(kind)
+    if rule is None:
+        raise DeriveError(f"no ground truth for layer kind {kind!r}; known: {', '.join(KIND_TRUTH)}")
+    return rule
+
+
+def _step(tape: Tape, rule: KindTruth, given: dict, params: dict, unbiased: bool) -> tuple[dict, dict]:
+    """One layer on the tape: its learned parameters as leaves, its forward, its output in nodes of its own.
+    Returns (the learned parameters' leaves, the forward's quantities)."""
+    learned = {name: _leaves(tape, params[name]) for name in rule.learned}
+    out = rule.forward(given, {**params, **learned}, unbiased)
+    return learned, {**out, "y": _copy(tape, out["y"])}
+
+
+def _layer_params(inp: LayerInput) -> dict:
+    return {"gamma": inp.gamma, "beta": inp.beta, "epsilon": inp.eps, "mask": inp.mask, "p": inp.keep,
+            "W": inp.W, "b": inp.b}
 
 
 def kind_truth(inp: LayerInput) -> dict[str, tuple]:
     """Forward values and the loss's adjoints of one layer, from its definition, at DPS digits.
 
-    Matrices are tuples of m row tuples, vectors tuples. Batch and layer norm: "x", "mu", "var", "xhat", "y",
-    "dy", "dxhat", "dvar", "dmu", "dx", "dgamma", "dbeta" (mu, var, dmu, dvar: one per feature for batch norm,
-    one per example for layer norm); dropout: "x", "y", "dy", "dx".
+    Matrices are tuples of m row tuples, vectors tuples. Every kind: "x", "y", "dx", "dy"; batch and layer norm
+    also "mu", "var", "xhat", "dxhat", "dvar", "dmu", "dgamma", "dbeta" (mu, var, dmu, dvar: one per feature for
+    batch norm, one per example for layer norm); dense "dW", "db"; softmax and logsoftmax "e", "s", "de", "ds"
+    (s, ds one per example). The parameters' values are the input's own (``inp.gamma``, ``inp.W`` ...).
 
     Raises:
         DeriveError: the input's kind has no ground truth here, or an n - 1 variance has n < 2.
     """
-    rule = KIND_TRUTH.get(inp.kind)
-    if rule is None:
-        raise DeriveError(f"no ground truth for layer kind {inp.kind!r}; known: {', '.join(KIND_TRUTH)}")
+    rule = _row(inp.kind)
     with mpmath.workdps(DPS):
-        return rule(inp)
+        tape = Tape()
+        x = _leaves(tape, inp.x)
+        learned, out = _step(tape, rule, {"x": x}, _layer_params(inp), inp.unbiased)
+        adj = tape.backward(loss(inp, out["y"]))
+        result = {"x": tuple(inp.x)} | {name: _values(nodes) for name, nodes in out.items()}
+        for name, nodes in [*reversed(out.items()), ("x", x), *learned.items()]:  # dy first, as the sweep
+            result["d" + name] = _adjoints(adj, nodes)
+        return result
+
+
+def network_truth(inp: NetworkInput) -> tuple[dict, ...]:
+    """Every step's quantities and their adjoints in a whole network, one tape, one backward sweep.
+
+    The loss is ``architecture.loss(inp.c, inp.d, y)`` of the last step's output y. One dict per step (position
+    step.index - 1): "x" (its input's value) and "dx", "y" and "dy", its learned parameters and their adjoints
+    ("W", "dW", "b", "db", "gamma", "dgamma", ...), its intermediates ("mu", "dmu", "e", "de", ...), and for an
+    add "skip", "dskip". "dy" is the total adjoint of the step's output (every step that reads it), "dx" and
+    "dskip" the share through this step alone, so dy_i is the sum of its readers' dx (or dskip). Cost: one
+    forward and one backward sweep, linear in the number of steps, at ``network_dps(steps)`` digits.
+
+    Raises:
+        DeriveError: a step's kind has no ground truth here, or an n - 1 variance has n < 2.
+    """
+    arch = inp.architecture
+    rules = [_row(step.kind) for step in arch.steps]
+    with mpmath.workdps(network_dps(len(arch.steps))):
+        tape = Tape()
+        outputs = [_leaves(tape, inp.x)]  # step i's output nodes; 0 is the network's input
+        steps = []
+        for step, rule, params in zip(arch.steps, rules, inp.params):
+            if len(step.reads) != len(rule.reads):
+                raise DeriveError(f"step {step.index} ({step.kind}) reads {len(step.reads)} steps, not "
+                                  f"{len(rule.reads)}")
+            given = {name: _copy(tape, outputs[r]) for name, r in zip(rule.reads, step.reads)}
+            learned, out = _step(tape, rule, given, params, arch.unbiased)
+            outputs.append(out["y"])
+            steps.append({**given, **learned, **out})
+        adj = tape.backward(network_loss(inp.c, inp.d, outputs[-1]))
+        return tuple({**{name: _values(nodes) for name, nodes in quantities.items()},
+                      **{"d" + name: _adjoints(adj, nodes) for name, nodes in quantities.items()}}
+                     for quantities in steps)

@@ -201,8 +201,8 @@ def test_dropout_passes_the_kept_entries_scaled():
 
 def test_refusals():
     inp = layer_inputs.draw("batchnorm", 3, 2, 0)
-    with pytest.raises(DeriveError, match="no ground truth for layer kind 'dense'"):
-        kind_truth(dataclasses.replace(inp, kind="dense"))
+    with pytest.raises(DeriveError, match="no ground truth for layer kind 'conv'"):
+        kind_truth(dataclasses.replace(inp, kind="conv"))
     one = dataclasses.replace(inp, x=inp.x[:1], c=inp.c[:1], d=inp.d[:1], mask=inp.mask[:1], unbiased=True)
     with pytest.raises(DeriveError, match="n - 1 variance"):
         kind_truth(one)
