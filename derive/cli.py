@@ -11,6 +11,7 @@ import re
 import sys
 from collections.abc import Mapping
 
+from .architecture import ELEMENTWISE
 from .errors import DeriveError
 from .limits import LAYERS, SEED, TRIALS
 
@@ -103,14 +104,23 @@ class _GivenTrue(_Given):
 
 
 # whose letters each layer kind is written in (its first is the default); tests check it against the kinds' own
-LAYER_LETTERS = {"batchnorm": "ioffe, cs231n", "layernorm": "ba, cs231n", "dropout": "cs231n"}
+SHAPED_LETTERS = {"batchnorm": "ioffe, cs231n", "layernorm": "ba, cs231n", "dropout": "cs231n", "dense": "cs231n",
+                  "softmax": "goodfellow, bishop, cs231n", "logsoftmax": "goodfellow, bishop, cs231n"}
+ACTIVATION_LETTERS = "cs231n"  # every elementwise activation's
+LAYER_LETTERS = SHAPED_LETTERS | {name: ACTIVATION_LETTERS for name in ELEMENTWISE}
+
+
+def _letters_words() -> list[str]:
+    """Whose letters each kind is written in, the activations together."""
+    return [f"{k}: {v}" for k, v in SHAPED_LETTERS.items()] + [f"the activations ({', '.join(ELEMENTWISE)}): "
+                                                               f"{ACTIVATION_LETTERS}"]
 
 
 def _layer_flags(p: argparse.ArgumentParser) -> None:
     from .layer_inputs import KINDS
     p.add_argument("--layer", choices=KINDS, metavar="KIND",
                    help=f"one layer on its own instead of a network: {', '.join(KINDS)}; --convention then names "
-                        "whose letters (" + "; ".join(f"{k}: {v}" for k, v in LAYER_LETTERS.items()) + ")")
+                        "whose letters (" + "; ".join(_letters_words()) + ")")
     p.add_argument("--unbiased", action="store_true",
                    help="with --layer batchnorm or layernorm: normalise by the n - 1 variance (default: 1/n, as "
                         "Ioffe & Szegedy and PyTorch in training)")
@@ -299,7 +309,7 @@ def cmd_list(args) -> tuple[str, int]:
                                for a in ACTIVATIONS.values()]
     out += ["losses:"] + [f"  {x.name:12} {x.summary}" for x in LOSSES.values()]
     out += ["layer kinds (derive doc/verify --layer KIND, with --convention naming whose letters):"]
-    out += [f"  {name:12} {letters}" for name, letters in LAYER_LETTERS.items()]
+    out += [f"  {words}" for words in _letters_words()]
     out += ["reductions (a convention field):"] + [f"  {r.name:17} {r.summary}" for r in REDUCTIONS.values()]
     return "\n".join(out) + "\n", 0
 

@@ -57,11 +57,12 @@ class KindReport:
 
 def values_of(inp: LayerInput, truth: dict) -> dict:
     """Every number a formula may name: the truth's forward values and adjoints, the parameters, the constants."""
-    return {**truth, "gamma": inp.gamma, "beta": inp.beta, "mask": inp.mask, "epsilon": inp.eps, "p": inp.keep}
+    return {"gamma": inp.gamma, "beta": inp.beta, "mask": inp.mask, "epsilon": inp.eps, "p": inp.keep, "W": inp.W,
+            "b": inp.b, **truth}
 
 
 def sizes_of(inp: LayerInput) -> dict:
-    return {AXES["n"][1]: inp.m, AXES["k"][1]: inp.D}
+    return {AXES["n"][1]: inp.m, AXES["k"][1]: inp.D, AXES["j"][1]: inp.H}
 
 
 def _error(got: list, want: list) -> float:

@@ -10,15 +10,11 @@ inside residual blocks only.
 
 from ..activations import ACTIVATIONS
 from ..errors import DeriveError, did_you_mean
-from ..layer_inputs import KINDS as DRAWN
+from ..layer_inputs import KINDS
 from .dense import Layer, SingleNeurons
 from .graph import KindGraph
 
 __all__ = ["GRAPHS", "KINDS", "Layer", "SingleNeurons", "kind"]
-
-# the kinds with a graph here; layer_inputs (and the truth) know more (dense, the softmaxes, the activations)
-KINDS = ("batchnorm", "layernorm", "dropout")
-assert set(KINDS) <= set(DRAWN)
 
 
 def _table() -> dict:
