@@ -8,6 +8,8 @@ derivatives side by side (``graph.Node``); ``kind(name)`` builds one from the ta
 inside residual blocks only.
 """
 
+import functools
+
 from ..activations import ACTIVATIONS
 from ..errors import DeriveError, did_you_mean
 from ..layer_inputs import KINDS
@@ -18,14 +20,19 @@ __all__ = ["GRAPHS", "KINDS", "Layer", "SingleNeurons", "kind"]
 
 
 def _table() -> dict:
-    from . import affine, batchnorm, dropout, elementwise, layernorm, residual, softmax
+    from . import affine, batchnorm, dropout, layernorm, residual, softmax
     table = {"dense": affine.kind, "projection": affine.projection, "batchnorm": batchnorm.kind,
              "layernorm": layernorm.kind, "dropout": dropout.kind, "softmax": softmax.softmax,
              "logsoftmax": softmax.logsoftmax, "add": residual.kind}
     for name, act in ACTIVATIONS.items():
         if act.elementwise:
-            table[name] = lambda unbiased=False, name=name: elementwise.kind(name)
+            table[name] = functools.partial(_activation, name)
     return table
+
+
+def _activation(name: str, unbiased: bool = False) -> KindGraph:
+    from . import elementwise
+    return elementwise.kind(name)
 
 
 GRAPHS = ("dense", "projection", "batchnorm", "layernorm", "dropout", "softmax", "logsoftmax", "add") + tuple(
