@@ -51,12 +51,37 @@ def layer(kind: str = "batchnorm", convention: str | None = None, unbiased: bool
     return derive_kind(build(kind, unbiased), convention, unbiased)
 
 
+def architecture(spec: str, inputs: int = 3, unbiased: bool = False):
+    """Derive the backward pass of a network written as layer kinds (``derive doc --architecture``).
+
+    Args:
+        spec: the layers in order, as "dense(4), batchnorm, relu, residual(dense(4), batchnorm, relu), dense(2)":
+            dense(H), batchnorm, layernorm, dropout, softmax, logsoftmax, any elementwise activation, and the
+            blocks residual(...) (y = F(x) + x) and projected(...) (y = F(x) + x W_s).
+        inputs: the input's features.
+        unbiased: the normalisations' n - 1 variance instead of the 1/n one.
+
+    Returns:
+        An ``arch_backward.ArchDerivation``: each step's kind derivation and where its output's gradient comes
+        from; check it with ``verify(d)``, write it out with ``document(d)``.
+    """
+    from .arch_backward import derive_architecture
+    from .architecture import parse
+    return derive_architecture(parse(spec, inputs, unbiased))
+
+
 def verify(d, layers: int = 3, trials: int = 3, seed: int = 0, **options):
     """Check every formula of the Derivation ``d`` against forward-pass ground truth on ``trials`` random
     networks of depth ``layers``; returns a ``verify.Report``. ``options``: ``tolerance``, ``truth`` ("reverse",
     "fd", "sympy"), ``torch``, ``widths``, ``components`` (see ``verify.verify``). A layer's derivation
     (``layer(...)``) is checked on ``trials`` random batches (``layers`` and ``options`` do not apply)."""
+    from .arch_backward import ArchDerivation
     from .backward import KindDerivation
+    if isinstance(d, ArchDerivation):
+        if options:
+            raise DeriveError(f"verify of an architecture takes trials and seed only, not {', '.join(sorted(options))}")
+        from .arch_verification import verify_architecture
+        return verify_architecture(d, trials=trials, seed=seed)
     if isinstance(d, KindDerivation):
         if options:
             raise DeriveError(f"verify of one layer takes trials and seed only, not {', '.join(sorted(options))}")
@@ -68,7 +93,11 @@ def verify(d, layers: int = 3, trials: int = 3, seed: int = 0, **options):
 
 def document(d, fmt: str = "md", layers: int = 3) -> str:
     """The verified derivation document of the Derivation ``d`` as text: md, tex or tex-snippet (``derive doc``)."""
+    from .arch_backward import ArchDerivation
     from .backward import KindDerivation
+    if isinstance(d, ArchDerivation):
+        from .arch_doc import document as arch_document
+        return arch_document(d, fmt)
     if isinstance(d, KindDerivation):
         from .kind_doc import document as layer_document
         return layer_document(d, fmt)

@@ -13,7 +13,7 @@ from .arch_verification import ArchReport
 from .doc import shown_error
 from .errors import DeriveError
 from .kind_doc import BackLine, backward_lines, closed_lines, forward_lines
-from .kind_printing import adjoint_latex
+from .kind_printing import adjoint_latex, latex
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def build(ad: ArchDerivation, report: ArchReport, command: str) -> ArchDocument:
     for s in ad.steps:
         d = s.derivation
         upstream = (["the loss"] if not s.readers else
-                    [f"${adjoint_latex(name, 'nk', ad.steps[r - 1].derivation.letters)}$ of step {r}"
+                    [f"${adjoint_latex(name, '', ad.steps[r - 1].derivation.letters)}$ of step {r}"
                      for r, name in s.readers])
         rows.append(StepRow(s.step.index, d.kind.name, _words([_read(r) for r in s.step.reads]),
                             f"{arch.width_of(s.step.reads[0])} → {s.step.width}", " + ".join(upstream),
@@ -75,8 +75,11 @@ def build(ad: ArchDerivation, report: ArchReport, command: str) -> ArchDocument:
         sections.append(KindSection(name, d.kind.description, ("step " if len(used) == 1 else "steps ") + _words(used),
                                     d.letters.cite, forward_lines(d), backward_lines(d), closed_lines(d)))
     kinds = ad.kinds()
-    checks = tuple((check, kind, adjoint_latex(q, kinds[kind].kind.node(q).axes, kinds[kind].letters)
-                    if check != "forward" else q, step, shown_error(e), e <= report.tolerance)
+    def written(check: str, kind: str, q: str) -> str:
+        d = kinds[kind]
+        node = d.kind.node(q)
+        return latex(node.entry, d.letters) if check == "forward" else adjoint_latex(q, node.axes, d.letters)
+    checks = tuple((check, kind, written(check, kind, q), step, shown_error(e), e <= report.tolerance)
                    for (check, kind, q), (e, step) in report.errors.items())
     return ArchDocument(f"Backpropagation through {arch.spec}", arch.spec, arch.inputs, tuple(rows),
                         tuple(sections), checks, report.ok, ", ".join(map(str, report.batches)), command)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from .activations import ACTIVATIONS
 from .errors import DeriveError, did_you_mean
+from .limits import INPUTS, WIDTH
 
 # kinds that keep their input's width; "dense" sets it, "projection" and "add" are written by residual blocks
 SHAPED = ("batchnorm", "layernorm", "dropout", "softmax", "logsoftmax")
@@ -33,7 +34,7 @@ ELEMENTWISE = tuple(name for name, a in ACTIVATIONS.items() if a.elementwise)
 BLOCKS = ("residual", "projected")
 NAMES = ("dense",) + SHAPED + ELEMENTWISE
 MAX_STEPS = 400           # a spec longer than this is refused (the benchmark's 24 blocks are 121 steps)
-MAX_WIDTH = 16
+MAX_WIDTH = WIDTH.high
 DEFAULT_INPUTS = 3        # the network input's features when no width is given
 
 
@@ -77,7 +78,8 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
         if m is None or m.end() == at:
             if text[at:].strip() == "":
                 break
-            raise DeriveError(f"architecture: unexpected {text[at:].strip()[0]!r} at column {at + 1}")
+            col = len(text) - len(text[at:].lstrip()) + 1
+            raise DeriveError(f"architecture: unexpected {text[at:].strip()[0]!r} at column {col}")
         kind = m.lastgroup or ""
         out.append((kind, m.group(kind), m.start(kind) + 1))
         at = m.end()
@@ -166,8 +168,7 @@ def parse(spec: str, inputs: int = DEFAULT_INPUTS, unbiased: bool = False) -> Ar
     """The architecture a spec names, on inputs of ``inputs`` features (one-line ``DeriveError`` if malformed)."""
     if not isinstance(spec, str):
         raise DeriveError(f"an architecture is a string, as 'dense(4), relu, dense(2)', not {type(spec).__name__}")
-    if not isinstance(inputs, int) or isinstance(inputs, bool) or not 1 <= inputs <= MAX_WIDTH:
-        raise DeriveError(f"the network's input width must be an integer from 1 to {MAX_WIDTH}, got {inputs!r}")
+    INPUTS.check(inputs)
     if not isinstance(unbiased, bool):
         raise DeriveError(f"unbiased must be True or False, not {type(unbiased).__name__}")
     if not spec.strip():

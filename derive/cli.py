@@ -11,9 +11,9 @@ import re
 import sys
 from collections.abc import Mapping
 
-from .architecture import ELEMENTWISE
+from .architecture import DEFAULT_INPUTS, ELEMENTWISE
 from .errors import DeriveError
-from .limits import LAYERS, SEED, TRIALS
+from .limits import INPUTS, LAYERS, SEED, TRIALS
 
 # Each command's examples, shown by `derive COMMAND --help`; `derive --help` shows them all.
 COMMAND_EXAMPLES = {
@@ -116,8 +116,17 @@ def _letters_words() -> list[str]:
                                                                f"{ACTIVATION_LETTERS}"]
 
 
-def _layer_flags(p: argparse.ArgumentParser) -> None:
+def _layer_flags(p: argparse.ArgumentParser, architecture: bool = False) -> None:
     from .layer_inputs import KINDS
+    if architecture:
+        p.add_argument("--architecture", metavar="SPEC",
+                       help="a network written as layer kinds in order instead of a dense stack, e.g. "
+                            "'dense(4), batchnorm, relu, residual(dense(4), batchnorm, relu), dense(2), logsoftmax'; "
+                            "dense(H) sets the width, residual(...) adds the block's input to its output, "
+                            "projected(...) adds it through a learned matrix (see README: \"Architectures\")")
+        p.add_argument("--inputs", type=_bounded(INPUTS), default=DEFAULT_INPUTS, metavar="D", action=_Given,
+                       help=f"with --architecture: the input's features, {INPUTS.low} to {INPUTS.high} "
+                            f"(default: {DEFAULT_INPUTS})")
     p.add_argument("--layer", choices=KINDS, metavar="KIND",
                    help=f"one layer on its own instead of a network: {', '.join(KINDS)}; --convention then names "
                         "whose letters (" + "; ".join(_letters_words()) + ")")
@@ -184,7 +193,7 @@ def build_parser() -> _Parser:
                         "(default); fd = central differences at 50 digits; sympy = exact, depth <= 3")
     p.add_argument("--torch", action=_GivenTrue, help="also compare with torch.autograd (needs PyTorch)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    _layer_flags(p)
+    _layer_flags(p, architecture=True)
 
     p = sub.add_parser("doc", help="a step-by-step derivation document (Markdown, LaTeX, or a LaTeX snippet)",
                        description="Derive, verify, and write up: set-up and notation, the output layer step by "
@@ -198,7 +207,7 @@ def build_parser() -> _Parser:
     p.add_argument("--format", choices=["md", "tex", "tex-snippet"],
                    help="md (GitHub, Jupyter, KaTeX), tex (standalone article), tex-snippet (just the equations); "
                         "default: from the -o file's extension, else md")
-    _layer_flags(p)
+    _layer_flags(p, architecture=True)
 
     p = sub.add_parser("check", help="does a formula from a book or your notes hold? exit 0 holds, 1 fails, 2 invalid",
                        description="Parse a backprop formula (LaTeX or Octave-style), read it in a convention's "
@@ -324,9 +333,19 @@ def _layer_convention(args) -> str | None:
     """With --layer, the notation --convention typed (None: the kind's first); a network flag typed with it is
     refused, not ignored, and so is --unbiased without it."""
     given: set[str] = getattr(args, "given", set())
+    if getattr(args, "architecture", None) is not None:
+        if args.layer:
+            raise DeriveError("--layer and --architecture: give one (an architecture is a list of layer kinds)")
+        typed = sorted(given - {"inputs"})
+        if typed:
+            raise DeriveError(f"{', '.join('--' + t.replace('_', '-') for t in typed)} does not apply to an "
+                              "architecture (--architecture takes --inputs, --unbiased and the command's own options)")
+        return None
+    if "inputs" in given:
+        raise DeriveError("--inputs is for --architecture")
     if not args.layer:
         if args.unbiased:
-            raise DeriveError("--unbiased is for --layer batchnorm or layernorm")
+            raise DeriveError("--unbiased is for --layer batchnorm or layernorm, or an --architecture")
         return None
     typed = sorted(given - {"convention"})
     if typed:
@@ -336,8 +355,11 @@ def _layer_convention(args) -> str | None:
 
 
 def _layer(args):
-    """The layer's derivation ``--layer`` asks for, or None."""
+    """The derivation ``--layer`` or ``--architecture`` asks for, or None."""
     convention = _layer_convention(args)
+    if getattr(args, "architecture", None) is not None:
+        from .api import architecture
+        return architecture(args.architecture, args.inputs, args.unbiased)
     if not args.layer:
         return None
     from .api import layer
@@ -350,7 +372,7 @@ def cmd_verify(args) -> tuple[str, int]:
     if single is not None:
         report = verify(single, trials=args.trials, seed=args.seed)
         import json
-        text = json.dumps(report.to_dict(), indent=2) if args.json else report.text(lambda q: "d" + q)
+        text = json.dumps(report.to_dict(), indent=2) if args.json else report.text()
         return text + "\n", (0 if report.ok else 1)
     if args.truth == "sympy" and args.layers > 3:
         raise DeriveError("--truth sympy differentiates exactly and is for --layers 3 or fewer; use --truth fd")
@@ -365,11 +387,16 @@ def cmd_doc(args) -> tuple[str, int]:
     from .render import render
     single = _layer(args)
     if single is not None:
-        from .kind_doc import command as layer_command
-        from .kind_doc import document as layer_document
+        from .arch_backward import ArchDerivation
+        if isinstance(single, ArchDerivation):
+            from .arch_doc import command as layer_command
+            from .arch_doc import document as layer_document
+        else:
+            from .kind_doc import command as layer_command  # type: ignore[assignment]
+            from .kind_doc import document as layer_document  # type: ignore[assignment]
         fmt = args.format or _format_of(args.out, "md")
         if fmt == "tex-snippet":
-            raise DeriveError("a layer's document is md or tex")
+            raise DeriveError("a layer's or an architecture's document is md or tex")
         return layer_document(single, fmt, regenerate=layer_command(single, args.format, args.out)), 0
     cache = Verified(layers=args.layers)
     doc = document(args.convention, args.loss, args.activation, args.hidden, cache)

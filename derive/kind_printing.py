@@ -55,7 +55,7 @@ class KindPrinter(LatexPrinter):
         def key(term):
             negative = term.could_extract_minus_sign()
             constant = not term.has(sp.Indexed)
-            return (negative, constant, -len(sp.Mul.make_args(term)))
+            return (negative, constant, -len(sp.Mul.make_args(term)), not term.has(sp.Sum))  # Σ x w + b
         terms = sorted(expr.args, key=key)
         out = self._print(terms[0])
         for term in terms[1:]:

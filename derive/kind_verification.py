@@ -37,8 +37,8 @@ class KindReport:
     def ok(self) -> bool:
         return all(e <= self.tolerance for e in self.errors.values())
 
-    def text(self, name=str) -> str:
-        """The table for a terminal; ``name`` writes a quantity's adjoint in the document's letters."""
+    def text(self, name=lambda q: "d" + q) -> str:
+        """The table for a terminal; ``name`` writes a quantity's adjoint (default: dx, dgamma ...)."""
         lines = [f"{self.kind}{' (n-1 variance)' if self.unbiased else ''}; truth: reverse-mode differentiation "
                  f"of the forward definition at 50 digits; {len(self.sizes)} random inputs, (m, D) = "
                  + ", ".join(f"({m}, {d})" for m, d in self.sizes)]
