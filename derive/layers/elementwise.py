@@ -9,7 +9,8 @@ derivative are the engine's; ground truth differentiates the definition on its o
 
 from __future__ import annotations
 
-from ..activations import ACTIVATIONS
+from ..activations import ACTIVATIONS, Activation
+from ..errors import DeriveError
 from .graph import KindGraph, Letters, Local, Node, entry
 
 CS231N = Letters(
@@ -20,6 +21,8 @@ CS231N = Letters(
 
 def kind(name: str) -> KindGraph:
     act = ACTIVATIONS[name]
+    if not isinstance(act, Activation):
+        raise DeriveError(f"{name} is not elementwise: it is a layer kind of its own")
     x, y = entry("x", "nk"), entry("y", "nk")
     partial = act.df(x) if act.df_out is None else act.df_out(y)
     nodes = (Node("x", "nk", why="the layer's input"),
