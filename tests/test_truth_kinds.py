@@ -225,4 +225,4 @@ def test_torch_agrees(kind, unbiased, m, D, seed):
 def test_torch_refuses_an_unknown_kind():
     from derive.torch_truth import kind_torch
     with pytest.raises(DeriveError, match="no PyTorch forward"):
-        kind_torch(dataclasses.replace(layer_inputs.draw("dropout", 2, 3, 0), kind="dense"))
+        kind_torch(dataclasses.replace(layer_inputs.draw("dropout", 2, 3, 0), kind="conv"))
