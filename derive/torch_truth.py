@@ -2,7 +2,9 @@
 
 Like truth.py this never imports the engine. It rebuilds the forward pass from PyTorch's own float64
 functions (not from the registries' SymPy definitions), so it checks truth.py independently; ``kind_torch``
-does the same for one layer on its own (truth_kinds.py), with torch's batch_norm and layer_norm. Install with
+does the same for one layer on its own and ``network_torch`` for a whole architecture (truth_kinds.py), with
+torch's batch_norm, layer_norm, linear, softmax, log_softmax and activations, each step reading a clone of what
+it reads (so its gradient is that step's share of a fan-out). Install with
 ``pip install 'derive[torch]'``; torch is imported only when ``torch_gradients`` is called.
 """
 
@@ -10,10 +12,13 @@ from __future__ import annotations
 
 import mpmath
 
+from .activations import ACTIVATIONS
+from .architecture import NetworkInput
 from .errors import DeriveError
 from .layer_inputs import LayerInput
 from .network import ConcreteNet
 from .truth import scales
+from .truth_kinds import KIND_TRUTH  # only the names of what each kind reads and learns
 
 
 def _torch():
@@ -99,58 +104,122 @@ def torch_gradients(net: ConcreteNet) -> dict[tuple[str, int], mpmath.matrix]:
     return {key: mpmath.matrix(g.tolist()) for key, g in zip(names, list(dZA) + list(dWb))}
 
 
-# ---------------------------------------------------------------- one layer on its own (truth_kinds' second opinion)
+# ---------------------------------------------------------------- layer kinds (truth_kinds' second opinion)
+# forward(torch, given, params, unbiased) -> y: ``given`` the tensors a step reads ("x", and "skip" for add),
+# ``params`` its parameters (tensors for the learned ones, floats for epsilon and p, a tensor for the mask)
 
-def _unbiased(torch, x, inp: LayerInput, axis: int):
+def _unbiased(torch, x, eps: float, axis: int):
     """(x - mu) / sqrt(var + eps) over ``axis``, with torch's own mean and its n - 1 variance (correction=1)."""
     mu = x.mean(dim=axis, keepdim=True)
-    return (x - mu) / torch.sqrt(x.var(dim=axis, correction=1, keepdim=True) + float(inp.eps))
+    return (x - mu) / torch.sqrt(x.var(dim=axis, correction=1, keepdim=True) + eps)
 
 
-def _batchnorm(torch, x, gamma, beta, inp: LayerInput):
-    if inp.unbiased:  # F.batch_norm normalises by the 1/m variance in training mode
-        return gamma * _unbiased(torch, x, inp, 0) + beta
-    return torch.nn.functional.batch_norm(x, None, None, gamma, beta, training=True, eps=float(inp.eps))
+def _batchnorm(torch, given: dict, params: dict, unbiased: bool):
+    x, gamma, beta, eps = given["x"], params["gamma"], params["beta"], params["epsilon"]
+    if unbiased:  # F.batch_norm normalises by the 1/m variance in training mode
+        return gamma * _unbiased(torch, x, eps, 0) + beta
+    return torch.nn.functional.batch_norm(x, None, None, gamma, beta, training=True, eps=eps)
 
 
-def _layernorm(torch, x, gamma, beta, inp: LayerInput):
-    if inp.unbiased:  # F.layer_norm uses the 1/D variance
-        return gamma * _unbiased(torch, x, inp, 1) + beta
-    return torch.nn.functional.layer_norm(x, (inp.D,), gamma, beta, eps=float(inp.eps))
+def _layernorm(torch, given: dict, params: dict, unbiased: bool):
+    x, gamma, beta, eps = given["x"], params["gamma"], params["beta"], params["epsilon"]
+    if unbiased:  # F.layer_norm uses the 1/D variance
+        return gamma * _unbiased(torch, x, eps, 1) + beta
+    return torch.nn.functional.layer_norm(x, (x.shape[1],), gamma, beta, eps=eps)
 
 
-def _dropout(torch, x, gamma, beta, inp: LayerInput):
+def _dropout(torch, given: dict, params: dict, unbiased: bool):
     # F.dropout draws its own mask: inverted dropout with the given one is written out
-    return x * torch.tensor(inp.mask, dtype=torch.float64) / float(inp.keep)
+    return given["x"] * params["mask"] / params["p"]
 
 
-KIND_FORWARD = {"batchnorm": _batchnorm, "layernorm": _layernorm, "dropout": _dropout}
+def _elementwise(name: str):
+    return lambda torch, given, params, unbiased: _activation(torch, name, given["x"], 1)
+
+
+KIND_FORWARD = {
+    "batchnorm": _batchnorm, "layernorm": _layernorm, "dropout": _dropout,
+    "dense": lambda torch, given, params, unbiased: torch.nn.functional.linear(given["x"], params["W"].T, params["b"]),
+    "projection": lambda torch, given, params, unbiased: given["x"] @ params["W"],
+    "softmax": lambda torch, given, params, unbiased: torch.softmax(given["x"], dim=1),
+    "logsoftmax": lambda torch, given, params, unbiased: torch.log_softmax(given["x"], dim=1),
+    "add": lambda torch, given, params, unbiased: given["x"] + given["skip"],
+    **{name: _elementwise(name) for name, a in ACTIVATIONS.items() if a.elementwise},
+}
+
+
+def _tensor(torch, values, grad=False):
+    """A matrix (tuple of rows) or vector of numbers as a float64 tensor."""
+    return torch.tensor([[float(v) for v in row] for row in values] if isinstance(values[0], tuple)
+                        else [float(v) for v in values], dtype=torch.float64, requires_grad=grad)
+
+
+def _params(torch, kind: str, params: dict) -> tuple[dict, dict]:
+    """(every parameter as KIND_FORWARD takes it, the learned ones' tensors)."""
+    learned = {name: _tensor(torch, params[name], True) for name in KIND_TRUTH[kind].learned}
+    given = {name: float(params[name]) for name in ("epsilon", "p") if name in params}
+    if "mask" in params:
+        given["mask"] = _tensor(torch, params["mask"])
+    return {**given, **learned}, learned
+
+
+def _as_mpf(values):
+    return tuple(_as_mpf(v) if isinstance(v, list) else mpmath.mpf(v) for v in values)
+
+
+def _loss(torch, c, d, y):
+    c, d = _tensor(torch, c), _tensor(torch, d)
+    return (c * y + d * y * y / 2).sum()  # architecture.loss, layer_inputs.loss
+
+
+def _forward_of(kind: str):
+    if kind not in KIND_FORWARD:
+        raise DeriveError(f"no PyTorch forward for layer kind {kind!r}; known: {', '.join(KIND_FORWARD)}")
+    return KIND_FORWARD[kind]
 
 
 def kind_torch(inp: LayerInput) -> dict[str, tuple]:
-    """``truth_kinds.kind_truth``'s adjoints of one layer by torch float64 autograd: "dy", "dx", and for the
-    normalisations "dgamma", "dbeta" (matrices as tuples of rows, vectors as tuples, of mpf).
+    """``truth_kinds.kind_truth``'s adjoints of one layer by torch float64 autograd: "dy", "dx", and the learned
+    parameters' ("dgamma", "dbeta"; "dW", "db") (matrices as tuples of rows, vectors as tuples, of mpf).
 
     Raises:
         DeriveError: torch is missing, or the kind has no PyTorch forward here.
     """
-    if inp.kind not in KIND_FORWARD:
-        raise DeriveError(f"no PyTorch forward for layer kind {inp.kind!r}; known: {', '.join(KIND_FORWARD)}")
+    forward = _forward_of(inp.kind)
     torch = _torch()
+    x = _tensor(torch, inp.x, True)
+    numbers = {"gamma": inp.gamma, "beta": inp.beta, "epsilon": inp.eps, "mask": inp.mask, "p": inp.keep,
+               "W": inp.W, "b": inp.b}
+    params, learned = _params(torch, inp.kind, numbers)
+    y = forward(torch, {"x": x}, params, inp.unbiased)
+    names, wrt = ["dy", "dx"] + ["d" + name for name in learned], [y, x, *learned.values()]
+    grads = torch.autograd.grad(_loss(torch, inp.c, inp.d, y), wrt)
+    return {name: _as_mpf(g.tolist()) for name, g in zip(names, grads)}
 
-    def tensor(values, grad=False):
-        return torch.tensor([[float(v) for v in row] for row in values] if isinstance(values[0], tuple)
-                            else [float(v) for v in values], dtype=torch.float64, requires_grad=grad)
 
-    x, gamma, beta = tensor(inp.x, True), tensor(inp.gamma, True), tensor(inp.beta, True)
-    y = KIND_FORWARD[inp.kind](torch, x, gamma, beta, inp)
-    c, d = tensor(inp.c), tensor(inp.d)
-    ell = (c * y + d * y * y / 2).sum()  # layer_inputs.loss
-    names, wrt = ["dy", "dx"], [y, x]
-    if inp.kind != "dropout":
-        names, wrt = names + ["dgamma", "dbeta"], wrt + [gamma, beta]
-    grads = torch.autograd.grad(ell, wrt)
+def network_torch(inp: NetworkInput) -> tuple[dict, ...]:
+    """``truth_kinds.network_truth``'s adjoints by torch float64 autograd, per step: "dy" (the total, over every
+    step that reads it), "dx" (and an add's "dskip": the share through this step, each step reading a clone of
+    what it reads) and the learned parameters' ("dW", "db", "dgamma", "dbeta").
 
-    def as_mpf(values):
-        return tuple(as_mpf(v) if isinstance(v, list) else mpmath.mpf(v) for v in values)
-    return {name: as_mpf(g.tolist()) for name, g in zip(names, grads)}
+    Raises:
+        DeriveError: torch is missing, or a step's kind has no PyTorch forward here.
+    """
+    arch = inp.architecture
+    forwards = [_forward_of(step.kind) for step in arch.steps]
+    torch = _torch()
+    outputs = [_tensor(torch, inp.x, True)]
+    wanted = []
+    for step, forward, numbers in zip(arch.steps, forwards, inp.params):
+        given = {name: outputs[r].clone() for name, r in zip(KIND_TRUTH[step.kind].reads, step.reads)}
+        params, learned = _params(torch, step.kind, numbers)
+        y = forward(torch, given, params, arch.unbiased)
+        outputs.append(y)
+        wanted.append({"dy": y, **{"d" + name: t for name, t in given.items()},
+                       **{"d" + name: t for name, t in learned.items()}})
+    for tensors in wanted:
+        for t in tensors.values():
+            if not t.is_leaf:
+                t.retain_grad()
+    _loss(torch, inp.c, inp.d, outputs[-1]).backward()
+    return tuple({name: _as_mpf(t.grad.tolist()) for name, t in tensors.items()} for tensors in wanted)

@@ -5,6 +5,8 @@ tape), every cut node can be overridden, and each adjoint kind_truth returns is 
 difference at 80 digits (step 1e-25: truncation ~1e-50, rounding ~1e-55) of the loss with that one entry moved:
 x, gamma, beta for the total derivatives, and xhat, var (mu fixed), mu (var and xhat recomputed from it), y for
 the intermediate ones. Then the facts every batch norm satisfies, the refusals, and PyTorch where installed.
+The kinds added for networks (dense, softmax, logsoftmax, the elementwise activations) are checked likewise
+against tests/kind_forward.py's forward (the one the network tests use): x, W, b, and the cut nodes e, s, y.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import itertools
 
 import mpmath
 import pytest
+from kind_forward import FORWARD, indices, worst
 
 from derive import layer_inputs
 from derive.errors import DeriveError
@@ -225,4 +228,91 @@ def test_torch_agrees(kind, unbiased, m, D, seed):
 def test_torch_refuses_an_unknown_kind():
     from derive.torch_truth import kind_torch
     with pytest.raises(DeriveError, match="no PyTorch forward"):
-        kind_torch(dataclasses.replace(layer_inputs.draw("dropout", 2, 3, 0), kind="dense"))
+        kind_torch(dataclasses.replace(layer_inputs.draw("dropout", 2, 3, 0), kind="conv"))
+
+
+# ---------------------------------------------------------------- the kinds added for networks
+
+NEW = layer_inputs.KINDS[3:]
+NEW_CASES = [(kind, m, D, seed) for kind in NEW for (m, D), seed in (((4, 3), 0), ((3, 5), 7))]
+
+
+def new_fd(inp, truth) -> dict[str, dict]:
+    """Every adjoint kind_truth returns for a new kind, by central differences of kind_forward's forward."""
+    base = {"x": inp.x, "W": inp.W, "b": inp.b}
+    values = base | truth
+
+    def f(name):
+        return lambda v: layer_inputs.loss(inp, FORWARD[inp.kind]({**base, name: v}, False))
+    names = [n[1:] for n in truth if n.startswith("d")]
+    return {"d" + n: {i: central(f(n), values[n], i) for i in indices(values[n])} for n in names}
+
+
+def test_the_old_kinds_come_first():
+    assert layer_inputs.KINDS[:3] == ("batchnorm", "layernorm", "dropout")
+    assert {"dense", "softmax", "logsoftmax", "relu", "gelu"} <= set(NEW)
+
+
+@pytest.mark.parametrize("kind, m, D, seed", NEW_CASES)
+def test_every_adjoint_of_a_new_kind_agrees_with_central_differences(kind, m, D, seed):
+    inp = layer_inputs.draw(kind, m, D, seed)
+    truth = kind_truth(inp)
+    want = {"dense": {"dx", "dy", "dW", "db"}, "softmax": {"dx", "dy", "de", "ds"},
+            "logsoftmax": {"dx", "dy", "de", "ds"}}.get(kind, {"dx", "dy"})
+    assert {n for n in truth if n.startswith("d")} == want
+    assert worst(truth, new_fd(inp, truth)) < TOL
+
+
+def test_the_check_tells_a_wrong_new_kind():
+    # softmax's truth is not log-softmax's, nor relu's leaky relu's, at the same input
+    for kind, other in (("softmax", "logsoftmax"), ("relu", "leaky_relu"), ("sigmoid", "silu")):
+        inp = layer_inputs.draw(kind, 4, 3, 3)
+        fd = new_fd(inp, kind_truth(inp))
+        assert worst(kind_truth(dataclasses.replace(inp, kind=other)), {"dx": fd["dx"]}) > 1e-6
+
+
+def test_dense_draws_its_weights_after_the_old_fields():
+    m, D = 3, 4
+    dense, bn = layer_inputs.draw("dense", m, D, 5), layer_inputs.draw("batchnorm", m, D, 5)
+    assert dense.x == bn.x and dense.gamma == bn.gamma and dense.mask == bn.mask  # the old stream, unchanged
+    assert bn.W == () and bn.b == () and bn.H == D
+    assert len(dense.W) == D and {len(row) for row in dense.W} == {D + 2} and len(dense.b) == D + 2 == dense.H
+    assert len(dense.c) == m and {len(row) for row in dense.c + dense.d} == {D + 2}
+    t = kind_truth(dense)
+    assert len(t["y"]) == m and {len(row) for row in t["y"] + t["dy"]} == {D + 2}
+    assert len(t["dW"]) == D and {len(row) for row in t["dW"]} == {D + 2} and len(t["db"]) == D + 2
+    three = layer_inputs.draw("dense", m, D, 5, H=1)
+    assert three.H == 1 and {len(row) for row in kind_truth(three)["y"]} == {1}
+    with pytest.raises(DeriveError, match="H >= 1"):
+        layer_inputs.draw("dense", m, D, 5, H=0)
+
+
+@pytest.mark.parametrize("kind", ["softmax", "logsoftmax"])
+def test_known_facts_of_the_softmaxes(kind):
+    t = kind_truth(layer_inputs.draw(kind, 4, 3, 1))
+    with mpmath.workdps(60):
+        for n in range(4):
+            # adding a constant to an example's features changes neither output: dx sums to 0 over each row
+            assert abs(mpmath.fsum(t["dx"][n])) < 1e-40
+            total = mpmath.fsum(t["y"][n]) if kind == "softmax" else mpmath.fsum(mpmath.exp(v) for v in t["y"][n])
+            assert abs(total - 1) < 1e-40
+
+
+def test_known_facts_of_dense():
+    inp = layer_inputs.draw("dense", 4, 3, 1)
+    t = kind_truth(inp)
+    with mpmath.workdps(60):
+        for j in range(inp.H):  # db is dy summed over the examples, dW = x^T dy
+            assert abs(t["db"][j] - mpmath.fsum(t["dy"][n][j] for n in range(4))) < 1e-40
+            for k in range(3):
+                assert abs(t["dW"][k][j] - mpmath.fsum(inp.x[n][k] * t["dy"][n][j] for n in range(4))) < 1e-40
+
+
+@pytest.mark.parametrize("kind, m, D, seed", NEW_CASES[::2])
+def test_torch_agrees_on_the_new_kinds(kind, m, D, seed):
+    pytest.importorskip("torch")
+    from derive.torch_truth import kind_torch
+    inp = layer_inputs.draw(kind, m, D, seed)
+    got, want = kind_torch(inp), kind_truth(inp)
+    assert set(got) == ({"dy", "dx", "dW", "db"} if kind == "dense" else {"dy", "dx"})
+    assert worst(got, {n: {i: _at(want[n], i) for i in indices(want[n])} for n in got}) < 1e-10

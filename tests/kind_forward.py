@@ -1,0 +1,137 @@
+"""Each layer kind's forward pass written again in plain mpmath (no tape, no registry), for the truth tests.
+
+``FORWARD[kind](q, unbiased)`` gives a step's output y from ``q``: what it reads ("x", and "skip" for add), its
+parameters by name (W, b, gamma, beta, epsilon, mask, p), and any of its intermediates (mu, var, xhat, e, s)
+or y itself given as a cut node: a quantity found in ``q`` is used as is, the others are computed from what
+they read. A central difference of the loss with one such entry moved is the derivative by that node cut into
+a leaf, the meaning truth_kinds' adjoints have. The activations are written from their textbook definitions
+(tests check the list is the registry's), not read from derive.activations.
+"""
+
+from __future__ import annotations
+
+import mpmath
+
+ACTIVATION = {
+    "identity": lambda v: v,
+    "sigmoid": lambda v: 1 / (1 + mpmath.exp(-v)),
+    "tanh": mpmath.tanh,
+    "relu": lambda v: v if v > 0 else 0 * v,
+    "leaky_relu": lambda v: v if v > 0 else v / 100,
+    "softplus": lambda v: mpmath.log(1 + mpmath.exp(v)),
+    "elu": lambda v: v if v > 0 else mpmath.exp(v) - 1,
+    "silu": lambda v: v / (1 + mpmath.exp(-v)),
+    "gelu": lambda v: v * (1 + mpmath.erf(v / mpmath.sqrt(2))) / 2,
+    "exp": mpmath.exp,
+}
+
+
+def _given(q: dict, name: str, compute):
+    return q[name] if name in q else compute()
+
+
+def _shape(x):
+    return range(len(x)), range(len(x[0]))
+
+
+def _normalisation(axis: int):
+    """Statistics over the examples (axis 0, batch norm: one per column) or the features (1, layer norm: rows)."""
+    def forward(q: dict, unbiased: bool):
+        def xhat():
+            x = q["x"]
+            rows, cols = _shape(x)
+            groups = [[(r, k) for r in rows] for k in cols] if axis == 0 else [[(r, k) for k in cols] for r in rows]
+            n = len(groups[0])
+            mu = _given(q, "mu", lambda: [mpmath.fsum(x[r][k] for r, k in g) / n for g in groups])
+            var = _given(q, "var", lambda: [mpmath.fsum((x[r][k] - mu[i]) ** 2 for r, k in g) /
+                                            (n - 1 if unbiased else n) for i, g in enumerate(groups)])
+            out = [[mpmath.mpf(0)] * len(cols) for _ in rows]
+            for i, g in enumerate(groups):
+                for r, k in g:
+                    out[r][k] = (x[r][k] - mu[i]) / mpmath.sqrt(var[i] + q["epsilon"])
+            return out
+        xh = _given(q, "xhat", xhat)
+        rows, cols = _shape(xh)
+        return _given(q, "y", lambda: [[q["gamma"][k] * xh[r][k] + q["beta"][k] for k in cols] for r in rows])
+    return forward
+
+
+def _affine(q: dict, unbiased: bool):
+    x, W = q["x"], q["W"]
+    b = q.get("b") or [0] * len(W[0])
+    return _given(q, "y", lambda: [[mpmath.fsum(xr[k] * W[k][j] for k in range(len(W))) + b[j]
+                                    for j in range(len(W[0]))] for xr in x])
+
+
+def _softmaxes(log: bool):
+    def forward(q: dict, unbiased: bool):
+        def y():
+            e = _given(q, "e", lambda: [[mpmath.exp(v) for v in row] for row in q["x"]])
+            s = _given(q, "s", lambda: [mpmath.fsum(row) for row in e])
+            if log:
+                return [[v - mpmath.log(s[n]) for v in row] for n, row in enumerate(q["x"])]
+            return [[v / s[n] for v in row] for n, row in enumerate(e)]
+        return _given(q, "y", y)
+    return forward
+
+
+def _elementwise(f):
+    return lambda q, unbiased: _given(q, "y", lambda: [[f(v) for v in row] for row in q["x"]])
+
+
+FORWARD = {
+    "batchnorm": _normalisation(0),
+    "layernorm": _normalisation(1),
+    "dropout": lambda q, unbiased: _given(q, "y", lambda: [[v * keep / q["p"] for v, keep in zip(row, mask)]
+                                                            for row, mask in zip(q["x"], q["mask"])]),
+    "dense": _affine,
+    "projection": _affine,
+    "softmax": _softmaxes(log=False),
+    "logsoftmax": _softmaxes(log=True),
+    "add": lambda q, unbiased: _given(q, "y", lambda: [[a + b for a, b in zip(ra, rb)]
+                                                        for ra, rb in zip(q["x"], q["skip"])]),
+    **{name: _elementwise(f) for name, f in ACTIVATION.items()},
+}
+READS = {"add": ("x", "skip")}  # every other kind reads one step, its "x"
+
+
+def loss(c, d, y):
+    """Σ (c y + ½ d y²) over every entry of y."""
+    return mpmath.fsum(c[n][k] * y[n][k] + d[n][k] * y[n][k] ** 2 / 2 for n, k in
+                       ((n, k) for n in range(len(y)) for k in range(len(y[0]))))
+
+
+# ---------------------------------------------------------------- central differences, entry by entry
+
+FD_DPS, STEP = 80, mpmath.mpf("1e-25")  # truncation ~ STEP^2 = 1e-50, rounding ~ 10^-80 / STEP = 1e-55
+
+
+def moved(values, index, step):
+    """``values`` (a vector or a matrix of tuples) as lists, with the entry at ``index`` moved by ``step``."""
+    out = [list(v) if isinstance(v, tuple | list) else v for v in values]
+    if isinstance(index, tuple):
+        out[index[0]][index[1]] += step
+    else:
+        out[index] += step
+    return out
+
+
+def indices(values):
+    return [(r, k) for r in range(len(values)) for k in range(len(values[0]))] if isinstance(values[0], tuple) \
+        else list(range(len(values)))
+
+
+def at(values, index):
+    return values[index[0]][index[1]] if isinstance(index, tuple) else values[index]
+
+
+def central(f, values, index):
+    """d f / d values[index] by a central difference at FD_DPS digits."""
+    with mpmath.workdps(FD_DPS):
+        return (f(moved(values, index, STEP)) - f(moved(values, index, -STEP))) / (2 * STEP)
+
+
+def worst(got: dict, want: dict) -> mpmath.mpf:
+    """The largest |got - want| over every entry of every name in ``want``, relative to max(1, |want|)."""
+    return max((abs(at(got[name], i) - value) / max(1, abs(value))
+                for name, entries in want.items() for i, value in entries.items()), default=mpmath.mpf(0))
