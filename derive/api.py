@@ -66,7 +66,7 @@ def architecture(spec: str, inputs: int = 3, unbiased: bool = False):
         from; check it with ``verify(d)``, write it out with ``document(d)``.
     """
     from .arch_backward import derive_architecture
-    from .architecture import parse
+    from .architectures import parse
     return derive_architecture(parse(spec, inputs, unbiased))
 
 

@@ -1,6 +1,6 @@
 """The reverse pass of an architecture: each layer's kind derived once, the layers chained by summing fan-out.
 
-An architecture (``derive.architecture``) is a DAG of steps, each a layer kind. Inside a step the kind's own
+An architecture (``derive.architectures``) is a DAG of steps, each a layer kind. Inside a step the kind's own
 reverse pass (``backward.derive_kind``) gives ∂ℓ/∂(input) and ∂ℓ/∂(parameter) from ∂ℓ/∂(output). Between steps
 the chain rule is the same sum over fan-out one level up: the gradient of a step's output is the sum, over
 every step that reads it, of that step's gradient with respect to what it read,
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import mpmath
 
-from .architecture import Architecture, NetworkInput, Step
+from .architectures import Architecture, NetworkInput, Step
 from .backward import KindDerivation, derive_kind, entries, evaluate
 from .layers import GRAPHS, STATISTICS
 from .layers import kind as layer_kind

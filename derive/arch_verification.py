@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import mpmath
 
 from .arch_backward import ArchDerivation, array, backward, flat, forward, sizes_of
-from .architecture import draw
+from .architectures import draw
 from .layers.graph import adjoint_name
 from .limits import SEED, TRIALS
 from .truth_kinds import DPS, network_truth

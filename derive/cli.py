@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Mapping
 
-from .architecture import DEFAULT_INPUTS, ELEMENTWISE
+from .architectures import DEFAULT_INPUTS, ELEMENTWISE
 from .errors import DeriveError
 from .limits import INPUTS, LAYERS, SEED, TRIALS
 

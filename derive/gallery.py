@@ -124,15 +124,16 @@ def write_gallery(out: Path, progress=None, force: bool = False) -> list[Path]:
 
 def write_architectures(folder: Path, progress=None) -> list[tuple[str, str]]:
     """The architectures' documents into ``folder/architectures``; returns (name, spec) for the index."""
+    from .arch_backward import derive_architecture
     from .arch_doc import command, document
     from .arch_verification import verify_architecture
-    from .api import architecture
+    from .architectures import parse
     from .render import write
     (folder / "architectures").mkdir(exist_ok=True)
     for name, spec, inputs in ARCH_DOCS:
         if progress:
             progress(f"[architectures] {name}")
-        d = architecture(spec, inputs)
+        d = derive_architecture(parse(spec, inputs))
         report = verify_architecture(d)  # once for both formats
         for fmt in FORMATS:
             write(folder / "architectures" / f"{name}.{fmt}",

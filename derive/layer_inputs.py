@@ -93,7 +93,7 @@ def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = Fals
     W: tuple[tuple, ...] = ()
     b: tuple = ()
     if kind == "dense":
-        scale = 1.5 / D ** 0.5                 # as architecture.draw's
+        scale = 1.5 / D ** 0.5                 # as architectures.draw's
         W = _grid(rng, D, H, -scale, scale)
         b = tuple(mpmath.mpf(rng.uniform(-0.5, 0.5)) for _ in range(H))
     return LayerInput(kind, x, gamma, beta, eps, mask, keep, c, d, unbiased, W, b)

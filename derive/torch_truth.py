@@ -13,7 +13,7 @@ from __future__ import annotations
 import mpmath
 
 from .activations import ACTIVATIONS
-from .architecture import NetworkInput
+from .architectures import NetworkInput
 from .errors import DeriveError
 from .layer_inputs import LayerInput
 from .network import ConcreteNet
@@ -169,7 +169,7 @@ def _as_mpf(values):
 
 def _loss(torch, c, d, y):
     c, d = _tensor(torch, c), _tensor(torch, d)
-    return (c * y + d * y * y / 2).sum()  # architecture.loss, layer_inputs.loss
+    return (c * y + d * y * y / 2).sum()  # architectures.loss, layer_inputs.loss
 
 
 def _forward_of(kind: str):

@@ -12,7 +12,7 @@ definition f alone), in ``KIND_TRUTH``, one row per kind; a single layer and a n
     softmax    e = exp(x), s_n = sum_k e_nk, y = e / s      logsoftmax  e, s as softmax, y_nk = x_nk - log s_n
     relu, tanh, ... (every elementwise activation)   y = f(x)
 
-then one backward sweep from the loss (``layer_inputs.loss``, or ``architecture.loss`` of the last step's
+then one backward sweep from the loss (``layer_inputs.loss``, or ``architectures.loss`` of the last step's
 output) gives every adjoint. Reverse mode gives an interior node the derivative of the loss by that node cut
 into a leaf, everything before it held fixed and everything after it recomputed: dxhat with xhat a leaf, dvar
 with var a leaf that feeds xhat (mu fixed), dmu with mu a leaf that feeds var and xhat, which are the meanings
@@ -41,8 +41,8 @@ from dataclasses import dataclass
 import mpmath
 
 from .activations import ACTIVATIONS
-from .architecture import NetworkInput
-from .architecture import loss as network_loss
+from .architectures import NetworkInput
+from .architectures import loss as network_loss
 from .errors import DeriveError
 from .layer_inputs import LayerInput, loss
 from .truth import PRIMITIVES, Tape, Var, _dot, _sum, _tape_elementwise
@@ -218,7 +218,7 @@ def kind_truth(inp: LayerInput) -> dict[str, tuple]:
 def network_truth(inp: NetworkInput) -> tuple[dict, ...]:
     """Every step's quantities and their adjoints in a whole network, one tape, one backward sweep.
 
-    The loss is ``architecture.loss(inp.c, inp.d, y)`` of the last step's output y. One dict per step (position
+    The loss is ``architectures.loss(inp.c, inp.d, y)`` of the last step's output y. One dict per step (position
     step.index - 1): "x" (its input's value) and "dx", "y" and "dy", its learned parameters and their adjoints
     ("W", "dW", "b", "db", "gamma", "dgamma", ...), its intermediates ("mu", "dmu", "e", "de", ...), and for an
     add "skip", "dskip". "dy" is the total adjoint of the step's output (every step that reads it), "dx" and

@@ -13,7 +13,7 @@ import pytest
 
 from derive.arch_backward import derive_architecture, kind_derivation
 from derive.arch_verification import verify_architecture
-from derive.architecture import ELEMENTWISE, parse
+from derive.architectures import ELEMENTWISE, parse
 from derive.errors import DeriveError
 
 PARSED = [

@@ -25,7 +25,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "derive"
 # what ground truth may import, directly or through another module
 MODEL = {"derive._lazy", "derive.errors", "derive.schema", "derive.files", "derive.conventions",
          "derive.activations", "derive.losses", "derive.problem", "derive.network",
-         "derive.layer_inputs", "derive.architecture"}
+         "derive.layer_inputs", "derive.architectures", "derive.limits"}
 TRUTH = {"derive.truth", "derive.torch_truth", "derive.truth_kinds"}
 ENGINE = {"derive.chain", "derive.layers", "derive.output_layer", "derive.algebra", "derive.components",
           "derive.index_diff", "derive.symbols", "derive.printing", "derive.verification", "derive.formula"}

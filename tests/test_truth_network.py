@@ -15,7 +15,7 @@ import mpmath
 import pytest
 from kind_forward import ACTIVATION, FORWARD, READS, at, central, indices, loss, worst
 
-from derive import architecture
+from derive import architectures
 from derive.activations import ACTIVATIONS
 from derive.errors import DeriveError
 from derive.truth_kinds import KIND_TRUTH, network_dps, network_truth
@@ -33,12 +33,12 @@ NETS = {
 }
 
 
-def _draw(name: str, seed: int = 0) -> architecture.NetworkInput:
+def _draw(name: str, seed: int = 0) -> architectures.NetworkInput:
     spec, inputs, m, unbiased = NETS[name]
-    return architecture.draw(architecture.parse(spec, inputs, unbiased), m, seed)
+    return architectures.draw(architectures.parse(spec, inputs, unbiased), m, seed)
 
 
-def net_loss(inp: architecture.NetworkInput, cut: tuple | None = None):
+def net_loss(inp: architectures.NetworkInput, cut: tuple | None = None):
     """The loss with ``cut`` = (step position, quantity, value) given to that step in place of its own."""
     arch, outputs = inp.architecture, [inp.x]
     for pos, step in enumerate(arch.steps):
@@ -103,7 +103,7 @@ def test_the_check_tells_a_wrong_truth(checked):
     total = truth[forked.index - 1]["dy"]
     assert worst({share: total}, {share: fd[reader.index - 1][share]}) > 1e-6
     spec, inputs, m, unbiased = NETS["unbiased"]
-    other = network_truth(architecture.draw(architecture.parse(spec, inputs, not unbiased), m, 0))
+    other = network_truth(architectures.draw(architectures.parse(spec, inputs, not unbiased), m, 0))
     _, _, fd_unbiased = checked["unbiased"]
     assert max(worst(o, w) for o, w in zip(other, fd_unbiased)) > 1e-6
 
@@ -163,17 +163,17 @@ def test_the_cost_is_linear_in_the_steps(monkeypatch):
     monkeypatch.setattr(tk, "Tape", Counted)
     for blocks in (2, 4, 6):
         spec = "dense(3), " + ", ".join(["residual(dense(3), batchnorm, relu)"] * blocks)
-        network_truth(architecture.draw(architecture.parse(spec, 2), 3, 0))
+        network_truth(architectures.draw(architectures.parse(spec, 2), 3, 0))
     assert len(lengths) == 3 and sweeps == [n - 1 for n in lengths]  # one sweep each, from the loss, the last node
     assert lengths[2] - lengths[1] == lengths[1] - lengths[0] > 0
 
 
 def test_refusals():
-    arch = architecture.parse("dense(2), layernorm", 2, unbiased=True)
-    one = architecture.parse("dense(1), layernorm", 2, unbiased=True)
-    network_truth(architecture.draw(arch, 3, 0))
+    arch = architectures.parse("dense(2), layernorm", 2, unbiased=True)
+    one = architectures.parse("dense(1), layernorm", 2, unbiased=True)
+    network_truth(architectures.draw(arch, 3, 0))
     with pytest.raises(DeriveError, match="n - 1 variance of layernorm needs n >= 2"):
-        network_truth(architecture.draw(one, 3, 0))
+        network_truth(architectures.draw(one, 3, 0))
 
 
 # ---------------------------------------------------------------- PyTorch, the second opinion
