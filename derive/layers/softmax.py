@@ -40,17 +40,19 @@ CS231N = Letters(
 
 def _exponentials(x) -> tuple[Node, Node]:
     e = entry("e", "nk")
-    return (Node("e", "nk", sp.exp(x), (Local("x", e),), why="the exponentials"),
-            Node("s", "n", total(e, "k"), (Local("e", sp.Integer(1)),), why="their sum over the features"))
+    return (Node("e", "nk", sp.exp(x), (Local("x", e),), why="the exponential of each input"),
+            Node("s", "n", total(e, "k"), (Local("e", sp.Integer(1)),), why="the sum of an example's exponentials"))
 
 
 def softmax(unbiased: bool = False) -> KindGraph:
     del unbiased
     x, e, s, y, dy = entry("x", "nk"), entry("e", "nk"), entry("s", "n"), entry("y", "nk"), entry("dy", "nk")
     nodes = (Node("x", "nk", why="the layer's input (the logits)"), *_exponentials(x),
-             Node("y", "nk", e / s, (Local("e", 1 / s), Local("s", -e / s ** 2)), why="the output, softmax(x)"))
+             Node("y", "nk", e / s, (Local("e", 1 / s), Local("s", -e / s ** 2)),
+                  why="the output, the softmax of the input"))
     closed = Compact("x", y * (dy - total(y * dy, "k")), {e: y * s},
-                     source="the Jacobian diag(y) - y yᵀ applied to the upstream gradient")
+                     source="the softmax Jacobian (its diagonal minus the outer product of the output with itself) "
+                            "applied to the upstream gradient")
     return KindGraph("softmax", nodes, "y", ("x",), (), (closed,), "softmax over the features, as a layer",
                      _letters(r"\hat{y}"))
 
@@ -60,8 +62,9 @@ def logsoftmax(unbiased: bool = False) -> KindGraph:
     x, e, s, y, dy = entry("x", "nk"), entry("e", "nk"), entry("s", "n"), entry("y", "nk"), entry("dy", "nk")
     nodes = (Node("x", "nk", why="the layer's input (the logits)"), *_exponentials(x),
              Node("y", "nk", x - sp.log(s), (Local("x", sp.Integer(1)), Local("s", -1 / s)),
-                  why="the output, log softmax(x)"))
+                  why="the output, the log-softmax of the input"))
     closed = Compact("x", dy - sp.exp(y) * total(dy, "k"), {e: s * sp.exp(y)},
-                     source="the Jacobian I - 1 softmax(x)ᵀ applied to the upstream gradient")
+                     source="the log-softmax Jacobian (the identity minus a column of ones times the softmax) "
+                            "applied to the upstream gradient")
     return KindGraph("logsoftmax", nodes, "y", ("x",), (), (closed,), "log-softmax over the features, as a layer",
                      _letters(r"\log\hat{y}"))
