@@ -28,6 +28,9 @@ from derive.lint import lint
 DOCUMENTS = documents(FIRST, index=True)
 
 
+KINDS_FOLDERS = ("layers", "architectures")
+
+
 @pytest.fixture(scope="module")
 def findings():
     # one lint run: a formula the Markdown and the LaTeX version share is judged once
@@ -36,9 +39,10 @@ def findings():
 
 def test_the_whole_gallery_is_linted():
     assert sorted(FIRST + REST) == sorted(PRESETS)
-    # the single-layer documents (output/layers) are verified as they are written; lint reads networks' notes
+    # the single-layer and the architectures' documents (output/layers, output/architectures) are verified as
+    # they are written; lint reads a dense network's notes
     every = sorted(p for p in OUTPUT.rglob("*") if p.is_file() and p.suffix in (".md", ".tex")
-                   and p.parent.name != "layers")
+                   and p.parent.name not in KINDS_FOLDERS)
     assert sorted(DOCUMENTS + documents(REST)) == every
     assert len(every) == len(PRESETS) * len(PAIRS) * 2 + 1  # every document, and the index
 
@@ -46,7 +50,7 @@ def test_the_whole_gallery_is_linted():
 def test_every_document_names_its_problem():
     for path in sorted(OUTPUT.rglob("*")):
         if not path.is_file() or path.suffix not in (".md", ".tex") or path.name == "README.md" or \
-                path.parent.name == "layers":
+                path.parent.name in KINDS_FOLDERS:
             continue
         loss, output = path.stem.split("-")
         want = f"derive: convention={path.parent.name} loss={loss} output={output} hidden=sigmoid"
