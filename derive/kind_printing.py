@@ -74,6 +74,15 @@ class KindPrinter(LatexPrinter):
     def _needs_mul_brackets(self, expr, first=False, last=False) -> bool:
         return not _step(expr) and super()._needs_mul_brackets(expr, first, last)
 
+    def _print_exp(self, expr, exp=None) -> str:
+        """exp(x) as \\exp(x), which reads back (the checker's grammar has no e^{x_{ij}})."""
+        return r"\exp\left(" + self._print(expr.args[0]) + r"\right)"
+
+    def _print_log(self, expr, exp=None) -> str:
+        arg = expr.args[0]
+        inner = self._print(arg)
+        return r"\log " + inner if isinstance(arg, sp.Indexed | sp.Symbol) else r"\log\left(" + inner + r"\right)"
+
     def _print_NumberSymbol(self, expr) -> str:
         return LatexPrinter().doprint(expr)  # π, e: their own _latex, which this printer's printmethod skips
 

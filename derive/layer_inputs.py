@@ -68,6 +68,11 @@ def _grid(rng: random.Random, m: int, D: int, low: float, high: float) -> tuple[
     return tuple(tuple(mpmath.mpf(rng.uniform(low, high)) for _ in range(D)) for _ in range(m))
 
 
+def outputs(D: int) -> int:
+    """A dense layer's outputs by default, for D inputs: never D."""
+    return D + 2
+
+
 def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = False,
          H: int | None = None) -> LayerInput:
     """A deterministic random input (``random.Random(seed)``) for ``kind`` with m examples of D features; a dense
@@ -77,7 +82,7 @@ def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = Fals
         raise DeriveError(f"unknown layer kind {kind!r}; known: {', '.join(KINDS)}")
     if m < 2 or D < 2:
         raise DeriveError(f"a layer's batch needs m >= 2 examples of D >= 2 features, got m={m}, D={D}")
-    H = D + 2 if H is None else H
+    H = outputs(D) if H is None else H
     if not isinstance(H, int) or isinstance(H, bool) or H < 1:
         raise DeriveError(f"a dense layer needs H >= 1 outputs, got H={H!r}")
     out = H if kind == "dense" else D

@@ -26,6 +26,7 @@ import mpmath
 import sympy as sp
 
 from ..backward import evaluate, expand, reverse_pass
+from ..layer_inputs import outputs
 from ..layers.graph import AXES, BOUND, KindGraph, Local, adjoint_name
 from ..truth_kinds import DPS
 from .layer_meaning import AXIS_WORD, LayerMeaning, arrays
@@ -42,10 +43,15 @@ class LayerVerdict:
 
 
 # ---------------------------------------------------------------- numbers
+def _counts(m: int, D: int) -> dict[str, int]:
+    """The size of each axis on a draw of m examples of D features (a dense layer's H outputs: ``outputs(D)``)."""
+    return {"n": m, "k": D, "j": outputs(D)}
+
+
 def _bindings(meaning: LayerMeaning, m: int, D: int):
     """Every binding of the left side's indices and of the right side's other free ones (with the sizes)."""
-    sizes = {AXES["n"][1]: m, AXES["k"][1]: D}
-    count = {"n": m, "k": D}
+    count = _counts(m, D)
+    sizes = {AXES[a][1]: c for a, c in count.items()}
     symbols = [AXES[a][0] for a in meaning.axes] + [s for s, _ in meaning.every]
     axes = list(meaning.axes) + [a for _, a in meaning.every]
     for combo in itertools.product(*(range(1, count[a] + 1) for a in axes)):
@@ -137,7 +143,8 @@ def _partial(node: str, source: str, value) -> Callable[[KindGraph, bool], KindG
 
 def _other_variance(kind: KindGraph, unbiased: bool) -> KindGraph | None:
     """The same normalisation with the other variance's divisor (n - 1 for 1/n, or back)."""
-    return _kind(kind.name, not unbiased) if kind.name != "dropout" else None
+    from ..layers import STATISTICS
+    return _kind(kind.name, not unbiased) if kind.name in STATISTICS else None
 
 
 @dataclass(frozen=True)
@@ -268,7 +275,7 @@ def _generic(kind: KindGraph, m: int, D: int, seed: int) -> dict:
     """Independent random numbers for every array, adjoint and scalar: values at which the forward pass's
     identities (Σ(x − μ) = 0) do not hold, so two formulas equal only by them differ."""
     rng = random.Random(seed)
-    size = {"n": m, "k": D}
+    size = _counts(m, D)
 
     def grid(axes):
         if not axes:

@@ -36,7 +36,9 @@ from . import ast
 
 MARKS = {"B", "\\mathcal{B}"}       # the batch's mark on a statistic (μ_B, σ²_{\mathcal{B}}): part of its name
 ALIASES = {"\\varepsilon": "\\epsilon"}  # two glyphs of one letter
-AXIS_WORD = {"n": "the example", "k": "the feature"}
+# the functions a kind's formulas use (softmax's exp and log, an activation's tanh), by the names LaTeX gives them
+FUNCTIONS = {"exp": sp.exp, "log": sp.log, "ln": sp.log, "tanh": sp.tanh}
+AXIS_WORD = {"n": "the example", "k": "the feature", "j": "the output feature"}
 _INDEX = re.compile(r"[A-Za-z]")
 
 
@@ -310,6 +312,8 @@ class _Reader:
             return self.total(node, scope)
         if isinstance(node, ast.Partial):
             return self.partial(node, scope)
+        if isinstance(node, ast.Call) and node.fn in FUNCTIONS and not node.prime and node.layer is None:
+            return FUNCTIONS[node.fn](self.expr(node.arg, scope))
         raise _refuse(f"{_describe(node)} has no meaning in a {self.kind.name} layer's formula")
 
     def product(self, node, scope: dict):
@@ -394,11 +398,12 @@ class _Reader:
         free = [s for s in rhs.free_symbols if s.is_integer and s not in lhs_free and s in self.axis_of]
         free.sort(key=lambda s: s.name)
         self._renamed: set = set()
-        taken = {self.axis_of[s] for s in free if s in (AXES["n"][0], AXES["k"][0])}
+        own = {index for index, _ in AXES.values()}
+        taken = {self.axis_of[s] for s in free if s in own}
         lhs_axes = {self.axis_of[s] for s in lhs_free}
         for s in free:
             axis = self.axis_of[s]
-            if s not in (AXES["n"][0], AXES["k"][0]) and axis not in taken and axis not in lhs_axes:
+            if s not in own and axis not in taken and axis not in lhs_axes:
                 self._renamed.add(s)
                 taken.add(axis)
         return [(s, self.axis_of[s]) for s in free]

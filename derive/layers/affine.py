@@ -16,7 +16,7 @@ from .graph import KindGraph, Letters, Local, Node, entry, total
 
 CS231N = Letters(
     "cs231n", "CS231n (Stanford), assignment 2: affine_forward and affine_backward",
-    {"x": "x", "W": "w", "b": "b", "y": r"\mathrm{out}", "loss": "L"},
+    {"x": "x", "W": "w", "b": "b", "y": "y", "loss": "L"},
     {"n": ("i", "n"), "k": ("k", "l"), "j": ("j", "p")}, {"n": "N", "k": "D", "j": "M"},
     shown="nkj", adjoint="d", names={"y": r"\mathrm{dout}"})
 

@@ -4,7 +4,7 @@
 
 One graph for every elementwise activation of ``activations.ACTIVATIONS`` (the registry's definition and
 derivative are the engine's; ground truth differentiates the definition on its own tape). Written as CS231n's
-``relu_forward``/``relu_backward`` name things: x, out, dout, dx.
+``relu_forward``/``relu_backward`` name the gradients: dout, dx (the output y, as its batch norm writes it).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from ..errors import DeriveError
 from .graph import KindGraph, Letters, Local, Node, entry
 
 CS231N = Letters(
-    "cs231n", "CS231n (Stanford), assignment 2: relu_forward and relu_backward (x, out; dout, dx)",
-    {"x": "x", "y": r"\mathrm{out}", "loss": "L"},
+    "cs231n", "CS231n (Stanford), assignment 2: relu_forward and relu_backward (dout, dx)",
+    {"x": "x", "y": "y", "loss": "L"},
     {"n": ("i", "n"), "k": ("j", "k")}, {"n": "N", "k": "D"}, adjoint="d", names={"y": r"\mathrm{dout}"})
 
 

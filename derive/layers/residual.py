@@ -14,8 +14,9 @@ HE = Letters(
     {"x": r"\mathcal{F}", "skip": "x", "y": "y", "loss": r"\mathcal{E}"},
     {"n": ("n", "m"), "k": ("k", "l")}, {"n": "N", "k": "D"}, shown="k")
 CS231N = Letters(
-    "cs231n", "CS231n-style layer names (x, out; dout, dx); CS231n's assignments have no residual join",
-    {"x": "x", "skip": r"\mathrm{skip}", "y": r"\mathrm{out}", "loss": "L"},
+    "cs231n", "CS231n-style names (dout in; df, dx out; y = f + x as in He et al.); CS231n's assignments have no "
+    "residual join",
+    {"x": "f", "skip": "x", "y": "y", "loss": "L"},
     {"n": ("i", "n"), "k": ("j", "k")}, {"n": "N", "k": "D"}, adjoint="d", names={"y": r"\mathrm{dout}"})
 
 

@@ -25,7 +25,7 @@ def _letters(output: str) -> tuple[Letters, ...]:
         Letters("goodfellow", "Goodfellow, Bengio & Courville (2016), Deep Learning, section 6.2.2.3",
                 {"x": "z", "y": output, "e": "u", "s": "S", "loss": "L"}, index, {"n": "m", "k": "K"}, shown="k"),
         Letters("bishop", "Bishop (2006), Pattern Recognition and Machine Learning, section 4.3.4 (eq. 4.104)",
-                {"x": "a", "y": "y" if output == r"\hat{y}" else r"\ln y", "e": "u", "s": "S", "loss": "E"},
+                {"x": "a", "y": "y", "e": "u", "s": "S", "loss": "E"},
                 {"n": ("n", "m"), "k": ("k", "j")}, {"n": "N", "k": "K"}, shown="k"),
         CS231N,
     )
@@ -33,8 +33,8 @@ def _letters(output: str) -> tuple[Letters, ...]:
 
 # CS231n's layer names for an architecture's documents (its assignments use softmax in the loss only)
 CS231N = Letters(
-    "cs231n", "CS231n-style layer names (x, out; dout, dx); CS231n itself has softmax only inside its loss",
-    {"x": "x", "y": r"\mathrm{out}", "e": "u", "s": "S", "loss": "L"},
+    "cs231n", "CS231n-style layer names (dout, dx); CS231n itself has softmax only inside its loss",
+    {"x": "x", "y": "y", "e": "u", "s": "S", "loss": "L"},
     {"n": ("i", "n"), "k": ("j", "k")}, {"n": "N", "k": "D"}, adjoint="d", names={"y": r"\mathrm{dout}"})
 
 
@@ -67,4 +67,4 @@ def logsoftmax(unbiased: bool = False) -> KindGraph:
                      source="the log-softmax Jacobian (the identity minus a column of ones times the softmax) "
                             "applied to the upstream gradient")
     return KindGraph("logsoftmax", nodes, "y", ("x",), (), (closed,), "log-softmax over the features, as a layer",
-                     _letters(r"\log\hat{y}"))
+                     _letters("y"))  # y = log softmax(z), as the set-up table says
