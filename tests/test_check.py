@@ -9,6 +9,8 @@ import sys
 import pytest
 
 from derive import check
+from derive.activations import ACTIVATIONS
+from derive.formula.meaning import FUNCTION_LETTERS
 
 HOLDS = [
     # Nielsen NNDL eq. (BP2)
@@ -111,3 +113,16 @@ def test_unparse_round_trips(text):
     from derive.formula.unparse import latex
     tree = parse(text)
     assert parse(latex(tree)) == tree
+
+
+@pytest.mark.parametrize("hidden", [n for n, a in ACTIVATIONS.items() if a.elementwise and n != "identity"])
+def test_every_activation_is_read_by_the_name_the_registry_prints(hidden):
+    # the checker's function names come from the registry: \operatorname{softplus}, \operatorname{GELU}, \tanh ...
+    latex = ACTIVATIONS[hidden].latex
+    if latex in FUNCTION_LETTERS:  # σ is the convention's activation, whichever it is: name the function
+        latex = rf"\operatorname{{{hidden}}}"
+    formula = rf"\delta^l = ((w^{{l+1}})^T \delta^{{l+1}}) \odot {latex}'(z^l)"
+    assert check(formula, "nielsen", "mse", "identity", hidden).verdict == "holds"
+    # named, it is that function: with another hidden activation the same formula fails
+    other = "tanh" if hidden != "tanh" else "sigmoid"
+    assert check(formula, "nielsen", "mse", "identity", other, diagnose=False).verdict == "fails"

@@ -16,6 +16,7 @@ import mpmath
 import sympy as sp
 from sympy.matrices.expressions import HadamardProduct, MatrixExpr, OneMatrix, Transpose
 
+from ..activations import ACTIVATION_ALIASES, ACTIVATIONS
 from ..algebra import (
     BiasUnitEntry,
     Componentwise,
@@ -48,9 +49,20 @@ COSTS = {"C", "E", "J", "L", "\\mathcal{L}", "\\mathcal{C}", "\\mathcal{E}", "\\
 LOSS_LETTERS = {"L", "\\mathcal{L}", "\\ell"}  # a batch's summed losses where the cost has another letter
 PER_EXAMPLE = {"x", "n", "i", "t"}  # C_x (Nielsen), E_n (Bishop), L_i (CS231n): one example's loss
 FUNCTION_LETTERS = {"\\sigma", "g", "f", "h", "\\phi", "\\varphi"}
-FUNCTION_NAMES = {"sigmoid": "sigmoid", "\\tanh": "tanh", "tanh": "tanh", "relu": "relu", "ReLU": "relu",
-                  "\\exp": "exp", "exp": "exp", "softmax": "softmax", "sigmoidGradient": ("sigmoid", 1),
-                  "id": "identity", "identity": "identity"}
+
+
+def _function_names() -> dict:
+    """The activations' names as notes write them, from the registry: each name, its LaTeX (\\tanh,
+    \\operatorname{GELU} read as GELU) and its aliases, matched in any case; Octave's sigmoidGradient is the
+    derivative. A generic letter (σ, g, f) is never a name: it is the convention's activation."""
+    out: dict = {"sigmoidgradient": ("sigmoid", 1)}
+    for name, act in ACTIVATIONS.items():
+        written = {name, act.latex, act.latex.removeprefix("\\operatorname{").removesuffix("}")}
+        out |= {w.lower(): name for w in written if w not in FUNCTION_LETTERS}
+    return out | {alias: name for alias, name in ACTIVATION_ALIASES.items()}
+
+
+FUNCTION_NAMES = _function_names()
 # letters that name the same thing in related sources: used only where the convention leaves them free
 FAMILY = {"W": "W", "w": "W", "\\Theta": "W", "\\theta": "W", "b": "b", "z": "z", "Z": "z", "a": "a", "A": "a",
           "h": "a", "x": "x", "X": "x", "y": "y", "Y": "y", "t": "y", "\\hat{y}": "out", "P": "out",
@@ -433,8 +445,8 @@ class Compiler:
 
     def call(self, node: ast.Call):
         prime = node.prime
-        if node.fn in FUNCTION_NAMES:
-            name = FUNCTION_NAMES[node.fn]
+        if node.fn.lower() in FUNCTION_NAMES and node.fn not in FUNCTION_LETTERS:
+            name = FUNCTION_NAMES[node.fn.lower()]
             if isinstance(name, tuple):
                 name, prime = name[0], prime + name[1]
         elif node.fn in FUNCTION_LETTERS:
