@@ -29,7 +29,9 @@ from .infer import ASSUMED, Basis, Notes, given, prose
 
 # a directive's keys, and the Setting field each one sets (output's alias is the CLI's --activation)
 KEYS = {"convention": "convention", "loss": "loss", "output": "output", "activation": "output", "hidden": "hidden",
-        "weights": "weights", "grad_of": "grad_of", "l2": "l2"}
+        "weights": "weights", "grad_of": "grad_of", "l2": "l2", "layer": "layer", "unbiased": "unbiased"}
+# keys that make the claims after them about one layer kind on its own (layer=none goes back to the network)
+LAYER_KEYS = ("layer", "unbiased")
 # keys that modify the convention in force (a convention= directive restores its own values)
 VARIANT = ("grad_of", "l2")
 LATEX_SUFFIXES = (".tex", ".ltx", ".latex")
@@ -123,6 +125,21 @@ class Formula:
     basis: Basis | None = None  # how each field of the setting was decided: flag, directive, inferred, assumed
     readings: tuple = ()  # how the notes' own declarations were read into the text (\otimes as \odot, line 406)
     scalar: int | None = None  # the line that says the notes' network is a chain of single neurons, if one does
+    layer: Layered | None = None  # a layer directive in force: the claim is about that kind on its own
+
+
+@dataclass(frozen=True)
+class Layered:
+    """A ``derive: layer=KIND`` directive in force: the kind, whose letters (None: its first), the n - 1 variance."""
+
+    kind: str
+    letters: str | None = None
+    unbiased: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} layer" + (f" in {self.letters}'s letters" if self.letters else "") + \
+            (" (n - 1 variance)" if self.unbiased else "")
 
 
 @dataclass
@@ -187,6 +204,8 @@ def lint(paths, convention: str | None = None, loss: str | None = None, output: 
     found = [(str(path), scan(path, defaults, run)) for path in paths]
     for _, formulas in found:
         for f in formulas:  # an impossible combination is bad input: say so before checking
+            if f.layer is not None:
+                continue
             run.problem(dataclasses.replace(f.setting, convention=f.setting.convention or ASSUMED["convention"]),
                         f.origin)
     findings = []
@@ -273,8 +292,27 @@ class _Run:
                 raise LintError(f"{origin}: {exc}") from None
         return self.problems[setting]
 
+    def judge_layer(self, name: str, f: Formula, diagnose: bool) -> Finding:
+        """The finding for a claim under a layer directive: ``check(..., layer=KIND)`` in the kind's letters."""
+        from .check import check
+        assert f.layer is not None
+        row = functools.partial(Finding, name, f.line, formula=f.text, convention=f.layer.label, basis=None)
+        if not _RELATION.search(f.text) or self.expression(f.text):
+            return row("skipped", reason=NOT_AN_EQUATION, diagnosis=None)
+        key = (f.text, f.layer, diagnose)
+        if key not in self.results:
+            r = check(f.text, f.layer.letters, layer=f.layer.kind, unbiased=f.layer.unbiased, diagnose=diagnose)
+            self.results[key] = ("skipped", f"not a claim derive reads about the {f.layer.label}: {r.reason}", None) \
+                if r.verdict == "invalid" else (r.verdict, r.reason, r.diagnosis)
+        verdict, reason, diagnosis = self.results[key]
+        if f.readings:
+            reason = f"{reason} ({'; '.join(f.readings)})"
+        return row(verdict, reason=reason, diagnosis=diagnosis)
+
     def judge(self, name: str, f: Formula, diagnose: bool) -> Finding:
         """The finding for one formula; identical (formula, problem) pairs are checked once."""
+        if f.layer is not None:
+            return self.judge_layer(name, f, diagnose)
         latex = Path(name).suffix.lower() in LATEX_SUFFIXES
         conv = self.setting_convention(f.setting) if f.setting.convention is not None else None
         row = functools.partial(Finding, name, f.line, formula=f.text, convention=conv and conv.name, basis=f.basis)
@@ -479,10 +517,14 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     marks = _vector_marks(events, line_of)
     jacobians = _declared_jacobians(words, line_of)
     previous = None  # (the formula as written, as read) of the display before, if it holds one formula
+    layered: Layered | None = None  # a layer directive in force
     for kind, offset, body, env in events:
         if kind == "directive":
             origin = f"{path}:{line_of(offset)}"
             changes = _directive(body, origin, path.parent, run)
+            if "layer" in changes or "unbiased" in changes:
+                layered = _layered(changes, layered, origin)
+                continue
             if "convention" in changes:  # a convention as defined, unless this directive modifies it
                 variant = {}
             for name, value in changes.items():
@@ -494,6 +536,13 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
         display = _displayed(text, offset, env)
         before = _left_side(*previous[:2]) if display and previous else None
         rows = list(_formulas(body, env, before))
+        if layered is not None:  # one layer's claims: in its source's letters, none of the network's readings
+            for at, formula, _ in rows:
+                read, readings = _as_declared(_expanded(formula, macros), declared)
+                formulas.append(Formula(line_of(offset + at), read, Setting(None), origin, None, readings,
+                                        layer=layered))
+            previous = None
+            continue
         for at, formula, restored in rows:
             basis = _basis(notes, offset + at, stated)
             setting = dataclasses.replace(Setting(**basis.values()), **variant)
@@ -920,7 +969,9 @@ def _directive(body: str, where: str, folder: Path, run: _Run) -> dict:
         try:
             if field is None:
                 raise UnknownName("derive directive key", key, list(KEYS))
-            if field == "convention":
+            if field == "convention" and re.search(r"(?:^|\s)layer=(?!none\b)", body):
+                pass  # the letters of the layer this directive names: checked by _layered
+            elif field == "convention":
                 if value.endswith(".toml"):
                     value = _convention_file(value, folder)
                 run.convention(value)
@@ -932,12 +983,43 @@ def _directive(body: str, where: str, folder: Path, run: _Run) -> dict:
                 lookup(SCALES, "grad_of (what the parameter gradients are of)", value)
             elif field == "l2":
                 value = _penalty(value)
+            elif field == "layer":
+                from .layer_inputs import KINDS
+                value = value if value == "none" else lookup({k: k for k in KINDS}, "layer kind", value)
+            elif field == "unbiased":
+                value = lookup({"true": True, "false": False}, "unbiased (true or false)", value)
             else:
                 activation(value)
         except DeriveError as exc:
             raise LintError(f"{where}: {exc}") from None
         changes[field] = value
     return changes
+
+
+def _layered(changes: dict, layered: Layered | None, where: str) -> Layered | None:
+    """The layer directive in force after ``changes``: layer=KIND [convention=LETTERS] [unbiased=true], or
+    layer=none (the network's claims again); network keys in the same directive are refused, not dropped."""
+    from .layers import kind
+    other = sorted(k for k in changes if k not in LAYER_KEYS + ("convention",))
+    if other:
+        raise LintError(f"{where}: a layer directive takes layer, convention and unbiased; "
+                        f"{', '.join(other)} apply to a network (write them in a directive of their own)")
+    name = changes.get("layer", layered.kind if layered else None)
+    if name is None:
+        raise LintError(f"{where}: unbiased= is for a layer directive (derive: layer=batchnorm unbiased=true)")
+    if name == "none":
+        if len(changes) > 1:
+            raise LintError(f"{where}: layer=none takes no other key")
+        return None
+    letters = changes.get("convention", layered.letters if layered and "layer" not in changes else None)
+    unbiased = changes.get("unbiased", layered.unbiased if layered and "layer" not in changes else False)
+    try:
+        graph = kind(name, unbiased)
+        if letters is not None:
+            graph.notation(letters)
+    except DeriveError as exc:
+        raise LintError(f"{where}: {exc}") from None
+    return Layered(name, letters, unbiased)
 
 
 def _penalty(value: str) -> float:

@@ -221,7 +221,7 @@ def test_the_real_command_line(tmp_path):
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [f"derive: error: {bad}:1: unknown derive directive key 'colour' "
                                                   "(known: convention, loss, output, activation, hidden, weights, "
-                                                  "grad_of, l2)"]
+                                                  "grad_of, l2, layer, unbiased)"]
 
 
 # ---------------------------------------------------------------- the command
