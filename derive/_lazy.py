@@ -77,8 +77,9 @@ def writable_folder(folders: list[Path]) -> Path | None:
     return None
 
 
-def cached_lark(grammar: Path, folders: list[Path] | None = None, **options):
-    """``lark.Lark(grammar's text, **options)`` for an LALR grammar, analysed once and then loaded (15 ms, not 0.3 s).
+def cached_lark(grammar: Path, folders: list[Path] | None = None, fill: dict[str, str] | None = None, **options):
+    """``lark.Lark(grammar's text, **options)`` for an LALR grammar, analysed once and then loaded (15 ms, not 0.3 s);
+    ``fill`` replaces each ``<<NAME>>`` in the text with its value first (a token defined in Python).
 
     The analysed parser (``Lark.save``, the transformer included) is kept in the first of ``folders`` that holds
     it, or written atomically (a temporary file, then a rename) into the first that can be written: by default
@@ -98,6 +99,9 @@ def cached_lark(grammar: Path, folders: list[Path] | None = None, **options):
     import lark
 
     text = grammar.read_text(encoding="utf-8")
+    for name, value in (fill or {}).items():  # <<NAME>> in the grammar: a definition kept in Python, once
+        assert f"<<{name}>>" in text, name
+        text = text.replace(f"<<{name}>>", value)
     hashed = sorted((k, repr(v)) for k, v in options.items() if k != "transformer")
     key = hashlib.sha256(repr((text, hashed, lark.__version__, sys.version)).encode()).hexdigest()
     slot = f"{grammar.name}.{hashlib.sha256(str(grammar.resolve()).encode()).hexdigest()[:8]}"  # one per install

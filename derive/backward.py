@@ -183,12 +183,12 @@ def evaluate(expr, values: dict, at: dict):
 
 CONSTANTS = {sp.pi: lambda: +mpmath.pi, sp.E: lambda: +mpmath.e}  # at the working precision when asked
 FUNCTIONS = {"exp": mpmath.exp, "log": mpmath.log, "tanh": mpmath.tanh, "erf": mpmath.erf}
-RELATIONS = {"StrictGreaterThan": lambda a, b: a > b, "GreaterThan": lambda a, b: a >= b,
+COMPARISONS = {"StrictGreaterThan": lambda a, b: a > b, "GreaterThan": lambda a, b: a >= b,
              "StrictLessThan": lambda a, b: a < b, "LessThan": lambda a, b: a <= b}
 
 
 def _holds(condition, values: dict, at: dict) -> bool:
-    rule = RELATIONS.get(type(condition).__name__)
+    rule = COMPARISONS.get(type(condition).__name__)
     if rule is None:
         raise DeriveError(f"cannot evaluate the condition {condition}")
     return bool(rule(evaluate(condition.lhs, values, at), evaluate(condition.rhs, values, at)))

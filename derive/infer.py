@@ -20,6 +20,8 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
+from .formula.relations import written_as
+
 FIELDS = ("convention", "loss", "output", "hidden")
 ASSUMED = {"convention": "nielsen", "loss": "mse", "output": "sigmoid", "hidden": "sigmoid",
            "weights": "the convention's"}
@@ -149,7 +151,7 @@ CONVENTION_MATH = [
     ("goodfellow", r"\nabla_{W^{(k)}} J", r"\\nabla_\s*\{\s*[Wb]\s*<PAREN>", 2),
     ("goodfellow", r"h^{(k)}", r"<SOLO>h\s*<PAREN>", 2),
     ("goodfellow", r"f'(a^{(k)})", r"<SOLO>f\s*'\s*\(\s*a\s*<PAREN>", 2),
-    ("goodfellow", r"g \leftarrow", r"<SOLO>g\s*(?:\\leftarrow|\\gets|←|<-)", 2),
+    ("goodfellow", r"g \leftarrow", rf"<SOLO>g\s*(?:{written_as('<-')})", 2),
     ("nielsen", r"w^l_{jk}", r"<SOLO>w\s*<PLAIN>\s*_\s*\{\s*[a-z]\s*(?:,\s*)?[a-z]\s*\}", 2),
     ("nielsen", r"w_{jk}^l", r"<SOLO>w_\s*\{\s*[a-z]\s*(?:,\s*)?[a-z]\s*\}\s*<PLAIN>", 2),
     ("nielsen|wikipedia", r"\delta^l", r"\\delta\s*(?:<SUB>\s*)?<PLAIN>", 3),

@@ -25,6 +25,7 @@ from .column_batches import column_batches
 from .errors import DeriveError, UnknownName
 from .files import read_text
 from .formula.quotients import quotient_as_derivative
+from .formula.relations import RELATION
 from .infer import ASSUMED, Basis, Notes, given, prose
 
 # a directive's keys, and the Setting field each one sets (output's alias is the CLI's --activation)
@@ -70,8 +71,7 @@ ADVICE = [
 # where % is not a comment and $ is not math, in LaTeX
 VERBATIM_ENVS = {"verbatim", "Verbatim", "lstlisting", "minted", "comment"}
 
-_RELATION = re.compile(r":=|=|\\equiv(?![A-Za-z])|≡|<-|\\leftarrow(?![A-Za-z])|\\gets(?![A-Za-z])"
-                       r"|\\coloneqq(?![A-Za-z])|←|≔")
+_RELATION = RELATION
 _ENV = re.compile(r"\\(begin|end)\s*\{([A-Za-z]+\*?)\}")
 _NAMES = "|".join(sorted(TRANSPARENT_ENVS))
 _TRANSPARENT = re.compile(rf"\\begin\s*\{{(?:{_NAMES})\*?\}}(?:\s*\[[a-z]\])?(?:\s*\{{\d+\}})?"

@@ -147,3 +147,15 @@ def test_no_submodule_shadows_a_public_function():
     for name in sorted(m for m in EDGES if m.count(".") == 1):
         importlib.import_module(name)
     assert derive.verify is api.verify and derive.document is api.document and derive.derive is api.derive
+
+
+def test_relations_are_defined_once():
+    # the grammar's REL token is filled from formula/relations.py: no relation is spelt out anywhere else
+    import re
+
+    grammar = (PACKAGE / "formula" / "grammar.lark").read_text()
+    assert re.search(r"^REL\.\d+: /<<RELATION>>/$", grammar, re.M)
+    spelt = re.compile(r"coloneqq|\\\\gets|≔")  # relations only relations.py spells out
+    for name, path in modules().items():
+        if name != "derive.formula.relations":
+            assert not spelt.search(path.read_text()), name

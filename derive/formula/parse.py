@@ -48,6 +48,7 @@ from .ast import (
     ZeroBiasColumn,
     map_symbols,
 )
+from .relations import PATTERN, RELATION, meaning
 
 MAX_CHARS = 2000
 MAX_NESTING = 50      # brackets of any kind, \left( ... \right) included
@@ -58,9 +59,6 @@ MAX_TERMS = 32        # terms joined by + or -, over the whole formula
 MAX_PARTS = 128       # symbols, numbers, calls and operations (a layer superscript is part of its symbol)
 
 FUNCTION_LETTERS = {"\\sigma", "\\phi", "\\varphi", "g", "f", "h"}
-# \equiv and ≡ (identical by definition: delta_j \equiv dE_n/da_j) claim the equality a = b
-RELATIONS = {"=": "=", "\\equiv": "=", "≡": "=", ":=": ":=", "\\coloneqq": ":=", "≔": ":=", "<-": "<-",
-             "\\leftarrow": "<-", "\\gets": "<-", "←": "<-", "+=": "+="}   # \mathrel{+}= is matched by shape below
 UNICODE = {"σ": "\\sigma", "ϕ": "\\phi", "φ": "\\varphi", "ℓ": "l", "α": "\\alpha", "β": "\\beta",
            "γ": "\\gamma", "δ": "\\delta", "ε": "\\epsilon", "ζ": "\\zeta", "η": "\\eta", "θ": "\\theta",
            "ι": "\\iota", "κ": "\\kappa", "λ": "\\lambda", "μ": "\\mu", "ν": "\\nu", "ξ": "\\xi", "π": "\\pi",
@@ -430,7 +428,8 @@ def _expand_once(text: str, table: dict) -> tuple[str, bool]:
 def _parser():
     """The LALR parser of grammar.lark, its tables loaded from the cache ``_lazy.cached_lark`` keeps."""
     from .._lazy import cached_lark
-    return cached_lark(Path(__file__).parent / "grammar.lark", parser="lalr", lexer="contextual", transformer=_Build())
+    return cached_lark(Path(__file__).parent / "grammar.lark", parser="lalr", lexer="contextual", transformer=_Build(),
+                       fill={"RELATION": PATTERN})
 
 
 @dataclass(frozen=True)
@@ -540,14 +539,12 @@ def _cut_shape(prepared: str) -> tuple[str, tuple | None]:
 
 
 def _relation(tok) -> str:
-    text = re.sub(r"\s+", "", tok.value)
-    return "+=" if text.startswith("\\mathrel") else RELATIONS[text]
+    return meaning(re.sub(r"\s+", "", tok.value))
 
 
 # ---------------------------------------------------------------- before lark
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
-_RELATION_AT = re.compile(r":=|<-|\+=|=|\\equiv(?![A-Za-z])|≡|\\leftarrow(?![A-Za-z])|\\gets(?![A-Za-z])"
-                          r"|\\coloneqq(?![A-Za-z])|←|≔")
+_RELATION_AT = RELATION
 _ANNOTATION_AT = re.compile(r"\\(?:q?quad|text|textrm|textnormal|textit|mbox|hbox|tag|label|nonumber|notag)"
                             r"(?![A-Za-z])")
 _WRAPPERS = [(re.compile(r"^\s*\{"), re.compile(r"\}\s*$")),  # {...} around the whole formula (from a colour)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import singledispatch
 
 from . import ast
+from .relations import WRITTEN
 
 STYLE = {"plain": "{%s}", "paren": "{(%s)}", "bracket": "{[%s]}", "suffix": "{(%s)}"}
 OPS = {"+": " + ", "-": " - ", "matmul": " ", "hadamard": r" \odot ", "star": " * "}
@@ -143,11 +144,10 @@ def _(node: ast.Nabla) -> str:
     return rf"\nabla_{{{latex(node.wrt)}}} {latex(node.of) if node.of else 'C'}{_given(node)}"
 
 
-RELATIONS = {"=": "=", ":=": ":=", "<-": r"\leftarrow", "+=": r"\mathrel{+}="}
 
 
 @latex.register
 def _(node: ast.Claim) -> str:
     shape = "" if node.shape is None else r" \in \mathbb{R}" + (
         "^{" + r" \times ".join(latex(d) for d in node.shape) + "}" if node.shape else "")
-    return f"{latex(node.lhs)} {RELATIONS.get(node.op, '=')} {latex(node.rhs)}{shape}"
+    return f"{latex(node.lhs)} {WRITTEN.get(node.op, '=')} {latex(node.rhs)}{shape}"
