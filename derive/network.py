@@ -8,6 +8,7 @@ vectors (``Canon``), in a small number backend (``MpOps`` for mpmath; truth.py a
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import random
 from dataclasses import dataclass, field
@@ -302,11 +303,17 @@ class Trace:
 
 
 def run_trace(ops, cn: Canon, start: int = 0, base: Trace | None = None, z0: list | None = None,
-              a0: list | None = None) -> Trace:
+              a0: list | None = None, changed: set | None = None) -> Trace:
     """Forward pass of every example, reusing ``base`` for positions before ``start``.
 
     ``z0`` (per example z^start) or ``a0`` (per example a^start) overrides that layer; cost is linear in depth.
+    ``changed``: the examples the override changes; the others keep ``base``'s vectors at every layer, as the
+    examples of a forward pass are independent (one entry moved recomputes one example, not the batch).
     """
+    if changed is not None and base is not None and len(changed) < len(cn.xs):
+        full = run_trace(ops, _examples(cn, sorted(changed)), start, _examples_of(base, sorted(changed)),
+                         _subset(z0, changed), _subset(a0, changed))
+        return _merged(base, full, sorted(changed))
     zs: list = []
     as_: list = []
     for p in range(len(cn.W)):
@@ -326,6 +333,33 @@ def run_trace(ops, cn: Canon, start: int = 0, base: Trace | None = None, z0: lis
         zs.append(z)
         as_.append(a)
     return Trace(zs, as_, [ops.loss(a, y) for a, y in zip(as_[-1], cn.ys)])
+
+
+def _subset(vectors: list | None, keep) -> list | None:
+    return None if vectors is None else [vectors[t] for t in sorted(keep)]
+
+
+def _examples(cn: Canon, keep: list) -> Canon:
+    """The network's canonical form with only the examples ``keep``."""
+    return dataclasses.replace(cn, xs=[cn.xs[t] for t in keep], ys=[cn.ys[t] for t in keep])
+
+
+def _examples_of(trace: Trace, keep: list) -> Trace:
+    pick = lambda layer: None if layer is None else [layer[t] for t in keep]  # noqa: E731
+    return Trace([pick(z) for z in trace.zs], [pick(a) for a in trace.as_], [trace.losses[t] for t in keep])
+
+
+def _merged(base: Trace, part: Trace, keep: list) -> Trace:
+    """``base`` with the examples ``keep`` replaced by ``part``'s (in that order)."""
+    def merge(old, new):
+        if old is None:
+            return None
+        out = list(old)
+        for t, v in zip(keep, new):
+            out[t] = v
+        return out
+    return Trace([merge(o, n) for o, n in zip(base.zs, part.zs)], [merge(o, n) for o, n in zip(base.as_, part.as_)],
+                 merge(base.losses, part.losses))
 
 
 @dataclass
@@ -384,7 +418,12 @@ def forward(net: ConcreteNet, *, override: tuple[str, int, mpmath.matrix] | None
     if len(vecs) != net.m or len(vecs[0]) != net.widths[p]:
         raise DeriveError(f"override {kind}{label}: expected {net.widths[p]} units x {net.m} examples")
     before = base.trace if base is not None else None
-    return Forward(net, run_trace(ops, cn, p, before, **({"z0": vecs} if kind == "Z" else {"a0": vecs})))
+    changed = None
+    if before is not None:  # the examples whose vectors the override moves: only they are recomputed
+        old = before.zs[p] if kind == "Z" else before.as_[p]
+        changed = {t for t, (v, w) in enumerate(zip(vecs, old)) if v != list(w)}
+    return Forward(net, run_trace(ops, cn, p, before, changed=changed,
+                                  **({"z0": vecs} if kind == "Z" else {"a0": vecs})))
 
 
 def l2_penalty(net: ConcreteNet, c=1):

@@ -79,9 +79,17 @@ def value_of(expr, env, bound: dict | None = None):
     """A component expression's value on one network at the working precision. A complex value (the logarithm
     of a negative number, as an edit tried by the diagnosis may write) is kept complex: it differs from every
     real truth, so the claim fails there instead of stopping the judgement."""
-    from ..components import _concrete
-    re, im = sp.N(_concrete(expr, env, bound or {}), mpmath.mp.dps).as_real_imag()
-    return mpmath.mpf(re) if im == 0 else mpmath.mpc(re, im)
+    from ..components import _compiled, _concrete
+    try:  # compiled once per expression into closures over mpmath (components; SymPy only for unknown nodes)
+        value = _compiled(expr)(env, bound or {})
+    except (ZeroDivisionError, ValueError, OverflowError):
+        value = None  # no number here by mpmath's rules: SymPy's arithmetic says which (zoo, nan, a complex)
+    if isinstance(value, bool | None):
+        re, im = sp.N(_concrete(expr, env, bound or {}), mpmath.mp.dps).as_real_imag()
+        return mpmath.mpf(re) if im == 0 else mpmath.mpc(re, im)
+    if isinstance(value, mpmath.mpc):
+        return mpmath.mpf(value.real) if value.imag == 0 else value
+    return mpmath.mpf(value)
 
 
 def counterexample(net, layer, component, want, got, err) -> dict:
