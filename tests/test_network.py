@@ -200,3 +200,21 @@ def test_cost_and_penalty():
     # (lambda/2) sum of squares of Theta without its bias column 0
     squares = sum(W[i, j] ** 2 for W in net.weights.values() for i in range(W.rows) for j in range(1, W.cols))
     assert abs(l2_penalty(net, c=1) - squares / 4) < 1e-14
+
+
+@pytest.mark.parametrize("name", ["nielsen", "cs231n", "ng", "dls"])
+def test_one_entry_moved_recomputes_that_example_as_the_whole_pass_would(name):
+    # the examples are independent: with one example's entry moved, only it is recomputed; every quantity of the
+    # pass must be what recomputing every example from that layer gives (and the other examples unchanged)
+    net = make(name, hidden="tanh", m=4)
+    fw = forward(net)
+    label = net.layer_labels[1]
+    for kind in ("Z", "A"):
+        M = (fw.Z if kind == "Z" else fw.A)[label].copy()
+        M[1, 2] += mpmath.mpf("0.25")  # an entry of example 2 (column layout) or of unit 3 of example 2 (rows)
+        quick = forward(net, override=(kind, label, M), base=fw)
+        full = forward(net, override=(kind, label, M))          # no base: every example recomputed
+        assert quick.per_example_losses == full.per_example_losses
+        assert quick.per_example_losses != fw.per_example_losses
+        for lab in net.layer_labels:
+            assert close(quick.A[lab], full.A[lab], 0) and close(quick.Z[lab], full.Z[lab], 0)
