@@ -3,7 +3,9 @@
 A layer kind (``derive/layers/``) is verified, and a user's backward formula for it judged, on numbers drawn
 here: a batch x of m examples (rows) by D features (columns), the parameters γ, β (one per feature), the
 normalisation's ε, a dropout mask with its keep probability p, a dense layer's W (D by H) and b (H outputs,
-H ≠ D), and the loss the layer's output y (m by D, or m by H for dense) feeds,
+H ≠ D), attention's keys K and values V (H = m + 1 rows of D: the queries are x's m rows, so the scores x Kᵀ
+are m by H, never square; masked attention's mask is m by H, query n seeing the first n + 2 keys), and the
+loss the layer's output y (m by D, or m by H for dense) feeds,
 
     ℓ = Σ_{n,k} (c_{nk} y_{nk} + ½ d_{nk} y_{nk}²),
 
@@ -26,9 +28,10 @@ if TYPE_CHECKING:  # mpmath is imported where numbers are drawn: the CLI reads K
     import mpmath
 
 # the single-layer kinds with concrete inputs here: the first three, then dense, the softmaxes over the features,
-# and every elementwise activation of the registry
+# every elementwise activation of the registry, and scaled dot-product attention (without and with a mask)
+ATTENTION = ("attention", "masked_attention")
 KINDS = ("batchnorm", "layernorm", "dropout", "dense", "softmax", "logsoftmax") + tuple(
-    name for name, a in ACTIVATIONS.items() if a.elementwise)
+    name for name, a in ACTIVATIONS.items() if a.elementwise) + ATTENTION
 SIZES = ((4, 3), (3, 5), (5, 2))               # (m, D) of the default draws: never square
 
 
@@ -41,13 +44,16 @@ class LayerInput:
     gamma: tuple               # D scales
     beta: tuple                # D shifts
     eps: mpmath.mpf            # added to the variance
-    mask: tuple[tuple, ...]    # dropout: 1 keeps the entry, 0 drops it (m by D)
+    mask: tuple[tuple, ...]    # dropout: 1 keeps the entry, 0 drops it (m by D); masked attention: 1 where query n
+                               # sees key j (m by H); plain attention: the dropout draw's, never read
     keep: mpmath.mpf           # dropout: the keep probability p (inverted dropout divides by it)
     c: tuple[tuple, ...]       # the loss's linear coefficients (m by the output's width: D, or H for dense)
     d: tuple[tuple, ...]       # the loss's quadratic coefficients (likewise)
     unbiased: bool = False     # normalise by the n - 1 variance instead of Ioffe & Szegedy's and PyTorch's 1/n
     W: tuple[tuple, ...] = ()  # dense: D rows (input features) by H columns (outputs); empty for the other kinds
     b: tuple = ()              # dense: H biases
+    K: tuple[tuple, ...] = ()  # attention: the keys, H rows by D columns; empty for the other kinds
+    V: tuple[tuple, ...] = ()  # attention: the values, H rows by D columns (d_v = d_k = D)
 
     @property
     def m(self) -> int:
@@ -59,8 +65,8 @@ class LayerInput:
 
     @property
     def H(self) -> int:
-        """The output's width (D but for dense)."""
-        return len(self.c[0])
+        """The j axis's size: a dense layer's outputs, attention's keys (m + 1 by default); D for the others."""
+        return len(self.K) if self.K else len(self.c[0])
 
 
 def _grid(rng: random.Random, m: int, D: int, low: float, high: float) -> tuple[tuple, ...]:
@@ -73,18 +79,32 @@ def outputs(D: int) -> int:
     return D + 2
 
 
+def keys(m: int) -> int:
+    """Attention's keys by default, for m queries: never m."""
+    return m + 1
+
+
+def causal_mask(m: int, H: int) -> tuple[tuple, ...]:
+    """Masked attention's mask: query n (from 0) sees keys 0 .. n + 1, so every row sees a key and only the last
+    of m queries, with H = m + 1 keys, sees them all."""
+    return tuple(tuple(int(j <= n + 1) for j in range(H)) for n in range(m))
+
+
 def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = False,
          H: int | None = None) -> LayerInput:
     """A deterministic random input (``random.Random(seed)``) for ``kind`` with m examples of D features; a dense
-    layer maps them to H outputs (default D + 2). The draws of the kinds without W keep their order, so each
-    seed gives them the same numbers whatever kinds are added; dense draws W and b last."""
+    layer maps them to H outputs (default D + 2), attention's m queries read H keys and values (default m + 1).
+    The draws of the kinds without W keep their order, so each seed gives them the same numbers whatever kinds
+    are added; dense draws W and b last, attention K and V last (its loss, like theirs, is m by D)."""
     if kind not in KINDS:
         raise DeriveError(f"unknown layer kind {kind!r}; known: {', '.join(KINDS)}")
     if m < 2 or D < 2:
         raise DeriveError(f"a layer's batch needs m >= 2 examples of D >= 2 features, got m={m}, D={D}")
-    H = outputs(D) if H is None else H
+    attention = kind in ATTENTION
+    H = (keys(m) if attention else outputs(D)) if H is None else H
     if not isinstance(H, int) or isinstance(H, bool) or H < 1:
-        raise DeriveError(f"a dense layer needs H >= 1 outputs, got H={H!r}")
+        raise DeriveError(f"{'attention needs H >= 1 keys' if attention else 'a dense layer needs H >= 1 outputs'}"
+                          f", got H={H!r}")
     out = H if kind == "dense" else D
     import mpmath
     rng = random.Random(seed)
@@ -101,7 +121,13 @@ def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = Fals
         scale = 1.5 / D ** 0.5                 # as architectures.draw's
         W = _grid(rng, D, H, -scale, scale)
         b = tuple(mpmath.mpf(rng.uniform(-0.5, 0.5)) for _ in range(H))
-    return LayerInput(kind, x, gamma, beta, eps, mask, keep, c, d, unbiased, W, b)
+    K: tuple[tuple, ...] = ()
+    V: tuple[tuple, ...] = ()
+    if attention:
+        K, V = _grid(rng, H, D, -1, 1), _grid(rng, H, D, -1, 1)
+        if kind == "masked_attention":
+            mask = causal_mask(m, H)
+    return LayerInput(kind, x, gamma, beta, eps, mask, keep, c, d, unbiased, W, b, K, V)
 
 
 def loss(inp: LayerInput, y):

@@ -3,8 +3,8 @@
 Like truth.py this never imports the engine. It rebuilds the forward pass from PyTorch's own float64
 functions (not from the registries' SymPy definitions), so it checks truth.py independently; ``kind_torch``
 does the same for one layer on its own and ``network_torch`` for a whole architecture (truth_kinds.py), with
-torch's batch_norm, layer_norm, linear, softmax, log_softmax and activations, each step reading a clone of what
-it reads (so its gradient is that step's share of a fan-out). Install with
+torch's batch_norm, layer_norm, linear, softmax, log_softmax, scaled_dot_product_attention and activations,
+each step reading a clone of what it reads (so its gradient is that step's share of a fan-out). Install with
 ``pip install 'derive[torch]'``; torch is imported only when ``torch_gradients`` is called.
 """
 
@@ -137,6 +137,16 @@ def _elementwise(name: str):
     return lambda torch, given, params, unbiased: _activation(torch, name, given["x"], 1)
 
 
+def _attention(masked: bool):
+    """torch's own scaled_dot_product_attention (scale 1/sqrt(D) by default; a boolean attn_mask: True where a
+    query attends to a key, the others -inf before its softmax) of the queries x over the keys K and values V."""
+    def forward(torch, given: dict, params: dict, unbiased: bool):
+        q, k, v = (t.unsqueeze(0) for t in (given["x"], params["K"], params["V"]))  # a batch of one
+        mask = params["mask"].unsqueeze(0) != 0 if masked else None
+        return torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask).squeeze(0)
+    return forward
+
+
 KIND_FORWARD = {
     "batchnorm": _batchnorm, "layernorm": _layernorm, "dropout": _dropout,
     "dense": lambda torch, given, params, unbiased: torch.nn.functional.linear(given["x"], params["W"].T, params["b"]),
@@ -145,6 +155,8 @@ KIND_FORWARD = {
     "logsoftmax": lambda torch, given, params, unbiased: torch.log_softmax(given["x"], dim=1),
     "add": lambda torch, given, params, unbiased: given["x"] + given["skip"],
     **{name: _elementwise(name) for name, a in ACTIVATIONS.items() if a.elementwise},
+    "attention": _attention(masked=False),
+    "masked_attention": _attention(masked=True),
 }
 
 
@@ -180,7 +192,8 @@ def _forward_of(kind: str):
 
 def kind_torch(inp: LayerInput) -> dict[str, tuple]:
     """``truth_kinds.kind_truth``'s adjoints of one layer by torch float64 autograd: "dy", "dx", and the learned
-    parameters' ("dgamma", "dbeta"; "dW", "db") (matrices as tuples of rows, vectors as tuples, of mpf).
+    parameters' ("dgamma", "dbeta"; "dW", "db"; attention's "dK", "dV") (matrices as tuples of rows, vectors
+    as tuples, of mpf).
 
     Raises:
         DeriveError: torch is missing, or the kind has no PyTorch forward here.
@@ -189,7 +202,7 @@ def kind_torch(inp: LayerInput) -> dict[str, tuple]:
     torch = _torch()
     x = _tensor(torch, inp.x, True)
     numbers = {"gamma": inp.gamma, "beta": inp.beta, "epsilon": inp.eps, "mask": inp.mask, "p": inp.keep,
-               "W": inp.W, "b": inp.b}
+               "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V}
     params, learned = _params(torch, inp.kind, numbers)
     y = forward(torch, {"x": x}, params, inp.unbiased)
     names, wrt = ["dy", "dx"] + ["d" + name for name in learned], [y, x, *learned.values()]

@@ -11,26 +11,30 @@ definition f alone), in ``KIND_TRUTH``, one row per kind; a single layer and a n
     dense      y_nj = sum_k x_nk W_kj + b_j        projection  y_nj = sum_k x_nk W_kj      add  y = x + skip
     softmax    e = exp(x), s_n = sum_k e_nk, y = e / s      logsoftmax  e, s as softmax, y_nk = x_nk - log s_n
     relu, tanh, ... (every elementwise activation)   y = f(x)
+    attention  S_nj = sum_k x_nk K_jk / sqrt(D),  e = exp(S) (masked: e = mask exp(S)),  s_n = sum_j e_nj,
+               P = e / s,  y_nk = sum_j P_nj V_jk       (queries x: m by D; keys K, values V: H by D; no max shift)
 
 then one backward sweep from the loss (``layer_inputs.loss``, or ``architectures.loss`` of the last step's
 output) gives every adjoint. Reverse mode gives an interior node the derivative of the loss by that node cut
 into a leaf, everything before it held fixed and everything after it recomputed: dxhat with xhat a leaf, dvar
 with var a leaf that feeds xhat (mu fixed), dmu with mu a leaf that feeds var and xhat, which are the meanings
-of Ioffe & Szegedy's (2015, section 3) chain-rule equations; de, ds of softmax likewise; dx, dgamma, dW ... are
-total derivatives. In a network every step reads its own copy (a node of derivative 1) of each step it reads,
-so its "dx" ("dskip") is the loss's derivative through that step alone, while the "dy" of a step read by
-several steps is the total (the sum of its readers' copies: fan-out).
+of Ioffe & Szegedy's (2015, section 3) chain-rule equations; de, ds of softmax likewise, and attention's dS,
+de, ds, dP (de with s and P recomputed from e, ds with e held); dx, dgamma, dW, dK, dV ... are total
+derivatives. In a network every step reads its own copy (a node of derivative 1) of each step it reads, so its
+"dx" ("dskip") is the loss's derivative through that step alone, while the "dy" of a step read by several steps
+is the total (the sum of its readers' copies: fan-out).
 
 Why it is trustworthy: it shares nothing with the engine (``derive.layers``' local derivatives, the generic
 reverse pass) nor with any published backward formula: no backward formula is written here, only scalar rules
 on a tape. It has no truncation error; the only error is rounding at DPS = 50 digits for one layer, and
 DPS + steps + 10 for a network (u = 10^-digits): an adjoint of N operations per path (N about 2n + 10 for a
-normalisation, n the statistic's sample size, plus about that per step after it) with cancellation kappa among
-the paths is off by at most about N u kappa relative, below 1e-40 for kappa < 1e8 (batch norm's dx is such a
-cancellation: its column sums are exactly 0). tests/test_truth_kinds.py and tests/test_truth_network.py check
-every returned adjoint, the intermediate ones with their cut node perturbed, to 1e-30 against central
-differences at 80 digits of a forward written again in the test, and against PyTorch autograd in float64
-where torch is installed.
+normalisation, n the statistic's sample size, about 2D + 2H + 10 for attention, D features and H keys, plus
+about that per step after it) with cancellation kappa among the paths is off by at most about N u kappa
+relative, below 1e-40 for kappa < 1e8 (batch norm's dx is such a cancellation: its column sums are exactly 0;
+so is attention's dS, whose rows sum to 0; a masked entry's dS is exactly 0, its local derivative being 0).
+tests/test_truth_kinds.py and tests/test_truth_network.py check every returned adjoint, the intermediate ones
+with their cut node perturbed, to 1e-30 against central differences at 80 digits of a forward written again in
+the test, and against PyTorch autograd in float64 where torch is installed.
 """
 
 from __future__ import annotations
@@ -137,6 +141,31 @@ def _logsoftmax(given: dict, params: dict, unbiased: bool) -> dict:
     return {"e": e, "s": s, "y": [[v - logs[n] for v in row] for n, row in enumerate(x)]}
 
 
+def _attention(masked: bool):
+    """Scaled dot-product attention of the queries x (m by D) over the keys K and values V (H by D each):
+    S = x Kᵀ / sqrt(D), e = exp(S) (times the 0/1 mask when ``masked``), s_n = sum_j e_nj, P = e / s, y = P V."""
+    def forward(given: dict, params: dict, unbiased: bool) -> dict:
+        x, K, V = given["x"], params["K"], params["V"]
+        H, D = len(K), len(x[0])
+        if len(K[0]) != D or len(V) != H:
+            raise DeriveError(f"attention needs K and V of H rows and D = {D} columns, got K {H} by {len(K[0])}, "
+                              f"V {len(V)} rows")
+        root = mpmath.sqrt(D)
+        S = [[_dot(xr, K[j], 0) / root for j in range(H)] for xr in x]
+        if masked:
+            mask = params["mask"]
+            if len(mask) != len(x) or any(len(row) != H for row in mask):
+                raise DeriveError(f"masked attention needs an m by H = {len(x)} by {H} mask")
+            e = [[mask[n][j] * _exp(v) for j, v in enumerate(row)] for n, row in enumerate(S)]
+        else:
+            e = [[_exp(v) for v in row] for row in S]
+        s = [_sum(row) for row in e]
+        P = [[v / s[n] for v in row] for n, row in enumerate(e)]
+        y = [[_dot(P[n], [V[j][k] for j in range(H)], 0) for k in range(len(V[0]))] for n in range(len(x))]
+        return {"K": K, "V": V, "S": S, "e": e, "s": s, "P": P, "y": y}
+    return forward
+
+
 def _add(given: dict, params: dict, unbiased: bool) -> dict:
     """The join of a residual block: y = x + skip."""
     return {"y": [[a + b for a, b in zip(ra, rb)] for ra, rb in zip(given["x"], given["skip"])]}
@@ -169,6 +198,8 @@ KIND_TRUTH: dict[str, KindTruth] = {
     "logsoftmax": KindTruth(_logsoftmax),
     "add": KindTruth(_add, reads=("x", "skip")),
     **{name: KindTruth(_elementwise(name)) for name, a in ACTIVATIONS.items() if a.elementwise},
+    "attention": KindTruth(_attention(masked=False), ("K", "V")),
+    "masked_attention": KindTruth(_attention(masked=True), ("K", "V")),
 }
 
 
@@ -189,7 +220,7 @@ def _step(tape: Tape, rule: KindTruth, given: dict, params: dict, unbiased: bool
 
 def _layer_params(inp: LayerInput) -> dict:
     return {"gamma": inp.gamma, "beta": inp.beta, "epsilon": inp.eps, "mask": inp.mask, "p": inp.keep,
-            "W": inp.W, "b": inp.b}
+            "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V}
 
 
 def kind_truth(inp: LayerInput) -> dict[str, tuple]:
@@ -198,7 +229,9 @@ def kind_truth(inp: LayerInput) -> dict[str, tuple]:
     Matrices are tuples of m row tuples, vectors tuples. Every kind: "x", "y", "dx", "dy"; batch and layer norm
     also "mu", "var", "xhat", "dxhat", "dvar", "dmu", "dgamma", "dbeta" (mu, var, dmu, dvar: one per feature for
     batch norm, one per example for layer norm); dense "dW", "db"; softmax and logsoftmax "e", "s", "de", "ds"
-    (s, ds one per example). The parameters' values are the input's own (``inp.gamma``, ``inp.W`` ...).
+    (s, ds one per example); attention and masked attention "K", "V", "S", "e", "s", "P" and their adjoints
+    (K, V, dK, dV: H by D; S, e, P and theirs: m by H; s, ds: one per query). The other parameters' values are
+    the input's own (``inp.gamma``, ``inp.W``, ``inp.mask`` ...).
 
     Raises:
         DeriveError: the input's kind has no ground truth here, or an n - 1 variance has n < 2.

@@ -1,11 +1,11 @@
 """Each layer kind's forward pass written again in plain mpmath (no tape, no registry), for the truth tests.
 
 ``FORWARD[kind](q, unbiased)`` gives a step's output y from ``q``: what it reads ("x", and "skip" for add), its
-parameters by name (W, b, gamma, beta, epsilon, mask, p), and any of its intermediates (mu, var, xhat, e, s)
-or y itself given as a cut node: a quantity found in ``q`` is used as is, the others are computed from what
-they read. A central difference of the loss with one such entry moved is the derivative by that node cut into
-a leaf, the meaning truth_kinds' adjoints have. The activations are written from their textbook definitions
-(tests check the list is the registry's), not read from derive.activations.
+parameters by name (W, b, gamma, beta, epsilon, mask, p, K, V), and any of its intermediates (mu, var, xhat, e,
+s; attention's S, e, s, P) or y itself given as a cut node: a quantity found in ``q`` is used as is, the others
+are computed from what they read. A central difference of the loss with one such entry moved is the derivative
+by that node cut into a leaf, the meaning truth_kinds' adjoints have. The activations are written from their
+textbook definitions (tests check the list is the registry's), not read from derive.activations.
 """
 
 from __future__ import annotations
@@ -75,6 +75,24 @@ def _softmaxes(log: bool):
     return forward
 
 
+def _attention(masked: bool):
+    """softmax(x Kᵀ / √D) V over the keys, row by row: the softmax's numerators e zeroed where the mask is 0."""
+    def forward(q: dict, unbiased: bool):
+        def y():
+            x, K, V = q["x"], q["K"], q["V"]
+            D = len(x[0])
+            S = _given(q, "S", lambda: [[mpmath.fsum(a * b for a, b in zip(xr, kr)) / mpmath.sqrt(D) for kr in K]
+                                        for xr in x])
+            e = _given(q, "e", lambda: [[(q["mask"][n][j] if masked else 1) * mpmath.exp(v) for j, v in enumerate(row)]
+                                        for n, row in enumerate(S)])
+            s = _given(q, "s", lambda: [mpmath.fsum(row) for row in e])
+            P = _given(q, "P", lambda: [[v / s[n] for v in row] for n, row in enumerate(e)])
+            return [[mpmath.fsum(P[n][j] * V[j][k] for j in range(len(V))) for k in range(len(V[0]))]
+                    for n in range(len(P))]
+        return _given(q, "y", y)
+    return forward
+
+
 def _elementwise(f):
     return lambda q, unbiased: _given(q, "y", lambda: [[f(v) for v in row] for row in q["x"]])
 
@@ -91,6 +109,8 @@ FORWARD = {
     "add": lambda q, unbiased: _given(q, "y", lambda: [[a + b for a, b in zip(ra, rb)]
                                                         for ra, rb in zip(q["x"], q["skip"])]),
     **{name: _elementwise(f) for name, f in ACTIVATION.items()},
+    "attention": _attention(masked=False),
+    "masked_attention": _attention(masked=True),
 }
 READS = {"add": ("x", "skip")}  # every other kind reads one step, its "x"
 

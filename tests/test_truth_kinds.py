@@ -6,7 +6,9 @@ difference at 80 digits (step 1e-25: truncation ~1e-50, rounding ~1e-55) of the 
 x, gamma, beta for the total derivatives, and xhat, var (mu fixed), mu (var and xhat recomputed from it), y for
 the intermediate ones. Then the facts every batch norm satisfies, the refusals, and PyTorch where installed.
 The kinds added for networks (dense, softmax, logsoftmax, the elementwise activations) are checked likewise
-against tests/kind_forward.py's forward (the one the network tests use): x, W, b, and the cut nodes e, s, y.
+against tests/kind_forward.py's forward (the one the network tests use): x, W, b, and the cut nodes e, s, y; and
+attention with and without its mask (m queries, H = m + 1 keys, D features, all unequal): x, K, V and the cut
+nodes S, e, s, P, y.
 """
 
 from __future__ import annotations
@@ -239,7 +241,7 @@ NEW_CASES = [(kind, m, D, seed) for kind in NEW for (m, D), seed in (((4, 3), 0)
 
 def new_fd(inp, truth) -> dict[str, dict]:
     """Every adjoint kind_truth returns for a new kind, by central differences of kind_forward's forward."""
-    base = {"x": inp.x, "W": inp.W, "b": inp.b}
+    base = {"x": inp.x, "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "mask": inp.mask}
     values = base | truth
 
     def f(name):
@@ -257,8 +259,10 @@ def test_the_old_kinds_come_first():
 def test_every_adjoint_of_a_new_kind_agrees_with_central_differences(kind, m, D, seed):
     inp = layer_inputs.draw(kind, m, D, seed)
     truth = kind_truth(inp)
+    attention = {"dx", "dK", "dV", "dS", "de", "ds", "dP", "dy"}
     want = {"dense": {"dx", "dy", "dW", "db"}, "softmax": {"dx", "dy", "de", "ds"},
-            "logsoftmax": {"dx", "dy", "de", "ds"}}.get(kind, {"dx", "dy"})
+            "logsoftmax": {"dx", "dy", "de", "ds"}, "attention": attention,
+            "masked_attention": attention}.get(kind, {"dx", "dy"})
     assert {n for n in truth if n.startswith("d")} == want
     assert worst(truth, new_fd(inp, truth)) < TOL
 
@@ -314,5 +318,101 @@ def test_torch_agrees_on_the_new_kinds(kind, m, D, seed):
     from derive.torch_truth import kind_torch
     inp = layer_inputs.draw(kind, m, D, seed)
     got, want = kind_torch(inp), kind_truth(inp)
-    assert set(got) == ({"dy", "dx", "dW", "db"} if kind == "dense" else {"dy", "dx"})
+    learned = {"dense": {"dW", "db"}, "attention": {"dK", "dV"}, "masked_attention": {"dK", "dV"}}.get(kind, set())
+    assert set(got) == {"dy", "dx"} | learned
+    assert worst(got, {n: {i: _at(want[n], i) for i in indices(want[n])} for n in got}) < 1e-10
+
+
+# ---------------------------------------------------------------- attention, with and without its mask
+
+ATTENTION = layer_inputs.ATTENTION
+ATTENTION_DRAWS = ((4, 3, 1), (3, 5, 4), (2, 4, 9))  # (m, D, seed): H = m + 1 keys, never m nor D
+
+
+def test_attention_draws_its_keys_and_values_after_the_old_fields():
+    m, D = 3, 4
+    bn = layer_inputs.draw("batchnorm", m, D, 5)
+    assert bn.K == () and bn.V == () and bn.H == D
+    for kind in ATTENTION:
+        a = layer_inputs.draw(kind, m, D, 5)
+        same = ("x", "gamma", "beta", "eps", "keep", "c", "d", "W", "b")  # the old stream, unchanged
+        assert all(getattr(a, name) == getattr(bn, name) for name in same)
+        assert a.H == m + 1 and len(a.K) == len(a.V) == m + 1 and {len(r) for r in a.K + a.V} == {D}
+        assert len(a.c) == m and {len(row) for row in a.c + a.d} == {D}  # the loss is of the output, m by D
+        assert a.K != a.V
+    plain, masked = (layer_inputs.draw(kind, m, D, 5) for kind in ATTENTION)
+    assert plain.K == masked.K and plain.V == masked.V
+    assert plain.mask == bn.mask  # plain attention keeps the old stream's mask (and never reads it)
+    assert masked.mask == ((1, 1, 0, 0), (1, 1, 1, 0), (1, 1, 1, 1))  # query n sees the first n + 2 keys
+    two = layer_inputs.draw("masked_attention", m, D, 5, H=2)
+    assert two.H == 2 and {len(row) for row in two.mask} == {2}
+    assert {len(row) for row in kind_truth(two)["P"]} == {2}
+    with pytest.raises(DeriveError, match="H >= 1 keys"):
+        layer_inputs.draw("attention", m, D, 5, H=0)
+
+
+@pytest.mark.parametrize("kind", ATTENTION)
+@pytest.mark.parametrize("m, D, seed", ATTENTION_DRAWS)
+def test_every_adjoint_of_attention_agrees_with_central_differences(kind, m, D, seed):
+    inp = layer_inputs.draw(kind, m, D, seed)
+    assert len({inp.m, inp.H, inp.D}) == 3
+    truth = kind_truth(inp)
+    fd = new_fd(inp, truth)
+    assert set(fd) == {"dx", "dK", "dV", "dS", "de", "ds", "dP", "dy"}
+    assert worst(truth, fd) < TOL
+
+
+@pytest.mark.parametrize("m, D, seed", ATTENTION_DRAWS)
+def test_known_facts_of_attention(m, D, seed):
+    for kind in ATTENTION:
+        inp = layer_inputs.draw(kind, m, D, seed)
+        t = kind_truth(inp)
+        H = inp.H
+        seen = inp.mask if kind == "masked_attention" else [[1] * H for _ in range(m)]
+        with mpmath.workdps(60):
+            for n in range(m):
+                assert abs(mpmath.fsum(t["P"][n]) - 1) < 1e-40                   # each query's weights sum to 1
+                assert abs(mpmath.fsum(t["dS"][n])) < 1e-40  # a constant added to a row of scores changes nothing
+                for j in range(H):
+                    if seen[n][j]:
+                        assert t["P"][n][j] > 0 and t["dS"][n][j] != 0
+                    else:  # a masked key: exactly no weight and exactly no gradient to its score
+                        assert t["e"][n][j] == 0 and t["P"][n][j] == 0 and t["dS"][n][j] == 0
+                for k in range(D):
+                    assert abs(t["dy"][n][k] - (inp.c[n][k] + inp.d[n][k] * t["y"][n][k])) < 1e-40
+                    # the scores are linear in the queries, the output linear in the values
+                    dx = mpmath.fsum(t["dS"][n][j] * inp.K[j][k] for j in range(H)) / mpmath.sqrt(D)
+                    assert abs(t["dx"][n][k] - dx) < 1e-40
+            for j, k in itertools.product(range(H), range(D)):
+                assert abs(t["dV"][j][k] - mpmath.fsum(t["P"][n][j] * t["dy"][n][k] for n in range(m))) < 1e-40
+
+
+def test_the_check_tells_masked_from_plain_attention():
+    inp = layer_inputs.draw("masked_attention", 4, 3, 2)
+    fd = new_fd(inp, kind_truth(inp))
+    plain = kind_truth(dataclasses.replace(inp, kind="attention"))  # the same queries, keys and values, no mask
+    for name in ("dx", "dK", "dV"):
+        assert worst(plain, {name: fd[name]}) > 1e-6
+    # and plain attention reads no mask: another one changes nothing
+    other = layer_inputs.draw("attention", 4, 3, 2)
+    zeros = tuple(tuple(0 for _ in row) for row in other.mask)
+    assert kind_truth(dataclasses.replace(other, mask=zeros)) == kind_truth(other)
+
+
+def test_attention_refuses_mismatched_shapes():
+    inp = layer_inputs.draw("masked_attention", 3, 2, 0)
+    with pytest.raises(DeriveError, match="m by H"):
+        kind_truth(dataclasses.replace(inp, mask=inp.mask[:2]))
+    with pytest.raises(DeriveError, match="K and V"):
+        kind_truth(dataclasses.replace(inp, V=inp.V[:2]))
+
+
+@pytest.mark.parametrize("kind", ATTENTION)
+@pytest.mark.parametrize("m, D, seed", ATTENTION_DRAWS)
+def test_torch_agrees_on_attention(kind, m, D, seed):
+    pytest.importorskip("torch")
+    from derive.torch_truth import kind_torch
+    inp = layer_inputs.draw(kind, m, D, seed)
+    got, want = kind_torch(inp), kind_truth(inp)
+    assert set(got) == {"dy", "dx", "dK", "dV"}
     assert worst(got, {n: {i: _at(want[n], i) for i in indices(want[n])} for n in got}) < 1e-10
