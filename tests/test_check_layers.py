@@ -77,6 +77,12 @@ OTHERS = [
     ("logsoftmax", "cs231n", r"dx_{ij} = dout_{ij} - \exp(y_{ij}) \sum_k dout_{ik}"),
     ("tanh", "cs231n", r"dx_{ij} = dout_{ij} (1 - y_{ij}^2)"),
     ("sigmoid", "cs231n", r"dx = dout \odot y \odot (1 - y)"),
+    # FlashAttention's standard backward pass (Dao et al. 2022, section 2.2) and Vaswani's letters
+    ("attention", "dao", r"dV_{jk} = \sum_i P_{ij} dO_{ik}"),
+    ("attention", "dao", r"dS_{ij} = P_{ij} (dP_{ij} - \sum_t P_{it} dP_{it})"),
+    ("masked_attention", "dao", r"dQ_{ik} = \frac{1}{\sqrt{d}} \sum_j dS_{ij} K_{jk}"),
+    ("attention", "vaswani", r"\frac{\partial L}{\partial K_{jk}} = \frac{1}{\sqrt{d_k}} \sum_i "
+     r"\frac{\partial L}{\partial S_{ij}} Q_{ik}"),
 ]
 HOLDS = ([("batchnorm", "ioffe", f) for f in IOFFE + [IOFFE_COMPACT]]
          + [("batchnorm", "cs231n", f) for f in CS231N_BN]
@@ -90,6 +96,9 @@ FAILS = [
      r"\frac{\partial L}{\partial \hat{y}_i}"),                                    # the elementwise shortcut
     ("logsoftmax", "cs231n", r"dx_{ij} = dout_{ij}"),                               # the normaliser's path
     ("tanh", "cs231n", r"dx_{ij} = dout_{ij} (1 - x_{ij}^2)"),                      # the input for the output
+    ("attention", "dao", r"dQ_{ik} = \sum_j dS_{ij} K_{jk}"),                        # the 1/sqrt(d) forgotten
+    ("attention", "dao", r"dS_{ij} = P_{ij} (1 - P_{ij}) dP_{ij}"),                   # the elementwise shortcut
+    ("masked_attention", "dao", r"dV_{jk} = \frac{1}{N} \sum_i dO_{ik}"),          # uniform weights
 ]
 # what the printer writes and the grammar cannot read yet: refused with the reason, never judged
 UNREAD = {"relu": "unexpected character '>'", "leaky_relu": r"unknown command \\begin",

@@ -48,9 +48,8 @@ def _counts(m: int, D: int) -> dict[str, int]:
     return {"n": m, "k": D, "j": outputs(D)}
 
 
-def _bindings(meaning: LayerMeaning, m: int, D: int):
+def _bindings(meaning: LayerMeaning, count: dict[str, int]):
     """Every binding of the left side's indices and of the right side's other free ones (with the sizes)."""
-    count = _counts(m, D)
     sizes = {AXES[a][1]: c for a, c in count.items()}
     symbols = [AXES[a][0] for a in meaning.axes] + [s for s, _ in meaning.every]
     axes = list(meaning.axes) + [a for _, a in meaning.every]
@@ -75,7 +74,7 @@ def _draws(meaning: LayerMeaning, unbiased: bool):
     from ..truth_kinds import kind_truth
     for m, D, seed in DRAWS:
         inp = draw(meaning.kind.name, m, D, seed, unbiased)
-        yield (m, D, seed), values_of(inp, kind_truth(inp))
+        yield (m, D, seed), values_of(inp, kind_truth(inp)), {"n": inp.m, "k": inp.D, "j": inp.H}
 
 
 def _where(meaning: LayerMeaning, at: dict) -> dict:
@@ -93,9 +92,9 @@ def judge(meaning: LayerMeaning, unbiased: bool = False) -> LayerVerdict:
     worst = None
     entries = 0
     with mpmath.workdps(DPS):
-        for (m, D, seed), values in _draws(meaning, unbiased):
+        for (m, D, seed), values, count in _draws(meaning, unbiased):
             rows = []
-            for at in _bindings(meaning, m, D):
+            for at in _bindings(meaning, count):
                 rows.append((at, evaluate(meaning.lhs, values, at), _value(meaning.rhs, values, at)))
             scale = max(abs(w) for _, w, _ in rows) or 1
             for at, want, got in rows:
@@ -203,9 +202,9 @@ def _agrees(meaning: LayerMeaning, candidate, unbiased: bool) -> tuple[bool, boo
     """(the candidate matches the user's right side, it differs from truth) on every draw."""
     same, differs = True, False
     with mpmath.workdps(DPS):
-        for (m, D, _), values in _draws(meaning, unbiased):
+        for _, values, count in _draws(meaning, unbiased):
             rows = []
-            for at in _bindings(meaning, m, D):
+            for at in _bindings(meaning, count):
                 c = _value(candidate, values, at)
                 if c is None:
                     return False, False
@@ -316,7 +315,7 @@ def _same_generic(meaning: LayerMeaning, a, b) -> bool:
     with mpmath.workdps(DPS):
         for seed, (m, D) in enumerate(((4, 3), (3, 5))):
             values = _generic(meaning.kind, m, D, seed)
-            for at in _bindings(meaning, m, D):
+            for at in _bindings(meaning, _counts(m, D)):
                 x, y = _value(a, values, at), _value(b, values, at)
                 if x is None or y is None or abs(x - y) > TOLERANCE * max(abs(x), 1):
                     return False

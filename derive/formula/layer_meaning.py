@@ -38,7 +38,7 @@ MARKS = {"B", "\\mathcal{B}"}       # the batch's mark on a statistic (μ_B, σ�
 ALIASES = {"\\varepsilon": "\\epsilon"}  # two glyphs of one letter
 # the functions a kind's formulas use (softmax's exp and log, an activation's tanh), by the names LaTeX gives them
 FUNCTIONS = {"exp": sp.exp, "log": sp.log, "ln": sp.log, "tanh": sp.tanh}
-AXIS_WORD = {"n": "the example", "k": "the feature", "j": "the output feature"}
+AXIS_WORD = {"n": "the example", "k": "the feature", "j": "the output feature or key"}
 _INDEX = re.compile(r"[A-Za-z]")
 
 
@@ -156,6 +156,11 @@ class _Reader:
             if isinstance(node, ast.Sym):
                 self.names[node.base] = name
         self.sizes = {letters.sizes[a]: AXES[a][1] for a in AXES if a in letters.sizes}
+        self.size_forms = {}  # (base, subscripts) of each size as the grammar reads it: d_k is d with index k
+        for text, size in self.sizes.items():
+            node = _parsed(text)
+            if isinstance(node, ast.Sym) and node.layer is None:
+                self.size_forms[(ALIASES.get(node.base, node.base), tuple(node.indices or ()))] = size
         self.scalars = {s.name for s in kind.constants}
         self.axis_of: dict[sp.Symbol, str] = {}
         for axis, (index, _) in AXES.items():
@@ -217,8 +222,8 @@ class _Reader:
         indices = list(node.indices or ())
         marks = [i for i in indices if i in MARKS]
         letters = [i for i in indices if i not in MARKS]
-        if base in self.sizes and not indices and node.layer is None:
-            return self.sizes[base]
+        if node.layer is None and (base, tuple(indices)) in self.size_forms:
+            return self.size_forms[(base, tuple(indices))]
         found = self.quantity_of(base)
         if found is None:
             if base == "d" and self.letters.adjoint == "d":

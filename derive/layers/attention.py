@@ -29,8 +29,9 @@ VASWANI = Letters(
      "loss": "L"},
     {"n": ("i", "r"), "j": ("j", "t"), "k": ("k", "l")}, {"n": "n", "j": "m", "k": "d_k"}, shown="njk")
 DAO = Letters(
-    "dao", "Dao et al. (2022), FlashAttention, section 2.2 (standard attention): S, P, O and dO, dP, dS, dQ, dK, dV",
-    {"x": "Q", "K": "K", "V": "V", "S": "S", "e": r"\tilde{P}", "s": r"\ell", "P": "P", "y": "O",
+    "dao", "Dao et al. (2022), FlashAttention, section 2.2 (standard attention): S, P, O and dO, dP, dS, dQ, dK, dV "
+    "(u and Z, the exponentials and their sum, are derive's)",
+    {"x": "Q", "K": "K", "V": "V", "S": "S", "e": "u", "s": "Z", "P": "P", "y": "O",
      "mask": r"\mathcal{M}", "loss": "L"},
     {"n": ("i", "r"), "j": ("j", "t"), "k": ("k", "l")}, {"n": "N", "j": "M", "k": "d"}, shown="njk", adjoint="d")
 
