@@ -47,14 +47,15 @@ def _kind(name: str, masked: bool) -> KindGraph:
         Node("S", "nj", total(x * K, "k") / root, (Local("x", K / root), Local("K", x / root)),
              why="the scaled scores"),
         Node("e", "nj", (mask if masked else 1) * sp.exp(S), (Local("S", e),),
-             why="the exponentials" + (" of the unmasked scores (0 where the mask is)" if masked else "")),
+             why="the exponentials of the scores" + (", times the mask (0 where a key is masked)" if masked else "")),
         Node("s", "n", total(e, "j"), (Local("e", sp.Integer(1)),), why="the sum of a query's exponentials"),
         Node("P", "nj", e / s, (Local("e", 1 / s), Local("s", -e / s ** 2)), why="the attention weights"),
         Node("y", "nk", total(P * V, "j"), (Local("P", V), Local("V", P)), why="the output"),
     )
     dP = total(entry("dy", "nk") * V, "k")           # dP = dO Vᵀ, the chain rule's own equation for P
     closed = Compact("S", P * (dP - total(P * dP, "j")), {e: P * s},
-                     source="the softmax Jacobian applied to dP = dO Vᵀ, as FlashAttention's backward pass writes it")
+                     source="the softmax Jacobian applied to dP (dO times V transposed), as FlashAttention's backward "
+                            "pass writes it")
     return KindGraph(name, nodes, "y", ("x", "K", "V"), (), (closed,),
                      "masked scaled dot-product attention" if masked else "scaled dot-product attention",
                      (VASWANI, DAO))
