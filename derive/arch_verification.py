@@ -45,15 +45,25 @@ class ArchReport:
     def ok(self) -> bool:
         return all(e <= self.tolerance for e, _ in self.errors.values())
 
-    def text(self) -> str:
+    def text(self, every: bool = False) -> str:
+        """For a terminal: per kind and check, the worst quantity (``every``: each quantity on its own line);
+        a failing row always shows its quantity and step."""
         lines = [f"{self.spec}: {self.steps} steps; truth: reverse-mode differentiation of the forward definition "
-                 f"at {DPS} digits, one tape for the whole network; {len(self.batches)} random batches of "
-                 + ", ".join(map(str, self.batches)) + " examples"]
-        rows = [(f"{c}: {k} {'d' + q if c != 'forward' else q}", e, s) for (c, k, q), (e, s) in self.errors.items()]
-        width = max((len(r[0]) for r in rows), default=0)
-        for label, e, s in rows:
-            lines.append(f"  {label:{width}}  max rel. error {e:.2e} (step {s})  "
-                         f"{'ok' if e <= self.tolerance else 'FAIL'}")
+                 f"at {DPS} digits, one tape for the whole network; {len(self.batches)} random "
+                 f"batch{'es' if len(self.batches) > 1 else ''} of " + ", ".join(map(str, self.batches)) + " examples"]
+        rows: dict = {}
+        for (c, k, q), (e, s) in self.errors.items():
+            key = (c, k, q) if every or e > self.tolerance else (c, k)
+            if key not in rows or e > rows[key][0]:
+                rows[key] = (e, s, q, sum(1 for (c2, k2, _) in self.errors if (c2, k2) == (c, k)))
+        labels = {key: f"{key[0]}: {key[1]}" + (f" {'d' + key[2] if key[0] != 'forward' else key[2]}"
+                                                if len(key) == 3 else "") for key in rows}
+        width = max((len(t) for t in labels.values()), default=0)
+        for key, (e, s, q, n) in rows.items():
+            what = f"(step {s})" if len(key) == 3 else f"(worst of {n}: {'d' + q if key[0] != 'forward' else q}, " \
+                                                        f"step {s})"
+            verdict = "ok" if e <= self.tolerance else "FAIL"
+            lines.append(f"  {labels[key]:{width}}  max rel. error {e:.2e} {what}  {verdict}")
         lines.append("verified" if self.ok else f"FAILED: some error exceeds {self.tolerance:g}")
         return "\n".join(lines)
 
