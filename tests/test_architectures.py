@@ -134,6 +134,9 @@ def test_a_forgotten_skip_path_fails():
     report = verify_architecture(wrong, trials=1)
     assert not report.ok
     assert report.errors[("end to end", "dense", "y")][0] > 1e-3
+    text = report.text()  # a failing quantity is named on its own line, with its step; the rest per kind
+    assert "end to end: dense dy" in text and "(step 1)  FAIL" in text and text.endswith("exceeds 1e-09")
+    assert "end to end: tanh  " in text and "worst of 2" in text
 
 
 def test_batch_statistics_treated_as_constants_fail_inside_a_network():
