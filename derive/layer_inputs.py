@@ -18,6 +18,7 @@ that ground truth (``truth_kinds``) differentiates: it imports no engine module.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -54,6 +55,7 @@ class LayerInput:
     b: tuple = ()              # dense: H biases
     K: tuple[tuple, ...] = ()  # attention: the keys, H rows by D columns; empty for the other kinds
     V: tuple[tuple, ...] = ()  # attention: the values, H rows by D columns (d_v = d_k = D)
+    H: int = 0                 # the j axis's size: a dense layer's outputs, attention's keys; D for the others
 
     @property
     def m(self) -> int:
@@ -63,10 +65,6 @@ class LayerInput:
     def D(self) -> int:
         return len(self.x[0])
 
-    @property
-    def H(self) -> int:
-        """The j axis's size: a dense layer's outputs, attention's keys (m + 1 by default); D for the others."""
-        return len(self.K) if self.K else len(self.c[0])
 
 
 def _grid(rng: random.Random, m: int, D: int, low: float, high: float) -> tuple[tuple, ...]:
@@ -90,22 +88,54 @@ def causal_mask(m: int, H: int) -> tuple[tuple, ...]:
     return tuple(tuple(int(j <= n + 1) for j in range(H)) for n in range(m))
 
 
+@dataclass(frozen=True)
+class Draws:
+    """What a kind draws beyond the shared fields, after them in the random stream, so that adding a kind changes
+    no other kind's numbers: the j axis's default size from (m, D) (None: the kind has no j axis), the output's
+    width from (m, D, H), and its own fields from (rng, m, D, H)."""
+
+    axis: Callable[[int, int], int] | None = None
+    out: Callable[[int, int, int], int] = lambda m, D, H: D
+    own: Callable[..., dict] = lambda rng, m, D, H: {}
+
+
+def _dense(rng: random.Random, m: int, D: int, H: int) -> dict:
+    import mpmath
+    scale = 1.5 / D ** 0.5                 # as architectures.draw's
+    return {"W": _grid(rng, D, H, -scale, scale), "b": tuple(mpmath.mpf(rng.uniform(-0.5, 0.5)) for _ in range(H))}
+
+
+def _attention(masked: bool) -> Callable[..., dict]:
+    def own(rng: random.Random, m: int, D: int, H: int) -> dict:
+        fields = {"K": _grid(rng, H, D, -1, 1), "V": _grid(rng, H, D, -1, 1)}
+        return fields | ({"mask": causal_mask(m, H)} if masked else {})
+    return own
+
+
+# one line per kind that draws more than the shared fields (a dense layer's H outputs, attention's H keys)
+DRAWS = {"dense": Draws(lambda m, D: outputs(D), lambda m, D, H: H, _dense),
+         "attention": Draws(lambda m, D: keys(m), own=_attention(False)),
+         "masked_attention": Draws(lambda m, D: keys(m), own=_attention(True))}
+
+
 def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = False,
          H: int | None = None) -> LayerInput:
     """A deterministic random input (``random.Random(seed)``) for ``kind`` with m examples of D features; a dense
     layer maps them to H outputs (default D + 2), attention's m queries read H keys and values (default m + 1).
-    The draws of the kinds without W keep their order, so each seed gives them the same numbers whatever kinds
-    are added; dense draws W and b last, attention K and V last (its loss, like theirs, is m by D)."""
+    The shared fields are drawn first, in the same order for every kind, then the kind's own (``DRAWS``): each
+    seed gives a kind the same numbers whatever kinds are added."""
     if kind not in KINDS:
         raise DeriveError(f"unknown layer kind {kind!r}; known: {', '.join(KINDS)}")
     if m < 2 or D < 2:
         raise DeriveError(f"a layer's batch needs m >= 2 examples of D >= 2 features, got m={m}, D={D}")
-    attention = kind in ATTENTION
-    H = (keys(m) if attention else outputs(D)) if H is None else H
+    spec = DRAWS.get(kind, Draws())
+    if spec.axis is None:
+        H = D  # no j axis: the output's width
+    elif H is None:
+        H = spec.axis(m, D)
     if not isinstance(H, int) or isinstance(H, bool) or H < 1:
-        raise DeriveError(f"{'attention needs H >= 1 keys' if attention else 'a dense layer needs H >= 1 outputs'}"
-                          f", got H={H!r}")
-    out = H if kind == "dense" else D
+        what = "attention needs H >= 1 keys" if kind in ATTENTION else "a dense layer needs H >= 1 outputs"
+        raise DeriveError(f"{what}, got H={H!r}")
     import mpmath
     rng = random.Random(seed)
     x = _grid(rng, m, D, -2, 2)
@@ -114,20 +144,10 @@ def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = Fals
     eps = mpmath.mpf(rng.uniform(0.05, 0.2))
     mask = tuple(tuple(int(rng.random() < 0.6) for _ in range(D)) for _ in range(m))
     keep = mpmath.mpf(rng.choice((0.5, 0.6, 0.75, 0.8)))
+    out = spec.out(m, D, H)
     c, d = _grid(rng, m, out, -1, 1), _grid(rng, m, out, 0.2, 1)
-    W: tuple[tuple, ...] = ()
-    b: tuple = ()
-    if kind == "dense":
-        scale = 1.5 / D ** 0.5                 # as architectures.draw's
-        W = _grid(rng, D, H, -scale, scale)
-        b = tuple(mpmath.mpf(rng.uniform(-0.5, 0.5)) for _ in range(H))
-    K: tuple[tuple, ...] = ()
-    V: tuple[tuple, ...] = ()
-    if attention:
-        K, V = _grid(rng, H, D, -1, 1), _grid(rng, H, D, -1, 1)
-        if kind == "masked_attention":
-            mask = causal_mask(m, H)
-    return LayerInput(kind, x, gamma, beta, eps, mask, keep, c, d, unbiased, W, b, K, V)
+    own = spec.own(rng, m, D, H)
+    return LayerInput(kind, x, gamma, beta, eps, own.pop("mask", mask), keep, c, d, unbiased, H=H, **own)
 
 
 def loss(inp: LayerInput, y):
