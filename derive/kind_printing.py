@@ -65,6 +65,19 @@ class KindPrinter(LatexPrinter):
                 out += " + " + self._print(term)
         return out
 
+    def _print_Mul(self, expr) -> str:
+        """A sum over a denominator as the factor in front, (1/N) Σ x, not Σ x over N: no Σ inside a fraction's
+        numerator (how textbooks write a mean, and CS231n's dx = (1/N) γ (σ² + ε)^(-1/2) (N dout - ...))."""
+        num, den = sp.fraction(expr)
+        if den == 1 or not num.has(sp.Sum):
+            return super()._print_Mul(expr)
+        coef, rest = num.as_coeff_Mul()
+        front = self._print(coef / den)
+        body = self._print(rest)
+        if isinstance(rest, sp.Add):
+            body = r"\left(" + body + r"\right)"
+        return (front + " " + body) if not front.startswith("-") else "- " + self._print(-coef / den) + " " + body
+
     def _print_Piecewise(self, expr) -> str:
         """A 0/1 step as an Iverson bracket, [out > 0] (CS231n's ``dout * (x > 0)``); anything else as cases."""
         if _step(expr):

@@ -28,7 +28,7 @@ CASES = [(k, u) for k in KINDS for u in ((False, True) if k in STATISTICS else (
 # the partials each kind's graph writes: a kind that lost one would pass the loop below with fewer checks
 PARTIALS = {"batchnorm": 9, "layernorm": 9, "dropout": 1, "dense": 3, "projection": 2, "softmax": 4,
             "logsoftmax": 4, "add": 2,
-            "attention": 8, "masked_attention": 8} | {name: 1 for name, a in ACTIVATIONS.items() if a.elementwise}
+            "attention": 8, "masked_attention": 8, "embedding": 1} | {name: 1 for name, a in ACTIVATIONS.items() if a.elementwise}
 
 
 def _inline(g, expr, sizes: dict):
