@@ -22,9 +22,14 @@ COMMAND_EXAMPLES = {
               r"derive table --convention bishop -o table.tex          # the format follows the extension"],
     "verify": [r"derive verify --convention nielsen --loss bce --activation sigmoid --hidden tanh --layers 6",
                r"derive verify --convention cs231n --loss cce --activation softmax --hidden relu --layers 24 --json",
-               r"derive verify --convention my_notes.toml --loss mse --activation identity --hidden tanh"],
+               r"derive verify --convention my_notes.toml --loss mse --activation identity --hidden tanh",
+               r"derive verify --layer batchnorm --convention ioffe --unbiased",
+               'derive verify --architecture "dense(4), batchnorm, relu, residual(dense(4), batchnorm, relu), '
+               'dense(2), logsoftmax"'],
     "doc": [r"derive doc --convention ng --loss cce --activation softmax --hidden relu -o ng.tex",
-            r"derive doc --convention nielsen --loss mse --activation sigmoid --format tex-snippet"],
+            r"derive doc --convention nielsen --loss mse --activation sigmoid --format tex-snippet",
+            r"derive doc --layer attention --convention dao -o attention.md",
+            'derive doc --architecture "dense(6), projected(dense(4), layernorm, tanh), softmax" --inputs 5'],
     "gallery": [r"derive gallery -o output/"],
     "check": [r'derive check --convention nielsen --loss bce --activation sigmoid "\delta^L = a^L - y"',
               r"""echo "\delta^{(l)} = (\Theta^{(l)})^T \delta^{(l+1)} .* g'(z^{(l)})" """
@@ -320,6 +325,9 @@ def cmd_list(args) -> tuple[str, int]:
     out += ["losses:"] + [f"  {x.name:12} {x.summary}" for x in LOSSES.values()]
     out += ["layer kinds (derive doc/verify --layer KIND, with --convention naming whose letters):"]
     out += [f"  {words}" for words in _letters_words()]
+    out += ["architectures (derive doc/verify --architecture SPEC): the layers in order, comma-separated:",
+            "  dense(H), batchnorm, layernorm, dropout, softmax, logsoftmax, any activation above,",
+            "  residual(...) (y = F(x) + x) and projected(...) (y = F(x) + x W_s)"]
     out += ["reductions (a convention field):"] + [f"  {r.name:17} {r.summary}" for r in REDUCTIONS.values()]
     return "\n".join(out) + "\n", 0
 
