@@ -33,7 +33,8 @@ DPS + steps + 10 for a network (u = 10^-digits): an adjoint of N operations per 
 normalisation, n the statistic's sample size, about 2D + 2H + 10 for attention, D features and H keys, plus
 about that per step after it) with cancellation kappa among the paths is off by at most about N u kappa
 relative, below 1e-40 for kappa < 1e8 (batch norm's dx is such a cancellation: its column sums are exactly 0;
-so is attention's dS, whose rows sum to 0; a masked entry's dS is exactly 0, its local derivative being 0).
+so is attention's dS, whose rows sum to 0; a masked entry's dS is exactly 0, its local derivative being 0;
+the embedding's dW is a sum of a word's rows of dy, N about the word's repeats).
 tests/test_truth_kinds.py and tests/test_truth_network.py check every returned adjoint, the intermediate ones
 with their cut node perturbed, to 1e-30 against central differences at 80 digits of a forward written again in
 the test, and against PyTorch autograd in float64 where torch is installed.
