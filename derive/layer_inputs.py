@@ -4,8 +4,10 @@ A layer kind (``derive/layers/``) is verified, and a user's backward formula for
 here: a batch x of m examples (rows) by D features (columns), the parameters γ, β (one per feature), the
 normalisation's ε, a dropout mask with its keep probability p, a dense layer's W (D by H) and b (H outputs,
 H ≠ D), attention's keys K and values V (H = m + 1 rows of D: the queries are x's m rows, so the scores x Kᵀ
-are m by H, never square; masked attention's mask is m by H, query n seeing the first n + 2 keys), and the
-loss the layer's output y (m by D, or m by H for dense) feeds,
+are m by H, never square; masked attention's mask is m by H, query n seeing the first n + 2 keys), an
+embedding's table W (H = m - 1 words by D features) and its m token ids (in 0 .. H - 1: with fewer words than
+tokens some token repeats, so a weight gradient that overwrites instead of accumulating fails; the embedding
+reads no x), and the loss the layer's output y (m by D, or m by H for dense) feeds,
 
     ℓ = Σ_{n,k} (c_{nk} y_{nk} + ½ d_{nk} y_{nk}²),
 
@@ -29,10 +31,11 @@ if TYPE_CHECKING:  # mpmath is imported where numbers are drawn: the CLI reads K
     import mpmath
 
 # the single-layer kinds with concrete inputs here: the first three, then dense, the softmaxes over the features,
-# every elementwise activation of the registry, and scaled dot-product attention (without and with a mask)
+# every elementwise activation of the registry, scaled dot-product attention (without and with a mask), and the
+# embedding (a lookup of token ids in a table)
 ATTENTION = ("attention", "masked_attention")
 KINDS = ("batchnorm", "layernorm", "dropout", "dense", "softmax", "logsoftmax") + tuple(
-    name for name, a in ACTIVATIONS.items() if a.elementwise) + ATTENTION
+    name for name, a in ACTIVATIONS.items() if a.elementwise) + ATTENTION + ("embedding",)
 SIZES = ((4, 3), (3, 5), (5, 2))               # (m, D) of the default draws: never square
 
 
@@ -55,7 +58,9 @@ class LayerInput:
     b: tuple = ()              # dense: H biases
     K: tuple[tuple, ...] = ()  # attention: the keys, H rows by D columns; empty for the other kinds
     V: tuple[tuple, ...] = ()  # attention: the values, H rows by D columns (d_v = d_k = D)
-    H: int = 0                 # the j axis's size: a dense layer's outputs, attention's keys; D for the others
+    H: int = 0                 # the j axis's size: a dense layer's outputs, attention's keys, the embedding's
+                               # words; D for the others
+    tokens: tuple = ()         # embedding: m token ids in 0 .. H - 1 (W is then its H by D table); empty otherwise
 
     @property
     def m(self) -> int:
@@ -64,6 +69,12 @@ class LayerInput:
     @property
     def D(self) -> int:
         return len(self.x[0])
+
+    @property
+    def onehot(self) -> tuple[tuple[int, ...], ...]:
+        """The embedding's tokens as an m by H matrix of 0 and 1 (row n has its 1 at column tokens[n], so that
+        y = onehot W); () for a kind without tokens."""
+        return tuple(tuple(int(t == j) for j in range(self.H)) for t in self.tokens)
 
 
 
@@ -112,16 +123,28 @@ def _attention(masked: bool) -> Callable[..., dict]:
     return own
 
 
-# one line per kind that draws more than the shared fields (a dense layer's H outputs, attention's H keys)
+def words(m: int) -> int:
+    """An embedding's vocabulary by default, for m tokens: fewer words than tokens, so some token repeats."""
+    return m - 1
+
+
+def _embedding(rng: random.Random, m: int, D: int, H: int) -> dict:
+    return {"W": _grid(rng, H, D, -1, 1), "tokens": tuple(rng.randrange(H) for _ in range(m))}
+
+
+# one line per kind that draws more than the shared fields (a dense layer's H outputs, attention's H keys, the
+# embedding's H words)
 DRAWS = {"dense": Draws(lambda m, D: outputs(D), lambda m, D, H: H, _dense),
          "attention": Draws(lambda m, D: keys(m), own=_attention(False)),
-         "masked_attention": Draws(lambda m, D: keys(m), own=_attention(True))}
+         "masked_attention": Draws(lambda m, D: keys(m), own=_attention(True)),
+         "embedding": Draws(lambda m, D: words(m), own=_embedding)}
 
 
 def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = False,
          H: int | None = None) -> LayerInput:
     """A deterministic random input (``random.Random(seed)``) for ``kind`` with m examples of D features; a dense
-    layer maps them to H outputs (default D + 2), attention's m queries read H keys and values (default m + 1).
+    layer maps them to H outputs (default D + 2), attention's m queries read H keys and values (default m + 1),
+    an embedding looks m tokens up in a table of H words (default m - 1: a token repeats) by D features.
     The shared fields are drawn first, in the same order for every kind, then the kind's own (``DRAWS``): each
     seed gives a kind the same numbers whatever kinds are added."""
     if kind not in KINDS:
@@ -134,7 +157,8 @@ def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = Fals
     elif H is None:
         H = spec.axis(m, D)
     if not isinstance(H, int) or isinstance(H, bool) or H < 1:
-        what = "attention needs H >= 1 keys" if kind in ATTENTION else "a dense layer needs H >= 1 outputs"
+        what = ("attention needs H >= 1 keys" if kind in ATTENTION else "an embedding needs H >= 1 words"
+                if kind == "embedding" else "a dense layer needs H >= 1 outputs")
         raise DeriveError(f"{what}, got H={H!r}")
     import mpmath
     rng = random.Random(seed)

@@ -3,7 +3,8 @@
 Like truth.py this never imports the engine. It rebuilds the forward pass from PyTorch's own float64
 functions (not from the registries' SymPy definitions), so it checks truth.py independently; ``kind_torch``
 does the same for one layer on its own and ``network_torch`` for a whole architecture (truth_kinds.py), with
-torch's batch_norm, layer_norm, linear, softmax, log_softmax, scaled_dot_product_attention and activations,
+torch's batch_norm, layer_norm, linear, softmax, log_softmax, scaled_dot_product_attention, embedding and
+activations,
 each step reading a clone of what it reads (so its gradient is that step's share of a fan-out). Install with
 ``pip install 'derive[torch]'``; torch is imported only when ``torch_gradients`` is called.
 """
@@ -147,6 +148,11 @@ def _attention(masked: bool):
     return forward
 
 
+def _embedding(torch, given: dict, params: dict, unbiased: bool):
+    """torch's own embedding lookup (its backward accumulates the rows of dy of a repeated token)."""
+    return torch.nn.functional.embedding(params["tokens"], params["W"])
+
+
 KIND_FORWARD = {
     "batchnorm": _batchnorm, "layernorm": _layernorm, "dropout": _dropout,
     "dense": lambda torch, given, params, unbiased: torch.nn.functional.linear(given["x"], params["W"].T, params["b"]),
@@ -157,6 +163,7 @@ KIND_FORWARD = {
     **{name: _elementwise(name) for name, a in ACTIVATIONS.items() if a.elementwise},
     "attention": _attention(masked=False),
     "masked_attention": _attention(masked=True),
+    "embedding": _embedding,
 }
 
 
@@ -172,6 +179,8 @@ def _params(torch, kind: str, params: dict) -> tuple[dict, dict]:
     given = {name: float(params[name]) for name in ("epsilon", "p") if name in params}
     if "mask" in params:
         given["mask"] = _tensor(torch, params["mask"])
+    if params.get("tokens"):
+        given["tokens"] = torch.tensor(params["tokens"], dtype=torch.long)
     return {**given, **learned}, learned
 
 
@@ -192,20 +201,21 @@ def _forward_of(kind: str):
 
 def kind_torch(inp: LayerInput) -> dict[str, tuple]:
     """``truth_kinds.kind_truth``'s adjoints of one layer by torch float64 autograd: "dy", "dx", and the learned
-    parameters' ("dgamma", "dbeta"; "dW", "db"; attention's "dK", "dV") (matrices as tuples of rows, vectors
-    as tuples, of mpf).
+    parameters' ("dgamma", "dbeta"; "dW", "db"; attention's "dK", "dV"; the embedding's "dW", and no "dx": it
+    reads no x) (matrices as tuples of rows, vectors as tuples, of mpf).
 
     Raises:
         DeriveError: torch is missing, or the kind has no PyTorch forward here.
     """
     forward = _forward_of(inp.kind)
     torch = _torch()
-    x = _tensor(torch, inp.x, True)
+    given = {"x": _tensor(torch, inp.x, True)} if "x" in KIND_TRUTH[inp.kind].reads else {}
     numbers = {"gamma": inp.gamma, "beta": inp.beta, "epsilon": inp.eps, "mask": inp.mask, "p": inp.keep,
-               "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V}
+               "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "tokens": inp.tokens}
     params, learned = _params(torch, inp.kind, numbers)
-    y = forward(torch, {"x": x}, params, inp.unbiased)
-    names, wrt = ["dy", "dx"] + ["d" + name for name in learned], [y, x, *learned.values()]
+    y = forward(torch, given, params, inp.unbiased)
+    names = ["dy"] + ["d" + name for name in given] + ["d" + name for name in learned]
+    wrt = [y, *given.values(), *learned.values()]
     grads = torch.autograd.grad(_loss(torch, inp.c, inp.d, y), wrt)
     return {name: _as_mpf(g.tolist()) for name, g in zip(names, grads)}
 

@@ -13,6 +13,8 @@ definition f alone), in ``KIND_TRUTH``, one row per kind; a single layer and a n
     relu, tanh, ... (every elementwise activation)   y = f(x)
     attention  S_nj = sum_k x_nk K_jk / sqrt(D),  e = exp(S) (masked: e = mask exp(S)),  s_n = sum_j e_nj,
                P = e / s,  y_nk = sum_j P_nj V_jk       (queries x: m by D; keys K, values V: H by D; no max shift)
+    embedding  y_nk = W[tokens_n]_k   (a lookup: each y entry a node of its own reading one entry of the H by D
+               table W, so the sweep adds up dW over the tokens that repeat; the token ids are given, x is not read)
 
 then one backward sweep from the loss (``layer_inputs.loss``, or ``architectures.loss`` of the last step's
 output) gives every adjoint. Reverse mode gives an interior node the derivative of the loss by that node cut
@@ -31,7 +33,8 @@ DPS + steps + 10 for a network (u = 10^-digits): an adjoint of N operations per 
 normalisation, n the statistic's sample size, about 2D + 2H + 10 for attention, D features and H keys, plus
 about that per step after it) with cancellation kappa among the paths is off by at most about N u kappa
 relative, below 1e-40 for kappa < 1e8 (batch norm's dx is such a cancellation: its column sums are exactly 0;
-so is attention's dS, whose rows sum to 0; a masked entry's dS is exactly 0, its local derivative being 0).
+so is attention's dS, whose rows sum to 0; a masked entry's dS is exactly 0, its local derivative being 0;
+the embedding's dW is a sum of a word's rows of dy, N about the word's repeats).
 tests/test_truth_kinds.py and tests/test_truth_network.py check every returned adjoint, the intermediate ones
 with their cut node perturbed, to 1e-30 against central differences at 80 digits of a forward written again in
 the test, and against PyTorch autograd in float64 where torch is installed.
@@ -166,6 +169,19 @@ def _attention(masked: bool):
     return forward
 
 
+def _embedding(given: dict, params: dict, unbiased: bool) -> dict:
+    """The lookup y_nk = W[tokens_n]_k of each token id in the table W (H words by D features): y's entry a node
+    of its own (W's entry times 1), so a word looked up several times passes the sum of its rows of dy to W."""
+    W, tokens = params["W"], params["tokens"]
+    H = len(W)
+    if not tokens or H == 0:
+        raise DeriveError(f"an embedding needs m >= 1 tokens and H >= 1 words, got {len(tokens)} tokens, {H} words")
+    for n, t in enumerate(tokens):
+        if not isinstance(t, int) or isinstance(t, bool) or not 0 <= t < H:
+            raise DeriveError(f"embedding token {t!r} (position {n}) is not a word id in 0 .. {H - 1}")
+    return {"W": W, "y": [[entry * 1 for entry in W[t]] for t in tokens]}
+
+
 def _add(given: dict, params: dict, unbiased: bool) -> dict:
     """The join of a residual block: y = x + skip."""
     return {"y": [[a + b for a, b in zip(ra, rb)] for ra, rb in zip(given["x"], given["skip"])]}
@@ -181,7 +197,8 @@ def _elementwise(name: str):
 
 @dataclass(frozen=True)
 class KindTruth:
-    """A kind's forward on the tape, the names of what it reads, and the parameters that get an adjoint."""
+    """A kind's forward on the tape, the names of what it reads (none for the embedding: its token ids are a
+    parameter, given), and the parameters that get an adjoint."""
 
     forward: Callable[[dict, dict, bool], dict]
     learned: tuple[str, ...] = ()
@@ -200,6 +217,7 @@ KIND_TRUTH: dict[str, KindTruth] = {
     **{name: KindTruth(_elementwise(name)) for name, a in ACTIVATIONS.items() if a.elementwise},
     "attention": KindTruth(_attention(masked=False), ("K", "V")),
     "masked_attention": KindTruth(_attention(masked=True), ("K", "V")),
+    "embedding": KindTruth(_embedding, ("W",), reads=()),
 }
 
 
@@ -220,30 +238,32 @@ def _step(tape: Tape, rule: KindTruth, given: dict, params: dict, unbiased: bool
 
 def _layer_params(inp: LayerInput) -> dict:
     return {"gamma": inp.gamma, "beta": inp.beta, "epsilon": inp.eps, "mask": inp.mask, "p": inp.keep,
-            "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V}
+            "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "tokens": inp.tokens}
 
 
 def kind_truth(inp: LayerInput) -> dict[str, tuple]:
     """Forward values and the loss's adjoints of one layer, from its definition, at DPS digits.
 
-    Matrices are tuples of m row tuples, vectors tuples. Every kind: "x", "y", "dx", "dy"; batch and layer norm
+    Matrices are tuples of m row tuples, vectors tuples. Every kind but the embedding: "x", "y", "dx", "dy" (the
+    embedding reads no x: "W", "y", "dW", "dy", W and dW H by D, y and dy m by D); batch and layer norm
     also "mu", "var", "xhat", "dxhat", "dvar", "dmu", "dgamma", "dbeta" (mu, var, dmu, dvar: one per feature for
     batch norm, one per example for layer norm); dense "dW", "db"; softmax and logsoftmax "e", "s", "de", "ds"
     (s, ds one per example); attention and masked attention "K", "V", "S", "e", "s", "P" and their adjoints
     (K, V, dK, dV: H by D; S, e, P and theirs: m by H; s, ds: one per query). The other parameters' values are
-    the input's own (``inp.gamma``, ``inp.W``, ``inp.mask`` ...).
+    the input's own (``inp.gamma``, ``inp.W``, ``inp.mask``, ``inp.tokens``, ``inp.onehot`` ...).
 
     Raises:
-        DeriveError: the input's kind has no ground truth here, or an n - 1 variance has n < 2.
+        DeriveError: the input's kind has no ground truth here, an n - 1 variance has n < 2, or an embedding's
+            token is not a word id in 0 .. H - 1.
     """
     rule = _row(inp.kind)
     with mpmath.workdps(DPS):
         tape = Tape()
-        x = _leaves(tape, inp.x)
-        learned, out = _step(tape, rule, {"x": x}, _layer_params(inp), inp.unbiased)
+        given = {"x": _leaves(tape, inp.x)} if "x" in rule.reads else {}
+        learned, out = _step(tape, rule, given, _layer_params(inp), inp.unbiased)
         adj = tape.backward(loss(inp, out["y"]))
-        result = {"x": tuple(inp.x)} | {name: _values(nodes) for name, nodes in out.items()}
-        for name, nodes in [*reversed(out.items()), ("x", x), *learned.items()]:  # dy first, as the sweep
+        result = ({"x": tuple(inp.x)} if "x" in given else {}) | {name: _values(nodes) for name, nodes in out.items()}
+        for name, nodes in [*reversed(out.items()), *given.items(), *learned.items()]:  # dy first, as the sweep
             result["d" + name] = _adjoints(adj, nodes)
         return result
 

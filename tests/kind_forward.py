@@ -1,11 +1,12 @@
 """Each layer kind's forward pass written again in plain mpmath (no tape, no registry), for the truth tests.
 
 ``FORWARD[kind](q, unbiased)`` gives a step's output y from ``q``: what it reads ("x", and "skip" for add), its
-parameters by name (W, b, gamma, beta, epsilon, mask, p, K, V), and any of its intermediates (mu, var, xhat, e,
-s; attention's S, e, s, P) or y itself given as a cut node: a quantity found in ``q`` is used as is, the others
-are computed from what they read. A central difference of the loss with one such entry moved is the derivative
-by that node cut into a leaf, the meaning truth_kinds' adjoints have. The activations are written from their
-textbook definitions (tests check the list is the registry's), not read from derive.activations.
+parameters by name (W, b, gamma, beta, epsilon, mask, p, K, V, an embedding's tokens), and any of its
+intermediates (mu, var, xhat, e, s; attention's S, e, s, P) or y itself given as a cut node: a quantity found in
+``q`` is used as is, the others are computed from what they read. A central difference of the loss with one
+such entry moved is the derivative by that node cut into a leaf, the meaning truth_kinds' adjoints have. The
+activations are written from their textbook definitions (tests check the list is the registry's), not read from
+derive.activations; the embedding's lookup as the one-hot sum over the words, not an index.
 """
 
 from __future__ import annotations
@@ -93,6 +94,13 @@ def _attention(masked: bool):
     return forward
 
 
+def _embedding(q: dict, unbiased: bool):
+    """The lookup written as the one-hot product: y_nk = sum_j [tokens_n = j] W_jk over the H words."""
+    W, tokens = q["W"], q["tokens"]
+    return _given(q, "y", lambda: [[mpmath.fsum((1 if t == j else 0) * W[j][k] for j in range(len(W)))
+                                    for k in range(len(W[0]))] for t in tokens])
+
+
 def _elementwise(f):
     return lambda q, unbiased: _given(q, "y", lambda: [[f(v) for v in row] for row in q["x"]])
 
@@ -111,6 +119,7 @@ FORWARD = {
     **{name: _elementwise(f) for name, f in ACTIVATION.items()},
     "attention": _attention(masked=False),
     "masked_attention": _attention(masked=True),
+    "embedding": _embedding,
 }
 READS = {"add": ("x", "skip")}  # every other kind reads one step, its "x"
 

@@ -8,7 +8,8 @@ the intermediate ones. Then the facts every batch norm satisfies, the refusals, 
 The kinds added for networks (dense, softmax, logsoftmax, the elementwise activations) are checked likewise
 against tests/kind_forward.py's forward (the one the network tests use): x, W, b, and the cut nodes e, s, y; and
 attention with and without its mask (m queries, H = m + 1 keys, D features, all unequal): x, K, V and the cut
-nodes S, e, s, P, y.
+nodes S, e, s, P, y; and the embedding (m tokens, H = m - 1 words, so a token repeats): W and the cut node y,
+with dW's accumulation over repeated tokens and the overwriting mistake told apart.
 """
 
 from __future__ import annotations
@@ -241,7 +242,7 @@ NEW_CASES = [(kind, m, D, seed) for kind in NEW for (m, D), seed in (((4, 3), 0)
 
 def new_fd(inp, truth) -> dict[str, dict]:
     """Every adjoint kind_truth returns for a new kind, by central differences of kind_forward's forward."""
-    base = {"x": inp.x, "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "mask": inp.mask}
+    base = {"x": inp.x, "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "mask": inp.mask, "tokens": inp.tokens}
     values = base | truth
 
     def f(name):
@@ -253,6 +254,21 @@ def new_fd(inp, truth) -> dict[str, dict]:
 def test_the_old_kinds_come_first():
     assert layer_inputs.KINDS[:3] == ("batchnorm", "layernorm", "dropout")
     assert {"dense", "softmax", "logsoftmax", "relu", "gelu"} <= set(NEW)
+    assert layer_inputs.KINDS[-1] == "embedding"  # added last: its draws come after the others'
+
+
+@pytest.mark.parametrize("m, D, seed", [(4, 3, 5), (3, 5, 0), (6, 2, 11)])
+def test_every_kind_draws_the_shared_fields_alike(m, D, seed):
+    # the shared fields come first in the stream, the same for every kind; a kind's own fields follow them
+    bn = layer_inputs.draw("batchnorm", m, D, seed)
+    for kind in layer_inputs.KINDS:
+        inp = layer_inputs.draw(kind, m, D, seed)
+        assert (inp.x, inp.gamma, inp.beta, inp.eps, inp.keep) == (bn.x, bn.gamma, bn.beta, bn.eps, bn.keep), kind
+        if kind != "dense":  # dense's loss is of its H outputs
+            assert (inp.c, inp.d) == (bn.c, bn.d), kind
+        if kind != "masked_attention":  # its mask is its own, m by H
+            assert inp.mask == bn.mask, kind
+        assert (inp.tokens, inp.onehot) == ((), ()) or kind == "embedding", kind
 
 
 @pytest.mark.parametrize("kind, m, D, seed", NEW_CASES)
@@ -262,7 +278,7 @@ def test_every_adjoint_of_a_new_kind_agrees_with_central_differences(kind, m, D,
     attention = {"dx", "dK", "dV", "dS", "de", "ds", "dP", "dy"}
     want = {"dense": {"dx", "dy", "dW", "db"}, "softmax": {"dx", "dy", "de", "ds"},
             "logsoftmax": {"dx", "dy", "de", "ds"}, "attention": attention,
-            "masked_attention": attention}.get(kind, {"dx", "dy"})
+            "masked_attention": attention, "embedding": {"dW", "dy"}}.get(kind, {"dx", "dy"})
     assert {n for n in truth if n.startswith("d")} == want
     assert worst(truth, new_fd(inp, truth)) < TOL
 
@@ -318,8 +334,9 @@ def test_torch_agrees_on_the_new_kinds(kind, m, D, seed):
     from derive.torch_truth import kind_torch
     inp = layer_inputs.draw(kind, m, D, seed)
     got, want = kind_torch(inp), kind_truth(inp)
-    learned = {"dense": {"dW", "db"}, "attention": {"dK", "dV"}, "masked_attention": {"dK", "dV"}}.get(kind, set())
-    assert set(got) == {"dy", "dx"} | learned
+    learned = {"dense": {"dW", "db"}, "attention": {"dK", "dV"}, "masked_attention": {"dK", "dV"},
+               "embedding": {"dW"}}.get(kind, set())
+    assert set(got) == ({"dy"} if kind == "embedding" else {"dy", "dx"}) | learned  # the embedding reads no x
     assert worst(got, {n: {i: _at(want[n], i) for i in indices(want[n])} for n in got}) < 1e-10
 
 
@@ -415,4 +432,100 @@ def test_torch_agrees_on_attention(kind, m, D, seed):
     inp = layer_inputs.draw(kind, m, D, seed)
     got, want = kind_torch(inp), kind_truth(inp)
     assert set(got) == {"dy", "dx", "dK", "dV"}
+    assert worst(got, {n: {i: _at(want[n], i) for i in indices(want[n])} for n in got}) < 1e-10
+
+
+# ---------------------------------------------------------------- the embedding: a lookup whose dW accumulates
+
+EMBEDDING_DRAWS = ((4, 3, 0), (5, 2, 4), (3, 4, 9), (6, 3, 2), (2, 3, 1))  # (m, D, seed): H = m - 1 words
+
+
+def test_the_embedding_draws_its_table_then_its_tokens_after_the_old_fields():
+    m, D = 5, 3
+    inp = layer_inputs.draw("embedding", m, D, 5)
+    assert inp.H == m - 1 and len(inp.W) == m - 1 and {len(row) for row in inp.W} == {D}
+    assert len(inp.tokens) == m and all(type(t) is int and 0 <= t < inp.H for t in inp.tokens)
+    assert len(inp.c) == m and {len(row) for row in inp.c + inp.d} == {D}  # the loss is of the output, m by D
+    assert all(-1 <= v <= 1 for row in inp.W for v in row)
+    assert inp.onehot == tuple(tuple(int(t == j) for j in range(inp.H)) for t in inp.tokens)
+    assert all(sum(row) == 1 for row in inp.onehot) and {len(row) for row in inp.onehot} == {inp.H}
+    # W is drawn first, row by row, then the tokens: a smaller table is the larger one's first rows
+    small = layer_inputs.draw("embedding", m, D, 5, H=2)
+    assert small.W == inp.W[:2] and all(0 <= t < 2 for t in small.tokens)
+    with pytest.raises(DeriveError, match="H >= 1 words"):
+        layer_inputs.draw("embedding", m, D, 5, H=0)
+
+
+def test_the_embedding_draws_always_repeat_a_token():
+    for m, seed in itertools.product(range(2, 9), range(40)):
+        tokens = layer_inputs.draw("embedding", m, 2, seed).tokens
+        assert len(set(tokens)) < len(tokens) == m
+
+
+@pytest.mark.parametrize("m, D, seed", EMBEDDING_DRAWS)
+def test_every_adjoint_of_the_embedding_agrees_with_central_differences(m, D, seed):
+    inp = layer_inputs.draw("embedding", m, D, seed)
+    truth = kind_truth(inp)
+    assert set(truth) == {"W", "y", "dW", "dy"}
+    fd = new_fd(inp, truth)
+    assert set(fd) == {"dW", "dy"}
+    assert worst(truth, fd) < TOL
+
+
+@pytest.mark.parametrize("m, D, seed", EMBEDDING_DRAWS)
+def test_known_facts_of_the_embedding(m, D, seed):
+    inp = layer_inputs.draw("embedding", m, D, seed)
+    t = kind_truth(inp)
+    assert t["W"] == inp.W
+    with mpmath.workdps(60):
+        for n, k in itertools.product(range(m), range(D)):
+            assert t["y"][n][k] == inp.W[inp.tokens[n]][k]                                  # a lookup, exactly
+            assert abs(t["dy"][n][k] - (inp.c[n][k] + inp.d[n][k] * t["y"][n][k])) < 1e-40  # dl/dy = c + d y
+        for j in range(inp.H):  # dW's row j is the sum of dy over the tokens equal to j; an unused word's is 0
+            readers = [n for n in range(m) if inp.tokens[n] == j]
+            for k in range(D):
+                assert abs(t["dW"][j][k] - mpmath.fsum(t["dy"][n][k] for n in readers)) < 1e-40
+                if not readers:
+                    assert t["dW"][j][k] == 0
+
+
+def test_the_embedding_draws_show_a_repeat_and_an_unused_word():
+    # the facts above are tested where they bite: some word read twice or more, some word never read
+    counts = [[layer_inputs.draw("embedding", m, D, seed).tokens.count(j) for j in range(m - 1)]
+              for m, D, seed in EMBEDDING_DRAWS]
+    assert all(max(c) >= 2 for c in counts) and any(0 in c for c in counts)
+
+
+@pytest.mark.parametrize("m, D, seed", EMBEDDING_DRAWS[:3])
+def test_the_check_tells_overwriting_from_accumulating(m, D, seed):
+    # the classic mistake: dW[tokens_n] = dy_n in a loop, the last occurrence of a repeated token winning
+    inp = layer_inputs.draw("embedding", m, D, seed)
+    truth = kind_truth(inp)
+    fd = new_fd(inp, truth)
+    overwritten = [[mpmath.mpf(0)] * D for _ in range(inp.H)]
+    for n, token in enumerate(inp.tokens):
+        overwritten[token] = list(truth["dy"][n])
+    assert worst(dict(truth, dW=tuple(map(tuple, overwritten))), {"dW": fd["dW"]}) > 1e-6
+    # and a table read at other tokens is another truth
+    other = tuple((t + 1) % inp.H for t in inp.tokens)
+    assert worst(kind_truth(dataclasses.replace(inp, tokens=other)), {"dW": fd["dW"]}) > 1e-6
+
+
+def test_the_embedding_refuses_a_token_outside_the_table():
+    inp = layer_inputs.draw("embedding", 4, 3, 0)  # H = 3 words
+    for bad in (3, -1, True, 1.0):
+        tokens = (0, bad, 1, 2)
+        with pytest.raises(DeriveError, match=r"embedding token .* \(position 1\) is not a word id in 0 \.\. 2"):
+            kind_truth(dataclasses.replace(inp, tokens=tokens))
+    with pytest.raises(DeriveError, match="m >= 1 tokens"):
+        kind_truth(dataclasses.replace(inp, tokens=()))
+
+
+@pytest.mark.parametrize("m, D, seed", EMBEDDING_DRAWS)
+def test_torch_agrees_on_the_embedding(m, D, seed):
+    pytest.importorskip("torch")
+    from derive.torch_truth import kind_torch
+    inp = layer_inputs.draw("embedding", m, D, seed)
+    got, want = kind_torch(inp), kind_truth(inp)
+    assert set(got) == {"dy", "dW"}
     assert worst(got, {n: {i: _at(want[n], i) for i in indices(want[n])} for n in got}) < 1e-10
