@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from .formula.relations import written_as
 
@@ -417,7 +418,8 @@ class Evidence:
 
 def gather(spans, line_of) -> Evidence:
     """The clues in ``spans``: (offset, text, scope) with scope MATH or TEXT; ``line_of(offset)`` numbers lines."""
-    hits, lower = [], {}
+    hits: list[Hit] = []
+    lower: dict[int, str] = {}  # each span's text in lower case, by position, made once
     for clue in CLUES:
         count, first = 0, None
         for i, (offset, text, scope) in enumerate(spans):
@@ -433,6 +435,7 @@ def gather(spans, line_of) -> Evidence:
             if count > COUNT_CAP:
                 break
         if count:
+            assert first is not None  # set at the first match, which every count includes
             hits.append(Hit(clue, count, line_of(first[0]), first[1]))
     return Evidence(tuple(hits))
 
@@ -530,7 +533,7 @@ class Basis:
     section_line: int = field(default=0, compare=False)
     since: int = field(default=0, compare=False)      # the line from which it holds: a heading or a directive
 
-    def fields(self) -> tuple[Decided, ...]:
+    def fields(self) -> tuple[Decided, Decided, Decided, Decided]:  # in the order of FIELDS
         return self.convention, self.loss, self.output, self.hidden
 
     def values(self) -> dict:
@@ -679,6 +682,12 @@ def _assumed(field_: str, value: str | None = None, why: str = "assumed") -> Dec
     return Decided(field_, value or ASSUMED[field_], "assumed", why)
 
 
+def _named(d: Decided) -> str:
+    """The value of a decided loss or activation: always a name (only a convention is ever unclear, None)."""
+    assert d.value is not None
+    return d.value
+
+
 def decide(stated: dict, inference: Inference) -> Basis:
     """The basis of a claim: ``stated`` fields (flag or directive Decided) as given, the others inferred.
 
@@ -689,7 +698,7 @@ def decide(stated: dict, inference: Inference) -> Basis:
     out = stated.get("output") or inference.activation("output")
     loss = stated.get("loss") or inference.loss(out)
     if out is None:
-        usual = USUAL_OUTPUT.get(loss.value)
+        usual = USUAL_OUTPUT.get(_named(loss))
         out = _assumed("output", usual, f"assumed: the usual output for {loss.value}") if usual else _assumed("output")
     hidden = stated.get("hidden") or inference.activation("hidden") or _assumed("hidden")
     loss, out, hidden = _viable(stated, loss, out, hidden)
@@ -699,15 +708,15 @@ def decide(stated: dict, inference: Inference) -> Basis:
 
 def _viable(stated: dict, loss: Decided, out: Decided, hidden: Decided) -> tuple:
     """The first defined combination: as inferred; with the loss's usual output; with defaults for the guesses."""
-    if viable(loss.value, out.value, hidden.value):
+    if viable(_named(loss), _named(out), _named(hidden)):
         return loss, out, hidden
-    usual = USUAL_OUTPUT.get(loss.value)
-    if "output" not in stated and usual and viable(loss.value, usual, hidden.value):
+    usual = USUAL_OUTPUT.get(_named(loss))
+    if "output" not in stated and usual and viable(_named(loss), usual, _named(hidden)):
         return loss, _assumed("output", usual, f"assumed: the usual output for {loss.value}"), hidden
     for name in ("output", "hidden", "loss"):
         if name not in stated:
             trial = {"loss": loss, "output": out, "hidden": hidden} | {name: _assumed(name)}
-            if viable(trial["loss"].value, trial["output"].value, trial["hidden"].value):
+            if viable(_named(trial["loss"]), _named(trial["output"]), _named(trial["hidden"])):
                 return trial["loss"], trial["output"], trial["hidden"]
     return loss, out, hidden  # what the user stated is impossible: lint says so, naming where
 
@@ -827,7 +836,7 @@ class Notes:
         self.sections  # noqa: B018 (computes the starts)
         return bisect.bisect_right(self._starts, offset) - 1
 
-    def evidence(self, index: int | None) -> Evidence:
+    def evidence(self, index: int | Literal["all"] | None) -> Evidence:
         """The evidence of section ``index``, of the whole file but its mixed sections (None), or of all ("all")."""
         if index not in self._evidence:
             if index is None or index == "all":  # a section too mixed to say anything is left out of the file's
@@ -901,6 +910,7 @@ class Notes:
         stated = {k: v for k, v in stated.items() if k != "weights"}
         key = (index, quote, structure and structure[0], tuple(sorted(stated.items())), weights)
         if key not in self._bases:
+            fields: tuple[Decided, Decided, Decided, Decided]  # convention, loss, output, hidden (FIELDS)
             if len(stated) == len(FIELDS):
                 fields = tuple(stated[name] for name in FIELDS)
             else:

@@ -20,6 +20,7 @@ import shlex
 import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import Any
 
 from .column_batches import column_batches
 from .errors import DeriveError, UnknownName
@@ -269,7 +270,9 @@ class _Run:
                 conv = dataclasses.replace(conv, notation=dataclasses.replace(conv.notation, width=width))
             if batch is not None and conv.layout in ("column", "column_batch"):
                 conv = column_batch(conv, batch)
-            changed = {k: v for k, v in (("grad_of", grad_of), ("l2", l2)) if v is not None and v != getattr(conv, k)}
+            # the fields the variant changes, by name (grad_of a str, l2 a float): Any, as replace(**) takes them
+            changed: dict[str, Any] = {k: v for k, v in (("grad_of", grad_of), ("l2", l2))
+                                       if v is not None and v != getattr(conv, k)}
             if changed:
                 label = ", ".join(f"{k}={v}" for k, v in changed.items())
                 conv = dataclasses.replace(conv, name=f"{conv.name} ({label})", **changed)
@@ -278,6 +281,7 @@ class _Run:
 
     def setting_convention(self, setting: Setting):
         """The convention a formula's setting names, as modified by the directives in force."""
+        assert setting.convention is not None  # every caller asks only where the notes decided it
         return self.convention(setting.convention, setting.weights, setting.grad_of, setting.l2, setting.width,
                                setting.batch)
 
@@ -287,6 +291,8 @@ class _Run:
         if setting not in self.problems:
             try:
                 conv = self.setting_convention(setting)
+                # a formula's setting always names these (inferred, stated or assumed): only its convention may be open
+                assert setting.loss is not None and setting.output is not None and setting.hidden is not None
                 self.problems[setting] = Problem.make(conv, setting.loss, setting.output, setting.hidden)
             except DeriveError as exc:
                 raise LintError(f"{origin}: {exc}") from None
@@ -319,6 +325,7 @@ class _Run:
         if not _RELATION.search(f.text) or self.expression(f.text):
             return row("skipped", reason=NOT_AN_EQUATION, diagnosis=None)  # no relation outside brackets
         if conv is None:
+            assert f.basis is not None  # scan gives every formula outside a layer directive its basis
             reason = self.read(f.text) or undecided(f.basis, latex)
             return row("skipped", reason=_advised(reason, None, latex), diagnosis=None)
         single = bool(f.scalar) and _one_example(conv)  # judged on a chain of single neurons, as the notes say
@@ -404,6 +411,8 @@ class _Run:
         reason = self.read(text)  # to tell a formula derive cannot read from one that claims nothing
         if reason and not quotient_as_derivative(text):  # a quotient written for a derivative: check names it
             return "skipped", reason, None, None, True
+        # a formula's setting always names these (inferred, stated or assumed): only its convention may be open
+        assert setting.loss is not None and setting.output is not None and setting.hidden is not None
         result = check(text, conv, setting.loss, setting.output, setting.hidden, diagnose=diagnose,
                        single_neurons=single)
         if result.verdict == "invalid":
@@ -516,7 +525,8 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     indexed = _declared_indexed(words, line_of)
     marks = _vector_marks(events, line_of)
     jacobians = _declared_jacobians(words, line_of)
-    previous = None  # (the formula as written, as read) of the display before, if it holds one formula
+    # (the formula as written, as read, its line) of the display before, if it holds one formula
+    previous: tuple[str, str, int] | None = None
     layered: Layered | None = None  # a layer directive in force
     for kind, offset, body, env in events:
         if kind == "directive":
@@ -548,6 +558,7 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
             setting = dataclasses.replace(Setting(**basis.values()), **variant)
             read, readings = _as_declared(_expanded(formula, macros), declared)
             if restored and at == rows[0][0] and before:
+                assert previous is not None  # before is read from it
                 readings += (f"its left side restored from the display before it (line {previous[2]}), which this "
                              "display continues",)
             read, readings = _as_marked(read, readings, marks)
@@ -648,7 +659,8 @@ def _declared_letters(words: str, line_of, named: dict | None) -> list:
     """(offset, letter, layer or None, line) of each definition of a letter in the notes' words, in order: the layer
     ("L", "l+1", "input", "hidden") whose width a width definition names; None for any other definition, or for a
     hidden layer where the notes do not name the one hidden layer of their network (which one would it be?)."""
-    found = {m.start(): (m.group(1) or m.group(2), None) for m in _DEFINED.finditer(words)}
+    found: dict[int, tuple[str, str | None]] = {m.start(): (m.group(1) or m.group(2), None)
+                                                for m in _DEFINED.finditer(words)}
     for pattern in _WIDTH_WORDS:
         for m in pattern.finditer(words):
             groups = {name: value for name, value in m.groupdict().items() if value}
@@ -674,7 +686,9 @@ def _as_widths(formula: str, readings: tuple, letters: list, at: int, conv) -> t
         width = f"{conv.notation.width}_{{{index}}}"
         limit = re.compile(r"(\\sum\s*(?:\\limits\s*)?_\s*(?:\{[^{}]*\}|\w)\s*\^\s*)(?:\{\s*" + letter + r"\s*\}|"
                            + letter + r"(?![A-Za-z_]))")
-        formula, n = limit.subn(lambda m, w=width: m.group(1) + "{" + w + "}", formula)
+        def widened(m: re.Match[str], w: str = width) -> str:
+            return m.group(1) + "{" + w + "}"
+        formula, n = limit.subn(widened, formula)
         if n:
             shown = {"L": "the output layer", "input": "the input layer", "hidden": "the hidden layer"}.get(
                 layer, f"layer {layer}")
@@ -715,8 +729,8 @@ def _as_indexed(formula: str, readings: tuple, found: list, at: int, conv) -> tu
     for (kind, letter), (index, line) in latest.items():
         if kind == "layers" and conv.input_layer == 1:
             name = rf"{letter}\s*_\s*(?:\{{\s*{index}\s*\}}|{index}(?![A-Za-z]))"
-            layer = re.compile(rf"(\^\s*\{{\s*\(?\s*|(?<![A-Za-z\\]){width}\s*_\s*\{{\s*){name}")
-            formula, n = layer.subn(lambda m: m.group(1) + "L", formula)
+            numbered = re.compile(rf"(\^\s*\{{\s*\(?\s*|(?<![A-Za-z\\]){width}\s*_\s*\{{\s*){name}")
+            formula, n = numbered.subn(lambda m: m.group(1) + "L", formula)
             if n:
                 readings += (f"{letter}_{index} read as L, the output layer: the notes number their {letter}_{index} "
                              f"layers from the input, layer 1 (line {line})",)
@@ -787,7 +801,7 @@ def _named_layers(events: list, line_of) -> dict | None:
     """{name: (1 or 2, line)} when the notes' forward equations name the layers of a network with one hidden layer:
     the hidden layer (fed by the input x) is 1 above the input, the output (fed by it) 2; None otherwise (no names,
     more layers, or names the equations do not chain from the input)."""
-    fed = {}  # name -> (what feeds it: "x" or a name, line)
+    fed: dict[str, tuple[str, int]] = {}  # name -> (what feeds it: "x" or a name, line)
     for kind, offset, body, _ in events:
         if kind != "math":
             continue
@@ -813,7 +827,9 @@ def _as_named(formula: str, readings: tuple, named: dict, conv) -> tuple[str, tu
     used = []
     for name, (above, _) in named.items():
         layer = conv.input_layer + above
-        formula, n = re.subn(_NAMED_SUP.format(name), lambda m, at=layer: f"{m.group(1)}^{{({at})}}", formula)
+        def numbered(m: re.Match[str], at: int = layer) -> str:
+            return f"{m.group(1)}^{{({at})}}"
+        formula, n = re.subn(_NAMED_SUP.format(name), numbered, formula)
         if n:
             used.append(name)
     if not used:
@@ -961,6 +977,7 @@ def _directive(body: str, where: str, folder: Path, run: _Run) -> dict:
     if not words:
         raise LintError(f"{where}: empty derive directive; write key=value pairs, e.g. convention=ng loss=bce")
     changes = {}
+    value: str | float | bool  # as written; l2's a float, unbiased's a bool
     for word in words:
         key, eq, value = word.partition("=")
         if not eq or not key or not value:
@@ -1074,7 +1091,9 @@ def _events(text: str, latex: bool):
                 yield "directive", d.start(1), d.group(1), None
             i = end + 3
         elif not latex and ch == "`":               # a code span: backticks closed by a run of the same length
-            run = len(_BACKTICKS.match(text, i).group())
+            ticks = _BACKTICKS.match(text, i)
+            assert ticks is not None  # text[i] is a backtick
+            run = len(ticks.group())
             close = closers.backticks(run, i + run)
             i = i + run if close is None else close
         elif latex and (m := _VERB.match(text, i)):
@@ -1089,7 +1108,9 @@ def _events(text: str, latex: bool):
         else:
             i += 2 if ch == "\\" else 1
             if i < n and text[i - 1] != "\n":      # not at a line start, where a fence may open
-                i = _PLAIN.match(text, i).end()
+                plain = _PLAIN.match(text, i)
+                assert plain is not None  # the pattern matches the empty string too
+                i = plain.end()
 
 
 def _front_matter(text: str):
@@ -1287,6 +1308,7 @@ def _top_level(text: str) -> tuple[list, list]:
         if ch == "\\":
             if text.startswith("\\\\", j):
                 m = _BREAK.match(text, j)
+                assert m is not None  # text has \\ at j (a line break), which the pattern matches alone
                 if depth == 0 and envs == 0:
                     breaks.append((j, m.end()))
                 j = m.end()

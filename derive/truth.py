@@ -94,9 +94,10 @@ def probes(net: ConcreteNet) -> list[Probe]:
                 kind, r, c = weight_slot(conv, i, j)
                 out.append(Probe(("grad_weight", label), i, j, kind, p, (r, c), kind == "W"))
         b = net.bias(label)
-        for i in range(b.rows if b is not None else 0):
-            for j in range(b.cols):
-                out.append(Probe(("grad_bias", label), i, j, "b", p, bias_slot(conv, i, j)[1:]))
+        if b is not None:  # no bias at this layer: no probes
+            for i in range(b.rows):
+                for j in range(b.cols):
+                    out.append(Probe(("grad_bias", label), i, j, "b", p, bias_slot(conv, i, j)[1:]))
     return out
 
 
@@ -255,8 +256,9 @@ class LocalDerivatives:
             raise DeriveError(f"no parameter {wkind} at layer {wlabel}")
         M = params[wlabel].copy()
         M[r, c] += step
-        field = "weights" if wkind == "W" else "biases"
-        return self.forward(dataclasses.replace(net, **{field: {**params, wlabel: M}}))
+        changed = {**params, wlabel: M}
+        moved = dataclasses.replace(net, weights=changed) if wkind == "W" else dataclasses.replace(net, biases=changed)
+        return self.forward(moved)
 
 
 def _shape(net: ConcreteNet, key: tuple[str, int]) -> tuple[int, int]:
@@ -266,6 +268,7 @@ def _shape(net: ConcreteNet, key: tuple[str, int]) -> tuple[int, int]:
         return W.rows, W.cols
     if quantity == "grad_bias":
         b = net.bias(label)
+        assert b is not None  # probes() makes a grad_bias probe only where the layer has a bias
         return b.rows, b.cols
     n = net.width(label)
     return (net.m, n) if net.conv.layout == "row_batch" else (n, net.m)
@@ -371,7 +374,9 @@ class Var:
     and, beside it, its textbook local derivatives; comparisons compare values (a branch is locally constant)."""
 
     __slots__ = ("tape", "v", "i")
-    __hash__ = None  # compared by value, like the numbers it stands for
+    # compared by value, like the numbers it stands for; unhashable as Python documents it (mypy reads object's
+    # __hash__ as a method that None cannot override)
+    __hash__ = None  # type: ignore[assignment]
 
     def __init__(self, tape: Tape, v, i: int) -> None:
         self.tape, self.v, self.i = tape, v, i
@@ -544,9 +549,11 @@ def record(net: ConcreteNet) -> Recording:
     """Run the forward pass of ``net`` on a tape at the caller's precision: the registries' definitions of the
     activations and the loss, lambdified over PRIMITIVES, and the objectives as ``probes`` define them."""
     tape, cn, problem = Tape(), canon(net), net.problem
-    W = [None] + [[[tape.var(w) for w in row] for row in Wp] for Wp in cn.W[1:]]
-    b = [None] + [[tape.var(x) for x in bp] for bp in cn.b[1:]]
-    zs, as_ = [None], [cn.xs]
+    # indexed by canonical layer p = 1 .. depth, as Recording holds them: entry 0 is a placeholder (as_[0] the input)
+    W: list = [None] + [[[tape.var(w) for w in row] for row in Wp] for Wp in cn.W[1:]]
+    b: list = [None] + [[tape.var(x) for x in bp] for bp in cn.b[1:]]
+    zs: list = [None]
+    as_: list = [cn.xs]
     for p in range(1, net.depth + 1):
         rec = problem.output if p == net.depth else problem.hidden
         f = _tape_elementwise(rec) if rec.elementwise else _tape_vector(rec, net.widths[p])

@@ -76,10 +76,10 @@ def compile_forward(claim: ast.Claim, c: Compiler) -> Meaning:
     if isinstance(claim.lhs, ast.Sym) and _is_cost(claim.lhs, c):
         named = c.objective(claim.lhs)
         rhs = component(c, claim.rhs)
-        free = sorted(free_indices(rhs), key=str)
-        if free:
+        unsummed = sorted(free_indices(rhs), key=str)
+        if unsummed:
             raise MeaningError(f"the cost is one number, but the right side has the free index "
-                               f"{', '.join(map(str, free))}: sum it (\\sum_{free[0]})")
+                               f"{', '.join(map(str, unsummed))}: sum it (\\sum_{unsummed[0]})")
         lhs = LOSS if named == "example" and claim.lhs.indices or c.one_example() else \
             LOSSES if named == "example" else COST
         return Meaning("cost", L, lhs, rhs, (), c.notes, c.depth, tuple(c.hidden))
@@ -107,6 +107,7 @@ def compile_entry(claim: ast.Claim, c: Compiler) -> Meaning:
     """[M]_{i,j} = rhs: an entry of a vector or matrix expression M against a component formula (an identity such
     as [(W^{l+1})^T delta^{l+1}]_j = sum_k w^{l+1}_{kj} delta^{l+1}_k), judged entry by entry on the networks: M
     evaluated from the forward pass and the true gradients, the right side by its components."""
+    assert isinstance(claim.lhs, ast.Entry)  # read.compile calls this for a bracketed entry on the left only
     whole, row, col, lhs = expression_entry(c, claim.lhs)
     rhs = component(c, claim.rhs)
     free = tuple(sorted({s for x in (row, col) for s in sym(x).free_symbols}, key=str))
@@ -154,7 +155,9 @@ def judge_forward(meaning: Meaning, problem, seed: int, trials: int, m: int | No
                 checked += 1
                 on = env.layer(shown[0].layer) if shown else last  # the layer the left side is about
                 for want, got, at in pairs:
-                    wants.append(want), gots.append(got), where.append((on, at, net))
+                    wants.append(want)
+                    gots.append(got)
+                    where.append((on, at, net))
     if not checked:
         if meaning.where is not None:
             raise ConditionError(f"the condition {meaning.where.text()} holds at no component the formula names")
@@ -201,6 +204,7 @@ def _entry_pairs(meaning: Meaning, env, net) -> list:
     """[M]_{i,j} = rhs: every entry of M (each example's, where vectors hold one) against the right side at the
     indices that name it; the indices must reach every entry (Unreached otherwise)."""
     from .verdict import value_of
+    assert meaning.whole is not None  # _pairs calls this only for a claim with a bracketed entry on the left
     whole, row, col = meaning.whole
     at = [sp.lambdify(meaning.indices, sym(x), "math") for x in (row, col)]
     examples = range(net.m) if net.conv.layout == "column" else [None]

@@ -38,12 +38,13 @@ def shapes(meaning: Meaning, name=str) -> str | None:
     return None
 
 
-def layers_for(meaning: Meaning, net) -> list[int]:
-    """Values of l for which the claim's left side is the quantity it names (hidden layers for recursions)."""
+def layers_for(meaning: Meaning, net) -> list[int | None]:
+    """Values of l for which the claim's left side is the quantity it names (hidden layers for recursions); [None]
+    for a claim not written with l."""
     first, last = net.input_label + 1, net.output_label
     if meaning.quantity.endswith("_out") or not meaning.layer.has(l):
         return [None]
-    out = []
+    out: list[int | None] = []
     for value in range(first - 2, last + 3):
         at = int(meaning.layer.xreplace({l: value, L: last}))
         if not hidden_at(meaning, value, net):
@@ -72,7 +73,8 @@ def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIAL
         from .forward import judge_forward
         return judge_forward(meaning, problem, seed, trials, m)
     layer = Layer(problem.convention)
-    worst, checked = None, 0
+    worst: tuple | None = None
+    checked = 0
     with mpmath.workdps(50):
         for t in range(trials):
             net, fwd, truth, local = _network(problem, meaning.depth or DEPTH, seed + t, m=m)
@@ -105,6 +107,7 @@ def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIAL
         if meaning.where is not None:
             raise ConditionError(f"the condition {meaning.where.text()} holds at no component the formula names")
         return Verdict(False, f"the claim applies to no layer of a depth-{meaning.depth or DEPTH} network")
+    assert worst is not None  # set at the first evaluation checked, and checked > 0
     err, at, net, got, want, judged = worst
     if err <= TOLERANCE:
         return Verdict(True, f"matches the forward pass at {checked} layer evaluations (max relative error "
@@ -190,11 +193,11 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: 
                 sizes = [_size(env, e) for e, _ in sides]
                 if None in sizes:
                     continue  # this layer has no such quantity
-                for values in product(range(-1, span), repeat=len(meaning.indices)):
-                    if not all(0 <= row(*values) < rows and (each or 0 <= col(*values) < cols)
+                for point in product(range(-1, span), repeat=len(meaning.indices)):
+                    if not all(0 <= row(*point) < rows and (each or 0 <= col(*point) < cols)
                                for (_, (row, col)), (rows, cols, each) in zip(sides, sizes, strict=True)):
                         continue
-                    bound = dict(zip(meaning.indices, values))
+                    bound = dict(zip(meaning.indices, point))
                     if meaning.where is not None and not meaning.where.holds(bound):
                         continue  # the claim is not about these components
                     for example in examples:
@@ -203,7 +206,7 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: 
                             of, wrt = (_place(e, env, bound) for e in (entry.of, entry.wrt))
                             if not all(_inside(env, p) for p in (of, wrt)):
                                 continue
-                            want = env.local(of, wrt)
+                            want = local(of, wrt)  # env.local, which algebra.Env types as None
                         except DeriveError:
                             continue  # this layer has no such quantity (a bias in a convention without one)
                         try:
@@ -212,7 +215,9 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: 
                             return Verdict(False, f"an index runs past the end of a vector or matrix at layer {at}")
                         finally:
                             env.example = None
-                        wants.append(want), gots.append(got), where.append((at, bound, example, net))
+                        wants.append(want)
+                        gots.append(got)
+                        where.append((at, bound, example, net))
                         found += 1
                 checked += found > 0
     if not checked:

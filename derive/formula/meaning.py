@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import mpmath
 import sympy as sp
@@ -43,6 +44,9 @@ from ..problem import Problem
 from ..symbols import LAMBDA, L, l
 from . import ast
 from .ast import ONES
+
+if TYPE_CHECKING:  # read.py sets Meaning.where; meaning itself never reads conditions
+    from .conditions import Condition
 
 # written as a derivative's numerator; a calligraphic capital is the same cost ({\cal C} in lecture slides)
 COSTS = {"C", "E", "J", "L", "\\mathcal{L}", "\\mathcal{C}", "\\mathcal{E}", "\\mathcal{J}", "\\ell"}
@@ -87,15 +91,15 @@ class Meaning:
 
     quantity: str          # delta, delta_out, grad_act, grad_act_out, grad_weight, grad_bias
     layer: sp.Expr         # the layer (label expression in l or L) the left side is about
-    lhs: object            # LayerSymbol or a component (LayerEntry)
-    rhs: object            # MatrixExpr, or a scalar SymPy expression of components
+    lhs: sp.Basic          # LayerSymbol or a component (LayerEntry, LocalEntry); a forward claim's COST, LOSS ...
+    rhs: sp.Basic          # MatrixExpr, or a scalar SymPy expression of components
     indices: tuple = ()    # free component indices of the left side
     notes: list = field(default_factory=list)
     depth: int | None = None  # judge on networks of this depth only
     hidden: tuple = ()     # layers (in l) where a function letter is the hidden activation: judged where hidden
     factor: sp.Expr = sp.Integer(1)  # the left side is this times the convention's quantity (dls: dJ/dZ = dZ/m)
     whole: tuple | None = None  # [M]_{i,j} on the left: (M, row, column), the expression whose entry ``lhs`` is
-    where: object = None   # a conditions.Condition on the free indices: the claim is judged only where it holds
+    where: Condition | None = None  # on the free indices: the claim is judged only where it holds
 
 
 class Compiler:
@@ -320,9 +324,10 @@ class Compiler:
                 return Elem.scalar(self.scalar_symbol(node.base))
             if (units := self.width(node)) is not None:  # 1/n_L: a layer's width, a number
                 return Elem.scalar(units)
-            if self.normalise(node).indices and not self.resolving:  # Octave's delta_3 is a layer, a_1 is not
+            # Octave's delta_3 is a layer, a_1 is not; indices the normalised symbol keeps are node's own
+            if (subscripts := self.normalise(node).indices) and not self.resolving:
                 written = unparse_sym(ast.Sym(node.base, node.layer))
-                raise MeaningError(f"the subscript {','.join(node.indices)} on {written} is not used: in a vector "
+                raise MeaningError(f"the subscript {','.join(subscripts)} on {written} is not used: in a vector "
                                    "formula every symbol is a whole vector or matrix (write the left side with "
                                    "components too, e.g. \\delta^L_j)")
             return Elem.of(self.tensor(node))
@@ -588,6 +593,7 @@ def quantity_of(lhs, c: Compiler):
         # when it names parameters and data (and, for a weight's or a bias's gradient, that parameter)
         for arg in node.given:
             if isinstance(arg, ast.Call):  # l(f(x), y): the network's function of its input is its output
+                assert isinstance(arg.arg, ast.Sym)  # parse's arglist admits a function of a plain symbol only
                 if c.letters.get(arg.arg.base) != "x":
                     raise MeaningError(f"the cost's argument {unparse_sym(arg)} is a function of "
                                        f"{unparse_sym(arg.arg)}, not of the input: only the network's output "
@@ -816,6 +822,7 @@ def _expression_derivative(c: Compiler, node: ast.Derivative) -> ExprDerivative:
 def _component_entry(c: Compiler, tensor, node: ast.Sym):
     """The component of ``tensor`` that ``node``'s subscripts name (Ng's units counted from 1)."""
     base = 1 if c.conv.bias == "unit" else 0
+    assert node.indices is not None  # both callers (in component) refuse a symbol without a subscript first
     idx = [index_expr(i) for i in node.indices]
     if tensor.shape[0] == 1 and tensor.shape[1] != 1:  # a row vector (CS231n's b): its one index is the column
         if len(idx) != 1:
@@ -924,7 +931,7 @@ def written_layers(node, c: Compiler) -> set[int]:
         if isinstance(n, ast.Sym):
             sym = c.normalise(n)
             if sym.layer is not None and sym.layer.symbol is None and sym.layer.style != "letter":
-                out.add(sym.layer.offset - c.conv.offset(c.letters.get(sym.base)))
+                out.add(sym.layer.offset - c.conv.offset(c.letters.get(sym.base, "")))  # a letter not read: 0
     return out
 
 
@@ -1034,6 +1041,8 @@ def _compile_local(claim: ast.Claim, c: Compiler) -> Meaning:
     compared entry by entry; a vector of the numerator's shape is read as a diagonal Jacobian, so its
     off-diagonal entries are claimed zero and checked too.
     """
+    # read.compile sends only a derivative whose numerator is a forward quantity (Compiler.is_forward: a symbol)
+    assert isinstance(claim.lhs, ast.Partial | ast.Nabla) and isinstance(claim.lhs.of, ast.Sym)
     of, wrt = claim.lhs.of, claim.lhs.wrt
     if of.indices or (isinstance(wrt, ast.Sym) and wrt.indices):
         of_e, wrt_e = _entry_of(c, of, "a local derivative"), _entry_of(c, wrt, "a local derivative")
