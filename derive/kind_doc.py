@@ -77,7 +77,7 @@ def term_latex(term: Term, letters: Letters, lhs) -> str:
 def notation(d: KindDerivation) -> list:
     """(symbol, meaning, size) of every quantity, constant and the upstream gradient."""
     kind, letters = d.kind, d.letters
-    out = [(latex(n.entry, letters), n.why, _size_word(letters, n.axes)) for n in kind.nodes]
+    out = [(latex(n.entry, letters), n.why, _size_word(letters, n.axes)) for n in kind.nodes + kind.given]
     out += [(latex(c, letters), "a constant", "1") for c in kind.constants]
     out.append((adjoint_latex(kind.output, kind.node(kind.output).axes, letters),
                 "the upstream gradient, from any scalar loss", _size_word(letters, kind.node(kind.output).axes)))

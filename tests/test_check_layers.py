@@ -83,6 +83,7 @@ OTHERS = [
     ("masked_attention", "dao", r"dQ_{ik} = \frac{1}{\sqrt{d}} \sum_j dS_{ij} K_{jk}"),
     ("attention", "vaswani", r"\frac{\partial L}{\partial K_{jk}} = \frac{1}{\sqrt{d_k}} \sum_i "
      r"\frac{\partial L}{\partial S_{ij}} Q_{ik}"),
+    ("embedding", "cs231n", r"dW_{jk} = \sum_i X_{ij} dout_{ik}"),              # every token of word j adds its dout
 ]
 HOLDS = ([("batchnorm", "ioffe", f) for f in IOFFE + [IOFFE_COMPACT]]
          + [("batchnorm", "cs231n", f) for f in CS231N_BN]
@@ -99,6 +100,7 @@ FAILS = [
     ("attention", "dao", r"dQ_{ik} = \sum_j dS_{ij} K_{jk}"),                        # the 1/sqrt(d) forgotten
     ("attention", "dao", r"dS_{ij} = P_{ij} (1 - P_{ij}) dP_{ij}"),                   # the elementwise shortcut
     ("masked_attention", "dao", r"dV_{jk} = \frac{1}{N} \sum_i dO_{ik}"),          # uniform weights
+    ("embedding", "cs231n", r"dW_{jk} = \sum_i dout_{ik}"),                         # every token into every word
 ]
 # what the printer writes and the grammar cannot read yet: refused with the reason, never judged
 UNREAD = {"relu": "unexpected character '>'", "leaky_relu": r"unknown command \\begin",

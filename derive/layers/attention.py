@@ -56,9 +56,10 @@ def _kind(name: str, masked: bool) -> KindGraph:
     closed = Compact("S", P * (dP - total(P * dP, "j")), {e: P * s},
                      source="the softmax Jacobian applied to dP (dO times V transposed), as FlashAttention's backward "
                             "pass writes it")
+    given = (Node("mask", "nj", why="the mask: 1 where a query may see a key, else 0 (given)"),) if masked else ()
     return KindGraph(name, nodes, "y", ("x", "K", "V"), (), (closed,),
                      "masked scaled dot-product attention" if masked else "scaled dot-product attention",
-                     (VASWANI, DAO))
+                     (VASWANI, DAO), given)
 
 
 def attention(unbiased: bool = False) -> KindGraph:

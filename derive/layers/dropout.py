@@ -24,4 +24,5 @@ def kind(unbiased: bool = False) -> KindGraph:
         Node("x", "nk", why="the layer's input"),
         Node("y", "nk", mask * x / KEEP, (Local("x", mask / KEEP),), why="the output"),
     )
-    return KindGraph("dropout", nodes, "y", ("x",), (KEEP,), (), "inverted dropout", (CS231N,))
+    given = (Node("mask", "nk", why="the mask: 1 keeps an entry, 0 drops it"),)
+    return KindGraph("dropout", nodes, "y", ("x",), (KEEP,), (), "inverted dropout", (CS231N,), given)

@@ -26,4 +26,5 @@ def kind(unbiased: bool = False) -> KindGraph:
     X, W = entry("onehot", "nj"), entry("W", "jk")
     nodes = (Node("W", "jk", why="the embedding table, one row per word"),
              Node("y", "nk", total(X * W, "j"), (Local("W", X),), why="the output: each token's row of the table"))
-    return KindGraph("embedding", nodes, "y", ("W",), (), (), "a word embedding (a lookup table)", (CS231N,))
+    given = (Node("onehot", "nj", why="the tokens, one-hot: 1 if token i is word j, else 0 (given)"),)
+    return KindGraph("embedding", nodes, "y", ("W",), (), (), "a word embedding (a lookup table)", (CS231N,), given)

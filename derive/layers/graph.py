@@ -143,6 +143,7 @@ class KindGraph:
     compact: tuple[Compact, ...] = ()
     description: str = ""
     letters: tuple[Letters, ...] = ()
+    given: tuple[Node, ...] = ()       # arrays the layer is given and never differentiates (a mask, the tokens)
 
     def notation(self, source: str) -> Letters:
         for letters in self.letters:
