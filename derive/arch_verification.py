@@ -22,6 +22,7 @@ import mpmath
 
 from .arch_backward import ArchDerivation, array, backward, flat, forward, sizes_of
 from .architectures import draw
+from .kind_verification import relative_error
 from .layers.graph import adjoint_name
 from .limits import SEED, TRIALS
 from .truth_kinds import DPS, network_truth
@@ -75,10 +76,7 @@ class ArchReport:
 
 
 def _error(got, want) -> float:
-    got, want = flat(got), flat(want)
-    diff = max(abs(g - w) for g, w in zip(got, want))
-    scale = max(abs(w) for w in want)
-    return float(diff / scale) if scale > mpmath.mpf(10) ** -30 else float(diff)
+    return relative_error(flat(got), flat(want))
 
 
 def check_trial(ad: ArchDerivation, m: int, seed: int) -> dict:
