@@ -87,10 +87,10 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
 
 
 class _Parser:
-    def __init__(self, text: str, inputs: int, unbiased: bool):
+    def __init__(self, text: str, inputs: int):
         self.text, self.toks, self.at = text, _tokens(text), 0
         self.steps: list[Step] = []
-        self.inputs, self.unbiased, self.blocks, self.current = inputs, unbiased, 0, 0
+        self.inputs, self.blocks, self.current = inputs, 0, 0
 
     def peek(self):
         return self.toks[self.at] if self.at < len(self.toks) else ("end", "", len(self.text) + 1)
@@ -175,7 +175,7 @@ def parse(spec: str, inputs: int = DEFAULT_INPUTS, unbiased: bool = False) -> Ar
         raise DeriveError("architecture: the spec is empty; write the layers in order, as 'dense(4), relu, dense(2)'")
     if len(spec) > 20_000:
         raise DeriveError("architecture: the spec is longer than 20000 characters")
-    p = _Parser(spec, inputs, unbiased)
+    p = _Parser(spec, inputs)
     p.sequence(0, "")
     if p.peek()[0] != "end":
         tok = p.peek()
