@@ -531,6 +531,10 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     for kind, offset, body, env in events:
         if kind == "directive":
             origin = f"{path}:{line_of(offset)}"
+            keys = {word.partition("=")[0] for word in body.strip().strip("'\"").split()}
+            if layered is not None and "layer" not in keys and not keys <= {"unbiased"}:
+                raise LintError(f"{origin}: a layer directive is in force ({layered.label}); end it with "
+                                "layer=none before a network's directive, or name the layer again (layer=KIND ...)")
             changes = _directive(body, origin, path.parent, run)
             if "layer" in changes or "unbiased" in changes:
                 layered = _layered(changes, layered, origin)

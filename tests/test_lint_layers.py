@@ -61,6 +61,18 @@ REFUSED = [
 ]
 
 
+def test_a_network_directive_under_a_layer_directive_is_refused(tmp_path):
+    # the layer directive stays in force until layer=none: a network's directive in its scope is ambiguous
+    path = tmp_path / "notes.md"
+    path.write_text("<!-- derive: layer=batchnorm -->\n\n$$dx = dout$$\n\n<!-- derive: convention=nielsen -->\n")
+    with pytest.raises(LintError, match="a layer directive is in force .batchnorm layer.; end it with layer=none"):
+        lint([str(path)])
+    path.write_text("<!-- derive: layer=batchnorm -->\n<!-- derive: unbiased=true -->\n\n"
+                    "$$\\frac{\\partial \\ell}{\\partial \\beta} = \\sum_i \\frac{\\partial \\ell}{\\partial y_i}$$\n")
+    (finding,) = lint([str(path)])
+    assert finding.verdict == "holds" and finding.convention == "batchnorm layer (n - 1 variance)"
+
+
 @pytest.mark.parametrize("directive, message", REFUSED)
 def test_a_malformed_layer_directive_is_refused(tmp_path, directive, message):
     path = tmp_path / "notes.md"
