@@ -20,6 +20,7 @@ import sympy as sp
 
 from .errors import DeriveError
 from .layers.graph import AXES, Compact, KindGraph, Letters, adjoint_name, indices, linear, total
+from .to_mpmath import COMPARISONS, MPMATH_FUNCTIONS
 
 
 @dataclass(frozen=True)
@@ -163,8 +164,8 @@ def evaluate(expr, values: dict, at: dict):
             if condition is sp.true or _holds(condition, values, at):
                 return evaluate(value, values, at)
         raise DeriveError(f"no branch of {expr} holds")
-    if isinstance(expr, sp.Function) and type(expr).__name__ in FUNCTIONS:
-        return FUNCTIONS[type(expr).__name__](*(evaluate(a, values, at) for a in expr.args))
+    if isinstance(expr, sp.Function) and expr.func in MPMATH_FUNCTIONS and len(expr.args) == 1:
+        return MPMATH_FUNCTIONS[expr.func](evaluate(expr.args[0], values, at))
     if expr.is_Rational:
         return mpmath.mpf(expr.p) / expr.q
     if expr in CONSTANTS:
@@ -182,13 +183,10 @@ def evaluate(expr, values: dict, at: dict):
 
 
 CONSTANTS = {sp.pi: lambda: +mpmath.pi, sp.E: lambda: +mpmath.e}  # at the working precision when asked
-FUNCTIONS = {"exp": mpmath.exp, "log": mpmath.log, "tanh": mpmath.tanh, "erf": mpmath.erf}
-COMPARISONS = {"StrictGreaterThan": lambda a, b: a > b, "GreaterThan": lambda a, b: a >= b,
-             "StrictLessThan": lambda a, b: a < b, "LessThan": lambda a, b: a <= b}
 
 
 def _holds(condition, values: dict, at: dict) -> bool:
-    rule = COMPARISONS.get(type(condition).__name__)
+    rule = COMPARISONS.get(type(condition))
     if rule is None:
         raise DeriveError(f"cannot evaluate the condition {condition}")
     return bool(rule(evaluate(condition.lhs, values, at), evaluate(condition.rhs, values, at)))

@@ -37,6 +37,7 @@ from .algebra import (
 from .errors import DeriveError
 from .symbols import j as J
 from .symbols import k as K
+from .to_mpmath import COMPARISONS, MPMATH_FUNCTIONS
 
 SUM_NAMES = ("i", "p", "q", "r", "u")
 
@@ -174,13 +175,9 @@ def _(expr: sp.Pow):
     return power
 
 
-_MPMATH = {sp.exp: mpmath.exp, sp.log: mpmath.log, sp.tanh: mpmath.tanh, sp.sinh: mpmath.sinh, sp.cosh: mpmath.cosh,
-           sp.erf: mpmath.erf, sp.Abs: mpmath.fabs}
-
-
 @_compile.register
 def _(expr: sp.Function):
-    fn = _MPMATH.get(expr.func)
+    fn = MPMATH_FUNCTIONS.get(expr.func)
     if fn is None or len(expr.args) != 1:
         return _compile.dispatch(object)(expr)
     arg = _compile(expr.args[0])
@@ -199,13 +196,9 @@ def _(expr: sp.Piecewise):  # only the branch whose condition holds is evaluated
     return piecewise
 
 
-_RELATIONS = {sp.Eq: lambda a, b: a == b, sp.Ne: lambda a, b: a != b, sp.Lt: lambda a, b: a < b,
-              sp.Le: lambda a, b: a <= b, sp.Gt: lambda a, b: a > b, sp.Ge: lambda a, b: a >= b}
-
-
 @_compile.register
 def _(expr: sp.core.relational.Relational):
-    relation = _RELATIONS.get(type(expr))
+    relation = COMPARISONS.get(type(expr))
     if relation is None:
         return _compile.dispatch(object)(expr)
     lhs, rhs = _compile(expr.lhs), _compile(expr.rhs)
