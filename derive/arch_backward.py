@@ -18,13 +18,12 @@ from ∂ℓ/∂y alone, step by step from the last (``arch_verification`` compar
 from __future__ import annotations
 
 import functools
-import itertools
 from dataclasses import dataclass
 
 import mpmath
 
 from .architectures import Architecture, NetworkInput, Step
-from .backward import KindDerivation, derive_kind, entries, evaluate
+from .backward import KindDerivation, array, derive_kind
 from .layers import GRAPHS, STATISTICS
 from .layers import kind as layer_kind
 from .layers.graph import AXES, adjoint_name
@@ -90,15 +89,6 @@ def sizes_of(arch: Architecture, step: Step, m: int) -> dict:
     return {AXES["n"][1]: m, AXES["k"][1]: arch.width_of(step.reads[0]), AXES["j"][1]: step.width}
 
 
-def array(expr, axes: str, values: dict, sizes: dict):
-    """``expr`` evaluated at every entry of an array over ``axes``, as nested tuples (a number for no axes)."""
-    flat = [evaluate(expr, values, at) for at in entries(axes, sizes)]
-    shape = [sizes[AXES[a][1]] for a in axes]
-    for size in reversed(shape[1:]):
-        flat = [tuple(flat[i:i + size]) for i in range(0, len(flat), size)]
-    return tuple(flat) if axes else flat[0]
-
-
 def forward(ad: ArchDerivation, inp: NetworkInput) -> list[dict]:
     """Every quantity of every step from the kinds' forward formulas: per step, name -> numbers."""
     out: list[dict] = []
@@ -139,10 +129,3 @@ def backward(ad: ArchDerivation, inp: NetworkInput, values: list[dict]) -> list[
         for eq in s.derivation.equations:
             own[adjoint_name(eq.of)] = array(eq.rhs, s.kind.node(eq.of).axes, own, sizes)
     return values
-
-
-def flat(values) -> list:
-    """The numbers of nested tuples, in order."""
-    if isinstance(values, tuple):
-        return list(itertools.chain.from_iterable(flat(v) for v in values))
-    return [values]

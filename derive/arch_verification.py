@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 import mpmath
 
-from .arch_backward import ArchDerivation, array, backward, flat, forward, sizes_of
+from .arch_backward import ArchDerivation, backward, forward, sizes_of
 from .architectures import draw
+from .backward import array, flat
 from .kind_verification import relative_error
 from .layers.graph import adjoint_name
 from .limits import SEED, TRIALS

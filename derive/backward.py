@@ -197,3 +197,19 @@ def entries(axes: str, sizes: dict):
     ranges = [range(1, sizes[AXES[a][1]] + 1) for a in axes]
     for combo in itertools.product(*ranges):
         yield {**sizes, **dict(zip(indices(axes), combo))}
+
+
+def array(expr, axes: str, values: dict, sizes: dict):
+    """``expr`` evaluated at every entry of an array over ``axes``, as nested tuples (a number for no axes)."""
+    numbers = [evaluate(expr, values, at) for at in entries(axes, sizes)]
+    shape = [sizes[AXES[a][1]] for a in axes]
+    for size in reversed(shape[1:]):
+        numbers = [tuple(numbers[i:i + size]) for i in range(0, len(numbers), size)]
+    return tuple(numbers) if axes else numbers[0]
+
+
+def flat(values) -> list:
+    """The numbers of nested tuples, in order."""
+    if isinstance(values, tuple):
+        return list(itertools.chain.from_iterable(flat(v) for v in values))
+    return [values]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import mpmath
 
-from .backward import KindDerivation, entries, evaluate
+from .backward import KindDerivation, array, flat
 from .layer_inputs import SIZES, LayerInput, draw
 from .layers.graph import AXES, adjoint_name
 from .limits import SEED, TRIALS
@@ -72,26 +72,6 @@ def relative_error(got: list, want: list) -> float:
     return float(diff / scale) if scale > mpmath.mpf(10) ** -30 else float(diff)
 
 
-def _at(values, at: dict, axes: str):
-    v = values
-    for a in axes:
-        v = v[at[AXES[a][0]] - 1]
-    return v
-
-
-def _table(kind, name: str, expr, values: dict, sizes: dict) -> list:
-    axes = kind.node(name).axes
-    return [evaluate(expr, values, at) for at in entries(axes, sizes)]
-
-
-def _reshape(flat: list, axes: str, sizes: dict):
-    """Entries in ``entries`` order back into nested tuples."""
-    if len(axes) == 1:
-        return tuple(flat)
-    cols = sizes[AXES[axes[1]][1]]
-    return tuple(tuple(flat[r * cols:(r + 1) * cols]) for r in range(len(flat) // cols))
-
-
 def check_trial(d: KindDerivation, inp: LayerInput) -> dict:
     """{(check, quantity): relative error} on one input."""
     with mpmath.workdps(DPS):
@@ -102,19 +82,18 @@ def _check_trial(d: KindDerivation, inp: LayerInput) -> dict:
     kind, truth = d.kind, kind_truth(inp)
     values, sizes = values_of(inp, truth), sizes_of(inp)
     own = dict(values) | {adjoint_name(n.name): None for n in kind.nodes if n.name != kind.output}
+
+    def error(got, of: str) -> float:
+        return relative_error(flat(got), flat(truth[adjoint_name(of)]))
     out = {}
     for eq in d.equations:
         axes = kind.node(eq.of).axes
-        want = [_at(truth[adjoint_name(eq.of)], at, axes) for at in entries(axes, sizes)]
-        out[("chain rule", eq.of)] = relative_error(_table(kind, eq.of, eq.rhs, values, sizes), want)
-        got = _table(kind, eq.of, eq.rhs, own, sizes)
-        own[adjoint_name(eq.of)] = _reshape(got, axes, sizes)
-        out[("end to end", eq.of)] = relative_error(got, want)
+        out[("chain rule", eq.of)] = error(array(eq.rhs, axes, values, sizes), eq.of)
+        own[adjoint_name(eq.of)] = array(eq.rhs, axes, own, sizes)
+        out[("end to end", eq.of)] = error(own[adjoint_name(eq.of)], eq.of)
     for closed in d.closed:
-        axes = kind.node(closed.form.of).axes
-        want = [_at(truth[adjoint_name(closed.form.of)], at, axes) for at in entries(axes, sizes)]
-        got = _table(kind, closed.form.of, closed.form.rhs, values, sizes)
-        out[("closed form", closed.form.of)] = relative_error(got, want)
+        out[("closed form", closed.form.of)] = error(array(closed.form.rhs, kind.node(closed.form.of).axes, values,
+                                                           sizes), closed.form.of)
     return out
 
 
