@@ -57,8 +57,7 @@ class KindReport:
 
 def values_of(inp: LayerInput, truth: dict) -> dict:
     """Every number a formula may name: the truth's forward values and adjoints, the parameters, the constants."""
-    return {"gamma": inp.gamma, "beta": inp.beta, "mask": inp.mask, "epsilon": inp.eps, "p": inp.keep, "W": inp.W,
-            "b": inp.b, "onehot": inp.onehot, **truth}
+    return inp.given() | truth
 
 
 def sizes_of(inp: LayerInput) -> dict:

@@ -76,6 +76,11 @@ class LayerInput:
         y = onehot W); () for a kind without tokens."""
         return tuple(tuple(int(t == j) for j in range(self.H)) for t in self.tokens)
 
+    def given(self) -> dict:
+        """The layer's parameters and constants by the names the kinds' formulas give them (ε is "epsilon", the
+        keep probability "p"): what ground truth's forward and the derived formulas read alike."""
+        return {"gamma": self.gamma, "beta": self.beta, "epsilon": self.eps, "mask": self.mask, "p": self.keep,
+                "W": self.W, "b": self.b, "K": self.K, "V": self.V, "tokens": self.tokens, "onehot": self.onehot}
 
 
 def _grid(rng: random.Random, m: int, D: int, low: float, high: float) -> tuple[tuple, ...]:

@@ -236,11 +236,6 @@ def _step(tape: Tape, rule: KindTruth, given: dict, params: dict, unbiased: bool
     return learned, {**out, "y": _copy(tape, out["y"])}
 
 
-def _layer_params(inp: LayerInput) -> dict:
-    return {"gamma": inp.gamma, "beta": inp.beta, "epsilon": inp.eps, "mask": inp.mask, "p": inp.keep,
-            "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "tokens": inp.tokens}
-
-
 def kind_truth(inp: LayerInput) -> dict[str, tuple]:
     """Forward values and the loss's adjoints of one layer, from its definition, at DPS digits.
 
@@ -260,7 +255,7 @@ def kind_truth(inp: LayerInput) -> dict[str, tuple]:
     with mpmath.workdps(DPS):
         tape = Tape()
         given = {"x": _leaves(tape, inp.x)} if "x" in rule.reads else {}
-        learned, out = _step(tape, rule, given, _layer_params(inp), inp.unbiased)
+        learned, out = _step(tape, rule, given, inp.given(), inp.unbiased)
         adj = tape.backward(loss(inp, out["y"]))
         result = ({"x": tuple(inp.x)} if "x" in given else {}) | {name: _values(nodes) for name, nodes in out.items()}
         for name, nodes in [*reversed(out.items()), *given.items(), *learned.items()]:  # dy first, as the sweep
