@@ -60,8 +60,14 @@ def values_of(inp: LayerInput, truth: dict) -> dict:
     return inp.given() | truth
 
 
+def counts_of(inp: LayerInput) -> dict[str, int]:
+    """Each axis's size on this input: m examples, D features, H outputs or keys or words."""
+    return {"n": inp.m, "k": inp.D, "j": inp.H}
+
+
 def sizes_of(inp: LayerInput) -> dict:
-    return {AXES["n"][1]: inp.m, AXES["k"][1]: inp.D, AXES["j"][1]: inp.H}
+    """The sizes' symbols bound to ``counts_of``'s numbers."""
+    return {AXES[a][1]: count for a, count in counts_of(inp).items()}
 
 
 def relative_error(got: list, want: list) -> float:

@@ -69,12 +69,12 @@ def _value(expr, values: dict, at: dict):
 
 
 def _draws(meaning: LayerMeaning, unbiased: bool):
-    from ..kind_verification import values_of
+    from ..kind_verification import counts_of, values_of
     from ..layer_inputs import draw
     from ..truth_kinds import kind_truth
     for m, D, seed in DRAWS:
         inp = draw(meaning.kind.name, m, D, seed, unbiased)
-        yield (m, D, seed), values_of(inp, kind_truth(inp)), {"n": inp.m, "k": inp.D, "j": inp.H}
+        yield (m, D, seed), values_of(inp, kind_truth(inp)), counts_of(inp)
 
 
 def _where(meaning: LayerMeaning, at: dict) -> dict:
