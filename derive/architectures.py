@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from .activations import ACTIVATIONS
 from .errors import DeriveError, did_you_mean
+from .layer_inputs import dense_parameters, dropout_parameters, grid, normalisation_parameters
 from .limits import INPUTS, WIDTH
 
 # kinds that keep their input's width; "dense" sets it, "projection" and "add" are written by residual blocks
@@ -200,27 +201,14 @@ class NetworkInput:
         return len(self.x)
 
 
-def _grid(rng: random.Random, rows: int, cols: int, low: float, high: float) -> tuple[tuple, ...]:
-    import mpmath
-    return tuple(tuple(mpmath.mpf(rng.uniform(low, high)) for _ in range(cols)) for _ in range(rows))
-
-
 def _params(rng: random.Random, step: Step, w_in: int, m: int) -> dict:
-    import mpmath
-    w = step.width
+    """A step's parameters, drawn as one layer's are (``layer_inputs``): the same ranges, the same order."""
     if step.kind in ("dense", "projection"):
-        scale = 1.5 / w_in ** 0.5                 # keeps activations of a deep stack in a moderate range
-        out = {"W": _grid(rng, w_in, w, -scale, scale)}
-        if step.kind == "dense":
-            out["b"] = tuple(mpmath.mpf(rng.uniform(-0.5, 0.5)) for _ in range(w))
-        return out
+        return dense_parameters(rng, w_in, step.width, bias=step.kind == "dense")
     if step.kind in ("batchnorm", "layernorm"):
-        return {"gamma": tuple(mpmath.mpf(rng.uniform(0.5, 2)) * rng.choice((-1, 1)) for _ in range(w)),
-                "beta": tuple(mpmath.mpf(rng.uniform(-1, 1)) for _ in range(w)),
-                "epsilon": mpmath.mpf(rng.uniform(0.05, 0.2))}
+        return normalisation_parameters(rng, step.width)
     if step.kind == "dropout":
-        return {"mask": tuple(tuple(int(rng.random() < 0.6) for _ in range(w)) for _ in range(m)),
-                "p": mpmath.mpf(rng.choice((0.5, 0.6, 0.75, 0.8)))}
+        return dropout_parameters(rng, m, step.width)
     return {}
 
 
@@ -229,9 +217,9 @@ def draw(arch: Architecture, m: int = 4, seed: int = 0) -> NetworkInput:
     if not isinstance(m, int) or not 2 <= m <= MAX_WIDTH:
         raise DeriveError(f"a network's batch needs 2 to {MAX_WIDTH} examples, got {m!r}")
     rng = random.Random(seed)
-    x = _grid(rng, m, arch.inputs, -2, 2)
+    x = grid(rng, m, arch.inputs, -2, 2)
     params = tuple(_params(rng, s, arch.width_of(s.reads[0]), m) for s in arch.steps)
-    c, d = _grid(rng, m, arch.outputs, -1, 1), _grid(rng, m, arch.outputs, 0.2, 1)
+    c, d = grid(rng, m, arch.outputs, -1, 1), grid(rng, m, arch.outputs, 0.2, 1)
     return NetworkInput(arch, x, params, c, d)
 
 

@@ -83,9 +83,34 @@ class LayerInput:
                 "W": self.W, "b": self.b, "K": self.K, "V": self.V, "tokens": self.tokens, "onehot": self.onehot}
 
 
-def _grid(rng: random.Random, m: int, D: int, low: float, high: float) -> tuple[tuple, ...]:
+def grid(rng: random.Random, m: int, D: int, low: float, high: float) -> tuple[tuple, ...]:
+    """m rows of D uniform numbers in [low, high]."""
     import mpmath
     return tuple(tuple(mpmath.mpf(rng.uniform(low, high)) for _ in range(D)) for _ in range(m))
+
+
+# each kind's parameters, drawn the same way for one layer and for a step of an architecture (architectures.draw)
+def dense_parameters(rng: random.Random, D: int, H: int, bias: bool = True) -> dict:
+    """W (D by H, scaled by 1/√D so a deep stack's activations stay moderate) and, with ``bias``, b (H)."""
+    import mpmath
+    scale = 1.5 / D ** 0.5
+    W = grid(rng, D, H, -scale, scale)
+    return {"W": W, "b": tuple(mpmath.mpf(rng.uniform(-0.5, 0.5)) for _ in range(H))} if bias else {"W": W}
+
+
+def normalisation_parameters(rng: random.Random, D: int) -> dict:
+    """γ (D, magnitude 0.5 to 2, either sign: never 1), β (D) and ε (0.05 to 0.2: not negligible)."""
+    import mpmath
+    gamma = tuple(mpmath.mpf(rng.uniform(0.5, 2)) * rng.choice((-1, 1)) for _ in range(D))
+    beta = tuple(mpmath.mpf(rng.uniform(-1, 1)) for _ in range(D))
+    return {"gamma": gamma, "beta": beta, "epsilon": mpmath.mpf(rng.uniform(0.05, 0.2))}
+
+
+def dropout_parameters(rng: random.Random, m: int, D: int) -> dict:
+    """An m by D mask (each entry kept with probability 0.6) and the keep probability p the output divides by."""
+    import mpmath
+    mask = tuple(tuple(int(rng.random() < 0.6) for _ in range(D)) for _ in range(m))
+    return {"mask": mask, "p": mpmath.mpf(rng.choice((0.5, 0.6, 0.75, 0.8)))}
 
 
 def outputs(D: int) -> int:
@@ -116,14 +141,12 @@ class Draws:
 
 
 def _dense(rng: random.Random, m: int, D: int, H: int) -> dict:
-    import mpmath
-    scale = 1.5 / D ** 0.5                 # as architectures.draw's
-    return {"W": _grid(rng, D, H, -scale, scale), "b": tuple(mpmath.mpf(rng.uniform(-0.5, 0.5)) for _ in range(H))}
+    return dense_parameters(rng, D, H)
 
 
 def _attention(masked: bool) -> Callable[..., dict]:
     def own(rng: random.Random, m: int, D: int, H: int) -> dict:
-        fields = {"K": _grid(rng, H, D, -1, 1), "V": _grid(rng, H, D, -1, 1)}
+        fields = {"K": grid(rng, H, D, -1, 1), "V": grid(rng, H, D, -1, 1)}
         return fields | ({"mask": causal_mask(m, H)} if masked else {})
     return own
 
@@ -134,7 +157,7 @@ def words(m: int) -> int:
 
 
 def _embedding(rng: random.Random, m: int, D: int, H: int) -> dict:
-    return {"W": _grid(rng, H, D, -1, 1), "tokens": tuple(rng.randrange(H) for _ in range(m))}
+    return {"W": grid(rng, H, D, -1, 1), "tokens": tuple(rng.randrange(H) for _ in range(m))}
 
 
 # one line per kind that draws more than the shared fields (a dense layer's H outputs, attention's H keys, the
@@ -165,18 +188,14 @@ def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = Fals
         what = ("attention needs H >= 1 keys" if kind in ATTENTION else "an embedding needs H >= 1 words"
                 if kind == "embedding" else "a dense layer needs H >= 1 outputs")
         raise DeriveError(f"{what}, got H={H!r}")
-    import mpmath
     rng = random.Random(seed)
-    x = _grid(rng, m, D, -2, 2)
-    gamma = tuple(mpmath.mpf(rng.uniform(0.5, 2)) * rng.choice((-1, 1)) for _ in range(D))
-    beta = tuple(mpmath.mpf(rng.uniform(-1, 1)) for _ in range(D))
-    eps = mpmath.mpf(rng.uniform(0.05, 0.2))
-    mask = tuple(tuple(int(rng.random() < 0.6) for _ in range(D)) for _ in range(m))
-    keep = mpmath.mpf(rng.choice((0.5, 0.6, 0.75, 0.8)))
+    x = grid(rng, m, D, -2, 2)
+    norm, drop = normalisation_parameters(rng, D), dropout_parameters(rng, m, D)
     out = spec.out(m, D, H)
-    c, d = _grid(rng, m, out, -1, 1), _grid(rng, m, out, 0.2, 1)
+    c, d = grid(rng, m, out, -1, 1), grid(rng, m, out, 0.2, 1)
     own = spec.own(rng, m, D, H)
-    return LayerInput(kind, x, gamma, beta, eps, own.pop("mask", mask), keep, c, d, unbiased, H=H, **own)
+    return LayerInput(kind, x, norm["gamma"], norm["beta"], norm["epsilon"], own.pop("mask", drop["mask"]), drop["p"],
+                      c, d, unbiased, H=H, **own)
 
 
 def loss(inp: LayerInput, y):
