@@ -531,11 +531,12 @@ def scan(path, defaults: Setting = Setting(), run: _Run | None = None) -> list[F
     for kind, offset, body, env in events:
         if kind == "directive":
             origin = f"{path}:{line_of(offset)}"
-            keys = {word.partition("=")[0] for word in body.strip().strip("'\"").split()}
+            pairs = _directive_words(body, origin)
+            keys = {pair.partition("=")[0] for pair in pairs}
             if layered is not None and "layer" not in keys and not keys <= {"unbiased"}:
                 raise LintError(f"{origin}: a layer directive is in force ({layered.label}); end it with "
                                 "layer=none before a network's directive, or name the layer again (layer=KIND ...)")
-            changes = _directive(body, origin, path.parent, run)
+            changes = _directive(pairs, origin, path.parent, run)
             if "layer" in changes or "unbiased" in changes:
                 layered = _layered(changes, layered, origin)
                 continue
@@ -954,8 +955,22 @@ def _basis(notes: Notes, offset: int, stated: dict) -> Basis:
                                                 + [d.line for d in stated.values()]))
 
 
-def _directive(body: str, where: str, folder: Path, run: _Run) -> dict:
-    """The fields ``key=value ...`` sets, {field: value}; unknown keys and names are refused with ``where``.
+def _directive_words(body: str, where: str) -> list[str]:
+    """A directive's ``key=value`` words, as the shell splits them (the whole body may be quoted)."""
+    body = body.strip()
+    if len(body) >= 2 and body[0] == body[-1] and body[0] in "'\"":  # derive: "convention=ng loss=bce"
+        body = body[1:-1]
+    try:
+        words = shlex.split(body)
+    except ValueError as exc:
+        raise LintError(f"{where}: cannot read the derive directive: {exc}") from None
+    if not words:
+        raise LintError(f"{where}: empty derive directive; write key=value pairs, e.g. convention=ng loss=bce")
+    return words
+
+
+def _directive(words: list[str], where: str, folder: Path, run: _Run) -> dict:
+    """The fields the ``key=value`` words set, {field: value}; unknown keys and names are refused with ``where``.
 
     ``grad_of=cost`` and ``l2=0.1`` modify the convention in force (its parameter gradients are of the batch's
     reduced cost; the cost has the L2 penalty lambda/2 times the reduction's factor times the sum of squared
@@ -971,15 +986,7 @@ def _directive(body: str, where: str, folder: Path, run: _Run) -> dict:
     from .errors import lookup
     from .losses import loss
 
-    body = body.strip()
-    if len(body) >= 2 and body[0] == body[-1] and body[0] in "'\"":  # derive: "convention=ng loss=bce"
-        body = body[1:-1]
-    try:
-        words = shlex.split(body)
-    except ValueError as exc:
-        raise LintError(f"{where}: cannot read the derive directive: {exc}") from None
-    if not words:
-        raise LintError(f"{where}: empty derive directive; write key=value pairs, e.g. convention=ng loss=bce")
+    layer = next((w.partition("=")[2] for w in words if w.startswith("layer=")), None)
     changes = {}
     value: str | float | bool  # as written; l2's a float, unbiased's a bool
     for word in words:
@@ -990,7 +997,7 @@ def _directive(body: str, where: str, folder: Path, run: _Run) -> dict:
         try:
             if field is None:
                 raise UnknownName("derive directive key", key, list(KEYS))
-            if field == "convention" and re.search(r"(?:^|\s)layer=(?!none\b)", body):
+            if field == "convention" and layer not in (None, "none"):
                 pass  # the letters of the layer this directive names: checked by _layered
             elif field == "convention":
                 if value.endswith(".toml"):
