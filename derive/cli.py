@@ -345,10 +345,7 @@ def _layer_convention(args) -> str | None:
     if getattr(args, "architecture", None) is not None:
         if args.layer:
             raise DeriveError("--layer and --architecture: give one (an architecture is a list of layer kinds)")
-        typed = sorted(given - {"inputs"})
-        if typed:
-            raise DeriveError(f"{', '.join('--' + t.replace('_', '-') for t in typed)} does not apply to an "
-                              "architecture (--architecture takes --inputs, --unbiased and the command's own options)")
+        _refuse_typed(given - {"inputs"}, "an architecture", "--architecture takes --inputs")
         return None
     if "inputs" in given:
         raise DeriveError("--inputs is for --architecture")
@@ -356,11 +353,15 @@ def _layer_convention(args) -> str | None:
         if args.unbiased:
             raise DeriveError("--unbiased is for --layer batchnorm or layernorm, or an --architecture")
         return None
-    typed = sorted(given - {"convention"})
-    if typed:
-        raise DeriveError(f"{', '.join('--' + t.replace('_', '-') for t in typed)} does not apply to one layer "
-                          "(--layer takes --convention, --unbiased and the command's own options)")
+    _refuse_typed(given - {"convention"}, "one layer", "--layer takes --convention")
     return args.convention if "convention" in given else None
+
+
+def _refuse_typed(typed: set[str], what: str, takes: str) -> None:
+    """A network flag typed where it has no meaning is refused, not ignored."""
+    if typed:
+        raise DeriveError(f"{', '.join('--' + t.replace('_', '-') for t in sorted(typed))} does not apply to {what} "
+                          f"({takes}, --unbiased and the command's own options)")
 
 
 def _layer(args):
