@@ -69,17 +69,13 @@ def kind_derivation(name: str, unbiased: bool) -> KindDerivation:
 
 
 def derive_architecture(arch: Architecture) -> ArchDerivation:
+    derivations = [kind_derivation(step.kind, arch.unbiased) for step in arch.steps]
     steps = []
-    for step in arch.steps:
-        d = kind_derivation(step.kind, arch.unbiased)
-        readers = tuple((r.index, layer_kind_input(r, p)) for r, p in arch.readers(step.index))
+    for step, d in zip(arch.steps, derivations):
+        # each reader's input that this step's output feeds: x, or a join's skip (its kind's inputs, in order)
+        readers = tuple((r.index, derivations[r.index - 1].kind.inputs[p]) for r, p in arch.readers(step.index))
         steps.append(StepDerivation(step, d, readers))
     return ArchDerivation(arch, tuple(steps))
-
-
-def layer_kind_input(reader: Step, position: int) -> str:
-    """The quantity of ``reader``'s kind that its ``position``-th read feeds (x, or a join's skip)."""
-    return kind_derivation(reader.kind, False).kind.inputs[position]
 
 
 # ---------------------------------------------------------------- numbers
