@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # mpmath is imported where numbers are drawn: the CLI reads K
 # embedding (a lookup of token ids in a table)
 ATTENTION = ("attention", "masked_attention")
 KINDS = ("batchnorm", "layernorm", "dropout", "dense", "softmax", "logsoftmax") + tuple(
-    name for name, a in ACTIVATIONS.items() if a.elementwise) + ATTENTION + ("embedding",)
+    name for name, a in ACTIVATIONS.items() if a.elementwise) + ATTENTION + ("embedding", "conv1d")
 SIZES = ((4, 3), (3, 5), (5, 2))               # (m, D) of the default draws: never square
 
 
@@ -61,6 +61,8 @@ class LayerInput:
     H: int = 0                 # the j axis's size: a dense layer's outputs, attention's keys, the embedding's
                                # words; D for the others
     tokens: tuple = ()         # embedding: m token ids in 0 .. H - 1 (W is then its H by D table); empty otherwise
+    stride: int = 1            # conv1d: the step between windows
+    pad: int = 0               # conv1d: the zeros added at each end of every input channel
 
     @property
     def m(self) -> int:
@@ -69,6 +71,22 @@ class LayerInput:
     @property
     def D(self) -> int:
         return len(self.x[0])
+
+    @property
+    def T(self) -> int:
+        """conv1d: the positions of an input channel (x is m by D channels by T); 0 for the other kinds."""
+        return len(self.x[0][0]) if isinstance(self.x[0][0], tuple) else 0
+
+    @property
+    def U(self) -> int:
+        """conv1d: the kernel's width (W is H output channels by D input channels by U); 0 for the other kinds."""
+        return len(self.W[0][0]) if self.W and isinstance(self.W[0][0], tuple) else 0
+
+    @property
+    def O(self) -> int:  # noqa: E743 (the output positions' letter, as T and U)
+        """conv1d: the output positions, (T + 2 pad - U) // stride + 1 (a remainder of the padded input that no
+        window covers is dropped, as PyTorch and CS231n do); 0 for the other kinds."""
+        return (self.T + 2 * self.pad - self.U) // self.stride + 1 if self.U else 0
 
     @property
     def onehot(self) -> tuple[tuple[int, ...], ...]:
@@ -80,7 +98,8 @@ class LayerInput:
         """The layer's parameters and constants by the names the kinds' formulas give them (ε is "epsilon", the
         keep probability "p"): what ground truth's forward and the derived formulas read alike."""
         return {"gamma": self.gamma, "beta": self.beta, "epsilon": self.eps, "mask": self.mask, "p": self.keep,
-                "W": self.W, "b": self.b, "K": self.K, "V": self.V, "tokens": self.tokens, "onehot": self.onehot}
+                "W": self.W, "b": self.b, "K": self.K, "V": self.V, "tokens": self.tokens, "onehot": self.onehot,
+                "stride": self.stride, "pad": self.pad}
 
 
 def grid(rng: random.Random, m: int, D: int, low: float, high: float) -> tuple[tuple, ...]:
@@ -138,6 +157,7 @@ class Draws:
     axis: Callable[[int, int], int] | None = None
     out: Callable[[int, int, int], int] = lambda m, D, H: D
     own: Callable[..., dict] = lambda rng, m, D, H: {}
+    geometric: bool = False  # own also takes (stride, pad): a convolution
 
 
 def _dense(rng: random.Random, m: int, D: int, H: int) -> dict:
@@ -160,19 +180,52 @@ def _embedding(rng: random.Random, m: int, D: int, H: int) -> dict:
     return {"W": grid(rng, H, D, -1, 1), "tokens": tuple(rng.randrange(H) for _ in range(m))}
 
 
+def channels(m: int, D: int) -> int:
+    """A convolution's output channels by default, for D input channels: never D."""
+    return D + 1
+
+
+POSITIONS, WIDTH = 6, 3  # a convolution's input positions T and kernel width U by default
+# (stride, pad) of the convolution's draws, by seed: stride 1 with padding (the flipped-kernel form holds), stride 2
+# with padding (windows overlap, T + 2 pad - U odd), stride 2 without (the last input position is in no window)
+GEOMETRY = ((1, 1), (2, 1), (2, 0))
+
+
+def geometry(seed: int) -> tuple[int, int]:
+    """The (stride, pad) a convolution's draw of ``seed`` gets: ``GEOMETRY`` in turn, so three trials see all three."""
+    return GEOMETRY[seed % len(GEOMETRY)]
+
+
+def _conv1d(rng: random.Random, m: int, D: int, H: int, stride: int = 1, pad: int = 0) -> dict:
+    """x (m by D channels by T positions), W (H by D by U, scaled by 1/√(D U)), b (H), and the loss's c, d at the
+    output's shape (m by H by O): they replace the shared x, c and d, drawn before them."""
+    import mpmath
+    T, U = POSITIONS, WIDTH
+    O = (T + 2 * pad - U) // stride + 1  # noqa: E741
+    scale = 1.5 / (D * U) ** 0.5
+    return {"x": tuple(grid(rng, D, T, -2, 2) for _ in range(m)),
+            "W": tuple(grid(rng, D, U, -scale, scale) for _ in range(H)),
+            "b": tuple(mpmath.mpf(rng.uniform(-0.5, 0.5)) for _ in range(H)),
+            "c": tuple(grid(rng, H, O, -1, 1) for _ in range(m)),
+            "d": tuple(grid(rng, H, O, 0.2, 1) for _ in range(m)), "stride": stride, "pad": pad}
+
+
 # one line per kind that draws more than the shared fields (a dense layer's H outputs, attention's H keys, the
-# embedding's H words)
+# embedding's H words, a convolution's H output channels, its own x and its geometry)
 DRAWS = {"dense": Draws(lambda m, D: outputs(D), lambda m, D, H: H, _dense),
          "attention": Draws(lambda m, D: keys(m), own=_attention(False)),
          "masked_attention": Draws(lambda m, D: keys(m), own=_attention(True)),
-         "embedding": Draws(lambda m, D: words(m), own=_embedding)}
+         "embedding": Draws(lambda m, D: words(m), own=_embedding),
+         "conv1d": Draws(channels, own=_conv1d, geometric=True)}
 
 
 def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = False,
-         H: int | None = None) -> LayerInput:
+         H: int | None = None, stride: int | None = None, pad: int | None = None) -> LayerInput:
     """A deterministic random input (``random.Random(seed)``) for ``kind`` with m examples of D features; a dense
     layer maps them to H outputs (default D + 2), attention's m queries read H keys and values (default m + 1),
-    an embedding looks m tokens up in a table of H words (default m - 1: a token repeats) by D features.
+    an embedding looks m tokens up in a table of H words (default m - 1: a token repeats) by D features, a
+    convolution maps D channels of T = 6 positions to H channels (default D + 1) with a kernel of width 3, its
+    (stride, pad) ``geometry(seed)`` unless given.
     The shared fields are drawn first, in the same order for every kind, then the kind's own (``DRAWS``): each
     seed gives a kind the same numbers whatever kinds are added."""
     if kind not in KINDS:
@@ -193,13 +246,34 @@ def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = Fals
     norm, drop = normalisation_parameters(rng, D), dropout_parameters(rng, m, D)
     out = spec.out(m, D, H)
     c, d = grid(rng, m, out, -1, 1), grid(rng, m, out, 0.2, 1)
-    own = spec.own(rng, m, D, H)
+    if spec.geometric:
+        default = geometry(seed)
+        stride, pad = default[0] if stride is None else stride, default[1] if pad is None else pad
+        for name, value, low in (("stride", stride, 1), ("pad", pad, 0)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise DeriveError(f"a convolution's {name} must be an integer >= {low}, got {value!r}")
+        if (POSITIONS + 2 * pad - WIDTH) // stride + 1 < 1:
+            raise DeriveError(f"a kernel of width {WIDTH} does not fit {POSITIONS} positions with pad {pad}")
+        own = spec.own(rng, m, D, H, stride, pad)
+    else:
+        if stride is not None or pad is not None:
+            raise DeriveError(f"{kind} has no stride or padding: they are a convolution's")
+        own = spec.own(rng, m, D, H)
+    x, c, d = own.pop("x", x), own.pop("c", c), own.pop("d", d)
     return LayerInput(kind, x, norm["gamma"], norm["beta"], norm["epsilon"], own.pop("mask", drop["mask"]), drop["p"],
                       c, d, unbiased, H=H, **own)
 
 
+def _entries(values) -> list:
+    """The entries of nested lists or tuples (a matrix, a convolution's m by H by O output), in order."""
+    return [e for v in values for e in _entries(v)] if isinstance(values, list | tuple) else [values]
+
+
 def loss(inp: LayerInput, y):
-    """ℓ(y) = Σ (c y + ½ d y²) over every entry of the layer's output y (m rows, as many columns as c)."""
-    terms = [inp.c[n][k] * y[n][k] + inp.d[n][k] * y[n][k] * y[n][k] / 2
-             for n in range(len(y)) for k in range(len(y[0]))]
+    """ℓ(y) = Σ (c y + ½ d y²) over every entry of the layer's output y (m rows by as many columns as c, or a
+    convolution's m by H by O: c and d have y's shape)."""
+    ys, cs, ds = _entries(y), _entries(inp.c), _entries(inp.d)
+    if not len(ys) == len(cs) == len(ds):
+        raise DeriveError(f"the loss's coefficients have {len(cs)} entries, the layer's output {len(ys)}")
+    terms = [c * v + dd * v * v / 2 for v, c, dd in zip(ys, cs, ds)]
     return sum(terms[1:], terms[0])  # plain + : the numbers may be a tape's variables (truth_kinds)
