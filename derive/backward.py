@@ -121,9 +121,76 @@ def _rewrite(expr, rewrite: dict):
     return expr
 
 
-def equal_for_every_size(a, b, form: Compact) -> bool:
-    """a = b for every batch size: rewritten in the closed form's variables, sums split by linearity, the
-    identities applied, the difference simplifies to 0."""
+def _pulled(expr) -> list[tuple]:
+    """``expr`` as terms (body, limits): each term's sums moved outside its product (a bound index renamed where
+    two sums of one product use the same letter), so Σ_o dy Σ_u W δ is one sum over o and u of dy W δ."""
+    out: list[tuple] = []
+    for term in sp.Add.make_args(sp.expand(expr)):
+        if isinstance(term, sp.Sum):
+            out += [(body, limits + list(term.limits)) for body, limits in _pulled(term.function)]
+            continue
+        parts: list[tuple] = [(sp.Integer(1), [])]
+        for factor in sp.Mul.make_args(term):
+            options = _pulled(factor) if isinstance(factor, sp.Sum) else [(factor, [])]
+            combined = []
+            for body, limits in parts:
+                for fbody, flimits in options:
+                    taken = {lim[0] for lim in limits} | body.free_symbols
+                    swap = {lim[0]: sp.Dummy(lim[0].name, integer=True) for lim in flimits if lim[0] in taken}
+                    combined.append((body * fbody.xreplace(swap),
+                                     limits + [(swap.get(i, i), lo, hi) for i, lo, hi in flimits]))
+            parts = combined
+        out += parts
+    return out
+
+
+def _picked(body, limits: list, axes: dict) -> list[tuple]:
+    """Every way of summing away the sums a Kronecker delta decides, as (body, limits): Σ_{i=1}^{N} f δ(i, e) = f at
+    i = e when f has a factor that is 0 outside 1..N (an entry read at index i of an axis of size N: out of its
+    range an entry is 0) and e moves with i one for one (an integer for every integer i). A delta may decide
+    either of two sums (Σ_o Σ_u dy_o W_u δ(t, o + u - 1) is Σ_u dy_{t+1-u} W_u and Σ_o dy_o W_{t+1-o}): each is
+    a way."""
+    ways = []
+    for delta in (f for f in sp.Mul.make_args(body) if isinstance(f, sp.KroneckerDelta)):
+        diff = delta.args[0] - delta.args[1]
+        for limit in limits:
+            i, low, high = limit
+            slope = sp.diff(diff, i)
+            if low != 1 or slope not in (1, -1):
+                continue
+            if not any(isinstance(f, sp.Indexed) and f.base.label.name in axes and
+                       any(idx == i and AXES[axes[f.base.label.name][pos]][1] == high
+                           for pos, idx in enumerate(f.indices))
+                       for f in sp.Mul.make_args(body)):
+                continue
+            rest = [lim for lim in limits if lim is not limit]
+            ways += _picked((body / delta).xreplace({i: i - diff / slope}), rest, axes)
+    return ways or [(body, limits)]
+
+
+def _deltas_summed(expr, axes: dict) -> list:
+    """Every form of ``expr`` with its sums pulled out and the sums a delta decides summed away (``_picked``),
+    each sum's limits in one canonical order."""
+    forms = [sp.Integer(0)]
+    for body, limits in _pulled(expr):
+        terms = [sp.Sum(b, *sorted(lims, key=lambda lim: str(lim[0]))) if lims else b
+                 for b, lims in _picked(body, limits, axes)]
+        forms = [f + t for f in forms for t in terms][:64]
+    return forms
+
+
+def equal_for_every_size(a, b, form: Compact, axes: dict | None = None) -> bool:
+    """a = b for every batch size: rewritten in the closed form's variables (its constants fixed where it says, a
+    convolution's stride 1), sums split by linearity, the sums a Kronecker delta decides summed away (``axes``:
+    each quantity's and adjoint's axes, whose entries are 0 out of range), the identities applied, the difference
+    simplifies to 0."""
+    a, b = a.xreplace(form.when), b.xreplace(form.when)
+    if (a - b).has(sp.KroneckerDelta):
+        return any(_equal(x, y, form) for x in _deltas_summed(a, axes or {}) for y in _deltas_summed(b, axes or {}))
+    return _equal(a, b, form)
+
+
+def _equal(a, b, form: Compact) -> bool:
     diff = linear(_rewrite(a - b, form.rewrite))
     diff = linear(diff.xreplace({i.lhs: i.rhs for i in form.identities}))
     return sp.simplify(diff.xreplace({i.lhs: i.rhs for i in form.identities})) == 0
@@ -134,7 +201,8 @@ def derive_kind(kind: KindGraph, notation: str | None = None, unbiased: bool = F
     letters = kind.letters[0] if notation is None else kind.notation(notation)
     equations = reverse_pass(kind)
     expanded = expand(kind, equations)
-    closed = tuple(Closed(c, kind.node(c.of).adjoint, equal_for_every_size(expanded[c.of], c.rhs, c))
+    axes = {n.name: n.axes for n in kind.nodes} | {adjoint_name(n.name): n.axes for n in kind.nodes}
+    closed = tuple(Closed(c, kind.node(c.of).adjoint, equal_for_every_size(expanded[c.of], c.rhs, c, axes))
                    for c in kind.compact)
     return KindDerivation(kind, equations, expanded, closed, letters, unbiased)
 
@@ -147,12 +215,18 @@ def evaluate(expr, values: dict, at: dict):
     if isinstance(expr, sp.Indexed):
         v = values[expr.base.label.name]
         for i in expr.indices:
-            v = v[int(at[i]) - 1]
+            position = int(at[i]) if i in at else int(evaluate(i, values, at))
+            if not 1 <= position <= len(v):
+                return mpmath.mpf(0)  # outside the array: zero padding (layers.graph)
+            v = v[position - 1]
         return v
-    if isinstance(expr, sp.Sum):
-        index, low, high = expr.limits[0]
+    if isinstance(expr, sp.KroneckerDelta):
+        return mpmath.mpf(int(evaluate(expr.args[0], values, at) == evaluate(expr.args[1], values, at)))
+    if isinstance(expr, sp.Sum):  # Sum(f, inner, ..., outer): the last limit is the outermost sum
+        index, low, high = expr.limits[-1]
+        inner = sp.Sum(expr.function, *expr.limits[:-1]) if len(expr.limits) > 1 else expr.function
         lo, hi = int(evaluate(low, values, at)), int(evaluate(high, values, at))
-        return mpmath.fsum(evaluate(expr.function, values, {**at, index: j}) for j in range(lo, hi + 1))
+        return mpmath.fsum(evaluate(inner, values, {**at, index: j}) for j in range(lo, hi + 1))
     if isinstance(expr, sp.Symbol):
         if expr in at:
             return mpmath.mpf(at[expr])

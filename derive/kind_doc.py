@@ -78,7 +78,7 @@ def notation(d: KindDerivation) -> list:
     """(symbol, meaning, size) of every quantity, constant and the upstream gradient."""
     kind, letters = d.kind, d.letters
     out = [(latex(n.entry, letters), n.why, _size_word(letters, n.axes)) for n in kind.nodes + kind.given]
-    out += [(latex(c, letters), "a constant", "1") for c in kind.constants]
+    out += [(latex(c, letters), kind.meanings.get(c.name, "a constant"), "1") for c in kind.constants]
     out.append((adjoint_latex(kind.output, kind.node(kind.output).axes, letters),
                 "the upstream gradient, from any scalar loss", _size_word(letters, kind.node(kind.output).axes)))
     return out
@@ -102,12 +102,24 @@ def backward_lines(d: KindDerivation) -> tuple[BackLine, ...]:
 
 
 def closed_lines(d: KindDerivation) -> tuple:
-    """(lhs, rhs, why, shown equal, the identities used) of each closed form."""
+    """(lhs, rhs, why, shown equal, the identities used, where it holds) of each closed form."""
     letters = d.letters
     return tuple((latex(c.lhs, letters, c.form.rhs), latex(c.form.rhs, letters, c.lhs), c.form.source, c.equal,
-                  "; ".join(f"${latex(i.lhs, letters)} = {latex(i.rhs, letters)}$ ({i.why})"
-                            for i in c.form.identities))
+                  "; ".join(f"${latex(i.lhs, letters, i.rhs)} = {latex(i.rhs, letters, i.lhs)}$ ({i.why})"
+                            for i in c.form.identities),
+                  ", ".join(f"{latex(k, letters)} = {latex(v, letters)}" for k, v in c.form.when.items()))
                  for c in d.closed)
+
+
+def sizes_words(report: KindReport) -> str:
+    """The inputs' sizes in words: (m, D) pairs, and a convolution's positions, kernel and (stride, pad)."""
+    pairs = ", ".join(f"({m}, {n})" for m, n in report.sizes)
+    if not report.geometry:
+        return pairs + " (examples, features)"
+    from .layer_inputs import POSITIONS, WIDTH
+    return (f"{pairs} (examples, input channels), {POSITIONS} positions and a kernel of {WIDTH} taps, "
+            f"(stride, pad) = " + ", ".join(f"({s}, {p})" for s, p in report.geometry)
+            + " (the closed form on the inputs of stride 1)")
 
 
 def build(d: KindDerivation, report: KindReport, command: str) -> KindDocument:
@@ -118,7 +130,7 @@ def build(d: KindDerivation, report: KindReport, command: str) -> KindDocument:
         f"Backpropagation through {kind.description}" + (" with the n - 1 variance" if d.unbiased else ""),
         kind.name, kind.description, letters.cite,
         tuple(notation(d)), forward_lines(d), backward_lines(d), closed_lines(d), rows, report.ok,
-        ", ".join(f"({m}, {n})" for m, n in report.sizes), command)
+        sizes_words(report), command)
 
 
 def document(d, fmt: str = "md", trials: int = 3, regenerate: str = "", report: KindReport | None = None) -> str:

@@ -33,14 +33,17 @@ class KindPrinter(LatexPrinter):
 
     def _written(self, name: str, idx: tuple, symbol: str | None = None) -> str:
         """Quantity ``name``'s entry at ``idx`` (written ``symbol`` if given, else the source's symbol)."""
-        shown = [self.index_letter(i) for i in idx if AXIS_OF[i] in self.letters.shown]
-        hidden = [self.index_letter(i) for i in idx if AXIS_OF[i] not in self.letters.shown and i in BOUND.values()]
+        shown = [self.index_letter(i) if i in AXIS_OF else self._print(i)  # a computed index, s(i - 1) + u - p
+                 for i in idx if i not in AXIS_OF or AXIS_OF[i] in self.letters.shown]
+        hidden = [self.index_letter(i) for i in idx if i in AXIS_OF and AXIS_OF[i] not in self.letters.shown
+                  and i in BOUND.values()]
         out = self._symbol(name) if symbol is None else symbol
         if hidden:
             out = "{" + out + "}" if "^" in out else out
             out += "^{(" + ",".join(hidden) + ")}"
         if shown:
-            out = ("{" + out + "}" if "_" in out.rsplit("}", 1)[-1] else out) + "_{" + "".join(shown) + "}"
+            joined = "".join(shown) if all(len(i) == 1 for i in shown) else ",".join(shown)
+            out = ("{" + out + "}" if "_" in out.rsplit("}", 1)[-1] else out) + "_{" + joined + "}"
         return out
 
     def adjoint(self, name: str, idx: tuple) -> str:
@@ -56,7 +59,11 @@ class KindPrinter(LatexPrinter):
             negative = term.could_extract_minus_sign()
             constant = not term.has(sp.Indexed)
             return (negative, constant, -len(sp.Mul.make_args(term)), not term.has(sp.Sum))  # Σ x w + b
-        terms = sorted(expr.args, key=key)
+
+        def index_key(term):  # a computed index: the indices first, then the constants, the number last
+            return (not term.free_symbols & set(AXIS_OF), term.is_Number, term.could_extract_minus_sign(),
+                    -len(sp.Mul.make_args(term)))
+        terms = sorted(expr.args, key=key if expr.has(sp.Indexed) else index_key)
         out = self._print(terms[0])
         for term in terms[1:]:
             if term.could_extract_minus_sign():
@@ -64,6 +71,14 @@ class KindPrinter(LatexPrinter):
             else:
                 out += " + " + self._print(term)
         return out
+
+    def _print_Sum(self, expr) -> str:
+        """A sum over several indices as nested sums, the outermost first (SymPy's last limit), as a source writes
+        Σ_c Σ_u, not one Σ under a stack of ranges."""
+        if len(expr.limits) == 1:
+            return super()._print_Sum(expr)
+        return " ".join(rf"\sum_{{{self._print(i)}={self._print(lo)}}}^{{{self._print(hi)}}}"
+                        for i, lo, hi in reversed(expr.limits)) + " " + self.parenthesize(expr.function, 45)
 
     def _print_Mul(self, expr) -> str:
         """A sum over a denominator as the factor in front, (1/N) Σ x, not Σ x over N: no Σ inside a fraction's
@@ -83,6 +98,10 @@ class KindPrinter(LatexPrinter):
         if _step(expr):
             return r"\left[" + self._print(expr.args[0][1]) + r"\right]"
         return super()._print_Piecewise(expr)
+
+    def _print_KroneckerDelta(self, expr, exp=None) -> str:
+        """δ(t, s(i - 1) + u - p) as an Iverson bracket, [t = s(i - 1) + u - p]: 1 where the two are equal."""
+        return r"\left[" + self._print(expr.args[0]) + " = " + self._print(expr.args[1]) + r"\right]"
 
     def _needs_mul_brackets(self, expr, first=False, last=False) -> bool:
         return not _step(expr) and super()._needs_mul_brackets(expr, first, last)

@@ -32,6 +32,7 @@ class KindReport:
     sizes: tuple[tuple[int, int], ...]
     errors: dict = field(default_factory=dict)
     tolerance: float = TOLERANCE
+    geometry: tuple[tuple[int, int], ...] = ()  # a convolution's (stride, pad) per input; () for the other kinds
 
     @property
     def ok(self) -> bool:
@@ -41,7 +42,7 @@ class KindReport:
         """The table for a terminal; ``name`` writes a quantity's adjoint (default: dx, dgamma ...)."""
         lines = [f"{self.kind}{' (n-1 variance)' if self.unbiased else ''}; truth: reverse-mode differentiation "
                  f"of the forward definition at 50 digits; {len(self.sizes)} random inputs, (m, D) = "
-                 + ", ".join(f"({m}, {d})" for m, d in self.sizes)]
+                 + ", ".join(f"({m}, {d})" for m, d in self.sizes) + self.geometry_text()]
         width = max((len(f"{c}: {name(q)}") for c, q in self.errors), default=0)
         for (check, q), e in self.errors.items():
             lines.append(f"  {f'{check}: {name(q)}':{width}}  max rel. error {e:.2e}  "
@@ -49,8 +50,13 @@ class KindReport:
         lines.append("verified" if self.ok else f"FAILED: some error exceeds {self.tolerance:g}")
         return "\n".join(lines)
 
+    def geometry_text(self) -> str:
+        """"; (stride, pad) = (1, 1), (2, 1), (2, 0)" for a convolution, "" for the other kinds."""
+        return ("; (stride, pad) = " + ", ".join(f"({s}, {p})" for s, p in self.geometry)) if self.geometry else ""
+
     def to_dict(self) -> dict:
         return {"kind": self.kind, "unbiased": self.unbiased, "sizes": [list(s) for s in self.sizes],
+                **({"geometry": [list(g) for g in self.geometry]} if self.geometry else {}),
                 "tolerance": self.tolerance, "ok": self.ok,
                 "max_relative_error": {f"{c}: d{q}": e for (c, q), e in self.errors.items()}}
 
@@ -61,8 +67,9 @@ def values_of(inp: LayerInput, truth: dict) -> dict:
 
 
 def counts_of(inp: LayerInput) -> dict[str, int]:
-    """Each axis's size on this input: m examples, D features, H outputs or keys or words."""
-    return {"n": inp.m, "k": inp.D, "j": inp.H}
+    """Each axis's size on this input: m examples, D features, H outputs or keys or words; a convolution's T input
+    positions, O output positions and U taps."""
+    return {"n": inp.m, "k": inp.D, "j": inp.H} | ({"t": inp.T, "o": inp.O, "u": inp.U} if inp.U else {})
 
 
 def sizes_of(inp: LayerInput) -> dict:
@@ -97,6 +104,8 @@ def _check_trial(d: KindDerivation, inp: LayerInput) -> dict:
         own[adjoint_name(eq.of)] = array(eq.rhs, axes, own, sizes)
         out[("end to end", eq.of)] = error(own[adjoint_name(eq.of)], eq.of)
     for closed in d.closed:
+        if any(values[str(constant)] != value for constant, value in closed.form.when.items()):
+            continue  # the form holds only where its constants have these values (a convolution's stride 1)
         out[("closed form", closed.form.of)] = error(array(closed.form.rhs, kind.node(closed.form.of).axes, values,
                                                            sizes), closed.form.of)
     return out
@@ -107,12 +116,15 @@ def verify_kind(d: KindDerivation, trials: int = 3, seed: int = 0) -> KindReport
     TRIALS.check(trials)
     SEED.check(seed)
     errors: dict = {}
-    sizes = []
+    sizes, geometry = [], []
     for t in range(trials):
         m, D = SIZES[t % len(SIZES)]
         sizes.append((m, D))
-        for key, e in check_trial(d, draw(d.kind.name, m, D, seed + t, d.unbiased)).items():
+        inp = draw(d.kind.name, m, D, seed + t, d.unbiased)
+        if inp.U:
+            geometry.append((inp.stride, inp.pad))
+        for key, e in check_trial(d, inp).items():
             errors[key] = max(e, errors.get(key, 0.0))
     order = {c: i for i, c in enumerate(CHECKS)}
     return KindReport(d.kind.name, d.unbiased, tuple(sizes),
-                      dict(sorted(errors.items(), key=lambda kv: order[kv[0][0]])))
+                      dict(sorted(errors.items(), key=lambda kv: order[kv[0][0]])), geometry=tuple(geometry))

@@ -29,6 +29,10 @@ def check_layer(formula: str, layer: str, convention=None, diagnose: bool = True
         if not isinstance(formula, str):
             raise DeriveError(f"the formula must be a string, not {type(formula).__name__}")
         kind = layer_kind(layer, unbiased)
+        if kind.computed:
+            raise DeriveError(f"{kind.name}'s formulas cannot be checked yet: the reader does not take computed "
+                              f"indices (s(i - 1) + u - p); `derive doc --layer {kind.name}` derives and verifies "
+                              f"them")
         if convention is not None and not isinstance(convention, str):
             raise DeriveError(f"a layer's convention is the name of one of its notations, not "
                               f"{type(convention).__name__}")

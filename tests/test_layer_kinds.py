@@ -18,6 +18,7 @@ from derive.backward import _substitute, derive_kind, equal_for_every_size
 from derive.kind_printing import latex
 from derive.kind_verification import verify_kind
 from derive.layers import GRAPHS, KINDS, STATISTICS, kind
+from derive.layers.conv import PAD, STRIDE
 from derive.layers.dropout import KEEP
 from derive.layers.graph import AXES, BOUND, Local, entry, total
 from derive.layers.normalise import EPS
@@ -27,7 +28,7 @@ M, D, H = AXES["n"][1], AXES["k"][1], AXES["j"][1]
 CASES = [(k, u) for k in KINDS for u in ((False, True) if k in STATISTICS else (False,))]
 # the partials each kind's graph writes: a kind that lost one would pass the loop below with fewer checks
 PARTIALS = {"batchnorm": 9, "layernorm": 9, "dropout": 1, "dense": 3, "projection": 2, "softmax": 4,
-            "logsoftmax": 4, "add": 2, "attention": 8, "masked_attention": 8, "embedding": 1} | {
+            "logsoftmax": 4, "add": 2, "attention": 8, "masked_attention": 8, "embedding": 1, "conv1d": 3} | {
                 name: 1 for name, a in ACTIVATIONS.items() if a.elementwise}
 
 
@@ -44,9 +45,13 @@ def _inline(g, expr, sizes: dict):
 def test_each_local_partial_is_the_derivative_of_its_forward_formula(name, unbiased):
     # on a concrete batch of 3 x 3 (4 outputs), every quantity a node reads held as an independent variable:
     # SymPy's derivative of the forward formula against the partial the graph writes beside it (which may speak
-    # of forward quantities, tanh's 1 - y²), both with the forward pass inlined, at random inputs
+    # of forward quantities, tanh's 1 - y²), both with the forward pass inlined, at random inputs; a convolution's
+    # 5 positions by stride 2 and padding 1 through 3 taps (3 outputs), output position 3 (its window reads input
+    # positions 4, 5, 6, the last of them padding) by input position 5 (its tap 2)
     g = kind(name, unbiased, within=GRAPHS)
-    sizes, at = {M: 3, D: 3, H: 4}, {N: 2, K: 1, J: 3}
+    sizes, at = {M: 3, D: 3, H: 4, STRIDE: 2, PAD: 1}, {N: 2, K: 1, J: 3}
+    sizes |= {AXES["t"][1]: 5, AXES["o"][1]: 3, AXES["u"][1]: 3}
+    at |= {AXES["t"][0]: 5, AXES["o"][0]: 3, AXES["u"][0]: 2}
     rng = random.Random(1)
     checked = 0
     for node in g.nodes:

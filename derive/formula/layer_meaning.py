@@ -98,7 +98,8 @@ def arrays(kind: KindGraph) -> dict[str, str]:
             if expr is None:
                 continue
             for e in expr.atoms(sp.Indexed):
-                out.setdefault(e.base.label.name, "".join(AXIS_OF[i] for i in e.indices))
+                if all(i in AXIS_OF for i in e.indices):  # a read at computed indices is of a node, listed above
+                    out.setdefault(e.base.label.name, "".join(AXIS_OF[i] for i in e.indices))
     return out
 
 

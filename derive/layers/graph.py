@@ -1,11 +1,16 @@
 """A layer kind as a small graph of named quantities, each with its forward formula and local partials beside it.
 
-Every quantity is an entry of an array over some of three axes: ``n`` (the example, 1..m), ``k`` (the
-feature, 1..D) and, for a layer that changes the width, ``j`` (the output feature, 1..H). ``x[n, k]`` is the
-layer's input, ``mu[k]`` a statistic per feature, ``gamma[k]`` a parameter, ``W[k, j]`` a dense layer's weight.
+Every quantity is an entry of an array over some of these axes: ``n`` (the example, 1..m), ``k`` (the
+feature, 1..D), for a layer that changes the width ``j`` (the output feature, 1..H), and for a convolution
+``t`` (the input's position, 1..T), ``o`` (the output's position, 1..O) and ``u`` (the kernel's tap, 1..U).
+``x[n, k]`` is the layer's input, ``mu[k]`` a statistic per feature, ``gamma[k]`` a parameter, ``W[k, j]`` a dense
+layer's weight.
 A node's ``forward`` is its entry at its own indices; each ``Local`` names one quantity it reads and the
 node's partial derivative with respect to that quantity's entry at the same shared indices (the indices the
-source has and the node lacks are the source's own: ∂mu[k]/∂x[n, k] = 1/m).
+source has and the node lacks are the source's own: ∂mu[k]/∂x[n, k] = 1/m). A node may read a source at
+computed indices (a convolution reads x[n, k, s(o - 1) + u - p]); its partial then says where, with a
+Kronecker delta of the source's own index. An entry outside its array's range (an index expression below 1 or
+above the axis's size) is 0: zero padding, which the convolution's forward defines.
 
 The reverse pass (``derive.backward``) sums over fan-out: the adjoint of a source collects, from each node
 that reads it, that node's adjoint times the partial, summed over the node's axes the source lacks
@@ -29,8 +34,14 @@ J2 = sp.Symbol("j_", integer=True, positive=True)  # the output feature index a 
 M = sp.Symbol("m", integer=True, positive=True)    # examples in the batch
 D = sp.Symbol("D", integer=True, positive=True)    # features
 H = sp.Symbol("H", integer=True, positive=True)    # output features
-AXES = {"n": (N, M), "k": (K, D), "j": (J, H)}     # axis -> (its index, its size)
-BOUND = {"n": N2, "k": K2, "j": J2}
+T = sp.Symbol("t", integer=True, positive=True)    # a convolution's input position
+O = sp.Symbol("o", integer=True, positive=True)    # a convolution's output position  # noqa: E741
+U = sp.Symbol("u", integer=True, positive=True)    # a convolution's kernel tap
+AXES = {"n": (N, M), "k": (K, D), "j": (J, H),     # axis -> (its index, its size)
+        "t": (T, sp.Symbol("T", integer=True, positive=True)),
+        "o": (O, sp.Symbol("O", integer=True, positive=True)),
+        "u": (U, sp.Symbol("U", integer=True, positive=True))}
+BOUND = {"n": N2, "k": K2, "j": J2, **{a: sp.Symbol(AXES[a][0].name + "_", integer=True, positive=True) for a in "tou"}}
 AXIS_OF = {index: axis for axis, (index, _) in AXES.items()} | {index: axis for axis, index in BOUND.items()}
 LOSS = "loss"                                      # the scalar every adjoint differentiates
 
@@ -110,6 +121,7 @@ class Compact:
     rewrite: dict = field(default_factory=dict)
     identities: tuple[Identity, ...] = ()
     source: str = ""
+    when: dict = field(default_factory=dict)  # the constants' values where the form holds (a convolution's stride 1)
 
 
 @dataclass(frozen=True)
@@ -144,6 +156,13 @@ class KindGraph:
     description: str = ""
     letters: tuple[Letters, ...] = ()
     given: tuple[Node, ...] = ()       # arrays the layer is given and never differentiates (a mask, the tokens)
+    meanings: dict = field(default_factory=dict)  # a constant's meaning in words, by name (default "a constant")
+
+    @property
+    def computed(self) -> bool:
+        """Whether a node reads a quantity at computed indices (a convolution's s(o - 1) + u - p)."""
+        return any(not all(i in AXIS_OF for i in e.indices)
+                   for n in self.nodes for r in n.reads for e in r.partial.atoms(sp.Indexed))
 
     def notation(self, source: str) -> Letters:
         for letters in self.letters:
