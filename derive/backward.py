@@ -19,7 +19,7 @@ import mpmath
 import sympy as sp
 
 from .errors import DeriveError
-from .layers.graph import AXES, Compact, KindGraph, Letters, adjoint_name, indices, linear, total
+from .layers.graph import AXES, Compact, KindGraph, Largest, Letters, adjoint_name, indices, linear, total
 from .to_mpmath import COMPARISONS, MPMATH_FUNCTIONS
 
 
@@ -220,6 +220,10 @@ def evaluate(expr, values: dict, at: dict):
                 return mpmath.mpf(0)  # outside the array: zero padding (layers.graph)
             v = v[position - 1]
         return v
+    if isinstance(expr, Largest):
+        (index, low, high), = expr.limits
+        lo, hi = int(evaluate(low, values, at)), int(evaluate(high, values, at))
+        return max(evaluate(expr.function, values, {**at, index: j}) for j in range(lo, hi + 1))
     if isinstance(expr, sp.KroneckerDelta):
         return mpmath.mpf(int(evaluate(expr.args[0], values, at) == evaluate(expr.args[1], values, at)))
     if isinstance(expr, sp.Sum):  # Sum(f, inner, ..., outer): the last limit is the outermost sum

@@ -111,15 +111,18 @@ def closed_lines(d: KindDerivation) -> tuple:
                  for c in d.closed)
 
 
-def sizes_words(report: KindReport) -> str:
-    """The inputs' sizes in words: (m, D) pairs, and a convolution's positions, kernel and (stride, pad)."""
+def sizes_words(d: KindDerivation, report: KindReport) -> str:
+    """The inputs' sizes in words: (m, D) pairs, and a convolution's or a pooling's positions, kernel or window
+    and (stride, pad)."""
     pairs = ", ".join(f"({m}, {n})" for m, n in report.sizes)
     if not report.geometry:
         return pairs + " (examples, features)"
     from .layer_inputs import POSITIONS, WIDTH
-    return (f"{pairs} (examples, input channels), {POSITIONS} positions and a kernel of {WIDTH} taps, "
-            f"(stride, pad) = " + ", ".join(f"({s}, {p})" for s, p in report.geometry)
-            + " (the closed form on the inputs of stride 1)")
+    kernel = "a kernel of" if "W" in d.kind.inputs else "windows of"
+    where = "; ".join("the closed form on the inputs where " + ", ".join(f"{k} = {v}" for k, v in c.form.when.items())
+                      for c in d.closed if c.form.when)
+    return (f"{pairs} (examples, channels), {POSITIONS} positions and {kernel} {WIDTH} taps, (stride, pad) = "
+            + ", ".join(f"({s}, {p})" for s, p in report.geometry) + (f" ({where})" if where else ""))
 
 
 def build(d: KindDerivation, report: KindReport, command: str) -> KindDocument:
@@ -130,7 +133,7 @@ def build(d: KindDerivation, report: KindReport, command: str) -> KindDocument:
         f"Backpropagation through {kind.description}" + (" with the n - 1 variance" if d.unbiased else ""),
         kind.name, kind.description, letters.cite,
         tuple(notation(d)), forward_lines(d), backward_lines(d), closed_lines(d), rows, report.ok,
-        sizes_words(report), command)
+        sizes_words(d, report), command)
 
 
 def document(d, fmt: str = "md", trials: int = 3, regenerate: str = "", report: KindReport | None = None) -> str:

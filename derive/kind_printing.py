@@ -99,6 +99,12 @@ class KindPrinter(LatexPrinter):
             return r"\left[" + self._print(expr.args[0][1]) + r"\right]"
         return super()._print_Piecewise(expr)
 
+    def _print_Largest(self, expr) -> str:
+        """A window's max, \\max_{u=1}^{U} x_{n,c,s(i - 1) + u}."""
+        (index, low, high), = expr.limits
+        return (rf"\max_{{{self._print(index)}={self._print(low)}}}^{{{self._print(high)}}} "
+                + self.parenthesize(expr.function, 45))
+
     def _print_KroneckerDelta(self, expr, exp=None) -> str:
         """δ(t, s(i - 1) + u - p) as an Iverson bracket, [t = s(i - 1) + u - p]: 1 where the two are equal."""
         return r"\left[" + self._print(expr.args[0]) + " = " + self._print(expr.args[1]) + r"\right]"

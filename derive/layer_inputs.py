@@ -7,7 +7,11 @@ H ≠ D), attention's keys K and values V (H = m + 1 rows of D: the queries are 
 are m by H, never square; masked attention's mask is m by H, query n seeing the first n + 2 keys), an
 embedding's table W (H = m - 1 words by D features) and its m token ids (in 0 .. H - 1: with fewer words than
 tokens some token repeats, so a weight gradient that overwrites instead of accumulating fails; the embedding
-reads no x), and the loss the layer's output y (m by D, or m by H for dense) feeds,
+reads no x), a 1-D convolution's x of m by D channels by T = 6 positions, its kernels W (H = D + 1 output
+channels by D by U = 3 taps) and biases b, a pooling's x likewise with windows of U = 3, each with the (stride,
+pad) of its seed (a convolution: (1, 1), (2, 1), (2, 0); a pooling: stride 2, 1, 3, so windows overlap by one,
+by two, or not, and with stride 2 the last position is in no window), and the loss the layer's output y (m by D,
+or m by H for dense, or of the convolution's or pooling's output shape) feeds,
 
     ℓ = Σ_{n,k} (c_{nk} y_{nk} + ½ d_{nk} y_{nk}²),
 
@@ -31,11 +35,12 @@ if TYPE_CHECKING:  # mpmath is imported where numbers are drawn: the CLI reads K
     import mpmath
 
 # the single-layer kinds with concrete inputs here: the first three, then dense, the softmaxes over the features,
-# every elementwise activation of the registry, scaled dot-product attention (without and with a mask), and the
-# embedding (a lookup of token ids in a table)
+# every elementwise activation of the registry, scaled dot-product attention (without and with a mask), the
+# embedding (a lookup of token ids in a table), the 1-D convolution, max and average pooling
 ATTENTION = ("attention", "masked_attention")
 KINDS = ("batchnorm", "layernorm", "dropout", "dense", "softmax", "logsoftmax") + tuple(
-    name for name, a in ACTIVATIONS.items() if a.elementwise) + ATTENTION + ("embedding", "conv1d")
+    name for name, a in ACTIVATIONS.items() if a.elementwise) + ATTENTION + ("embedding",) + (
+    "conv1d", "maxpool1d", "avgpool1d")
 SIZES = ((4, 3), (3, 5), (5, 2))               # (m, D) of the default draws: never square
 
 
@@ -61,8 +66,9 @@ class LayerInput:
     H: int = 0                 # the j axis's size: a dense layer's outputs, attention's keys, the embedding's
                                # words; D for the others
     tokens: tuple = ()         # embedding: m token ids in 0 .. H - 1 (W is then its H by D table); empty otherwise
-    stride: int = 1            # conv1d: the step between windows
-    pad: int = 0               # conv1d: the zeros added at each end of every input channel
+    stride: int = 1            # conv1d, pooling: the step between windows
+    pad: int = 0               # conv1d: the zeros added at each end of every input channel (pooling: none)
+    window: int = 0            # pooling: the window's width U (a convolution's is its kernel's)
 
     @property
     def m(self) -> int:
@@ -79,8 +85,9 @@ class LayerInput:
 
     @property
     def U(self) -> int:
-        """conv1d: the kernel's width (W is H output channels by D input channels by U); 0 for the other kinds."""
-        return len(self.W[0][0]) if self.W and isinstance(self.W[0][0], tuple) else 0
+        """conv1d: the kernel's width (W is H output channels by D input channels by U); pooling: the window's;
+        0 for the other kinds."""
+        return self.window or (len(self.W[0][0]) if self.W and isinstance(self.W[0][0], tuple) else 0)
 
     @property
     def O(self) -> int:  # noqa: E743 (the output positions' letter, as T and U)
@@ -99,7 +106,7 @@ class LayerInput:
         keep probability "p"): what ground truth's forward and the derived formulas read alike."""
         return {"gamma": self.gamma, "beta": self.beta, "epsilon": self.eps, "mask": self.mask, "p": self.keep,
                 "W": self.W, "b": self.b, "K": self.K, "V": self.V, "tokens": self.tokens, "onehot": self.onehot,
-                "stride": self.stride, "pad": self.pad}
+                "stride": self.stride, "pad": self.pad, "window": self.window}
 
 
 def grid(rng: random.Random, m: int, D: int, low: float, high: float) -> tuple[tuple, ...]:
@@ -191,9 +198,15 @@ POSITIONS, WIDTH = 6, 3  # a convolution's input positions T and kernel width U 
 GEOMETRY = ((1, 1), (2, 1), (2, 0))
 
 
-def geometry(seed: int) -> tuple[int, int]:
-    """The (stride, pad) a convolution's draw of ``seed`` gets: ``GEOMETRY`` in turn, so three trials see all three."""
-    return GEOMETRY[seed % len(GEOMETRY)]
+# a pooling's (stride, pad), by seed: windows of 3 overlapping by one (the last position in none), by two, and apart
+POOLING = ((2, 0), (1, 0), (3, 0))
+
+
+def geometry(seed: int, kind: str = "conv1d") -> tuple[int, int]:
+    """The (stride, pad) a convolution's (or a pooling's) draw of ``seed`` gets: ``GEOMETRY`` (``POOLING``) in turn,
+    so three trials see all three."""
+    table = POOLING if kind in ("maxpool1d", "avgpool1d") else GEOMETRY
+    return table[seed % len(table)]
 
 
 def _conv1d(rng: random.Random, m: int, D: int, H: int, stride: int = 1, pad: int = 0) -> dict:
@@ -210,13 +223,25 @@ def _conv1d(rng: random.Random, m: int, D: int, H: int, stride: int = 1, pad: in
             "d": tuple(grid(rng, H, O, 0.2, 1) for _ in range(m)), "stride": stride, "pad": pad}
 
 
+def _pooling(rng: random.Random, m: int, D: int, H: int, stride: int = 1, pad: int = 0) -> dict:
+    """x (m by D channels by T positions) and the loss's c, d at the output's shape (m by D by O); no padding. The
+    window's width U is the tuple ``window`` (U zeros), which LayerInput.U reads as a kernel's."""
+    if pad:
+        raise DeriveError(f"pooling takes no padding here, got pad={pad}")
+    T, U = POSITIONS, WIDTH
+    O = (T - U) // stride + 1  # noqa: E741
+    return {"x": tuple(grid(rng, D, T, -2, 2) for _ in range(m)), "c": tuple(grid(rng, D, O, -1, 1) for _ in range(m)),
+            "d": tuple(grid(rng, D, O, 0.2, 1) for _ in range(m)), "window": U, "stride": stride, "pad": 0}
+
+
 # one line per kind that draws more than the shared fields (a dense layer's H outputs, attention's H keys, the
 # embedding's H words, a convolution's H output channels, its own x and its geometry)
 DRAWS = {"dense": Draws(lambda m, D: outputs(D), lambda m, D, H: H, _dense),
          "attention": Draws(lambda m, D: keys(m), own=_attention(False)),
          "masked_attention": Draws(lambda m, D: keys(m), own=_attention(True)),
          "embedding": Draws(lambda m, D: words(m), own=_embedding),
-         "conv1d": Draws(channels, own=_conv1d, geometric=True)}
+         "conv1d": Draws(channels, own=_conv1d, geometric=True),
+         "maxpool1d": Draws(own=_pooling, geometric=True), "avgpool1d": Draws(own=_pooling, geometric=True)}
 
 
 def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = False,
@@ -247,7 +272,7 @@ def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = Fals
     out = spec.out(m, D, H)
     c, d = grid(rng, m, out, -1, 1), grid(rng, m, out, 0.2, 1)
     if spec.geometric:
-        default = geometry(seed)
+        default = geometry(seed, kind)
         stride, pad = default[0] if stride is None else stride, default[1] if pad is None else pad
         for name, value, low in (("stride", stride, 1), ("pad", pad, 0)):
             if not isinstance(value, int) or isinstance(value, bool) or value < low:

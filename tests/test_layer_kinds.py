@@ -28,7 +28,8 @@ M, D, H = AXES["n"][1], AXES["k"][1], AXES["j"][1]
 CASES = [(k, u) for k in KINDS for u in ((False, True) if k in STATISTICS else (False,))]
 # the partials each kind's graph writes: a kind that lost one would pass the loop below with fewer checks
 PARTIALS = {"batchnorm": 9, "layernorm": 9, "dropout": 1, "dense": 3, "projection": 2, "softmax": 4,
-            "logsoftmax": 4, "add": 2, "attention": 8, "masked_attention": 8, "embedding": 1, "conv1d": 3} | {
+            "logsoftmax": 4, "add": 2, "attention": 8, "masked_attention": 8, "embedding": 1, "conv1d": 3,
+            "maxpool1d": 1, "avgpool1d": 1} | {
                 name: 1 for name, a in ACTIVATIONS.items() if a.elementwise}
 
 

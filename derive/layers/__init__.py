@@ -20,11 +20,12 @@ __all__ = ["GRAPHS", "KINDS", "Layer", "SingleNeurons", "kind"]
 
 
 def _table() -> dict:
-    from . import affine, attention, batchnorm, conv, dropout, embedding, layernorm, residual, softmax
+    from . import affine, attention, batchnorm, conv, dropout, embedding, layernorm, pooling, residual, softmax
     table = {"dense": affine.kind, "projection": affine.projection, "batchnorm": batchnorm.kind,
              "layernorm": layernorm.kind, "dropout": dropout.kind, "softmax": softmax.softmax,
              "logsoftmax": softmax.logsoftmax, "add": residual.kind, "attention": attention.attention,
-             "masked_attention": attention.masked_attention, "embedding": embedding.kind, "conv1d": conv.kind}
+             "masked_attention": attention.masked_attention, "embedding": embedding.kind, "conv1d": conv.kind,
+             "maxpool1d": pooling.maxpool, "avgpool1d": pooling.avgpool}
     for name, act in ACTIVATIONS.items():
         if act.elementwise:
             table[name] = functools.partial(_activation, name)
@@ -37,7 +38,7 @@ def _activation(name: str, unbiased: bool = False) -> KindGraph:
 
 
 GRAPHS = ("dense", "projection", "batchnorm", "layernorm", "dropout", "softmax", "logsoftmax", "add", "attention",
-          "masked_attention", "embedding", "conv1d") + tuple(
+          "masked_attention", "embedding", "conv1d", "maxpool1d", "avgpool1d") + tuple(
               name for name, act in ACTIVATIONS.items() if act.elementwise)
 STATISTICS = ("batchnorm", "layernorm")  # the kinds with a variance (the n - 1 option)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sympy as sp
+from sympy.concrete.expr_with_limits import ExprWithLimits
 
 from ..errors import DeriveError
 
@@ -63,6 +64,18 @@ def total(body, axis: str):
     """Σ over one axis of ``body``, by the axis's bound index (so a free index of the same axis stays free)."""
     index, size = AXES[axis]
     return sp.Sum(body.xreplace({index: BOUND[axis]}), (BOUND[axis], 1, size))
+
+
+class Largest(ExprWithLimits):
+    """max over one index's range of ``function`` (a max pool's window: max_u x[n, k, s(o - 1) + u]); ``doit`` on a
+    concrete range gives SymPy's ``Max`` of the entries, which differentiates (to a Heaviside step per rival)."""
+
+    def doit(self, **hints):
+        body = self.function.doit(**hints) if hints.get("deep", True) else self.function
+        (index, low, high), = self.limits
+        if not (low.is_Integer and high.is_Integer):
+            return self.func(body, *self.limits)
+        return sp.Max(*(body.xreplace({index: v}) for v in range(int(low), int(high) + 1)))
 
 
 def linear(expr):
@@ -160,9 +173,11 @@ class KindGraph:
 
     @property
     def computed(self) -> bool:
-        """Whether a node reads a quantity at computed indices (a convolution's s(o - 1) + u - p)."""
-        return any(not all(i in AXIS_OF for i in e.indices)
-                   for n in self.nodes for r in n.reads for e in r.partial.atoms(sp.Indexed))
+        """Whether a node reads a quantity at computed indices (a convolution's s(o - 1) + u - p, a pooling's window:
+        a partial with a Kronecker delta of them)."""
+        return any(r.partial.has(sp.KroneckerDelta) or not all(i in AXIS_OF for e in r.partial.atoms(sp.Indexed)
+                                                                 for i in e.indices)
+                   for n in self.nodes for r in n.reads)
 
     def notation(self, source: str) -> Letters:
         for letters in self.letters:
