@@ -3,8 +3,8 @@
 Like truth.py this never imports the engine. It rebuilds the forward pass from PyTorch's own float64
 functions (not from the registries' SymPy definitions), so it checks truth.py independently; ``kind_torch``
 does the same for one layer on its own and ``network_torch`` for a whole architecture (truth_kinds.py), with
-torch's batch_norm, layer_norm, linear, softmax, log_softmax, scaled_dot_product_attention, embedding and
-activations,
+torch's batch_norm, layer_norm, linear, softmax, log_softmax, scaled_dot_product_attention, embedding, conv1d
+and activations,
 each step reading a clone of what it reads (so its gradient is that step's share of a fan-out). Install with
 ``pip install 'derive[torch]'``; torch is imported only when ``torch_gradients`` is called.
 """
@@ -153,6 +153,12 @@ def _embedding(torch, given: dict, params: dict, unbiased: bool):
     return torch.nn.functional.embedding(params["tokens"], params["W"])
 
 
+def _conv1d(torch, given: dict, params: dict, unbiased: bool):
+    """torch's own conv1d (a cross-correlation, zero padding at both ends) of x (m by D by T) with W (H by D by U)."""
+    return torch.nn.functional.conv1d(given["x"], params["W"], params["b"], stride=params["stride"],
+                                      padding=params["pad"])
+
+
 KIND_FORWARD = {
     "batchnorm": _batchnorm, "layernorm": _layernorm, "dropout": _dropout,
     "dense": lambda torch, given, params, unbiased: torch.nn.functional.linear(given["x"], params["W"].T, params["b"]),
@@ -164,13 +170,18 @@ KIND_FORWARD = {
     "attention": _attention(masked=False),
     "masked_attention": _attention(masked=True),
     "embedding": _embedding,
+    "conv1d": _conv1d,
 }
 
 
+def _floats(values):
+    return [_floats(v) for v in values] if isinstance(values, tuple | list) else float(values)
+
+
 def _tensor(torch, values, grad=False):
-    """A matrix (tuple of rows) or vector of numbers as a float64 tensor."""
-    return torch.tensor([[float(v) for v in row] for row in values] if isinstance(values[0], tuple)
-                        else [float(v) for v in values], dtype=torch.float64, requires_grad=grad)
+    """A vector, a matrix (tuple of rows) or a convolution's three levels of tuples of numbers as a float64
+    tensor."""
+    return torch.tensor(_floats(values), dtype=torch.float64, requires_grad=grad)
 
 
 def _params(torch, kind: str, params: dict) -> tuple[dict, dict]:
@@ -181,6 +192,7 @@ def _params(torch, kind: str, params: dict) -> tuple[dict, dict]:
         given["mask"] = _tensor(torch, params["mask"])
     if params.get("tokens"):
         given["tokens"] = torch.tensor(params["tokens"], dtype=torch.long)
+    given |= {name: params[name] for name in ("stride", "pad") if name in params}
     return {**given, **learned}, learned
 
 
@@ -202,7 +214,8 @@ def _forward_of(kind: str):
 def kind_torch(inp: LayerInput) -> dict[str, tuple]:
     """``truth_kinds.kind_truth``'s adjoints of one layer by torch float64 autograd: "dy", "dx", and the learned
     parameters' ("dgamma", "dbeta"; "dW", "db"; attention's "dK", "dV"; the embedding's "dW", and no "dx": it
-    reads no x) (matrices as tuples of rows, vectors as tuples, of mpf).
+    reads no x; a convolution's "dW", "db") (matrices as tuples of rows, vectors as tuples, of mpf; a
+    convolution's x, y and W a level deeper).
 
     Raises:
         DeriveError: torch is missing, or the kind has no PyTorch forward here.
@@ -211,7 +224,8 @@ def kind_torch(inp: LayerInput) -> dict[str, tuple]:
     torch = _torch()
     given = {"x": _tensor(torch, inp.x, True)} if "x" in KIND_TRUTH[inp.kind].reads else {}
     numbers = {"gamma": inp.gamma, "beta": inp.beta, "epsilon": inp.eps, "mask": inp.mask, "p": inp.keep,
-               "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "tokens": inp.tokens}
+               "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "tokens": inp.tokens, "stride": inp.stride,
+               "pad": inp.pad}
     params, learned = _params(torch, inp.kind, numbers)
     y = forward(torch, given, params, inp.unbiased)
     names = ["dy"] + ["d" + name for name in given] + ["d" + name for name in learned]

@@ -15,6 +15,8 @@ definition f alone), in ``KIND_TRUTH``, one row per kind; a single layer and a n
                P = e / s,  y_nk = sum_j P_nj V_jk       (queries x: m by D; keys K, values V: H by D; no max shift)
     embedding  y_nk = W[tokens_n]_k   (a lookup: each y entry a node of its own reading one entry of the H by D
                table W, so the sweep adds up dW over the tokens that repeat; the token ids are given, x is not read)
+    conv1d     y_nfo = b_f + sum_c sum_u W_fcu x_nc(s o + u - p)   (x: m by D channels by T; W: H by D by U; stride
+               s, zero padding p, so O = (T + 2p - U) // s + 1; a padded position's term is left out, not times 0)
 
 then one backward sweep from the loss (``layer_inputs.loss``, or ``architectures.loss`` of the last step's
 output) gives every adjoint. Reverse mode gives an interior node the derivative of the loss by that node cut
@@ -31,10 +33,12 @@ reverse pass) nor with any published backward formula: no backward formula is wr
 on a tape. It has no truncation error; the only error is rounding at DPS = 50 digits for one layer, and
 DPS + steps + 10 for a network (u = 10^-digits): an adjoint of N operations per path (N about 2n + 10 for a
 normalisation, n the statistic's sample size, about 2D + 2H + 10 for attention, D features and H keys, plus
-about that per step after it) with cancellation kappa among the paths is off by at most about N u kappa
-relative, below 1e-40 for kappa < 1e8 (batch norm's dx is such a cancellation: its column sums are exactly 0;
-so is attention's dS, whose rows sum to 0; a masked entry's dS is exactly 0, its local derivative being 0;
-the embedding's dW is a sum of a word's rows of dy, N about the word's repeats).
+about that per step after it; about D U per output entry for a convolution, D input channels by U taps,
+whose dx at a position is a sum over the windows covering it and dW, db sums over the examples and the output
+positions) with cancellation kappa among the paths is off by at most about N u kappa relative, below 1e-40 for
+kappa < 1e8 (batch norm's dx is such a cancellation: its column sums are exactly 0; so is attention's dS, whose
+rows sum to 0; a masked entry's dS is exactly 0, its local derivative being 0; the embedding's dW is a sum of a
+word's rows of dy, N about the word's repeats; a convolution's dx at a position in no window is exactly 0).
 tests/test_truth_kinds.py and tests/test_truth_network.py check every returned adjoint, the intermediate ones
 with their cut node perturbed, to 1e-30 against central differences at 80 digits of a forward written again in
 the test, and against PyTorch autograd in float64 where torch is installed.
@@ -182,6 +186,35 @@ def _embedding(given: dict, params: dict, unbiased: bool) -> dict:
     return {"W": W, "y": [[entry * 1 for entry in W[t]] for t in tokens]}
 
 
+def _conv1d(given: dict, params: dict, unbiased: bool) -> dict:
+    """Cross-correlation of x (m by D channels by T positions) with W (H by D by U) plus b (H), stride s, zero
+    padding p: y_nfo = b_f + sum_c sum_u W_fcu x_nc(s o + u - p), one dot-product node per output entry; a
+    position outside 0 .. T - 1 is a pad, its term left out (no node, no edge to any leaf)."""
+    x, W, b, stride, pad = given["x"], params["W"], params["b"], params["stride"], params["pad"]
+    if not x or any(not isinstance(channel, list | tuple) for example in x for channel in example):
+        raise DeriveError("a convolution reads x of m examples by D channels by T positions")
+    D, T, H = len(x[0]), len(x[0][0]), len(W)
+    if any(len(example) != D or any(len(channel) != T for channel in example) for example in x):
+        raise DeriveError(f"a convolution's x must be m by D = {D} channels by T = {T} positions throughout")
+    U = len(W[0][0]) if W and W[0] and isinstance(W[0][0], list | tuple) else 0
+    if H == 0 or U == 0 or any(len(kernel) != D or any(len(taps) != U for taps in kernel) for kernel in W):
+        raise DeriveError(f"a convolution needs W of H >= 1 by D = {D} by U >= 1 taps, got {H} kernels")
+    if len(b) != H:
+        raise DeriveError(f"a convolution needs b of H = {H} biases, got {len(b)}")
+    for name, value, low in (("stride", stride, 1), ("pad", pad, 0)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise DeriveError(f"a convolution's {name} must be an integer >= {low}, got {value!r}")
+    O = (T + 2 * pad - U) // stride + 1  # noqa: E741
+    if O < 1:
+        raise DeriveError(f"a kernel of width {U} does not fit T = {T} positions with pad {pad}")
+
+    def entry(xn, f: int, o: int):
+        taps = [(c, u, stride * o + u - pad) for c in range(D) for u in range(U)]
+        inside = [(c, u, t) for c, u, t in taps if 0 <= t < T]
+        return _dot([W[f][c][u] for c, u, _ in inside], [xn[c][t] for c, _, t in inside], b[f])
+    return {"y": [[[entry(xn, f, o) for o in range(O)] for f in range(H)] for xn in x]}
+
+
 def _add(given: dict, params: dict, unbiased: bool) -> dict:
     """The join of a residual block: y = x + skip."""
     return {"y": [[a + b for a, b in zip(ra, rb)] for ra, rb in zip(given["x"], given["skip"])]}
@@ -218,6 +251,7 @@ KIND_TRUTH: dict[str, KindTruth] = {
     "attention": KindTruth(_attention(masked=False), ("K", "V")),
     "masked_attention": KindTruth(_attention(masked=True), ("K", "V")),
     "embedding": KindTruth(_embedding, ("W",), reads=()),
+    "conv1d": KindTruth(_conv1d, ("W", "b")),
 }
 
 
@@ -244,12 +278,13 @@ def kind_truth(inp: LayerInput) -> dict[str, tuple]:
     also "mu", "var", "xhat", "dxhat", "dvar", "dmu", "dgamma", "dbeta" (mu, var, dmu, dvar: one per feature for
     batch norm, one per example for layer norm); dense "dW", "db"; softmax and logsoftmax "e", "s", "de", "ds"
     (s, ds one per example); attention and masked attention "K", "V", "S", "e", "s", "P" and their adjoints
-    (K, V, dK, dV: H by D; S, e, P and theirs: m by H; s, ds: one per query). The other parameters' values are
-    the input's own (``inp.gamma``, ``inp.W``, ``inp.mask``, ``inp.tokens``, ``inp.onehot`` ...).
+    (K, V, dK, dV: H by D; S, e, P and theirs: m by H; s, ds: one per query); conv1d "dW", "db", nested one
+    level deeper (x, dx: m by D by T; y, dy: m by H by O; dW: H by D by U; db: H). The other parameters' values
+    are the input's own (``inp.gamma``, ``inp.W``, ``inp.mask``, ``inp.tokens``, ``inp.onehot`` ...).
 
     Raises:
-        DeriveError: the input's kind has no ground truth here, an n - 1 variance has n < 2, or an embedding's
-            token is not a word id in 0 .. H - 1.
+        DeriveError: the input's kind has no ground truth here, an n - 1 variance has n < 2, an embedding's
+            token is not a word id in 0 .. H - 1, or a convolution's shapes, stride or padding do not fit.
     """
     rule = _row(inp.kind)
     with mpmath.workdps(DPS):

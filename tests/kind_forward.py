@@ -1,12 +1,13 @@
 """Each layer kind's forward pass written again in plain mpmath (no tape, no registry), for the truth tests.
 
 ``FORWARD[kind](q, unbiased)`` gives a step's output y from ``q``: what it reads ("x", and "skip" for add), its
-parameters by name (W, b, gamma, beta, epsilon, mask, p, K, V, an embedding's tokens), and any of its
-intermediates (mu, var, xhat, e, s; attention's S, e, s, P) or y itself given as a cut node: a quantity found in
-``q`` is used as is, the others are computed from what they read. A central difference of the loss with one
-such entry moved is the derivative by that node cut into a leaf, the meaning truth_kinds' adjoints have. The
-activations are written from their textbook definitions (tests check the list is the registry's), not read from
-derive.activations; the embedding's lookup as the one-hot sum over the words, not an index.
+parameters by name (W, b, gamma, beta, epsilon, mask, p, K, V, an embedding's tokens, a convolution's stride
+and pad), and any of its intermediates (mu, var, xhat, e, s; attention's S, e, s, P) or y itself given as a cut
+node: a quantity found in ``q`` is used as is, the others are computed from what they read. A central
+difference of the loss with one such entry moved is the derivative by that node cut into a leaf, the meaning
+truth_kinds' adjoints have. The activations are written from their textbook definitions (tests check the list
+is the registry's), not read from derive.activations; the embedding's lookup as the one-hot sum over the words,
+not an index; the convolution over a zero-padded copy of x, where truth_kinds leaves a padded term out.
 """
 
 from __future__ import annotations
@@ -101,6 +102,21 @@ def _embedding(q: dict, unbiased: bool):
                                     for k in range(len(W[0]))] for t in tokens])
 
 
+def _conv1d(q: dict, unbiased: bool):
+    """Each input channel padded with ``pad`` zeros at both ends, then each kernel slid over it ``stride`` at a
+    time: y_nfo = b_f + sum_c sum_u W_fcu xpad_nc(stride o + u), as PyTorch's conv1d (no kernel flip)."""
+    def y():
+        x, W, b, stride, pad = q["x"], q["W"], q["b"], q["stride"], q["pad"]
+        zeros = [mpmath.mpf(0)] * pad
+        xpad = [[zeros + list(channel) + zeros for channel in example] for example in x]
+        U, width = len(W[0][0]), len(xpad[0][0])
+        starts = range(0, width - U + 1, stride)
+        return [[[b[f] + mpmath.fsum(kernel[c][u] * example[c][start + u] for c in range(len(kernel))
+                                     for u in range(U)) for start in starts]
+                 for f, kernel in enumerate(W)] for example in xpad]
+    return _given(q, "y", y)
+
+
 def _elementwise(f):
     return lambda q, unbiased: _given(q, "y", lambda: [[f(v) for v in row] for row in q["x"]])
 
@@ -120,6 +136,7 @@ FORWARD = {
     "attention": _attention(masked=False),
     "masked_attention": _attention(masked=True),
     "embedding": _embedding,
+    "conv1d": _conv1d,
 }
 READS = {"add": ("x", "skip")}  # every other kind reads one step, its "x"
 
@@ -135,23 +152,33 @@ def loss(c, d, y):
 FD_DPS, STEP = 80, mpmath.mpf("1e-25")  # truncation ~ STEP^2 = 1e-50, rounding ~ 10^-80 / STEP = 1e-55
 
 
+def _lists(values):
+    return [_lists(v) for v in values] if isinstance(values, tuple | list) else values
+
+
 def moved(values, index, step):
-    """``values`` (a vector or a matrix of tuples) as lists, with the entry at ``index`` moved by ``step``."""
-    out = [list(v) if isinstance(v, tuple | list) else v for v in values]
-    if isinstance(index, tuple):
-        out[index[0]][index[1]] += step
-    else:
-        out[index] += step
+    """``values`` (a vector, a matrix or a convolution's three levels of tuples) as lists, with the entry at
+    ``index`` (an int for a vector, a tuple of ints otherwise) moved by ``step``."""
+    out = _lists(values)
+    *path, last = index if isinstance(index, tuple) else (index,)
+    inner = out
+    for i in path:
+        inner = inner[i]
+    inner[last] += step
     return out
 
 
 def indices(values):
-    return [(r, k) for r in range(len(values)) for k in range(len(values[0]))] if isinstance(values[0], tuple) \
-        else list(range(len(values)))
+    """Every entry's index: ints for a vector, tuples (r, k) for a matrix, (n, c, t) a level deeper."""
+    if not isinstance(values[0], tuple | list):
+        return list(range(len(values)))
+    return [(r, *(i if isinstance(i, tuple) else (i,))) for r, row in enumerate(values) for i in indices(row)]
 
 
 def at(values, index):
-    return values[index[0]][index[1]] if isinstance(index, tuple) else values[index]
+    for i in index if isinstance(index, tuple) else (index,):
+        values = values[i]
+    return values
 
 
 def central(f, values, index):

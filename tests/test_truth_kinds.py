@@ -19,13 +19,13 @@ import itertools
 
 import mpmath
 import pytest
-from kind_forward import FORWARD, indices, worst
+from kind_forward import FORWARD, at, central, indices, worst
 
 from derive import layer_inputs
 from derive.errors import DeriveError
 from derive.truth_kinds import kind_truth
 
-FD_DPS, STEP, TOL = 80, mpmath.mpf("1e-25"), mpmath.mpf("1e-30")
+TOL = mpmath.mpf("1e-30")  # central differences at kind_forward.FD_DPS = 80 digits, step 1e-25
 SHAPES = ((4, 3), (3, 5), (2, 2))
 SEEDS = (0, 7)
 VARIANTS = (("batchnorm", False), ("batchnorm", True), ("layernorm", False), ("layernorm", True),
@@ -67,31 +67,6 @@ def dropout_loss(inp, x=None, y=None):
     return layer_inputs.loss(inp, y)
 
 
-def _moved(values, index, step):
-    """``values`` (a vector or a matrix of tuples) as lists, with the entry at ``index`` moved by ``step``."""
-    out = [list(v) if isinstance(v, tuple) else v for v in values]
-    if isinstance(index, tuple):
-        out[index[0]][index[1]] += step
-    else:
-        out[index] += step
-    return out
-
-
-def _indices(values):
-    return [(r, k) for r in range(len(values)) for k in range(len(values[0]))] if isinstance(values[0], tuple) \
-        else list(range(len(values)))
-
-
-def _at(values, index):
-    return values[index[0]][index[1]] if isinstance(index, tuple) else values[index]
-
-
-def central(f, values, index):
-    """d f / d values[index] by a central difference at FD_DPS digits."""
-    with mpmath.workdps(FD_DPS):
-        return (f(_moved(values, index, STEP)) - f(_moved(values, index, -STEP))) / (2 * STEP)
-
-
 def fd_adjoints(inp, truth) -> dict[str, dict]:
     """Every adjoint kind_truth returns, by central differences with its node (a leaf or a cut) moved."""
     if inp.kind == "dropout":
@@ -107,7 +82,7 @@ def fd_adjoints(inp, truth) -> dict[str, dict]:
             "dy": ("y", lambda v: norm_loss(inp, y=v)),
         }
     base = {"x": inp.x, "gamma": inp.gamma, "beta": inp.beta} | truth
-    return {name: {i: central(f, base[node], i) for i in _indices(base[node])} for name, (node, f) in leaves.items()}
+    return {name: {i: central(f, base[node], i) for i in indices(base[node])} for name, (node, f) in leaves.items()}
 
 
 def disagreement(truth, fd) -> mpmath.mpf:
@@ -115,7 +90,7 @@ def disagreement(truth, fd) -> mpmath.mpf:
     worst = mpmath.mpf(0)
     for name, entries in fd.items():
         for i, want in entries.items():
-            worst = max(worst, abs(_at(truth[name], i) - want) / max(1, abs(want)))
+            worst = max(worst, abs(at(truth[name], i) - want) / max(1, abs(want)))
     return worst
 
 
@@ -223,8 +198,8 @@ def test_torch_agrees(kind, unbiased, m, D, seed):
     inp = draw(kind, unbiased, m, D, seed)
     got, want = kind_torch(inp), kind_truth(inp)
     assert set(got) == ({"dy", "dx"} if kind == "dropout" else {"dy", "dx", "dgamma", "dbeta"})
-    worst = max(abs(_at(got[name], i) - _at(want[name], i)) / max(1, abs(_at(want[name], i)))
-                for name in got for i in _indices(want[name]))
+    worst = max(abs(at(got[name], i) - at(want[name], i)) / max(1, abs(at(want[name], i)))
+                for name in got for i in indices(want[name]))
     assert worst < 1e-10
 
 
@@ -242,7 +217,8 @@ NEW_CASES = [(kind, m, D, seed) for kind in NEW for (m, D), seed in (((4, 3), 0)
 
 def new_fd(inp, truth) -> dict[str, dict]:
     """Every adjoint kind_truth returns for a new kind, by central differences of kind_forward's forward."""
-    base = {"x": inp.x, "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "mask": inp.mask, "tokens": inp.tokens}
+    base = {"x": inp.x, "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "mask": inp.mask, "tokens": inp.tokens,
+            "stride": inp.stride, "pad": inp.pad}
     values = base | truth
 
     def f(name):
@@ -254,7 +230,7 @@ def new_fd(inp, truth) -> dict[str, dict]:
 def test_the_old_kinds_come_first():
     assert layer_inputs.KINDS[:3] == ("batchnorm", "layernorm", "dropout")
     assert {"dense", "softmax", "logsoftmax", "relu", "gelu"} <= set(NEW)
-    assert layer_inputs.KINDS[-1] == "embedding"  # added last: its draws come after the others'
+    assert layer_inputs.KINDS[-2:] == ("embedding", "conv1d")  # added last: their draws come after the others'
 
 
 @pytest.mark.parametrize("m, D, seed", [(4, 3, 5), (3, 5, 0), (6, 2, 11)])
@@ -263,8 +239,10 @@ def test_every_kind_draws_the_shared_fields_alike(m, D, seed):
     bn = layer_inputs.draw("batchnorm", m, D, seed)
     for kind in layer_inputs.KINDS:
         inp = layer_inputs.draw(kind, m, D, seed)
-        assert (inp.x, inp.gamma, inp.beta, inp.eps, inp.keep) == (bn.x, bn.gamma, bn.beta, bn.eps, bn.keep), kind
-        if kind != "dense":  # dense's loss is of its H outputs
+        assert (inp.gamma, inp.beta, inp.eps, inp.keep) == (bn.gamma, bn.beta, bn.eps, bn.keep), kind
+        if kind != "conv1d":  # a convolution's x (m by D by T) and its loss (m by H by O) are its own
+            assert inp.x == bn.x, kind
+        if kind not in ("dense", "conv1d"):  # dense's loss is of its H outputs
             assert (inp.c, inp.d) == (bn.c, bn.d), kind
         if kind != "masked_attention":  # its mask is its own, m by H
             assert inp.mask == bn.mask, kind
@@ -278,7 +256,8 @@ def test_every_adjoint_of_a_new_kind_agrees_with_central_differences(kind, m, D,
     attention = {"dx", "dK", "dV", "dS", "de", "ds", "dP", "dy"}
     want = {"dense": {"dx", "dy", "dW", "db"}, "softmax": {"dx", "dy", "de", "ds"},
             "logsoftmax": {"dx", "dy", "de", "ds"}, "attention": attention,
-            "masked_attention": attention, "embedding": {"dW", "dy"}}.get(kind, {"dx", "dy"})
+            "masked_attention": attention, "embedding": {"dW", "dy"},
+            "conv1d": {"dx", "dy", "dW", "db"}}.get(kind, {"dx", "dy"})
     assert {n for n in truth if n.startswith("d")} == want
     assert worst(truth, new_fd(inp, truth)) < TOL
 
@@ -335,9 +314,9 @@ def test_torch_agrees_on_the_new_kinds(kind, m, D, seed):
     inp = layer_inputs.draw(kind, m, D, seed)
     got, want = kind_torch(inp), kind_truth(inp)
     learned = {"dense": {"dW", "db"}, "attention": {"dK", "dV"}, "masked_attention": {"dK", "dV"},
-               "embedding": {"dW"}}.get(kind, set())
+               "embedding": {"dW"}, "conv1d": {"dW", "db"}}.get(kind, set())
     assert set(got) == ({"dy"} if kind == "embedding" else {"dy", "dx"}) | learned  # the embedding reads no x
-    assert worst(got, {n: {i: _at(want[n], i) for i in indices(want[n])} for n in got}) < 1e-10
+    assert worst(got, {n: {i: at(want[n], i) for i in indices(want[n])} for n in got}) < 1e-10
 
 
 # ---------------------------------------------------------------- attention, with and without its mask
@@ -432,7 +411,7 @@ def test_torch_agrees_on_attention(kind, m, D, seed):
     inp = layer_inputs.draw(kind, m, D, seed)
     got, want = kind_torch(inp), kind_truth(inp)
     assert set(got) == {"dy", "dx", "dK", "dV"}
-    assert worst(got, {n: {i: _at(want[n], i) for i in indices(want[n])} for n in got}) < 1e-10
+    assert worst(got, {n: {i: at(want[n], i) for i in indices(want[n])} for n in got}) < 1e-10
 
 
 # ---------------------------------------------------------------- the embedding: a lookup whose dW accumulates
@@ -528,4 +507,4 @@ def test_torch_agrees_on_the_embedding(m, D, seed):
     inp = layer_inputs.draw("embedding", m, D, seed)
     got, want = kind_torch(inp), kind_truth(inp)
     assert set(got) == {"dy", "dW"}
-    assert worst(got, {n: {i: _at(want[n], i) for i in indices(want[n])} for n in got}) < 1e-10
+    assert worst(got, {n: {i: at(want[n], i) for i in indices(want[n])} for n in got}) < 1e-10
