@@ -159,6 +159,14 @@ def _conv1d(torch, given: dict, params: dict, unbiased: bool):
                                       padding=params["pad"])
 
 
+def _pool(name: str):
+    """torch's own max_pool1d or avg_pool1d over windows of U positions every s, no padding."""
+    def forward(torch, given: dict, params: dict, unbiased: bool):
+        pool = getattr(torch.nn.functional, name)
+        return pool(given["x"], kernel_size=params["window"], stride=params["stride"])
+    return forward
+
+
 KIND_FORWARD = {
     "batchnorm": _batchnorm, "layernorm": _layernorm, "dropout": _dropout,
     "dense": lambda torch, given, params, unbiased: torch.nn.functional.linear(given["x"], params["W"].T, params["b"]),
@@ -171,6 +179,8 @@ KIND_FORWARD = {
     "masked_attention": _attention(masked=True),
     "embedding": _embedding,
     "conv1d": _conv1d,
+    "maxpool1d": _pool("max_pool1d"),
+    "avgpool1d": _pool("avg_pool1d"),
 }
 
 
@@ -192,7 +202,7 @@ def _params(torch, kind: str, params: dict) -> tuple[dict, dict]:
         given["mask"] = _tensor(torch, params["mask"])
     if params.get("tokens"):
         given["tokens"] = torch.tensor(params["tokens"], dtype=torch.long)
-    given |= {name: params[name] for name in ("stride", "pad") if name in params}
+    given |= {name: params[name] for name in ("stride", "pad", "window") if name in params}
     return {**given, **learned}, learned
 
 
@@ -225,7 +235,7 @@ def kind_torch(inp: LayerInput) -> dict[str, tuple]:
     given = {"x": _tensor(torch, inp.x, True)} if "x" in KIND_TRUTH[inp.kind].reads else {}
     numbers = {"gamma": inp.gamma, "beta": inp.beta, "epsilon": inp.eps, "mask": inp.mask, "p": inp.keep,
                "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "tokens": inp.tokens, "stride": inp.stride,
-               "pad": inp.pad}
+               "pad": inp.pad, "window": inp.window}
     params, learned = _params(torch, inp.kind, numbers)
     y = forward(torch, given, params, inp.unbiased)
     names = ["dy"] + ["d" + name for name in given] + ["d" + name for name in learned]

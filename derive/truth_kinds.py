@@ -17,6 +17,8 @@ definition f alone), in ``KIND_TRUTH``, one row per kind; a single layer and a n
                table W, so the sweep adds up dW over the tokens that repeat; the token ids are given, x is not read)
     conv1d     y_nfo = b_f + sum_c sum_u W_fcu x_nc(s o + u - p)   (x: m by D channels by T; W: H by D by U; stride
                s, zero padding p, so O = (T + 2p - U) // s + 1; a padded position's term is left out, not times 0)
+    maxpool1d  y_nko = the largest of x_nk(s o + u), u = 0 .. U - 1 (a node of derivative 1 from that entry, the
+               first of a tie)      avgpool1d  y_nko = (1/U) sum_u x_nk(s o + u)      (no padding: O = (T - U) // s + 1)
 
 then one backward sweep from the loss (``layer_inputs.loss``, or ``architectures.loss`` of the last step's
 output) gives every adjoint. Reverse mode gives an interior node the derivative of the loss by that node cut
@@ -215,6 +217,31 @@ def _conv1d(given: dict, params: dict, unbiased: bool) -> dict:
     return {"y": [[[entry(xn, f, o) for o in range(O)] for f in range(H)] for xn in x]}
 
 
+def _pooling(largest: bool):
+    """Max pooling (``largest``) or average pooling of x (m by D channels by T positions) over windows of U
+    positions every s, per channel, no padding: the window's largest entry passed on by a node of derivative 1
+    (the first of a tie), or its sum over U."""
+    def forward(given: dict, params: dict, unbiased: bool) -> dict:
+        x, stride, U = given["x"], params["stride"], params["window"]
+        if not x or any(not isinstance(channel, list | tuple) for example in x for channel in example):
+            raise DeriveError("a pooling reads x of m examples by D channels by T positions")
+        T = len(x[0][0])
+        for name, value in (("stride", stride), ("window", U)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise DeriveError(f"a pooling's {name} must be an integer >= 1, got {value!r}")
+        if U > T:
+            raise DeriveError(f"a pooling window of {U} does not fit T = {T} positions")
+        O = (T - U) // stride + 1  # noqa: E741
+
+        def pooled(channel, o: int):
+            window = [channel[stride * o + u] for u in range(U)]
+            if largest:
+                return max(window, key=lambda v: v.v if isinstance(v, Var) else v) * 1
+            return _sum(window) / mpmath.mpf(U)
+        return {"y": [[[pooled(channel, o) for o in range(O)] for channel in example] for example in x]}
+    return forward
+
+
 def _add(given: dict, params: dict, unbiased: bool) -> dict:
     """The join of a residual block: y = x + skip."""
     return {"y": [[a + b for a, b in zip(ra, rb)] for ra, rb in zip(given["x"], given["skip"])]}
@@ -252,6 +279,8 @@ KIND_TRUTH: dict[str, KindTruth] = {
     "masked_attention": KindTruth(_attention(masked=True), ("K", "V")),
     "embedding": KindTruth(_embedding, ("W",), reads=()),
     "conv1d": KindTruth(_conv1d, ("W", "b")),
+    "maxpool1d": KindTruth(_pooling(largest=True)),
+    "avgpool1d": KindTruth(_pooling(largest=False)),
 }
 
 

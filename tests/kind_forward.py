@@ -117,6 +117,20 @@ def _conv1d(q: dict, unbiased: bool):
     return _given(q, "y", y)
 
 
+def _pooling(largest: bool):
+    """Each channel cut into windows of ``window`` positions every ``stride`` (no padding): y the largest entry of
+    a window, or its mean, as PyTorch's max_pool1d and avg_pool1d."""
+    def forward(q: dict, unbiased: bool):
+        def y():
+            x, stride, U = q["x"], q["stride"], q["window"]
+            starts = range(0, len(x[0][0]) - U + 1, stride)
+            pool = max if largest else (lambda w: mpmath.fsum(w) / len(w))
+            return [[[pool(list(channel[start:start + U])) for start in starts] for channel in example]
+                    for example in x]
+        return _given(q, "y", y)
+    return forward
+
+
 def _elementwise(f):
     return lambda q, unbiased: _given(q, "y", lambda: [[f(v) for v in row] for row in q["x"]])
 
@@ -137,6 +151,8 @@ FORWARD = {
     "masked_attention": _attention(masked=True),
     "embedding": _embedding,
     "conv1d": _conv1d,
+    "maxpool1d": _pooling(largest=True),
+    "avgpool1d": _pooling(largest=False),
 }
 READS = {"add": ("x", "skip")}  # every other kind reads one step, its "x"
 

@@ -1,6 +1,7 @@
-"""The 1-D convolution (issue 13): its reverse pass, its flipped-kernel form shown equal only where it holds, the
-zero padding of the numbers, the printing in CS231n's and Goodfellow's letters, and the mistakes people make
-(the kernel not flipped, the stride ignored) caught against ground truth."""
+"""The 1-D convolution and pooling (issue 13): the convolution's reverse pass, its flipped-kernel form shown equal
+only where it holds, the zero padding of the numbers, the printing in CS231n's and Goodfellow's letters, and the
+mistakes people make (the kernel not flipped, the stride ignored) caught against ground truth; pooling's
+gradients accumulated where windows overlap (assigning instead fails), max routed to each window's largest."""
 
 from __future__ import annotations
 
@@ -143,3 +144,55 @@ def test_the_checker_refuses_a_convolution_with_the_reason():
     from derive import check
     r = check(r"db_{f} = \sum_{n=1}^{N} \sum_{i=1}^{W'} \mathrm{dout}_{nfi}", "cs231n", layer="conv1d")
     assert r.verdict == "invalid" and "computed indices" in r.reason
+
+
+# ---------------------------------------------------------------- pooling
+
+def _loops(inp, largest: bool, accumulate: bool):
+    """dx as a user's loops over the windows write it: each window's dy to its argmax (max) or spread over it
+    (average), added (+=) or, the mistake, assigned (=), which keeps only the last window's share."""
+    truth = kind_truth(inp)
+    dx = [[[mpmath.mpf(0)] * inp.T for _ in range(inp.D)] for _ in range(inp.m)]
+    for n in range(inp.m):
+        for k in range(inp.D):
+            for o in range(inp.O):
+                taps = range(inp.stride * o, inp.stride * o + inp.U)
+                share = {t: truth["dy"][n][k][o] / inp.U for t in taps}
+                if largest:
+                    top = max(taps, key=lambda t: inp.x[n][k][t])
+                    share = {top: truth["dy"][n][k][o]}
+                for t, g in share.items():
+                    dx[n][k][t] = dx[n][k][t] + g if accumulate else g
+    return dx, truth["dx"]
+
+
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pooling_accumulates_where_windows_overlap(largest, seed):
+    inp = draw("maxpool1d" if largest else "avgpool1d", 3, 2, seed)
+    with mpmath.workdps(50):  # the truth's digits
+        right, truth = _loops(inp, largest, accumulate=True)
+        wrong, _ = _loops(inp, largest, accumulate=False)
+    flat = lambda a: [v for n in a for k in n for v in k]  # noqa: E731
+    assert max(abs(a - b) for a, b in zip(flat(right), flat(truth))) < 1e-40
+    gap = max(abs(a - b) for a, b in zip(flat(wrong), flat(truth)))
+    # assigning loses a share where a position gets two: any position of two windows for the average, a position
+    # that is two windows' largest for max; with stride 3 the windows of 3 are apart and assigning is harmless
+    windows = [range(inp.stride * o, inp.stride * o + inp.U) for o in range(inp.O)]
+    tops = [max(w, key=lambda t, n=n, k=k: inp.x[n][k][t]) for n in range(inp.m) for k in range(inp.D)
+            for w in windows] if largest else [t for w in windows for t in w]
+    shared = len(tops) > len(set(tops)) if not largest else any(
+        tops[i] == tops[i + 1] for i in range(len(tops) - 1) if (i + 1) % inp.O)
+    assert gap > 1e-3 if shared else gap < 1e-40, (inp.stride, gap)
+    assert shared is (inp.stride < inp.U) or largest
+
+
+@pytest.mark.parametrize("name", ["maxpool1d", "avgpool1d"])
+def test_pooling_agrees_with_ground_truth_and_routes_max_to_the_largest(name):
+    report = verify_kind(derive_kind(kind(name)))
+    assert report.ok, report.text()
+    assert report.geometry == ((2, 0), (1, 0), (3, 0))
+    d = derive_kind(kind(name))
+    rhs = backward_lines(d)[0].rhs
+    assert (r"\left[x_{nct} = \mathrm{out}_{nci}\right]" in rhs) is (name == "maxpool1d")
+    assert forward_lines(d)[0][1].startswith(r"\max_{u=1}^{\mathit{PW}}" if name == "maxpool1d" else r"\frac{1}")

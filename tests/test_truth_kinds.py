@@ -218,7 +218,7 @@ NEW_CASES = [(kind, m, D, seed) for kind in NEW for (m, D), seed in (((4, 3), 0)
 def new_fd(inp, truth) -> dict[str, dict]:
     """Every adjoint kind_truth returns for a new kind, by central differences of kind_forward's forward."""
     base = {"x": inp.x, "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "mask": inp.mask, "tokens": inp.tokens,
-            "stride": inp.stride, "pad": inp.pad}
+            "stride": inp.stride, "pad": inp.pad, "window": inp.window}
     values = base | truth
 
     def f(name):
@@ -230,7 +230,11 @@ def new_fd(inp, truth) -> dict[str, dict]:
 def test_the_old_kinds_come_first():
     assert layer_inputs.KINDS[:3] == ("batchnorm", "layernorm", "dropout")
     assert {"dense", "softmax", "logsoftmax", "relu", "gelu"} <= set(NEW)
-    assert layer_inputs.KINDS[-2:] == ("embedding", "conv1d")  # added last: their draws come after the others'
+    # added last: their draws come after the others'
+    assert layer_inputs.KINDS[-4:] == ("embedding", "conv1d", "maxpool1d", "avgpool1d")
+
+
+OWN_X = ("conv1d", "maxpool1d", "avgpool1d")
 
 
 @pytest.mark.parametrize("m, D, seed", [(4, 3, 5), (3, 5, 0), (6, 2, 11)])
@@ -240,9 +244,9 @@ def test_every_kind_draws_the_shared_fields_alike(m, D, seed):
     for kind in layer_inputs.KINDS:
         inp = layer_inputs.draw(kind, m, D, seed)
         assert (inp.gamma, inp.beta, inp.eps, inp.keep) == (bn.gamma, bn.beta, bn.eps, bn.keep), kind
-        if kind != "conv1d":  # a convolution's x (m by D by T) and its loss (m by H by O) are its own
+        if kind not in OWN_X:  # a convolution's or pooling's x (m by D by T) and its loss (m by H by O) are its own
             assert inp.x == bn.x, kind
-        if kind not in ("dense", "conv1d"):  # dense's loss is of its H outputs
+        if kind not in ("dense", *OWN_X):  # dense's loss is of its H outputs
             assert (inp.c, inp.d) == (bn.c, bn.d), kind
         if kind != "masked_attention":  # its mask is its own, m by H
             assert inp.mask == bn.mask, kind

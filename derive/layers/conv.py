@@ -38,8 +38,8 @@ CS231N = Letters(
     names={"y": r"\mathrm{dout}"})
 GOODFELLOW = Letters(
     "goodfellow", "Goodfellow, Bengio & Courville (2016), Deep Learning, section 9.5, eq. 9.8 and the gradients g "
-    "and h after it (V the input, K the kernel, Z the output, s the stride, G = ∂J/∂Z), along one spatial axis; "
-    "the bias b, the padding p and the example index r are derive's",
+    "and h after it (V the input, K the kernel, Z the output, s the stride, G the gradient of J by Z), along one "
+    "spatial axis; the bias b, the padding p and the example index r are derive's",
     {"x": "V", "W": "K", "b": "b", "y": "Z", "loss": "J", "stride": "s", "pad": "p"},
     {"n": ("r", "r"), "k": ("l", "a"), "j": ("i", "g"), "t": ("j", "c"), "o": ("k", "q"), "u": ("m", "e")},
     {"n": "M", "k": "L", "j": "I", "t": "T", "o": "Q", "u": "E"}, shown="kjtou")
