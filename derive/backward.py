@@ -12,6 +12,7 @@ identities the forward definitions imply (``Closed``). ``evaluate`` gives any of
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 
@@ -230,6 +231,9 @@ def evaluate(expr, values: dict, at: dict):
         index, low, high = expr.limits[-1]
         inner = sp.Sum(expr.function, *expr.limits[:-1]) if len(expr.limits) > 1 else expr.function
         lo, hi = int(evaluate(low, values, at)), int(evaluate(high, values, at))
+        picked = _picked_index(inner, index, values, at)
+        if picked is not None:  # a factor δ(i, e(index)) is 1 at one index only: the sum is that term, or 0
+            return evaluate(inner, values, {**at, index: picked}) if lo <= picked <= hi else mpmath.mpf(0)
         return mpmath.fsum(evaluate(inner, values, {**at, index: j}) for j in range(lo, hi + 1))
     if isinstance(expr, sp.Symbol):
         if expr in at:
@@ -258,6 +262,31 @@ def evaluate(expr, values: dict, at: dict):
     if isinstance(expr, sp.Pow):
         return args[0] ** args[1]
     raise DeriveError(f"cannot evaluate {type(expr).__name__}")
+
+
+def _picked_index(body, index, values: dict, at: dict):
+    """The one value of ``index`` where a Kronecker delta factor of ``body`` can be 1, when the delta's two sides
+    differ by ±index plus terms free of it (a convolution's [t = s(o - 1) + u - p] in a sum over u); None when
+    there is no such factor or the value is not an integer (then no term is picked: every index is tried)."""
+    rule = _delta_rule(body, index)
+    if rule is None:
+        return None
+    rest, slope = rule
+    value = -evaluate(rest, values, at) / slope
+    return int(value) if value == int(value) else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _delta_rule(body, index):
+    """(the delta's difference less ±index, the sign) of ``body``'s first Kronecker delta that moves one for one
+    with ``index``, or None: worked out once per (body, index), not at every entry."""
+    for factor in sp.Mul.make_args(body):
+        if isinstance(factor, sp.KroneckerDelta):
+            diff = factor.args[0] - factor.args[1]
+            slope = diff.coeff(index)
+            if slope in (1, -1) and not (diff - slope * index).has(index):
+                return diff - slope * index, int(slope)
+    return None
 
 
 CONSTANTS = {sp.pi: lambda: +mpmath.pi, sp.E: lambda: +mpmath.e}  # at the working precision when asked

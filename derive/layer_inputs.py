@@ -23,6 +23,7 @@ that ground truth (``truth_kinds``) differentiates: it imports no engine module.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ if TYPE_CHECKING:  # mpmath is imported where numbers are drawn: the CLI reads K
 ATTENTION = ("attention", "masked_attention")
 KINDS = ("batchnorm", "layernorm", "dropout", "dense", "softmax", "logsoftmax") + tuple(
     name for name, a in ACTIVATIONS.items() if a.elementwise) + ATTENTION + ("embedding",) + (
-    "conv1d", "maxpool1d", "avgpool1d")
+    "conv1d", "maxpool1d", "avgpool1d", "conv2d", "maxpool2d", "avgpool2d")
 SIZES = ((4, 3), (3, 5), (5, 2))               # (m, D) of the default draws: never square
 
 
@@ -68,7 +69,8 @@ class LayerInput:
     tokens: tuple = ()         # embedding: m token ids in 0 .. H - 1 (W is then its H by D table); empty otherwise
     stride: int = 1            # conv1d, pooling: the step between windows
     pad: int = 0               # conv1d: the zeros added at each end of every input channel (pooling: none)
-    window: int = 0            # pooling: the window's width U (a convolution's is its kernel's)
+    window: int = 0            # pooling: the window's width U (its rows in 2-D; a convolution's is its kernel's)
+    window2: int = 0           # 2-D pooling: the window's columns U2
 
     @property
     def m(self) -> int:
@@ -80,20 +82,38 @@ class LayerInput:
 
     @property
     def T(self) -> int:
-        """conv1d: the positions of an input channel (x is m by D channels by T); 0 for the other kinds."""
+        """A convolution's or pooling's positions of an input channel (x is m by D channels by T, or by T rows by
+        T2 columns in 2-D); 0 for the other kinds."""
         return len(self.x[0][0]) if isinstance(self.x[0][0], tuple) else 0
 
     @property
+    def T2(self) -> int:
+        """A 2-D convolution's or pooling's columns; 0 otherwise."""
+        return len(self.x[0][0][0]) if self.T and isinstance(self.x[0][0][0], tuple) else 0
+
+    @property
     def U(self) -> int:
-        """conv1d: the kernel's width (W is H output channels by D input channels by U); pooling: the window's;
-        0 for the other kinds."""
+        """A convolution's kernel width (W is H output channels by D input channels by U, or by U rows by U2
+        columns); a pooling's window; 0 for the other kinds."""
         return self.window or (len(self.W[0][0]) if self.W and isinstance(self.W[0][0], tuple) else 0)
 
     @property
+    def U2(self) -> int:
+        """A 2-D kernel's or window's columns; 0 otherwise."""
+        if self.window2:
+            return self.window2
+        return len(self.W[0][0][0]) if self.T2 and self.W and isinstance(self.W[0][0][0], tuple) else 0
+
+    @property
     def O(self) -> int:  # noqa: E743 (the output positions' letter, as T and U)
-        """conv1d: the output positions, (T + 2 pad - U) // stride + 1 (a remainder of the padded input that no
-        window covers is dropped, as PyTorch and CS231n do); 0 for the other kinds."""
+        """The output positions (rows in 2-D), (T + 2 pad - U) // stride + 1 (a remainder of the padded input that
+        no window covers is dropped, as PyTorch and CS231n do); 0 for the other kinds."""
         return (self.T + 2 * self.pad - self.U) // self.stride + 1 if self.U else 0
+
+    @property
+    def O2(self) -> int:
+        """A 2-D output's columns, (T2 + 2 pad - U2) // stride + 1; 0 otherwise."""
+        return (self.T2 + 2 * self.pad - self.U2) // self.stride + 1 if self.U2 else 0
 
     @property
     def onehot(self) -> tuple[tuple[int, ...], ...]:
@@ -106,7 +126,7 @@ class LayerInput:
         keep probability "p"): what ground truth's forward and the derived formulas read alike."""
         return {"gamma": self.gamma, "beta": self.beta, "epsilon": self.eps, "mask": self.mask, "p": self.keep,
                 "W": self.W, "b": self.b, "K": self.K, "V": self.V, "tokens": self.tokens, "onehot": self.onehot,
-                "stride": self.stride, "pad": self.pad, "window": self.window}
+                "stride": self.stride, "pad": self.pad, "window": self.window, "window2": self.window2}
 
 
 def grid(rng: random.Random, m: int, D: int, low: float, high: float) -> tuple[tuple, ...]:
@@ -165,6 +185,7 @@ class Draws:
     out: Callable[[int, int, int], int] = lambda m, D, H: D
     own: Callable[..., dict] = lambda rng, m, D, H: {}
     geometric: bool = False  # own also takes (stride, pad): a convolution
+    shape: tuple = ()  # a 2-D convolution's (positions, taps) or pooling's (positions, window); () in 1-D
 
 
 def _dense(rng: random.Random, m: int, D: int, H: int) -> dict:
@@ -192,7 +213,10 @@ def channels(m: int, D: int) -> int:
     return D + 1
 
 
-POSITIONS, WIDTH = 6, 3  # a convolution's input positions T and kernel width U by default
+POSITIONS, WIDTH = 6, 3  # a 1-D convolution's (and pooling's) input positions T and kernel (window) width U
+# in 2-D: a convolution's 5 by 4 positions and 3 by 2 kernel; a pooling's 6 by 5 and 3 by 2 windows (never square)
+CONV2D, POOL2D = ((5, 4), (3, 2)), ((6, 5), (3, 2))
+SIZES2D = ((2, 2), (3, 2), (2, 3))  # (m, D) of a 2-D kind's trials: its dx reads many windows, so fewer channels
 # (stride, pad) of the convolution's draws, by seed: stride 1 with padding (the flipped-kernel form holds), stride 2
 # with padding (windows overlap, T + 2 pad - U odd), stride 2 without (the last input position is in no window)
 GEOMETRY = ((1, 1), (2, 1), (2, 0))
@@ -205,33 +229,49 @@ POOLING = ((2, 0), (1, 0), (3, 0))
 def geometry(seed: int, kind: str = "conv1d") -> tuple[int, int]:
     """The (stride, pad) a convolution's (or a pooling's) draw of ``seed`` gets: ``GEOMETRY`` (``POOLING``) in turn,
     so three trials see all three."""
-    table = POOLING if kind in ("maxpool1d", "avgpool1d") else GEOMETRY
+    table = POOLING if kind in POOLINGS else GEOMETRY
     return table[seed % len(table)]
 
 
-def _conv1d(rng: random.Random, m: int, D: int, H: int, stride: int = 1, pad: int = 0) -> dict:
-    """x (m by D channels by T positions), W (H by D by U, scaled by 1/√(D U)), b (H), and the loss's c, d at the
-    output's shape (m by H by O): they replace the shared x, c and d, drawn before them."""
+POOLINGS = ("maxpool1d", "avgpool1d", "maxpool2d", "avgpool2d")
+
+
+def tensor(rng: random.Random, shape: tuple[int, ...], low: float, high: float) -> tuple:
+    """Uniform numbers in [low, high] nested to ``shape``, drawn in row-major order (a matrix is ``grid``'s)."""
     import mpmath
-    T, U = POSITIONS, WIDTH
-    O = (T + 2 * pad - U) // stride + 1  # noqa: E741
-    scale = 1.5 / (D * U) ** 0.5
-    return {"x": tuple(grid(rng, D, T, -2, 2) for _ in range(m)),
-            "W": tuple(grid(rng, D, U, -scale, scale) for _ in range(H)),
-            "b": tuple(mpmath.mpf(rng.uniform(-0.5, 0.5)) for _ in range(H)),
-            "c": tuple(grid(rng, H, O, -1, 1) for _ in range(m)),
-            "d": tuple(grid(rng, H, O, 0.2, 1) for _ in range(m)), "stride": stride, "pad": pad}
+    if len(shape) == 1:
+        return tuple(mpmath.mpf(rng.uniform(low, high)) for _ in range(shape[0]))
+    return tuple(tensor(rng, shape[1:], low, high) for _ in range(shape[0]))
 
 
-def _pooling(rng: random.Random, m: int, D: int, H: int, stride: int = 1, pad: int = 0) -> dict:
-    """x (m by D channels by T positions) and the loss's c, d at the output's shape (m by D by O); no padding. The
-    window's width U is the tuple ``window`` (U zeros), which LayerInput.U reads as a kernel's."""
-    if pad:
-        raise DeriveError(f"pooling takes no padding here, got pad={pad}")
-    T, U = POSITIONS, WIDTH
-    O = (T - U) // stride + 1  # noqa: E741
-    return {"x": tuple(grid(rng, D, T, -2, 2) for _ in range(m)), "c": tuple(grid(rng, D, O, -1, 1) for _ in range(m)),
-            "d": tuple(grid(rng, D, O, 0.2, 1) for _ in range(m)), "window": U, "stride": stride, "pad": 0}
+def _out(positions: tuple, taps: tuple, stride: int, pad: int) -> tuple:
+    return tuple((T + 2 * pad - U) // stride + 1 for T, U in zip(positions, taps))
+
+
+def _conv(positions: tuple[int, ...], taps: tuple[int, ...]) -> Callable[..., dict]:
+    """A convolution's draw: x (m by D channels by the positions), W (H by D by the taps, scaled by 1/√(D U)), b
+    (H), and the loss's c, d at the output's shape (m by H by the output positions): they replace the shared x, c
+    and d, drawn before them."""
+    def own(rng: random.Random, m: int, D: int, H: int, stride: int = 1, pad: int = 0) -> dict:
+        scale = 1.5 / (D * math.prod(taps)) ** 0.5
+        out = _out(positions, taps, stride, pad)
+        return {"x": tensor(rng, (m, D, *positions), -2, 2), "W": tensor(rng, (H, D, *taps), -scale, scale),
+                "b": tensor(rng, (H,), -0.5, 0.5), "c": tensor(rng, (m, H, *out), -1, 1),
+                "d": tensor(rng, (m, H, *out), 0.2, 1), "stride": stride, "pad": pad}
+    return own
+
+
+def _pool(positions: tuple[int, ...], window: tuple[int, ...]) -> Callable[..., dict]:
+    """A pooling's draw: x (m by D channels by the positions) and the loss's c, d at the output's shape (m by D by
+    the output positions); no padding; the window's sizes as ``window`` (and ``window2``)."""
+    def own(rng: random.Random, m: int, D: int, H: int, stride: int = 1, pad: int = 0) -> dict:
+        if pad:
+            raise DeriveError(f"pooling takes no padding here, got pad={pad}")
+        out = _out(positions, window, stride, 0)
+        return {"x": tensor(rng, (m, D, *positions), -2, 2), "c": tensor(rng, (m, D, *out), -1, 1),
+                "d": tensor(rng, (m, D, *out), 0.2, 1), "window": window[0], "stride": stride, "pad": 0,
+                **({"window2": window[1]} if len(window) > 1 else {})}
+    return own
 
 
 # one line per kind that draws more than the shared fields (a dense layer's H outputs, attention's H keys, the
@@ -240,8 +280,12 @@ DRAWS = {"dense": Draws(lambda m, D: outputs(D), lambda m, D, H: H, _dense),
          "attention": Draws(lambda m, D: keys(m), own=_attention(False)),
          "masked_attention": Draws(lambda m, D: keys(m), own=_attention(True)),
          "embedding": Draws(lambda m, D: words(m), own=_embedding),
-         "conv1d": Draws(channels, own=_conv1d, geometric=True),
-         "maxpool1d": Draws(own=_pooling, geometric=True), "avgpool1d": Draws(own=_pooling, geometric=True)}
+         "conv1d": Draws(channels, own=_conv((POSITIONS,), (WIDTH,)), geometric=True),
+         "maxpool1d": Draws(own=_pool((POSITIONS,), (WIDTH,)), geometric=True),
+         "avgpool1d": Draws(own=_pool((POSITIONS,), (WIDTH,)), geometric=True),
+         "conv2d": Draws(channels, own=_conv(*CONV2D), geometric=True, shape=CONV2D),
+         "maxpool2d": Draws(own=_pool(*POOL2D), geometric=True, shape=POOL2D),
+         "avgpool2d": Draws(own=_pool(*POOL2D), geometric=True, shape=POOL2D)}
 
 
 def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = False,
@@ -277,8 +321,10 @@ def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = Fals
         for name, value, low in (("stride", stride, 1), ("pad", pad, 0)):
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise DeriveError(f"a convolution's {name} must be an integer >= {low}, got {value!r}")
-        if (POSITIONS + 2 * pad - WIDTH) // stride + 1 < 1:
-            raise DeriveError(f"a kernel of width {WIDTH} does not fit {POSITIONS} positions with pad {pad}")
+        positions, taps = spec.shape or ((POSITIONS,), (WIDTH,))
+        if min(_out(positions, taps, stride, pad)) < 1:
+            raise DeriveError(f"a kernel of {' by '.join(map(str, taps))} does not fit "
+                              f"{' by '.join(map(str, positions))} positions with pad {pad}")
         own = spec.own(rng, m, D, H, stride, pad)
     else:
         if stride is not None or pad is not None:
