@@ -20,7 +20,19 @@ import mpmath
 import sympy as sp
 
 from .errors import DeriveError
-from .layers.graph import AXES, Compact, KindGraph, Largest, Letters, adjoint_name, indices, linear, total
+from .layers.graph import (
+    AXES,
+    AXIS_OF,
+    SOURCE,
+    Compact,
+    KindGraph,
+    Largest,
+    Letters,
+    adjoint_name,
+    indices,
+    linear,
+    total,
+)
 from .to_mpmath import COMPARISONS, MPMATH_FUNCTIONS
 
 
@@ -31,14 +43,26 @@ class Term:
     via: str
     adjoint: sp.Expr   # ∂ℓ/∂via at via's indices
     partial: sp.Expr   # ∂via/∂v
-    summed: str        # via's axes v lacks, summed over ("n", "k" or "")
+    summed: str        # via's axes v lacks (or reads elsewhere: ``own``), summed over ("n", "k" or "")
+    own: str = ""      # the axes whose source index the partial names SOURCE[axis] (``layers.graph.Local``)
+    pick: bool = False  # the sums the partial's Kronecker deltas decide summed away
 
     @property
     def expr(self):
         body = self.adjoint * self.partial
         for axis in self.summed:
             body = total(body, axis)
+        body = body.xreplace({SOURCE[a]: AXES[a][0] for a in self.own})
+        if self.pick:
+            axes = {self.adjoint.base.label.name: self.summed_axes}
+            body = sp.Add(*(sp.Sum(b, *lims) if lims else b
+                            for b, lims in (_picked(b0, l0, axes)[0] for b0, l0 in _pulled(body))))
         return body
+
+    @property
+    def summed_axes(self) -> str:
+        """The axes of the adjoint ∂ℓ/∂via, in its indices' order (for the delta rule: its entries are 0 outside)."""
+        return "".join(AXIS_OF[i] for i in self.adjoint.indices)
 
 
 @dataclass(frozen=True)
@@ -89,8 +113,8 @@ def reverse_pass(kind: KindGraph) -> tuple[Equation, ...]:
             continue
         terms = []
         for reader, local in reversed(kind.consumers(node.name)):  # the last reader first, as Ioffe & Szegedy
-            summed = "".join(a for a in reader.axes if a not in node.axes)
-            terms.append(Term(reader.name, reader.adjoint, local.partial, summed))
+            summed = "".join(a for a in reader.axes if a not in node.axes or a in local.own)
+            terms.append(Term(reader.name, reader.adjoint, local.partial, summed, local.own, local.pick))
         out.append(Equation(node.name, node.adjoint, tuple(terms)))  # no reader: the gradient is 0
     return tuple(out)
 
@@ -222,9 +246,9 @@ def evaluate(expr, values: dict, at: dict):
             v = v[position - 1]
         return v
     if isinstance(expr, Largest):
-        (index, low, high), = expr.limits
-        lo, hi = int(evaluate(low, values, at)), int(evaluate(high, values, at))
-        return max(evaluate(expr.function, values, {**at, index: j}) for j in range(lo, hi + 1))
+        ranges = [[(index, j) for j in range(int(evaluate(low, values, at)), int(evaluate(high, values, at)) + 1)]
+                  for index, low, high in expr.limits]
+        return max(evaluate(expr.function, values, {**at, **dict(combo)}) for combo in itertools.product(*ranges))
     if isinstance(expr, sp.KroneckerDelta):
         return mpmath.mpf(int(evaluate(expr.args[0], values, at) == evaluate(expr.args[1], values, at)))
     if isinstance(expr, sp.Sum):  # Sum(f, inner, ..., outer): the last limit is the outermost sum
@@ -313,6 +337,35 @@ def array(expr, axes: str, values: dict, sizes: dict):
     for size in reversed(shape[1:]):
         numbers = [tuple(numbers[i:i + size]) for i in range(0, len(numbers), size)]
     return tuple(numbers) if axes else numbers[0]
+
+
+class Lazy:
+    """The entries of ``expr`` over ``axes``, each evaluated the first time it is read (nested indexing from 0, as
+    ``evaluate`` reads an array): an adjoint whose equation reads another adjoint at the next time step, which reads
+    this one in turn, is computed in the order the entries need, not equation by equation."""
+
+    def __init__(self, expr, axes: str, values: dict, sizes: dict, prefix: tuple = (), memo: dict | None = None):
+        self.expr, self.axes, self.values, self.sizes, self.prefix = expr, axes, values, sizes, prefix
+        self.memo = {} if memo is None else memo
+
+    def __len__(self) -> int:
+        return int(self.sizes[AXES[self.axes[len(self.prefix)]][1]])
+
+    def __getitem__(self, position: int):
+        if not 0 <= position < len(self):
+            raise IndexError(position)
+        where = self.prefix + (position,)
+        if len(where) < len(self.axes):
+            return Lazy(self.expr, self.axes, self.values, self.sizes, where, self.memo)
+        if where not in self.memo:
+            at = {**self.sizes, **{index: p + 1 for index, p in zip(indices(self.axes), where)}}
+            self.memo[where] = evaluate(self.expr, self.values, at)
+        return self.memo[where]
+
+
+    def array(self) -> tuple:
+        """Every entry, as nested tuples (``array``'s shape)."""
+        return tuple(self[p].array() if len(self.prefix) + 1 < len(self.axes) else self[p] for p in range(len(self)))
 
 
 def flat(values) -> list:

@@ -57,6 +57,8 @@ def _size_word(letters: Letters, axes: str) -> str:
 
 def term_latex(term: Term, letters: Letters, lhs) -> str:
     """∂ℓ/∂c · ∂c/∂v, under Σ where c has axes v lacks, as a source writes it (the factors kept apart)."""
+    if term.own or term.pick:  # a read elsewhere on the axis or a delta summed away: the term as the source writes it
+        return latex(term.expr, letters, lhs)
     adjoint, partial = term.adjoint, term.partial
     for axis in term.summed:
         swap = {AXES[axis][0]: BOUND[axis]}
@@ -117,11 +119,12 @@ def sizes_words(d: KindDerivation, report: KindReport) -> str:
     pairs = ", ".join(f"({m}, {n})" for m, n in report.sizes)
     if not report.geometry:
         return pairs + " (examples, features)"
-    from .layer_inputs import POSITIONS, WIDTH
+    from .layer_inputs import spatial_shape
+    positions, taps = (" by ".join(map(str, sizes)) for sizes in spatial_shape(d.kind.name))
     kernel = "a kernel of" if "W" in d.kind.inputs else "windows of"
     where = "; ".join("the closed form on the inputs where " + ", ".join(f"{k} = {v}" for k, v in c.form.when.items())
                       for c in d.closed if c.form.when)
-    return (f"{pairs} (examples, channels), {POSITIONS} positions and {kernel} {WIDTH} taps, (stride, pad) = "
+    return (f"{pairs} (examples, channels), {positions} positions and {kernel} {taps} taps, (stride, pad) = "
             + ", ".join(f"({s}, {p})" for s, p in report.geometry) + (f" ({where})" if where else ""))
 
 

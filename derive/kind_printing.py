@@ -43,7 +43,7 @@ class KindPrinter(LatexPrinter):
             out += "^{(" + ",".join(hidden) + ")}"
         if shown:
             joined = "".join(shown) if all(len(i) == 1 for i in shown) else ",".join(shown)
-            out = ("{" + out + "}" if "_" in out.rsplit("}", 1)[-1] else out) + "_{" + joined + "}"
+            out = ("{" + out + "}" if "_" in out else out) + "_{" + joined + "}"
         return out
 
     def adjoint(self, name: str, idx: tuple) -> str:
@@ -58,7 +58,8 @@ class KindPrinter(LatexPrinter):
         def key(term):
             negative = term.could_extract_minus_sign()
             constant = not term.has(sp.Indexed)
-            return (negative, constant, -len(sp.Mul.make_args(term)), not term.has(sp.Sum))  # Σ x w + b
+            return (negative, constant, term.has(sp.KroneckerDelta), -len(sp.Mul.make_args(term)),
+                    not term.has(sp.Sum))  # Σ x w + b, a term of one step ([t = 1] h0 Wh) after those of every step
 
         def index_key(term):  # a computed index: the indices first, then the constants, the number last
             return (not term.free_symbols & set(AXIS_OF), term.is_Number, term.could_extract_minus_sign(),
@@ -101,13 +102,13 @@ class KindPrinter(LatexPrinter):
 
     def _print_Largest(self, expr) -> str:
         """A window's max, \\max_{u=1}^{U} x_{n,c,s(i - 1) + u}."""
-        (index, low, high), = expr.limits
-        return (rf"\max_{{{self._print(index)}={self._print(low)}}}^{{{self._print(high)}}} "
-                + self.parenthesize(expr.function, 45))
+        return " ".join(rf"\max_{{{self._print(index)}={self._print(low)}}}^{{{self._print(high)}}}"
+                        for index, low, high in expr.limits) + " " + self.parenthesize(expr.function, 45)
 
     def _print_KroneckerDelta(self, expr, exp=None) -> str:
         """δ(t, s(i - 1) + u - p) as an Iverson bracket, [t = s(i - 1) + u - p]: 1 where the two are equal."""
-        return r"\left[" + self._print(expr.args[0]) + " = " + self._print(expr.args[1]) + r"\right]"
+        left, right = expr.args if not expr.args[0].is_Number else reversed(expr.args)  # [t = 1], not [1 = t]
+        return r"\left[" + self._print(left) + " = " + self._print(right) + r"\right]"
 
     def _needs_mul_brackets(self, expr, first=False, last=False) -> bool:
         return not _step(expr) and super()._needs_mul_brackets(expr, first, last)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import mpmath
 
-from .backward import KindDerivation, array, flat
-from .layer_inputs import SIZES, LayerInput, draw
+from .backward import KindDerivation, Lazy, array, flat
+from .layer_inputs import LayerInput, draw, trial_sizes
 from .layers.graph import AXES, adjoint_name
 from .limits import SEED, TRIALS
 from .truth_kinds import DPS, kind_truth  # formulas evaluated at the truth's precision: an error is theirs
@@ -67,9 +67,12 @@ def values_of(inp: LayerInput, truth: dict) -> dict:
 
 
 def counts_of(inp: LayerInput) -> dict[str, int]:
-    """Each axis's size on this input: m examples, D features, H outputs or keys or words; a convolution's T input
-    positions, O output positions and U taps."""
-    return {"n": inp.m, "k": inp.D, "j": inp.H} | ({"t": inp.T, "o": inp.O, "u": inp.U} if inp.U else {})
+    """Each axis's size on this input: m examples, D features, H outputs or keys or words or hidden units (i too);
+    a convolution's or pooling's T input positions, O output positions and U taps (rows; in 2-D also the columns
+    T2, O2, U2); a recurrent layer's T steps."""
+    return {"n": inp.m, "k": inp.D, "j": inp.H, "i": inp.H} | (
+        {"t": inp.T, "o": inp.O, "u": inp.U} if inp.U else {"t": inp.steps} if inp.steps else {}) | (
+        {"T": inp.T2, "O": inp.O2, "U": inp.U2} if inp.U2 else {})
 
 
 def sizes_of(inp: LayerInput) -> dict:
@@ -98,10 +101,15 @@ def _check_trial(d: KindDerivation, inp: LayerInput) -> dict:
     def error(got, of: str) -> float:
         return relative_error(flat(got), flat(truth[adjoint_name(of)]))
     out = {}
+    for eq in d.equations:  # every adjoint computed on demand, entry by entry: a recursion through time reads the
+        axes = kind.node(eq.of).axes  # next step's adjoint, which a later equation gives
+        if axes:
+            own[adjoint_name(eq.of)] = Lazy(eq.rhs, axes, own, sizes)
     for eq in d.equations:
         axes = kind.node(eq.of).axes
         out[("chain rule", eq.of)] = error(array(eq.rhs, axes, values, sizes), eq.of)
-        own[adjoint_name(eq.of)] = array(eq.rhs, axes, own, sizes)
+        lazy = own[adjoint_name(eq.of)]
+        own[adjoint_name(eq.of)] = lazy.array() if isinstance(lazy, Lazy) else array(eq.rhs, axes, own, sizes)
         out[("end to end", eq.of)] = error(own[adjoint_name(eq.of)], eq.of)
     for closed in d.closed:
         if any(values[str(constant)] != value for constant, value in closed.form.when.items()):
@@ -117,8 +125,9 @@ def verify_kind(d: KindDerivation, trials: int = 3, seed: int = 0) -> KindReport
     SEED.check(seed)
     errors: dict = {}
     sizes, geometry = [], []
+    table = trial_sizes(d.kind.name)
     for t in range(trials):
-        m, D = SIZES[t % len(SIZES)]
+        m, D = table[t % len(table)]
         sizes.append((m, D))
         inp = draw(d.kind.name, m, D, seed + t, d.unbiased)
         if inp.U:

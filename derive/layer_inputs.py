@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # mpmath is imported where numbers are drawn: the CLI reads K
 ATTENTION = ("attention", "masked_attention")
 KINDS = ("batchnorm", "layernorm", "dropout", "dense", "softmax", "logsoftmax") + tuple(
     name for name, a in ACTIVATIONS.items() if a.elementwise) + ATTENTION + ("embedding",) + (
-    "conv1d", "maxpool1d", "avgpool1d", "conv2d", "maxpool2d", "avgpool2d")
+    "conv1d", "maxpool1d", "avgpool1d", "conv2d", "maxpool2d", "avgpool2d", "rnn")
 SIZES = ((4, 3), (3, 5), (5, 2))               # (m, D) of the default draws: never square
 
 
@@ -71,6 +71,9 @@ class LayerInput:
     pad: int = 0               # conv1d: the zeros added at each end of every input channel (pooling: none)
     window: int = 0            # pooling: the window's width U (its rows in 2-D; a convolution's is its kernel's)
     window2: int = 0           # 2-D pooling: the window's columns U2
+    Wh: tuple[tuple, ...] = ()  # rnn: the recurrent weights, H by H (its x is m by T steps by D, its W the D by H
+                               # input weights Wx)
+    h0: tuple[tuple, ...] = ()  # rnn: the initial state, m by H
 
     @property
     def m(self) -> int:
@@ -78,13 +81,18 @@ class LayerInput:
 
     @property
     def D(self) -> int:
-        return len(self.x[0])
+        return len(self.x[0][0]) if self.kind == RNN else len(self.x[0])
+
+    @property
+    def steps(self) -> int:
+        """A recurrent layer's time steps (x is m by T by D); 0 for the other kinds."""
+        return len(self.x[0]) if self.kind == RNN else 0
 
     @property
     def T(self) -> int:
         """A convolution's or pooling's positions of an input channel (x is m by D channels by T, or by T rows by
-        T2 columns in 2-D); 0 for the other kinds."""
-        return len(self.x[0][0]) if isinstance(self.x[0][0], tuple) else 0
+        T2 columns in 2-D); 0 for the other kinds (a recurrent layer's steps are ``steps``)."""
+        return len(self.x[0][0]) if isinstance(self.x[0][0], tuple) and self.kind != RNN else 0
 
     @property
     def T2(self) -> int:
@@ -126,7 +134,8 @@ class LayerInput:
         keep probability "p"): what ground truth's forward and the derived formulas read alike."""
         return {"gamma": self.gamma, "beta": self.beta, "epsilon": self.eps, "mask": self.mask, "p": self.keep,
                 "W": self.W, "b": self.b, "K": self.K, "V": self.V, "tokens": self.tokens, "onehot": self.onehot,
-                "stride": self.stride, "pad": self.pad, "window": self.window, "window2": self.window2}
+                "stride": self.stride, "pad": self.pad, "window": self.window, "window2": self.window2,
+                "Wx": self.W, "Wh": self.Wh, "h0": self.h0}
 
 
 def grid(rng: random.Random, m: int, D: int, low: float, high: float) -> tuple[tuple, ...]:
@@ -186,6 +195,7 @@ class Draws:
     own: Callable[..., dict] = lambda rng, m, D, H: {}
     geometric: bool = False  # own also takes (stride, pad): a convolution
     shape: tuple = ()  # a 2-D convolution's (positions, taps) or pooling's (positions, window); () in 1-D
+    trials: tuple = SIZES  # the (m, D) of a verification's trials
 
 
 def _dense(rng: random.Random, m: int, D: int, H: int) -> dict:
@@ -217,6 +227,16 @@ POSITIONS, WIDTH = 6, 3  # a 1-D convolution's (and pooling's) input positions T
 # in 2-D: a convolution's 5 by 4 positions and 3 by 2 kernel; a pooling's 6 by 5 and 3 by 2 windows (never square)
 CONV2D, POOL2D = ((5, 4), (3, 2)), ((6, 5), (3, 2))
 SIZES2D = ((2, 2), (3, 2), (2, 3))  # (m, D) of a 2-D kind's trials: its dx reads many windows, so fewer channels
+
+
+def trial_sizes(kind: str) -> tuple:
+    """The (m, D) of each trial that verifies ``kind``: ``SIZES``, or smaller for a 2-D convolution or pooling."""
+    return DRAWS.get(kind, Draws()).trials
+
+
+def spatial_shape(kind: str) -> tuple:
+    """A convolution's (positions, taps) or a pooling's (positions, window), each a tuple per spatial axis."""
+    return DRAWS[kind].shape or ((POSITIONS,), (WIDTH,))
 # (stride, pad) of the convolution's draws, by seed: stride 1 with padding (the flipped-kernel form holds), stride 2
 # with padding (windows overlap, T + 2 pad - U odd), stride 2 without (the last input position is in no window)
 GEOMETRY = ((1, 1), (2, 1), (2, 0))
@@ -274,6 +294,18 @@ def _pool(positions: tuple[int, ...], window: tuple[int, ...]) -> Callable[..., 
     return own
 
 
+RNN, STEPS = "rnn", 4  # a recurrent layer's time steps by default: T >= 3, so a state has a step before and after
+
+
+def _rnn(rng: random.Random, m: int, D: int, H: int) -> dict:
+    """x (m by T steps by D), Wx (D by H, as W), Wh (H by H, scaled by 0.9/√H so the states stay off tanh's flat
+    ends), b (H), h0 (m by H), and the loss's c, d at the states' shape (m by T by H)."""
+    return {"x": tensor(rng, (m, STEPS, D), -2, 2), "W": tensor(rng, (D, H), -1 / D ** 0.5, 1 / D ** 0.5),
+            "Wh": tensor(rng, (H, H), -0.9 / H ** 0.5, 0.9 / H ** 0.5), "b": tensor(rng, (H,), -0.5, 0.5),
+            "h0": tensor(rng, (m, H), -1, 1), "c": tensor(rng, (m, STEPS, H), -1, 1),
+            "d": tensor(rng, (m, STEPS, H), 0.2, 1)}
+
+
 # one line per kind that draws more than the shared fields (a dense layer's H outputs, attention's H keys, the
 # embedding's H words, a convolution's H output channels, its own x and its geometry)
 DRAWS = {"dense": Draws(lambda m, D: outputs(D), lambda m, D, H: H, _dense),
@@ -283,9 +315,10 @@ DRAWS = {"dense": Draws(lambda m, D: outputs(D), lambda m, D, H: H, _dense),
          "conv1d": Draws(channels, own=_conv((POSITIONS,), (WIDTH,)), geometric=True),
          "maxpool1d": Draws(own=_pool((POSITIONS,), (WIDTH,)), geometric=True),
          "avgpool1d": Draws(own=_pool((POSITIONS,), (WIDTH,)), geometric=True),
-         "conv2d": Draws(channels, own=_conv(*CONV2D), geometric=True, shape=CONV2D),
-         "maxpool2d": Draws(own=_pool(*POOL2D), geometric=True, shape=POOL2D),
-         "avgpool2d": Draws(own=_pool(*POOL2D), geometric=True, shape=POOL2D)}
+         "conv2d": Draws(channels, own=_conv(*CONV2D), geometric=True, shape=CONV2D, trials=SIZES2D),
+         "maxpool2d": Draws(own=_pool(*POOL2D), geometric=True, shape=POOL2D, trials=SIZES2D),
+         "avgpool2d": Draws(own=_pool(*POOL2D), geometric=True, shape=POOL2D, trials=SIZES2D),
+         RNN: Draws(channels, own=_rnn)}
 
 
 def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = False,

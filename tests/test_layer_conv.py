@@ -137,7 +137,7 @@ def test_the_letters_of_cs231n_and_goodfellow():
     assert closed_lines(cs)[0][5] == r"\mathrm{stride} = 1"
     gf = derive_kind(kind("conv1d"), "goodfellow")
     assert forward_lines(gf)[0] == ("Z_{ik}",
-                                    r"\sum_{l=1}^{L} \sum_{m=1}^{E} K_{ilm} V_{l,s \left(k - 1\right) + m - p} + b_{i}")
+                                    r"\sum_{l=1}^{L} \sum_{m=1}^{M} K_{ilm} V_{l,s \left(k - 1\right) + m - p} + b_{i}")
 
 
 def test_the_checker_refuses_a_convolution_with_the_reason():

@@ -29,7 +29,7 @@ CASES = [(k, u) for k in KINDS for u in ((False, True) if k in STATISTICS else (
 # the partials each kind's graph writes: a kind that lost one would pass the loop below with fewer checks
 PARTIALS = {"batchnorm": 9, "layernorm": 9, "dropout": 1, "dense": 3, "projection": 2, "softmax": 4,
             "logsoftmax": 4, "add": 2, "attention": 8, "masked_attention": 8, "embedding": 1, "conv1d": 3,
-            "maxpool1d": 1, "avgpool1d": 1} | {
+            "maxpool1d": 1, "avgpool1d": 1, "conv2d": 3, "maxpool2d": 1, "avgpool2d": 1} | {
                 name: 1 for name, a in ACTIVATIONS.items() if a.elementwise}
 
 
@@ -53,6 +53,10 @@ def test_each_local_partial_is_the_derivative_of_its_forward_formula(name, unbia
     sizes, at = {M: 3, D: 3, H: 4, STRIDE: 2, PAD: 1}, {N: 2, K: 1, J: 3}
     sizes |= {AXES["t"][1]: 5, AXES["o"][1]: 3, AXES["u"][1]: 3}
     at |= {AXES["t"][0]: 5, AXES["o"][0]: 3, AXES["u"][0]: 2}
+    # in 2-D the columns too: 4 positions through 2 taps by stride 2 and padding 1 (3 outputs), output column 2 (its
+    # window reads input columns 2, 3) by input column 3 (its tap 2)
+    sizes |= {AXES["T"][1]: 4, AXES["O"][1]: 3, AXES["U"][1]: 2}
+    at |= {AXES["T"][0]: 3, AXES["O"][0]: 2, AXES["U"][0]: 2}
     rng = random.Random(1)
     checked = 0
     for node in g.nodes:

@@ -20,12 +20,25 @@ __all__ = ["GRAPHS", "KINDS", "Layer", "SingleNeurons", "kind"]
 
 
 def _table() -> dict:
-    from . import affine, attention, batchnorm, conv, dropout, embedding, layernorm, pooling, residual, softmax
+    from . import (
+        affine,
+        attention,
+        batchnorm,
+        conv,
+        dropout,
+        embedding,
+        layernorm,
+        pooling,
+        recurrent,
+        residual,
+        softmax,
+    )
     table = {"dense": affine.kind, "projection": affine.projection, "batchnorm": batchnorm.kind,
              "layernorm": layernorm.kind, "dropout": dropout.kind, "softmax": softmax.softmax,
              "logsoftmax": softmax.logsoftmax, "add": residual.kind, "attention": attention.attention,
              "masked_attention": attention.masked_attention, "embedding": embedding.kind, "conv1d": conv.kind,
-             "maxpool1d": pooling.maxpool, "avgpool1d": pooling.avgpool}
+             "maxpool1d": pooling.maxpool, "avgpool1d": pooling.avgpool, "conv2d": conv.kind2d,
+             "maxpool2d": pooling.maxpool2d, "avgpool2d": pooling.avgpool2d, "rnn": recurrent.kind}
     for name, act in ACTIVATIONS.items():
         if act.elementwise:
             table[name] = functools.partial(_activation, name)
@@ -38,7 +51,8 @@ def _activation(name: str, unbiased: bool = False) -> KindGraph:
 
 
 GRAPHS = ("dense", "projection", "batchnorm", "layernorm", "dropout", "softmax", "logsoftmax", "add", "attention",
-          "masked_attention", "embedding", "conv1d", "maxpool1d", "avgpool1d") + tuple(
+          "masked_attention", "embedding", "conv1d", "maxpool1d", "avgpool1d", "conv2d", "maxpool2d",
+          "avgpool2d", "rnn") + tuple(
               name for name, act in ACTIVATIONS.items() if act.elementwise)
 STATISTICS = ("batchnorm", "layernorm")  # the kinds with a variance (the n - 1 option)
 

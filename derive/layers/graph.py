@@ -2,7 +2,8 @@
 
 Every quantity is an entry of an array over some of these axes: ``n`` (the example, 1..m), ``k`` (the
 feature, 1..D), for a layer that changes the width ``j`` (the output feature, 1..H), and for a convolution
-``t`` (the input's position, 1..T), ``o`` (the output's position, 1..O) and ``u`` (the kernel's tap, 1..U).
+``t`` (the input's position, 1..T), ``o`` (the output's position, 1..O) and ``u`` (the kernel's tap, 1..U), which
+are the rows in 2-D, where ``T``, ``O``, ``U`` are the columns.
 ``x[n, k]`` is the layer's input, ``mu[k]`` a statistic per feature, ``gamma[k]`` a parameter, ``W[k, j]`` a dense
 layer's weight.
 A node's ``forward`` is its entry at its own indices; each ``Local`` names one quantity it reads and the
@@ -19,6 +20,7 @@ that reads it, that node's adjoint times the partial, summed over the node's axe
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -41,8 +43,18 @@ U = sp.Symbol("u", integer=True, positive=True)    # a convolution's kernel tap
 AXES = {"n": (N, M), "k": (K, D), "j": (J, H),     # axis -> (its index, its size)
         "t": (T, sp.Symbol("T", integer=True, positive=True)),
         "o": (O, sp.Symbol("O", integer=True, positive=True)),
-        "u": (U, sp.Symbol("U", integer=True, positive=True))}
-BOUND = {"n": N2, "k": K2, "j": J2, **{a: sp.Symbol(AXES[a][0].name + "_", integer=True, positive=True) for a in "tou"}}
+        "u": (U, sp.Symbol("U", integer=True, positive=True)),
+        # a 2-D convolution's columns (t, o, u its rows)
+        **{a.upper(): (sp.Symbol(a + "2", integer=True, positive=True), sp.Symbol(a.upper() + "2", integer=True,
+                                                                                  positive=True)) for a in "tou"}}
+BOUND = {"n": N2, "k": K2, "j": J2,
+         **{a: sp.Symbol(AXES[a][0].name + "_", integer=True, positive=True) for a in "touTOU"}}
+# a second hidden axis of the same size H: a recurrent weight's rows (Wh[i, j] maps the state before to the next)
+AXES["i"] = (sp.Symbol("i", integer=True, positive=True), H)
+BOUND["i"] = sp.Symbol("i_", integer=True, positive=True)
+# the source's own index on an axis it shares with its reader, where a node reads it elsewhere on that axis (a
+# recurrent pre-activation a[n, t, j] reads h[n, t - 1, i]): its partial names the source's entry h[n, t°, j°]
+SOURCE = {a: sp.Symbol(AXES[a][0].name + "°", integer=True, positive=True) for a in AXES}
 AXIS_OF = {index: axis for axis, (index, _) in AXES.items()} | {index: axis for axis, index in BOUND.items()}
 LOSS = "loss"                                      # the scalar every adjoint differentiates
 
@@ -67,15 +79,15 @@ def total(body, axis: str):
 
 
 class Largest(ExprWithLimits):
-    """max over one index's range of ``function`` (a max pool's window: max_u x[n, k, s(o - 1) + u]); ``doit`` on a
-    concrete range gives SymPy's ``Max`` of the entries, which differentiates (to a Heaviside step per rival)."""
+    """max over the indices' ranges of ``function`` (a max pool's window: max_u x[n, k, s(o - 1) + u]); ``doit`` on
+    concrete ranges gives SymPy's ``Max`` of the entries, which differentiates (to a Heaviside step per rival)."""
 
     def doit(self, **hints):
         body = self.function.doit(**hints) if hints.get("deep", True) else self.function
-        (index, low, high), = self.limits
-        if not (low.is_Integer and high.is_Integer):
+        if not all(low.is_Integer and high.is_Integer for _, low, high in self.limits):
             return self.func(body, *self.limits)
-        return sp.Max(*(body.xreplace({index: v}) for v in range(int(low), int(high) + 1)))
+        ranges = [[(index, v) for v in range(int(low), int(high) + 1)] for index, low, high in self.limits]
+        return sp.Max(*(body.xreplace(dict(combo)) for combo in itertools.product(*ranges)))
 
 
 def linear(expr):
@@ -90,10 +102,18 @@ def linear(expr):
 
 @dataclass(frozen=True)
 class Local:
-    """One quantity a node reads, and the node's partial derivative with respect to it."""
+    """One quantity a node reads, and the node's partial derivative with respect to it.
+
+    ``own``: the axes, among those the source shares with the node, on which the node reads the source at other
+    indices (a recurrence reads the state one step back: ∂a[n, t, j]/∂h[n, t°, j°] = Wh[j°, j] [t° = t - 1]); the
+    partial names the source's index on them ``SOURCE[axis]``, and the reverse pass sums the node's index away.
+    ``pick``: the equation is written with the sums its Kronecker deltas decide summed away (Σ_t' da[t'] [t = t' - 1]
+    as da[t + 1]), as a source writes a recursion."""
 
     source: str
     partial: sp.Expr
+    own: str = ""
+    pick: bool = False
 
 
 @dataclass(frozen=True)
