@@ -3,10 +3,10 @@
 Like truth.py this never imports the engine. It rebuilds the forward pass from PyTorch's own float64
 functions (not from the registries' SymPy definitions), so it checks truth.py independently; ``kind_torch``
 does the same for one layer on its own and ``network_torch`` for a whole architecture (truth_kinds.py), with
-torch's batch_norm, layer_norm, linear, softmax, log_softmax, scaled_dot_product_attention, embedding, conv1d
-and activations,
-each step reading a clone of what it reads (so its gradient is that step's share of a fan-out). Install with
-``pip install 'derive[torch]'``; torch is imported only when ``torch_gradients`` is called.
+torch's batch_norm, layer_norm, linear, softmax, log_softmax, scaled_dot_product_attention, embedding, conv1d,
+conv2d, max and average pooling in 1-D and 2-D, and activations, each step reading a clone of what it reads
+(so its gradient is that step's share of a fan-out). Install with ``pip install 'derive[torch]'``; torch is
+imported only when ``torch_gradients`` is called.
 """
 
 from __future__ import annotations
@@ -153,17 +153,22 @@ def _embedding(torch, given: dict, params: dict, unbiased: bool):
     return torch.nn.functional.embedding(params["tokens"], params["W"])
 
 
-def _conv1d(torch, given: dict, params: dict, unbiased: bool):
-    """torch's own conv1d (a cross-correlation, zero padding at both ends) of x (m by D by T) with W (H by D by U)."""
-    return torch.nn.functional.conv1d(given["x"], params["W"], params["b"], stride=params["stride"],
-                                      padding=params["pad"])
+def _convolution(name: str):
+    """torch's own conv1d or conv2d (a cross-correlation, zero padding at both ends of every axis, the same stride
+    along each) of x (m by D by T, or T by T2) with W (H by D by U, or U by U2)."""
+    def forward(torch, given: dict, params: dict, unbiased: bool):
+        conv = getattr(torch.nn.functional, name)
+        return conv(given["x"], params["W"], params["b"], stride=params["stride"], padding=params["pad"])
+    return forward
 
 
 def _pool(name: str):
-    """torch's own max_pool1d or avg_pool1d over windows of U positions every s, no padding."""
+    """torch's own max_pool1d, avg_pool1d, max_pool2d or avg_pool2d over windows of U (by U2) positions every s,
+    no padding."""
     def forward(torch, given: dict, params: dict, unbiased: bool):
         pool = getattr(torch.nn.functional, name)
-        return pool(given["x"], kernel_size=params["window"], stride=params["stride"])
+        window = (params["window"], params["window2"]) if name.endswith("2d") else params["window"]
+        return pool(given["x"], kernel_size=window, stride=params["stride"])
     return forward
 
 
@@ -178,9 +183,12 @@ KIND_FORWARD = {
     "attention": _attention(masked=False),
     "masked_attention": _attention(masked=True),
     "embedding": _embedding,
-    "conv1d": _conv1d,
+    "conv1d": _convolution("conv1d"),
     "maxpool1d": _pool("max_pool1d"),
     "avgpool1d": _pool("avg_pool1d"),
+    "conv2d": _convolution("conv2d"),
+    "maxpool2d": _pool("max_pool2d"),
+    "avgpool2d": _pool("avg_pool2d"),
 }
 
 
@@ -189,8 +197,8 @@ def _floats(values):
 
 
 def _tensor(torch, values, grad=False):
-    """A vector, a matrix (tuple of rows) or a convolution's three levels of tuples of numbers as a float64
-    tensor."""
+    """A vector, a matrix (tuple of rows) or a convolution's three (four in 2-D) levels of tuples of numbers as a
+    float64 tensor."""
     return torch.tensor(_floats(values), dtype=torch.float64, requires_grad=grad)
 
 
@@ -202,7 +210,7 @@ def _params(torch, kind: str, params: dict) -> tuple[dict, dict]:
         given["mask"] = _tensor(torch, params["mask"])
     if params.get("tokens"):
         given["tokens"] = torch.tensor(params["tokens"], dtype=torch.long)
-    given |= {name: params[name] for name in ("stride", "pad", "window") if name in params}
+    given |= {name: params[name] for name in ("stride", "pad", "window", "window2") if name in params}
     return {**given, **learned}, learned
 
 
@@ -225,7 +233,7 @@ def kind_torch(inp: LayerInput) -> dict[str, tuple]:
     """``truth_kinds.kind_truth``'s adjoints of one layer by torch float64 autograd: "dy", "dx", and the learned
     parameters' ("dgamma", "dbeta"; "dW", "db"; attention's "dK", "dV"; the embedding's "dW", and no "dx": it
     reads no x; a convolution's "dW", "db") (matrices as tuples of rows, vectors as tuples, of mpf; a
-    convolution's x, y and W a level deeper).
+    convolution's or pooling's x, y and W a level deeper, two in 2-D).
 
     Raises:
         DeriveError: torch is missing, or the kind has no PyTorch forward here.
@@ -235,7 +243,7 @@ def kind_torch(inp: LayerInput) -> dict[str, tuple]:
     given = {"x": _tensor(torch, inp.x, True)} if "x" in KIND_TRUTH[inp.kind].reads else {}
     numbers = {"gamma": inp.gamma, "beta": inp.beta, "epsilon": inp.eps, "mask": inp.mask, "p": inp.keep,
                "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "tokens": inp.tokens, "stride": inp.stride,
-               "pad": inp.pad, "window": inp.window}
+               "pad": inp.pad, "window": inp.window, "window2": inp.window2}
     params, learned = _params(torch, inp.kind, numbers)
     y = forward(torch, given, params, inp.unbiased)
     names = ["dy"] + ["d" + name for name in given] + ["d" + name for name in learned]

@@ -19,6 +19,11 @@ definition f alone), in ``KIND_TRUTH``, one row per kind; a single layer and a n
                s, zero padding p, so O = (T + 2p - U) // s + 1; a padded position's term is left out, not times 0)
     maxpool1d  y_nko = the largest of x_nk(s o + u), u = 0 .. U - 1 (a node of derivative 1 from that entry, the
                first of a tie)      avgpool1d  y_nko = (1/U) sum_u x_nk(s o + u)      (no padding: O = (T - U) // s + 1)
+    conv2d     y_nfoq = b_f + sum_c sum_u sum_v W_fcuv x_nc(s o + u - p)(s q + v - p)   (x: m by D by T rows by T2
+               columns; W: H by D by U by U2; the same s and p along both axes, O = (T + 2p - U) // s + 1 rows,
+               O2 = (T2 + 2p - U2) // s + 1 columns; a padded position's term left out)
+    maxpool2d  y_nkoq = the largest of x_nk(s o + u)(s q + v), u < U, v < U2 (the first of a tie in row-major
+               (u, v) order)        avgpool2d  y_nkoq = (1/(U U2)) sum_u sum_v x_nk(s o + u)(s q + v)   (no padding)
 
 then one backward sweep from the loss (``layer_inputs.loss``, or ``architectures.loss`` of the last step's
 output) gives every adjoint. Reverse mode gives an interior node the derivative of the loss by that node cut
@@ -35,12 +40,14 @@ reverse pass) nor with any published backward formula: no backward formula is wr
 on a tape. It has no truncation error; the only error is rounding at DPS = 50 digits for one layer, and
 DPS + steps + 10 for a network (u = 10^-digits): an adjoint of N operations per path (N about 2n + 10 for a
 normalisation, n the statistic's sample size, about 2D + 2H + 10 for attention, D features and H keys, plus
-about that per step after it; about D U per output entry for a convolution, D input channels by U taps,
-whose dx at a position is a sum over the windows covering it and dW, db sums over the examples and the output
-positions) with cancellation kappa among the paths is off by at most about N u kappa relative, below 1e-40 for
-kappa < 1e8 (batch norm's dx is such a cancellation: its column sums are exactly 0; so is attention's dS, whose
-rows sum to 0; a masked entry's dS is exactly 0, its local derivative being 0; the embedding's dW is a sum of a
-word's rows of dy, N about the word's repeats; a convolution's dx at a position in no window is exactly 0).
+about that per step after it; about D U per output entry for a convolution, D input channels by U taps, D U U2
+in 2-D, whose dx at a position is a sum over the windows covering it and dW, db sums over the examples and the
+O (O O2) output positions; U, or U U2, for a pooling) with cancellation kappa among the paths is off by at most
+about N u kappa relative, below 1e-40 for kappa < 1e8 (batch norm's dx is such a cancellation: its column sums
+are exactly 0; so is attention's dS, whose rows sum to 0; a masked entry's dS is exactly 0, its local
+derivative being 0; the embedding's dW is a sum of a word's rows of dy, N about the word's repeats; a
+convolution's or a pooling's dx at a position in no window is exactly 0, and a max pool's at an entry that is
+no window's largest).
 tests/test_truth_kinds.py and tests/test_truth_network.py check every returned adjoint, the intermediate ones
 with their cut node perturbed, to 1e-30 against central differences at 80 digits of a forward written again in
 the test, and against PyTorch autograd in float64 where torch is installed.
@@ -48,6 +55,9 @@ the test, and against PyTorch autograd in float64 where torch is installed.
 
 from __future__ import annotations
 
+import functools
+import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -188,57 +198,109 @@ def _embedding(given: dict, params: dict, unbiased: bool) -> dict:
     return {"W": W, "y": [[entry * 1 for entry in W[t]] for t in tokens]}
 
 
-def _conv1d(given: dict, params: dict, unbiased: bool) -> dict:
-    """Cross-correlation of x (m by D channels by T positions) with W (H by D by U) plus b (H), stride s, zero
-    padding p: y_nfo = b_f + sum_c sum_u W_fcu x_nc(s o + u - p), one dot-product node per output entry; a
-    position outside 0 .. T - 1 is a pad, its term left out (no node, no edge to any leaf)."""
-    x, W, b, stride, pad = given["x"], params["W"], params["b"], params["stride"], params["pad"]
-    if not x or any(not isinstance(channel, list | tuple) for example in x for channel in example):
-        raise DeriveError("a convolution reads x of m examples by D channels by T positions")
-    D, T, H = len(x[0]), len(x[0][0]), len(W)
-    if any(len(example) != D or any(len(channel) != T for channel in example) for example in x):
-        raise DeriveError(f"a convolution's x must be m by D = {D} channels by T = {T} positions throughout")
-    U = len(W[0][0]) if W and W[0] and isinstance(W[0][0], list | tuple) else 0
-    if H == 0 or U == 0 or any(len(kernel) != D or any(len(taps) != U for taps in kernel) for kernel in W):
-        raise DeriveError(f"a convolution needs W of H >= 1 by D = {D} by U >= 1 taps, got {H} kernels")
-    if len(b) != H:
-        raise DeriveError(f"a convolution needs b of H = {H} biases, got {len(b)}")
-    for name, value, low in (("stride", stride, 1), ("pad", pad, 0)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            raise DeriveError(f"a convolution's {name} must be an integer >= {low}, got {value!r}")
-    O = (T + 2 * pad - U) // stride + 1  # noqa: E741
-    if O < 1:
-        raise DeriveError(f"a kernel of width {U} does not fit T = {T} positions with pad {pad}")
-
-    def entry(xn, f: int, o: int):
-        taps = [(c, u, stride * o + u - pad) for c in range(D) for u in range(U)]
-        inside = [(c, u, t) for c, u, t in taps if 0 <= t < T]
-        return _dot([W[f][c][u] for c, u, _ in inside], [xn[c][t] for c, _, t in inside], b[f])
-    return {"y": [[[entry(xn, f, o) for o in range(O)] for f in range(H)] for xn in x]}
+def _levels(values) -> tuple[int, ...]:
+    """The sizes of nested lists (or tuples) along their first entries: (m, D, T, T2) for a 2-D x."""
+    sizes = []
+    while isinstance(values, list | tuple) and values:
+        sizes.append(len(values))
+        values = values[0]
+    return tuple(sizes)
 
 
-def _pooling(largest: bool):
-    """Max pooling (``largest``) or average pooling of x (m by D channels by T positions) over windows of U
-    positions every s, per channel, no padding: the window's largest entry passed on by a node of derivative 1
-    (the first of a tie), or its sum over U."""
+def _regular(values, sizes: tuple[int, ...]) -> bool:
+    """Whether nested lists (or tuples) have ``sizes`` throughout, with numbers (or tape nodes) below."""
+    if not sizes:
+        return not isinstance(values, list | tuple)
+    return (isinstance(values, list | tuple) and len(values) == sizes[0]
+            and all(_regular(v, sizes[1:]) for v in values))
+
+
+def _at(values, index: tuple[int, ...]):
+    for i in index:
+        values = values[i]
+    return values
+
+
+def _nest(sizes: tuple[int, ...], entry: Callable, index: tuple[int, ...] = ()) -> list:
+    """Nested lists of ``sizes`` with ``entry(index)`` at each index, in row-major order."""
+    if len(sizes) == 1:
+        return [entry((*index, i)) for i in range(sizes[0])]
+    return [_nest(sizes[1:], entry, (*index, i)) for i in range(sizes[0])]
+
+
+def _by(sizes) -> str:
+    return " by ".join(map(str, sizes))
+
+
+def _grid(x, axes: int, what: str) -> tuple[int, ...]:
+    """x's sizes (m, D, T) or (m, D, T, T2), refused unless x is m examples by D channels by ``axes`` levels of
+    positions throughout."""
+    sizes, letters = _levels(x), ("T", "T2")[:axes]
+    if len(sizes) != 2 + axes:
+        raise DeriveError(f"{what} reads x of m examples by D channels by {_by(letters)} positions")
+    if not _regular(x, sizes):
+        positions = _by(f"{t} = {n}" for t, n in zip(letters, sizes[2:]))
+        raise DeriveError(f"{what}'s x must be m by D = {sizes[1]} channels by {positions} positions throughout")
+    return sizes
+
+
+def _convolution(axes: int):
+    """Cross-correlation of x (m by D channels by T positions, or T rows by T2 columns) with W (H by D by U, or
+    U by U2) plus b (H), stride s and zero padding p along every axis: y_nfo = b_f + sum_c sum_u W_fcu
+    x_nc(s o + u - p) (o, u and the position tuples in 2-D), one dot-product node per output entry, its terms
+    in the order c, then u row-major; a position outside x is a pad, its term left out (no node, no edge)."""
     def forward(given: dict, params: dict, unbiased: bool) -> dict:
-        x, stride, U = given["x"], params["stride"], params["window"]
-        if not x or any(not isinstance(channel, list | tuple) for example in x for channel in example):
-            raise DeriveError("a pooling reads x of m examples by D channels by T positions")
-        T = len(x[0][0])
-        for name, value in (("stride", stride), ("window", U)):
+        x, W, b, stride, pad = given["x"], params["W"], params["b"], params["stride"], params["pad"]
+        _, D, *T = _grid(x, axes, "a convolution")
+        H, *rest = _levels(W) or (0,)
+        if len(rest) != 1 + axes or rest[0] != D or not _regular(W, (H, *rest)):
+            taps = _by(("U", "U2")[:axes])
+            raise DeriveError(f"a convolution needs W of H >= 1 by D = {D} by {taps} >= 1 taps, got {len(W)} kernels")
+        U = rest[1:]
+        if len(b) != H:
+            raise DeriveError(f"a convolution needs b of H = {H} biases, got {len(b)}")
+        for name, value, low in (("stride", stride, 1), ("pad", pad, 0)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise DeriveError(f"a convolution's {name} must be an integer >= {low}, got {value!r}")
+        O = tuple((t + 2 * pad - u) // stride + 1 for t, u in zip(T, U))  # noqa: E741
+        if min(O) < 1:
+            raise DeriveError(f"a kernel of {_by(U)} taps does not fit {_by(T)} positions with pad {pad}")
+        offsets = list(itertools.product(*map(range, U)))  # (u,) or (u, v), row-major
+
+        def entry(xn, f: int, o: tuple[int, ...]):
+            reads = [(c, u, tuple(stride * oa + ua - pad for oa, ua in zip(o, u))) for c in range(D) for u in offsets]
+            inside = [(c, u, t) for c, u, t in reads if all(0 <= ta < Ta for ta, Ta in zip(t, T))]
+            return _dot([_at(W[f][c], u) for c, u, _ in inside], [_at(xn[c], t) for c, _, t in inside], b[f])
+        return {"y": [[_nest(O, functools.partial(entry, xn, f)) for f in range(H)] for xn in x]}
+    return forward
+
+
+def _pooling(largest: bool, axes: int):
+    """Max pooling (``largest``) or average pooling of x (m by D channels by T positions, or T rows by T2
+    columns) over windows of U (by U2) positions every s along every axis, per channel, no padding: the window's
+    largest entry passed on by a node of derivative 1 (the first of a tie in row-major order), or its sum divided
+    by its U (U U2) entries."""
+    def forward(given: dict, params: dict, unbiased: bool) -> dict:
+        x, stride = given["x"], params["stride"]
+        names = ("window", "window2")[:axes]
+        _, _, *T = _grid(x, axes, "a pooling")
+        for name, value in (("stride", stride), *((name, params.get(name)) for name in names)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise DeriveError(f"a pooling's {name} must be an integer >= 1, got {value!r}")
-        if U > T:
-            raise DeriveError(f"a pooling window of {U} does not fit T = {T} positions")
-        O = (T - U) // stride + 1  # noqa: E741
+        if params.get("pad", 0):
+            raise DeriveError(f"a pooling takes no padding here, got pad={params['pad']!r}")
+        U = tuple(params[name] for name in names)
+        if any(u > t for u, t in zip(U, T)):
+            raise DeriveError(f"a pooling window of {_by(U)} does not fit {_by(T)} positions")
+        O = tuple((t - u) // stride + 1 for t, u in zip(T, U))  # noqa: E741
+        size, offsets = mpmath.mpf(math.prod(U)), list(itertools.product(*map(range, U)))
 
-        def pooled(channel, o: int):
-            window = [channel[stride * o + u] for u in range(U)]
+        def pooled(channel, o: tuple[int, ...]):
+            window = [_at(channel, tuple(stride * oa + ua for oa, ua in zip(o, u))) for u in offsets]
             if largest:
                 return max(window, key=lambda v: v.v if isinstance(v, Var) else v) * 1
-            return _sum(window) / mpmath.mpf(U)
-        return {"y": [[[pooled(channel, o) for o in range(O)] for channel in example] for example in x]}
+            return _sum(window) / size
+        return {"y": [[_nest(O, functools.partial(pooled, channel)) for channel in example] for example in x]}
     return forward
 
 
@@ -278,9 +340,12 @@ KIND_TRUTH: dict[str, KindTruth] = {
     "attention": KindTruth(_attention(masked=False), ("K", "V")),
     "masked_attention": KindTruth(_attention(masked=True), ("K", "V")),
     "embedding": KindTruth(_embedding, ("W",), reads=()),
-    "conv1d": KindTruth(_conv1d, ("W", "b")),
-    "maxpool1d": KindTruth(_pooling(largest=True)),
-    "avgpool1d": KindTruth(_pooling(largest=False)),
+    "conv1d": KindTruth(_convolution(axes=1), ("W", "b")),
+    "maxpool1d": KindTruth(_pooling(largest=True, axes=1)),
+    "avgpool1d": KindTruth(_pooling(largest=False, axes=1)),
+    "conv2d": KindTruth(_convolution(axes=2), ("W", "b")),
+    "maxpool2d": KindTruth(_pooling(largest=True, axes=2)),
+    "avgpool2d": KindTruth(_pooling(largest=False, axes=2)),
 }
 
 
@@ -308,12 +373,15 @@ def kind_truth(inp: LayerInput) -> dict[str, tuple]:
     batch norm, one per example for layer norm); dense "dW", "db"; softmax and logsoftmax "e", "s", "de", "ds"
     (s, ds one per example); attention and masked attention "K", "V", "S", "e", "s", "P" and their adjoints
     (K, V, dK, dV: H by D; S, e, P and theirs: m by H; s, ds: one per query); conv1d "dW", "db", nested one
-    level deeper (x, dx: m by D by T; y, dy: m by H by O; dW: H by D by U; db: H). The other parameters' values
+    level deeper (x, dx: m by D by T; y, dy: m by H by O; dW: H by D by U; db: H), conv2d two (x, dx: m by D by
+    T by T2; y, dy: m by H by O by O2; dW: H by D by U by U2); a pooling's x, y like a convolution's (y: m by D
+    by O, or O by O2). The other parameters' values
     are the input's own (``inp.gamma``, ``inp.W``, ``inp.mask``, ``inp.tokens``, ``inp.onehot`` ...).
 
     Raises:
         DeriveError: the input's kind has no ground truth here, an n - 1 variance has n < 2, an embedding's
-            token is not a word id in 0 .. H - 1, or a convolution's shapes, stride or padding do not fit.
+            token is not a word id in 0 .. H - 1, or a convolution's or pooling's shapes, stride, padding or
+            window do not fit.
     """
     rule = _row(inp.kind)
     with mpmath.workdps(DPS):

@@ -2,12 +2,14 @@
 
 ``FORWARD[kind](q, unbiased)`` gives a step's output y from ``q``: what it reads ("x", and "skip" for add), its
 parameters by name (W, b, gamma, beta, epsilon, mask, p, K, V, an embedding's tokens, a convolution's stride
-and pad), and any of its intermediates (mu, var, xhat, e, s; attention's S, e, s, P) or y itself given as a cut
-node: a quantity found in ``q`` is used as is, the others are computed from what they read. A central
-difference of the loss with one such entry moved is the derivative by that node cut into a leaf, the meaning
-truth_kinds' adjoints have. The activations are written from their textbook definitions (tests check the list
-is the registry's), not read from derive.activations; the embedding's lookup as the one-hot sum over the words,
-not an index; the convolution over a zero-padded copy of x, where truth_kinds leaves a padded term out.
+and pad, a pooling's window and window2), and any of its intermediates (mu, var, xhat, e, s; attention's S, e,
+s, P) or y itself given as a cut node: a quantity found in ``q`` is used as is, the others are computed from
+what they read. A central difference of the loss with one such entry moved is the derivative by that node cut
+into a leaf, the meaning truth_kinds' adjoints have. The activations are written from their textbook
+definitions (tests check the list is the registry's), not read from derive.activations; the embedding's lookup
+as the one-hot sum over the words, not an index; the convolutions (1-D and 2-D) over a zero-padded copy of x,
+where truth_kinds leaves a padded term out, and the 2-D kinds as plain loops over rows and columns, where
+truth_kinds nests one rule for any number of axes.
 """
 
 from __future__ import annotations
@@ -131,6 +133,57 @@ def _pooling(largest: bool):
     return forward
 
 
+def _conv2d(q: dict, unbiased: bool):
+    """Each input channel padded with a border of ``pad`` zeros (rows above and below, columns left and right),
+    then each kernel slid over it ``stride`` at a time along both axes, as PyTorch's conv2d and CS231n's
+    conv_forward_naive: y[n][f][i][j] = b[f] + sum_c sum_u sum_v W[f][c][u][v] xpad[n][c][stride i + u][stride j
+    + v] (no kernel flip)."""
+    def y():
+        x, W, b, stride, pad = q["x"], q["W"], q["b"], q["stride"], q["pad"]
+
+        def padded(channel):
+            width = len(channel[0]) + 2 * pad
+            border = [[mpmath.mpf(0)] * width for _ in range(pad)]
+            side = [mpmath.mpf(0)] * pad
+            return border + [side + list(row) + side for row in channel] + border
+        xpad = [[padded(channel) for channel in example] for example in x]
+        U, U2 = len(W[0][0]), len(W[0][0][0])
+        rows, cols = len(xpad[0][0]), len(xpad[0][0][0])
+        out = []
+        for example in xpad:
+            maps = []
+            for f, kernel in enumerate(W):
+                plane = []
+                for i in range(0, rows - U + 1, stride):
+                    line = []
+                    for j in range(0, cols - U2 + 1, stride):
+                        terms = [kernel[c][u][v] * example[c][i + u][j + v]
+                                 for c in range(len(kernel)) for u in range(U) for v in range(U2)]
+                        line.append(b[f] + mpmath.fsum(terms))
+                    plane.append(line)
+                maps.append(plane)
+            out.append(maps)
+        return out
+    return _given(q, "y", y)
+
+
+def _pooling2d(largest: bool):
+    """Each channel cut into windows of ``window`` rows by ``window2`` columns every ``stride`` along both axes
+    (no padding): y the largest entry of a window, or its mean, as PyTorch's max_pool2d and avg_pool2d."""
+    def forward(q: dict, unbiased: bool):
+        def y():
+            x, stride, U, U2 = q["x"], q["stride"], q["window"], q["window2"]
+            rows, cols = len(x[0][0]), len(x[0][0][0])
+            pool = max if largest else (lambda w: mpmath.fsum(w) / len(w))
+
+            def window(channel, i, j):
+                return [channel[i + u][j + v] for u in range(U) for v in range(U2)]
+            return [[[[pool(window(channel, i, j)) for j in range(0, cols - U2 + 1, stride)]
+                      for i in range(0, rows - U + 1, stride)] for channel in example] for example in x]
+        return _given(q, "y", y)
+    return forward
+
+
 def _elementwise(f):
     return lambda q, unbiased: _given(q, "y", lambda: [[f(v) for v in row] for row in q["x"]])
 
@@ -153,6 +206,9 @@ FORWARD = {
     "conv1d": _conv1d,
     "maxpool1d": _pooling(largest=True),
     "avgpool1d": _pooling(largest=False),
+    "conv2d": _conv2d,
+    "maxpool2d": _pooling2d(largest=True),
+    "avgpool2d": _pooling2d(largest=False),
 }
 READS = {"add": ("x", "skip")}  # every other kind reads one step, its "x"
 
@@ -173,7 +229,7 @@ def _lists(values):
 
 
 def moved(values, index, step):
-    """``values`` (a vector, a matrix or a convolution's three levels of tuples) as lists, with the entry at
+    """``values`` (a vector, a matrix or a convolution's three or four levels of tuples) as lists, with the entry at
     ``index`` (an int for a vector, a tuple of ints otherwise) moved by ``step``."""
     out = _lists(values)
     *path, last = index if isinstance(index, tuple) else (index,)

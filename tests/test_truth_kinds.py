@@ -9,7 +9,9 @@ The kinds added for networks (dense, softmax, logsoftmax, the elementwise activa
 against tests/kind_forward.py's forward (the one the network tests use): x, W, b, and the cut nodes e, s, y; and
 attention with and without its mask (m queries, H = m + 1 keys, D features, all unequal): x, K, V and the cut
 nodes S, e, s, P, y; and the embedding (m tokens, H = m - 1 words, so a token repeats): W and the cut node y,
-with dW's accumulation over repeated tokens and the overwriting mistake told apart.
+with dW's accumulation over repeated tokens and the overwriting mistake told apart; and the convolutions and
+poolings, 1-D and 2-D (x of m by D by T, or by T rows by T2 columns; a 2-D kind on fewer examples and channels,
+layer_inputs.SIZES2D), whose facts are tests/test_truth_conv.py's.
 """
 
 from __future__ import annotations
@@ -212,13 +214,18 @@ def test_torch_refuses_an_unknown_kind():
 # ---------------------------------------------------------------- the kinds added for networks
 
 NEW = layer_inputs.KINDS[3:]
-NEW_CASES = [(kind, m, D, seed) for kind in NEW for (m, D), seed in (((4, 3), 0), ((3, 5), 7))]
+TWO_D = tuple(kind for kind in NEW if layer_inputs.DRAWS.get(kind, layer_inputs.Draws()).shape)
+GEOMETRIC = tuple(kind for kind in NEW if layer_inputs.DRAWS.get(kind, layer_inputs.Draws()).geometric)
+# (m, D) and seed of each kind's two trials; a 2-D kind's dx reads many windows: layer_inputs.SIZES2D's fewer channels
+TRIALS = (((4, 3), 0), ((3, 5), 7))
+TRIALS_2D = tuple(zip(layer_inputs.SIZES2D[:2], (0, 7)))
+NEW_CASES = [(kind, m, D, seed) for kind in NEW for (m, D), seed in (TRIALS_2D if kind in TWO_D else TRIALS)]
 
 
 def new_fd(inp, truth) -> dict[str, dict]:
     """Every adjoint kind_truth returns for a new kind, by central differences of kind_forward's forward."""
     base = {"x": inp.x, "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "mask": inp.mask, "tokens": inp.tokens,
-            "stride": inp.stride, "pad": inp.pad, "window": inp.window}
+            "stride": inp.stride, "pad": inp.pad, "window": inp.window, "window2": inp.window2}
     values = base | truth
 
     def f(name):
@@ -230,11 +237,13 @@ def new_fd(inp, truth) -> dict[str, dict]:
 def test_the_old_kinds_come_first():
     assert layer_inputs.KINDS[:3] == ("batchnorm", "layernorm", "dropout")
     assert {"dense", "softmax", "logsoftmax", "relu", "gelu"} <= set(NEW)
-    # added last: their draws come after the others'
-    assert layer_inputs.KINDS[-4:] == ("embedding", "conv1d", "maxpool1d", "avgpool1d")
+    # added last: their draws come after the others', the convolutions and poolings (1-D, then 2-D) last of all
+    assert layer_inputs.KINDS[-1 - len(GEOMETRIC):] == ("embedding", *GEOMETRIC)
+    assert GEOMETRIC == ("conv1d", "maxpool1d", "avgpool1d", "conv2d", "maxpool2d", "avgpool2d")
+    assert TWO_D == GEOMETRIC[3:]
 
 
-OWN_X = ("conv1d", "maxpool1d", "avgpool1d")
+OWN_X = GEOMETRIC  # a convolution's or pooling's x (m by D by the positions) and loss are its own
 
 
 @pytest.mark.parametrize("m, D, seed", [(4, 3, 5), (3, 5, 0), (6, 2, 11)])
@@ -244,7 +253,7 @@ def test_every_kind_draws_the_shared_fields_alike(m, D, seed):
     for kind in layer_inputs.KINDS:
         inp = layer_inputs.draw(kind, m, D, seed)
         assert (inp.gamma, inp.beta, inp.eps, inp.keep) == (bn.gamma, bn.beta, bn.eps, bn.keep), kind
-        if kind not in OWN_X:  # a convolution's or pooling's x (m by D by T) and its loss (m by H by O) are its own
+        if kind not in OWN_X:  # a convolution's or pooling's x (m by D by T, or T by T2) and loss are its own
             assert inp.x == bn.x, kind
         if kind not in ("dense", *OWN_X):  # dense's loss is of its H outputs
             assert (inp.c, inp.d) == (bn.c, bn.d), kind
@@ -261,7 +270,7 @@ def test_every_adjoint_of_a_new_kind_agrees_with_central_differences(kind, m, D,
     want = {"dense": {"dx", "dy", "dW", "db"}, "softmax": {"dx", "dy", "de", "ds"},
             "logsoftmax": {"dx", "dy", "de", "ds"}, "attention": attention,
             "masked_attention": attention, "embedding": {"dW", "dy"},
-            "conv1d": {"dx", "dy", "dW", "db"}}.get(kind, {"dx", "dy"})
+            "conv1d": {"dx", "dy", "dW", "db"}, "conv2d": {"dx", "dy", "dW", "db"}}.get(kind, {"dx", "dy"})
     assert {n for n in truth if n.startswith("d")} == want
     assert worst(truth, new_fd(inp, truth)) < TOL
 
@@ -318,7 +327,7 @@ def test_torch_agrees_on_the_new_kinds(kind, m, D, seed):
     inp = layer_inputs.draw(kind, m, D, seed)
     got, want = kind_torch(inp), kind_truth(inp)
     learned = {"dense": {"dW", "db"}, "attention": {"dK", "dV"}, "masked_attention": {"dK", "dV"},
-               "embedding": {"dW"}, "conv1d": {"dW", "db"}}.get(kind, set())
+               "embedding": {"dW"}, "conv1d": {"dW", "db"}, "conv2d": {"dW", "db"}}.get(kind, set())
     assert set(got) == ({"dy"} if kind == "embedding" else {"dy", "dx"}) | learned  # the embedding reads no x
     assert worst(got, {n: {i: at(want[n], i) for i in indices(want[n])} for n in got}) < 1e-10
 

@@ -89,7 +89,8 @@ def test_every_adjoint_agrees_with_central_differences(checked, name):
 def test_the_nets_cover_every_kind():
     kinds = {s.kind for name in NETS for s in _draw(name).architecture.steps}
     # single layers only: no spec names them yet
-    single = {"attention", "masked_attention", "embedding", "conv1d", "maxpool1d", "avgpool1d"}
+    single = {"attention", "masked_attention", "embedding", "conv1d", "maxpool1d", "avgpool1d", "conv2d",
+              "maxpool2d", "avgpool2d"}
     # (issue 13)
     assert single.isdisjoint(architectures.NAMES)
     assert kinds == set(KIND_TRUTH) - single and set(ACTIVATION) == {n for n, a in ACTIVATIONS.items() if a.elementwise}
