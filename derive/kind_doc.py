@@ -117,6 +117,9 @@ def sizes_words(d: KindDerivation, report: KindReport) -> str:
     """The inputs' sizes in words: (m, D) pairs, and a convolution's or a pooling's positions, kernel or window
     and (stride, pad)."""
     pairs = ", ".join(f"({m}, {n})" for m, n in report.sizes)
+    if d.kind.node(d.kind.output).axes.startswith("nt") and not report.geometry:  # a recurrence over the steps
+        from .layer_inputs import STEPS
+        return pairs + f" (examples, features), {STEPS} steps and H = D + 1 hidden units"
     if not report.geometry:
         return pairs + " (examples, features)"
     from .layer_inputs import spatial_shape

@@ -172,6 +172,15 @@ def _pool(name: str):
     return forward
 
 
+def _rnn(torch, given: dict, params: dict, unbiased: bool):
+    """A vanilla recurrent layer by torch's own tanh and matmul, step by step from h0: every state, m by T by H."""
+    h, states = params["h0"], []
+    for t in range(given["x"].shape[1]):
+        h = torch.tanh(given["x"][:, t] @ params["Wx"] + h @ params["Wh"] + params["b"])
+        states.append(h)
+    return torch.stack(states, dim=1)
+
+
 KIND_FORWARD = {
     "batchnorm": _batchnorm, "layernorm": _layernorm, "dropout": _dropout,
     "dense": lambda torch, given, params, unbiased: torch.nn.functional.linear(given["x"], params["W"].T, params["b"]),
@@ -189,6 +198,7 @@ KIND_FORWARD = {
     "conv2d": _convolution("conv2d"),
     "maxpool2d": _pool("max_pool2d"),
     "avgpool2d": _pool("avg_pool2d"),
+    "rnn": _rnn,
 }
 
 
@@ -243,7 +253,7 @@ def kind_torch(inp: LayerInput) -> dict[str, tuple]:
     given = {"x": _tensor(torch, inp.x, True)} if "x" in KIND_TRUTH[inp.kind].reads else {}
     numbers = {"gamma": inp.gamma, "beta": inp.beta, "epsilon": inp.eps, "mask": inp.mask, "p": inp.keep,
                "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "tokens": inp.tokens, "stride": inp.stride,
-               "pad": inp.pad, "window": inp.window, "window2": inp.window2}
+               "pad": inp.pad, "window": inp.window, "window2": inp.window2, "Wx": inp.W, "Wh": inp.Wh, "h0": inp.h0}
     params, learned = _params(torch, inp.kind, numbers)
     y = forward(torch, given, params, inp.unbiased)
     names = ["dy"] + ["d" + name for name in given] + ["d" + name for name in learned]

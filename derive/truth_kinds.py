@@ -304,6 +304,34 @@ def _pooling(largest: bool, axes: int):
     return forward
 
 
+def _rnn(given: dict, params: dict, unbiased: bool) -> dict:
+    """A vanilla recurrent layer over x (m by T steps by D): a_t = x_t Wx + h_(t-1) Wh + b, h_t = tanh(a_t), from
+    the initial state h0 (m by H), step by step, each a_t entry one dot-product node and each h_t entry tanh compiled
+    from the registry's definition; the output is every state."""
+    x, Wx, Wh, b, h0 = given["x"], params["Wx"], params["Wh"], params["b"], params["h0"]
+    H = len(b)
+    if not x or any(not isinstance(step, list | tuple) for example in x for step in example):
+        raise DeriveError("a recurrent layer reads x of m examples by T steps by D features")
+    D = len(x[0][0])
+    if len(Wx) != D or any(len(row) != H for row in Wx) or len(Wh) != H or any(len(row) != H for row in Wh):
+        raise DeriveError(f"a recurrent layer needs Wx of D = {D} by H = {H} and Wh of H by H")
+    if len(h0) != len(x) or any(len(row) != H for row in h0):
+        raise DeriveError(f"a recurrent layer needs h0 of m = {len(x)} by H = {H}")
+    tanh = _tape_elementwise(ACTIVATIONS["tanh"])
+    a, h = [], []
+    for example, start in zip(x, h0):
+        before, pre, states = list(start), [], []
+        for step in example:
+            now = [_dot([Wx[k][j] for k in range(D)] + [Wh[i][j] for i in range(H)], list(step) + before, b[j])
+                   for j in range(H)]
+            before = [tanh(v) for v in now]
+            pre.append(now)
+            states.append(before)
+        a.append(pre)
+        h.append(states)
+    return {"a": a, "h": h, "y": h}
+
+
 def _add(given: dict, params: dict, unbiased: bool) -> dict:
     """The join of a residual block: y = x + skip."""
     return {"y": [[a + b for a, b in zip(ra, rb)] for ra, rb in zip(given["x"], given["skip"])]}
@@ -346,6 +374,7 @@ KIND_TRUTH: dict[str, KindTruth] = {
     "conv2d": KindTruth(_convolution(axes=2), ("W", "b")),
     "maxpool2d": KindTruth(_pooling(largest=True, axes=2)),
     "avgpool2d": KindTruth(_pooling(largest=False, axes=2)),
+    "rnn": KindTruth(_rnn, ("Wx", "Wh", "b", "h0")),
 }
 
 

@@ -184,6 +184,29 @@ def _pooling2d(largest: bool):
     return forward
 
 
+def _rnn(q: dict, unbiased: bool):
+    """a_t = x_t Wx + h_(t-1) Wh + b, h_t = tanh(a_t) from h0, in plain loops; every state is the output. A cut
+    node of a recursion is moved where it is computed, the steps after it recomputed: ``q["bump"]`` = (name, index,
+    step) adds step to that entry of a or h as the forward reaches it."""
+    def y():
+        x, Wx, Wh, b, h0 = q["x"], q["Wx"], q["Wh"], q["b"], q["h0"]
+        name, where, step = q.get("bump", ("", (), 0))
+        H, D = len(b), len(Wx)
+        out = []
+        for n, example in enumerate(x):
+            before, states = list(h0[n]), []
+            for t, inputs in enumerate(example):
+                a = [b[j] + mpmath.fsum(inputs[k] * Wx[k][j] for k in range(D))
+                     + mpmath.fsum(before[i] * Wh[i][j] for i in range(H)) for j in range(H)]
+                a = [v + (step if name == "a" and where == (n, t, j) else 0) for j, v in enumerate(a)]
+                before = [mpmath.tanh(v) + (step if name == "h" and where == (n, t, j) else 0)
+                          for j, v in enumerate(a)]
+                states.append(before)
+            out.append(states)
+        return out
+    return _given(q, "y", y)
+
+
 def _elementwise(f):
     return lambda q, unbiased: _given(q, "y", lambda: [[f(v) for v in row] for row in q["x"]])
 
@@ -209,6 +232,7 @@ FORWARD = {
     "conv2d": _conv2d,
     "maxpool2d": _pooling2d(largest=True),
     "avgpool2d": _pooling2d(largest=False),
+    "rnn": _rnn,
 }
 READS = {"add": ("x", "skip")}  # every other kind reads one step, its "x"
 

@@ -20,7 +20,7 @@ from derive.kind_verification import verify_kind
 from derive.layers import GRAPHS, KINDS, STATISTICS, kind
 from derive.layers.conv import PAD, STRIDE
 from derive.layers.dropout import KEEP
-from derive.layers.graph import AXES, BOUND, Local, entry, total
+from derive.layers.graph import AXES, BOUND, SOURCE, Local, entry, total
 from derive.layers.normalise import EPS
 
 N, K, J = AXES["n"][0], AXES["k"][0], AXES["j"][0]
@@ -29,7 +29,7 @@ CASES = [(k, u) for k in KINDS for u in ((False, True) if k in STATISTICS else (
 # the partials each kind's graph writes: a kind that lost one would pass the loop below with fewer checks
 PARTIALS = {"batchnorm": 9, "layernorm": 9, "dropout": 1, "dense": 3, "projection": 2, "softmax": 4,
             "logsoftmax": 4, "add": 2, "attention": 8, "masked_attention": 8, "embedding": 1, "conv1d": 3,
-            "maxpool1d": 1, "avgpool1d": 1, "conv2d": 3, "maxpool2d": 1, "avgpool2d": 1} | {
+            "maxpool1d": 1, "avgpool1d": 1, "conv2d": 3, "maxpool2d": 1, "avgpool2d": 1, "rnn": 8} | {
                 name: 1 for name, a in ACTIVATIONS.items() if a.elementwise}
 
 
@@ -57,13 +57,18 @@ def test_each_local_partial_is_the_derivative_of_its_forward_formula(name, unbia
     # window reads input columns 2, 3) by input column 3 (its tap 2)
     sizes |= {AXES["T"][1]: 4, AXES["O"][1]: 3, AXES["U"][1]: 2}
     at |= {AXES["T"][0]: 3, AXES["O"][0]: 2, AXES["U"][0]: 2}
+    # a recurrence: step 2's pre-activation (unit 3) by the state of step 1 (unit 2, the source's own indices
+    # SOURCE[t], SOURCE[j]), the second hidden index i at 2; at step 2 the initial state's term is 0
+    at |= {AXES["i"][0]: 2, SOURCE["t"]: 1, SOURCE["j"]: 2}
+    at[AXES["t"][0]] = 5 if name != "rnn" else 2
     rng = random.Random(1)
     checked = 0
     for node in g.nodes:
         for local in node.reads:
             source = g.node(local.source)
             forward = node.forward.xreplace(sizes).doit().xreplace(at)
-            want = _inline(g, sp.diff(forward, source.entry.xreplace(at)), sizes)
+            entry_ = source.entry.xreplace({AXES[a][0]: SOURCE[a] for a in local.own})  # read elsewhere on own axes
+            want = _inline(g, sp.diff(forward, entry_.xreplace(at)), sizes)
             got = _inline(g, local.partial, sizes).xreplace(at)
             leaves = (want.atoms(sp.Indexed) | got.atoms(sp.Indexed)) | {EPS, KEEP}
             point = {leaf: sp.Float(rng.uniform(0.2, 1.5) * rng.choice((-1, 1)), 30) for leaf in leaves}

@@ -225,25 +225,32 @@ NEW_CASES = [(kind, m, D, seed) for kind in NEW for (m, D), seed in (TRIALS_2D i
 def new_fd(inp, truth) -> dict[str, dict]:
     """Every adjoint kind_truth returns for a new kind, by central differences of kind_forward's forward."""
     base = {"x": inp.x, "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "mask": inp.mask, "tokens": inp.tokens,
-            "stride": inp.stride, "pad": inp.pad, "window": inp.window, "window2": inp.window2}
+            "stride": inp.stride, "pad": inp.pad, "window": inp.window, "window2": inp.window2, "Wx": inp.W,
+            "Wh": inp.Wh, "h0": inp.h0}
     values = base | truth
 
     def f(name):
         return lambda v: layer_inputs.loss(inp, FORWARD[inp.kind]({**base, name: v}, False))
+
+    def bumped(name, index):  # a recursion's cut node: moved where it is computed, the later steps recomputed
+        return lambda v: layer_inputs.loss(inp, FORWARD[inp.kind]({**base, "bump": (name, index, v[0])}, False))
     names = [n[1:] for n in truth if n.startswith("d")]
-    return {"d" + n: {i: central(f(n), values[n], i) for i in indices(values[n])} for n in names}
+    return {"d" + n: {i: central(bumped(n, i), (mpmath.mpf(0),), 0) if inp.kind == "rnn" and n in ("a", "h")
+                      else central(f(n), values[n], i) for i in indices(values[n])} for n in names}
 
 
 def test_the_old_kinds_come_first():
     assert layer_inputs.KINDS[:3] == ("batchnorm", "layernorm", "dropout")
     assert {"dense", "softmax", "logsoftmax", "relu", "gelu"} <= set(NEW)
-    # added last: their draws come after the others', the convolutions and poolings (1-D, then 2-D) last of all
-    assert layer_inputs.KINDS[-1 - len(GEOMETRIC):] == ("embedding", *GEOMETRIC)
+    # added last: their draws come after the others', the convolutions and poolings (1-D, then 2-D), then the
+    # recurrent layer
+    assert layer_inputs.KINDS[-2 - len(GEOMETRIC):] == ("embedding", *GEOMETRIC, "rnn")
     assert GEOMETRIC == ("conv1d", "maxpool1d", "avgpool1d", "conv2d", "maxpool2d", "avgpool2d")
     assert TWO_D == GEOMETRIC[3:]
 
 
-OWN_X = GEOMETRIC  # a convolution's or pooling's x (m by D by the positions) and loss are its own
+OWN_X = (*GEOMETRIC, "rnn")  # a convolution's, pooling's or recurrent layer's x (m by D by the positions, m by T
+# by D) and loss are its own
 
 
 @pytest.mark.parametrize("m, D, seed", [(4, 3, 5), (3, 5, 0), (6, 2, 11)])
@@ -270,7 +277,8 @@ def test_every_adjoint_of_a_new_kind_agrees_with_central_differences(kind, m, D,
     want = {"dense": {"dx", "dy", "dW", "db"}, "softmax": {"dx", "dy", "de", "ds"},
             "logsoftmax": {"dx", "dy", "de", "ds"}, "attention": attention,
             "masked_attention": attention, "embedding": {"dW", "dy"},
-            "conv1d": {"dx", "dy", "dW", "db"}, "conv2d": {"dx", "dy", "dW", "db"}}.get(kind, {"dx", "dy"})
+            "conv1d": {"dx", "dy", "dW", "db"}, "conv2d": {"dx", "dy", "dW", "db"},
+            "rnn": {"dx", "dy", "dh", "da", "dWx", "dWh", "db", "dh0"}}.get(kind, {"dx", "dy"})
     assert {n for n in truth if n.startswith("d")} == want
     assert worst(truth, new_fd(inp, truth)) < TOL
 
@@ -327,7 +335,8 @@ def test_torch_agrees_on_the_new_kinds(kind, m, D, seed):
     inp = layer_inputs.draw(kind, m, D, seed)
     got, want = kind_torch(inp), kind_truth(inp)
     learned = {"dense": {"dW", "db"}, "attention": {"dK", "dV"}, "masked_attention": {"dK", "dV"},
-               "embedding": {"dW"}, "conv1d": {"dW", "db"}, "conv2d": {"dW", "db"}}.get(kind, set())
+               "embedding": {"dW"}, "conv1d": {"dW", "db"}, "conv2d": {"dW", "db"},
+               "rnn": {"dWx", "dWh", "db", "dh0"}}.get(kind, set())
     assert set(got) == ({"dy"} if kind == "embedding" else {"dy", "dx"}) | learned  # the embedding reads no x
     assert worst(got, {n: {i: at(want[n], i) for i in indices(want[n])} for n in got}) < 1e-10
 

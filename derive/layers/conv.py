@@ -53,9 +53,9 @@ CS231N_2D = Letters(
     {"n": "N", "k": "C", "j": "F", "t": "H", "T": "W", "o": "H'", "O": "W'", "u": r"\mathit{HH}",
      "U": r"\mathit{WW}"}, shown="nkjtTouOU", adjoint="d", names={"y": r"\mathrm{dout}"})
 GOODFELLOW_2D = Letters(
-    "goodfellow", "Goodfellow, Bengio & Courville (2016), Deep Learning, section 9.5, eq. 9.8 (Z_{i,j,k} = Σ_{l,m,n} "
-    "V_{l,(j-1)s+m,(k-1)s+n} K_{i,l,m,n}) and the gradients g and h after it (G the gradient of J by Z); the bias b, "
-    "the padding p, the example index r, the input's indices u, v and the sizes' letters are derive's",
+    "goodfellow", "Goodfellow, Bengio & Courville (2016), Deep Learning, section 9.5, eq. 9.8 (Z, a sum over l, m, "
+    "n of V times K) and the gradients g and h after it (G the gradient of J by Z); the bias b, the padding p, the "
+    "example index r, the input's indices u, v and the sizes' letters are derive's",
     GOODFELLOW.symbols,
     {"n": ("r", "r"), "k": ("l", "l'"), "j": ("i", "i'"), "t": ("u", "u'"), "T": ("v", "v'"), "o": ("j", "j'"),
      "O": ("k", "k'"), "u": ("m", "m'"), "U": ("n", "n'")},

@@ -33,7 +33,7 @@ CS231N = Letters(
 GOODFELLOW = Letters(
     "goodfellow", "Goodfellow, Bengio & Courville (2016), Deep Learning, section 10.2.2, eqs. 10.8 and 10.21-10.28 "
     "(a, h, U the input's weights, W the recurrent ones, b; the upstream gradient of every state in place of "
-    "their Vᵀ ∇_o L; the example index r is derive's)",
+    "their V transposed times the gradient of L by o; the example index r is derive's)",
     {"x": "x", "Wx": "U", "Wh": "W", "b": "b", "h0": r"h^{(0)}", "a": "a", "h": "h", "y": "y", "loss": "L"},
     {"n": ("r", "r"), "t": ("t", "t'"), "k": ("k", "k'"), "j": ("j", "j'"), "i": ("i", "i'")},
     {"n": "R", "t": "\\tau", "k": "D", "j": "H", "i": "H"}, shown="tkji")
@@ -64,4 +64,4 @@ def kind(unbiased: bool = False) -> KindGraph:
         Node("y", "ntj", h, (Local("h", sp.Integer(1)),), why="the output: every hidden state"),
     )
     return KindGraph("rnn", nodes, "y", ("x", "h0", "Wx", "Wh", "b"), (), (),
-                     "a recurrent layer (backpropagation through time)", (CS231N, GOODFELLOW))
+                     "a recurrent layer unrolled over time", (CS231N, GOODFELLOW))
