@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 from dataclasses import dataclass
 
 import mpmath
@@ -236,68 +237,166 @@ def derive_kind(kind: KindGraph, notation: str | None = None, unbiased: bool = F
 
 def evaluate(expr, values: dict, at: dict):
     """``expr`` in mpmath: ``values`` maps a quantity's name to its numbers (nested tuples, 0-based) or a scalar
-    symbol to a number; ``at`` binds the free indices (1-based) and the sizes."""
+    symbol to a number; ``at`` binds the free indices (1-based) and the sizes. An entry read outside its array is 0
+    (zero padding, ``layers.graph``); a sum that a Kronecker delta factor decides is the one term it picks.
+
+    The expression is compiled once into closures (``_compiled``, cached), which form the same sums of the same
+    products in the same order as walking the tree would, each operation rounded once at the working precision."""
+    return _compiled(expr)(values, dict(at))
+
+
+_MISSING = object()
+
+
+@functools.lru_cache(maxsize=8192)
+def _compiled(expr):
+    """``expr`` as a function of (values, at), ``at`` a dict the sums bind their indices in (and restore)."""
     if isinstance(expr, sp.Indexed):
-        v = values[expr.base.label.name]
-        for i in expr.indices:
-            position = int(at[i]) if i in at else int(evaluate(i, values, at))
-            if not 1 <= position <= len(v):
-                return mpmath.mpf(0)  # outside the array: zero padding (layers.graph)
-            v = v[position - 1]
-        return v
+        name, places = expr.base.label.name, [_integer(i) for i in expr.indices]
+
+        def entry(values, at):
+            v = values[name]
+            for place in places:
+                position = place(values, at)
+                if not 1 <= position <= len(v):
+                    return mpmath.mpf(0)  # outside the array: zero padding (layers.graph)
+                v = v[position - 1]
+            return v
+        return entry
     if isinstance(expr, Largest):
-        ranges = [[(index, j) for j in range(int(evaluate(low, values, at)), int(evaluate(high, values, at)) + 1)]
-                  for index, low, high in expr.limits]
-        return max(evaluate(expr.function, values, {**at, **dict(combo)}) for combo in itertools.product(*ranges))
+        body = _compiled(expr.function)
+        bounds = [(index, _compiled(low), _compiled(high)) for index, low, high in expr.limits]
+
+        def largest(values, at):
+            ranges = [[(index, j) for j in range(int(low(values, at)), int(high(values, at)) + 1)]
+                      for index, low, high in bounds]
+            return max(_bound(body, values, at, dict(combo)) for combo in itertools.product(*ranges))
+        return largest
     if isinstance(expr, sp.KroneckerDelta):
-        return mpmath.mpf(int(evaluate(expr.args[0], values, at) == evaluate(expr.args[1], values, at)))
+        left, right = _integer(expr.args[0]), _integer(expr.args[1])
+        return lambda values, at: mpmath.mpf(int(left(values, at) == right(values, at)))
     if isinstance(expr, sp.Sum):  # Sum(f, inner, ..., outer): the last limit is the outermost sum
-        index, low, high = expr.limits[-1]
-        inner = sp.Sum(expr.function, *expr.limits[:-1]) if len(expr.limits) > 1 else expr.function
-        lo, hi = int(evaluate(low, values, at)), int(evaluate(high, values, at))
-        picked = _picked_index(inner, index, values, at)
-        if picked is not None:  # a factor δ(i, e(index)) is 1 at one index only: the sum is that term, or 0
-            return evaluate(inner, values, {**at, index: picked}) if lo <= picked <= hi else mpmath.mpf(0)
-        return mpmath.fsum(evaluate(inner, values, {**at, index: j}) for j in range(lo, hi + 1))
+        index, low_expr, high_expr = expr.limits[-1]
+        inner_expr = sp.Sum(expr.function, *expr.limits[:-1]) if len(expr.limits) > 1 else expr.function
+        inner, low, high = _compiled(inner_expr), _integer(low_expr), _integer(high_expr)
+        rule = _delta_rule(inner_expr, index)
+        rest, slope = (_integer(rule[0]), rule[1]) if rule is not None else (None, 0)
+
+        def total_(values, at):
+            lo, hi = low(values, at), high(values, at)
+            if rest is not None:  # a factor δ(i, e(index)) is 1 at one index only: the sum is that term, or 0
+                picked = -rest(values, at) * slope  # slope is ±1
+                return _bound(inner, values, at, {index: picked}) if lo <= picked <= hi else mpmath.mpf(0)
+            saved = at.get(index, _MISSING)
+            try:
+                terms = []
+                for j in range(lo, hi + 1):
+                    at[index] = j
+                    terms.append(inner(values, at))
+            finally:
+                _restore(at, index, saved)
+            return mpmath.fsum(terms)
+        return total_
     if isinstance(expr, sp.Symbol):
-        if expr in at:
-            return mpmath.mpf(at[expr])
-        if expr.name in values:
-            return values[expr.name]
-        raise DeriveError(f"no value for {expr}")
+        name = expr.name
+
+        def symbol(values, at):
+            if expr in at:
+                return mpmath.mpf(at[expr])
+            if name in values:
+                return values[name]
+            raise DeriveError(f"no value for {expr}")
+        return symbol
     if isinstance(expr, sp.Piecewise):
-        for value, condition in expr.args:
-            if condition is sp.true or _holds(condition, values, at):
-                return evaluate(value, values, at)
-        raise DeriveError(f"no branch of {expr} holds")
+        branches = [(_compiled(value), None if condition is sp.true else _condition(condition))
+                    for value, condition in expr.args]
+
+        def piecewise(values, at):
+            for value, holds in branches:
+                if holds is None or holds(values, at):
+                    return value(values, at)
+            raise DeriveError(f"no branch of {expr} holds")
+        return piecewise
     if isinstance(expr, sp.Function) and expr.func in MPMATH_FUNCTIONS and len(expr.args) == 1:
-        return MPMATH_FUNCTIONS[expr.func](evaluate(expr.args[0], values, at))
+        function, argument = MPMATH_FUNCTIONS[expr.func], _compiled(expr.args[0])
+        return lambda values, at: function(argument(values, at))
     if expr.is_Rational:
-        return mpmath.mpf(expr.p) / expr.q
+        p, q = expr.p, expr.q
+        return lambda values, at: mpmath.mpf(p) / q
     if expr in CONSTANTS:
-        return CONSTANTS[expr]()
+        constant = CONSTANTS[expr]
+        return lambda values, at: constant()
     if expr.is_Number:
-        return mpmath.mpf(float(expr))
-    args = [evaluate(a, values, at) for a in expr.args]
+        number = float(expr)
+        return lambda values, at: mpmath.mpf(number)
+    args = [_compiled(a) for a in expr.args]
     if isinstance(expr, sp.Add):
-        return mpmath.fsum(args)
+        return lambda values, at: mpmath.fsum([a(values, at) for a in args])
     if isinstance(expr, sp.Mul):
-        return mpmath.fprod(args)
+        return lambda values, at: mpmath.fprod([a(values, at) for a in args])
     if isinstance(expr, sp.Pow):
-        return args[0] ** args[1]
+        base, exponent = args
+        return lambda values, at: base(values, at) ** exponent(values, at)
     raise DeriveError(f"cannot evaluate {type(expr).__name__}")
 
 
-def _picked_index(body, index, values: dict, at: dict):
-    """The one value of ``index`` where a Kronecker delta factor of ``body`` can be 1, when the delta's two sides
-    differ by ±index plus terms free of it (a convolution's [t = s(o - 1) + u - p] in a sum over u); None when
-    there is no such factor or the value is not an integer (then no term is picked: every index is tried)."""
-    rule = _delta_rule(body, index)
+@functools.lru_cache(maxsize=8192)
+def _integer(expr):
+    """An index, a sum's limit or a delta's side as a function of (values, at) in Python integers: an index symbol
+    or size from ``at``, a constant (stride, pad) from ``values``, + and × of them and integers; anything else
+    through ``_compiled``, refused unless it comes out a whole number."""
+    if expr.is_Integer:
+        number = int(expr)
+        return lambda values, at: number
+    if isinstance(expr, sp.Symbol):
+        name = expr.name
+
+        def symbol(values, at):
+            if expr in at:
+                return int(at[expr])
+            if name in values:
+                return int(values[name])
+            raise DeriveError(f"no value for {expr}")
+        return symbol
+    if isinstance(expr, sp.Add | sp.Mul) and expr.is_integer:
+        args = [_integer(a) for a in expr.args]
+        if isinstance(expr, sp.Add):
+            return lambda values, at: sum(a(values, at) for a in args)
+        return lambda values, at: math.prod(a(values, at) for a in args)
+    general = _compiled(expr)
+
+    def other(values, at):
+        value = general(values, at)
+        if value != int(value):
+            raise DeriveError(f"the index {expr} is not an integer here ({value})")
+        return int(value)
+    return other
+
+
+def _bound(body, values: dict, at: dict, binding: dict):
+    """``body`` with the indices of ``binding`` bound, ``at`` restored after."""
+    saved = {index: at.get(index, _MISSING) for index in binding}
+    at.update(binding)
+    try:
+        return body(values, at)
+    finally:
+        for index, old in saved.items():
+            _restore(at, index, old)
+
+
+def _restore(at: dict, index, old) -> None:
+    if old is _MISSING:
+        at.pop(index, None)
+    else:
+        at[index] = old
+
+
+def _condition(condition):
+    rule = COMPARISONS.get(type(condition))
     if rule is None:
-        return None
-    rest, slope = rule
-    value = -evaluate(rest, values, at) / slope
-    return int(value) if value == int(value) else None
+        raise DeriveError(f"cannot evaluate the condition {condition}")
+    left, right = _compiled(condition.lhs), _compiled(condition.rhs)
+    return lambda values, at: bool(rule(left(values, at), right(values, at)))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -314,13 +413,6 @@ def _delta_rule(body, index):
 
 
 CONSTANTS = {sp.pi: lambda: +mpmath.pi, sp.E: lambda: +mpmath.e}  # at the working precision when asked
-
-
-def _holds(condition, values: dict, at: dict) -> bool:
-    rule = COMPARISONS.get(type(condition))
-    if rule is None:
-        raise DeriveError(f"cannot evaluate the condition {condition}")
-    return bool(rule(evaluate(condition.lhs, values, at), evaluate(condition.rhs, values, at)))
 
 
 def entries(axes: str, sizes: dict):
