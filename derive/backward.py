@@ -56,8 +56,15 @@ class Term:
         body = body.xreplace({SOURCE[a]: AXES[a][0] for a in self.own})
         if self.pick:
             axes = {self.adjoint.base.label.name: self.summed_axes}
-            body = sp.Add(*(sp.Sum(b, *lims) if lims else b
-                            for b, lims in (_picked(b0, l0, axes)[0] for b0, l0 in _pulled(body))))
+            pieces = []
+            for b0, l0 in _pulled(body, expand=False):  # a delta inside a factor's sum ([t = 1] h0 + h): spread out
+                direct = any(isinstance(f, sp.KroneckerDelta) for f in sp.Mul.make_args(b0))
+                if b0.has(sp.KroneckerDelta) and not direct:
+                    pieces += [(b1, l0 + l1) for b1, l1 in _pulled(sp.expand(b0), expand=False)]
+                else:
+                    pieces.append((b0, l0))
+            picked = (_picked(b0, l0, axes)[0] for b0, l0 in pieces)
+            body = sp.Add(*(sp.Sum(b, *lims) if lims else b for b, lims in picked))
         return body
 
     @property
@@ -147,17 +154,17 @@ def _rewrite(expr, rewrite: dict):
     return expr
 
 
-def _pulled(expr) -> list[tuple]:
+def _pulled(expr, expand: bool = True) -> list[tuple]:
     """``expr`` as terms (body, limits): each term's sums moved outside its product (a bound index renamed where
     two sums of one product use the same letter), so Σ_o dy Σ_u W δ is one sum over o and u of dy W δ."""
     out: list[tuple] = []
-    for term in sp.Add.make_args(sp.expand(expr)):
+    for term in sp.Add.make_args(sp.expand(expr) if expand else expr):
         if isinstance(term, sp.Sum):
-            out += [(body, limits + list(term.limits)) for body, limits in _pulled(term.function)]
+            out += [(body, limits + list(term.limits)) for body, limits in _pulled(term.function, expand)]
             continue
         parts: list[tuple] = [(sp.Integer(1), [])]
         for factor in sp.Mul.make_args(term):
-            options = _pulled(factor) if isinstance(factor, sp.Sum) else [(factor, [])]
+            options = _pulled(factor, expand) if isinstance(factor, sp.Sum) else [(factor, [])]
             combined = []
             for body, limits in parts:
                 for fbody, flimits in options:

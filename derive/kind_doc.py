@@ -5,6 +5,7 @@ printed in the source's letters by ``kind_printing``.
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 
@@ -33,6 +34,18 @@ class BackLine:
     lhs: str
     rhs: str
     paths: tuple[Path, ...]
+
+    @property
+    def tex_rhs(self) -> str:
+        """The right side for an align environment: a long one broken before each path after the first, the
+        continuation lines unnumbered (an LSTM's stacked gates' four paths do not fit a page's width)."""
+        if len(_VISIBLE.sub("", self.rhs)) <= WIDE or len(self.paths) < 2:
+            return self.rhs
+        return r" \nonumber \\ &\quad + ".join(p.term for p in self.paths)
+
+
+WIDE = 80  # the letters and signs (commands and braces left out) beyond which a line of several paths is broken
+_VISIBLE = re.compile(r"\\[A-Za-z]+|[{}_^ ]")
 
 
 @dataclass(frozen=True)

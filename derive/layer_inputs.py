@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # mpmath is imported where numbers are drawn: the CLI reads K
 ATTENTION = ("attention", "masked_attention")
 KINDS = ("batchnorm", "layernorm", "dropout", "dense", "softmax", "logsoftmax") + tuple(
     name for name, a in ACTIVATIONS.items() if a.elementwise) + ATTENTION + ("embedding",) + (
-    "conv1d", "maxpool1d", "avgpool1d", "conv2d", "maxpool2d", "avgpool2d", "rnn")
+    "conv1d", "maxpool1d", "avgpool1d", "conv2d", "maxpool2d", "avgpool2d", "rnn", "lstm")
 SIZES = ((4, 3), (3, 5), (5, 2))               # (m, D) of the default draws: never square
 
 
@@ -81,18 +81,18 @@ class LayerInput:
 
     @property
     def D(self) -> int:
-        return len(self.x[0][0]) if self.kind == RNN else len(self.x[0])
+        return len(self.x[0][0]) if self.kind in RECURRENT else len(self.x[0])
 
     @property
     def steps(self) -> int:
         """A recurrent layer's time steps (x is m by T by D); 0 for the other kinds."""
-        return len(self.x[0]) if self.kind == RNN else 0
+        return len(self.x[0]) if self.kind in RECURRENT else 0
 
     @property
     def T(self) -> int:
         """A convolution's or pooling's positions of an input channel (x is m by D channels by T, or by T rows by
         T2 columns in 2-D); 0 for the other kinds (a recurrent layer's steps are ``steps``)."""
-        return len(self.x[0][0]) if isinstance(self.x[0][0], tuple) and self.kind != RNN else 0
+        return len(self.x[0][0]) if isinstance(self.x[0][0], tuple) and self.kind not in RECURRENT else 0
 
     @property
     def T2(self) -> int:
@@ -295,15 +295,20 @@ def _pool(positions: tuple[int, ...], window: tuple[int, ...]) -> Callable[..., 
 
 
 RNN, STEPS = "rnn", 4  # a recurrent layer's time steps by default: T >= 3, so a state has a step before and after
+RECURRENT = (RNN, "lstm")
 
 
-def _rnn(rng: random.Random, m: int, D: int, H: int) -> dict:
-    """x (m by T steps by D), Wx (D by H, as W), Wh (H by H, scaled by 0.9/√H so the states stay off tanh's flat
-    ends), b (H), h0 (m by H), and the loss's c, d at the states' shape (m by T by H)."""
-    return {"x": tensor(rng, (m, STEPS, D), -2, 2), "W": tensor(rng, (D, H), -1 / D ** 0.5, 1 / D ** 0.5),
-            "Wh": tensor(rng, (H, H), -0.9 / H ** 0.5, 0.9 / H ** 0.5), "b": tensor(rng, (H,), -0.5, 0.5),
-            "h0": tensor(rng, (m, H), -1, 1), "c": tensor(rng, (m, STEPS, H), -1, 1),
-            "d": tensor(rng, (m, STEPS, H), 0.2, 1)}
+def _recurrent(gates: int) -> Callable[..., dict]:
+    """x (m by T steps by D), Wx (D by gates H, as W), Wh (H by gates H, scaled by 0.9/√H so the states stay off
+    tanh's flat ends), b (gates H), h0 (m by H), and the loss's c, d at the states' shape (m by T by H); an LSTM's
+    four gates side by side (CS231n's N by 4H)."""
+    def own(rng: random.Random, m: int, D: int, H: int) -> dict:
+        G = gates * H
+        return {"x": tensor(rng, (m, STEPS, D), -2, 2), "W": tensor(rng, (D, G), -1 / D ** 0.5, 1 / D ** 0.5),
+                "Wh": tensor(rng, (H, G), -0.9 / H ** 0.5, 0.9 / H ** 0.5), "b": tensor(rng, (G,), -0.5, 0.5),
+                "h0": tensor(rng, (m, H), -1, 1), "c": tensor(rng, (m, STEPS, H), -1, 1),
+                "d": tensor(rng, (m, STEPS, H), 0.2, 1)}
+    return own
 
 
 # one line per kind that draws more than the shared fields (a dense layer's H outputs, attention's H keys, the
@@ -318,7 +323,7 @@ DRAWS = {"dense": Draws(lambda m, D: outputs(D), lambda m, D, H: H, _dense),
          "conv2d": Draws(channels, own=_conv(*CONV2D), geometric=True, shape=CONV2D, trials=SIZES2D),
          "maxpool2d": Draws(own=_pool(*POOL2D), geometric=True, shape=POOL2D, trials=SIZES2D),
          "avgpool2d": Draws(own=_pool(*POOL2D), geometric=True, shape=POOL2D, trials=SIZES2D),
-         RNN: Draws(channels, own=_rnn)}
+         RNN: Draws(channels, own=_recurrent(1)), "lstm": Draws(channels, own=_recurrent(4))}
 
 
 def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = False,

@@ -181,6 +181,20 @@ def _rnn(torch, given: dict, params: dict, unbiased: bool):
     return torch.stack(states, dim=1)
 
 
+def _lstm(torch, given: dict, params: dict, unbiased: bool):
+    """An LSTM (CS231n's form) by torch's own sigmoid, tanh and matmul, step by step from h0 and a zero cell state."""
+    h, c, states = params["h0"], 0, []
+    H = h.shape[1]
+    for t in range(given["x"].shape[1]):
+        a = given["x"][:, t] @ params["Wx"] + h @ params["Wh"] + params["b"]
+        i, f, o, g = (torch.sigmoid(a[:, :H]), torch.sigmoid(a[:, H:2 * H]), torch.sigmoid(a[:, 2 * H:3 * H]),
+                      torch.tanh(a[:, 3 * H:]))
+        c = f * c + i * g
+        h = o * torch.tanh(c)
+        states.append(h)
+    return torch.stack(states, dim=1)
+
+
 KIND_FORWARD = {
     "batchnorm": _batchnorm, "layernorm": _layernorm, "dropout": _dropout,
     "dense": lambda torch, given, params, unbiased: torch.nn.functional.linear(given["x"], params["W"].T, params["b"]),
@@ -199,6 +213,7 @@ KIND_FORWARD = {
     "maxpool2d": _pool("max_pool2d"),
     "avgpool2d": _pool("avg_pool2d"),
     "rnn": _rnn,
+    "lstm": _lstm,
 }
 
 

@@ -332,6 +332,34 @@ def _rnn(given: dict, params: dict, unbiased: bool) -> dict:
     return {"a": a, "h": h, "y": h}
 
 
+def _lstm(given: dict, params: dict, unbiased: bool) -> dict:
+    """An LSTM over x (m by T steps by D) in CS231n's form: a_t = x_t Wx + h_(t-1) Wh + b (4H entries, each a
+    dot-product node), i, f, o = sigmoid of its first three quarters, g = tanh of the last, c_t = f c_(t-1) + i g
+    (the cell state starts at 0: at step 1 c = i g), h_t = o tanh(c_t), from h0; every state is the output."""
+    x, Wx, Wh, b, h0 = given["x"], params["Wx"], params["Wh"], params["b"], params["h0"]
+    G, H = len(b), len(h0[0])
+    D = len(x[0][0])
+    if G != 4 * H or len(Wx) != D or any(len(row) != G for row in Wx) or len(Wh) != H or any(len(r) != G for r in Wh):
+        raise DeriveError(f"an LSTM needs Wx of D = {D} by 4H = {4 * H}, Wh of H by 4H and b of 4H, got b of {G}")
+    sigmoid, tanh = _tape_elementwise(ACTIVATIONS["sigmoid"]), _tape_elementwise(ACTIVATIONS["tanh"])
+    out: dict = {name: [] for name in ("a", "ig", "fg", "og", "gg", "c", "h")}
+    for example, start in zip(x, h0):
+        before, cell = list(start), None
+        rows: dict = {name: [] for name in out}
+        for step in example:
+            a = [_dot([Wx[k][q] for k in range(D)] + [Wh[i][q] for i in range(H)], list(step) + before, b[q])
+                 for q in range(G)]
+            ig, fg = [sigmoid(v) for v in a[:H]], [sigmoid(v) for v in a[H:2 * H]]
+            og, gg = [sigmoid(v) for v in a[2 * H:3 * H]], [tanh(v) for v in a[3 * H:]]
+            cell = [ig[j] * gg[j] if cell is None else fg[j] * cell[j] + ig[j] * gg[j] for j in range(H)]
+            before = [og[j] * tanh(cell[j]) for j in range(H)]
+            for name, row in (("a", a), ("ig", ig), ("fg", fg), ("og", og), ("gg", gg), ("c", cell), ("h", before)):
+                rows[name].append(row)
+        for name in out:
+            out[name].append(rows[name])
+    return {**out, "y": out["h"]}
+
+
 def _add(given: dict, params: dict, unbiased: bool) -> dict:
     """The join of a residual block: y = x + skip."""
     return {"y": [[a + b for a, b in zip(ra, rb)] for ra, rb in zip(given["x"], given["skip"])]}
@@ -375,6 +403,7 @@ KIND_TRUTH: dict[str, KindTruth] = {
     "maxpool2d": KindTruth(_pooling(largest=True, axes=2)),
     "avgpool2d": KindTruth(_pooling(largest=False, axes=2)),
     "rnn": KindTruth(_rnn, ("Wx", "Wh", "b", "h0")),
+    "lstm": KindTruth(_lstm, ("Wx", "Wh", "b", "h0")),
 }
 
 

@@ -207,6 +207,35 @@ def _rnn(q: dict, unbiased: bool):
     return _given(q, "y", y)
 
 
+def _lstm(q: dict, unbiased: bool):
+    """CS231n's LSTM in plain loops: a = x Wx + h Wh + b (4H), i, f, o = sigmoid, g = tanh of its quarters,
+    c = f c_prev + i g from c = 0, h = o tanh(c), from h0; ``q["bump"]`` moves a cut node (a, ig, fg, og, gg, c, h)
+    where it is computed, as ``_rnn``'s."""
+    def y():
+        x, Wx, Wh, b, h0 = q["x"], q["Wx"], q["Wh"], q["b"], q["h0"]
+        name, where, step = q.get("bump", ("", (), 0))
+        G, H, D = len(b), len(h0[0]), len(Wx)
+        out = []
+
+        def bump(kind, n, t, values):
+            return [v + (step if name == kind and where == (n, t, j) else 0) for j, v in enumerate(values)]
+        for n, example in enumerate(x):
+            before, cell, states = list(h0[n]), [mpmath.mpf(0)] * H, []
+            for t, inputs in enumerate(example):
+                a = bump("a", n, t, [b[r] + mpmath.fsum(inputs[k] * Wx[k][r] for k in range(D))
+                                     + mpmath.fsum(before[i] * Wh[i][r] for i in range(H)) for r in range(G)])
+                sig = [1 / (1 + mpmath.exp(-v)) for v in a]
+                ig, fg = bump("ig", n, t, sig[:H]), bump("fg", n, t, sig[H:2 * H])
+                og = bump("og", n, t, sig[2 * H:3 * H])
+                gg = bump("gg", n, t, [mpmath.tanh(v) for v in a[3 * H:]])
+                cell = bump("c", n, t, [fg[j] * cell[j] + ig[j] * gg[j] for j in range(H)])
+                before = bump("h", n, t, [og[j] * mpmath.tanh(cell[j]) for j in range(H)])
+                states.append(before)
+            out.append(states)
+        return out
+    return _given(q, "y", y)
+
+
 def _elementwise(f):
     return lambda q, unbiased: _given(q, "y", lambda: [[f(v) for v in row] for row in q["x"]])
 
@@ -233,6 +262,7 @@ FORWARD = {
     "maxpool2d": _pooling2d(largest=True),
     "avgpool2d": _pooling2d(largest=False),
     "rnn": _rnn,
+    "lstm": _lstm,
 }
 READS = {"add": ("x", "skip")}  # every other kind reads one step, its "x"
 

@@ -29,7 +29,8 @@ CASES = [(k, u) for k in KINDS for u in ((False, True) if k in STATISTICS else (
 # the partials each kind's graph writes: a kind that lost one would pass the loop below with fewer checks
 PARTIALS = {"batchnorm": 9, "layernorm": 9, "dropout": 1, "dense": 3, "projection": 2, "softmax": 4,
             "logsoftmax": 4, "add": 2, "attention": 8, "masked_attention": 8, "embedding": 1, "conv1d": 3,
-            "maxpool1d": 1, "avgpool1d": 1, "conv2d": 3, "maxpool2d": 1, "avgpool2d": 1, "rnn": 8} | {
+            "maxpool1d": 1, "avgpool1d": 1, "conv2d": 3, "maxpool2d": 1, "avgpool2d": 1, "rnn": 8,
+            "lstm": 17} | {
                 name: 1 for name, a in ACTIVATIONS.items() if a.elementwise}
 
 
@@ -60,7 +61,10 @@ def test_each_local_partial_is_the_derivative_of_its_forward_formula(name, unbia
     # a recurrence: step 2's pre-activation (unit 3) by the state of step 1 (unit 2, the source's own indices
     # SOURCE[t], SOURCE[j]), the second hidden index i at 2; at step 2 the initial state's term is 0
     at |= {AXES["i"][0]: 2, SOURCE["t"]: 1, SOURCE["j"]: 2}
-    at[AXES["t"][0]] = 5 if name != "rnn" else 2
+    # an LSTM's stacked gates: 4H = 16 pre-activations, entry 7 the forget gate's of unit 3 (= j + H)
+    sizes |= {AXES["q"][1]: 16}
+    at |= {AXES["q"][0]: 7}
+    at[AXES["t"][0]] = 5 if name not in ("rnn", "lstm") else 2
     rng = random.Random(1)
     checked = 0
     for node in g.nodes:

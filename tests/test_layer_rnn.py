@@ -86,3 +86,34 @@ def _flat(values):
             yield from _flat(v)
     else:
         yield values
+
+
+# ---------------------------------------------------------------- the LSTM
+
+def test_the_lstm_carries_dh_and_dc_back_and_stacks_the_gates():
+    d = derive_kind(kind("lstm"))
+    c_next = d.equation("c").rhs
+    assert c_next.has(sp.IndexedBase("dc")[n, t + 1, j] * sp.IndexedBase("fg")[n, t + 1, j])  # through f(t + 1)
+    da = d.equation("a").rhs  # the four gates' slices of the stacked pre-activations, as np.hstack((di, df, do, dg))
+    H = AXES["j"][1]
+    q = AXES["q"][0]
+    for gate, shift in (("dig", 0), ("dfg", H), ("dog", 2 * H), ("dgg", 3 * H)):
+        assert da.has(sp.IndexedBase(gate)[n, t, q - shift]), gate
+
+
+def test_the_lstm_agrees_with_ground_truth_end_to_end():
+    report = verify_kind(derive_kind(kind("lstm")))
+    assert report.ok, report.text()
+    assert {q for _, q in report.errors} == {"h", "c", "ig", "fg", "og", "gg", "a", "b", "Wh", "Wx", "h0", "x"}
+
+
+@pytest.mark.parametrize("mistake", ["dc without the next step's forget gate", "tanh' of c forgotten"])
+def test_the_lstms_mistakes_fail(mistake):
+    dc, fg_next = sp.IndexedBase("dc")[n, t + 1, j], sp.IndexedBase("fg")[n, t + 1, j]
+    og, c = entry("og", "ntj"), entry("c", "ntj")
+    rhs = (dh * og * (1 - sp.tanh(c) ** 2) if mistake.startswith("dc without") else dh * og + dc * fg_next)
+    inp = draw("lstm", 3, 2, 2)
+    truth = kind_truth(inp)
+    with mpmath.workdps(50):
+        got = array(rhs, "ntj", values_of(inp, truth), sizes_of(inp))
+    assert max(abs(a - b) for a, b in zip(_flat(got), _flat(truth["dc"]))) > 1e-3, mistake

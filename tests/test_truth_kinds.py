@@ -235,8 +235,12 @@ def new_fd(inp, truth) -> dict[str, dict]:
     def bumped(name, index):  # a recursion's cut node: moved where it is computed, the later steps recomputed
         return lambda v: layer_inputs.loss(inp, FORWARD[inp.kind]({**base, "bump": (name, index, v[0])}, False))
     names = [n[1:] for n in truth if n.startswith("d")]
-    return {"d" + n: {i: central(bumped(n, i), (mpmath.mpf(0),), 0) if inp.kind == "rnn" and n in ("a", "h")
+    return {"d" + n: {i: central(bumped(n, i), (mpmath.mpf(0),), 0) if inp.kind in RECURRENT and n in CUTS
                       else central(f(n), values[n], i) for i in indices(values[n])} for n in names}
+
+
+RECURRENT = ("rnn", "lstm")
+CUTS = ("a", "h", "ig", "fg", "og", "gg", "c")  # a recursion's cut nodes, moved where the forward computes them
 
 
 def test_the_old_kinds_come_first():
@@ -244,13 +248,13 @@ def test_the_old_kinds_come_first():
     assert {"dense", "softmax", "logsoftmax", "relu", "gelu"} <= set(NEW)
     # added last: their draws come after the others', the convolutions and poolings (1-D, then 2-D), then the
     # recurrent layer
-    assert layer_inputs.KINDS[-2 - len(GEOMETRIC):] == ("embedding", *GEOMETRIC, "rnn")
+    assert layer_inputs.KINDS[-3 - len(GEOMETRIC):] == ("embedding", *GEOMETRIC, "rnn", "lstm")
     assert GEOMETRIC == ("conv1d", "maxpool1d", "avgpool1d", "conv2d", "maxpool2d", "avgpool2d")
     assert TWO_D == GEOMETRIC[3:]
 
 
-OWN_X = (*GEOMETRIC, "rnn")  # a convolution's, pooling's or recurrent layer's x (m by D by the positions, m by T
-# by D) and loss are its own
+# a convolution's, pooling's or recurrent layer's x (m by D by the positions, m by T by D) and loss are its own
+OWN_X = (*GEOMETRIC, "rnn", "lstm")
 
 
 @pytest.mark.parametrize("m, D, seed", [(4, 3, 5), (3, 5, 0), (6, 2, 11)])
@@ -278,7 +282,9 @@ def test_every_adjoint_of_a_new_kind_agrees_with_central_differences(kind, m, D,
             "logsoftmax": {"dx", "dy", "de", "ds"}, "attention": attention,
             "masked_attention": attention, "embedding": {"dW", "dy"},
             "conv1d": {"dx", "dy", "dW", "db"}, "conv2d": {"dx", "dy", "dW", "db"},
-            "rnn": {"dx", "dy", "dh", "da", "dWx", "dWh", "db", "dh0"}}.get(kind, {"dx", "dy"})
+            "rnn": {"dx", "dy", "dh", "da", "dWx", "dWh", "db", "dh0"},
+            "lstm": {"dx", "dy", "dh", "da", "dWx", "dWh", "db", "dh0", "dig", "dfg", "dog", "dgg", "dc"}}.get(
+                kind, {"dx", "dy"})
     assert {n for n in truth if n.startswith("d")} == want
     assert worst(truth, new_fd(inp, truth)) < TOL
 
@@ -336,7 +342,7 @@ def test_torch_agrees_on_the_new_kinds(kind, m, D, seed):
     got, want = kind_torch(inp), kind_truth(inp)
     learned = {"dense": {"dW", "db"}, "attention": {"dK", "dV"}, "masked_attention": {"dK", "dV"},
                "embedding": {"dW"}, "conv1d": {"dW", "db"}, "conv2d": {"dW", "db"},
-               "rnn": {"dWx", "dWh", "db", "dh0"}}.get(kind, set())
+               "rnn": {"dWx", "dWh", "db", "dh0"}, "lstm": {"dWx", "dWh", "db", "dh0"}}.get(kind, set())
     assert set(got) == ({"dy"} if kind == "embedding" else {"dy", "dx"}) | learned  # the embedding reads no x
     assert worst(got, {n: {i: at(want[n], i) for i in indices(want[n])} for n in got}) < 1e-10
 

@@ -52,6 +52,9 @@ BOUND = {"n": N2, "k": K2, "j": J2,
 # a second hidden axis of the same size H: a recurrent weight's rows (Wh[i, j] maps the state before to the next)
 AXES["i"] = (sp.Symbol("i", integer=True, positive=True), H)
 BOUND["i"] = sp.Symbol("i_", integer=True, positive=True)
+# an LSTM's four gates stacked, 4H pre-activations (CS231n's a = x Wx + h Wh + b, N by 4H)
+AXES["q"] = (sp.Symbol("q", integer=True, positive=True), sp.Symbol("H4", integer=True, positive=True))
+BOUND["q"] = sp.Symbol("q_", integer=True, positive=True)
 # the source's own index on an axis it shares with its reader, where a node reads it elsewhere on that axis (a
 # recurrent pre-activation a[n, t, j] reads h[n, t - 1, i]): its partial names the source's entry h[n, t°, j°]
 SOURCE = {a: sp.Symbol(AXES[a][0].name + "°", integer=True, positive=True) for a in AXES}

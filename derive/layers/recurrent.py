@@ -1,6 +1,6 @@
-"""A vanilla recurrent layer unrolled over T time steps, as a graph of entries over the examples n, the time steps
-t, the input features k (D of them) and the hidden units j (H; i is a second index over them, a recurrent weight's
-rows):
+"""Recurrent layers unrolled over T time steps: a vanilla RNN (below) and an LSTM (``lstm``). The vanilla one, as
+a graph of entries over the examples n, the time steps t, the input features k (D of them) and the hidden units j
+(H; i is a second index over them, a recurrent weight's rows):
 
     a[n, t, j] = Σ_k x[n, t, k] Wx[k, j] + Σ_i h[n, t - 1, i] Wh[i, j] + [t = 1] Σ_i h0[n, i] Wh[i, j] + b[j]
     h[n, t, j] = tanh(a[n, t, j])                          y[n, t, j] = h[n, t, j]     (every state is an output)
@@ -65,3 +65,63 @@ def kind(unbiased: bool = False) -> KindGraph:
     )
     return KindGraph("rnn", nodes, "y", ("x", "h0", "Wx", "Wh", "b"), (), (),
                      "a recurrent layer unrolled over time", (CS231N, GOODFELLOW))
+
+
+CS231N_LSTM = Letters(
+    "cs231n", "CS231n (Stanford), assignment 3: lstm_step_forward, lstm_forward, lstm_step_backward and lstm_backward "
+    "(x, h0, Wx, Wh, b; a the N by 4H pre-activations, i, f, o, g the gates, c the cell state, h; dh the upstream "
+    "gradient of every state), counted from 1; the cell state starts at 0, as lstm_forward's",
+    {"x": "x", "Wx": r"W_{x}", "Wh": r"W_{h}", "b": "b", "h0": "h_{0}", "a": "a", "ig": "i", "fg": "f", "og": "o",
+     "gg": "g", "c": "c", "h": "h", "y": "y", "loss": "L"},
+    {"n": ("n", "n'"), "t": ("t", "t'"), "k": ("k", "k'"), "j": ("j", "j'"), "i": ("i", "i'"), "q": ("q", "q'")},
+    {"n": "N", "t": "T", "k": "D", "j": "H", "i": "H", "q": "4H"}, shown="ntkjiq", adjoint="d",
+    names={"y": r"\mathrm{dout}"})
+
+
+def lstm(unbiased: bool = False) -> KindGraph:
+    """An LSTM over T steps in CS231n's form: the gates' pre-activations stacked, a[n, t, q] for q in 1..4H,
+    i = σ(a[.., j]), f = σ(a[.., H + j]), o = σ(a[.., 2H + j]), g = tanh(a[.., 3H + j]), c = f c(t - 1) + i g (c at
+    step 0 is 0), h = o tanh(c). Each gate reads its slice of a at a computed index (its partial a delta of q),
+    a and c read the step before (``Local.own``), so the reverse pass carries both dh and dc back through time."""
+    del unbiased
+    n, t, k, j, i, q = (AXES[a][0] for a in "ntkjiq")
+    H = AXES["j"][1]
+    x, Wx, Wh, b, h0 = entry("x", "ntk"), entry("Wx", "kq"), entry("Wh", "iq"), entry("b", "q"), entry("h0", "ni")
+    c, h = entry("c", "ntj"), entry("h", "ntj")
+    gates = {name: entry(name, "ntj") for name in ("ig", "fg", "og", "gg")}
+    first = sp.KroneckerDelta(t, 1)
+    forward = (total(x * Wx, "k") + total(sp.IndexedBase("h")[n, t - 1, i] * Wh, "i") + first * total(h0 * Wh, "i")
+               + b)
+    sigmoid, tanh = ACTIVATIONS["sigmoid"], ACTIVATIONS["tanh"]
+    gate_nodes = []
+    for offset, (name, act, why) in enumerate((("ig", sigmoid, "the input gate"), ("fg", sigmoid, "the forget gate"),
+                                               ("og", sigmoid, "the output gate"),
+                                               ("gg", tanh, "the candidate cell state"))):
+        slot = offset * H + j
+        gate_nodes.append(Node(name, "ntj", act.f(sp.IndexedBase("a")[n, t, slot]),
+                               (Local("a", act.df_out(gates[name]) * sp.KroneckerDelta(q, slot), pick=True),),
+                               why=f"{why}: a's slice {offset + 1} of 4"))
+    before_c = sp.IndexedBase("c")[n, t - 1, j]
+    nodes = (
+        Node("x", "ntk", why="the inputs: examples by steps by features"),
+        Node("h0", "ni", why="the initial state (the cell state starts at 0)"),
+        Node("Wx", "kq", why="the input-to-gates weights, the four gates side by side"),
+        Node("Wh", "iq", why="the hidden-to-gates (recurrent) weights"),
+        Node("b", "q", why="the gates' biases"),
+        Node("a", "ntq", forward,
+             (Local("x", Wx), Local("Wx", x), Local("b", sp.Integer(1)),
+              Local("h", Wh.xreplace({i: j}) * sp.KroneckerDelta(SOURCE["t"], t - 1), own="t", pick=True),
+              Local("h0", first * Wh, pick=True),
+              Local("Wh", sp.IndexedBase("h")[n, t - 1, i] + first * h0, pick=True)),
+             why="the gates' pre-activations, stacked"),
+        *gate_nodes,
+        Node("c", "ntj", gates["fg"] * before_c + gates["ig"] * gates["gg"],
+             (Local("fg", before_c), Local("ig", gates["gg"]), Local("gg", gates["ig"]),
+              Local("c", gates["fg"] * sp.KroneckerDelta(SOURCE["t"], t - 1), own="t", pick=True)),
+             why="the cell state"),
+        Node("h", "ntj", gates["og"] * sp.tanh(c),
+             (Local("og", sp.tanh(c)), Local("c", gates["og"] * (1 - sp.tanh(c) ** 2))), why="the hidden states"),
+        Node("y", "ntj", h, (Local("h", sp.Integer(1)),), why="the output: every hidden state"),
+    )
+    return KindGraph("lstm", nodes, "y", ("x", "h0", "Wx", "Wh", "b"), (), (),
+                     "an LSTM layer unrolled over time", (CS231N_LSTM,))
