@@ -114,7 +114,7 @@ SHAPED_LETTERS = {"batchnorm": "ioffe, cs231n", "layernorm": "ba, cs231n", "drop
                   "attention": "vaswani, dao", "masked_attention": "vaswani, dao", "embedding": "cs231n",
                   "conv1d": "cs231n, goodfellow", "maxpool1d": "cs231n", "avgpool1d": "cs231n",
                   "conv2d": "cs231n, goodfellow", "maxpool2d": "cs231n", "avgpool2d": "cs231n",
-                  "rnn": "cs231n, goodfellow", "lstm": "cs231n"}
+                  "rnn": "cs231n, goodfellow", "lstm": "cs231n", "gru": "pytorch"}
 ACTIVATION_LETTERS = "cs231n"  # every elementwise activation's
 LAYER_LETTERS = SHAPED_LETTERS | {name: ACTIVATION_LETTERS for name in ELEMENTWISE}
 

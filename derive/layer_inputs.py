@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # mpmath is imported where numbers are drawn: the CLI reads K
 ATTENTION = ("attention", "masked_attention")
 KINDS = ("batchnorm", "layernorm", "dropout", "dense", "softmax", "logsoftmax") + tuple(
     name for name, a in ACTIVATIONS.items() if a.elementwise) + ATTENTION + ("embedding",) + (
-    "conv1d", "maxpool1d", "avgpool1d", "conv2d", "maxpool2d", "avgpool2d", "rnn", "lstm")
+    "conv1d", "maxpool1d", "avgpool1d", "conv2d", "maxpool2d", "avgpool2d", "rnn", "lstm", "gru")
 SIZES = ((4, 3), (3, 5), (5, 2))               # (m, D) of the default draws: never square
 
 
@@ -74,6 +74,7 @@ class LayerInput:
     Wh: tuple[tuple, ...] = ()  # rnn: the recurrent weights, H by H (its x is m by T steps by D, its W the D by H
                                # input weights Wx)
     h0: tuple[tuple, ...] = ()  # rnn: the initial state, m by H
+    bh: tuple = ()             # gru: the hidden side's biases (3H; its b is the input side's)
 
     @property
     def m(self) -> int:
@@ -135,7 +136,7 @@ class LayerInput:
         return {"gamma": self.gamma, "beta": self.beta, "epsilon": self.eps, "mask": self.mask, "p": self.keep,
                 "W": self.W, "b": self.b, "K": self.K, "V": self.V, "tokens": self.tokens, "onehot": self.onehot,
                 "stride": self.stride, "pad": self.pad, "window": self.window, "window2": self.window2,
-                "Wx": self.W, "Wh": self.Wh, "h0": self.h0}
+                "Wx": self.W, "Wh": self.Wh, "h0": self.h0, "bx": self.b, "bh": self.bh}
 
 
 def grid(rng: random.Random, m: int, D: int, low: float, high: float) -> tuple[tuple, ...]:
@@ -295,19 +296,20 @@ def _pool(positions: tuple[int, ...], window: tuple[int, ...]) -> Callable[..., 
 
 
 RNN, STEPS = "rnn", 4  # a recurrent layer's time steps by default: T >= 3, so a state has a step before and after
-RECURRENT = (RNN, "lstm")
+RECURRENT = (RNN, "lstm", "gru")
 
 
-def _recurrent(gates: int) -> Callable[..., dict]:
+def _recurrent(gates: int, biases: int = 1) -> Callable[..., dict]:
     """x (m by T steps by D), Wx (D by gates H, as W), Wh (H by gates H, scaled by 0.9/√H so the states stay off
     tanh's flat ends), b (gates H), h0 (m by H), and the loss's c, d at the states' shape (m by T by H); an LSTM's
-    four gates side by side (CS231n's N by 4H)."""
+    four gates side by side (CS231n's N by 4H), a GRU's three with a second bias bh (PyTorch's b_hh)."""
     def own(rng: random.Random, m: int, D: int, H: int) -> dict:
         G = gates * H
         return {"x": tensor(rng, (m, STEPS, D), -2, 2), "W": tensor(rng, (D, G), -1 / D ** 0.5, 1 / D ** 0.5),
                 "Wh": tensor(rng, (H, G), -0.9 / H ** 0.5, 0.9 / H ** 0.5), "b": tensor(rng, (G,), -0.5, 0.5),
                 "h0": tensor(rng, (m, H), -1, 1), "c": tensor(rng, (m, STEPS, H), -1, 1),
-                "d": tensor(rng, (m, STEPS, H), 0.2, 1)}
+                "d": tensor(rng, (m, STEPS, H), 0.2, 1)} | (
+                    {"bh": tensor(rng, (G,), -0.5, 0.5)} if biases == 2 else {})
     return own
 
 
@@ -323,7 +325,8 @@ DRAWS = {"dense": Draws(lambda m, D: outputs(D), lambda m, D, H: H, _dense),
          "conv2d": Draws(channels, own=_conv(*CONV2D), geometric=True, shape=CONV2D, trials=SIZES2D),
          "maxpool2d": Draws(own=_pool(*POOL2D), geometric=True, shape=POOL2D, trials=SIZES2D),
          "avgpool2d": Draws(own=_pool(*POOL2D), geometric=True, shape=POOL2D, trials=SIZES2D),
-         RNN: Draws(channels, own=_recurrent(1)), "lstm": Draws(channels, own=_recurrent(4))}
+         RNN: Draws(channels, own=_recurrent(1)), "lstm": Draws(channels, own=_recurrent(4)),
+         "gru": Draws(channels, own=_recurrent(3, biases=2))}
 
 
 def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = False,

@@ -195,6 +195,19 @@ def _lstm(torch, given: dict, params: dict, unbiased: bool):
     return torch.stack(states, dim=1)
 
 
+def _gru(torch, given: dict, params: dict, unbiased: bool):
+    """torch's own GRUCell, its weight_ih, weight_hh, bias_ih, bias_hh the layer's Wxᵀ, Whᵀ, bx, bh (r, z, n
+    stacked, as torch stacks them), step by step from h0."""
+    cell = torch.nn.GRUCell(params["Wx"].shape[0], params["h0"].shape[1]).double()
+    weights = {"weight_ih": params["Wx"].T, "weight_hh": params["Wh"].T, "bias_ih": params["bx"],
+               "bias_hh": params["bh"]}
+    h, states = params["h0"], []
+    for t in range(given["x"].shape[1]):
+        h = torch.func.functional_call(cell, weights, (given["x"][:, t], h))
+        states.append(h)
+    return torch.stack(states, dim=1)
+
+
 KIND_FORWARD = {
     "batchnorm": _batchnorm, "layernorm": _layernorm, "dropout": _dropout,
     "dense": lambda torch, given, params, unbiased: torch.nn.functional.linear(given["x"], params["W"].T, params["b"]),
@@ -214,6 +227,7 @@ KIND_FORWARD = {
     "avgpool2d": _pool("avg_pool2d"),
     "rnn": _rnn,
     "lstm": _lstm,
+    "gru": _gru,
 }
 
 
@@ -268,7 +282,8 @@ def kind_torch(inp: LayerInput) -> dict[str, tuple]:
     given = {"x": _tensor(torch, inp.x, True)} if "x" in KIND_TRUTH[inp.kind].reads else {}
     numbers = {"gamma": inp.gamma, "beta": inp.beta, "epsilon": inp.eps, "mask": inp.mask, "p": inp.keep,
                "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "tokens": inp.tokens, "stride": inp.stride,
-               "pad": inp.pad, "window": inp.window, "window2": inp.window2, "Wx": inp.W, "Wh": inp.Wh, "h0": inp.h0}
+               "pad": inp.pad, "window": inp.window, "window2": inp.window2, "Wx": inp.W, "Wh": inp.Wh, "h0": inp.h0,
+               "bx": inp.b, "bh": inp.bh}
     params, learned = _params(torch, inp.kind, numbers)
     y = forward(torch, given, params, inp.unbiased)
     names = ["dy"] + ["d" + name for name in given] + ["d" + name for name in learned]

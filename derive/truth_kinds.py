@@ -360,6 +360,34 @@ def _lstm(given: dict, params: dict, unbiased: bool) -> dict:
     return {**out, "y": out["h"]}
 
 
+def _gru(given: dict, params: dict, unbiased: bool) -> dict:
+    """A GRU over x (m by T steps by D) as torch.nn.GRU computes it: ax = x_t Wx + bx and ah = h_(t-1) Wh + bh (3H
+    each, dot-product nodes), r = sigmoid(ax + ah) and z = sigmoid of the first two thirds, n = tanh(ax + r ah) of
+    the last, h_t = (1 - z) n + z h_(t-1), from h0; every state is the output."""
+    x, Wx, Wh, bx, bh, h0 = given["x"], params["Wx"], params["Wh"], params["bx"], params["bh"], params["h0"]
+    G, H, D = len(bx), len(h0[0]), len(x[0][0])
+    if G != 3 * H or len(bh) != G or len(Wx) != D or any(len(r) != G for r in Wx) or len(Wh) != H \
+            or any(len(r) != G for r in Wh):
+        raise DeriveError(f"a GRU needs Wx of D = {D} by 3H = {3 * H}, Wh of H by 3H and two biases of 3H")
+    sigmoid, tanh = _tape_elementwise(ACTIVATIONS["sigmoid"]), _tape_elementwise(ACTIVATIONS["tanh"])
+    out: dict = {name: [] for name in ("ax", "ah", "rg", "zg", "ng", "h")}
+    for example, start in zip(x, h0):
+        before = list(start)
+        rows: dict = {name: [] for name in out}
+        for step in example:
+            ax = [_dot([Wx[k][q] for k in range(D)], list(step), bx[q]) for q in range(G)]
+            ah = [_dot([Wh[i][q] for i in range(H)], before, bh[q]) for q in range(G)]
+            r = [sigmoid(ax[j] + ah[j]) for j in range(H)]
+            z = [sigmoid(ax[H + j] + ah[H + j]) for j in range(H)]
+            new = [tanh(ax[2 * H + j] + r[j] * ah[2 * H + j]) for j in range(H)]
+            before = [(1 - z[j]) * new[j] + z[j] * before[j] for j in range(H)]
+            for name, row in (("ax", ax), ("ah", ah), ("rg", r), ("zg", z), ("ng", new), ("h", before)):
+                rows[name].append(row)
+        for name in out:
+            out[name].append(rows[name])
+    return {**out, "y": out["h"]}
+
+
 def _add(given: dict, params: dict, unbiased: bool) -> dict:
     """The join of a residual block: y = x + skip."""
     return {"y": [[a + b for a, b in zip(ra, rb)] for ra, rb in zip(given["x"], given["skip"])]}
@@ -404,6 +432,7 @@ KIND_TRUTH: dict[str, KindTruth] = {
     "avgpool2d": KindTruth(_pooling(largest=False, axes=2)),
     "rnn": KindTruth(_rnn, ("Wx", "Wh", "b", "h0")),
     "lstm": KindTruth(_lstm, ("Wx", "Wh", "b", "h0")),
+    "gru": KindTruth(_gru, ("Wx", "Wh", "bx", "bh", "h0")),
 }
 
 

@@ -236,6 +236,33 @@ def _lstm(q: dict, unbiased: bool):
     return _given(q, "y", y)
 
 
+def _gru(q: dict, unbiased: bool):
+    """torch.nn.GRU's step in plain loops: ax = x Wx + bx, ah = h Wh + bh (3H), r, z = sigmoid(ax + ah) of the first
+    two thirds, n = tanh(ax + r ah) of the last, h = (1 - z) n + z h_prev from h0; ``q["bump"]`` moves a cut node
+    (ax, ah, rg, zg, ng, h) where it is computed."""
+    def y():
+        x, Wx, Wh, bx, bh, h0 = q["x"], q["Wx"], q["Wh"], q["bx"], q["bh"], q["h0"]
+        name, where, step = q.get("bump", ("", (), 0))
+        G, H, D = len(bx), len(h0[0]), len(Wx)
+        out = []
+
+        def bump(kind, n, t, values):
+            return [v + (step if name == kind and where == (n, t, j) else 0) for j, v in enumerate(values)]
+        for n, example in enumerate(x):
+            before, states = list(h0[n]), []
+            for t, inputs in enumerate(example):
+                ax = bump("ax", n, t, [bx[r] + mpmath.fsum(inputs[k] * Wx[k][r] for k in range(D)) for r in range(G)])
+                ah = bump("ah", n, t, [bh[r] + mpmath.fsum(before[i] * Wh[i][r] for i in range(H)) for r in range(G)])
+                rg = bump("rg", n, t, [1 / (1 + mpmath.exp(-(ax[j] + ah[j]))) for j in range(H)])
+                zg = bump("zg", n, t, [1 / (1 + mpmath.exp(-(ax[H + j] + ah[H + j]))) for j in range(H)])
+                ng = bump("ng", n, t, [mpmath.tanh(ax[2 * H + j] + rg[j] * ah[2 * H + j]) for j in range(H)])
+                before = bump("h", n, t, [(1 - zg[j]) * ng[j] + zg[j] * before[j] for j in range(H)])
+                states.append(before)
+            out.append(states)
+        return out
+    return _given(q, "y", y)
+
+
 def _elementwise(f):
     return lambda q, unbiased: _given(q, "y", lambda: [[f(v) for v in row] for row in q["x"]])
 
@@ -263,6 +290,7 @@ FORWARD = {
     "avgpool2d": _pooling2d(largest=False),
     "rnn": _rnn,
     "lstm": _lstm,
+    "gru": _gru,
 }
 READS = {"add": ("x", "skip")}  # every other kind reads one step, its "x"
 

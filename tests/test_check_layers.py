@@ -106,7 +106,7 @@ FAILS = [
 UNREAD = {"relu": "unexpected character '>'", "leaky_relu": r"unknown command \\begin",
           "elu": r"unknown command \\begin", "gelu": r"unknown symbol \\pi", "conv1d": "computed indices",
           **{name: "computed indices" for name in ("maxpool1d", "avgpool1d", "conv2d", "maxpool2d", "avgpool2d",
-                                                   "rnn", "lstm")}}
+                                                   "rnn", "lstm", "gru")}}
 
 
 @pytest.mark.parametrize("layer, convention, formula", FAILS)

@@ -117,3 +117,14 @@ def test_the_lstms_mistakes_fail(mistake):
     with mpmath.workdps(50):
         got = array(rhs, "ntj", values_of(inp, truth), sizes_of(inp))
     assert max(abs(a - b) for a, b in zip(_flat(got), _flat(truth["dc"]))) > 1e-3, mistake
+
+
+# ---------------------------------------------------------------- the GRU
+
+def test_the_gru_is_pytorchs_and_agrees_with_ground_truth():
+    d = derive_kind(kind("gru"))
+    dh_ = d.equation("h").rhs  # the state's three paths: the upstream, the next step's z, the next step's gates
+    assert dh_.has(sp.IndexedBase("dh")[n, t + 1, j] * sp.IndexedBase("zg")[n, t + 1, j])
+    assert dh_.has(sp.IndexedBase("dah")[n, t + 1, BOUND["g"]])
+    report = verify_kind(d)
+    assert report.ok, report.text()

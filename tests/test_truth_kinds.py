@@ -226,7 +226,7 @@ def new_fd(inp, truth) -> dict[str, dict]:
     """Every adjoint kind_truth returns for a new kind, by central differences of kind_forward's forward."""
     base = {"x": inp.x, "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "mask": inp.mask, "tokens": inp.tokens,
             "stride": inp.stride, "pad": inp.pad, "window": inp.window, "window2": inp.window2, "Wx": inp.W,
-            "Wh": inp.Wh, "h0": inp.h0}
+            "Wh": inp.Wh, "h0": inp.h0, "bx": inp.b, "bh": inp.bh}
     values = base | truth
 
     def f(name):
@@ -239,8 +239,9 @@ def new_fd(inp, truth) -> dict[str, dict]:
                       else central(f(n), values[n], i) for i in indices(values[n])} for n in names}
 
 
-RECURRENT = ("rnn", "lstm")
-CUTS = ("a", "h", "ig", "fg", "og", "gg", "c")  # a recursion's cut nodes, moved where the forward computes them
+RECURRENT = ("rnn", "lstm", "gru")
+# a recursion's cut nodes, moved where the forward computes them
+CUTS = ("a", "h", "ig", "fg", "og", "gg", "c", "ax", "ah", "rg", "zg", "ng")
 
 
 def test_the_old_kinds_come_first():
@@ -248,13 +249,13 @@ def test_the_old_kinds_come_first():
     assert {"dense", "softmax", "logsoftmax", "relu", "gelu"} <= set(NEW)
     # added last: their draws come after the others', the convolutions and poolings (1-D, then 2-D), then the
     # recurrent layer
-    assert layer_inputs.KINDS[-3 - len(GEOMETRIC):] == ("embedding", *GEOMETRIC, "rnn", "lstm")
+    assert layer_inputs.KINDS[-4 - len(GEOMETRIC):] == ("embedding", *GEOMETRIC, "rnn", "lstm", "gru")
     assert GEOMETRIC == ("conv1d", "maxpool1d", "avgpool1d", "conv2d", "maxpool2d", "avgpool2d")
     assert TWO_D == GEOMETRIC[3:]
 
 
 # a convolution's, pooling's or recurrent layer's x (m by D by the positions, m by T by D) and loss are its own
-OWN_X = (*GEOMETRIC, "rnn", "lstm")
+OWN_X = (*GEOMETRIC, "rnn", "lstm", "gru")
 
 
 @pytest.mark.parametrize("m, D, seed", [(4, 3, 5), (3, 5, 0), (6, 2, 11)])
@@ -283,7 +284,8 @@ def test_every_adjoint_of_a_new_kind_agrees_with_central_differences(kind, m, D,
             "masked_attention": attention, "embedding": {"dW", "dy"},
             "conv1d": {"dx", "dy", "dW", "db"}, "conv2d": {"dx", "dy", "dW", "db"},
             "rnn": {"dx", "dy", "dh", "da", "dWx", "dWh", "db", "dh0"},
-            "lstm": {"dx", "dy", "dh", "da", "dWx", "dWh", "db", "dh0", "dig", "dfg", "dog", "dgg", "dc"}}.get(
+            "lstm": {"dx", "dy", "dh", "da", "dWx", "dWh", "db", "dh0", "dig", "dfg", "dog", "dgg", "dc"},
+            "gru": {"dx", "dy", "dh", "dax", "dah", "drg", "dzg", "dng", "dWx", "dWh", "dbx", "dbh", "dh0"}}.get(
                 kind, {"dx", "dy"})
     assert {n for n in truth if n.startswith("d")} == want
     assert worst(truth, new_fd(inp, truth)) < TOL
@@ -342,7 +344,8 @@ def test_torch_agrees_on_the_new_kinds(kind, m, D, seed):
     got, want = kind_torch(inp), kind_truth(inp)
     learned = {"dense": {"dW", "db"}, "attention": {"dK", "dV"}, "masked_attention": {"dK", "dV"},
                "embedding": {"dW"}, "conv1d": {"dW", "db"}, "conv2d": {"dW", "db"},
-               "rnn": {"dWx", "dWh", "db", "dh0"}, "lstm": {"dWx", "dWh", "db", "dh0"}}.get(kind, set())
+               "rnn": {"dWx", "dWh", "db", "dh0"}, "lstm": {"dWx", "dWh", "db", "dh0"},
+               "gru": {"dWx", "dWh", "dbx", "dbh", "dh0"}}.get(kind, set())
     assert set(got) == ({"dy"} if kind == "embedding" else {"dy", "dx"}) | learned  # the embedding reads no x
     assert worst(got, {n: {i: at(want[n], i) for i in indices(want[n])} for n in got}) < 1e-10
 

@@ -90,7 +90,7 @@ def test_the_nets_cover_every_kind():
     kinds = {s.kind for name in NETS for s in _draw(name).architecture.steps}
     # single layers only: no spec names them yet
     single = {"attention", "masked_attention", "embedding", "conv1d", "maxpool1d", "avgpool1d", "conv2d",
-              "maxpool2d", "avgpool2d", "rnn", "lstm"}
+              "maxpool2d", "avgpool2d", "rnn", "lstm", "gru"}
     # (issue 13)
     assert single.isdisjoint(architectures.NAMES)
     assert kinds == set(KIND_TRUTH) - single and set(ACTIVATION) == {n for n, a in ACTIVATIONS.items() if a.elementwise}

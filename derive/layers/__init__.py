@@ -39,7 +39,7 @@ def _table() -> dict:
              "masked_attention": attention.masked_attention, "embedding": embedding.kind, "conv1d": conv.kind,
              "maxpool1d": pooling.maxpool, "avgpool1d": pooling.avgpool, "conv2d": conv.kind2d,
              "maxpool2d": pooling.maxpool2d, "avgpool2d": pooling.avgpool2d, "rnn": recurrent.kind,
-             "lstm": recurrent.lstm}
+             "lstm": recurrent.lstm, "gru": recurrent.gru}
     for name, act in ACTIVATIONS.items():
         if act.elementwise:
             table[name] = functools.partial(_activation, name)
@@ -53,7 +53,7 @@ def _activation(name: str, unbiased: bool = False) -> KindGraph:
 
 GRAPHS = ("dense", "projection", "batchnorm", "layernorm", "dropout", "softmax", "logsoftmax", "add", "attention",
           "masked_attention", "embedding", "conv1d", "maxpool1d", "avgpool1d", "conv2d", "maxpool2d",
-          "avgpool2d", "rnn", "lstm") + tuple(
+          "avgpool2d", "rnn", "lstm", "gru") + tuple(
               name for name, act in ACTIVATIONS.items() if act.elementwise)
 STATISTICS = ("batchnorm", "layernorm")  # the kinds with a variance (the n - 1 option)
 

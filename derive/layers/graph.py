@@ -55,6 +55,9 @@ BOUND["i"] = sp.Symbol("i_", integer=True, positive=True)
 # an LSTM's four gates stacked, 4H pre-activations (CS231n's a = x Wx + h Wh + b, N by 4H)
 AXES["q"] = (sp.Symbol("q", integer=True, positive=True), sp.Symbol("H4", integer=True, positive=True))
 BOUND["q"] = sp.Symbol("q_", integer=True, positive=True)
+# a GRU's three gates stacked, 3H (PyTorch's weight_ih and weight_hh: r, z, n)
+AXES["g"] = (sp.Symbol("g", integer=True, positive=True), sp.Symbol("H3", integer=True, positive=True))
+BOUND["g"] = sp.Symbol("g_", integer=True, positive=True)
 # the source's own index on an axis it shares with its reader, where a node reads it elsewhere on that axis (a
 # recurrent pre-activation a[n, t, j] reads h[n, t - 1, i]): its partial names the source's entry h[n, t°, j°]
 SOURCE = {a: sp.Symbol(AXES[a][0].name + "°", integer=True, positive=True) for a in AXES}

@@ -125,3 +125,63 @@ def lstm(unbiased: bool = False) -> KindGraph:
     )
     return KindGraph("lstm", nodes, "y", ("x", "h0", "Wx", "Wh", "b"), (), (),
                      "an LSTM layer unrolled over time", (CS231N_LSTM,))
+
+
+TORCH_GRU = Letters(
+    "pytorch", "PyTorch's torch.nn.GRU (r, z, n the reset gate, the update gate and the new gate, h; weight_ih and "
+    "weight_hh as W_x and W_h, the gates stacked r, z, n over 3H, biases b_ih and b_hh as b_x and b_h), counted from "
+    "1; a_x and a_h, the stacked pre-activations, are derive's",
+    {"x": "x", "Wx": r"W_{x}", "Wh": r"W_{h}", "bx": r"b_{x}", "bh": r"b_{h}", "h0": "h_{0}", "ax": r"a_{x}",
+     "ah": r"a_{h}", "rg": "r", "zg": "z", "ng": "n", "h": "h", "y": "y", "loss": "L"},
+    {"n": ("s", "s'"), "t": ("t", "t'"), "k": ("k", "k'"), "j": ("j", "j'"), "i": ("i", "i'"), "g": ("q", "q'")},
+    {"n": "N", "t": "T", "k": "D", "j": "H", "i": "H", "g": "3H"}, shown="ntkjig", adjoint="partial")
+
+
+def gru(unbiased: bool = False) -> KindGraph:
+    """A GRU over T steps in PyTorch's form (torch.nn.GRU): a_x = x W_x + b_x and a_h = h(t - 1) W_h + b_h, each
+    3H stacked (r, z, n), r = σ(a_x[j] + a_h[j]), z = σ(a_x[H + j] + a_h[H + j]), n = tanh(a_x[2H + j] + r a_h[2H + j]),
+    h = (1 - z) n + z h(t - 1), from h0 (at step 1 the state before is h0)."""
+    del unbiased
+    n_, t, k, j, i, g = (AXES[a][0] for a in "ntkjig")
+    H = AXES["j"][1]
+    x, Wx, Wh, bx, bh, h0 = (entry("x", "ntk"), entry("Wx", "kg"), entry("Wh", "ig"), entry("bx", "g"),
+                             entry("bh", "g"), entry("h0", "ni"))
+    first = sp.KroneckerDelta(t, 1)
+    before = sp.IndexedBase("h")[n_, t - 1, i]
+    r, z, new, h = (entry(name, "ntj") for name in ("rg", "zg", "ng", "h"))
+    ax, ah = sp.IndexedBase("ax"), sp.IndexedBase("ah")
+    sigmoid, tanh = ACTIVATIONS["sigmoid"], ACTIVATIONS["tanh"]
+    prev = sp.IndexedBase("h")[n_, t - 1, j] + first * sp.IndexedBase("h0")[n_, j]  # the state before, h0 at step 1
+    nodes = (
+        Node("x", "ntk", why="the inputs: examples by steps by features"),
+        Node("h0", "ni", why="the initial state"),
+        Node("Wx", "kg", why="the input-to-gates weights, r, z, n side by side"),
+        Node("Wh", "ig", why="the hidden-to-gates (recurrent) weights"),
+        Node("bx", "g", why="the input side's biases"),
+        Node("bh", "g", why="the hidden side's biases"),
+        Node("ax", "ntg", total(x * Wx, "k") + bx, (Local("x", Wx), Local("Wx", x), Local("bx", sp.Integer(1))),
+             why="the input side's pre-activations, stacked"),
+        Node("ah", "ntg", total(before * Wh, "i") + first * total(h0 * Wh, "i") + bh,
+             (Local("h", Wh.xreplace({i: j}) * sp.KroneckerDelta(SOURCE["t"], t - 1), own="t", pick=True),
+              Local("h0", first * Wh, pick=True), Local("Wh", before + first * h0, pick=True),
+              Local("bh", sp.Integer(1))),
+             why="the hidden side's pre-activations, stacked"),
+        Node("rg", "ntj", sigmoid.f(ax[n_, t, j] + ah[n_, t, j]),
+             (Local("ax", sigmoid.df_out(r) * sp.KroneckerDelta(g, j), pick=True),
+              Local("ah", sigmoid.df_out(r) * sp.KroneckerDelta(g, j), pick=True)), why="the reset gate"),
+        Node("zg", "ntj", sigmoid.f(ax[n_, t, H + j] + ah[n_, t, H + j]),
+             (Local("ax", sigmoid.df_out(z) * sp.KroneckerDelta(g, H + j), pick=True),
+              Local("ah", sigmoid.df_out(z) * sp.KroneckerDelta(g, H + j), pick=True)), why="the update gate"),
+        Node("ng", "ntj", tanh.f(ax[n_, t, 2 * H + j] + r * ah[n_, t, 2 * H + j]),
+             (Local("ax", tanh.df_out(new) * sp.KroneckerDelta(g, 2 * H + j), pick=True),
+              Local("ah", tanh.df_out(new) * r * sp.KroneckerDelta(g, 2 * H + j), pick=True),
+              Local("rg", tanh.df_out(new) * ah[n_, t, 2 * H + j])), why="the new gate"),
+        Node("h", "ntj", (1 - z) * new + z * prev,
+             (Local("zg", prev - new), Local("ng", 1 - z),
+              Local("h", z * sp.KroneckerDelta(SOURCE["t"], t - 1), own="t", pick=True),
+              Local("h0", z.xreplace({j: i}) * first * sp.KroneckerDelta(i, j), pick=True)),
+             why="the hidden states"),
+        Node("y", "ntj", h, (Local("h", sp.Integer(1)),), why="the output: every hidden state"),
+    )
+    return KindGraph("gru", nodes, "y", ("x", "h0", "Wx", "Wh", "bx", "bh"), (), (),
+                     "a GRU layer unrolled over time", (TORCH_GRU,))
