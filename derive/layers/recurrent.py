@@ -39,14 +39,28 @@ GOODFELLOW = Letters(
     {"n": "R", "t": "\\tau", "k": "D", "j": "H", "i": "H"}, shown="tkji")
 
 
+def _recurrence(name: str, axis: str, bias: str, x_side: bool = True) -> Node:
+    """The pre-activation ``name`` over (n, t, ``axis``): Σ_k x Wx (with ``x_side``) + Σ_i h(t - 1) Wh +
+    [t = 1] Σ_i h0 Wh + ``bias``, its partials beside it. It reads the state one step back, at hidden unit i; when
+    it shares the hidden axis j with the state (a plain RNN) the state's own unit is SOURCE[j] too."""
+    n, t, i, j = (AXES[a][0] for a in "ntij")
+    x, Wx, Wh, b, h0 = (entry("x", "ntk"), entry("Wx", "k" + axis), entry("Wh", "i" + axis), entry(bias, axis),
+                        entry("h0", "ni"))
+    before, first = sp.IndexedBase("h")[n, t - 1, i], sp.KroneckerDelta(t, 1)
+    unit, own = (SOURCE["j"], "tj") if axis == "j" else (j, "t")
+    forward = total(before * Wh, "i") + first * total(h0 * Wh, "i") + b
+    reads = (Local("h", Wh.xreplace({i: unit}) * sp.KroneckerDelta(SOURCE["t"], t - 1), own=own, pick=True),
+             Local("h0", first * Wh, pick=True), Local("Wh", before + first * h0, pick=True),
+             Local(bias, sp.Integer(1)))
+    if x_side:
+        forward += total(x * Wx, "k")
+        reads = (Local("x", Wx), Local("Wx", x)) + reads
+    return Node(name, "nt" + axis, forward, reads, why="the pre-activations" + ("" if axis == "j" else ", stacked"))
+
+
 def kind(unbiased: bool = False) -> KindGraph:
     del unbiased  # no statistics
-    n, t, k, j, i = (AXES[a][0] for a in "ntkji")
-    x, Wx, Wh, b, h0 = entry("x", "ntk"), entry("Wx", "kj"), entry("Wh", "ij"), entry("b", "j"), entry("h0", "ni")
     a, h = entry("a", "ntj"), entry("h", "ntj")
-    before = sp.IndexedBase("h")[n, t - 1, i]                 # the state one step back, read at hidden unit i
-    first = sp.KroneckerDelta(t, 1)                           # the initial state enters at step 1 only
-    forward = (total(x * Wx, "k") + total(before * Wh, "i") + first * total(h0 * Wh, "i") + b)
     tanh = ACTIVATIONS["tanh"]
     nodes = (
         Node("x", "ntk", why="the inputs: examples by steps by features"),
@@ -54,12 +68,7 @@ def kind(unbiased: bool = False) -> KindGraph:
         Node("Wx", "kj", why="the input-to-hidden weights"),
         Node("Wh", "ij", why="the hidden-to-hidden (recurrent) weights"),
         Node("b", "j", why="the biases"),
-        Node("a", "ntj", forward,
-             (Local("x", Wx), Local("Wx", x), Local("b", sp.Integer(1)),
-              Local("h", Wh.xreplace({i: SOURCE["j"]}) * sp.KroneckerDelta(SOURCE["t"], t - 1), own="tj", pick=True),
-              Local("h0", first * Wh, pick=True),
-              Local("Wh", sp.IndexedBase("h")[n, t - 1, i] + first * h0, pick=True)),
-             why="the pre-activations"),
+        _recurrence("a", "j", "b"),
         Node("h", "ntj", tanh.f(a), (Local("a", tanh.df_out(h)),), why="the hidden states"),
         Node("y", "ntj", h, (Local("h", sp.Integer(1)),), why="the output: every hidden state"),
     )
@@ -86,12 +95,8 @@ def lstm(unbiased: bool = False) -> KindGraph:
     del unbiased
     n, t, k, j, i, q = (AXES[a][0] for a in "ntkjiq")
     H = AXES["j"][1]
-    x, Wx, Wh, b, h0 = entry("x", "ntk"), entry("Wx", "kq"), entry("Wh", "iq"), entry("b", "q"), entry("h0", "ni")
     c, h = entry("c", "ntj"), entry("h", "ntj")
     gates = {name: entry(name, "ntj") for name in ("ig", "fg", "og", "gg")}
-    first = sp.KroneckerDelta(t, 1)
-    forward = (total(x * Wx, "k") + total(sp.IndexedBase("h")[n, t - 1, i] * Wh, "i") + first * total(h0 * Wh, "i")
-               + b)
     sigmoid, tanh = ACTIVATIONS["sigmoid"], ACTIVATIONS["tanh"]
     gate_nodes = []
     for offset, (name, act, why) in enumerate((("ig", sigmoid, "the input gate"), ("fg", sigmoid, "the forget gate"),
@@ -108,12 +113,7 @@ def lstm(unbiased: bool = False) -> KindGraph:
         Node("Wx", "kq", why="the input-to-gates weights, the four gates side by side"),
         Node("Wh", "iq", why="the hidden-to-gates (recurrent) weights"),
         Node("b", "q", why="the gates' biases"),
-        Node("a", "ntq", forward,
-             (Local("x", Wx), Local("Wx", x), Local("b", sp.Integer(1)),
-              Local("h", Wh.xreplace({i: j}) * sp.KroneckerDelta(SOURCE["t"], t - 1), own="t", pick=True),
-              Local("h0", first * Wh, pick=True),
-              Local("Wh", sp.IndexedBase("h")[n, t - 1, i] + first * h0, pick=True)),
-             why="the gates' pre-activations, stacked"),
+        _recurrence("a", "q", "b"),
         *gate_nodes,
         Node("c", "ntj", gates["fg"] * before_c + gates["ig"] * gates["gg"],
              (Local("fg", before_c), Local("ig", gates["gg"]), Local("gg", gates["ig"]),
@@ -142,12 +142,10 @@ def gru(unbiased: bool = False) -> KindGraph:
     3H stacked (r, z, n), r = σ(a_x[j] + a_h[j]), z = σ(a_x[H + j] + a_h[H + j]), n = tanh(a_x[2H + j] + r a_h[2H + j]),
     h = (1 - z) n + z h(t - 1), from h0 (at step 1 the state before is h0)."""
     del unbiased
-    n_, t, k, j, i, g = (AXES[a][0] for a in "ntkjig")
+    n_, t, j, i, g = (AXES[a][0] for a in "ntjig")
     H = AXES["j"][1]
-    x, Wx, Wh, bx, bh, h0 = (entry("x", "ntk"), entry("Wx", "kg"), entry("Wh", "ig"), entry("bx", "g"),
-                             entry("bh", "g"), entry("h0", "ni"))
+    x, Wx, bx = entry("x", "ntk"), entry("Wx", "kg"), entry("bx", "g")
     first = sp.KroneckerDelta(t, 1)
-    before = sp.IndexedBase("h")[n_, t - 1, i]
     r, z, new, h = (entry(name, "ntj") for name in ("rg", "zg", "ng", "h"))
     ax, ah = sp.IndexedBase("ax"), sp.IndexedBase("ah")
     sigmoid, tanh = ACTIVATIONS["sigmoid"], ACTIVATIONS["tanh"]
@@ -161,11 +159,7 @@ def gru(unbiased: bool = False) -> KindGraph:
         Node("bh", "g", why="the hidden side's biases"),
         Node("ax", "ntg", total(x * Wx, "k") + bx, (Local("x", Wx), Local("Wx", x), Local("bx", sp.Integer(1))),
              why="the input side's pre-activations, stacked"),
-        Node("ah", "ntg", total(before * Wh, "i") + first * total(h0 * Wh, "i") + bh,
-             (Local("h", Wh.xreplace({i: j}) * sp.KroneckerDelta(SOURCE["t"], t - 1), own="t", pick=True),
-              Local("h0", first * Wh, pick=True), Local("Wh", before + first * h0, pick=True),
-              Local("bh", sp.Integer(1))),
-             why="the hidden side's pre-activations, stacked"),
+        _recurrence("ah", "g", "bh", x_side=False),
         Node("rg", "ntj", sigmoid.f(ax[n_, t, j] + ah[n_, t, j]),
              (Local("ax", sigmoid.df_out(r) * sp.KroneckerDelta(g, j), pick=True),
               Local("ah", sigmoid.df_out(r) * sp.KroneckerDelta(g, j), pick=True)), why="the reset gate"),
