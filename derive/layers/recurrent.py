@@ -39,7 +39,7 @@ GOODFELLOW = Letters(
     {"n": "R", "t": "\\tau", "k": "D", "j": "H", "i": "H"}, shown="tkji")
 
 
-def _recurrence(name: str, axis: str, bias: str, x_side: bool = True) -> Node:
+def _recurrence(name: str, axis: str, bias: str, why: str, x_side: bool = True) -> Node:
     """The pre-activation ``name`` over (n, t, ``axis``): Σ_k x Wx (with ``x_side``) + Σ_i h(t - 1) Wh +
     [t = 1] Σ_i h0 Wh + ``bias``, its partials beside it. It reads the state one step back, at hidden unit i; when
     it shares the hidden axis j with the state (a plain RNN) the state's own unit is SOURCE[j] too."""
@@ -55,7 +55,7 @@ def _recurrence(name: str, axis: str, bias: str, x_side: bool = True) -> Node:
     if x_side:
         forward += total(x * Wx, "k")
         reads = (Local("x", Wx), Local("Wx", x)) + reads
-    return Node(name, "nt" + axis, forward, reads, why="the pre-activations" + ("" if axis == "j" else ", stacked"))
+    return Node(name, "nt" + axis, forward, reads, why=why)
 
 
 def kind(unbiased: bool = False) -> KindGraph:
@@ -68,7 +68,7 @@ def kind(unbiased: bool = False) -> KindGraph:
         Node("Wx", "kj", why="the input-to-hidden weights"),
         Node("Wh", "ij", why="the hidden-to-hidden (recurrent) weights"),
         Node("b", "j", why="the biases"),
-        _recurrence("a", "j", "b"),
+        _recurrence("a", "j", "b", "the pre-activations"),
         Node("h", "ntj", tanh.f(a), (Local("a", tanh.df_out(h)),), why="the hidden states"),
         Node("y", "ntj", h, (Local("h", sp.Integer(1)),), why="the output: every hidden state"),
     )
@@ -113,7 +113,7 @@ def lstm(unbiased: bool = False) -> KindGraph:
         Node("Wx", "kq", why="the input-to-gates weights, the four gates side by side"),
         Node("Wh", "iq", why="the hidden-to-gates (recurrent) weights"),
         Node("b", "q", why="the gates' biases"),
-        _recurrence("a", "q", "b"),
+        _recurrence("a", "q", "b", "the gates' pre-activations, stacked"),
         *gate_nodes,
         Node("c", "ntj", gates["fg"] * before_c + gates["ig"] * gates["gg"],
              (Local("fg", before_c), Local("ig", gates["gg"]), Local("gg", gates["ig"]),
@@ -159,7 +159,7 @@ def gru(unbiased: bool = False) -> KindGraph:
         Node("bh", "g", why="the hidden side's biases"),
         Node("ax", "ntg", total(x * Wx, "k") + bx, (Local("x", Wx), Local("Wx", x), Local("bx", sp.Integer(1))),
              why="the input side's pre-activations, stacked"),
-        _recurrence("ah", "g", "bh", x_side=False),
+        _recurrence("ah", "g", "bh", "the hidden side's pre-activations, stacked", x_side=False),
         Node("rg", "ntj", sigmoid.f(ax[n_, t, j] + ah[n_, t, j]),
              (Local("ax", sigmoid.df_out(r) * sp.KroneckerDelta(g, j), pick=True),
               Local("ah", sigmoid.df_out(r) * sp.KroneckerDelta(g, j), pick=True)), why="the reset gate"),
