@@ -6,6 +6,7 @@ section reuses the verified derivations of the same problem in every preset.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from .conventions import PRESETS, Convention
@@ -155,11 +156,15 @@ def write_layers(folder: Path, progress=None) -> list[tuple[str, str, str]]:
     from .render import write
     (folder / "layers").mkdir(exist_ok=True)
     out = []
+    done: dict = {}  # kind -> (its derivation, its report): the letters change the printing, not the equations
     for kind, letters in LAYER_DOCS:
         if progress:
             progress(f"[layers] {kind} in {letters}'s letters")
-        d = derive_kind(graph(kind), letters)
-        report = verify_kind(d)  # once for both formats
+        if kind not in done:
+            first = derive_kind(graph(kind))
+            done[kind] = (first, verify_kind(first))  # once for every notation and format
+        first, report = done[kind]
+        d = dataclasses.replace(first, letters=first.kind.notation(letters))
         for fmt in FORMATS:
             write(folder / "layers" / f"{kind}-{letters}.{fmt}",
                   document(d, fmt, regenerate=command(d, out=f"output/layers/{kind}-{letters}.{fmt}"), report=report))
