@@ -222,8 +222,8 @@ UNCLOSED = [
 ]
 
 
-def _notes(tmp_path: Path, suffix: str, head: str, unit: str, size: int) -> Path:
-    path = tmp_path / f"notes-{size}.{suffix}"
+def _notes(tmp_path: Path, suffix: str, head: str, unit: str, size: int, name: str = "notes") -> Path:
+    path = tmp_path / f"{name}-{size}.{suffix}"
     path.write_text(head + unit * (size // len(unit)), encoding="utf-8")
     return path
 
@@ -259,7 +259,8 @@ def test_scan_time_grows_linearly(tmp_path):
         scan(path)
         return time.perf_counter() - start
 
-    small = [_notes(tmp_path, suffix, head, unit, 2**18) for _, suffix, head, unit in UNCLOSED]
-    large = [_notes(tmp_path, suffix, head, unit, 2**21) for _, suffix, head, unit in UNCLOSED]
+    # a file per kind (one name per suffix and size wrote every kind over the last of its suffix: two were timed)
+    small = [_notes(tmp_path, suffix, head, unit, 2**18, name) for name, suffix, head, unit in UNCLOSED]
+    large = [_notes(tmp_path, suffix, head, unit, 2**21, name) for name, suffix, head, unit in UNCLOSED]
     base = min(sum(seconds(p) for p in small) for _ in range(3))
     assert sum(seconds(p) for p in large) < 20 * max(base, 0.01)
