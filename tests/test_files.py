@@ -271,7 +271,23 @@ def cheap_gallery(monkeypatch):
         calls.append(name)
         return f"{name} {loss} {act}"
 
+    def layers(folder, progress=None):  # the single-layer documents, at their paths, each kind derived not at all
+        (folder / "layers").mkdir(exist_ok=True)
+        for kind, letters in derive.gallery.LAYER_DOCS:
+            for fmt in derive.gallery.FORMATS:
+                derive.render.write(folder / "layers" / f"{kind}-{letters}.{fmt}", f"% {MARK}\n{kind} {fmt}\n")
+        return [(kind, letters, letters) for kind, letters in derive.gallery.LAYER_DOCS]
+
+    def architectures(folder, progress=None):
+        (folder / "architectures").mkdir(exist_ok=True)
+        for name, _, _ in derive.gallery.ARCH_DOCS:
+            for fmt in derive.gallery.FORMATS:
+                derive.render.write(folder / "architectures" / f"{name}.{fmt}", f"% {MARK}\n{name} {fmt}\n")
+        return [(name, spec) for name, spec, _ in derive.gallery.ARCH_DOCS]
+
     monkeypatch.setattr(derive.gallery, "document", document)
+    monkeypatch.setattr(derive.gallery, "write_layers", layers)
+    monkeypatch.setattr(derive.gallery, "write_architectures", architectures)
     monkeypatch.setattr(derive.render, "render", lambda doc, fmt, command, *templates: f"% {MARK}\n{doc} {fmt}\n")
     monkeypatch.setattr(derive.table, "render", lambda conv, fmt: "| table |")
     return calls
