@@ -219,7 +219,11 @@ GEOMETRIC = tuple(kind for kind in NEW if layer_inputs.DRAWS.get(kind, layer_inp
 # (m, D) and seed of each kind's two trials; a 2-D kind's dx reads many windows: layer_inputs.SIZES2D's fewer channels
 TRIALS = (((4, 3), 0), ((3, 5), 7))
 TRIALS_2D = tuple(zip(layer_inputs.SIZES2D[:2], (0, 7)))
-NEW_CASES = [(kind, m, D, seed) for kind in NEW for (m, D), seed in (TRIALS_2D if kind in TWO_D else TRIALS)]
+# a gated recurrent kind's every cut entry (4H or 3H stacked pre-activations, the gates, c) is moved where the forward
+# computes it and every later step recomputed: two examples, a few features, H = D + 1 (still H != D, T = 4 steps)
+GATED, TRIALS_GATED = ("lstm", "gru"), (((2, 2), 0), ((2, 3), 7))
+NEW_CASES = [(kind, m, D, seed) for kind in NEW for (m, D), seed in
+             (TRIALS_2D if kind in TWO_D else TRIALS_GATED if kind in GATED else TRIALS)]
 
 
 def new_fd(inp, truth) -> dict[str, dict]:
