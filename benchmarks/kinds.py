@@ -12,7 +12,7 @@ import os
 import time
 
 KINDS = ("batchnorm", "layernorm", "dense", "attention", "embedding", "conv1d", "conv2d", "maxpool1d", "maxpool2d",
-         "avgpool1d", "avgpool2d", "rnn")
+         "avgpool1d", "avgpool2d", "rnn", "lstm", "gru")
 
 
 def _time(name: str) -> tuple[float, float]:
