@@ -48,8 +48,8 @@ class Term:
     own: str = ""      # the axes whose source index the partial names SOURCE[axis] (``layers.graph.Local``)
     pick: bool = False  # the sums the partial's Kronecker deltas decide summed away
 
-    @property
-    def expr(self):
+    @functools.cached_property
+    def expr(self):  # the picking is symbolic work: once per term
         body = self.adjoint * self.partial
         for axis in self.summed:
             body = total(body, axis)
@@ -185,11 +185,10 @@ def _picked(body, limits: list, axes: dict) -> list[tuple]:
     a way."""
     ways = []
     for delta in (f for f in sp.Mul.make_args(body) if isinstance(f, sp.KroneckerDelta)):
-        diff = delta.args[0] - delta.args[1]
         for limit in limits:
             i, low, high = limit
-            slope = sp.diff(diff, i)
-            if low != 1 or slope not in (1, -1):
+            at = _solved(delta, i)
+            if low != 1 or at is None:
                 continue
             if not any(isinstance(f, sp.Indexed) and f.base.label.name in axes and
                        any(idx == i and AXES[axes[f.base.label.name][pos]][1] == high
@@ -197,7 +196,7 @@ def _picked(body, limits: list, axes: dict) -> list[tuple]:
                        for f in sp.Mul.make_args(body)):
                 continue
             rest = [lim for lim in limits if lim is not limit]
-            ways += _picked((body / delta).xreplace({i: i - diff / slope}), rest, axes)
+            ways += _picked((body / delta).xreplace({i: at}), rest, axes)
     return ways or [(body, limits)]
 
 
@@ -272,10 +271,10 @@ def _compiled(expr):
         return entry
     if isinstance(expr, Largest):
         body = _compiled(expr.function)
-        bounds = [(index, _compiled(low), _compiled(high)) for index, low, high in expr.limits]
+        bounds = [(index, _integer(low), _integer(high)) for index, low, high in expr.limits]
 
         def largest(values, at):
-            ranges = [[(index, j) for j in range(int(low(values, at)), int(high(values, at)) + 1)]
+            ranges = [[(index, j) for j in range(low(values, at), high(values, at) + 1)]
                       for index, low, high in bounds]
             return max(_bound(body, values, at, dict(combo)) for combo in itertools.product(*ranges))
         return largest
@@ -286,13 +285,13 @@ def _compiled(expr):
         index, low_expr, high_expr = expr.limits[-1]
         inner_expr = sp.Sum(expr.function, *expr.limits[:-1]) if len(expr.limits) > 1 else expr.function
         inner, low, high = _compiled(inner_expr), _integer(low_expr), _integer(high_expr)
-        rule = _delta_rule(inner_expr, index)
-        rest, slope = (_integer(rule[0]), rule[1]) if rule is not None else (None, 0)
+        solution = _delta_rule(inner_expr, index)
+        pick = _integer(solution) if solution is not None else None
 
         def total_(values, at):
             lo, hi = low(values, at), high(values, at)
-            if rest is not None:  # a factor δ(i, e(index)) is 1 at one index only: the sum is that term, or 0
-                picked = -rest(values, at) * slope  # slope is ±1
+            if pick is not None:  # a factor δ(i, e(index)) is 1 at one index only: the sum is that term, or 0
+                picked = pick(values, at)
                 return _bound(inner, values, at, {index: picked}) if lo <= picked <= hi else mpmath.mpf(0)
             saved = at.get(index, _MISSING)
             try:
@@ -305,15 +304,8 @@ def _compiled(expr):
             return mpmath.fsum(terms)
         return total_
     if isinstance(expr, sp.Symbol):
-        name = expr.name
-
-        def symbol(values, at):
-            if expr in at:
-                return mpmath.mpf(at[expr])
-            if name in values:
-                return values[name]
-            raise DeriveError(f"no value for {expr}")
-        return symbol
+        look = _lookup(expr)
+        return lambda values, at: mpmath.mpf(at[expr]) if expr in at else look(values, at)
     if isinstance(expr, sp.Piecewise):
         branches = [(_compiled(value), None if condition is sp.true else _condition(condition))
                     for value, condition in expr.args]
@@ -356,15 +348,8 @@ def _integer(expr):
         number = int(expr)
         return lambda values, at: number
     if isinstance(expr, sp.Symbol):
-        name = expr.name
-
-        def symbol(values, at):
-            if expr in at:
-                return int(at[expr])
-            if name in values:
-                return int(values[name])
-            raise DeriveError(f"no value for {expr}")
-        return symbol
+        look = _lookup(expr)
+        return lambda values, at: int(look(values, at))
     if isinstance(expr, sp.Add | sp.Mul) and expr.is_integer:
         args = [_integer(a) for a in expr.args]
         if isinstance(expr, sp.Add):
@@ -378,6 +363,19 @@ def _integer(expr):
             raise DeriveError(f"the index {expr} is not an integer here ({value})")
         return int(value)
     return other
+
+
+def _lookup(expr):
+    """A symbol's value: an index or size bound in ``at``, else a constant or scalar by name in ``values``."""
+    name = expr.name
+
+    def look(values, at):
+        if expr in at:
+            return at[expr]
+        if name in values:
+            return values[name]
+        raise DeriveError(f"no value for {expr}")
+    return look
 
 
 def _bound(body, values: dict, at: dict, binding: dict):
@@ -408,15 +406,23 @@ def _condition(condition):
 
 @functools.lru_cache(maxsize=4096)
 def _delta_rule(body, index):
-    """(the delta's difference less ±index, the sign) of ``body``'s first Kronecker delta that moves one for one
-    with ``index``, or None: worked out once per (body, index), not at every entry."""
+    """The one value of ``index`` where ``body``'s first Kronecker delta that moves one for one with it is 1 (an
+    expression of the other indices), or None: worked out once per (body, index), not at every entry."""
     for factor in sp.Mul.make_args(body):
         if isinstance(factor, sp.KroneckerDelta):
-            diff = factor.args[0] - factor.args[1]
-            slope = diff.coeff(index)
-            if slope in (1, -1) and not (diff - slope * index).has(index):
-                return diff - slope * index, int(slope)
+            at = _solved(factor, index)
+            if at is not None:
+                return at
     return None
+
+
+def _solved(delta, index):
+    """The value of ``index`` where ``delta`` is 1, when its two sides differ by ±index plus terms free of it (a
+    convolution's [t = s(o - 1) + u - p] solved for u: t - s(o - 1) + p); None otherwise."""
+    diff = delta.args[0] - delta.args[1]
+    slope = diff.coeff(index)
+    rest = diff - slope * index
+    return -rest * slope if slope in (1, -1) and not rest.has(index) else None
 
 
 CONSTANTS = {sp.pi: lambda: +mpmath.pi, sp.E: lambda: +mpmath.e}  # at the working precision when asked
@@ -460,7 +466,6 @@ class Lazy:
             at = {**self.sizes, **{index: p + 1 for index, p in zip(indices(self.axes), where)}}
             self.memo[where] = evaluate(self.expr, self.values, at)
         return self.memo[where]
-
 
     def array(self) -> tuple:
         """Every entry, as nested tuples (``array``'s shape)."""

@@ -78,8 +78,12 @@ class KindPrinter(LatexPrinter):
         Σ_c Σ_u, not one Σ under a stack of ranges."""
         if len(expr.limits) == 1:
             return super()._print_Sum(expr)
-        return " ".join(rf"\sum_{{{self._print(i)}={self._print(lo)}}}^{{{self._print(hi)}}}"
-                        for i, lo, hi in reversed(expr.limits)) + " " + self.parenthesize(expr.function, 45)
+        return self._over(r"\sum", reversed(expr.limits), expr.function)
+
+    def _over(self, operator: str, limits, body) -> str:
+        """``operator`` (Σ, max) once per limit, each with its range, then ``body``."""
+        return " ".join(rf"{operator}_{{{self._print(i)}={self._print(lo)}}}^{{{self._print(hi)}}}"
+                        for i, lo, hi in limits) + " " + self.parenthesize(body, 45)
 
     def _print_Mul(self, expr) -> str:
         """A sum over a denominator as the factor in front, (1/N) Σ x, not Σ x over N: no Σ inside a fraction's
@@ -102,8 +106,7 @@ class KindPrinter(LatexPrinter):
 
     def _print_Largest(self, expr) -> str:
         """A window's max, \\max_{u=1}^{U} x_{n,c,s(i - 1) + u}."""
-        return " ".join(rf"\max_{{{self._print(index)}={self._print(low)}}}^{{{self._print(high)}}}"
-                        for index, low, high in expr.limits) + " " + self.parenthesize(expr.function, 45)
+        return self._over(r"\max", expr.limits, expr.function)
 
     def _print_KroneckerDelta(self, expr, exp=None) -> str:
         """δ(t, s(i - 1) + u - p) as an Iverson bracket, [t = s(i - 1) + u - p]: 1 where the two are equal."""

@@ -3,7 +3,9 @@
 Every quantity is an entry of an array over some of these axes: ``n`` (the example, 1..m), ``k`` (the
 feature, 1..D), for a layer that changes the width ``j`` (the output feature, 1..H), and for a convolution
 ``t`` (the input's position, 1..T), ``o`` (the output's position, 1..O) and ``u`` (the kernel's tap, 1..U), which
-are the rows in 2-D, where ``T``, ``O``, ``U`` are the columns.
+are the rows in 2-D, where ``T``, ``O``, ``U`` are the columns; for a recurrent layer ``t`` is the time step, ``i``
+a second index over the H hidden units (a recurrent weight's rows), ``q`` and ``g`` an LSTM's and a GRU's gates
+stacked (4H and 3H).
 ``x[n, k]`` is the layer's input, ``mu[k]`` a statistic per feature, ``gamma[k]`` a parameter, ``W[k, j]`` a dense
 layer's weight.
 A node's ``forward`` is its entry at its own indices; each ``Local`` names one quantity it reads and the
@@ -28,39 +30,28 @@ from sympy.concrete.expr_with_limits import ExprWithLimits
 
 from ..errors import DeriveError
 
-N = sp.Symbol("n", integer=True, positive=True)    # the example index
-K = sp.Symbol("k", integer=True, positive=True)    # the feature index
-N2 = sp.Symbol("n_", integer=True, positive=True)  # the example index a sum binds
-K2 = sp.Symbol("k_", integer=True, positive=True)  # the feature index a sum binds
-J = sp.Symbol("j", integer=True, positive=True)    # the output feature index (a layer that changes the width)
-J2 = sp.Symbol("j_", integer=True, positive=True)  # the output feature index a sum binds
-M = sp.Symbol("m", integer=True, positive=True)    # examples in the batch
-D = sp.Symbol("D", integer=True, positive=True)    # features
-H = sp.Symbol("H", integer=True, positive=True)    # output features
-T = sp.Symbol("t", integer=True, positive=True)    # a convolution's input position
-O = sp.Symbol("o", integer=True, positive=True)    # a convolution's output position  # noqa: E741
-U = sp.Symbol("u", integer=True, positive=True)    # a convolution's kernel tap
-AXES = {"n": (N, M), "k": (K, D), "j": (J, H),     # axis -> (its index, its size)
-        "t": (T, sp.Symbol("T", integer=True, positive=True)),
-        "o": (O, sp.Symbol("O", integer=True, positive=True)),
-        "u": (U, sp.Symbol("U", integer=True, positive=True)),
+
+def _int(name: str) -> sp.Symbol:
+    return sp.Symbol(name, integer=True, positive=True)
+
+
+N, K, J = _int("n"), _int("k"), _int("j")        # the example, the feature, the output feature (a width change)
+M, D, H = _int("m"), _int("D"), _int("H")        # examples in the batch, features, output features
+T, O, U = _int("t"), _int("o"), _int("u")        # a convolution's input position, output position, tap  # noqa: E741
+# axis -> (its index, its size)
+AXES = {"n": (N, M), "k": (K, D), "j": (J, H),
+        "t": (T, _int("T")), "o": (O, _int("O")), "u": (U, _int("U")),
         # a 2-D convolution's columns (t, o, u its rows)
-        **{a.upper(): (sp.Symbol(a + "2", integer=True, positive=True), sp.Symbol(a.upper() + "2", integer=True,
-                                                                                  positive=True)) for a in "tou"}}
-BOUND = {"n": N2, "k": K2, "j": J2,
-         **{a: sp.Symbol(AXES[a][0].name + "_", integer=True, positive=True) for a in "touTOU"}}
-# a second hidden axis of the same size H: a recurrent weight's rows (Wh[i, j] maps the state before to the next)
-AXES["i"] = (sp.Symbol("i", integer=True, positive=True), H)
-BOUND["i"] = sp.Symbol("i_", integer=True, positive=True)
-# an LSTM's four gates stacked, 4H pre-activations (CS231n's a = x Wx + h Wh + b, N by 4H)
-AXES["q"] = (sp.Symbol("q", integer=True, positive=True), sp.Symbol("H4", integer=True, positive=True))
-BOUND["q"] = sp.Symbol("q_", integer=True, positive=True)
-# a GRU's three gates stacked, 3H (PyTorch's weight_ih and weight_hh: r, z, n)
-AXES["g"] = (sp.Symbol("g", integer=True, positive=True), sp.Symbol("H3", integer=True, positive=True))
-BOUND["g"] = sp.Symbol("g_", integer=True, positive=True)
+        "T": (_int("t2"), _int("T2")), "O": (_int("o2"), _int("O2")), "U": (_int("u2"), _int("U2")),
+        # a second hidden axis of the same size H: a recurrent weight's rows (Wh[i, j] maps the state before on)
+        "i": (_int("i"), H),
+        # an LSTM's four gates stacked, 4H pre-activations (CS231n's a = x Wx + h Wh + b, N by 4H), and a GRU's
+        # three, 3H (PyTorch's weight_ih and weight_hh: r, z, n)
+        "q": (_int("q"), _int("H4")), "g": (_int("g"), _int("H3"))}
+BOUND = {a: _int(index.name + "_") for a, (index, _) in AXES.items()}  # each axis's index a sum binds: n_, k_ ...
 # the source's own index on an axis it shares with its reader, where a node reads it elsewhere on that axis (a
 # recurrent pre-activation a[n, t, j] reads h[n, t - 1, i]): its partial names the source's entry h[n, t°, j°]
-SOURCE = {a: sp.Symbol(AXES[a][0].name + "°", integer=True, positive=True) for a in AXES}
+SOURCE = {a: _int(AXES[a][0].name + "°") for a in AXES}
 AXIS_OF = {index: axis for axis, (index, _) in AXES.items()} | {index: axis for axis, index in BOUND.items()}
 LOSS = "loss"                                      # the scalar every adjoint differentiates
 
