@@ -129,19 +129,18 @@ def closed_lines(d: KindDerivation) -> tuple:
 def sizes_words(d: KindDerivation, report: KindReport) -> str:
     """The inputs' sizes in words: (m, D) pairs, and a convolution's or a pooling's positions, kernel or window
     and (stride, pad)."""
+    from .layer_inputs import RECURRENT, STEPS, spatial_shape
     pairs = ", ".join(f"({m}, {n})" for m, n in report.sizes)
-    if d.kind.node(d.kind.output).axes.startswith("nt") and not report.geometry:  # a recurrence over the steps
-        from .layer_inputs import STEPS
+    if d.kind.name in RECURRENT:
         return pairs + f" (examples, features), {STEPS} steps and H = D + 1 hidden units"
     if not report.geometry:
         return pairs + " (examples, features)"
-    from .layer_inputs import spatial_shape
     positions, taps = (" by ".join(map(str, sizes)) for sizes in spatial_shape(d.kind.name))
     kernel = "a kernel of" if "W" in d.kind.inputs else "windows of"
     where = "; ".join("the closed form on the inputs where " + ", ".join(f"{k} = {v}" for k, v in c.form.when.items())
                       for c in d.closed if c.form.when)
-    return (f"{pairs} (examples, channels), {positions} positions and {kernel} {taps} taps, (stride, pad) = "
-            + ", ".join(f"({s}, {p})" for s, p in report.geometry) + (f" ({where})" if where else ""))
+    return (f"{pairs} (examples, channels), {positions} positions and {kernel} {taps} taps, "
+            + report.geometry_text() + (f" ({where})" if where else ""))
 
 
 def build(d: KindDerivation, report: KindReport, command: str) -> KindDocument:

@@ -42,7 +42,8 @@ class KindReport:
         """The table for a terminal; ``name`` writes a quantity's adjoint (default: dx, dgamma ...)."""
         lines = [f"{self.kind}{' (n-1 variance)' if self.unbiased else ''}; truth: reverse-mode differentiation "
                  f"of the forward definition at 50 digits; {len(self.sizes)} random inputs, (m, D) = "
-                 + ", ".join(f"({m}, {d})" for m, d in self.sizes) + self.geometry_text()]
+                 + ", ".join(f"({m}, {d})" for m, d in self.sizes)
+                 + (f"; {self.geometry_text()}" if self.geometry else "")]
         width = max((len(f"{c}: {name(q)}") for c, q in self.errors), default=0)
         for (check, q), e in self.errors.items():
             lines.append(f"  {f'{check}: {name(q)}':{width}}  max rel. error {e:.2e}  "
@@ -51,8 +52,8 @@ class KindReport:
         return "\n".join(lines)
 
     def geometry_text(self) -> str:
-        """"; (stride, pad) = (1, 1), (2, 1), (2, 0)" for a convolution, "" for the other kinds."""
-        return ("; (stride, pad) = " + ", ".join(f"({s}, {p})" for s, p in self.geometry)) if self.geometry else ""
+        """"(stride, pad) = (1, 1), (2, 1), (2, 0)": a convolution's or pooling's inputs, in order."""
+        return "(stride, pad) = " + ", ".join(f"({s}, {p})" for s, p in self.geometry)
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "unbiased": self.unbiased, "sizes": [list(s) for s in self.sizes],

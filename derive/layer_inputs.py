@@ -195,7 +195,7 @@ class Draws:
     out: Callable[[int, int, int], int] = lambda m, D, H: D
     own: Callable[..., dict] = lambda rng, m, D, H: {}
     geometric: bool = False  # own also takes (stride, pad): a convolution
-    shape: tuple = ()  # a 2-D convolution's (positions, taps) or pooling's (positions, window); () in 1-D
+    shape: tuple = ()  # a convolution's (positions, taps) or a pooling's (positions, window), a size per axis
     trials: tuple = SIZES  # the (m, D) of a verification's trials
 
 
@@ -226,7 +226,7 @@ def channels(m: int, D: int) -> int:
 
 POSITIONS, WIDTH = 6, 3  # a 1-D convolution's (and pooling's) input positions T and kernel (window) width U
 # in 2-D: a convolution's 5 by 4 positions and 3 by 2 kernel; a pooling's 6 by 5 and 3 by 2 windows (never square)
-CONV2D, POOL2D = ((5, 4), (3, 2)), ((6, 5), (3, 2))
+CONV1D, CONV2D, POOL2D = ((POSITIONS,), (WIDTH,)), ((5, 4), (3, 2)), ((6, 5), (3, 2))
 SIZES2D = ((2, 2), (3, 2), (2, 3))  # (m, D) of a 2-D kind's trials: its dx reads many windows, so fewer channels
 
 
@@ -237,7 +237,7 @@ def trial_sizes(kind: str) -> tuple:
 
 def spatial_shape(kind: str) -> tuple:
     """A convolution's (positions, taps) or a pooling's (positions, window), each a tuple per spatial axis."""
-    return DRAWS[kind].shape or ((POSITIONS,), (WIDTH,))
+    return DRAWS[kind].shape
 # (stride, pad) of the convolution's draws, by seed: stride 1 with padding (the flipped-kernel form holds), stride 2
 # with padding (windows overlap, T + 2 pad - U odd), stride 2 without (the last input position is in no window)
 GEOMETRY = ((1, 1), (2, 1), (2, 0))
@@ -319,9 +319,9 @@ DRAWS = {"dense": Draws(lambda m, D: outputs(D), lambda m, D, H: H, _dense),
          "attention": Draws(lambda m, D: keys(m), own=_attention(False)),
          "masked_attention": Draws(lambda m, D: keys(m), own=_attention(True)),
          "embedding": Draws(lambda m, D: words(m), own=_embedding),
-         "conv1d": Draws(channels, own=_conv((POSITIONS,), (WIDTH,)), geometric=True),
-         "maxpool1d": Draws(own=_pool((POSITIONS,), (WIDTH,)), geometric=True),
-         "avgpool1d": Draws(own=_pool((POSITIONS,), (WIDTH,)), geometric=True),
+         "conv1d": Draws(channels, own=_conv(*CONV1D), geometric=True, shape=CONV1D),
+         "maxpool1d": Draws(own=_pool(*CONV1D), geometric=True, shape=CONV1D),
+         "avgpool1d": Draws(own=_pool(*CONV1D), geometric=True, shape=CONV1D),
          "conv2d": Draws(channels, own=_conv(*CONV2D), geometric=True, shape=CONV2D, trials=SIZES2D),
          "maxpool2d": Draws(own=_pool(*POOL2D), geometric=True, shape=POOL2D, trials=SIZES2D),
          "avgpool2d": Draws(own=_pool(*POOL2D), geometric=True, shape=POOL2D, trials=SIZES2D),
@@ -334,8 +334,9 @@ def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = Fals
     """A deterministic random input (``random.Random(seed)``) for ``kind`` with m examples of D features; a dense
     layer maps them to H outputs (default D + 2), attention's m queries read H keys and values (default m + 1),
     an embedding looks m tokens up in a table of H words (default m - 1: a token repeats) by D features, a
-    convolution maps D channels of T = 6 positions to H channels (default D + 1) with a kernel of width 3, its
-    (stride, pad) ``geometry(seed)`` unless given.
+    convolution maps D channels of the positions ``DRAWS[kind].shape`` gives (6, or 5 by 4) to H channels (default
+    D + 1), a pooling keeps its D channels, each with the (stride, pad) ``geometry(seed, kind)`` unless given; a
+    recurrent layer reads m sequences of ``STEPS`` steps of D features into H = D + 1 hidden units.
     The shared fields are drawn first, in the same order for every kind, then the kind's own (``DRAWS``): each
     seed gives a kind the same numbers whatever kinds are added."""
     if kind not in KINDS:
@@ -361,8 +362,8 @@ def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = Fals
         stride, pad = default[0] if stride is None else stride, default[1] if pad is None else pad
         for name, value, low in (("stride", stride, 1), ("pad", pad, 0)):
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise DeriveError(f"a convolution's {name} must be an integer >= {low}, got {value!r}")
-        positions, taps = spec.shape or ((POSITIONS,), (WIDTH,))
+                raise DeriveError(f"{kind}'s {name} must be an integer >= {low}, got {value!r}")
+        positions, taps = spec.shape
         if min(_out(positions, taps, stride, pad)) < 1:
             raise DeriveError(f"a kernel of {' by '.join(map(str, taps))} does not fit "
                               f"{' by '.join(map(str, positions))} positions with pad {pad}")

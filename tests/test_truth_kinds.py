@@ -214,8 +214,8 @@ def test_torch_refuses_an_unknown_kind():
 # ---------------------------------------------------------------- the kinds added for networks
 
 NEW = layer_inputs.KINDS[3:]
-TWO_D = tuple(kind for kind in NEW if layer_inputs.DRAWS.get(kind, layer_inputs.Draws()).shape)
 GEOMETRIC = tuple(kind for kind in NEW if layer_inputs.DRAWS.get(kind, layer_inputs.Draws()).geometric)
+TWO_D = tuple(kind for kind in GEOMETRIC if len(layer_inputs.spatial_shape(kind)[0]) == 2)
 # (m, D) and seed of each kind's two trials; a 2-D kind's dx reads many windows: layer_inputs.SIZES2D's fewer channels
 TRIALS = (((4, 3), 0), ((3, 5), 7))
 TRIALS_2D = tuple(zip(layer_inputs.SIZES2D[:2], (0, 7)))
