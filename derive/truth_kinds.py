@@ -304,88 +304,93 @@ def _pooling(largest: bool, axes: int):
     return forward
 
 
-def _rnn(given: dict, params: dict, unbiased: bool) -> dict:
-    """A vanilla recurrent layer over x (m by T steps by D): a_t = x_t Wx + h_(t-1) Wh + b, h_t = tanh(a_t), from
-    the initial state h0 (m by H), step by step, each a_t entry one dot-product node and each h_t entry tanh compiled
-    from the registry's definition; the output is every state."""
-    x, Wx, Wh, b, h0 = given["x"], params["Wx"], params["Wh"], params["b"], params["h0"]
-    H = len(b)
-    if not x or any(not isinstance(step, list | tuple) for example in x for step in example):
+def _unrolled(given: dict, params: dict, gates: int, step) -> dict:
+    """A recurrent layer over x (m by T steps by D) from h0 (m by H), its weights Wx (D by gates H) and Wh (H by gates
+    H) checked; ``step(inputs, state)`` gives (the next state, the step's quantities by name, "h" among them) for
+    one example, its state first (h0's row, None). Each quantity comes back m by T by its width; "y" is every h."""
+    x, Wx, Wh, h0 = given["x"], params["Wx"], params["Wh"], params["h0"]
+    if not x or any(not isinstance(inputs, list | tuple) for example in x for inputs in example):
         raise DeriveError("a recurrent layer reads x of m examples by T steps by D features")
-    D = len(x[0][0])
-    if len(Wx) != D or any(len(row) != H for row in Wx) or len(Wh) != H or any(len(row) != H for row in Wh):
-        raise DeriveError(f"a recurrent layer needs Wx of D = {D} by H = {H} and Wh of H by H")
+    D, H = len(x[0][0]), len(h0[0]) if h0 else 0
+    G = gates * H
+    if len(Wx) != D or any(len(row) != G for row in Wx) or len(Wh) != H or any(len(row) != G for row in Wh):
+        raise DeriveError(f"a recurrent layer needs Wx of D = {D} by {gates}H = {G} and Wh of H = {H} by {G}")
     if len(h0) != len(x) or any(len(row) != H for row in h0):
         raise DeriveError(f"a recurrent layer needs h0 of m = {len(x)} by H = {H}")
-    tanh = _tape_elementwise(ACTIVATIONS["tanh"])
-    a, h = [], []
+    out: dict = {}
     for example, start in zip(x, h0):
-        before, pre, states = list(start), [], []
-        for step in example:
-            now = [_dot([Wx[k][j] for k in range(D)] + [Wh[i][j] for i in range(H)], list(step) + before, b[j])
-                   for j in range(H)]
-            before = [tanh(v) for v in now]
-            pre.append(now)
-            states.append(before)
-        a.append(pre)
-        h.append(states)
-    return {"a": a, "h": h, "y": h}
+        state, rows = (list(start), None), dict[str, list]()
+        for inputs in example:
+            state, quantities = step(list(inputs), state)
+            for name, row in quantities.items():
+                rows.setdefault(name, []).append(row)
+        for name, steps in rows.items():
+            out.setdefault(name, []).append(steps)
+    return {**out, "y": out["h"]}
+
+
+def _affine_step(Wx, Wh, b, inputs: list, before: list) -> list:
+    """x_t Wx + h_(t-1) Wh + b, each entry one dot-product node."""
+    D, H = len(Wx), len(before)
+    return [_dot([Wx[k][q] for k in range(D)] + [Wh[i][q] for i in range(H)], inputs + before, b[q])
+            for q in range(len(b))]
+
+
+def _rnn(given: dict, params: dict, unbiased: bool) -> dict:
+    """A vanilla recurrent layer: a_t = x_t Wx + h_(t-1) Wh + b, h_t = tanh(a_t), from the initial state h0, tanh
+    compiled from the registry's definition; the output is every state."""
+    Wx, Wh, b, tanh = params["Wx"], params["Wh"], params["b"], _tape_elementwise(ACTIVATIONS["tanh"])
+    if len(b) != len(Wh):
+        raise DeriveError(f"a recurrent layer needs b of H = {len(Wh)}, got {len(b)}")
+
+    def step(inputs, state):
+        a = _affine_step(Wx, Wh, b, inputs, state[0])
+        h = [tanh(v) for v in a]
+        return (h, None), {"a": a, "h": h}
+    return _unrolled(given, params, 1, step)
 
 
 def _lstm(given: dict, params: dict, unbiased: bool) -> dict:
-    """An LSTM over x (m by T steps by D) in CS231n's form: a_t = x_t Wx + h_(t-1) Wh + b (4H entries, each a
-    dot-product node), i, f, o = sigmoid of its first three quarters, g = tanh of the last, c_t = f c_(t-1) + i g
-    (the cell state starts at 0: at step 1 c = i g), h_t = o tanh(c_t), from h0; every state is the output."""
-    x, Wx, Wh, b, h0 = given["x"], params["Wx"], params["Wh"], params["b"], params["h0"]
-    G, H = len(b), len(h0[0])
-    D = len(x[0][0])
-    if G != 4 * H or len(Wx) != D or any(len(row) != G for row in Wx) or len(Wh) != H or any(len(r) != G for r in Wh):
-        raise DeriveError(f"an LSTM needs Wx of D = {D} by 4H = {4 * H}, Wh of H by 4H and b of 4H, got b of {G}")
+    """An LSTM in CS231n's form: a_t = x_t Wx + h_(t-1) Wh + b (4H), i, f, o = sigmoid of its first three quarters,
+    g = tanh of the last, c_t = f c_(t-1) + i g (the cell state starts at 0: at step 1 c = i g), h_t = o tanh(c_t),
+    from h0; every state is the output."""
+    Wx, Wh, b = params["Wx"], params["Wh"], params["b"]
+    H = len(Wh)
+    if len(b) != 4 * H:
+        raise DeriveError(f"an LSTM needs b of 4H = {4 * H}, got {len(b)}")
     sigmoid, tanh = _tape_elementwise(ACTIVATIONS["sigmoid"]), _tape_elementwise(ACTIVATIONS["tanh"])
-    out: dict = {name: [] for name in ("a", "ig", "fg", "og", "gg", "c", "h")}
-    for example, start in zip(x, h0):
-        before, cell = list(start), None
-        rows: dict = {name: [] for name in out}
-        for step in example:
-            a = [_dot([Wx[k][q] for k in range(D)] + [Wh[i][q] for i in range(H)], list(step) + before, b[q])
-                 for q in range(G)]
-            ig, fg = [sigmoid(v) for v in a[:H]], [sigmoid(v) for v in a[H:2 * H]]
-            og, gg = [sigmoid(v) for v in a[2 * H:3 * H]], [tanh(v) for v in a[3 * H:]]
-            cell = [ig[j] * gg[j] if cell is None else fg[j] * cell[j] + ig[j] * gg[j] for j in range(H)]
-            before = [og[j] * tanh(cell[j]) for j in range(H)]
-            for name, row in (("a", a), ("ig", ig), ("fg", fg), ("og", og), ("gg", gg), ("c", cell), ("h", before)):
-                rows[name].append(row)
-        for name in out:
-            out[name].append(rows[name])
-    return {**out, "y": out["h"]}
+
+    def step(inputs, state):
+        before, cell = state
+        a = _affine_step(Wx, Wh, b, inputs, before)
+        ig, fg = [sigmoid(v) for v in a[:H]], [sigmoid(v) for v in a[H:2 * H]]
+        og, gg = [sigmoid(v) for v in a[2 * H:3 * H]], [tanh(v) for v in a[3 * H:]]
+        cell = [ig[j] * gg[j] if cell is None else fg[j] * cell[j] + ig[j] * gg[j] for j in range(H)]
+        h = [og[j] * tanh(cell[j]) for j in range(H)]
+        return (h, cell), {"a": a, "ig": ig, "fg": fg, "og": og, "gg": gg, "c": cell, "h": h}
+    return _unrolled(given, params, 4, step)
 
 
 def _gru(given: dict, params: dict, unbiased: bool) -> dict:
-    """A GRU over x (m by T steps by D) as torch.nn.GRU computes it: ax = x_t Wx + bx and ah = h_(t-1) Wh + bh (3H
-    each, dot-product nodes), r = sigmoid(ax + ah) and z = sigmoid of the first two thirds, n = tanh(ax + r ah) of
-    the last, h_t = (1 - z) n + z h_(t-1), from h0; every state is the output."""
-    x, Wx, Wh, bx, bh, h0 = given["x"], params["Wx"], params["Wh"], params["bx"], params["bh"], params["h0"]
-    G, H, D = len(bx), len(h0[0]), len(x[0][0])
-    if G != 3 * H or len(bh) != G or len(Wx) != D or any(len(r) != G for r in Wx) or len(Wh) != H \
-            or any(len(r) != G for r in Wh):
-        raise DeriveError(f"a GRU needs Wx of D = {D} by 3H = {3 * H}, Wh of H by 3H and two biases of 3H")
+    """A GRU as torch.nn.GRU computes it: ax = x_t Wx + bx and ah = h_(t-1) Wh + bh (3H each, dot-product nodes),
+    r = sigmoid(ax + ah) and z = sigmoid of the first two thirds, n = tanh(ax + r ah) of the last,
+    h_t = (1 - z) n + z h_(t-1), from h0; every state is the output."""
+    Wx, Wh, bx, bh = params["Wx"], params["Wh"], params["bx"], params["bh"]
+    H = len(Wh)
+    if len(bx) != 3 * H or len(bh) != 3 * H:
+        raise DeriveError(f"a GRU needs two biases of 3H = {3 * H}, got {len(bx)} and {len(bh)}")
     sigmoid, tanh = _tape_elementwise(ACTIVATIONS["sigmoid"]), _tape_elementwise(ACTIVATIONS["tanh"])
-    out: dict = {name: [] for name in ("ax", "ah", "rg", "zg", "ng", "h")}
-    for example, start in zip(x, h0):
-        before = list(start)
-        rows: dict = {name: [] for name in out}
-        for step in example:
-            ax = [_dot([Wx[k][q] for k in range(D)], list(step), bx[q]) for q in range(G)]
-            ah = [_dot([Wh[i][q] for i in range(H)], before, bh[q]) for q in range(G)]
-            r = [sigmoid(ax[j] + ah[j]) for j in range(H)]
-            z = [sigmoid(ax[H + j] + ah[H + j]) for j in range(H)]
-            new = [tanh(ax[2 * H + j] + r[j] * ah[2 * H + j]) for j in range(H)]
-            before = [(1 - z[j]) * new[j] + z[j] * before[j] for j in range(H)]
-            for name, row in (("ax", ax), ("ah", ah), ("rg", r), ("zg", z), ("ng", new), ("h", before)):
-                rows[name].append(row)
-        for name in out:
-            out[name].append(rows[name])
-    return {**out, "y": out["h"]}
+
+    def step(inputs, state):
+        before = state[0]
+        ax = [_dot([row[q] for row in Wx], inputs, bx[q]) for q in range(3 * H)]
+        ah = [_dot([row[q] for row in Wh], before, bh[q]) for q in range(3 * H)]
+        r = [sigmoid(ax[j] + ah[j]) for j in range(H)]
+        z = [sigmoid(ax[H + j] + ah[H + j]) for j in range(H)]
+        new = [tanh(ax[2 * H + j] + r[j] * ah[2 * H + j]) for j in range(H)]
+        h = [(1 - z[j]) * new[j] + z[j] * before[j] for j in range(H)]
+        return (h, None), {"ax": ax, "ah": ah, "rg": r, "zg": z, "ng": new, "h": h}
+    return _unrolled(given, params, 3, step)
 
 
 def _add(given: dict, params: dict, unbiased: bool) -> dict:
