@@ -5,14 +5,10 @@ cross-correlation or a true convolution); it imports nothing of derive. This tes
 edit that contradicts the numbers fails here.
 """
 
-import importlib.util
-from pathlib import Path
+from loading import ROOT, load
 
-TRUTH = Path(__file__).parent / "corpora" / "convolution" / "truth.py"
+TRUTH = ROOT / "tests" / "corpora" / "convolution" / "truth.py"
 
 
 def test_every_recorded_truth_is_the_numeric_one(capsys):
-    spec = importlib.util.spec_from_file_location("convolution_truth", TRUTH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.main() == 0, capsys.readouterr().out
+    assert load("convolution_truth", TRUTH).main() == 0, capsys.readouterr().out

@@ -4,14 +4,10 @@ truth.py decides each claim by finite differences of the batch-norm / layer-norm
 nothing of derive. This test only runs it, so a manifest edit that contradicts the numbers fails here.
 """
 
-import importlib.util
-from pathlib import Path
+from loading import ROOT, load
 
-TRUTH = Path(__file__).parent / "corpora" / "normalisation" / "truth.py"
+TRUTH = ROOT / "tests" / "corpora" / "normalisation" / "truth.py"
 
 
 def test_every_recorded_truth_is_the_numeric_one(capsys):
-    spec = importlib.util.spec_from_file_location("normalisation_truth", TRUTH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.main() == 0, capsys.readouterr().out
+    assert load("normalisation_truth", TRUTH).main() == 0, capsys.readouterr().out
