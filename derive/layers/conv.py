@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .graph import AXES, BOUND, Compact, Identity, KindGraph, Letters, Local, Node, entry, total
+from .graph import AXES, BOUND, Compact, Identity, KindGraph, Letters, Local, Node, entry, total, totals
 
 STRIDE = sp.Symbol("stride", integer=True, positive=True)
 PAD = sp.Symbol("pad", integer=True, nonnegative=True)
@@ -74,10 +74,7 @@ def _kind(dims: int) -> KindGraph:
     reads = [window(index[o], index[u]) for o, u in zip(outputs, taps)]
     read = sp.IndexedBase("x")[(index["n"], index["k"], *reads)]
     brackets = sp.Mul(*(sp.KroneckerDelta(index[t], r) for t, r in zip(positions, reads)))
-    partial_x = W * brackets
-    forward = W * read
-    for u in reversed(taps):
-        partial_x, forward = total(partial_x, u), total(forward, u)
+    partial_x, forward = totals(W * brackets, taps), totals(W * read, taps)
     nodes = (Node("x", "nk" + positions, why="the layer's input: examples by channels by positions"),
              Node("W", "jk" + taps, why="the kernels: output channels by input channels by taps"),
              Node("b", "j", why="the biases, one per output channel"),
@@ -86,9 +83,7 @@ def _kind(dims: int) -> KindGraph:
                   why="the output: examples by output channels by output positions"))
     flipped_at = [index[t] + PAD + 1 - index[u] for t, u in zip(positions, taps)]
     dy = sp.IndexedBase("dy")[(index["n"], index["j"], *flipped_at)]
-    form = dy * W
-    for u in reversed(taps):
-        form = total(form, u)
+    form = totals(dy * W, taps)
     o, t, u = BOUND[outputs[0]], index[positions[0]], index[taps[0]]
     rest = tuple(index[a] for a in outputs[1:])
     pick = Identity(sp.Sum(sp.IndexedBase("dy")[(index["n"], index["j"], o, *rest)]

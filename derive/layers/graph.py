@@ -87,6 +87,13 @@ class Largest(ExprWithLimits):
         return sp.Max(*(body.xreplace(dict(combo)) for combo in itertools.product(*ranges)))
 
 
+def totals(body, axes: str):
+    """Σ over each of ``axes``, the first outermost (Σ_u Σ_U over a 2-D kernel's taps "uU")."""
+    for axis in reversed(axes):
+        body = total(body, axis)
+    return body
+
+
 def linear(expr):
     """``expr`` with every sum split over its terms and each term's factors free of the summed index taken out
     (Σ_j γ dy_j x̂_j = γ Σ_j dy_j x̂_j): the linearity of Σ, the one rule the closed forms need."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .conv import SPATIAL, STRIDE
-from .graph import AXES, BOUND, KindGraph, Largest, Letters, Local, Node, entry, total
+from .graph import AXES, BOUND, KindGraph, Largest, Letters, Local, Node, entry, totals
 
 
 def _letters(name: str, dims: int) -> Letters:
@@ -53,18 +53,14 @@ def _kind(largest: bool, dims: int) -> KindGraph:
     covers = sp.Mul(*(sp.KroneckerDelta(index[t], window(index[o], index[u]))
                       for t, o, u in zip(positions, outputs, taps)))
     size = sp.Mul(*(AXES[u][1] for u in taps))
-    for u in reversed(taps):
-        covers = total(covers, u)
+    covers = totals(covers, taps)
     if largest:
         forward = Largest(read.xreplace({index[u]: BOUND[u] for u in taps}), *((BOUND[u], 1, AXES[u][1]) for u in taps))
         partial = sp.Piecewise((1, sp.Eq(x, y)), (0, True)) * covers
         what = ("the largest entry of each window (at a tie the bracket below passes the gradient to every tied "
                 "entry, where PyTorch and CS231n pick one; the drawn inputs have no ties)")
     else:
-        forward = read
-        for u in reversed(taps):
-            forward = total(forward, u)
-        forward, partial = forward / size, covers / size
+        forward, partial = totals(read, taps) / size, covers / size
         what = "the mean of each window"
     nodes = (Node("x", "nk" + positions, why="the layer's input: examples by channels by positions"),
              Node("y", "nk" + outputs, forward, (Local("x", partial),), why=f"the output: {what}"))
