@@ -29,10 +29,6 @@ def check_layer(formula: str, layer: str, convention=None, diagnose: bool = True
         if not isinstance(formula, str):
             raise DeriveError(f"the formula must be a string, not {type(formula).__name__}")
         kind = layer_kind(layer, unbiased)
-        if kind.computed:
-            raise DeriveError(f"{kind.name}'s formulas cannot be checked yet: the reader does not take computed "
-                              f"indices (s(i - 1) + u - p); `derive doc --layer {kind.name}` derives and verifies "
-                              f"them")
         if convention is not None and not isinstance(convention, str):
             raise DeriveError(f"a layer's convention is the name of one of its notations, not "
                               f"{type(convention).__name__}")
@@ -43,7 +39,10 @@ def check_layer(formula: str, layer: str, convention=None, diagnose: bool = True
         meanings = [read(dataclasses.replace(link, lhs=links[0].lhs), kind, letters) for link in links]
     except DeriveError as exc:
         return {"verdict": "invalid", "formula": formula, "convention": name or "", "reason": str(exc)}
-    verdicts = [judge(m, unbiased) for m in meanings]
+    try:
+        verdicts = [judge(m, unbiased) for m in meanings]
+    except DeriveError as exc:  # a condition no drawn input meets
+        return {"verdict": "invalid", "formula": formula, "convention": name or "", "reason": str(exc)}
     failing = next((n for n, v in enumerate(verdicts) if not v.holds), None)
     meaning, verdict = meanings[failing or 0], verdicts[failing or 0]
     if len(links) > 1:

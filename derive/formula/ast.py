@@ -13,6 +13,42 @@ from dataclasses import dataclass, field
 ONES = "\\mathbf{1}"  # a vector of ones, as a symbol (\\mathbf{1}, \\boldsymbol{1}): never the number 1
 
 
+class IndexExpr(str):
+    """A component index written as arithmetic (t+1, j+2H, s(k-1)+m-p): its text, as a plain index is text, and
+    ``tree`` (Sym, Num, Neg, Bin of "+", "-", "matmul") for the readers that give it a meaning. Readers that take
+    only letters see text they do not know and refuse it."""
+
+    tree: object
+
+    def __new__(cls, text: str, tree: object) -> IndexExpr:
+        out = super().__new__(cls, text)
+        out.tree = tree
+        return out
+
+    def __reduce__(self):  # pickled (the cache of parsed formulas) with its tree
+        return IndexExpr, (str(self), self.tree)
+
+
+def index_text(tree) -> str:
+    """The text of an index tree: s(k-1)+m-p, j+2H, 2(i-1), s\\cdot k."""
+    if isinstance(tree, Sym):
+        return tree.base
+    if isinstance(tree, Num):
+        return tree.value
+    if isinstance(tree, Neg):
+        return "-" + _index_operand(tree.arg, ("+", "-"))
+    if tree.op in ("+", "-"):
+        return index_text(tree.left) + tree.op + _index_operand(tree.right, ("+", "-") if tree.op == "-" else ())
+    left, right = _index_operand(tree.left, ("+", "-")), _index_operand(tree.right, ("+", "-"))
+    glue = "" if right.startswith("(") or (isinstance(tree.left, Num) and not right[:1].isdigit()) else "\\cdot "
+    return left + glue + right
+
+
+def _index_operand(tree, loose: tuple) -> str:
+    text = index_text(tree)
+    return f"({text})" if isinstance(tree, (Bin, Neg)) and (isinstance(tree, Neg) or tree.op in loose) else text
+
+
 @dataclass(frozen=True)
 class Layer:
     """A layer superscript as written: ``l``, ``l+1``, ``L-1``, ``3``; style is how it was bracketed."""

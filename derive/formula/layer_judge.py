@@ -17,6 +17,7 @@ forward pass's identities do not hold.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import random
 from collections.abc import Callable
@@ -27,9 +28,9 @@ import sympy as sp
 
 from ..backward import evaluate, expand, reverse_pass
 from ..layer_inputs import outputs
-from ..layers.graph import AXES, BOUND, KindGraph, Local, adjoint_name
+from ..layers.graph import AXES, BOUND, KindGraph, Local, Node, adjoint_name
 from ..truth_kinds import DPS
-from .layer_meaning import AXIS_WORD, LayerMeaning, arrays
+from .layer_meaning import LayerFormulaError, LayerMeaning, arrays, axis_word
 from .verdict import TOLERANCE
 
 DRAWS = ((4, 3, 0), (3, 5, 1), (5, 2, 2))  # (m, D, seed): never square, every axis of size 2 or more
@@ -68,13 +69,28 @@ def _value(expr, values: dict, at: dict):
     return v
 
 
-def _draws(meaning: LayerMeaning, unbiased: bool):
+def _draws(meaning: LayerMeaning, unbiased: bool, where: dict | None = None):
+    """Each drawn input's numbers; with ``where`` ({stride: 1}), only the inputs whose constants have those values
+    (and only those the claim's own condition allows)."""
+    where = {**dict(meaning.where), **(where or {})}
+    for key, values, count in _drawn(meaning.kind.name, unbiased):
+        if where and any(values.get(s.name) != v for s, v in where.items()):
+            continue
+        yield key, values, count
+
+
+@functools.lru_cache(maxsize=8)
+def _drawn(kind: str, unbiased: bool) -> tuple:
+    """The drawn inputs of ``kind`` with truth's values, computed once (a diagnosis judges many candidates on them;
+    nothing mutates them)."""
     from ..kind_verification import counts_of, values_of
     from ..layer_inputs import draw
     from ..truth_kinds import kind_truth
+    out = []
     for m, D, seed in DRAWS:
-        inp = draw(meaning.kind.name, m, D, seed, unbiased)
-        yield (m, D, seed), values_of(inp, kind_truth(inp)), counts_of(inp)
+        inp = draw(kind, m, D, seed, unbiased)
+        out.append(((m, D, seed), values_of(inp, kind_truth(inp)), counts_of(inp)))
+    return tuple(out)
 
 
 def _where(meaning: LayerMeaning, at: dict) -> dict:
@@ -83,16 +99,17 @@ def _where(meaning: LayerMeaning, at: dict) -> dict:
     for a in meaning.axes:
         out[meaning.letters.index[a][0]] = int(at[AXES[a][0]])
     for s, a in meaning.every:
-        out[f"{AXIS_WORD[a]} (every)"] = int(at[s])
+        out[f"{axis_word(a, meaning.letters)} (every)"] = int(at[s])
     return out
 
 
-def judge(meaning: LayerMeaning, unbiased: bool = False) -> LayerVerdict:
-    """Every entry on every draw against ground truth; the worst disagreement is the counterexample."""
+def judge(meaning: LayerMeaning, unbiased: bool = False, where: dict | None = None) -> LayerVerdict:
+    """Every entry on every draw (those ``where`` says) against ground truth; the worst disagreement is the
+    counterexample."""
     worst = None
     entries = 0
     with mpmath.workdps(DPS):
-        for (m, D, seed), values, count in _draws(meaning, unbiased):
+        for (m, D, seed), values, count in _draws(meaning, unbiased, where):
             rows = []
             for at in _bindings(meaning, count):
                 rows.append((at, evaluate(meaning.lhs, values, at), _value(meaning.rhs, values, at)))
@@ -102,9 +119,13 @@ def judge(meaning: LayerMeaning, unbiased: bool = False) -> LayerVerdict:
                 err = float("inf") if got is None else float(abs(got - want) / scale)
                 if err > TOLERANCE and (worst is None or err > worst[0]):
                     worst = (err, (m, D, seed), at, want, got)
+    used = sum(1 for _ in _draws(meaning, unbiased, where))
+    if not used:
+        stated = ", ".join(f"{c.name} = {v}" for c, v in meaning.where)
+        raise LayerFormulaError(f"no drawn input has {stated}: the condition leaves nothing to judge the formula on")
     if worst is None:
-        return LayerVerdict(True, f"matches ground truth at all {entries} entries of {len(DRAWS)} drawn inputs "
-                                  f"(relative error within {TOLERANCE:g})")
+        return LayerVerdict(True, f"matches ground truth at all {entries} entries of {used} drawn input"
+                                  f"{'s' if used != 1 else ''} (relative error within {TOLERANCE:g})")
     err, (m, D, seed), at, want, got = worst
     example = {"kind": meaning.kind.name, "m": m, "D": D, "seed": seed, "entry": _where(meaning, at),
                "expected": mpmath.nstr(want, 12), "got": "no number" if got is None else mpmath.nstr(got, 12),
@@ -154,6 +175,58 @@ class Mistake:
     harmless: bool = False   # the edit changes nothing on any input: a formula with it holds
 
 
+def _reads(kind: KindGraph, change: Callable[[Node, Local], Local | None]) -> KindGraph | None:
+    """The graph with each node's reads passed through ``change`` (None drops the read); None when none changed."""
+    nodes, changed = [], False
+    for node in kind.nodes:
+        reads = []
+        for r in node.reads:
+            new = change(node, r)
+            changed |= new != r
+            if new is not None:
+                reads.append(new)
+        nodes.append(dataclasses.replace(node, reads=tuple(reads)))
+    return dataclasses.replace(kind, nodes=tuple(nodes)) if changed else None
+
+
+def _step_back(source: str) -> Callable[[KindGraph, bool], KindGraph | None]:
+    """The graph with every read of ``source`` at the step before dropped (``Local.own``): the path from a state
+    through the next step forgotten."""
+    return lambda kind, unbiased: _reads(kind, lambda node, r: None if r.source == source and r.own else r)
+
+
+def _left_out(name: str) -> Callable[[KindGraph, bool], KindGraph | None]:
+    """The graph with ``name`` read nowhere and its entries 0 in every partial (h0's term in ∂a/∂W_h)."""
+    def change(node: Node, r: Local) -> Local | None:
+        if r.source == name:
+            return None
+        zero = r.partial.replace(lambda e: isinstance(e, sp.Indexed) and e.base.label.name == name,
+                                 lambda e: sp.Integer(0))
+        return r if zero == r.partial else dataclasses.replace(r, partial=zero)
+    return lambda kind, unbiased: _reads(kind, change) if any(n.name == name for n in kind.nodes) else None
+
+
+def _ignored(constant: str, value: int) -> Callable[[KindGraph, bool], KindGraph | None]:
+    """The graph whose partials take ``constant`` (the stride, the padding) as ``value``; the forward keeps it."""
+    def edit(kind: KindGraph, unbiased: bool) -> KindGraph | None:
+        symbol = next((c for c in kind.constants if c.name == constant), None)
+        if symbol is None:
+            return None
+        return _reads(kind, lambda node, r: dataclasses.replace(r, partial=r.partial.xreplace({symbol: value})))
+    return edit
+
+
+def _no_derivative(kind: KindGraph, unbiased: bool) -> KindGraph | None:
+    """Each activation of one read (a gate's σ(a), h = tanh(a)) with its local derivative left out: the partial
+    as its Kronecker deltas alone."""
+    def change(node: Node, r: Local) -> Local:
+        if node.forward is None or len(node.reads) != 1 or not isinstance(node.forward, (sp.Pow, sp.tanh)):
+            return r
+        deltas = sp.Mul(*(f for f in sp.Mul.make_args(r.partial) if isinstance(f, sp.KroneckerDelta)))
+        return dataclasses.replace(r, partial=deltas)
+    return _reads(kind, change)
+
+
 def _keep_missing(kind: KindGraph, unbiased: bool) -> KindGraph | None:
     """Inverted dropout's partial r / p as the mask alone (the 1/p forgotten)."""
     mask = sp.IndexedBase("mask")[AXES["n"][0], AXES["k"][0]]
@@ -170,7 +243,56 @@ MISTAKES = (
     Mistake("a missing gamma", "y = γ x̂ + β: ∂ℓ/∂x̂ = γ ∂ℓ/∂y, the factor γ is missing", _partial("y", "xhat", 1)),
     Mistake("the keep probability missing", "inverted dropout divides by p: y = r x / p, so ∂ℓ/∂x = r ∂ℓ/∂y / p",
             _keep_missing),
+    Mistake("the next step's path forgotten", "the state at step t also feeds step t + 1: the gradient coming back "
+            "from step t + 1 (through the recurrent weights) is missing, not just the upstream one", _step_back("h")),
+    Mistake("the cell state not carried back", "c at step t feeds c at step t + 1 through the forget gate: the term "
+            "of ∂ℓ/∂c at step t + 1 times f at step t + 1 is missing", _step_back("c")),
+    Mistake("the initial state left out", "the first step reads the initial state h0: its term (in the recurrent "
+            "weights' gradient, [t = 1] h0) is missing", _left_out("h0")),
+    Mistake("the stride ignored", "the windows start every s positions: the backward pass must place each window's "
+            "gradient at s(i - 1) + u - p, as the forward pass reads it, not at (i - 1) + u - p",
+            _ignored("stride", 1)),
+    Mistake("the padding ignored", "the forward pass reads the input shifted by the padding p: the backward pass "
+            "must shift back by p", _ignored("pad", 0)),
+    Mistake("an activation's derivative missing", "a gate's σ′ (or the state's tanh′) is left out of the chain rule",
+            _no_derivative),
 )
+
+
+def _unflipped(kind: KindGraph, expr):
+    """A convolution's kernel read with its taps the other way round (w at U + 1 - u): the kernel not flipped."""
+    taps = [a for a in kind.node("W").axes if a in "uU"] if any(n.name == "W" for n in kind.nodes) else []
+    if not taps or not kind.constants:
+        return None
+    places = [kind.node("W").axes.index(a) for a in taps]
+
+    def flip(e):
+        idx = list(e.indices)
+        for at, axis in zip(places, taps):
+            idx[at] = AXES[axis][1] + 1 - idx[at]
+        return e.base[tuple(idx)]
+    return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base.label.name == "W", flip)
+
+
+def _transposed(kind: KindGraph, expr):
+    """A square weight (the recurrent W_h, H by H) read with its two indices swapped: used untransposed."""
+    square = [n.name for n in kind.nodes if n.forward is None and len(n.axes) == 2 and n.name != "x"
+              and AXES[n.axes[0]][1] == AXES[n.axes[1]][1]]
+    if not square:
+        return None
+    return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base.label.name in square,
+                        lambda e: e.base[e.indices[::-1]])
+
+
+FORMS = (  # mistakes in how a formula is written out, applied to the kind's own formulas
+    ("the kernel not flipped", "the full convolution of the upstream gradient takes the kernel flipped (w at U + 1 - "
+     "u, for each spatial axis): correlating with the kernel as it is gives another sum", _unflipped),
+    ("a weight untransposed", "the recurrent weight enters the backward pass transposed: its two indices are the "
+     "other way round", _transposed),
+)
+STRIDE_ONE = ("the stride-1 form for every stride", "the full convolution with the flipped kernel is dX only where "
+              "the stride is 1 (the formula holds on those inputs); with a stride s, dX is the scatter-sum over the "
+              "windows that read each position, Σ_i Σ_u [t = s(i - 1) + u - p] w dout")
 WRONG_AXIS = "a sum over the wrong axis"
 
 
@@ -188,9 +310,11 @@ def _swap_axes(expr):
     """Every Σ over one axis as the Σ over the other, the entries read along the other axis (a column's sum as
     the row's): the sum over the wrong axis."""
     def swap(s):
+        if len(s.limits) != 1:
+            return s
         (index, _, _), = s.limits
         axis = next((a for a, b in BOUND.items() if b == index), None)
-        if axis is None:
+        if axis not in ("n", "k"):
             return s
         other = "k" if axis == "n" else "n"
         body = s.function.xreplace({index: AXES[axis][0], AXES[other][0]: BOUND[other]})
@@ -198,11 +322,11 @@ def _swap_axes(expr):
     return expr.replace(lambda e: isinstance(e, sp.Sum), swap)
 
 
-def _agrees(meaning: LayerMeaning, candidate, unbiased: bool) -> tuple[bool, bool]:
-    """(the candidate matches the user's right side, it differs from truth) on every draw."""
+def _agrees(meaning: LayerMeaning, candidate, unbiased: bool, where: dict | None = None) -> tuple[bool, bool]:
+    """(the candidate matches the user's right side, it differs from truth) on every draw (``where`` says)."""
     same, differs = True, False
     with mpmath.workdps(DPS):
-        for _, values, count in _draws(meaning, unbiased):
+        for _, values, count in _draws(meaning, unbiased, where):
             rows = []
             for at in _bindings(meaning, count):
                 c = _value(candidate, values, at)
@@ -225,21 +349,38 @@ def diagnose(meaning: LayerMeaning, unbiased: bool = False) -> dict:
     corrected = corrected_formula(meaning, unbiased)
     if meaning.adjoint:
         bound = {AXES[a][0] for a in meaning.axes} | {s for s, _ in meaning.every}
-        tries = [(mk.name, mk.message, c) for mk in MISTAKES if not mk.harmless
+        # (name, message, candidate, where): a closed form that holds only where its constants are ``when``'s
+        # (the flipped kernel at stride 1) is compared with the user's formula on those inputs only
+        tries: list[tuple[str, str, sp.Expr, dict | None]] = [
+            (mk.name, mk.message, c, None) for mk in MISTAKES if not mk.harmless
                  for g in [mk.edit(meaning.kind, unbiased)] if g is not None
                  for c in _candidates(g, meaning.quantity)]
+        own = [(c, None) for c in _candidates(_kind(meaning.kind.name, unbiased), meaning.quantity)] + \
+            [(c.rhs, c.when or None) for c in meaning.kind.compact if c.of == meaning.quantity]
+        tries += [(name, message, edited, where) for name, message, form in FORMS for c, where in own
+                  for edited in [form(meaning.kind, c)] if edited is not None and edited != c]
         tries += [(WRONG_AXIS, "each Σ runs over the other axis (the features of a row against the examples of a "
-                   "column)", _swap_axes(c)) for c in _candidates(_kind(meaning.kind.name, unbiased), meaning.quantity)
-                  + [c.rhs for c in meaning.kind.compact if c.of == meaning.quantity]]
-        for name, message, candidate in tries:
+                   "column)", _swap_axes(c), where) for c, where in own]
+        for name, message, candidate, where in tries:
             sizes = {size for _, size in AXES.values()}
-            free = {s for s in candidate.free_symbols if isinstance(s, sp.Symbol) and s.is_integer} - sizes
+            free = {s for s in candidate.free_symbols if isinstance(s, sp.Symbol) and s.is_integer} - sizes \
+                - set(meaning.kind.constants)
             if not free <= bound:
                 continue
-            same, differs = _agrees(meaning, candidate, unbiased)
+            same, differs = _agrees(meaning, candidate, unbiased, where)
             if same and differs:
                 return {"mistake": name, "message": message, "corrected": corrected}
+        for c in meaning.kind.compact:
+            if c.of == meaning.quantity and c.when and _holds_where(meaning, c.when, unbiased):
+                return {"mistake": STRIDE_ONE[0], "message": STRIDE_ONE[1], "corrected": corrected}
     return {"mistake": None, "message": "not one of the known mistakes", "corrected": corrected}
+
+
+def _holds_where(meaning: LayerMeaning, where: dict, unbiased: bool) -> bool:
+    """Whether the formula holds on every draw whose constants are ``where``'s (there being one)."""
+    if not any(True for _ in _draws(meaning, unbiased, where)):
+        return False
+    return judge(meaning, unbiased, where).holds
 
 
 def _kind(name: str, unbiased: bool) -> KindGraph:

@@ -38,8 +38,14 @@ MARKS = {"B", "\\mathcal{B}"}       # the batch's mark on a statistic (μ_B, σ�
 ALIASES = {"\\varepsilon": "\\epsilon"}  # two glyphs of one letter
 # the functions a kind's formulas use (softmax's exp and log, an activation's tanh), by the names LaTeX gives them
 FUNCTIONS = {"exp": sp.exp, "log": sp.log, "ln": sp.log, "tanh": sp.tanh}
+STACKED = ("q", "g")  # the axes of gates stacked side by side (an LSTM's 4H, a GRU's 3H)
 AXIS_WORD = {"n": "the example", "k": "the feature", "j": "the output feature or key"}
-_INDEX = re.compile(r"[A-Za-z]")
+
+
+def axis_word(axis: str, letters: Letters) -> str:
+    """An axis in words: the example, the feature ..., or by its size in the source's letters (the axis of W')."""
+    return AXIS_WORD.get(axis) or f"the axis of {letters.sizes.get(axis, axis)}"
+_INDEX = re.compile(r"[A-Za-z]'*")
 
 
 class LayerFormulaError(DeriveError):
@@ -62,6 +68,7 @@ class LayerMeaning:
     rhs: sp.Expr
     every: tuple                  # (index symbol, axis) the right side has free and the left side does not
     notes: tuple[str, ...] = ()
+    where: tuple = ()             # (constant, value): the claim's condition on a stride or padding (if s = 1)
 
     @property
     def name(self) -> str:
@@ -121,16 +128,30 @@ def _plain_powers(node):
 
 
 def _letter_key(node) -> tuple[str, int, bool] | None:
-    """(base, power, marked) of a source's symbol: \\mu_{\\mathcal{B}} -> ("\\mu", 1, True)."""
+    """(base, power, marked) of a source's symbol: \\mu_{\\mathcal{B}} -> ("\\mu", 1, True); a name written with
+    a subscript or a numbered superscript keeps it: W_{h} -> ("W_{h}", 1, False), h^{(0)} -> ("h^{(0)}", 1, False)."""
     power = 1
     if isinstance(node, ast.Pow) and isinstance(node.exp, ast.Num) and node.exp.value.isdigit():
         power, node = int(node.exp.value), node.base
-    if not isinstance(node, ast.Sym) or node.layer is not None:
+    if not isinstance(node, ast.Sym):
         return None
+    if node.layer is not None:
+        name = _numbered(node)
+        return None if name is None or node.indices else (name, power, False)
     indices = node.indices or ()
+    if len(indices) == 1 and indices[0] not in MARKS and not isinstance(indices[0], ast.IndexExpr):
+        return f"{node.base}_{{{indices[0]}}}", power, False
     if any(i not in MARKS for i in indices):
         return None
     return ALIASES.get(node.base, node.base), power, bool(indices)
+
+
+def _numbered(node: ast.Sym) -> str | None:
+    """The name h^{(0)} of a symbol with a numbered superscript in parentheses (Goodfellow's initial state)."""
+    lay = node.layer
+    if lay is None or lay.symbol is not None or lay.style != "paren":
+        return None
+    return f"{node.base}^{{({lay.offset})}}"
 
 
 class _Reader:
@@ -157,12 +178,14 @@ class _Reader:
             if isinstance(node, ast.Sym):
                 self.names[node.base] = name
         self.sizes = {letters.sizes[a]: AXES[a][1] for a in AXES if a in letters.sizes}
+        self.size_trees = {_parsed(text): size for text, size in self.sizes.items()}  # 4H, W', \\mathit{WW}
         self.size_forms = {}  # (base, subscripts) of each size as the grammar reads it: d_k is d with index k
         for text, size in self.sizes.items():
             node = _parsed(text)
             if isinstance(node, ast.Sym) and node.layer is None:
                 self.size_forms[(ALIASES.get(node.base, node.base), tuple(node.indices or ()))] = size
         self.scalars = {s.name for s in kind.constants}
+        self.constants = {s.name: s for s in kind.constants}  # a stride, a padding: integers in an index
         self.axis_of: dict[sp.Symbol, str] = {}
         for axis, (index, _) in AXES.items():
             self.axis_of[index] = axis
@@ -170,6 +193,7 @@ class _Reader:
         self.lhs_letters: dict[str, sp.Symbol] = {}
         self.free: dict[str, sp.Symbol] = {}      # right-side letters the left side does not bind
         self.fresh = itertools.count(1)
+        self.notes: list[str] = []
 
     # ---------------------------------------------------------------- symbols
     def known(self) -> str:
@@ -203,7 +227,7 @@ class _Reader:
         elif self.lhs_mode:
             sym = AXES[axis][0]
             if any(s == sym for s in self.lhs_letters.values()):
-                raise _refuse(f"the left side {written} uses two letters for {AXIS_WORD[axis]}")
+                raise _refuse(f"the left side {written} uses two letters for {axis_word(axis, self.letters)}")
             self.lhs_letters[letter] = sym
             scope[letter] = sym
         else:
@@ -212,8 +236,13 @@ class _Reader:
         known = self.axis_of.get(sym)
         if known is None:
             self.axis_of[sym] = axis
-        elif known != axis:
-            raise _refuse(f"index {letter} is {AXIS_WORD[known]} elsewhere but {AXIS_WORD[axis]} in {written}")
+        elif known != axis and AXES[known][1] != AXES[axis][1]:
+            if not {known, axis} & set(STACKED):
+                raise _refuse(f"index {letter} is {axis_word(known, self.letters)} elsewhere but "
+                              f"{axis_word(axis, self.letters)} in {written}")
+            # a gate read at the stacked index (an LSTM's i at q, as da = di ... hstacks them): past its end 0
+            self.notes.append(f"index {letter} is {axis_word(known, self.letters)} but is read at "
+                              f"{axis_word(axis, self.letters)} in {written}: an entry past its end reads as 0")
         return sym
 
     def entry(self, node: ast.Sym, scope: dict):
@@ -225,13 +254,18 @@ class _Reader:
         letters = [i for i in indices if i not in MARKS]
         if node.layer is None and (base, tuple(indices)) in self.size_forms:
             return self.size_forms[(base, tuple(indices))]
-        found = self.quantity_of(base)
+        numbered = _numbered(node)
+        found = self.quantity_of(numbered) if numbered is not None else None
+        if found is None:
+            numbered, found = None, self.quantity_of(base)
         if found is None:
             if base == "d" and self.letters.adjoint == "d":
                 raise _refuse(f"{written}: d is read only before a quantity (d\\gamma_j, dx_{{ij}})")
             raise _refuse(f"unknown symbol {written} in {self.kind.name}'s {self.letters.source} letters "
                           f"(known: {self.known()})")
         quantity, power, adjoint = found
+        if numbered:
+            node = dataclasses.replace(node, layer=None)
         if quantity == "loss":
             raise _refuse(f"the loss {written} itself on the right side: a backward formula reads its adjoints")
         if marks and quantity not in self.marked:
@@ -255,9 +289,13 @@ class _Reader:
         shown = [a for a in axes if a in self.letters.shown]
         implicit = [a for a in axes if a not in shown]
         for letter in letters + ([hidden] if hidden else []):
+            if (isinstance(letter, ast.IndexExpr) or letter.isdigit()) and not self.lhs_mode:
+                continue  # read below, from its tree (a number: that entry, h_{0} a_{1j})
             if not _INDEX.fullmatch(letter):
-                raise _refuse(f"index {letter} of {written}: an index is a letter (a concrete entry or an offset "
-                              "is not read)")
+                where = "on the left side an index is a letter (it names the entry the formula gives)" \
+                    if isinstance(letter, ast.IndexExpr) or self.lhs_mode \
+                    else "an index is a letter or arithmetic of letters (a concrete entry is not read)"
+                raise _refuse(f"index {letter} of {written}: {where}")
             if letter in self.sizes:
                 raise _refuse(f"index {letter} of {written}: {letter} is a size in these letters")
         if hidden is not None:
@@ -276,20 +314,61 @@ class _Reader:
             raise _refuse(self._count(written, quantity, shown, letters))
         if len({p[1] for p in pairs}) != len(pairs):
             raise _refuse(f"{written} uses one index letter for two axes")
-        at = {a: self.index_symbol(letter, a, scope, written) for a, letter in pairs}
+        at = {a: self.computed(letter.tree, scope, written) if isinstance(letter, ast.IndexExpr)
+              else sp.Integer(int(letter)) if letter.isdigit() else self.index_symbol(letter, a, scope, written)
+              for a, letter in pairs}
         idx = tuple(at.get(a, AXES[a][0]) for a in axes)
         for a in axes:
             if a not in at:
                 self.axis_of.setdefault(AXES[a][0], a)
         return sp.IndexedBase(adjoint_name(quantity) if adjoint else quantity)[idx]
 
+    def computed(self, tree, scope: dict, written: str):
+        """A computed index's value (s(k - 1) + m - p, t + 1, j + 2H): index letters bound elsewhere, the sizes,
+        the kind's integer constants (stride, padding) and whole numbers, with + - and products."""
+        if isinstance(tree, ast.Num):
+            return sp.Integer(int(tree.value))
+        if isinstance(tree, ast.Neg):
+            return -self.computed(tree.arg, scope, written)
+        if isinstance(tree, ast.Bin):
+            a, b = self.computed(tree.left, scope, written), self.computed(tree.right, scope, written)
+            return a + b if tree.op == "+" else a - b if tree.op == "-" else a * b
+        letter = tree.base
+        if letter in scope:
+            return scope[letter]
+        if (letter, ()) in self.size_forms:
+            return self.size_forms[(letter, ())]
+        found = self.quantity_of(letter)
+        if found is not None and found[0] in self.constants:
+            return self.constants[found[0]]
+        if found is not None:
+            raise _refuse(f"{letter} in the index of {written} is a quantity of the layer, not an index")
+        if not _INDEX.fullmatch(letter):
+            raise _refuse(f"{letter} in the index of {written} is not an index letter")
+        return self.free.setdefault(letter, sp.Symbol(f"{letter}_free{next(self.fresh)}", integer=True,
+                                                      positive=True))
+
+    def kronecker(self, node: ast.Kronecker, scope: dict):
+        """[u = s(k - 1) + m - p]: 1 where the two indices are equal, else 0."""
+        written = _show(node)
+        sides = []
+        for side in (node.left, node.right):
+            tree = side.tree if isinstance(side, ast.IndexExpr) else \
+                ast.Num(side) if side.isdigit() else ast.Sym(side)
+            sides.append(self.computed(tree, scope, written))
+        return sp.KroneckerDelta(*sides)
+
     def _count(self, written: str, quantity: str, shown: list, letters: list) -> str:
-        want = " and ".join(AXIS_WORD[a] for a in shown) or "no index"
+        want = " and ".join(axis_word(a, self.letters) for a in shown) or "no index"
         return (f"{written} has {len(letters)} index{'es' if len(letters) != 1 else ''}; in {self.letters.source} "
                 f"letters {quantity} takes {len(shown)} ({want})")
 
     # ---------------------------------------------------------------- expressions
     def expr(self, node, scope: dict):
+        if node in self.size_trees:
+            return self.size_trees[node]
+        if isinstance(node, ast.Kronecker):
+            return self.kronecker(node, scope)
         if isinstance(node, ast.Num):
             return _number(node.value)
         if isinstance(node, ast.Sym):
@@ -362,23 +441,62 @@ class _Reader:
         bound = sp.Symbol(f"{letter}_sum{next(self.fresh)}", integer=True, positive=True)
         body = self.expr(node.body, {**scope, letter: bound})
         axis = self.axis_of.get(bound)
+        if axis is None and body.has(bound) and node.upper is not None:
+            # Σ_{u=1}^{PW} over a tap read only inside computed indices: the range its upper limit names
+            upper = self.expr(node.upper, scope)
+            axis = next((a for a in self.letters.sizes if AXES[a][1] == upper), None)
+            if axis is not None:
+                self.axis_of[bound] = axis
+        if axis is None and body.has(bound):
+            raise _refuse(f"the sum over {letter}: {letter} appears only inside computed indices or brackets, so "
+                          "what it runs over is not known")
         if axis is None:
             raise _refuse(f"the sum over {letter}: its body has no index {letter}")
         size = AXES[axis][1]
         if node.lower is not None and self.expr(node.lower, scope) != 1:
-            raise _refuse(f"the sum over {letter} starts at {_show(node.lower)}: it runs over {AXIS_WORD[axis]}s "
-                          "from 1")
+            raise _refuse(f"the sum over {letter} starts at {_show(node.lower)}: {letter} is "
+                          f"{axis_word(axis, self.letters)}, counted from 1")
         if node.upper is not None and self.expr(node.upper, scope) != size:
             want = self.letters.sizes.get(axis, str(size))
-            raise _refuse(f"the sum over {letter} ends at {_show(node.upper)}: {AXIS_WORD[axis]}s run to {want}")
+            raise _refuse(f"the sum over {letter} ends at {_show(node.upper)}: {letter} is "
+                          f"{axis_word(axis, self.letters)}, which runs to {want}")
         return sp.Sum(body, (bound, 1, size))
 
     # ---------------------------------------------------------------- the claim
+    def condition(self, claim: ast.Claim) -> tuple:
+        """A condition on one of the kind's constants written after the formula (\\text{if } s = 1, (s = 1),
+        \\text{for } \\mathrm{stride} = 1): ((constant, value),), judged on the inputs where it holds. Any other
+        condition is refused; other prose after the formula (a tag, a remark) claims nothing."""
+        text = claim.condition or claim.annotation
+        if not text:
+            return ()
+        plain = re.sub(r"\\(?:text|textrm|mbox|hbox)\s*\{([^{}]*)\}", r" \1 ", text)
+        plain = re.sub(r"\\(?:q?quad|[,;:! ])(?![A-Za-z])|[(),.]", " ", plain).strip()
+        m = re.fullmatch(r"(?:(?:if|for|when|where|with|only|at)\s+)*(.+?)\s*=\s*([0-9]+)", plain, re.IGNORECASE)
+        constant = None
+        if m is not None:
+            try:
+                node = _parsed(m.group(1))
+            except DeriveError:
+                node = None
+            found = self.quantity_of(node.base) if isinstance(node, ast.Sym) and not node.indices else None
+            if found is None and re.fullmatch(r"[A-Za-z]+", m.group(1)):
+                found = self.quantity_of(m.group(1))
+            if found is not None and found[0] in self.constants:
+                constant = self.constants[found[0]]
+        if constant is None or m is None:
+            if claim.condition:
+                raise _refuse(f"the condition {claim.condition}: a layer's formula takes a condition on a constant "
+                              "only (if s = 1)")
+            return ()
+        return ((constant, int(m.group(2))),)
+
     def claim(self, claim: ast.Claim) -> LayerMeaning:
         if claim.op not in ("=", ":="):
             raise _refuse(f"relation {claim.op}: a formula about a layer claims lhs = rhs")
-        if claim.condition or claim.shape is not None:
-            raise _refuse("a condition or a stated shape is not read in a layer's formula")
+        if claim.shape is not None:
+            raise _refuse("a stated shape is not read in a layer's formula")
+        where = self.condition(claim)
         scope: dict = {}
         self.lhs_mode = True
         lhs = self.expr(_plain_powers(claim.lhs), scope)
@@ -388,15 +506,21 @@ class _Reader:
         if not isinstance(rhs, sp.Expr):
             raise _refuse("the right side is not a number")
         lhs_free = set(lhs.indices) if isinstance(lhs, sp.Indexed) else set()
+        unplaced = sorted(letter for letter, s in self.free.items() if s not in self.axis_of)
+        if unplaced:
+            raise _refuse(f"index {unplaced[0]} appears only inside computed indices or brackets: what it runs over "
+                          "is not known (name it in a plain position, or sum over it)")
         found = self._every(rhs, lhs_free)
         rhs = rhs.xreplace({s: AXES[self.axis_of[s]][0] for s, _ in found if s in self._renamed})
         every = tuple((AXES[a][0], a) if s in self._renamed else (s, a) for s, a in found)
-        notes = []
+        notes = list(dict.fromkeys(self.notes))
         if every:
-            words = ", ".join(AXIS_WORD[a] for _, a in every)
+            words = ", ".join(axis_word(a, self.letters) for _, a in every)
             notes.append(f"the right side depends on {words}, which the left side does not name: read for every "
                          "value (a sum over it may be missing)")
-        return LayerMeaning(self.kind, self.letters, quantity, adjoint, lhs, rhs, every, tuple(notes))
+        notes += [f"judged only where {c.name} = {v}, as the condition after the formula says: on the drawn inputs "
+                  f"with that {c.name}" for c, v in where]
+        return LayerMeaning(self.kind, self.letters, quantity, adjoint, lhs, rhs, every, tuple(notes), where)
 
     def _every(self, rhs, lhs_free: set) -> list:
         """The right side's free indices the left side lacks, with their axes; a placeholder whose axis the left

@@ -9,6 +9,7 @@ else: Goodfellow's a is a pre-activation, Bishop's z an activation. Elementwise 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -672,13 +673,18 @@ def number(text: str) -> sp.Rational:
     return sp.Rational(value.numerator, value.denominator)
 
 
+_OFFSET = re.compile(r"([A-Za-z]+)([+-])([0-9]+)")
+
+
 def index_expr(text: str) -> sp.Expr:
-    """An index as written: "j", "j+1", "k-1", "0"."""
-    text = text.replace(" ", "")
-    for sign in ("+", "-"):
-        if sign in text[1:]:
-            name, _, num = text.partition(sign)
-            return sp.Symbol(name, integer=True) + (int(num) if sign == "+" else -int(num))
+    """An index as written: "j", "j+1", "k-1", "0". A network's formula takes no computed one (s(k-1)+m-p is a
+    layer kind's, read by ``layer_meaning``): it is refused, never read in part."""
+    written, text = text, text.replace(" ", "")
+    if (m := _OFFSET.fullmatch(text)) is not None:
+        return sp.Symbol(m.group(1), integer=True) + (int(m.group(3)) if m.group(2) == "+" else -int(m.group(3)))
+    if isinstance(written, ast.IndexExpr) or any(op in text for op in "+-*'"):
+        raise MeaningError(f"the index {text} is computed: a network's formula takes a letter, a number or a letter "
+                           "plus or minus a number (computed indices are read for a layer kind, --layer)")
     return sp.Integer(int(text)) if text.isdigit() else sp.Symbol(text, integer=True)
 
 

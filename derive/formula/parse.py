@@ -24,6 +24,7 @@ import unicodedata
 from contextvars import ContextVar
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from ..errors import DeriveError
 from .ast import (
@@ -34,6 +35,7 @@ from .ast import (
     Claim,
     Derivative,
     Entry,
+    IndexExpr,
     Kronecker,
     Layer,
     Nabla,
@@ -46,6 +48,7 @@ from .ast import (
     Sym,
     Transpose,
     ZeroBiasColumn,
+    index_text,
     map_symbols,
 )
 from .relations import PATTERN, RELATION, meaning
@@ -1224,6 +1227,11 @@ def _apply_sup(base, items, tok):
         squared = lay is not None and lay.symbol is None and core[1] == "plain" and bare and node.indices is not None
         if bare and lay is not None and not squared:
             node = replace(node, layer=lay)
+        elif lay is not None and lay.symbol is not None and isinstance(node, Sym) and not node.indices \
+                and node.layer is not None and node.layer.symbol is None and node.layer.style == "paren" \
+                and core[1] == "paren":
+            # {h^{(0)}}^{(r)}: example r of the quantity named h^{(0)} (Goodfellow's initial state)
+            node = Sym(f"{node.base}^{{({node.layer.offset})}}", lay)
         elif lay is not None and lay.symbol is not None:
             what = "a symbol that already has a layer" if isinstance(node, Sym) and not grouped else \
                 "an expression"
@@ -1366,12 +1374,15 @@ class _Build:
         return index, lower, c[1]
 
     def lower(self, c):
+        name = _letter_name(c[0].value)
+        if len(c) > 1 and getattr(c[1], "type", None) == "PRIME":  # \sum_{j'=1}: a primed index letter
+            name, c = name + "'", [c[0], *c[2:]]
         if len(c) == 1:
-            return _letter_name(c[0].value), None
+            return name, None
         if _relation(c[1]) != "=":
             raise _err(c[1], f"the sum's index takes its first value with '=', not {_quote(c[1].value)}",
                        "e.g. \\sum_{k=1}^{n}")
-        return _letter_name(c[0].value), _plain(c[2])
+        return name, _plain(c[2])
 
     def upper(self, c):
         x = c[0]
@@ -1418,6 +1429,8 @@ class _Build:
         inner = _plain(c[1])
         if inner == Num("1") and c[0].value.lstrip("\\") in BOLD:  # \mathbf{1}: a vector of ones, not the number
             return Sym(ONES)
+        if c[0].value.lstrip("\\") in UPRIGHT and (word := _letters_run(inner)) is not None:
+            return Sym(word)  # \mathrm{out}, \mathit{WW}: one name, as code writes it, not a product of letters
         return inner
 
     def paren(self, c):
@@ -1528,6 +1541,11 @@ class _Build:
 
     def subscript(self, c):
         base, tok, idx = c
+        if isinstance(base, _D) and isinstance(base.arg, Sym) and base.arg.layer is None and not base.given \
+                and base.arg.indices is not None and len(base.arg.indices) == 1 and isinstance(idx, tuple) \
+                and not isinstance(base.arg.indices[0], IndexExpr) and not base.arg.indices[0].startswith("("):
+            # \partial {a_{h}}_{stq}: the entry stq of the quantity named a_h, in a denominator
+            return _D(Sym(f"{base.arg.base}_{{{base.arg.indices[0]}}}", None, idx), base.tok, base.given)
         node = _plain(base)
         if isinstance(idx, int):
             return Slice(node, idx)
@@ -1537,6 +1555,10 @@ class _Build:
             return replace(node, layer=idx)
         if isinstance(node, Sym) and not isinstance(base, _Group):
             if node.indices is not None and not _examples_only(node.indices):
+                if node.layer is None and len(node.indices) == 1 and not isinstance(node.indices[0], IndexExpr) \
+                        and not node.indices[0].startswith("("):
+                    # {W_{h}}_{ij}: the entry ij of the matrix named W_h (CS231n's Wh, a GRU's b_{x})
+                    return Sym(f"{node.base}_{{{node.indices[0]}}}", None, idx)
                 raise _err(tok, f"a second subscript on {node.base}")
             return replace(node, indices=(*idx, *(node.indices or ())))  # \delta^{(l)(t)}_j: j, then example t
         if isinstance(base, _Group) and _cost_gradient(node) and isinstance(node.wrt, Sym) and node.wrt.indices is None:
@@ -1624,21 +1646,42 @@ class _Build:
         return ("l",)
 
     def b_items(self, c):
+        commas = any(getattr(t, "type", None) == "COMMA" for t in c)
         out = []
         for item in c:
             if isinstance(item, list):
                 out.extend(item)
+            elif isinstance(item, _IRun):
+                out.extend(item.indices(commas))
         return tuple(out)
 
-    def bitem(self, c):
-        head = "l" if c[0].type == "ELL" else c[0].value  # d_{\ell+1}: the layer letter, as in ^{(\ell)}
-        offset = "".join("-" if t.type == "MINUS" else t.value for t in c[1:])
-        parts = list(head)  # _{jk} and Nielsen's w^3_{24} are two indices each
-        parts[-1] += offset
-        return parts
+    def b_index(self, c):
+        return c[0]
 
-    def b_example(self, c):
-        return [f"({c[0].value})"]
+    def isum(self, c):
+        terms, sign = [], None
+        for x in c:
+            if getattr(x, "type", None) in ("PLUS", "MINUS"):
+                sign = "+" if x.type == "PLUS" else "-"
+            else:
+                terms.append((sign, x))
+                sign = None
+        return _IRun(tuple(terms))
+
+    def iprod(self, c):
+        return tuple(x for x in c if isinstance(x, tuple))
+
+    def ijux(self, c):
+        return tuple(c)
+
+    def i_atom(self, c):
+        return _IFac(c[0], primed=len(c) > 1)
+
+    def i_paren(self, c):
+        return _IFac(None, c[0])
+
+    def i_name(self, c):  # \mathrm{stride}: one name
+        return _IFac(_Tok("NAME", "".join(t.value for t in c[1:]), getattr(c[0], "column", None)))
 
     def b_cal(self, c):  # \mu_{\mathcal{B}}: the batch's mark, an index as written
         name = c[0].value.strip()
@@ -1649,6 +1692,99 @@ class _Build:
 
     def b_slice(self, c):
         return int(c[0].value)
+
+
+@dataclass(frozen=True)
+class _Tok:
+    """A token made here (a name put together from the letters in \\mathrm{...})."""
+
+    type: str
+    value: str
+    column: int | None = None
+
+
+@dataclass(frozen=True)
+class _IFac:
+    """One factor of an index as written: a letter, number or \\ell (``tok``), or a group (``run``)."""
+
+    tok: Any = None   # a lark Token or a _Tok
+    run: Any = None   # an _IRun
+    primed: bool = False  # j': a letter of its own
+
+    @property
+    def plain(self) -> bool:
+        """A letter or number, or a group of one letter (the example index (i))."""
+        return self.run is None and self.tok.type != "NAME" or self.run is not None and self.run.letter is not None
+
+    def parts(self) -> list[str]:
+        """The indices a plain factor is when not read as a product: jk's j, w_{24}'s 2 and 4, (i), j'."""
+        if self.run is not None:
+            return [f"({self.run.letter})"]
+        if self.primed:
+            return [self.tok.value + "'"]
+        return ["l"] if self.tok.type == "ELL" else list(self.tok.value)
+
+    def tree(self, commas: bool):
+        if self.run is not None:
+            return self.run.tree(commas)
+        if self.tok.type == "NUMBER":
+            return Num(self.tok.value)
+        return Sym("l" if self.tok.type == "ELL" else self.tok.value + "'" * self.primed)
+
+
+@dataclass(frozen=True)
+class _IRun:
+    """A subscript item as written: signed terms, each a product (\\cdot, *) of runs of juxtaposed factors."""
+
+    terms: tuple  # ((sign or None, (run of _IFac, ...) per explicit product), ...)
+
+    @property
+    def letter(self) -> str | None:
+        """The letter, when the item is one letter alone (the group (i) holds one)."""
+        if len(self.terms) == 1 and self.terms[0][0] is None and len(self.terms[0][1]) == 1:
+            run = self.terms[0][1][0]
+            if len(run) == 1 and run[0].run is None and run[0].tok.type == "LETTER":
+                return run[0].tok.value
+        return None
+
+    def indices(self, commas: bool) -> list[str]:
+        """The indices this item writes. A run of letters and numbers, with a number added or taken away at its
+        end, is one index per character as before (_{jk}, w_{24}, _{jk+1}); anything else is one index computed
+        from its letters (t+1 as text, s(k-1)+m-p an IndexExpr with its tree)."""
+        (sign, head), *rest = self.terms
+        offset = None
+        if len(rest) == 1 and len(rest[0][1]) == 1 and len(rest[0][1][0]) == 1:
+            tail = rest[0][1][0][0]
+            if tail.run is None and tail.tok.type == "NUMBER":
+                offset = (rest[0][0], tail.tok.value)
+        if sign is None and len(head) == 1 and all(f.plain for f in head[0]) and (not rest or offset) \
+                and (offset is None or head[0][-1].run is None):
+            parts = [p for f in head[0] for p in f.parts()]
+            if offset:
+                last = Num(parts[-1]) if parts[-1].isdigit() else Sym(parts[-1])
+                tree = Bin(offset[0], last, Num(offset[1]))
+                parts[-1] = IndexExpr(index_text(tree), tree)
+            return parts
+        tree = self.tree(commas)
+        return [IndexExpr(index_text(tree), tree)]
+
+    def tree(self, commas: bool):
+        out = None
+        for sign, product in self.terms:
+            value = None
+            for run in product:
+                for n, f in enumerate(run):
+                    if not commas and n and f.run is None and run[n - 1].run is None \
+                            and f.tok.type != "NUMBER" and run[n - 1].tok.type != "NUMBER":
+                        raise _err(f.tok, f"index {run[n - 1].tok.value}{f.tok.value} inside a computed index",
+                                   "separate indices with commas, or write a product with \\cdot")
+                    t = f.tree(commas)
+                    value = t if value is None else Bin("matmul", value, t)
+            if out is None:
+                out = Neg(value) if sign == "-" else value
+            else:
+                out = Bin(sign, out, value)
+        return out
 
 
 def _divide(num, den, tok):
@@ -1686,6 +1822,23 @@ def _differential(node) -> Sym | None:
 # the letters a cost is written with (meaning.COSTS), also as calligraphic capitals ({\cal C} in lecture slides)
 COST_LETTERS = {"C", "E", "J", "L", "\\mathcal{L}", "\\mathcal{C}", "\\mathcal{E}", "\\mathcal{J}"}
 BOLD = {"mathbf", "boldsymbol", "bm", "pmb", "vec"}  # \mathbf{1} is a vector of ones
+UPRIGHT = {"mathrm", "mathit", "mathsf", "mathnormal"}  # a run of letters in these is a name (\mathrm{out})
+
+
+def _letters_run(node) -> str | None:
+    """The letters of a product of two or more bare letters written side by side (o u t), or None."""
+    if isinstance(node, Sym) or not (isinstance(node, Bin) and node.op == "matmul"):
+        return None
+    letters = []
+
+    def walk(x) -> bool:
+        if isinstance(x, Bin) and x.op == "matmul":
+            return walk(x.left) and walk(x.right)
+        if isinstance(x, Sym) and x.layer is None and x.indices is None and x.base.isascii() and x.base.isalpha():
+            letters.append(x.base)
+            return True
+        return False
+    return "".join(letters) if walk(node) else None
 
 
 def _cost_gradient(node) -> bool:
@@ -1696,15 +1849,30 @@ def _cost_gradient(node) -> bool:
 
 
 def _index_text(node) -> str | None:
-    """A component index as a symbol's subscript keeps it ("j", "i-1", "0"), or None if ``node`` is not one."""
+    """A component index as a symbol's subscript keeps it ("j", "i-1", "0"; s(k-1)+m-p as an IndexExpr), or None
+    if ``node`` is not one."""
     if isinstance(node, Num) and node.value.isdigit():
         return node.value
     if isinstance(node, Sym) and node.layer is None and node.indices is None and len(node.base) == 1 \
             and node.base.isalpha():
         return node.base
-    if isinstance(node, Bin) and node.op in "+-" and isinstance(node.right, Num) and node.right.value.isdigit():
-        left = _index_text(node.left)
-        return None if left is None or not left.isalpha() else f"{left}{node.op}{node.right.value}"
+    tree = _index_tree(node)
+    return None if tree is None else IndexExpr(index_text(tree), tree)
+
+
+def _index_tree(node):
+    """``node`` as an index's tree (letters, whole numbers, + - and products), or None."""
+    if isinstance(node, Num):
+        return node if node.value.isdigit() else None
+    if isinstance(node, Sym):  # a letter, or a name (\\mathrm{stride})
+        plain = node.layer is None and node.indices is None and node.base.isascii() and node.base.isalpha()
+        return node if plain else None
+    if isinstance(node, Neg):
+        arg = _index_tree(node.arg)
+        return None if arg is None else Neg(arg)
+    if isinstance(node, Bin) and node.op in ("+", "-", "matmul"):
+        left, right = _index_tree(node.left), _index_tree(node.right)
+        return None if left is None or right is None else Bin(node.op, left, right)
     return None
 
 

@@ -33,7 +33,7 @@ def latex(node) -> str:
 
 @latex.register
 def _(node: ast.Sym) -> str:
-    out = node.base
+    out = f"{{{node.base}}}" if "_" in node.base and (node.layer is not None or node.indices) else node.base
     if node.layer is not None:
         out += "^" + layer(node.layer)
     if node.indices:
