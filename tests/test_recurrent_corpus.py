@@ -1,0 +1,14 @@
+"""The recurrent corpus (tests/corpora/recurrent): every claim's recorded truth is the numeric one.
+
+truth.py decides each claim by finite differences of the forward pass its own source defines (its gate order,
+its [h, x] concatenation or separate weights, rows or columns); it imports nothing of derive. This test only
+runs it, so a manifest edit that contradicts the numbers fails here.
+"""
+
+from loading import ROOT, load
+
+TRUTH = ROOT / "tests" / "corpora" / "recurrent" / "truth.py"
+
+
+def test_every_recorded_truth_is_the_numeric_one(capsys):
+    assert load("recurrent_truth", TRUTH).main() == 0, capsys.readouterr().out
