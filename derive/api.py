@@ -46,8 +46,9 @@ def layer(kind: str = "batchnorm", convention: str | None = None, unbiased: bool
     """
     from .backward import derive_kind
     from .layers import kind as build
-    if convention is not None and not isinstance(convention, str):
-        raise DeriveError(f"convention must be a notation's name, not {type(convention).__name__}")
+    if convention is not None and not isinstance(convention, str | dict):
+        raise DeriveError(f"convention must be a notation's name, a .toml file or a dict, not "
+                          f"{type(convention).__name__}")
     return derive_kind(build(kind, unbiased), convention, unbiased)
 
 

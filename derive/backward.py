@@ -228,9 +228,14 @@ def _equal(a, b, form: Compact) -> bool:
     return sp.simplify(diff.xreplace({i.lhs: i.rhs for i in form.identities})) == 0
 
 
-def derive_kind(kind: KindGraph, notation: str | None = None, unbiased: bool = False) -> KindDerivation:
-    """The reverse pass of ``kind``, written in its notation ``notation`` (default: the kind's first)."""
-    letters = kind.letters[0] if notation is None else kind.notation(notation)
+def derive_kind(kind: KindGraph, notation=None, unbiased: bool = False) -> KindDerivation:
+    """The reverse pass of ``kind``, written in its notation ``notation`` (a name, a notation file or dict, Letters;
+    default: the kind's first)."""
+    from .layers.notation import notation_of
+    letters = notation_of(kind, notation)
+    if letters.base != 1:
+        raise DeriveError("a derivation is written with indices counted from 1: index_base = 0 is read by check "
+                          "--layer only")
     equations = reverse_pass(kind)
     expanded = expand(kind, equations)
     axes = {n.name: n.axes for n in kind.nodes} | {adjoint_name(n.name): n.axes for n in kind.nodes}

@@ -126,7 +126,7 @@ def _letters_words() -> list[str]:
 
 
 def _layer_flags(p: argparse.ArgumentParser, architecture: bool = False) -> None:
-    from .layer_inputs import KINDS
+    from .layer_inputs import KIND_ALIASES, KINDS
     if architecture:
         p.add_argument("--architecture", metavar="SPEC",
                        help="a network written as layer kinds in order instead of a dense stack, e.g. "
@@ -136,8 +136,10 @@ def _layer_flags(p: argparse.ArgumentParser, architecture: bool = False) -> None
         p.add_argument("--inputs", type=_bounded(INPUTS), default=DEFAULT_INPUTS, metavar="D", action=_Given,
                        help=f"with --architecture: the input's features, {INPUTS.low} to {INPUTS.high} "
                             f"(default: {DEFAULT_INPUTS})")
-    p.add_argument("--layer", choices=KINDS, metavar="KIND",
-                   help=f"one layer on its own instead of a network: {', '.join(KINDS)}; --convention then names "
+    aliases = ", ".join(f"{a} for {k}" for a, k in KIND_ALIASES.items())
+    p.add_argument("--layer", choices=KINDS + tuple(KIND_ALIASES), metavar="KIND",
+                   help=f"one layer on its own instead of a network: {', '.join(KINDS)} ({aliases}); --convention "
+                        "then names "
                         "whose letters (" + "; ".join(_letters_words()) + ")")
     p.add_argument("--unbiased", action="store_true",
                    help="with --layer batchnorm or layernorm: normalise by the n - 1 variance (default: 1/n, as "
@@ -402,15 +404,18 @@ def cmd_doc(args) -> tuple[str, int]:
     if single is not None:
         from .arch_backward import ArchDerivation
         if isinstance(single, ArchDerivation):
-            from .arch_doc import command as layer_command
+            from .arch_doc import command as arch_command
             from .arch_doc import document as layer_document
+            regenerate = arch_command(single, args.format, args.out)
         else:
-            from .kind_doc import command as layer_command  # type: ignore[assignment]
+            from .kind_doc import command as kind_command
             from .kind_doc import document as layer_document  # type: ignore[assignment]
+            typed = args.convention if str(args.convention).endswith(".toml") else None  # a notation file
+            regenerate = kind_command(single, args.format, args.out, typed)
         fmt = args.format or _format_of(args.out, "md")
         if fmt == "tex-snippet":
             raise DeriveError("a layer's or an architecture's document is md or tex")
-        return layer_document(single, fmt, regenerate=layer_command(single, args.format, args.out)), 0
+        return layer_document(single, fmt, regenerate=regenerate), 0
     cache = Verified(layers=args.layers)
     doc = document(args.convention, args.loss, args.activation, args.hidden, cache)
     fmt = args.format or _format_of(args.out, "md")

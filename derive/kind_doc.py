@@ -166,8 +166,10 @@ def document(d, fmt: str = "md", trials: int = 3, regenerate: str = "", report: 
     return render(build(d, report, regenerate), fmt, regenerate, LAYER_FORMATS)
 
 
-def command(d, fmt: str | None = None, out: str | None = None) -> str:
-    """How to regenerate a layer's document: its kind, letters, variance, format and file."""
-    words = ["doc", "--layer", d.kind.name, "--convention", d.letters.source] + (["--unbiased"] if d.unbiased else [])
+def command(d, fmt: str | None = None, out: str | None = None, notation: str | None = None) -> str:
+    """How to regenerate a layer's document: its kind, letters (``notation``: the notation file it was read from),
+    variance, format and file."""
+    words = ["doc", "--layer", d.kind.name, "--convention", notation or d.letters.source] + \
+        (["--unbiased"] if d.unbiased else [])
     words += (["--format", fmt] if fmt else []) + (["-o", out] if out else [])
     return " ".join(shlex.quote(w) for w in words)

@@ -23,16 +23,14 @@ def check_layer(formula: str, layer: str, convention=None, diagnose: bool = True
     from .formula.layer_meaning import read
     from .formula.parse import parse_chain
     from .layers import kind as layer_kind
+    from .layers.notation import notation_of
 
     name = convention if isinstance(convention, str) or convention is None else repr(convention)
     try:
         if not isinstance(formula, str):
             raise DeriveError(f"the formula must be a string, not {type(formula).__name__}")
         kind = layer_kind(layer, unbiased)
-        if convention is not None and not isinstance(convention, str):
-            raise DeriveError(f"a layer's convention is the name of one of its notations, not "
-                              f"{type(convention).__name__}")
-        letters = kind.notation(convention) if convention is not None else kind.letters[0]
+        letters = notation_of(kind, convention)
         name = letters.source
         links = parse_chain(formula)
         # a chain q = b = c claims q = b and q = c: each side after the first judged against it

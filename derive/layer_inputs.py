@@ -42,6 +42,8 @@ ATTENTION = ("attention", "masked_attention")
 KINDS = ("batchnorm", "layernorm", "dropout", "dense", "softmax", "logsoftmax") + tuple(
     name for name, a in ACTIVATIONS.items() if a.elementwise) + ATTENTION + ("embedding",) + (
     "conv1d", "maxpool1d", "avgpool1d", "conv2d", "maxpool2d", "avgpool2d", "rnn", "lstm", "gru")
+# the and CS231n's names for the 2-D poolings (max_pool_forward_naive pools images)
+KIND_ALIASES = {"maxpool": "maxpool2d", "avgpool": "avgpool2d"}
 SIZES = ((4, 3), (3, 5), (5, 2))               # (m, D) of the default draws: never square
 
 

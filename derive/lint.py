@@ -1012,8 +1012,8 @@ def _directive(words: list[str], where: str, folder: Path, run: _Run) -> dict:
             elif field == "l2":
                 value = _penalty(value)
             elif field == "layer":
-                from .layer_inputs import KINDS
-                value = value if value == "none" else lookup({k: k for k in KINDS}, "layer kind", value)
+                from .layer_inputs import KIND_ALIASES, KINDS
+                value = value if value == "none" else lookup({k: k for k in KINDS} | KIND_ALIASES, "layer kind", value)
             elif field == "unbiased":
                 value = lookup({"true": True, "false": False}, "unbiased (true or false)", value)
             else:

@@ -22,7 +22,7 @@ GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota
          "Psi Omega").split()
 MATH_COMMANDS = frozenset(GREEK + (
     "hat widehat bar overline tilde widetilde vec dot ddot check breve acute grave "
-    "mathcal mathbf mathrm mathit mathsf mathtt mathbb mathfrak boldsymbol bm text textrm operatorname "
+    "mathcal mathbf mathrm mathit mathsf textsf mathtt mathbb mathfrak boldsymbol bm text textrm operatorname "
     "frac dfrac tfrac partial nabla ell imath jmath odot circ otimes oplus cdot ast star times bullet "
     "top intercal prime dagger mathbin mathrel mathop nolimits limits").split())
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")

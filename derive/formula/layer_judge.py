@@ -96,10 +96,11 @@ def _drawn(kind: str, unbiased: bool) -> tuple:
 def _where(meaning: LayerMeaning, at: dict) -> dict:
     """An entry's indices in the source's letters: {"i": 2, "j": 1}."""
     out = {}
+    shift = 1 - meaning.letters.base  # the entry as the notes count it
     for a in meaning.axes:
-        out[meaning.letters.index[a][0]] = int(at[AXES[a][0]])
+        out[meaning.letters.index[a][0]] = int(at[AXES[a][0]]) - shift
     for s, a in meaning.every:
-        out[f"{axis_word(a, meaning.letters)} (every)"] = int(at[s])
+        out[f"{axis_word(a, meaning.letters)} (every)"] = int(at[s]) - shift
     return out
 
 
@@ -407,7 +408,9 @@ def corrected_formula(meaning: LayerMeaning, unbiased: bool = False) -> str:
             rhs = closed if closed is not None else expand(kind, equations)[meaning.quantity]
     if rhs is None:
         return ""
-    return f"{latex(lhs, meaning.letters, rhs)} = {latex(rhs, meaning.letters, lhs)}"
+    letters = dataclasses.replace(meaning.letters, base=1)  # the printer counts from 1
+    note = r" \quad \text{(indices counted from 1)}" if meaning.letters.base != 1 else ""
+    return f"{latex(lhs, letters, rhs)} = {latex(rhs, letters, lhs)}{note}"
 
 
 # ---------------------------------------------------------------- a harmless omission, noted

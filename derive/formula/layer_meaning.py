@@ -194,6 +194,7 @@ class _Reader:
         self.free: dict[str, sp.Symbol] = {}      # right-side letters the left side does not bind
         self.fresh = itertools.count(1)
         self.notes: list[str] = []
+        self.shift = 1 - letters.base  # derive's index minus the notes' (1 where the notes count from 0)
 
     # ---------------------------------------------------------------- symbols
     def known(self) -> str:
@@ -314,9 +315,10 @@ class _Reader:
             raise _refuse(self._count(written, quantity, shown, letters))
         if len({p[1] for p in pairs}) != len(pairs):
             raise _refuse(f"{written} uses one index letter for two axes")
-        at = {a: self.computed(letter.tree, scope, written) if isinstance(letter, ast.IndexExpr)
-              else sp.Integer(int(letter)) if letter.isdigit() else self.index_symbol(letter, a, scope, written)
-              for a, letter in pairs}
+        # a computed index or a number as the notes count (from letters.base), made derive's (from 1)
+        at = {a: self.computed(letter.tree, scope, written) + self.shift if isinstance(letter, ast.IndexExpr)
+              else sp.Integer(int(letter)) + self.shift if letter.isdigit()
+              else self.index_symbol(letter, a, scope, written) for a, letter in pairs}
         idx = tuple(at.get(a, AXES[a][0]) for a in axes)
         for a in axes:
             if a not in at:
@@ -335,7 +337,7 @@ class _Reader:
             return a + b if tree.op == "+" else a - b if tree.op == "-" else a * b
         letter = tree.base
         if letter in scope:
-            return scope[letter]
+            return scope[letter] - self.shift  # the index as the notes count it
         if (letter, ()) in self.size_forms:
             return self.size_forms[(letter, ())]
         found = self.quantity_of(letter)
@@ -346,7 +348,7 @@ class _Reader:
         if not _INDEX.fullmatch(letter):
             raise _refuse(f"{letter} in the index of {written} is not an index letter")
         return self.free.setdefault(letter, sp.Symbol(f"{letter}_free{next(self.fresh)}", integer=True,
-                                                      positive=True))
+                                                      positive=True)) - self.shift
 
     def kronecker(self, node: ast.Kronecker, scope: dict):
         """[u = s(k - 1) + m - p]: 1 where the two indices are equal, else 0."""
@@ -443,7 +445,7 @@ class _Reader:
         axis = self.axis_of.get(bound)
         if axis is None and body.has(bound) and node.upper is not None:
             # Σ_{u=1}^{PW} over a tap read only inside computed indices: the range its upper limit names
-            upper = self.expr(node.upper, scope)
+            upper = self.expr(node.upper, scope) + self.shift
             axis = next((a for a in self.letters.sizes if AXES[a][1] == upper), None)
             if axis is not None:
                 self.axis_of[bound] = axis
@@ -453,11 +455,12 @@ class _Reader:
         if axis is None:
             raise _refuse(f"the sum over {letter}: its body has no index {letter}")
         size = AXES[axis][1]
-        if node.lower is not None and self.expr(node.lower, scope) != 1:
+        first = self.letters.base
+        if node.lower is not None and self.expr(node.lower, scope) != first:
             raise _refuse(f"the sum over {letter} starts at {_show(node.lower)}: {letter} is "
-                          f"{axis_word(axis, self.letters)}, counted from 1")
-        if node.upper is not None and self.expr(node.upper, scope) != size:
-            want = self.letters.sizes.get(axis, str(size))
+                          f"{axis_word(axis, self.letters)}, counted from {first}")
+        if node.upper is not None and sp.simplify(self.expr(node.upper, scope) + self.shift - size) != 0:
+            want = self.letters.sizes.get(axis, str(size)) + (" - 1" if first == 0 else "")
             raise _refuse(f"the sum over {letter} ends at {_show(node.upper)}: {letter} is "
                           f"{axis_word(axis, self.letters)}, which runs to {want}")
         return sp.Sum(body, (bound, 1, size))
@@ -496,7 +499,7 @@ class _Reader:
             raise _refuse(f"relation {claim.op}: a formula about a layer claims lhs = rhs")
         if claim.shape is not None:
             raise _refuse("a stated shape is not read in a layer's formula")
-        where = self.condition(claim)
+        where = tuple(self.letters.fixed) + self.condition(claim)
         scope: dict = {}
         self.lhs_mode = True
         lhs = self.expr(_plain_powers(claim.lhs), scope)
@@ -518,8 +521,11 @@ class _Reader:
             words = ", ".join(axis_word(a, self.letters) for _, a in every)
             notes.append(f"the right side depends on {words}, which the left side does not name: read for every "
                          "value (a sum over it may be missing)")
-        notes += [f"judged only where {c.name} = {v}, as the condition after the formula says: on the drawn inputs "
-                  f"with that {c.name}" for c, v in where]
+        notes += [f"judged only where {c.name} = {v}, as the {why} says: on the drawn inputs with that {c.name}"
+                  for c, v in where for why in ["notation" if (c, v) in self.letters.fixed else
+                                                "condition after the formula"]]
+        if self.letters.base != 1:
+            notes.append(f"indices counted from {self.letters.base}, as the notation says")
         return LayerMeaning(self.kind, self.letters, quantity, adjoint, lhs, rhs, every, tuple(notes), where)
 
     def _every(self, rhs, lhs_free: set) -> list:

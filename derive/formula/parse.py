@@ -1822,7 +1822,7 @@ def _differential(node) -> Sym | None:
 # the letters a cost is written with (meaning.COSTS), also as calligraphic capitals ({\cal C} in lecture slides)
 COST_LETTERS = {"C", "E", "J", "L", "\\mathcal{L}", "\\mathcal{C}", "\\mathcal{E}", "\\mathcal{J}"}
 BOLD = {"mathbf", "boldsymbol", "bm", "pmb", "vec"}  # \mathbf{1} is a vector of ones
-UPRIGHT = {"mathrm", "mathit", "mathsf", "mathnormal"}  # a run of letters in these is a name (\mathrm{out})
+UPRIGHT = {"mathrm", "mathit", "mathsf", "textsf", "mathnormal"}  # a run of letters in these is a name (\mathrm{out})
 
 
 def _letters_run(node) -> str | None:

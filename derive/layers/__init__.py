@@ -12,7 +12,7 @@ import functools
 
 from ..activations import ACTIVATIONS
 from ..errors import DeriveError, did_you_mean
-from ..layer_inputs import KINDS
+from ..layer_inputs import KIND_ALIASES, KINDS
 from .dense import Layer, SingleNeurons
 from .graph import KindGraph
 
@@ -63,6 +63,7 @@ def kind(name: str, unbiased: bool = False, within: tuple[str, ...] = KINDS) -> 
     ``within`` the names allowed (by default the single-layer kinds; ``GRAPHS`` inside an architecture)."""
     table = _table()
     assert set(KINDS) <= set(table) and set(GRAPHS) == set(table)
+    name = KIND_ALIASES.get(name, name) if isinstance(name, str) else name
     if not isinstance(name, str) or name not in within:
         raise DeriveError(f"unknown layer kind {name!r} (known: {', '.join(within)}){did_you_mean(str(name), within)}")
     if not isinstance(unbiased, bool):
