@@ -13,8 +13,9 @@ Run: ``python -m benchmarks.layer_corpora [--claims]``.
 from __future__ import annotations
 
 import argparse
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ("normalisation", "convolution", "recurrent")

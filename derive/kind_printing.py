@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 from .layers.graph import AXES, AXIS_OF, BOUND, Letters
 
@@ -99,9 +100,14 @@ class KindPrinter(LatexPrinter):
         return (front + " " + body) if not front.startswith("-") else "- " + self._print(-coef / den) + " " + body
 
     def _print_Piecewise(self, expr) -> str:
-        """A 0/1 step as an Iverson bracket, [out > 0] (CS231n's ``dout * (x > 0)``); anything else as cases."""
+        """A 0/1 step as an Iverson bracket, [out > 0] (CS231n's ``dout * (x > 0)``), and a value where a condition
+        holds, 0 elsewhere, as the bracket times it ([x_t = y_i] dout_i: max pooling's routing); anything else as
+        cases."""
         if _step(expr):
             return r"\left[" + self._print(expr.args[0][1]) + r"\right]"
+        if _gated(expr):
+            (value, condition), _ = expr.args
+            return r"\left[" + self._print(condition) + r"\right] " + self.parenthesize(value, PRECEDENCE["Mul"])
         return super()._print_Piecewise(expr)
 
     def _print_Largest(self, expr) -> str:
@@ -143,6 +149,12 @@ class KindPrinter(LatexPrinter):
         if expr.name in self.letters.symbols:
             return self._symbol(expr.name)
         return super()._print_Symbol(expr)
+
+
+def _gated(expr) -> bool:
+    """A Piecewise that is a value where its one condition holds and 0 otherwise."""
+    return (isinstance(expr, sp.Piecewise) and len(expr.args) == 2 and expr.args[1][0] == 0
+            and expr.args[1][1] is sp.true)
 
 
 def _step(expr) -> bool:

@@ -32,6 +32,9 @@ HOLDS = [
     ("rnn", "cs231n", r"{dW_{x}}_{kj} = \sum_{n} \sum_{t} x_{ntk}\, da_{ntj}"),
     ("rnn", "cs231n", r"{dh_{0}}_{ni} = \sum_{j} {W_{h}}_{ij}\, da_{n1j}"),
     ("lstm", "cs231n", r"dc_{ntj} = dh_{ntj}\, o_{ntj} (1 - \tanh^2(c_{ntj})) + dc_{n,t+1,j} f_{n,t+1,j}"),
+    # max pooling routes each window's gradient to its largest entry: a bracket of two values
+    ("maxpool1d", "cs231n", r"dx_{nct} = \sum_{i=1}^{W'} \sum_{u=1}^{\mathit{PW}} "
+     r"\left[t = \mathrm{stride}(i-1)+u\right] \left[x_{nct} = \mathrm{out}_{nci}\right] \mathrm{dout}_{nci}"),
     ("lstm", "cs231n", r"di_{ntj} = dc_{ntj}\, g_{ntj}"),
     ("gru", "pytorch", r"\frac{\partial L}{\partial n_{stj}} = (1 - z_{stj}) \frac{\partial L}{\partial h_{stj}}"),
 ]
@@ -52,6 +55,8 @@ MISTAKES = [
     ("lstm", "cs231n", r"dc_{ntj} = dh_{ntj}\, o_{ntj} (1 - \tanh^2(c_{ntj}))", "the cell state not carried back"),
     ("lstm", "cs231n", r"da_{ntq} = di_{ntq} + df_{n,t,q-H} + do_{n,t,q-2H} + dg_{n,t,q-3H}",
      "an activation's derivative missing"),
+    ("maxpool1d", "cs231n", r"dx_{nct} = \sum_{i=1}^{W'} \sum_{u=1}^{\mathit{PW}} "
+     r"\left[t = \mathrm{stride}(i-1)+u\right] \mathrm{dout}_{nci}", "the gradient sent to every entry of the window"),
 ]
 
 # what cannot be given a meaning is refused, with the reason
@@ -112,6 +117,11 @@ def test_subscripts_read_as_before_and_as_arithmetic(text, indices):
 def test_juxtaposed_letters_inside_a_computed_index_need_commas():
     with pytest.raises(Exception, match="separate indices with commas"):
         parse_expr("x_{jk-m}")
+
+
+def test_a_networks_formula_refuses_a_bracket_of_values():
+    r = check(r"\delta^L_j = [a^L_j = y_j]")
+    assert r.verdict == "invalid" and "layer's formula only" in r.reason, r.text()
 
 
 def test_a_networks_formula_refuses_a_computed_index():

@@ -140,10 +140,13 @@ def test_the_letters_of_cs231n_and_goodfellow():
                                     r"\sum_{l=1}^{L} \sum_{m=1}^{M} K_{ilm} V_{l,s \left(k - 1\right) + m - p} + b_{i}")
 
 
-def test_the_checker_refuses_a_convolution_with_the_reason():
+def test_the_checker_judges_a_convolution():
+    """(tests/test_check_computed.py has the computed indices and the mistakes.)"""
     from derive import check
     r = check(r"db_{f} = \sum_{n=1}^{N} \sum_{i=1}^{W'} \mathrm{dout}_{nfi}", "cs231n", layer="conv1d")
-    assert r.verdict == "invalid" and "computed indices" in r.reason
+    assert r.verdict == "holds", r.text()
+    r = check(r"db_{f} = \sum_{n=1}^{N} \mathrm{dout}_{nf1}", "cs231n", layer="conv1d")
+    assert r.verdict == "fails", r.text()
 
 
 # ---------------------------------------------------------------- pooling

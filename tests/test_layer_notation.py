@@ -32,8 +32,8 @@ CASES = [
      r"x_{n,c,\mathrm{stride}\cdot (i-1)+u-\mathrm{pad}}", "fails"),
     (ZERO_BASED, "rnn", r"dh_{ntj} = \mathrm{dout}_{ntj} + \sum_{j'=0}^{H-1} {W_{h}}_{j,j'} da_{n,t+1,j'}", "holds"),
     (RENAMED, "conv1d", r"db_{f} = \sum_{b=1}^{B} \sum_{i=1}^{W'} dO_{bfi}", "holds"),
-    (RENAMED, "conv1d", r"dK_{fcu} = \sum_{b=1}^{B} \sum_{i=1}^{W'} dO_{bfi} I_{b,c,\mathrm{stride}(i-1)+u-\mathrm{pad}}",
-     "holds"),
+    (RENAMED, "conv1d", r"dK_{fcu} = \sum_{b=1}^{B} \sum_{i=1}^{W'} dO_{bfi} "
+     r"I_{b,c,\mathrm{stride}(i-1)+u-\mathrm{pad}}", "holds"),
 ]
 
 

@@ -142,6 +142,15 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Indicator:
+    """[x_t = y_i] of two values, not indices (max pooling's routing to the largest entry): 1 where they are
+    equal, else 0."""
+
+    left: object
+    right: object
+
+
+@dataclass(frozen=True)
 class Kronecker:
     """[i = j], the Iverson bracket of two component indices (a Kronecker delta): 1 where they are equal, else 0.
     The indices are kept as written ("i", "j+1"), as a symbol's are."""

@@ -228,6 +228,15 @@ def _no_derivative(kind: KindGraph, unbiased: bool) -> KindGraph | None:
     return _reads(kind, change)
 
 
+def _no_routing(kind: KindGraph, unbiased: bool) -> KindGraph | None:
+    """Max pooling's bracket [x_t = y_i] left out of the partial: every entry of a window gets its gradient."""
+    def change(node: Node, r: Local) -> Local:
+        unrouted = r.partial.replace(lambda e: isinstance(e, sp.Piecewise) and len(e.args) == 2
+                                     and isinstance(e.args[0][1], sp.Eq), lambda e: e.args[0][0])
+        return r if unrouted == r.partial else dataclasses.replace(r, partial=unrouted)
+    return _reads(kind, change)
+
+
 def _keep_missing(kind: KindGraph, unbiased: bool) -> KindGraph | None:
     """Inverted dropout's partial r / p as the mask alone (the 1/p forgotten)."""
     mask = sp.IndexedBase("mask")[AXES["n"][0], AXES["k"][0]]
@@ -255,6 +264,8 @@ MISTAKES = (
             _ignored("stride", 1)),
     Mistake("the padding ignored", "the forward pass reads the input shifted by the padding p: the backward pass "
             "must shift back by p", _ignored("pad", 0)),
+    Mistake("the gradient sent to every entry of the window", "max pooling passes each window's gradient to its "
+            "largest entry only ([x_t = y_i]), not to every entry it covers", _no_routing),
     Mistake("an activation's derivative missing", "a gate's σ′ (or the state's tanh′) is left out of the chain rule",
             _no_derivative),
 )

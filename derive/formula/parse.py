@@ -36,6 +36,7 @@ from .ast import (
     Derivative,
     Entry,
     IndexExpr,
+    Indicator,
     Kronecker,
     Layer,
     Nabla,
@@ -1443,9 +1444,8 @@ class _Build:
         if _relation(c[1]) != "=":
             raise _err(c[1], f"{_quote(c[1].value)} in brackets", "an Iverson bracket compares two indices, [i = j]")
         sides = [_index_text(_plain(x)) for x in (c[0], c[2])]
-        if None in sides:
-            raise _err(c[1], "an Iverson bracket [i = j] compares two component indices",
-                       "each side a letter, a letter plus or minus a number, or a number")
+        if None in sides:  # [x_t = y_i]: two values compared (max pooling's routing), read by a layer's reader only
+            return Indicator(_plain(c[0]), _plain(c[2]))
         return Kronecker(*sides)
 
     def bias_unit(self, c):  # \begin{bmatrix} 1 \\ a \end{bmatrix}
@@ -1895,8 +1895,8 @@ def _arg_text(node) -> str:
 
 
 # ---------------------------------------------------------------- after lark
-_NODES = (BiasUnit, Bin, Call, Claim, Derivative, Entry, Kronecker, Layer, Nabla, Neg, Num, Partial, Pow, Slice, Sum,
-          Sym, Transpose, ZeroBiasColumn)
+_NODES = (BiasUnit, Bin, Call, Claim, Derivative, Entry, Indicator, Kronecker, Layer, Nabla, Neg, Num, Partial, Pow,
+          Slice, Sum, Sym, Transpose, ZeroBiasColumn)
 
 
 def _check_tree(root) -> tuple[int, int]:

@@ -114,6 +114,11 @@ def _(node: ast.Kronecker) -> str:
 
 
 @latex.register
+def _(node: ast.Indicator) -> str:
+    return f"[{latex(node.left)} = {latex(node.right)}]"
+
+
+@latex.register
 def _(node: ast.BiasUnit) -> str:
     return rf"\begin{{bmatrix}} 1 \\ {latex(node.arg)} \end{{bmatrix}}"
 
