@@ -18,7 +18,7 @@ from pathlib import Path
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPORA = ("normalisation", "convolution", "recurrent")
+CORPORA = ("normalisation", "convolution", "recurrent", "attention", "pooling", "embedding")
 
 
 def kind_of(corpus: str, claim: dict) -> str:
@@ -28,8 +28,13 @@ def kind_of(corpus: str, claim: dict) -> str:
 
 
 def foreign(corpus: str, claim: dict) -> bool:
-    """The claim's own source defines a forward pass other than derive's kind."""
-    return corpus == "convolution" and claim.get("forward") == "convolution"
+    """The claim's own source defines a forward pass other than derive's kind (a true convolution; attention's scores
+    without the 1/sqrt(d))."""
+    if corpus == "convolution":
+        return claim.get("forward") == "convolution"
+    if corpus == "attention":
+        return claim.get("conventions", {}).get("scale") == "none"
+    return False
 
 
 def judge(corpus: str, claim: dict) -> tuple[str, str]:

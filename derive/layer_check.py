@@ -20,7 +20,7 @@ def check_layer(formula: str, layer: str, convention=None, diagnose: bool = True
     the kind: ioffe, cs231n, ba; default its first), as ``CheckResult``'s fields."""
     from .formula.layer_judge import diagnose as find_mistake
     from .formula.layer_judge import harmless_notes, judge
-    from .formula.layer_meaning import read
+    from .formula.layer_meaning import ShapeFailure, read
     from .formula.parse import parse_chain
     from .layers import kind as layer_kind
     from .layers.notation import notation_of
@@ -35,6 +35,9 @@ def check_layer(formula: str, layer: str, convention=None, diagnose: bool = True
         links = parse_chain(formula)
         # a chain q = b = c claims q = b and q = c: each side after the first judged against it
         meanings = [read(dataclasses.replace(link, lhs=links[0].lhs), kind, letters) for link in links]
+    except ShapeFailure as exc:  # matrices whose shapes do not fit: a meaning, and a wrong one
+        return {"verdict": "fails", "formula": formula, "convention": name or "",
+                "reason": f"the shapes do not fit: {exc}", "notes": []}
     except DeriveError as exc:
         return {"verdict": "invalid", "formula": formula, "convention": name or "", "reason": str(exc)}
     try:

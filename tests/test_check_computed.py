@@ -128,3 +128,32 @@ def test_a_networks_formula_refuses_a_computed_index():
     """The MLP checker reads a letter plus or minus a number only: j + m is refused, never read as j."""
     r = check(r"\delta^l_{j+m} = \sum_k w^{l+1}_{kj} \delta^{l+1}_k \sigma'(z^l_j)")
     assert r.verdict == "invalid" and "computed" in r.reason, r.text()
+
+
+# formulas written without indices, as matrices (FlashAttention's and CS231n's vector forms)
+MATRICES = [
+    ("attention", "dao", r"dV = P^T dO", "holds", None),
+    ("attention", "dao", r"dP = dO V^T", "holds", None),
+    ("attention", "dao", r"dQ = dS K / \sqrt{d}", "holds", None),
+    ("attention", "dao", r"dK = dS^T Q / \sqrt{d}", "holds", None),
+    ("dense", "cs231n", r"dx = dout\, w^T", "holds", None),
+    ("dense", "cs231n", r"dw = x^T dout", "holds", None),
+    ("dropout", "cs231n", r"dx = dout \odot r / p", "holds", None),
+    ("attention", "dao", r"dQ = dS K", "fails", "the 1/sqrt(d) missing"),
+    ("attention", "dao", r"dK = dS^T Q", "fails", "the 1/sqrt(d) missing"),
+    ("attention", "dao", r"dV = P\, dO", "fails", "the inner sizes differ"),        # the transpose forgotten
+    ("dense", "cs231n", r"dw = dout^T x", "fails", "a transpose is missing or extra"),
+]
+
+
+@pytest.mark.parametrize("layer, convention, formula, verdict, why", MATRICES)
+def test_formulas_written_as_matrices(layer, convention, formula, verdict, why):
+    r = check(formula, convention, layer=layer)
+    assert r.verdict == verdict, r.text()
+    if why:
+        assert why in (r.diagnosis or {}).get("mistake", "") + r.reason, r.text()
+
+
+def test_a_side_by_side_product_of_one_shape_is_entrywise_and_said_so():
+    r = check(r"dx = dout\, r / p", "cs231n", layer="dropout")
+    assert r.verdict == "holds" and any("entry by entry" in n for n in r.notes), r.text()

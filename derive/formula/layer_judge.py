@@ -237,6 +237,14 @@ def _no_routing(kind: KindGraph, unbiased: bool) -> KindGraph | None:
     return _reads(kind, change)
 
 
+def _unscaled(kind: KindGraph, unbiased: bool) -> KindGraph | None:
+    """Attention's scores' partials without their 1/√d: the scale forgotten in the backward pass."""
+    root = sp.sqrt(AXES["k"][1])
+    def change(node: Node, r: Local) -> Local:
+        return r if node.name != "S" else dataclasses.replace(r, partial=r.partial * root)
+    return _reads(kind, change) if kind.name in ("attention", "masked_attention") else None
+
+
 def _keep_missing(kind: KindGraph, unbiased: bool) -> KindGraph | None:
     """Inverted dropout's partial r / p as the mask alone (the 1/p forgotten)."""
     mask = sp.IndexedBase("mask")[AXES["n"][0], AXES["k"][0]]
@@ -264,6 +272,8 @@ MISTAKES = (
             _ignored("stride", 1)),
     Mistake("the padding ignored", "the forward pass reads the input shifted by the padding p: the backward pass "
             "must shift back by p", _ignored("pad", 0)),
+    Mistake("the 1/sqrt(d) missing", "the scores are S = Q K^T / √d: dQ = dS K / √d and dK = dS^T Q / √d keep the "
+            "scale", _unscaled),
     Mistake("the gradient sent to every entry of the window", "max pooling passes each window's gradient to its "
             "largest entry only ([x_t = y_i]), not to every entry it covers", _no_routing),
     Mistake("an activation's derivative missing", "a gate's σ′ (or the state's tanh′) is left out of the chain rule",

@@ -52,6 +52,10 @@ class LayerFormulaError(DeriveError):
     """A formula about a layer kind that cannot be given a meaning; the message says which part and why."""
 
 
+class ShapeFailure(DeriveError):
+    """A formula written as matrices whose shapes do not fit: it has a meaning, and it is wrong."""
+
+
 def _refuse(message: str) -> LayerFormulaError:
     return LayerFormulaError(message)
 
@@ -467,6 +471,90 @@ class _Reader:
                           f"{axis_word(axis, self.letters)}, which runs to {want}")
         return sp.Sum(body, (bound, 1, size))
 
+    # ---------------------------------------------------------------- a formula without indices: matrices
+    def matrix_axes(self, value) -> tuple:
+        """The axes an entry spans as a matrix: its written (shown) axes in the quantity's order."""
+        if not isinstance(value, sp.Indexed):
+            return ()
+        return tuple(a for a in (AXIS_OF.get(i) for i in value.indices) if a is not None and a in self.letters.shown)
+
+    def shape_words(self, axes: tuple) -> str:
+        return " by ".join(self.letters.sizes.get(a, a) for a in axes) or "a number"
+
+    def shaped(self, node, scope: dict) -> tuple:
+        """(entry, axes) of a formula written without indices, read as matrix algebra: a symbol is its array (rows
+        and columns its written axes), juxtaposition and \\cdot a matrix product where the inner axes chain (else
+        entrywise where the shapes are equal, else a shape failure), ⊙ and * entrywise, ^T a transpose."""
+        if isinstance(node, ast.Transpose):
+            value, axes = self.shaped(node.arg, scope)
+            if len(axes) > 2:
+                raise _refuse(f"a transpose of {_show(node.arg)}, which has {len(axes)} axes")
+            return value, axes[::-1]
+        if isinstance(node, ast.Neg):
+            value, axes = self.shaped(node.arg, scope)
+            return -value, axes
+        if isinstance(node, ast.Bin) and node.op == "matmul":
+            return self.chain(_matmul_factors(node), scope)
+        if isinstance(node, ast.Bin) and node.op in ("+", "-", "hadamard", "star", "div"):
+            (a, ax), (b, bx) = self.shaped(node.left, scope), self.shaped(node.right, scope)
+            if node.op == "div" and bx:
+                raise ShapeFailure(f"a division by {_show(node.right)}, a {self.shape_words(bx)} array")
+            if ax and bx and ax != bx:
+                raise ShapeFailure(f"{_show(node)} combines a {self.shape_words(ax)} array with a "
+                                   f"{self.shape_words(bx)} one entry by entry")
+            value = {"+": a + b, "-": a - b, "div": a / b if b != 0 else None}.get(node.op, a * b)
+            if value is None:
+                raise _refuse("a division by zero")
+            return value, ax or bx
+        if isinstance(node, ast.Pow):
+            value, axes = self.shaped(node.base, scope)
+            exp = self.expr(node.exp, scope)
+            if not exp.is_Number:
+                raise _refuse(f"the exponent {_show(node.exp)} is not a number")
+            return value ** exp, axes
+        if isinstance(node, ast.Call) and node.fn in FUNCTIONS and not node.prime and node.layer is None:
+            value, axes = self.shaped(node.arg, scope)
+            return FUNCTIONS[node.fn](value), axes
+        if isinstance(node, ast.Sum):
+            raise _refuse("a sum in a formula written without indices: its index has nothing to bind")
+        value = self.expr(node, scope)
+        return value, self.matrix_axes(value)
+
+    def chain(self, factors: list, scope: dict) -> tuple:
+        """A product written side by side, left to right: scalars scale; two arrays whose inner axes chain (P's
+        keys with V's keys) multiply as matrices, a sum over the shared axis; CS231n's d before a quantity is its
+        adjoint."""
+        value, axes, n = sp.Integer(1), (), 0
+        while n < len(factors):
+            f = factors[n]
+            if self.letters.adjoint == "d" and isinstance(f, ast.Sym) and f.base == "d" and not f.indices \
+                    and f.layer is None and n + 1 < len(factors):
+                b = self.adjoint_of(factors[n + 1], scope)
+                bx, n = self.matrix_axes(b), n + 2
+            else:
+                b, bx = self.shaped(f, scope)
+                n += 1
+            if not axes or not bx:
+                value, axes = value * b, axes or bx
+                continue
+            inner, first = axes[-1], bx[0]
+            if inner == first or AXES[inner][1] == AXES[first][1]:
+                bound = sp.Symbol(f"contracted{next(self.fresh)}", integer=True, positive=True)
+                term = value.xreplace({AXES[inner][0]: bound}) * b.xreplace({AXES[first][0]: bound})
+                result = axes[:-1] + bx[1:]
+                if len(set(result)) != len(result):
+                    raise _refuse("a matrix product whose result has one axis twice")
+                value, axes = sp.Sum(term, (bound, 1, AXES[inner][1])), result
+                self.axis_of[bound] = inner
+            elif axes == bx:
+                self.notes.append("a product of two arrays of one shape written side by side is read entry by entry "
+                                  "(their shapes do not chain as a matrix product)")
+                value = value * b
+            else:
+                raise ShapeFailure(f"a product of a {self.shape_words(axes)} array and a {self.shape_words(bx)} "
+                                   "one: the inner sizes differ (a transpose may be missing)")
+        return value, axes
+
     # ---------------------------------------------------------------- the claim
     def condition(self, claim: ast.Claim) -> tuple:
         """A condition on one of the kind's constants written after the formula (\\text{if } s = 1, (s = 1),
@@ -507,7 +595,15 @@ class _Reader:
         lhs = self.expr(_plain_powers(claim.lhs), scope)
         self.lhs_mode = False
         quantity, adjoint = self.named(lhs, claim.lhs)
-        rhs = self.expr(_plain_powers(claim.rhs), scope)
+        if self.elementwise:  # no index anywhere: the arrays as matrices (products chain, ⊙ entrywise, ^T)
+            rhs, axes = self.shaped(_plain_powers(claim.rhs), scope)
+            want = self.matrix_axes(lhs)
+            if axes and axes != want:
+                raise ShapeFailure(f"the right side is {self.shape_words(axes)}, the left side "
+                                   f"{self.shape_words(want)}" + (": a transpose is missing or extra"
+                                                                   if sorted(axes) == sorted(want) else ""))
+        else:
+            rhs = self.expr(_plain_powers(claim.rhs), scope)
         if not isinstance(rhs, sp.Expr):
             raise _refuse("the right side is not a number")
         lhs_free = set(lhs.indices) if isinstance(lhs, sp.Indexed) else set()
@@ -565,6 +661,13 @@ def _number(text: str):
     if m:
         return sp.Rational(int(m.group(1) or "0") * 10 ** len(m.group(2)) + int(m.group(2)), 10 ** len(m.group(2)))
     raise _refuse(f"number {text} is not read")
+
+
+def _matmul_factors(node) -> list:
+    """The factors of a product written side by side or with \\cdot, in order (⊙ and * stay inside)."""
+    if isinstance(node, ast.Bin) and node.op == "matmul":
+        return _matmul_factors(node.left) + _matmul_factors(node.right)
+    return [node]
 
 
 def _factors(node) -> list:
