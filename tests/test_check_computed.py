@@ -157,3 +157,13 @@ def test_formulas_written_as_matrices(layer, convention, formula, verdict, why):
 def test_a_side_by_side_product_of_one_shape_is_entrywise_and_said_so():
     r = check(r"dx = dout\, r / p", "cs231n", layer="dropout")
     assert r.verdict == "holds" and any("entry by entry" in n for n in r.notes), r.text()
+
+
+@pytest.mark.parametrize("formula, verdict", [
+    (r"dV = P^T dO \in \mathbb{R}^{M \times d}", "holds"),
+    (r"dV = P^T dO \in \mathbb{R}^{N \times d}", "fails"),      # dV is keys by features
+    (r"dV_{jk} = \sum_i P_{ij} dO_{ik} \in \mathbb{R}", "holds"),  # an entry is a number
+])
+def test_a_stated_shape_is_checked(formula, verdict):
+    r = check(formula, "dao", layer="attention")
+    assert r.verdict == verdict, r.text()

@@ -587,14 +587,18 @@ class _Reader:
     def claim(self, claim: ast.Claim) -> LayerMeaning:
         if claim.op not in ("=", ":="):
             raise _refuse(f"relation {claim.op}: a formula about a layer claims lhs = rhs")
-        if claim.shape is not None:
-            raise _refuse("a stated shape is not read in a layer's formula")
         where = tuple(self.letters.fixed) + self.condition(claim)
         scope: dict = {}
         self.lhs_mode = True
         lhs = self.expr(_plain_powers(claim.lhs), scope)
         self.lhs_mode = False
         quantity, adjoint = self.named(lhs, claim.lhs)
+        if claim.shape is not None:  # \in \mathbb{R}^{M \times d}: the left side's written axes, in order
+            stated = tuple(self.expr(d, {}) for d in claim.shape)
+            want = self.matrix_axes(lhs) if self.elementwise else ()  # an entry is a number
+            if stated != tuple(AXES[a][1] for a in want):
+                raise ShapeFailure(f"the stated shape {' by '.join(_show(d) for d in claim.shape) or 'a number'} "
+                                   f"is not {_show(claim.lhs)}'s, {self.shape_words(want)}")
         if self.elementwise:  # no index anywhere: the arrays as matrices (products chain, ⊙ entrywise, ^T)
             rhs, axes = self.shaped(_plain_powers(claim.rhs), scope)
             want = self.matrix_axes(lhs)
