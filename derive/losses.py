@@ -226,7 +226,7 @@ LOSSES: dict[str, Loss] = {loss.name: loss for loss in [
     Loss("hinge", lambda yh, y: sp.Max(0, 1 - y * yh), lambda yh, y: sp.Piecewise((-y, y * yh < 1), (0, True)),
          r"\sum_k \max(0,\, 1 - y_k \hat{y}_k)", "sign", frozenset({REAL, POSITIVE, NONNEG, ABOVE_MINUS_ONE}),
          "binary hinge max(0, 1 - y yhat), y = -1 or 1",
-         pieces=(lambda yh, y: y * yh < 1, lambda yh, y: y * yh > 1), spread=4),
+         pieces=(lambda yh, y: y * yh < 1, lambda yh, y: y * yh > 1), spread=16),
 ]}
 
 
@@ -239,9 +239,10 @@ LOSS_ALIASES = {"crossentropy": "cce", "cross_entropy": "cce", "categorical_cros
                 "sum_squared_error": "sse", "sum_of_squares": "sse", "squared_error_sum": "sse",
                 # no smooth_l1: SmoothL1 with beta = 1 equals Huber with delta = 1, but the two differ for any other
                 # value; no svm or multiclass_hinge: hinge is the binary one, not CS231n's multiclass SVM loss
-                "huber_loss": "huber", "kl_div": "kl", "kldiv": "kl", "kl_divergence": "kl",
-                "kullback_leibler": "kl", "focal_loss": "focal", "sigmoid_focal_loss": "focal", "nll_loss": "nll",
-                "negative_log_likelihood": "nll", "label_smoothing": "cce_smoothed", "smoothed_cce": "cce_smoothed",
+                "huber_loss": "huber", "huberloss": "huber", "kl_div": "kl", "kldiv": "kl", "kldivloss": "kl",
+                "kl_divergence": "kl", "kullback_leibler": "kl", "focal_loss": "focal", "sigmoid_focal_loss": "focal",
+                "nll_loss": "nll", "nllloss": "nll", "negative_log_likelihood": "nll",
+                "label_smoothing": "cce_smoothed", "smoothed_cce": "cce_smoothed",
                 "cross_entropy_smoothed": "cce_smoothed", "hinge_loss": "hinge", "binary_hinge": "hinge"}
 
 

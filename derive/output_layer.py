@@ -122,7 +122,9 @@ def _witness(residual_at, target_kind):
 def _gradient(loss: Loss, yh, y, width):
     """dl/dyhat of one component, tidied on the plain target, then on the target the loss reads (label smoothing's
     (1 - alpha) y + alpha/K stays written as it is, not multiplied out into one fraction)."""
-    return tidy(loss.dterm(yh, y)).xreplace({y: loss.target_map(y, width)})
+    target = loss.target_map(y, width)
+    grad = tidy(loss.dterm(yh, y))
+    return grad if target == y else grad.xreplace({y: target})  # (2 (yhat - y) stays unevaluated where it reads y)
 
 
 @cache
