@@ -293,8 +293,9 @@ def _verdict(d: Derivation, tex) -> dict:
         out["region"] = tex(od.region.xreplace({sp.Symbol("yhat"): yh, sp.Symbol("y"): yt}))
         if od.witness is not None:
             z, y, value = od.witness
-            out["witness"] = (f"{tex(entry(lay, lay.z(L), unit))} = {tex(z)}$ and ${tex(yt)} = {tex(y)}$, where the "
-                              f"two differ by ${tex(sp.Float(value, 3))}")
+            # in words, not as equations: derive lint would read z = -13/10 as a claim about the forward pass
+            out["witness"] = (f"{tex(entry(lay, lay.z(L), unit))}$ at ${tex(z)}$ and ${tex(yt)}$ at ${tex(y)}$ the two "
+                              f"differ by ${tex(sp.Float(value, 3))}")
     elif od.vector and od.form is not None:
         out["closed"] = tex(d.delta_out)
     elif isinstance(act := d.problem.output, Activation) and sp.sympify(act.df(sp.Symbol("z"))) == 1:
