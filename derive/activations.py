@@ -1,8 +1,9 @@
 """The activation registry: one record per activation, the local derivative beside the definition.
 
 Each elementwise record gives the SymPy definition f(z), its derivative f'(z), and where one exists the
-derivative written with the output a = f(z) (sigmoid: a(1 - a)). Softmax is vector-valued: its record gives
-the whole vector map and its Jacobian diag(s) - s s^T, never an elementwise stand-in.
+derivative written with the output a = f(z) (sigmoid: a(1 - a)). Softmax and log-softmax are vector-valued: each
+record gives the whole vector map and its Jacobian written with the outputs (diag(s) - s s^T; I - 1 (e^a)^T), never
+an elementwise stand-in, and the probabilities its output stands for (s itself; e^a for log-probabilities a).
 Tests loop over this table and check every derivative against SymPy's own differentiation.
 """
 
@@ -14,8 +15,11 @@ from typing import Callable
 from ._lazy import sp
 
 # What an activation's outputs can be; losses say which ranges they accept (ln needs a > 0).
-REAL, POSITIVE, NONNEG, UNIT, SIGNED_UNIT, ABOVE_MINUS_ONE, SIMPLEX = (
-    "real", "positive", "nonnegative", "(0,1)", "(-1,1)", "(-1,inf)", "simplex")
+REAL, POSITIVE, NONNEG, UNIT, SIGNED_UNIT, ABOVE_MINUS_ONE, SIMPLEX, LOG_SIMPLEX = (
+    "real", "positive", "nonnegative", "(0,1)", "(-1,1)", "(-1,inf)", "simplex", "log-simplex")
+# the ranges of outputs that are values themselves; a log-simplex output is log-probabilities (log-softmax's),
+# read only by a loss that says so (nll)
+VALUES = frozenset({REAL, POSITIVE, NONNEG, UNIT, SIGNED_UNIT, ABOVE_MINUS_ONE, SIMPLEX})
 
 LEAK = (1, 100)  # leaky_relu slope for z < 0, exactly 0.01 (PyTorch's default)
 
@@ -44,6 +48,10 @@ class Activation:
     elementwise: bool = True
 
 
+def _itself(s):
+    return s
+
+
 @dataclass(frozen=True)
 class VectorActivation:
     """A vector-valued activation: s = f(z) as a whole vector, Jacobian ds_k/dz_j (not diagonal)."""
@@ -54,6 +62,8 @@ class VectorActivation:
     latex: str
     range: str
     summary: str
+    jacobian: str = r"\mathrm{diag}(s) - s s^T"  # the Jacobian in LaTeX, as the documents name it
+    probability: Callable = _itself  # an output component -> the probability it stands for (e^a for log-softmax)
     kinks: tuple = ()
     elementwise: bool = False
 
@@ -62,6 +72,12 @@ def _softmax(zs):
     e = [sp.exp(z) for z in zs]
     total = sp.Add(*e)
     return [x / total for x in e]
+
+
+def _logsoftmax(zs):
+    # a_k = z_k - ln sum_j e^{z_j}, written as defined (no max shift: truth runs at 50 digits)
+    log_total = sp.log(sp.Add(*[sp.exp(z) for z in zs]))
+    return [z - log_total for z in zs]
 
 
 # ---------------------------------------------------------------- elementwise activations
@@ -100,13 +116,20 @@ _RECORDS: list[Activation | VectorActivation] = [
     VectorActivation("softmax", _softmax,
                      lambda s, k, j: s[k] * (sp.KroneckerDelta(k, j) - s[j]),
                      r"\operatorname{softmax}", SIMPLEX, "e^z_k / sum_j e^z_j; J = diag(s) - s s^T"),
+    # da_k/dz_j = delta_kj - softmax(z)_j = delta_kj - e^{a_j}: I - 1 (e^a)^T
+    VectorActivation("logsoftmax", _logsoftmax,
+                     lambda a, k, j: sp.KroneckerDelta(k, j) - sp.exp(a[j]),
+                     r"\operatorname{logsoftmax}", LOG_SIMPLEX,
+                     "z_k - ln sum_j e^z_j (log-probabilities); J = I - 1 (e^a)^T",
+                     jacobian=r"I - \mathbf{1}\,(e^{a})^T", probability=lambda a: sp.exp(a)),
 ]
 ACTIVATIONS = {a.name: a for a in _RECORDS}
 
 
 # other names people type for the same activations (any case; - or a space for _), read by lookup
 ACTIVATION_ALIASES = {"logistic": "sigmoid", "linear": "identity", "none": "identity", "lrelu": "leaky_relu",
-                      "leakyrelu": "leaky_relu", "swish": "silu", "exponential": "exp"}
+                      "leakyrelu": "leaky_relu", "swish": "silu", "exponential": "exp",
+                      "log_softmax": "logsoftmax"}
 
 
 def activation(name: str) -> Activation | VectorActivation:

@@ -18,7 +18,7 @@ from .algebra import ExampleSum, SoftmaxBack, check_shapes, sym
 from .layers import Layer
 from .output_layer import OutputDelta, analyse
 from .problem import Problem
-from .symbols import LAMBDA, L, l
+from .symbols import LAMBDA, WIDTH, YHAT, L, Y, Z, l
 
 
 @dataclass(frozen=True)
@@ -103,11 +103,20 @@ def scales(layer: Layer, problem: Problem):
     return (c if conv.delta_of == "cost" else sp.Integer(1)), (c if conv.grad_of == "cost" else sp.Integer(1))
 
 
+def at_output(layer: Layer, expr) -> sp.Basic:
+    """``layer.at_output``, with a number of outputs that no factor in front holds (label smoothing's alpha/n_L, a
+    term of a sum) bound to the layer's width inside the entrywise formula."""
+    outputs, rest = sp.sympify(expr).as_independent(YHAT, Y, Z, as_Add=False)
+    if rest.has(WIDTH):
+        expr = expr.xreplace({WIDTH: layer.n(L)})
+    return layer.at_output(expr, L)
+
+
 def output_delta(layer: Layer, od: OutputDelta) -> sp.Basic:
     """dE/dz^L for one example's loss (or a batch of them), in the textbook form found by ``output_layer``."""
     if od.form is None:  # softmax, not canonical: (diag(s) - s s^T) g for each example
-        return SoftmaxBack(layer.a(L), layer.at_output(od.grad, L), layer.layout.class_axis)
-    return layer.at_output(od.form, L)
+        return SoftmaxBack(layer.a(L), at_output(layer, od.grad), layer.layout.class_axis)
+    return at_output(layer, od.form)
 
 
 def derive(problem: Problem) -> Derivation:
@@ -118,7 +127,7 @@ def derive(problem: Problem) -> Derivation:
     c_delta, c_grad = scales(layer, problem)
 
     # output layer: dE/da^L from the loss, dE/dz^L in textbook form
-    grad_act_out = c_delta * layer.at_output(od.grad, L)
+    grad_act_out = c_delta * at_output(layer, od.grad)
     delta_out = c_delta * output_delta(layer, od)
 
     through_weight = Local(lambda G: layer.back_input(l + 1, G),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import mpmath
 import sympy as sp
 
+from .activations import Activation
 from .algebra import Elementwise, LayerEntry, LayerSymbol, sym
 from .chain import Derivation
 from .components import component
@@ -48,6 +49,10 @@ class Document:
     verification: dict
     snippet: list = field(default_factory=list)  # (lhs, rhs) for tex-snippet
     directive: str | None = None  # the derive: directive that names this document's problem (a preset's)
+    region: str | None = None  # where a piecewise loss's result is the output minus the target (huber: |a - y| <= 1)
+    witness: str | None = None  # a point outside that region, where the two differ
+    closed: str | None = None  # a vector-valued output's closed form that is not the output minus the target
+    linear: str | None = None  # a linear output's non-canonical result: the loss's own derivative
 
 
 def _fill(lines: list[Line]) -> list[Line]:
@@ -268,12 +273,34 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
         convention=conv.name, source=conv.source, loss=prob.loss.name, output=prob.output.name,
         hidden=prob.hidden.name, notation=rows, forward=forward,
         output_steps=_fill(output_steps(d, tex)), canonical=od.canonical,
-        condition=targets_sum(lay, tex) if od.condition else None,
+        condition=targets_sum(lay, tex) if od.condition else None, **_verdict(d, tex),
         extra=extra, hidden_steps=_fill(h_steps), activation_form=act_form,
         grad_act=[(tex(lay.grad_act(L)), tex(d.grad_act_out)), (tex(lay.grad_act(l)), tex(d.grad_act)),
                   (tex(lay.grad_act(l)), tex(d.grad_act_from_delta)), (tex(lay.delta(l)), tex(d.delta_from_grad_act))],
         weight_steps=_fill(weight_steps(d, tex)), gradients=gradients, depends=depends, algorithm=algorithm,
         others=other_rows, verification=verification, snippet=snippet, directive=directive(d))
+
+
+def _verdict(d: Derivation, tex) -> dict:
+    """What the prose after the output layer's steps says where a pair is not canonical: the region of a piecewise
+    loss where it is (with the witness outside), a vector-valued output's closed form, a linear output's result."""
+    od, lay, out = d.output, d.layer, dict[str, str]()
+    if od.canonical:
+        return out
+    unit = sp.Symbol("j", integer=True, nonnegative=True)
+    yh, yt = entry(lay, lay.a(L), unit), entry(lay, lay.y(L), unit)
+    if od.region is not None:
+        out["region"] = tex(od.region.xreplace({sp.Symbol("yhat"): yh, sp.Symbol("y"): yt}))
+        if od.witness is not None:
+            z, y, value = od.witness
+            # in words, not as equations: derive lint would read z = -13/10 as a claim about the forward pass
+            out["witness"] = (f"{tex(entry(lay, lay.z(L), unit))}$ at ${tex(z)}$ and ${tex(yt)}$ at ${tex(y)}$ the two "
+                              f"differ by ${tex(sp.Float(value, 3))}")
+    elif od.vector and od.form is not None:
+        out["closed"] = tex(d.delta_out)
+    elif isinstance(act := d.problem.output, Activation) and sp.sympify(act.df(sp.Symbol("z"))) == 1:
+        out["linear"] = tex(d.delta_out)
+    return out
 
 
 def _cost(d: Derivation, tex) -> list[tuple[str, str]]:
@@ -287,7 +314,8 @@ def _cost(d: Derivation, tex) -> list[tuple[str, str]]:
     # as the sources write it: -sum_k [y ln yhat + (1 - y) ln(1 - yhat)], the minus in front of every sum
     negated = prob.loss.negated
     sign = "-" if negated else ""
-    loss = sp.Sum(negated(yk, tk) if negated else prob.loss.term(yk, tk), (k, 0, lay.n(L) - 1))
+    target = prob.loss.target_map(tk, lay.n(L))  # the target the term reads: label smoothing's y'_k
+    loss = sp.Sum(negated(yk, target) if negated else prob.loss.term(yk, target), (k, 0, lay.n(L) - 1))
     outputs = sym(prob.loss.scale(lay.n(L)))  # 1/n_L in front where the loss is a mean over the outputs
     mean = "" if outputs == 1 else tex(outputs) + " "
     if default_m(conv) == 1:

@@ -17,6 +17,7 @@ import mpmath
 
 from ._lazy import sp
 from .errors import DeriveError
+from .losses import draw_targets
 from .problem import Problem
 
 WIDTHS = (2, 4, 5, 6)  # default widths: 2..6 without 3, the default batch size
@@ -112,20 +113,6 @@ def _matrix(rows: int, cols: int, draw) -> mpmath.matrix:
     return M
 
 
-def _targets(rng: random.Random, kind: str, k: int, m: int) -> list[list[float]]:
-    """One target vector per example, valid for a loss whose ``target`` is ``kind``."""
-    if kind == "real":
-        return [[rng.uniform(-1, 1) for _ in range(k)] for _ in range(m)]
-    if kind == "unit":
-        return [[rng.uniform(0.05, 0.95) for _ in range(k)] for _ in range(m)]
-    if kind == "onehot":
-        hot = [rng.randrange(k) for _ in range(m)]
-        return [[float(i == h) for i in range(k)] for h in hot]
-    if kind == "count":
-        return [[float(rng.randint(0, 3)) for _ in range(k)] for _ in range(m)]
-    raise DeriveError(f"no random targets for target kind {kind!r}")
-
-
 def random_network(problem: Problem, widths: tuple[int, ...] | int = 2, m: int | None = None,
                    seed: int = 0) -> ConcreteNet:
     """A deterministic random network (``random.Random(seed)``) in the convention's layout.
@@ -155,9 +142,13 @@ def random_network(problem: Problem, widths: tuple[int, ...] | int = 2, m: int |
             W = _matrix(*((n_in, n_out) if row else (n_out, n_in)), lambda s=std: rng.gauss(0, s))
             if conv.bias == "vector":
                 biases[label] = _matrix(*((1, n_out) if row else (n_out, 1)), lambda: rng.uniform(-0.5, 0.5))
+        if p == len(widths) - 1 and problem.loss.spread != 1:  # the output layer drawn wider for the loss's pieces
+            W = W * problem.loss.spread
+            if label in biases:
+                biases[label] = biases[label] * problem.loss.spread
         weights[conv.weight_index(label)] = W
     xs = [[rng.uniform(-1, 1) for _ in range(widths[0])] for _ in range(m)]
-    ys = _targets(rng, problem.loss.target, widths[-1], m)
+    ys = draw_targets(problem.loss.target, rng, widths[-1], m)
     return ConcreteNet(problem, widths, m, weights, biases, from_examples(xs, conv.layout),
                        from_examples(ys, conv.layout), seed)
 
@@ -252,9 +243,9 @@ def _vector(rec, k: int):
 
 
 @functools.cache
-def _term(loss):
+def _term(loss, k: int):
     yh, y = sp.symbols("yhat y")
-    return sp.lambdify((yh, y), loss.term(yh, y), "mpmath")
+    return sp.lambdify((yh, y), loss.at(yh, y, sp.Integer(k)), "mpmath")
 
 
 class MpOps:
@@ -278,7 +269,7 @@ class MpOps:
 
     def loss(self, a: list, y: list):
         """E_t = scale(K) sum_k l(yhat_k, y_k) (scale 1, or 1/K for a mean over the K outputs)."""
-        term = _term(self.loss_rec)
+        term = _term(self.loss_rec, len(a))
         return self.loss_rec.scale(mpmath.mpf(len(a))) * mpmath.fsum(term(yh, yk) for yh, yk in zip(a, y))
 
     @staticmethod

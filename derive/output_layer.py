@@ -1,11 +1,15 @@
 """The output layer: dE/dz^L for a loss and output activation, decided exactly against yhat - y.
 
-Per component k, with yhat_k = f(z_k): dE/dz_k = dl/dyhat_k * f'(z_k), and for softmax
-dE/dz_j = sum_k dl/dyhat_k * s_k (delta_kj - s_j). Written with the outputs, these are rational
-functions of yhat and y, so ``cancel`` decides equality with yhat - y exactly (a canonical form, not a
-hope that ``simplify`` finds it). Where the derivative has no output form (silu, gelu) or the residual is
-not zero, a concrete point where the residual is non-zero proves the pair is not canonical. If neither
-proof is found the pair is reported as undecided (an error), never guessed.
+Per component k, with yhat_k = f(z_k): dE/dz_k = dl/dyhat_k * f'(z_k), and for a vector-valued output (softmax,
+log-softmax) dE/dz_j = sum_k dl/dyhat_k * J_kj, J the record's Jacobian written with the outputs. Written with the
+outputs, these are rational functions of yhat and y (with e^yhat for log-softmax), so ``cancel`` decides equality
+with yhat - y exactly (a canonical form, not a hope that ``simplify`` finds it). Where the derivative has no output
+form (silu, gelu) or the residual is not zero, a concrete point where the residual is non-zero proves the pair is
+not canonical. Two weaker outcomes are proved the same way: a piecewise loss whose derivative is yhat - y on one of
+its pieces (huber + identity: where |yhat - y| <= 1) says where, with a witness outside; a vector-valued output
+whose dE/dz is, per component, its probability minus the loss's target (log-softmax + nll: e^yhat - y; label
+smoothing: yhat - y'), under the condition if one is needed, gets that closed form instead of the Jacobian product.
+If no proof is found the pair is reported as undecided (an error), never guessed.
 """
 
 from __future__ import annotations
@@ -17,20 +21,18 @@ import sympy as sp
 
 from .activations import ACTIVATIONS, Activation
 from .errors import DeriveError
-from .losses import LOSSES, Loss, accepts
+from .losses import LOSSES, TARGETS, Loss, accepts
 from .symbols import WIDTH, YHAT, Y, Z
 
-K = 3  # softmax is decided on K = 3 components, symbolically in all of them
+K = 3  # a vector-valued output is decided on K = 3 components, symbolically in all of them
 
 # Conditions under which a residual may vanish: (text, LaTeX, substitution on the K-vector targets).
 _ys = sp.symbols(f"y1:{K + 1}")
 CONDITIONS = [
     ("sum_k y_k = 1", r"\sum_k y_k = 1", {_ys[-1]: 1 - sum(_ys[:-1])}),
 ]
-# Points for witnesses: pre-activations, and valid targets per loss target kind.
+# Points for witnesses: pre-activations; the targets are each target kind's own (losses.TARGETS)
 _ZS = [sp.Rational(-13, 10), sp.Rational(-2, 5), sp.Rational(7, 20), sp.Rational(9, 10), sp.Rational(17, 10)]
-_TARGETS = {"real": [sp.Rational(3, 10), sp.Rational(-1, 2)], "unit": [sp.Rational(3, 10), sp.Rational(4, 5)],
-            "onehot": [0, 1], "count": [0, 2]}
 
 
 @dataclass(frozen=True)
@@ -47,19 +49,30 @@ class OutputDelta:
     extra: sp.Expr | None = None  # the factor left over: form = (yhat - y) * extra, where that holds
     witness: tuple | None = None  # (z, y, residual value) proving non-canonical
     vector: bool = False    # softmax: dE/dz = yhat * (g - <yhat, g>), g = grad
+    region: sp.Basic | None = None  # where a piecewise form equals yhat - y (huber + identity: |yhat - y| <= 1)
 
     def summary(self) -> str:
+        given = f" (given {self.condition})" if self.condition else ""
         if self.canonical:
-            return "yhat - y" + (f" (given {self.condition})" if self.condition else "")
+            return "yhat - y" + given
         if self.form is None:
             return f"yhat * (g - <yhat, g>), g = {self.grad}"
-        return str(self.form)
+        return str(self.form) + given + (f"; yhat - y only where {self.region}" if self.region is not None else "")
 
 
 def tidy(expr: sp.Expr) -> sp.Expr:
-    """Cancel and factor a rational expression, writing (yhat - 1) as (1 - yhat) with the sign moved out."""
-    if not expr.free_symbols or not expr.is_rational_function():
+    """Cancel and factor a rational expression, writing (yhat - 1) as (1 - yhat) with the sign moved out; an
+    expression with logarithms (the focal loss's) is tidied coefficient by coefficient of each logarithm."""
+    if not expr.free_symbols:
         return expr
+    if not expr.is_rational_function():
+        logs = sorted(expr.atoms(sp.log), key=str)
+        if not logs or expr.has(sp.Piecewise):
+            return expr
+        parts = sp.collect(sp.expand(expr), logs, evaluate=False)
+        if any(c.has(sp.log) for c in parts.values()):
+            return expr
+        return sp.Add(*[tidy(c) * g for g, c in parts.items()])
     expr = sp.factor(sp.cancel(sp.together(expr)))
     coeff, factors = _factor_list(sp.numer(expr))
     dcoeff, dfactors = _factor_list(sp.denom(expr))
@@ -99,11 +112,19 @@ def _is_zero(expr) -> bool:
 def _witness(residual_at, target_kind):
     """A sample point where the residual is clearly non-zero, or None."""
     for z in _ZS:
-        for y in _TARGETS[target_kind]:
+        for y in map(sp.Rational, TARGETS[target_kind].points):
             value = residual_at(z, y)
             if value is not None and abs(value) > 1e-12:
                 return (z, y, value)
     return None
+
+
+def _gradient(loss: Loss, yh, y, width):
+    """dl/dyhat of one component, tidied on the plain target, then on the target the loss reads (label smoothing's
+    (1 - alpha) y + alpha/K stays written as it is, not multiplied out into one fraction)."""
+    target = loss.target_map(y, width)
+    grad = tidy(loss.dterm(yh, y))
+    return grad if target == y else grad.xreplace({y: target})  # (2 (yhat - y) stays unevaluated where it reads y)
 
 
 @cache
@@ -113,13 +134,26 @@ def analyse(loss_name: str, act_name: str) -> OutputDelta:
     if not accepts(loss, act.range):
         raise DeriveError(f"loss {loss_name} is not defined for {act_name} outputs")
     if not isinstance(act, Activation):
-        return _softmax(loss, act)
+        return _vector(loss, act)
     return _elementwise(loss, act)
+
+
+def _region(grad: sp.Expr, product: sp.Expr):
+    """Where a piecewise loss's product equals yhat - y: the condition of the piece of ``grad`` (the loss's own
+    Piecewise, not the activation's) on which the residual cancels exactly, earlier pieces excluded; else None."""
+    pieces = list(grad.atoms(sp.Piecewise))
+    if len(pieces) != 1:
+        return None
+    (pw,) = pieces
+    for i, (value, cond) in enumerate(pw.args):
+        if cond is not sp.true and _is_zero(product.xreplace({pw: value}) - (YHAT - Y)):
+            return sp.And(cond, *[sp.Not(c) for _, c in pw.args[:i]])
+    return None
 
 
 def _elementwise(loss: Loss, act: Activation) -> OutputDelta:
     outputs = sp.Integer(1) * loss.scale(WIDTH)  # 1, or 1/n_L where the loss is a mean over the outputs
-    term = tidy(loss.dterm(YHAT, Y))
+    term = _gradient(loss, YHAT, Y, WIDTH)
     grad = outputs * term
     local = act.df_out(YHAT) if act.df_out else act.df(Z)
     product = grad * local
@@ -139,32 +173,43 @@ def _elementwise(loss: Loss, act: Activation) -> OutputDelta:
         term if local == 1 else term * local
     ratio = sp.cancel(grad / (YHAT - Y))
     extra = None if ratio.has(Y) else (local if ratio == 1 else tidy(ratio * local))
-    return OutputDelta(loss.name, act.name, grad, outputs * form, False, extra=extra, witness=witness)
+    return OutputDelta(loss.name, act.name, grad, outputs * form, False, extra=extra, witness=witness,
+                       region=_region(grad, product))
 
 
-def _softmax(loss: Loss, act) -> OutputDelta:
+def _vector(loss: Loss, act) -> OutputDelta:
     s = sp.symbols(f"s1:{K + 1}")
     outputs = sp.Integer(1) * loss.scale(WIDTH)  # 1, or 1/n_L where the loss is a mean over the outputs
-    g = [outputs * loss.dterm(s[k], _ys[k]) for k in range(K)]
-    # component j = 0 of (diag(s) - s s^T) g, from the record's Jacobian written with the outputs
-    d0 = sum(g[k] * act.jac_out(s, k, 0) for k in range(K))
-    residual = d0 - (s[0] - _ys[0])
-    grad = outputs * tidy(loss.dterm(YHAT, Y))
-    if _is_zero(residual):
-        return OutputDelta(loss.name, act.name, grad, YHAT - Y, True, vector=True, extra=sp.Integer(1))
-    for text, latex, subs in CONDITIONS:
-        if _is_zero(residual.xreplace(subs)):
-            return OutputDelta(loss.name, act.name, grad, YHAT - Y, True, text, latex, vector=True,
-                               extra=sp.Integer(1))
+    g = [outputs * loss.d_at(s[k], _ys[k], WIDTH) for k in range(K)]
+    # component j = 0 of J^T g, from the record's Jacobian written with the outputs, with n_L = K
+    d0 = sp.sympify(sum(g[k] * act.jac_out(s, k, 0) for k in range(K))).xreplace({WIDTH: K})
+    grad = outputs * _gradient(loss, YHAT, Y, WIDTH)
+
+    def holds(candidate):  # (True, condition) where d0 equals the candidate outright or under a condition
+        residual = d0 - candidate
+        if _is_zero(residual):
+            return True, None
+        return next(((True, c) for c in CONDITIONS if _is_zero(residual.xreplace(c[2]))), (False, None))
+
+    canonical, cond = holds(s[0] - _ys[0])
+    text, latex = (cond[0], cond[1]) if cond else (None, None)
+    if canonical:
+        return OutputDelta(loss.name, act.name, grad, YHAT - Y, True, text, latex, vector=True, extra=sp.Integer(1))
     zs = [sp.Rational(-2, 5), sp.Rational(7, 10), sp.Rational(3, 2)]
     sv = act.f(zs)
-    targets = {"onehot": [1, 0, 0], "unit": [sp.Rational(3, 10)] * K, "count": [2, 0, 1],
-               "real": [sp.Rational(1, 2), sp.Rational(-1, 3), sp.Rational(1, 5)]}[loss.target]
-    value = complex(sp.N(residual.subs(dict(zip(s, sv, strict=True)))
-                         .subs(dict(zip(_ys, targets, strict=True))).subs(WIDTH, K), 30)).real
+    targets = [sp.Rational(y) for y in TARGETS[loss.target].vector]
+    value = complex(sp.N((d0 - (s[0] - _ys[0])).subs(dict(zip(s, sv, strict=True)))
+                         .subs(dict(zip(_ys, targets, strict=True))), 30)).real
     if abs(value) <= 1e-12:
         raise DeriveError(f"could not decide whether dE/dz for {loss.name} + {act.name} is yhat - y")
-    return OutputDelta(loss.name, act.name, grad, None, False, vector=True, witness=(tuple(zs), tuple(targets), value))
+    witness = (tuple(zs), tuple(targets), value)
+    # per component, the output's probability minus the target the loss reads: e^yhat - y, yhat - y'
+    closed, cond = holds(act.probability(s[0]) - loss.target_map(_ys[0], K))
+    if closed:
+        form = act.probability(YHAT) - loss.target_map(Y, WIDTH)
+        text, latex = (cond[0], cond[1]) if cond else (None, None)
+        return OutputDelta(loss.name, act.name, grad, form, False, text, latex, vector=True, witness=witness)
+    return OutputDelta(loss.name, act.name, grad, None, False, vector=True, witness=witness)
 
 
 def table() -> list[OutputDelta]:

@@ -206,6 +206,13 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         text = rf"\ln{self._paren(self._print(expr.args[0]))}"
         return text if exp is None else rf"{self._paren(text)}^{{{exp}}}"
 
+    def _print_Abs(self, expr, exp=None):  # \lvert x \rvert: a bare | would end a cell of a Markdown table
+        text = rf"\lvert {self._print(expr.args[0])} \rvert"
+        return text if exp is None else rf"{self._paren(text)}^{{{exp}}}"
+
+    def _print_sign(self, expr, exp=None):
+        return rf"\operatorname{{sgn}}{self._paren(self._print(expr.args[0]))}"
+
     def _print_BiasUnitEntry(self, expr):
         arg, i, _ = expr.args  # Ng's a_j^(l) with the bias unit a_0 = 1 in front
         return self._subscript(self._print(arg), [i])
@@ -506,6 +513,12 @@ class _TextPrinter(_PositiveFirst, StrPrinter):
 
     def _print_Pow(self, expr, rational=False):
         return f"{self.parenthesize(expr.base, 51)}^{self.parenthesize(expr.exp, 51)}"
+
+    def _print_Abs(self, expr):
+        return f"|{self._print(expr.args[0])}|"
+
+    def _print_sign(self, expr):
+        return f"sgn({self._print(expr.args[0])})"
 
     def _print_Piecewise(self, expr):
         (value, cond), (other, _) = expr.args

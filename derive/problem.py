@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .activations import Activation, VectorActivation, activation
+from .activations import VALUES, Activation, VectorActivation, activation
 from .conventions import Convention, convention
 from .errors import DeriveError
 from .losses import Loss, Reduction, accepts, loss, reduction
@@ -44,7 +44,7 @@ class Problem:
             raise DeriveError(f"{out_rec.name} of a single neuron is a constant: a chain of single neurons needs an "
                               "elementwise output activation")
         if not accepts(loss_rec, out_rec.range):
-            needs = ", ".join(sorted(loss_rec.accepts or ()))
+            needs = ", ".join(sorted(loss_rec.accepts or VALUES))
             raise DeriveError(f"loss {loss_rec.name} is not defined for {out_rec.name} outputs "
                               f"(range {out_rec.range}); it needs outputs in {needs}")
         return cls(conv, loss_rec, out_rec, hid_rec, single_neurons)

@@ -134,21 +134,49 @@ def output_steps(d: Derivation, tex) -> list[Line]:
         if sp.expand(product - final) != 0 or product != final:
             lines.append(more(final, "cancel" if od.canonical else "simplify", Partial(cost, zL(j))))
         return lines
-    # softmax: d yhat_k / d z_j = yhat_k ([k = j] - yhat_j): not diagonal
-    local = yh(k) * (sp.KroneckerDelta(k, j) - yh(j))
-    lines.append(line(Partial(yh(k), zL(j)), local, "softmax's Jacobian is $\\mathrm{diag}(s) - s s^T$"))
-    sum_k = sp.Sum(Partial(cost, yh(k)) * yh(k), (k, 0, lay.n(L) - 1))
-    split = Partial(cost, yh(j)) * yh(j) - yh(j) * sum_k
+    # a vector-valued output: d yhat_k / d z_j from the record's Jacobian written with the outputs (softmax's
+    # yhat_k ([k = j] - yhat_j), log-softmax's [k = j] - e^{yhat_j}): not diagonal
+    local = act.jac_out(_Entries(yh), k, j)
+    lines.append(line(Partial(yh(k), zL(j)), local, f"{act.name}'s Jacobian is ${act.jacobian}$"))
+    bracket = sp.KroneckerDelta(k, j)
+    own = sp.expand((local.subs(bracket, 1) - local.subs(bracket, 0)).xreplace({k: j}))  # what the bracket keeps
+    across, per_k = local.subs(bracket, 0).as_independent(k, as_Add=False)  # the rest: a factor in j times one in k
+    sum_k = sp.Sum(Partial(cost, yh(k)) * per_k, (k, 0, lay.n(L) - 1))
+    split = Partial(cost, yh(j)) * own + across * sum_k
     lines.append(line(Partial(cost, zL(j)), split,
                       "split the sum; in the first part only the term with $k$ equal to $j$ survives"))
-    inner = sp.factor_terms(sp.Sum(sp.cancel(grad(k) * yh(k)), (k, 0, lay.n(L) - 1)))
-    subst = sp.cancel(grad(j) * yh(j)) - yh(j) * inner
+    inner = sp.factor_terms(sp.Sum(sp.cancel(grad(k) * per_k), (k, 0, lay.n(L) - 1)))
+    subst = sp.cancel(grad(j) * own) + across * inner
     lines.append(more(subst, f"{differentiate} and substitute", Partial(cost, zL(j))))
-    if od.canonical and od.condition:
+    if od.condition:
         sum_y = sp.Sum(yt(k), (k, 0, lay.n(L) - 1))
-        lines.append(more(subst.xreplace({sum_y: 1}), f"the targets sum to one: ${targets_sum(lay, tex)}$",
-                          Partial(cost, zL(j))))
+        given = subst.xreplace({sum_y: 1})
+        if given == subst:  # the targets' sum sits inside the terms (label smoothing's): the sums split first
+            given = _split_sums(subst).xreplace({sum_y: 1})
+        lines.append(more(given, f"the targets sum to one: ${targets_sum(lay, tex)}$", Partial(cost, zL(j))))
+        if od.form is not None and not od.canonical:  # the closed form, written as the analysis found it
+            final = c * od.form.xreplace({YHAT: yh(j), Y: yt(j), WIDTH: lay.n(L)})
+            if sp.expand(given - final) != 0 or given != final:
+                lines.append(more(final, "simplify", Partial(cost, zL(j))))
     return lines
+
+
+class _Entries:
+    """The outputs' components as a record's Jacobian indexes them: ``s[u]`` is yhat_u of the convention's layer."""
+
+    def __init__(self, entry_of) -> None:
+        self.entry_of = entry_of
+
+    def __getitem__(self, unit):
+        return self.entry_of(unit)
+
+
+def _split_sums(expr):
+    """Each sum over the units split by linearity, its constants in front: sum_k (a y_k + b) = a sum_k y_k + n b."""
+    def split(e):
+        terms = [term.as_independent(*e.variables, as_Add=False) for term in sp.Add.make_args(sp.expand(e.function))]
+        return sp.Add(*[coeff * sp.Sum(rest, *e.limits).doit() for coeff, rest in terms])
+    return expr.replace(lambda e: isinstance(e, sp.Sum), split)
 
 
 def hidden_steps(d: Derivation, tex) -> tuple[list[Line], sp.Expr]:

@@ -29,42 +29,70 @@ def header(conv: Convention) -> dict:
             "condition": targets_sum(d.layer, tex), "condition_text": targets_sum(d.layer, lambda e: text(e, conv))}
 
 
+def _region(d, od, conv) -> tuple[str, str] | None:
+    """Where a piecewise loss's row equals the canonical form (huber + identity: |y_k - a^L_k| <= 1), as text and
+    LaTeX in the convention's letters, component k; None where the analysis found no such piece."""
+    if od.region is None:
+        return None
+    import sympy as sp
+
+    from .steps import entry
+    from .symbols import YHAT, L, Y
+    lay, k = d.layer, sp.Symbol("k", integer=True, nonnegative=True)
+    where = od.region.xreplace({YHAT: entry(lay, lay.a(L), k), Y: entry(lay, lay.y(L), k)})
+    return text(where, conv), latex(where, conv)
+
+
 def rows(conv: Convention) -> list[dict]:
-    """One dict per valid pair: loss, activation, form (text and LaTeX), canonical, condition."""
+    """One dict per valid pair: loss, activation, form (text and LaTeX), canonical, condition, and the region where
+    a piecewise loss's form equals the canonical one (None elsewhere)."""
     head = header(conv)
     out = []
     for row in table():
         d = _delta_out(conv, row.loss, row.activation)
+        region = _region(d, row, conv)
         out.append({"loss": row.loss, "activation": row.activation, "form": text(d.delta_out, conv),
                     "latex": latex(d.delta_out, conv), "canonical": row.canonical,
                     "condition": head["condition_text"] if row.condition else None,
-                    "condition_latex": head["condition"] if row.condition else None})
+                    "condition_latex": head["condition"] if row.condition else None,
+                    "region": region[0] if region else None, "region_latex": region[1] if region else None})
     return out
 
 
 def render(conv: Convention, fmt: str) -> str:
-    """The table as plain text, Markdown or a LaTeX tabular (booktabs rules)."""
+    """The table as plain text, Markdown or a LaTeX tabular (booktabs rules). The canonical column says yes, no, or
+    "only where" the piece of a piecewise loss on which the form equals the canonical one."""
     head, data = header(conv), rows(conv)
-    yes = lambda r: "yes" if r["canonical"] else "no"  # noqa: E731
+
+    def yes(r, math=lambda x: x):
+        if r["canonical"]:
+            return "yes"
+        return f"only where {math(r['region_latex'])}" if r["region"] else "no"
     if fmt == "text":
+        wide = {key: max(len(key), *(len(str(r[key] or "")) for r in data)) + 1 for key in ("loss", "activation")}
+        verdicts = [r["canonical"] and "yes" or (f"only where {r['region']}" if r["region"] else "no") for r in data]
+        wide["canonical"] = max(len("canonical"), *map(len, verdicts)) + 1
         lines = [f"{head['quantity_text']} at the output layer ({conv.name}); 'canonical' means it equals "
                  f"{head['canonical_text']}",
-                 f"{'loss':8} {'output':11} {'canonical':10} {'condition':14} form"]
-        for r in data:
-            lines.append(f"{r['loss']:8} {r['activation']:11} {yes(r):10} {r['condition'] or '':14} {r['form']}")
+                 f"{'loss':{wide['loss']}}{'output':{wide['activation']}}{'canonical':{wide['canonical']}}"
+                 f"{'condition':14} form"]
+        for r, verdict in zip(data, verdicts):
+            lines.append(f"{r['loss']:{wide['loss']}}{r['activation']:{wide['activation']}}"
+                         f"{verdict:{wide['canonical']}}{r['condition'] or '':14} {r['form']}")
         return "\n".join(lines) + "\n"
+    dollars = lambda x: f"${x}$"  # noqa: E731
     if fmt == "md":
         lines = [f"| loss | output activation | ${head['quantity']}$ | equals ${head['canonical']}$ | condition |",
                  "|---|---|---|---|---|"]
         for r in data:
             cond = f"${r['condition_latex']}$" if r["condition_latex"] else ""
-            lines.append(f"| {r['loss']} | {r['activation']} | ${r['latex']}$ | {yes(r)} | {cond} |")
+            lines.append(f"| {r['loss']} | {r['activation']} | ${r['latex']}$ | {yes(r, dollars)} | {cond} |")
         return "\n".join(lines) + "\n"
     lines = [r"% needs \usepackage{booktabs}", r"\begin{tabular}{lllll}", r"\toprule",
              f"loss & output & ${head['quantity']}$ & equals ${head['canonical']}$ & condition \\\\", r"\midrule"]
     for r in data:
         cond = f"${r['condition_latex']}$" if r["condition_latex"] else ""
-        name = r["activation"].replace("_", r"\_")
-        lines.append(f"{r['loss']} & {name} & ${r['latex']}$ & {yes(r)} & {cond} " + r"\\")
+        name, loss = (r[key].replace("_", r"\_") for key in ("activation", "loss"))
+        lines.append(f"{loss} & {name} & ${r['latex']}$ & {yes(r, dollars)} & {cond} " + r"\\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"

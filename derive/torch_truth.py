@@ -44,13 +44,23 @@ def _activation(torch, name: str, z, dim: int):
         "gelu": lambda: F.gelu(z),  # exact erf form
         "exp": lambda: torch.exp(z),
         "softmax": lambda: torch.softmax(z, dim=dim),
+        "logsoftmax": lambda: torch.log_softmax(z, dim=dim),
     }
     if name not in table:
         raise DeriveError(f"no PyTorch equivalent for activation {name!r}")
     return table[name]()
 
 
-def _loss_terms(torch, name: str, yh, y, outputs: int):
+def _by_rows(x, dim: int):
+    """A layer's outputs with the examples as rows and the classes as columns, as torch's losses take them."""
+    return x if dim == 1 else x.T
+
+
+def _loss_terms(torch, name: str, yh, y, outputs: int, dim: int = 0):
+    """Each example's loss, or each component's term (summed by the caller), from torch's own loss functions where
+    it has one (reduction='none'); ``dim`` is the class axis."""
+    F = torch.nn.functional
+    rows = lambda x: _by_rows(x, dim)  # noqa: E731
     table = {
         "mse": lambda: (yh - y) ** 2 / 2,
         "mse_mean": lambda: (yh - y) ** 2 / (2 * outputs),  # the mean over the K outputs
@@ -58,6 +68,23 @@ def _loss_terms(torch, name: str, yh, y, outputs: int):
         "bce": lambda: -(y * torch.log(yh) + (1 - y) * torch.log(1 - yh)),
         "cce": lambda: -y * torch.log(yh),
         "poisson": lambda: yh - y * torch.log(yh),
+        "huber": lambda: F.huber_loss(yh, y, reduction="none", delta=1.0),
+        # F.kl_div takes the log-probabilities ln yhat and the target distribution: y (ln y - ln yhat)
+        "kl": lambda: F.kl_div(torch.log(yh), y, reduction="none"),
+        # torchvision's sigmoid_focal_loss form (alpha off): BCE (1 - p_t)^2, p_t = p y + (1 - p)(1 - y)
+        "focal": lambda: F.binary_cross_entropy(yh, y, reduction="none")
+        * (1 - (yh * y + (1 - yh) * (1 - y))) ** 2,
+        # log-probabilities and the one-hot target's class index
+        "nll": lambda: F.nll_loss(rows(yh), rows(y).argmax(dim=1), reduction="none"),
+        # torch's cross-entropy with its label smoothing, on the logits ln yhat: -sum_k y'_k (ln yhat_k - ln sum_j
+        # yhat_j) = -sum_k y'_k ln yhat_k + ln sum_j yhat_j (sum_k y'_k = 1); less ln sum_j yhat_j (0 on a softmax
+        # output, but not its gradient) it is -sum_k y'_k ln yhat_k off the simplex too, so dE/da^L compares as well
+        "cce_smoothed": lambda: F.cross_entropy(rows(torch.log(yh)), rows(y).argmax(dim=1), reduction="none",
+                                                label_smoothing=0.1) - torch.log(rows(yh).sum(dim=1)),
+        # the binary hinge as torch's multi_margin_loss (p = 1, margin 1, a mean over the C = 2 classes) of the
+        # scores (-yhat/2, yhat/2), class (y + 1)/2: 2 max(0, 1 - y yhat)
+        "hinge": lambda: 2 * F.multi_margin_loss(torch.stack([-yh / 2, yh / 2], dim=-1).reshape(-1, 2),
+                                                 ((y + 1) / 2).long().reshape(-1), reduction="none"),
     }
     if name not in table:
         raise DeriveError(f"no PyTorch equivalent for loss {name!r}")
@@ -93,7 +120,7 @@ def torch_gradients(net: ConcreteNet) -> dict[tuple[str, int], mpmath.matrix]:
         rec = prob.output if l == net.output_label else prob.hidden
         A = _activation(torch, rec.name, Z, dim)
         Zs[l], As[l] = Z, A
-    E = _loss_terms(torch, prob.loss.name, A, tensor(net.Y), net.widths[-1]).sum()  # sum_t E_t
+    E = _loss_terms(torch, prob.loss.name, A, tensor(net.Y), net.widths[-1], dim).sum()  # sum_t E_t
     c_delta, c_g = (float(c) for c in scales(net))
     penalty = sum((W[:, 1:] if unit else W).pow(2).sum() for W in Ws.values())
     O_delta, O_g = c_delta * E, c_g * E + conv.l2 / 2 * c_g * penalty

@@ -526,9 +526,10 @@ def _tape_vector(rec, k: int):
 
 
 @functools.cache
-def _tape_term(loss):
+def _tape_term(loss, k: int):
+    """The loss's term of one of K outputs, on its mapped target (label smoothing's), compiled onto the tape."""
     yh, y = sp.symbols("yhat y")
-    return _compile((yh, y), loss.term(yh, y), f"loss {loss.name}")
+    return _compile((yh, y), loss.at(yh, y, sp.Integer(k)), f"loss {loss.name}")
 
 
 @dataclass
@@ -566,7 +567,7 @@ def record(net: ConcreteNet) -> Recording:
             ap.append([tape.var(_value(x), ((x.i, 1),) if isinstance(x, Var) else ()) for x in out])
         zs.append(zp)
         as_.append(ap)
-    term = _tape_term(problem.loss)
+    term = _tape_term(problem.loss, net.widths[-1])
     E = _sum([_sum([term(yh, yk) for yh, yk in zip(a, y)]) for a, y in zip(as_[-1], cn.ys)])  # sum_t E_t
     outputs = problem.loss.scale(mpmath.mpf(net.widths[-1]))  # E_t = scale(K) sum_k term: 1/K for a mean
     if outputs != 1:
@@ -631,7 +632,7 @@ class SymOps:
         self._z, self._yh, self._y = sp.Dummy("z"), sp.Dummy("yhat"), sp.Dummy("y")
         self._f = {rec.name: _exact(rec.f(self._z)) for rec in (net.problem.hidden, net.problem.output)
                    if rec.elementwise}
-        self._term = _exact(net.problem.loss.term(self._yh, self._y))
+        self._term = _exact(net.problem.loss.at(self._yh, self._y, sp.Integer(net.widths[-1])))
         self._outputs = net.problem.loss.scale(sp.Integer(net.widths[-1]))  # 1/K for a mean over the outputs
 
     @staticmethod

@@ -215,7 +215,18 @@ def at_kink(net, fwd, margin=1e-12) -> bool:
     return False
 
 
-REDRAWS = 20  # networks tried per trial before giving up on avoiding kinks
+def misses_a_piece(net, fwd) -> bool:
+    """Whether the outputs and targets leave a piece of a piecewise loss (huber's |yhat - y| <= 1 and either side of
+    it, the hinge's y yhat < 1 and > 1) unmet: a formula right on the other pieces only would pass unseen there."""
+    pieces = net.problem.loss.pieces
+    if not pieces:
+        return False
+    A, Y = fwd.A[net.output_label], net.Y
+    pairs = [(A[i, j], Y[i, j]) for i in range(A.rows) for j in range(A.cols)]
+    return not all(any(piece(yh, y) for yh, y in pairs) for piece in pieces)
+
+
+REDRAWS = 20  # networks tried per trial before giving up on avoiding kinks (and on meeting every piece of a loss)
 
 
 def draw_network(problem, layers: int, seed: int, widths: list | None = None, m: int | None = None):
@@ -230,10 +241,11 @@ def draw_network(problem, layers: int, seed: int, widths: list | None = None, m:
         ws = list(widths) if widths else list(default_widths(layers, s, m, problem.single_neurons))
         net = random_network(problem, tuple(ws), m, s)
         fwd = forward(net)
-        if not at_kink(net, fwd):
+        if not at_kink(net, fwd) and not misses_a_piece(net, fwd):
             return net, fwd
     raise DeriveError(f"every random network put a pre-activation on a kink of {problem.hidden.name}"
-                      f" or {problem.output.name}; try another --seed or wider layers")
+                      f" or {problem.output.name}, or left a piece of the {problem.loss.name} loss unmet; try another "
+                      "--seed or wider layers")
 
 
 def verify(deriv: Derivation, layers: int = 3, trials: int = 3, seed: int = 0, tolerance: float = TOLERANCE,

@@ -38,6 +38,6 @@ def test_a_loss_written_with_its_minus_in_front_is_the_same_loss():
     from derive.losses import LOSSES
     yh, y = sp.symbols("yhat y", positive=True)
     written = [loss for loss in LOSSES.values() if loss.negated]
-    assert {loss.name for loss in written} == {"bce", "cce"}
+    assert {loss.name for loss in written} == {"bce", "cce", "focal", "nll", "cce_smoothed"}
     for loss in written:
         assert sp.simplify(loss.term(yh, y) + loss.negated(yh, y)) == 0, loss.name

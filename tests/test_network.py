@@ -16,7 +16,8 @@ from derive.problem import Problem
 
 WIDTHS = (2, 5, 4, 6)
 OUTPUT_FOR = {"mse": "identity", "mse_mean": "identity", "sse": "identity", "bce": "sigmoid", "cce": "softmax",
-              "poisson": "exp"}
+              "poisson": "exp", "huber": "identity", "kl": "softmax", "focal": "sigmoid", "nll": "logsoftmax",
+              "cce_smoothed": "softmax", "hinge": "identity"}
 
 
 def make(conv="nielsen", loss="cce", hidden="tanh", widths=WIDTHS, m=None, seed=1):
@@ -145,6 +146,14 @@ def test_targets_are_valid_for_the_loss(loss, name):
             assert sorted(y) == [0] * (len(y) - 1) + [1]
         elif kind == "count":
             assert all(v in (0, 1, 2, 3) for v in y)
+        elif kind == "distribution":  # exactly 1 (multiples of 1/64), no entry 0 (y ln y needs none)
+            assert sum(y) == 1 and all(v > 0 for v in y)
+        elif kind == "binary":
+            assert all(v in (0, 1) for v in y)
+        elif kind == "sign":
+            assert all(v in (-1, 1) for v in y)
+        elif kind == "outlier":  # small ones, and outliers on both sides
+            assert all(0 <= v <= 0.5 or 2.5 <= abs(v) <= 3.5 for v in y)
         else:
             pytest.fail(f"test knows no target kind {kind!r}")
 

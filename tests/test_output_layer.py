@@ -16,6 +16,8 @@ CANONICAL = [
     ("cce", "softmax", "sum_k y_k = 1"),
     # GLM canonical link: Poisson with the exponential mean function (Bishop PRML sec. 4.3.6)
     ("poisson", "exp", None),
+    # KL(y || yhat) is the cross-entropy less the targets' entropy, a constant: the same gradient as cce
+    ("kl", "softmax", "sum_k y_k = 1"),
 ]
 
 NOT_CANONICAL = [
@@ -32,6 +34,13 @@ NOT_CANONICAL = [
     # (a - y)/n_L, not yhat - y even with a linear output
     ("mse_mean", "identity", (YHAT - Y) / WIDTH),
     ("mse_mean", "sigmoid", (YHAT - Y) * YHAT * (1 - YHAT) / WIDTH),
+    # torch.nn.HuberLoss (delta = 1): the gradient is clip(yhat - y, -1, 1)
+    ("huber", "identity", sp.Piecewise((YHAT - Y, sp.Abs(YHAT - Y) <= 1), (sp.sign(YHAT - Y), True))),
+    # the binary hinge max(0, 1 - y yhat): -y where the margin is violated, else 0
+    ("hinge", "identity", sp.Piecewise((-Y, Y * YHAT < 1), (0, True))),
+    # Lin et al. 2017's focal loss with gamma = 2, sigmoid outputs: not yhat - y (the (1 - p_t)^2 weight stays)
+    ("focal", "sigmoid", 2 * Y * YHAT * (1 - YHAT) ** 2 * sp.log(YHAT)
+     - 2 * (1 - Y) * YHAT ** 2 * (1 - YHAT) * sp.log(1 - YHAT) + (1 - Y) * YHAT ** 3 - Y * (1 - YHAT) ** 3),
 ]
 
 
@@ -48,12 +57,16 @@ def test_non_canonical_pairs_keep_their_residual_factor(loss, act, form):
     row = analyse(loss, act)
     assert not row.canonical
     assert row.witness is not None and abs(row.witness[-1]) > 1e-6  # a point where it differs from yhat - y
-    assert sp.cancel(row.form - form) == 0
+    points = [{YHAT: yh, Y: y} for yh in (-2, sp.Rational(1, 3), 3) for y in (-1, 1)]  # every piece of a Piecewise
+    assert sp.cancel(row.form - form) == 0 if not form.has(sp.Piecewise) else \
+        all(sp.cancel((row.form - form).subs(p)) == 0 for p in points)
 
 
 def test_every_valid_pair_is_decided():
     rows = table()
-    assert len(rows) == 43  # 11 activations with mse, mse_mean and sse, 2 with bce, 4 with cce and with poisson
+    # 11 activations with mse, mse_mean, sse and huber, 2 with bce and focal, 4 with cce and with poisson, softmax with
+    # kl and cce_smoothed, logsoftmax with nll, the 8 of unbounded range with hinge
+    assert len(rows) == 67
     assert {(r.loss, r.activation) for r in rows if r.canonical} == {(lo, a) for lo, a, _ in CANONICAL}
 
 

@@ -63,6 +63,8 @@ RANGE_HOLDS = {
     act_mod.SIGNED_UNIT: lambda v: -1 < v < 1,
     act_mod.ABOVE_MINUS_ONE: lambda v: v > -1,
     act_mod.SIMPLEX: lambda vs: all(v > 0 for v in vs) and abs(sum(vs) - 1) <= TOL,
+    # log-probabilities: each below 0, their exponentials a probability vector
+    act_mod.LOG_SIMPLEX: lambda vs: all(v < 0 for v in vs) and abs(sum(mpmath.exp(v) for v in vs) - 1) <= TOL,
 }
 
 
@@ -144,15 +146,23 @@ def test_unknown_activation_suggests_the_closest():
 # Valid predictions for each output range a loss accepts (None: any real), and valid targets per kind.
 PREDICTIONS = {
     None: lambda r: r.uniform(-3, 3),
+    act_mod.REAL: lambda r: r.uniform(-3, 3),
     act_mod.UNIT: lambda r: r.uniform(0.01, 0.99),
     act_mod.SIMPLEX: lambda r: r.uniform(0.01, 0.99),
     act_mod.POSITIVE: lambda r: r.uniform(0.01, 10),
+    act_mod.NONNEG: lambda r: r.uniform(0.01, 10),
+    act_mod.ABOVE_MINUS_ONE: lambda r: r.uniform(-0.99, 3),
+    act_mod.LOG_SIMPLEX: lambda r: r.uniform(-6, -0.01),
 }
 TARGETS = {
     "real": lambda r: r.uniform(-3, 3),
     "unit": lambda r: r.choice([0, 1, r.uniform(0, 1)]),
     "onehot": lambda r: r.choice([0, 1]),
     "count": lambda r: r.randint(0, 6),
+    "distribution": lambda r: r.uniform(0.01, 1),
+    "binary": lambda r: r.choice([0, 1]),
+    "sign": lambda r: r.choice([-1, 1]),
+    "outlier": lambda r: r.uniform(-4, 4),
 }
 
 
@@ -160,6 +170,11 @@ def loss_points(rec, rng, n=N_POINTS):
     ranges = sorted(rec.accepts) if rec.accepts is not None else [None]
     return [(mpmath.mpf(str(round(PREDICTIONS[ranges[i % len(ranges)]](rng), 6))),
              mpmath.mpf(str(round(TARGETS[rec.target](rng), 6)))) for i in range(n)]
+
+
+def test_every_target_kind_has_a_sampler_here_and_a_draw_there():
+    from derive.losses import TARGETS as KINDS
+    assert set(TARGETS) == set(KINDS)
 
 
 @pytest.mark.parametrize("name", sorted(LOSSES))

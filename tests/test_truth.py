@@ -18,7 +18,8 @@ from derive.truth import ground_truth, scales
 
 METHODS = ("reverse", "fd")  # the two that work at any depth
 
-OUTPUT_FOR = {"mse": "identity", "bce": "sigmoid", "cce": "softmax", "poisson": "exp"}
+OUTPUT_FOR = {"mse": "identity", "bce": "sigmoid", "cce": "softmax", "poisson": "exp", "huber": "identity",
+              "kl": "softmax", "focal": "sigmoid", "nll": "logsoftmax", "cce_smoothed": "softmax", "hinge": "identity"}
 
 
 def make(conv, loss="mse", output=None, hidden="sigmoid", widths=(2, 4, 2), m=None, seed=0, l2=0.0):
@@ -50,6 +51,11 @@ EXACT_CASES = [
     ("nielsen", "mse", "identity", "gelu", 0.0),
     ("bishop", "cce", "softmax", "softplus", 0.0),
     ("goodfellow", "bce", "sigmoid", "silu", 0.2),
+    # the losses of issue 13: piecewise (huber's |yhat - y| <= 1, the hinge's max), a target map (smoothing), KL's
+    # y ln(y / yhat), log-softmax's log-probabilities
+    ("nielsen", "huber", "identity", "tanh", 0.0), ("cs231n", "hinge", "identity", "sigmoid", 0.0),
+    ("dls", "cce_smoothed", "softmax", "tanh", 0.3), ("bishop", "kl", "softmax", "sigmoid", 0.0),
+    ("ng", "focal", "sigmoid", "sigmoid", 0.2), ("goodfellow", "nll", "logsoftmax", "tanh", 0.0),
 ]
 
 
@@ -168,6 +174,13 @@ TORCH_CASES = [
     ("bishop", "poisson", "exp", "softplus"), ("cs231n", "cce", "softmax", "gelu"),
     ("dls", "bce", "sigmoid", "silu"), ("dls", "poisson", "softmax", "tanh"),
     ("cs231n", "mse", "sigmoid", "identity"), ("nielsen", "cce", "sigmoid", "exp"),
+    # torch's own losses: huber_loss, kl_div, the focal loss in torchvision's form, nll_loss on log_softmax,
+    # cross_entropy(label_smoothing=0.1), multi_margin_loss for the binary hinge
+    ("nielsen", "huber", "identity", "tanh"), ("cs231n", "huber", "sigmoid", "relu"),
+    ("bishop", "kl", "softmax", "tanh"), ("dls", "focal", "sigmoid", "sigmoid"),
+    ("cs231n", "nll", "logsoftmax", "gelu"), ("goodfellow", "nll", "logsoftmax", "tanh"),
+    ("cs231n", "cce_smoothed", "softmax", "tanh"), ("ng", "cce_smoothed", "softmax", "sigmoid"),
+    ("wikipedia", "hinge", "identity", "tanh"), ("dls", "hinge", "softplus", "elu"),
 ]
 
 

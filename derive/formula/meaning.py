@@ -9,6 +9,7 @@ else: Goodfellow's a is a pre-activation, Bishop's z an activation. Elementwise 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -18,7 +19,7 @@ import mpmath
 import sympy as sp
 from sympy.matrices.expressions import HadamardProduct, MatrixExpr, OneMatrix, Transpose
 
-from ..activations import ACTIVATION_ALIASES, ACTIVATIONS
+from ..activations import ACTIVATION_ALIASES, ACTIVATIONS, VectorActivation
 from ..algebra import (
     BiasUnitEntry,
     Componentwise,
@@ -286,8 +287,8 @@ class Compiler:
                                f"{written}'(z^l), entrywise)")
         z = self.tensor(wrt)
         name = self.activation_at(z)
-        if name == "softmax":
-            raise MeaningError("softmax's derivative is a Jacobian (diag(s) - s s^T), not an entrywise factor")
+        if _vector_valued(name):
+            raise MeaningError(_jacobian_message(name))
         return Elementwise(name, z, 1)
 
     # ---- vector form
@@ -407,9 +408,11 @@ class Compiler:
                                "reads a Jacobian of one example's vectors, in a convention whose formulas are of one "
                                "example; write the chain rule in components (\\frac{\\partial a^l_j}{\\partial "
                                "z^l_j} ...)")
-        if X.kind == "a" and Y.kind == "z" and same_size(X.layer, Y.layer):
+        if X.kind == "a" and Y.kind == "z" and same_size(X.layer, Y.layer) and (
+                not X.layer.has(L) or _symmetric_jacobian(self.problem.output.name)):
             # an activation's Jacobian (diagonal entrywise, diag(s) - s s^T for softmax) is symmetric: its two layouts
-            # are one matrix, so the layout a product is read in does not decide anything
+            # are one matrix, so the layout a product is read in does not decide anything (log-softmax's
+            # I - 1 (e^a)^T is not)
             return LocalJacobian(X, Y, denominator=False)
         return LocalJacobian(X, Y, denominator=not self.numerator)
 
@@ -475,10 +478,10 @@ class Compiler:
             name = self.activation_at(arg)
         if prime > 1:
             raise MeaningError("second derivatives are not part of backprop")
-        if name == "softmax" and prime:
-            raise MeaningError("softmax's derivative is a Jacobian (diag(s) - s s^T), not an entrywise factor")
-        if name == "softmax" and not self.resolving:  # a map of each example's whole vector
-            return Softmax("softmax", arg, 0, self.lay.layout.class_axis)
+        if _vector_valued(name) and prime:
+            raise MeaningError(_jacobian_message(name))
+        if _vector_valued(name) and not self.resolving:  # a map of each example's whole vector
+            return Softmax(name, arg, 0, self.lay.layout.class_axis)
         return Elementwise(name, arg, prime)
 
     def activation_at(self, arg) -> str:
@@ -495,9 +498,31 @@ class Compiler:
         return self.problem.hidden.name
 
 
+def _vector_valued(name: str) -> bool:
+    """Whether the registry's activation of this name maps a whole vector (softmax, log-softmax)."""
+    return not ACTIVATIONS[name].elementwise
+
+
+@functools.cache
+def _symmetric_jacobian(name: str) -> bool:
+    """Whether the activation's Jacobian is symmetric: an elementwise one's (diagonal) and softmax's are."""
+    rec = ACTIVATIONS[name]
+    if not isinstance(rec, VectorActivation):
+        return True
+    s = sp.symbols("s0:2")
+    return sp.simplify(rec.jac_out(s, 0, 1) - rec.jac_out(s, 1, 0)) == 0
+
+
+def _jacobian_message(name: str) -> str:
+    rec = ACTIVATIONS[name]
+    assert isinstance(rec, VectorActivation), "only a vector-valued activation has a Jacobian of its own"
+    return f"{name}'s derivative is a Jacobian (${rec.jacobian}$), not an entrywise factor"
+
+
 class Softmax(Elementwise):
-    """softmax(Z): each example's vector normalised along the units' axis (``axis``, the layout's class axis),
-    never entrywise. Printed and shape-checked as an activation; evaluated by its own rule below."""
+    """softmax(Z) or log-softmax(Z), a vector-valued activation of the registry by name: each example's vector
+    mapped along the units' axis (``axis``, the layout's class axis), never entrywise. Printed and shape-checked as
+    an activation; evaluated by its own rule below."""
 
     def __new__(cls, name, arg, order, axis):
         return MatrixExpr.__new__(cls, sp.Symbol(str(name)), arg, sp.Integer(order), sp.Integer(axis))
@@ -512,11 +537,16 @@ def _(expr: Softmax, env):
     at = (lambda k, t: (k, t)) if expr.axis == 0 else (lambda k, t: (t, k))
     out = mpmath.matrix(z.rows, z.cols)
     for t in range(cols):
-        e = [mpmath.exp(z[at(k, t)]) for k in range(rows)]
-        total = mpmath.fsum(e)
+        values = _vector_function(expr.name, rows)(*[z[at(k, t)] for k in range(rows)])  # the registry's definition
         for k in range(rows):
-            out[at(k, t)] = e[k] / total
+            out[at(k, t)] = values[k]
     return out
+
+
+@functools.cache
+def _vector_function(name: str, rows: int):
+    zs = sp.symbols(f"z0:{rows}")
+    return sp.lambdify(zs, ACTIVATIONS[name].f(list(zs)), "mpmath")
 
 
 class Elem:
@@ -745,9 +775,9 @@ def component(c: Compiler, node):
         arg = component(c, node.arg) if node.arg is not None else None
         if arg is None:
             raise MeaningError("(f^l)' needs an argument in component form")
-        if vec.name == "softmax":
-            raise MeaningError("softmax of one component: softmax maps a whole vector (write softmax(z^L) in a "
-                               "vector formula)")
+        if _vector_valued(vec.name):
+            raise MeaningError(f"{vec.name} of one component: {vec.name} maps a whole vector (write {vec.name}(z^L) "
+                               "in a vector formula)")
         return ActEntry(vec.name, arg, vec.order)
     if isinstance(node, ast.Sum):
         marked = _drop_index(node.body, {f"({node.index})"})  # \delta^{(l)(t)}_j: example t's delta_j
@@ -859,7 +889,8 @@ def expression_entry(c: Compiler, node: ast.Entry) -> tuple:
                            "unit a_0: write the formula with its components on symbols")
     whole = c.vector(node.arg).matrix()
     if whole.atoms(Softmax):
-        raise MeaningError("an entry of softmax(z) depends on the whole vector: write the formula in vector form")
+        raise MeaningError("an entry of softmax(z) (or log-softmax(z)) depends on the whole vector: write the "
+                           "formula in vector form")
     rows, cols = check_shapes(whole)
     idx = [index_expr(i) for i in node.indices]
     one_row, one_col = same_size(rows, 1), same_size(cols, 1)
