@@ -33,7 +33,7 @@ def foreign(corpus: str, claim: dict) -> bool:
     if corpus == "convolution":
         return claim.get("forward") == "convolution"
     if corpus == "attention":
-        return claim.get("conventions", {}).get("scale") == "none"
+        return str(claim.get("conventions", {}).get("scale", "")).startswith("none")
     return False
 
 

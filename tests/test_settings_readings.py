@@ -243,8 +243,8 @@ UFLDL = [
     ("ufldl", r"$s_l$ & The number of neurons in the $l$-th layer \\", SV23, "holds", "s_{(l+1)} read as s_{l+1}"),
     ("ufldl", WIDTH, SV23.replace("s_{(l+1)}", "s_{(l)}"), "skipped", "limits 1..s_{l}"),
     ("ufldl", WIDTH, SV23.replace("W_{ji}", "W_{ij}"), "fails", ""),
-    ("ufldl", "", SV23, "skipped", "not a formula derive reads"),
-    ("ufldl", r"$s_l$ is the number of examples.", SV23, "skipped", "not a formula derive reads"),
+    ("ufldl", "", SV23, "skipped", "the sum's limits 1..s_{(l+1)}"),   # parsed, the width not declared
+    ("ufldl", r"$s_l$ is the number of examples.", SV23, "skipped", "the sum's limits 1..s_{(l+1)}"),
     # another letter for the width: read as the convention's
     ("nielsen", r"$d_l$ is the number of units in layer $l$.",
      r"$$\frac{\partial C}{\partial a^l_k} = \sum_{j=1}^{d_{l+1}} w^{l+1}_{jk}\delta^{l+1}_j$$", "holds",

@@ -1766,6 +1766,10 @@ class _IRun:
                 parts[-1] = IndexExpr(index_text(tree), tree)
             return parts
         tree = self.tree(commas)
+        if sign is None and not rest and len(head) == 1 and len(head[0]) == 1 and head[0][0].run is not None:
+            # _{(l+1)}: a group alone keeps its parentheses in the text (a network's reader does not take it;
+            # lint reads UFLDL's s_{(l+1)} as s_{l+1} where the notes say s is a width)
+            return [IndexExpr(f"({index_text(tree)})", tree)]
         return [IndexExpr(index_text(tree), tree)]
 
     def tree(self, commas: bool):
