@@ -21,6 +21,7 @@ import functools
 from dataclasses import dataclass
 
 import mpmath
+import sympy as sp
 
 from .architectures import Architecture, NetworkInput, Step
 from .backward import KindDerivation, Lazy, array, derive_kind
@@ -124,9 +125,12 @@ def _sum(arrays: list):
 
 
 def recursive(kind) -> bool:
-    """Whether a kind's equations read an adjoint a later equation gives (a recurrence through time reads the next
-    step's): its adjoints are then computed entry by entry on demand (``backward.Lazy``)."""
-    return any(r.own for n in kind.nodes for r in n.reads)
+    """Whether a kind's forward formulas read a quantity at or after their own (a recurrence: a[t] reads h[t - 1]):
+    its quantities and adjoints are then computed entry by entry on demand (``backward.Lazy``), in the order the
+    entries need (∂ℓ/∂h at t reads ∂ℓ/∂a at t + 1, which a later equation gives)."""
+    order = {n.name: i for i, n in enumerate(kind.nodes)}
+    return any(order.get(e.base.label.name, -1) >= order[n.name]
+               for n in kind.nodes if n.forward is not None for e in n.forward.atoms(sp.Indexed))
 
 
 def backward(ad: ArchDerivation, inp: NetworkInput, values: list[dict]) -> list[dict]:
