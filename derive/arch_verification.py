@@ -69,7 +69,7 @@ class ArchReport:
             verdict = "ok" if e <= self.tolerance else "FAIL"
             lines.append(f"  {labels[key]:{width}}  max rel. error {e:.2e} {what}  {verdict}")
         if self.ties:
-            lines.append(f"  ({self.tie_words()})")
+            lines.append(f"  left out: {self.tie_words()}")
         lines.append("verified" if self.ok else f"FAILED: some error exceeds {self.tolerance:g}")
         return "\n".join(lines)
 
@@ -77,10 +77,10 @@ class ArchReport:
         """What was left out at a max pool's ties, in words ("" if nothing)."""
         if not self.ties:
             return ""
-        return (f"{self.ties} input entr{'y' if self.ties == 1 else 'ies'} of a max pool tied for their window's "
-                "largest (a ReLU's zeros) left out of its dx and of the dy before it: the loss has no derivative by "
-                "a tied entry; the truth passes the gradient to the first of them, as PyTorch does, the formula's "
-                "bracket to each")
+        return (f"{self.ties} input entr{'y' if self.ties == 1 else 'ies'} of a max pool that tie for their "
+                "window's largest (a ReLU's zeros), in its dx and in the dy of the step before: the loss has no "
+                "derivative by a tied entry; the truth, as PyTorch, passes a window's gradient to the first of "
+                "them, the formula's bracket to each")
 
     def to_dict(self) -> dict:
         return {"architecture": self.spec, "steps": self.steps, "batches": list(self.batches),
