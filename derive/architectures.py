@@ -67,6 +67,7 @@ DEFAULT_INPUTS = 3        # the network input's features when no width is given
 INPUT_ITEMS = {"signal": ("signal", MAX_POSITIONS), "image": ("image", MAX_WIDTH),
                "sequence": ("sequence", MAX_POSITIONS)}
 INPUT_WORDS = {"signal": ("positions",), "image": ("rows", "columns"), "sequence": ("steps",)}
+START = {"signal": "signal(T)", "image": "image(T, T2)", "sequence": "sequence(T)"}
 # each form in words, and the name the graphs of an activation over it get (``layers.elementwise.FORMS``)
 FORM_WORDS = {"features": "a batch of features", "signal": "a signal (channels by positions)",
               "image": "an image (channels by rows by columns)", "sequence": "a sequence (time steps by features)"}
@@ -318,13 +319,16 @@ class _Parser:
             raise self.misread(low, col, "features", form)
         return self.add(low, (last,), self.width(last))
 
-    def misread(self, name: str, col: int, wants: str, form: str) -> DeriveError:
-        start = {"signal": " (start the spec with signal(T))", "image": " (start the spec with image(T, T2))",
-                 "sequence": " (start the spec with sequence(T))"}.get(wants, "")
-        if wants == "features" and form in ("signal", "image"):
-            start = " (write flatten, dense(H) before it)"
+    @staticmethod
+    def misread(name: str, col: int, wants: str, form: str) -> DeriveError:
+        """The error of a kind given a tensor of another form, with the way out where there is one."""
+        hint = ""
+        if form == "features" and wants in START:
+            hint = f" (start the spec with {START[wants]})"
+        elif wants == "features" and form in ("signal", "image"):
+            hint = " (write flatten, dense(H) before it)"
         return DeriveError(f"architecture: {name} at column {col} reads {FORM_WORDS[wants]}, but its input is "
-                           f"{FORM_WORDS[form]}{start if form == 'features' or wants == 'features' else ''}")
+                           f"{FORM_WORDS[form]}{hint}")
 
     @staticmethod
     def size(args: dict, key: str, name: str, high: int, low: int = 1) -> int:
