@@ -10,7 +10,10 @@ definition f alone), in ``KIND_TRUTH``, one row per kind; a single layer and a n
     dropout    y = mask x / keep
     dense      y_nj = sum_k x_nk W_kj + b_j        projection  y_nj = sum_k x_nk W_kj      add  y = x + skip
     softmax    e = exp(x), s_n = sum_k e_nk, y = e / s      logsoftmax  e, s as softmax, y_nk = x_nk - log s_n
-    relu, tanh, ... (every elementwise activation)   y = f(x)
+    relu, tanh, ... (every elementwise activation)   y = f(x), entry by entry, whatever x's shape (so also relu1d,
+               relu2d, temporal_relu ...: an activation over a signal, an image, a sequence inside a network)
+    dense1d, dense2d  y_nj = b_j + sum over each entry e of example n (its channels by positions, or by rows by
+               columns, row-major) of W[e]_j x_ne      temporal_dense  y_ntj = sum_k x_ntk W_kj + b_j at every step t
     attention  S_nj = sum_k x_nk K_jk / sqrt(D),  e = exp(S) (masked: e = mask exp(S)),  s_n = sum_j e_nj,
                P = e / s,  y_nk = sum_j P_nj V_jk       (queries x: m by D; keys K, values V: H by D; no max shift)
     embedding  y_nk = W[tokens_n]_k   (a lookup: each y entry a node of its own reading one entry of the H by D
