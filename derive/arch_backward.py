@@ -21,10 +21,11 @@ import functools
 from dataclasses import dataclass
 
 import mpmath
+import sympy as sp
 
 from .architectures import Architecture, NetworkInput, Step
-from .backward import KindDerivation, array, derive_kind
-from .layers import GRAPHS, STATISTICS
+from .backward import KindDerivation, Lazy, array, derive_kind
+from .layers import FORMED, GRAPHS, STATISTICS
 from .layers import kind as layer_kind
 from .layers.graph import AXES, adjoint_name
 
@@ -63,7 +64,7 @@ class ArchDerivation:
 def kind_derivation(name: str, unbiased: bool) -> KindDerivation:
     """The derivation of kind ``name`` (the n - 1 variance where ``unbiased`` and the kind has one)."""
     unbiased = unbiased and name in STATISTICS
-    graph = layer_kind(name, unbiased, within=GRAPHS)
+    graph = layer_kind(name, unbiased, within=GRAPHS + FORMED)
     sources = [letters.source for letters in graph.letters]
     return derive_kind(graph, NOTATION if NOTATION in sources else None, unbiased)
 
@@ -81,8 +82,15 @@ def derive_architecture(arch: Architecture) -> ArchDerivation:
 # ---------------------------------------------------------------- numbers
 
 def sizes_of(arch: Architecture, step: Step, m: int) -> dict:
-    """The sizes a step's formulas range over: m examples, D input features, H output features."""
-    return {AXES["n"][1]: m, AXES["k"][1]: arch.width_of(step.reads[0]), AXES["j"][1]: step.width}
+    """The sizes a step's formulas range over: m examples, its input's axes (D features, or channels by positions,
+    steps by features ...) and its output's (H outputs, channels by positions ...), a kernel's or window's taps,
+    and a recurrent layer's second hidden index and stacked gates (i: H, q: 4H, g: 3H)."""
+    graph = kind_derivation(step.kind, arch.unbiased).kind
+    counts = {"n": m} | dict(zip(graph.node(graph.inputs[0]).axes[1:], arch.shape_of(step.reads[0])))
+    counts |= dict(zip(graph.node(graph.output).axes[1:], step.dims)) | dict(zip("uU", step.taps))
+    if "j" in counts:
+        counts |= {"i": counts["j"], "q": 4 * counts["j"], "g": 3 * counts["j"]}
+    return {AXES[a][1]: count for a, count in counts.items()}
 
 
 def forward(ad: ArchDerivation, inp: NetworkInput) -> list[dict]:
@@ -92,22 +100,37 @@ def forward(ad: ArchDerivation, inp: NetworkInput) -> list[dict]:
         reads = [inp.x if r == 0 else out[r - 1]["y"] for r in s.step.reads]
         values = dict(inp.params[s.step.index - 1]) | dict(zip(("x", "skip"), reads))
         sizes = sizes_of(ad.architecture, s.step, inp.m)
-        for node in s.kind.nodes:
-            if node.forward is not None:
-                values[node.name] = array(node.forward, node.axes, values, sizes)
+        computed = [node for node in s.kind.nodes if node.forward is not None]
+        if recursive(s.kind):  # a[t] reads h[t - 1]: each entry on demand, in the order the entries need
+            values |= {node.name: Lazy(node.forward, node.axes, values, sizes) for node in computed}
+        for node in computed:
+            lazy = values.get(node.name)
+            values[node.name] = (lazy.array() if isinstance(lazy, Lazy) else
+                                 array(node.forward, node.axes, values, sizes))
         out.append(values)
     return out
 
 
 def upstream(inp: NetworkInput, y) -> tuple:
-    """∂ℓ/∂y of the network's output for the loss Σ c y + ½ d y²: c + d y."""
-    return tuple(tuple(c + d * v for c, d, v in zip(cr, dr, yr)) for cr, dr, yr in zip(inp.c, inp.d, y))
+    """∂ℓ/∂y of the network's output for the loss Σ c y + ½ d y²: c + d y, entry by entry, in y's shape."""
+    def each(c, d, v):
+        return tuple(each(*parts) for parts in zip(c, d, v)) if isinstance(v, tuple) else c + d * v
+    return each(inp.c, inp.d, y)
 
 
 def _sum(arrays: list):
     if isinstance(arrays[0], tuple):
         return tuple(_sum(list(parts)) for parts in zip(*arrays))
     return mpmath.fsum(arrays)
+
+
+def recursive(kind) -> bool:
+    """Whether a kind's forward formulas read a quantity at or after their own (a recurrence: a[t] reads h[t - 1]):
+    its quantities and adjoints are then computed entry by entry on demand (``backward.Lazy``), in the order the
+    entries need (∂ℓ/∂h at t reads ∂ℓ/∂a at t + 1, which a later equation gives)."""
+    order = {n.name: i for i, n in enumerate(kind.nodes)}
+    return any(order.get(e.base.label.name, -1) >= order[n.name]
+               for n in kind.nodes if n.forward is not None for e in n.forward.atoms(sp.Indexed))
 
 
 def backward(ad: ArchDerivation, inp: NetworkInput, values: list[dict]) -> list[dict]:
@@ -122,6 +145,12 @@ def backward(ad: ArchDerivation, inp: NetworkInput, values: list[dict]) -> list[
         else:
             own["dy"] = _sum([values[r - 1][adjoint_name(name)] for r, name in s.readers])
         sizes = sizes_of(ad.architecture, s.step, inp.m)
+        if recursive(s.kind):
+            for eq in s.derivation.equations:
+                axes = s.kind.node(eq.of).axes
+                own[adjoint_name(eq.of)] = Lazy(eq.rhs, axes, own, sizes) if axes else None
         for eq in s.derivation.equations:
-            own[adjoint_name(eq.of)] = array(eq.rhs, s.kind.node(eq.of).axes, own, sizes)
+            lazy = own.get(adjoint_name(eq.of))
+            own[adjoint_name(eq.of)] = (lazy.array() if isinstance(lazy, Lazy) else
+                                        array(eq.rhs, s.kind.node(eq.of).axes, own, sizes))
     return values

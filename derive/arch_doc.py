@@ -48,6 +48,15 @@ class ArchDocument:
     verified: bool
     batches: str
     command: str
+    reads: str = ""        # each example in words: "3 features", "2 channels of 8 positions" ...
+    sizes: str = "features"  # the step table's column of sizes
+    ties: str = ""         # what the verification left out at a max pool's ties, in words
+    joins: bool = True     # whether a residual block joins two paths (the fan-out paragraph)
+
+
+# the input's form in words, from its sizes after the example axis
+EXAMPLE_WORDS = {"features": "{0} features", "signal": "{0} channels of {1} positions",
+                 "image": "{0} channels of {1} by {2} positions", "sequence": "{0} time steps of {1} features"}
 
 
 def _words(items: list[str]) -> str:
@@ -58,6 +67,20 @@ def _read(index: int) -> str:
     return "the input" if index == 0 else f"step {index}"
 
 
+def _sizes(shape: tuple[int, ...]) -> str:
+    return " × ".join(map(str, shape))
+
+
+def _kind_cell(step) -> str:
+    """A step's kind, with a convolution's kernel, stride and padding or a pooling's window and stride."""
+    return step.kind + (f" ({', '.join(f'{k} {v}' for k, v in step.options)})" if step.options else "")
+
+
+def _holds(closed, steps) -> bool:
+    """Whether a closed form holds at some step of its kind (a convolution's flipped kernel: stride 1)."""
+    return any(all(dict(s.step.options).get(str(k)) == v for k, v in closed.form.when.items()) for s in steps)
+
+
 def build(ad: ArchDerivation, report: ArchReport, command: str) -> ArchDocument:
     arch = ad.architecture
     rows = []
@@ -66,14 +89,16 @@ def build(ad: ArchDerivation, report: ArchReport, command: str) -> ArchDocument:
         upstream = (["the loss"] if not s.readers else
                     [f"${adjoint_latex(name, '', ad.steps[r - 1].derivation.letters)}$ of step {r}"
                      for r, name in s.readers])
-        rows.append(StepRow(s.step.index, d.kind.name, _words([_read(r) for r in s.step.reads]),
-                            f"{arch.width_of(s.step.reads[0])} → {s.step.width}", " + ".join(upstream),
-                            s.step.block))
+        rows.append(StepRow(s.step.index, _kind_cell(s.step), _words([_read(r) for r in s.step.reads]),
+                            f"{_sizes(arch.shape_of(s.step.reads[0]))} → {_sizes(s.step.dims)}",
+                            " + ".join(upstream), s.step.block))
     sections = []
     for name, d in ad.kinds().items():
-        used = [f"{s.step.index}" for s in ad.steps if s.kind.name == name]
+        steps = [s for s in ad.steps if s.kind.name == name]
+        used = [f"{s.step.index}" for s in steps]
+        closed = tuple(line for line, c in zip(closed_lines(d), d.closed) if _holds(c, steps))
         sections.append(KindSection(name, d.kind.description, ("step " if len(used) == 1 else "steps ") + _words(used),
-                                    d.letters.cite, forward_lines(d), backward_lines(d), closed_lines(d)))
+                                    d.letters.cite, forward_lines(d), backward_lines(d), closed))
     kinds = ad.kinds()
     def written(check: str, kind: str, q: str) -> str:
         d = kinds[kind]
@@ -81,8 +106,12 @@ def build(ad: ArchDerivation, report: ArchReport, command: str) -> ArchDocument:
         return latex(node.entry, d.letters) if check == "forward" else adjoint_latex(q, node.axes, d.letters)
     checks = tuple((check, kind, written(check, kind, q), step, shown_error(e), e <= report.tolerance)
                    for (check, kind, q), (e, step) in report.errors.items())
+    plain = arch.form == "features"
     return ArchDocument(f"Backpropagation through {arch.spec}", arch.spec, arch.inputs, tuple(rows),
-                        tuple(sections), checks, report.ok, ", ".join(map(str, report.batches)), command)
+                        tuple(sections), checks, report.ok, ", ".join(map(str, report.batches)), command,
+                        EXAMPLE_WORDS[arch.form].format(*arch.input_shape),
+                        "features" if plain and all(s.form == "features" for s in arch.steps) else "sizes",
+                        report.tie_words(), any(s.step.kind == "add" for s in ad.steps))
 
 
 def document(ad: ArchDerivation, fmt: str = "md", trials: int = 3, regenerate: str = "",

@@ -24,7 +24,10 @@ LAYER_DOCS = (("batchnorm", "ioffe"), ("batchnorm", "cs231n"), ("layernorm", "ba
               ("rnn", "cs231n"), ("rnn", "goodfellow"), ("lstm", "cs231n"), ("gru", "pytorch"))
 # (file name, spec, input features): the architectures' documents
 ARCH_DOCS = (("residual-batchnorm", "dense(4), batchnorm, relu, residual(dense(4), batchnorm, relu), "
-              "projected(dense(3), layernorm, tanh), dropout, dense(2), logsoftmax", 3),)
+              "projected(dense(3), layernorm, tanh), dropout, dense(2), logsoftmax", 3),
+             ("conv1d-relu-maxpool", "signal(8), conv1d(4, 3, stride=2, pad=1), relu, maxpool1d(2), flatten, "
+              "dense(3), softmax", 2),
+             ("rnn-temporal-dense", "sequence(8), rnn(4), dense(3)", 3))
 
 
 class Verified:

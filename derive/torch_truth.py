@@ -319,16 +319,36 @@ def kind_torch(inp: LayerInput) -> dict[str, tuple]:
     return {name: _as_mpf(g.tolist()) for name, g in zip(names, grads)}
 
 
+def _dense_over_entries(torch, given: dict, params: dict, unbiased: bool):
+    """torch's own flatten and linear: each example's entries (a signal's channels by positions ...) in a row, W's
+    leading axes flattened the same way."""
+    W = params["W"]
+    return torch.nn.functional.linear(torch.flatten(given["x"], 1), W.reshape(-1, W.shape[-1]).T, params["b"])
+
+
+# an architecture's kinds beyond the single layers': the dense layer over a signal or an image (flattened) and at
+# every step of a sequence (torch's linear acts on the last axis), each activation over any tensor
+NETWORK_FORWARD = {
+    "dense1d": _dense_over_entries, "dense2d": _dense_over_entries,
+    "temporal_dense": lambda torch, given, params, unbiased: torch.nn.functional.linear(given["x"], params["W"].T,
+                                                                                        params["b"]),
+    **{f"{name}{form}": _elementwise(name) for name, a in ACTIVATIONS.items() if a.elementwise
+       for form in ("1d", "2d")},
+    **{f"temporal_{name}": _elementwise(name) for name, a in ACTIVATIONS.items() if a.elementwise},
+}
+
+
 def network_torch(inp: NetworkInput) -> tuple[dict, ...]:
     """``truth_kinds.network_truth``'s adjoints by torch float64 autograd, per step: "dy" (the total, over every
     step that reads it), "dx" (and an add's "dskip": the share through this step, each step reading a clone of
-    what it reads) and the learned parameters' ("dW", "db", "dgamma", "dbeta").
+    what it reads) and the learned parameters' ("dW", "db", "dgamma", "dbeta"; a convolution's "dW", "db", a
+    recurrent layer's "dWx", "dWh", "db" (a GRU's "dbx", "dbh") and "dh0"), each in the step's own shape.
 
     Raises:
         DeriveError: torch is missing, or a step's kind has no PyTorch forward here.
     """
     arch = inp.architecture
-    forwards = [_forward_of(step.kind) for step in arch.steps]
+    forwards = [NETWORK_FORWARD.get(step.kind) or _forward_of(step.kind) for step in arch.steps]
     torch = _torch()
     outputs = [_tensor(torch, inp.x, True)]
     wanted = []

@@ -10,7 +10,10 @@ definition f alone), in ``KIND_TRUTH``, one row per kind; a single layer and a n
     dropout    y = mask x / keep
     dense      y_nj = sum_k x_nk W_kj + b_j        projection  y_nj = sum_k x_nk W_kj      add  y = x + skip
     softmax    e = exp(x), s_n = sum_k e_nk, y = e / s      logsoftmax  e, s as softmax, y_nk = x_nk - log s_n
-    relu, tanh, ... (every elementwise activation)   y = f(x)
+    relu, tanh, ... (every elementwise activation)   y = f(x), entry by entry, whatever x's shape (so also relu1d,
+               relu2d, temporal_relu ...: an activation over a signal, an image, a sequence inside a network)
+    dense1d, dense2d  y_nj = b_j + sum over each entry e of example n (its channels by positions, or by rows by
+               columns, row-major) of W[e]_j x_ne      temporal_dense  y_ntj = sum_k x_ntk W_kj + b_j at every step t
     attention  S_nj = sum_k x_nk K_jk / sqrt(D),  e = exp(S) (masked: e = mask exp(S)),  s_n = sum_j e_nj,
                P = e / s,  y_nk = sum_j P_nj V_jk       (queries x: m by D; keys K, values V: H by D; no max shift)
     embedding  y_nk = W[tokens_n]_k   (a lookup: each y entry a node of its own reading one entry of the H by D
@@ -398,12 +401,47 @@ def _add(given: dict, params: dict, unbiased: bool) -> dict:
     return {"y": [[a + b for a, b in zip(ra, rb)] for ra, rb in zip(given["x"], given["skip"])]}
 
 
+def _entrywise(f, values):
+    """f of every entry of nested lists (or tuples), in their shape."""
+    return [_entrywise(f, v) if isinstance(v, list | tuple) else f(v) for v in values]
+
+
 def _elementwise(name: str):
-    """y = f(x) for an activation of the registry, f compiled to the tape from its definition alone."""
+    """y = f(x) for an activation of the registry, f compiled to the tape from its definition alone, on every
+    entry of x whatever its shape (a batch of features, a signal's channels by positions, a sequence ...)."""
     def forward(given: dict, params: dict, unbiased: bool) -> dict:
         f = _tape_elementwise(ACTIVATIONS[name])
-        return {"y": [[f(v) for v in row] for row in given["x"]]}
+        return {"y": _entrywise(f, given["x"])}
     return forward
+
+
+def _flat(values) -> list:
+    """The entries of nested lists (or tuples), in row-major order."""
+    return [e for v in values for e in _flat(v)] if isinstance(values, list | tuple) else [values]
+
+
+def _dense_over_entries(given: dict, params: dict, unbiased: bool) -> dict:
+    """A dense layer reading every entry of each example (a signal's channels by positions, an image's channels by
+    rows by columns): y_nj = b_j + sum over the entries e of example n of W[e]_j x_ne, W one level deeper than
+    x's example (e.g. C by T by H), one dot-product node per output."""
+    x, W, b = given["x"], params["W"], params["b"]
+    weights = _flat_rows(W)  # a row of H outputs per entry of an example, in the same row-major order
+    if not x or len(_flat(x[0])) != len(weights) or any(len(w) != len(b) for w in weights):
+        raise DeriveError(f"a dense layer over {len(_flat(x[0])) if x else 0} entries per example needs W of as "
+                          f"many rows of H = {len(b)}")
+    return {"y": [[_dot([w[j] for w in weights], _flat(example), b[j]) for j in range(len(b))] for example in x]}
+
+
+def _flat_rows(W) -> list:
+    """W's rows of outputs (its last axis) in row-major order of its other axes."""
+    if not isinstance(W[0][0], list | tuple):
+        return list(W)
+    return [row for part in W for row in _flat_rows(part)]
+
+
+def _temporal_dense(given: dict, params: dict, unbiased: bool) -> dict:
+    """The dense layer at every time step of a sequence (m by T by D): y_ntj = sum_k x_ntk W_kj + b_j, one W."""
+    return {"y": [_affine({"x": example}, params, unbiased)["y"] for example in given["x"]]}
 
 
 @dataclass(frozen=True)
@@ -426,6 +464,14 @@ KIND_TRUTH: dict[str, KindTruth] = {
     "logsoftmax": KindTruth(_logsoftmax),
     "add": KindTruth(_add, reads=("x", "skip")),
     **{name: KindTruth(_elementwise(name)) for name, a in ACTIVATIONS.items() if a.elementwise},
+    # inside an architecture: each activation over a signal, an image, a sequence (the same rule, any shape), the
+    # dense layer reading a signal's or image's every entry, and at every step of a sequence
+    **{f"{name}{suffix}": KindTruth(_elementwise(name)) for name, a in ACTIVATIONS.items() if a.elementwise
+       for suffix in ("1d", "2d")},
+    **{f"temporal_{name}": KindTruth(_elementwise(name)) for name, a in ACTIVATIONS.items() if a.elementwise},
+    "dense1d": KindTruth(_dense_over_entries, ("W", "b")),
+    "dense2d": KindTruth(_dense_over_entries, ("W", "b")),
+    "temporal_dense": KindTruth(_temporal_dense, ("W", "b")),
     "attention": KindTruth(_attention(masked=False), ("K", "V")),
     "masked_attention": KindTruth(_attention(masked=True), ("K", "V")),
     "embedding": KindTruth(_embedding, ("W",), reads=()),

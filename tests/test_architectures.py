@@ -175,6 +175,10 @@ def test_each_kind_is_derived_once():
     (["verify", "--architecture", "relu", "--inputs", "40"], 2, "inputs"),
     (["doc", "--architecture", "dense(2), batchnorm", "--format", "tex"], 0, r"\documentclass"),
     (["doc", "--architecture", "dense(2), batchnorm", "--format", "tex-snippet"], 2, "md or tex"),
+    (["verify", "--architecture", "signal(8), conv1d(4, 3, stride=2, pad=1), relu, maxpool1d(2), flatten, dense(3), "
+      "softmax", "--inputs", "2", "--trials", "1"], 0, "left out: "),
+    (["verify", "--architecture", "sequence(4), rnn(3), dense(2)", "--trials", "1"], 0, "verified"),
+    (["verify", "--architecture", "signal(8), conv1d(4, 3, pad=2)"], 2, "conv1d's pad 2 at column 29: it is 0 to 1"),
 ])
 def test_the_command_line(args, status, says):
     run = subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True, timeout=120)
