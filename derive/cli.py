@@ -134,8 +134,8 @@ def _layer_flags(p: argparse.ArgumentParser, architecture: bool = False) -> None
                             "dense(H) sets the width, residual(...) adds the block's input to its output, "
                             "projected(...) adds it through a learned matrix (see README: \"Architectures\")")
         p.add_argument("--inputs", type=_bounded(INPUTS), default=DEFAULT_INPUTS, metavar="D", action=_Given,
-                       help=f"with --architecture: the input's features, {INPUTS.low} to {INPUTS.high} "
-                            f"(default: {DEFAULT_INPUTS})")
+                       help=f"with --architecture: the input's features (after signal(T) or image(T, T2): its "
+                            f"channels), {INPUTS.low} to {INPUTS.high} (default: {DEFAULT_INPUTS})")
     aliases = ", ".join(f"{a} for {k}" for a, k in KIND_ALIASES.items())
     p.add_argument("--layer", choices=KINDS + tuple(KIND_ALIASES), metavar="KIND",
                    help=f"one layer on its own instead of a network: {', '.join(KINDS)} ({aliases}); --convention "
@@ -332,7 +332,11 @@ def cmd_list(args) -> tuple[str, int]:
     out += [f"  {words}" for words in _letters_words()]
     out += ["architectures (derive doc/verify --architecture SPEC): the layers in order, comma-separated:",
             "  dense(H), batchnorm, layernorm, dropout, softmax, logsoftmax, any activation above,",
-            "  residual(...) (y = F(x) + x) and projected(...) (y = F(x) + x W_s)"]
+            "  residual(...) (y = F(x) + x) and projected(...) (y = F(x) + x W_s);",
+            "  after an input item signal(T), image(T, T2) or sequence(T) (--inputs: its channels or features):",
+            "  conv1d(H, U[, stride[, pad]]), conv2d(H, U, ...), maxpool1d(U[, stride]), avgpool1d, maxpool2d,",
+            "  avgpool2d, flatten (then dense(H)), rnn(H), lstm(H), gru(H)",
+            "  e.g. 'signal(8), conv1d(4, 3, stride=2, pad=1), relu, maxpool1d(2), flatten, dense(3), softmax'"]
     out += ["reductions (a convention field):"] + [f"  {r.name:17} {r.summary}" for r in REDUCTIONS.values()]
     return "\n".join(out) + "\n", 0
 
