@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DeriveError, lookup
-from .files import read_text
+from .files import read_toml
 from .schema import Choice, FieldError, Integer, Latex, Letters, Number, Text, check_record, kind_of
 
 LAYOUTS = {
@@ -267,16 +267,8 @@ MAX_FILE_BYTES = 64 * 1024  # a convention is a few lines of TOML
 
 def load_toml(path: Path, _chain: tuple = ()) -> Convention:
     """Read a user convention from a small TOML file (see README); every field is checked before use."""
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
     path = Path(path)
-    text = read_text(path, MAX_FILE_BYTES, purpose="read as a convention", what="convention file ")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DeriveError(f"{path}: not valid TOML: {exc}") from None
+    text, data = read_toml(path, MAX_FILE_BYTES, purpose="read as a convention", what="convention file ")
     data.setdefault("name", path.stem)
     data.setdefault("source", str(path))
     try:

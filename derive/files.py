@@ -297,3 +297,16 @@ def _regular(info: os.stat_result, path: Path, limit: int, purpose: str, what: s
 def _too_large(path: Path, size: int, limit: int, purpose: str) -> str:
     most = f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit // 1024} KB"
     return f"{path} is too large to {purpose}: {size:,} bytes (at most {most})"
+
+
+def read_toml(path: Path, limit: int, *, purpose: str, what: str = "") -> tuple[str, dict]:
+    """The text of a small TOML file (``read_text``'s checks) and its table; invalid TOML is one line naming it."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    text = read_text(path, limit, purpose=purpose, what=what)
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DeriveError(f"{path}: not valid TOML: {exc}") from None

@@ -133,15 +133,9 @@ def notation_of(kind: KindGraph, convention) -> Letters:
 
 def load(kind: KindGraph, path: str | Path) -> Letters:
     """A notation from a small TOML file; a wrong field is one line naming the file and the field."""
-    import tomllib
-
-    from ..files import read_text
+    from ..files import read_toml
     path = Path(path)
-    text = read_text(path, MAX_FILE_BYTES, purpose="read as a layer notation", what="notation file ")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DeriveError(f"{path}: not valid TOML: {exc}") from None
+    _, data = read_toml(path, MAX_FILE_BYTES, purpose="read as a layer notation", what="notation file ")
     try:
         return notation(kind, data, path.stem)
     except DeriveError as exc:
