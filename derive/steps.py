@@ -97,6 +97,15 @@ def _rename(expr, names=("i", "r", "q")):
     return expr.xreplace({d: sp.Symbol(n, integer=True, nonnegative=True) for d, n in zip(dummies, names)})
 
 
+def _as_matrix(lay, tex) -> str:
+    """Softmax's Jacobian as a matrix, in the convention's letters for the output (diag(a^L) - a^L (a^L)^T), where
+    the output is one example's vector; a batch layout's output is a matrix, whose columns' Jacobians differ."""
+    if lay.rows != 1:
+        return ""
+    out = lay.a(L)
+    return f" $\\mathrm{{diag}}({tex(out)}) - {tex(out)} {tex(sp.Transpose(out))}$"
+
+
 def output_steps(d: Derivation, tex) -> list[Line]:
     """dE/dz^L_j by the chain rule, ending in the textbook form."""
     lay, od, act = d.layer, d.output, d.problem.output
@@ -136,7 +145,8 @@ def output_steps(d: Derivation, tex) -> list[Line]:
         return lines
     # softmax: d yhat_k / d z_j = yhat_k ([k = j] - yhat_j): not diagonal
     local = yh(k) * (sp.KroneckerDelta(k, j) - yh(j))
-    lines.append(line(Partial(yh(k), zL(j)), local, "softmax's Jacobian is $\\mathrm{diag}(s) - s s^T$"))
+    lines.append(line(Partial(yh(k), zL(j)), local, f"softmax's Jacobian{_as_matrix(lay, tex)} is not diagonal, since "
+                      "every output depends on every pre-activation"))
     sum_k = sp.Sum(Partial(cost, yh(k)) * yh(k), (k, 0, lay.n(L) - 1))
     split = Partial(cost, yh(j)) * yh(j) - yh(j) * sum_k
     lines.append(line(Partial(cost, zL(j)), split,
