@@ -52,6 +52,12 @@ ENTRIES = ("LayerEntry", "ActEntry", "BiasUnitEntry", "ExampleSumEntry", "Partia
 _KIND_RANK = {"W": 3, "delta": 4, "grad_act": 4, "a": 5, "y": 5, "z": 5, "b": 5}
 
 
+def over_units(lo, hi) -> bool:
+    """Whether a sum's limits run over one layer's units (0 .. n_l - 1 or 1 .. n_l) or over the examples (0 .. m - 1):
+    then books leave them out."""
+    return isinstance(sp.expand(hi - lo + 1), (sp.Indexed, sp.Symbol))
+
+
 def _reading_rank(f) -> int:
     """Kronecker bracket, sums, error terms, weights, deltas, activations, other factors, sigma' last."""
     name = type(f).__name__
@@ -234,8 +240,13 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
 
     def _print_Sum(self, expr):
         # sums over units as books write them, without 0-based limits: \sum_i; a merged multiple sum keeps every
-        # index (SymPy's Sum(f, (j, ...), (k, ...)) is \sum_j \sum_k f)
-        signs = " ".join(rf"\sum_{{{self._print(limit[0])}}}" for limit in expr.limits)
+        # index (SymPy's Sum(f, (j, ...), (k, ...)) is \sum_j \sum_k f). A sum over more than a layer's units (Ng's
+        # i = 0 .. s_l, the bias unit a_0 = 1 with them) writes its limits: \sum_{i=0}^{s_{l}}
+        def sign(index, lo, hi):
+            if over_units(lo, hi):
+                return rf"\sum_{{{self._print(index)}}}"
+            return rf"\sum_{{{self._print(index)}={self._print(lo)}}}^{{{self._print(hi)}}}"
+        signs = " ".join(sign(*limit) for limit in expr.limits)
         return f"{signs} {self.parenthesize(expr.function, 45)}"
 
     def _print_Elementwise(self, expr):
@@ -608,7 +619,11 @@ class NotationText(_TextPrinter):
         return f"[{self._print(i)} = {self._print(j)}]"
 
     def _print_Sum(self, expr):
-        signs = " ".join(f"Σ{script('_', self._print(limit[0]))}" for limit in expr.limits)
+        def sign(index, lo, hi):
+            if over_units(lo, hi):
+                return f"Σ{script('_', self._print(index))}"
+            return f"Σ{script('_', f'{self._print(index)}={self._print(lo)}')}{script('^', self._print(hi))}"
+        signs = " ".join(sign(*limit) for limit in expr.limits)
         return f"{signs} {self.parenthesize(expr.function, 45)}"
 
     def _print_Pow(self, expr, rational=False):

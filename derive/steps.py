@@ -161,6 +161,28 @@ def output_steps(d: Derivation, tex) -> list[Line]:
     return lines
 
 
+def _no_bias_term(expr):
+    """A sum whose first term is zero written without it: the bias unit's (i = 0 of Ng's sum over [1; a]), whose
+    value 1 depends on no pre-activation; the sum then runs over the layer's units, as the next step's does."""
+    def shorter(s):
+        (index, lo, hi), = s.limits
+        return sp.Sum(s.function, (index, lo + 1, hi)) if s.function.xreplace({index: lo}) == 0 else s
+    return expr.replace(lambda e: isinstance(e, sp.Sum) and len(e.limits) == 1, shorter)
+
+
+def _bias_unit(d: Derivation, tex, layer, row) -> tuple[str, str, str]:
+    """What the forward equation's and the derivative's reasons add where a bias unit is unit 0 of the layer below
+    (Ng): the sum runs from i = 0, a_0 = 1 the bias unit that column 0 of the weight multiplies; a_0 depends on no
+    pre-activation, and the vectorized form drops its row. Empty where the bias is a vector."""
+    if d.problem.convention.bias != "unit":
+        return "", "", ""
+    lay = d.layer
+    a0, w0 = tex(BiasUnitEntry(lay.a(layer), 0, 0)), tex(LayerEntry(lay.W(layer + 1), row, 0))
+    return (f"; the sum starts at 0, the bias unit ${a0}$ (always 1), whose weight ${w0}$ is the bias",
+            f", and the bias unit ${a0}$ on none, whose term drops out",
+            "; the first row, the bias unit's, is dropped ($2:\\mathrm{end}$, counted from 1 as Octave does)")
+
+
 def hidden_steps(d: Derivation, tex) -> tuple[list[Line], sp.Expr]:
     """delta^l_j by the chain rule through layer l+1, in components, then vectorized."""
     lay, hidden = d.layer, d.problem.hidden.name
@@ -171,23 +193,24 @@ def hidden_steps(d: Derivation, tex) -> tuple[list[Line], sp.Expr]:
     z_here = entry(lay, lay.z(l), j)
     named = lambda x: show(x)[0]  # noqa: E731  (an entry in the convention's letters, for the prose)
     forward = _rename(lay.pre_activation(l + 1)[z_next(k).indices])
-    local = index_diff(forward, z_here, {lay.a(l): (hidden, lay.z(l))})
+    local = _no_bias_term(index_diff(forward, z_here, {lay.a(l): (hidden, lay.z(l))}))
     collapsed = collapse(local)
     delta_next = entry(lay, lay.delta(l + 1), k)
     result = sp.Sum(collapsed * delta_next, (k, 0, lay.n(l + 1) - 1))
+    sum_from, on_none, dropped = _bias_unit(d, tex, l, k)
     return [
         line(entry(lay, lay.delta(l), j),
              sp.Sum(Partial(cost, z_next(k)) * Partial(z_next(k), z_here), (k, 0, lay.n(l + 1) - 1)),
              f"chain rule: ${named(z_here)}$ reaches the loss only through the next layer's pre-activations"),
-        line(z_next(k), forward, "the forward equation, one component"),
+        line(z_next(k), forward, "the forward equation, one component" + sum_from),
         line(Partial(z_next(k), z_here), local,
-             f"differentiate; ${named(entry(lay, lay.a(l), i))}$ depends on ${named(z_here)}$ only when $i$ is $j$ "
-             "(the bracket $[i = j]$ is 1 then and 0 otherwise: a Kronecker delta)"),
+             f"differentiate; ${named(entry(lay, lay.a(l), i))}$ depends on ${named(z_here)}$ only when $i$ is $j$"
+             f"{on_none} (the bracket $[i = j]$ is 1 then and 0 otherwise: a Kronecker delta)"),
         Line("", show(Partial(z_next(k), z_here), collapsed)[1], "only the term with $i$ equal to $j$ survives"),
         line(entry(lay, lay.delta(l), j), result, "substitute into the first line"),
         Line(tex(lay.delta(l)), tex(d.delta),
              "the sum over $k$ is a matrix product with the transposed weight; the common factor "
-             f"${tex(Elementwise(hidden, lay.z(l), 1))}$ multiplies entry by entry"),
+             f"${tex(Elementwise(hidden, lay.z(l), 1))}$ multiplies entry by entry{dropped}"),
     ], result
 
 
@@ -201,7 +224,8 @@ def weight_steps(d: Derivation, tex) -> list[Line]:
     z_row = entry(lay, lay.z(fed), sp.Symbol("p", integer=True, nonnegative=True))
     forward = _rename(lay.pre_activation(fed)[z_row.indices])
     local = collapse(index_diff(forward, wj))
+    sum_from, _, _ = _bias_unit(d, tex, fed - 1, sp.Symbol("p", integer=True, nonnegative=True))
     return [
-        _line(show, z_row, forward, "the forward equation, one component"),
+        _line(show, z_row, forward, "the forward equation, one component" + sum_from),
         _line(show, Partial(z_row, wj), local, "the pre-activation is linear in the weight"),
     ]

@@ -78,3 +78,31 @@ def test_a_document_builds_for_every_hidden_activation(hidden):
     doc = document("cs231n", "cce", "softmax", hidden, Verified(trials=1))
     assert doc.verification["steps_error"] < 1e-9
     assert "## 3. The hidden layers, in index form" in render(doc, "md", "doc")
+
+
+def test_ngs_index_form_shows_the_bias_unit():
+    # Ng's z^(l+1)_k sums over [1; a^(l)]: the bias unit a_0 = 1 is term 0, which column 0 of Theta multiplies;
+    # the sum's limits say so, and its derivative's sum runs over the units only, a_0 depending on nothing
+    text = (OUTPUT / "ng" / "bce-sigmoid.md").read_text()
+    steps = text[text.index("## 3."):text.index("## 4.")]
+    assert r"z^{(l+1)}_{k} = \sum_{i=0}^{s_{l}} \Theta^{(l)}_{ki} a^{(l)}_{i}" in steps
+    assert r"the bias unit $a^{(l)}_{0}$ (always 1), whose weight $\Theta^{(l)}_{k0}$ is the bias" in steps
+    assert r"= \sum_{i} [i = j] \Theta^{(l)}_{ki} g'(z^{(l)}_{i})" in steps
+    assert "the first row, the bias unit's, is dropped" in steps
+    nielsen = (OUTPUT / "nielsen" / "bce-sigmoid.md").read_text()
+    assert "bias unit" not in nielsen and r"\sum_{i} w^{l+1}_{ki} a^{l}_{i}" in nielsen
+
+
+def test_a_sum_writes_its_limits_only_where_they_are_not_one_layers_units():
+    import sympy as sp
+
+    from derive.conventions import PRESETS
+    from derive.printing import NotationPrinter, text
+    i, s = sp.Symbol("i", integer=True), sp.IndexedBase("s")
+    lyr = sp.Symbol("l", integer=True)
+    x = sp.Function("x")(i)
+    tex = NotationPrinter(PRESETS["ng"]).doprint
+    assert tex(sp.Sum(x, (i, 0, s[lyr] - 1))) == r"\sum_{i} x{\left(i \right)}"
+    assert tex(sp.Sum(x, (i, 1, s[lyr]))) == r"\sum_{i} x{\left(i \right)}"
+    assert tex(sp.Sum(x, (i, 0, s[lyr]))) == r"\sum_{i=0}^{s_{l}} x{\left(i \right)}"
+    assert text(sp.Sum(x, (i, 0, s[lyr])), PRESETS["ng"]).startswith("Σ_{i=0}^{s_l} ")
