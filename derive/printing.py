@@ -47,7 +47,7 @@ class Raw(sp.Dummy):
 
 TALL = (r"\frac", r"\sum", r"\begin", r"\left", r"\prod", r"\int")  # what plain parentheses are too short for
 EXAMPLE = "t"  # the examples' index, in every section of a document: \sum_{t=1}^{m}, Z_{tk}, y_{kt}
-EXAMPLE_KINDS = ("z", "a", "delta", "grad_act")  # the layer quantities each example has its own of
+EXAMPLE_KINDS = ("z", "a", "delta", "grad_act", "y", "x")  # the quantities each example has its own of
 ENTRIES = ("LayerEntry", "ActEntry", "BiasUnitEntry", "ExampleSumEntry", "Partial")
 _KIND_RANK = {"W": 3, "delta": 4, "grad_act": 4, "a": 5, "y": 5, "z": 5, "b": 5}
 
@@ -132,30 +132,30 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         return self._example if expr.kind in EXAMPLE_KINDS else None
 
     def _over_examples(self, count, body, show) -> str:
-        """\\sum_{t=1}^{m} and ``body`` with each term's example named (\\delta^{(l+1)(t)}), where every per-example
-        leaf can carry it: the target and the input have no layer superscript to carry it, and are left as
-        written (t = 1..m is then the only sign of the example)."""
-        marked = not any(isinstance(x, LayerSymbol) and (x.kind in ("y", "x") or self._output_letter(x))
-                         for x in body.atoms(LayerSymbol))
-        self._example = EXAMPLE if marked else None
+        """\\sum_{t=1}^{m} and ``body`` with each term's example named: after the layer (\\delta^{(l+1)(t)}), or
+        as the only superscript of a quantity without a layer (Ng's y^{(t)}_{k}, the target of example t)."""
+        self._example = EXAMPLE
         try:
             return rf"\sum_{{{EXAMPLE}=1}}^{{{self._print(count)}}} " + show(body)
         finally:
             self._example = None
 
-    def _output_letter(self, x) -> bool:
-        return x.kind == "a" and bool(self.nt.output) and x.layer == sp.Symbol("L", integer=True)
-
     def _named(self, template: str, layer, example: str | None = None) -> str:
         return template.replace("@", self.sup(layer, example))
 
+    def _of_example(self, letter: str, example: str | None) -> str:
+        """A quantity without a layer superscript, of one example: y^{(t)}; {y^*}^{(t)} where it has a script."""
+        if example is None:
+            return letter
+        return f"{{{letter}}}^{{({example})}}" if "^" in letter else f"{letter}^{{({example})}}"
+
     def _print_LayerSymbol(self, expr):
         nt, k = self.nt, expr.kind
-        if k == "y":
-            return nt.target
-        if k == "a" and nt.output and expr.layer == sp.Symbol("L", integer=True):
-            return nt.output
         ex = self._per_example(expr)
+        if k == "y":
+            return self._of_example(nt.target, ex)
+        if k == "a" and nt.output and expr.layer == sp.Symbol("L", integer=True):
+            return self._of_example(nt.output, ex)
         if k == "delta":
             return self._named(nt.delta if self.conv.delta_wrt == "z" else r"\frac{\partial C}{\partial z^@}",
                                expr.layer, ex)
@@ -166,7 +166,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         if k == "grad_bias":  # a bias is labelled by the layer it feeds; a source may name it otherwise (UFLDL)
             return self._named(nt.grad_bias, self.conv.bias_index(expr.layer))
         if k == "x":
-            return nt.input
+            return self._of_example(nt.input, ex)
         letter = {"W": nt.weight, "b": nt.bias, "z": nt.pre, "a": nt.act}[k]
         # a bias is labelled by the layer it feeds, named as the source names it (UFLDL's b^(l) feeds l+1)
         return f"{letter}^{self.sup(self.conv.bias_index(expr.layer) if k == 'b' else expr.layer, ex)}"
