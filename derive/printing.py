@@ -47,6 +47,7 @@ class Raw(sp.Dummy):
 
 TALL = (r"\frac", r"\sum", r"\begin", r"\left", r"\prod", r"\int")  # what plain parentheses are too short for
 EXAMPLE = "t"  # the examples' index, in every section of a document: \sum_{t=1}^{m}, Z_{tk}, y_{kt}
+EXAMPLE_LETTERS = ("t", "r", "q")  # the first a convention's own symbols leave free: Bishop's t is the target
 EXAMPLE_KINDS = ("z", "a", "delta", "grad_act", "y", "x")  # the quantities each example has its own of
 ENTRIES = ("LayerEntry", "ActEntry", "BiasUnitEntry", "ExampleSumEntry", "Partial")
 _KIND_RANK = {"W": 3, "delta": 4, "grad_act": 4, "a": 5, "y": 5, "z": 5, "b": 5}
@@ -99,6 +100,20 @@ def _constant_first(expr) -> tuple:
     return constant, [f for f in factors if f.free_symbols]
 
 
+def _letters(tex: str) -> set[str]:
+    """The letters a notation symbol writes, its commands' names left out: \\Theta^{(l)} writes l, E_n writes E, n."""
+    return {c for token in _tokens(tex) if token[0] == "chr" for c in token[1] if c.isalpha()}
+
+
+def example_letter(conv: Convention) -> str:
+    """The letter a document gives the example: t, unless the convention's symbols write t already (Bishop's
+    targets t_k; then r), so that \\sum_{t=1}^{m} never reads as a sum over the targets."""
+    nt = conv.notation
+    used = {c for name in ("weight", "bias", "pre", "act", "input", "output", "target", "cost", "loss", "batch",
+                           "width") for c in _letters(getattr(nt, name) or "")}
+    return next(c for c in EXAMPLE_LETTERS if c not in used)
+
+
 def activation_letters(problem) -> dict[str, str]:
     """How one document writes each activation, so that one letter never names two functions. The hidden
     activation keeps the convention's letter (the document states which function it is); the output, where it
@@ -119,6 +134,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         self.letters = letters or {}  # activation name -> how it is written (activation_letters); else nt.sigma
         self._hadamard_depth = 0
         self._example: str | None = None  # inside a sum over the examples: the index each term's example carries
+        self.example = example_letter(conv)  # the example's letter in this convention (EXAMPLE where it is free)
 
     # -- leaves
     def sup(self, layer, example: str | None = None) -> str:
@@ -134,9 +150,9 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
     def _over_examples(self, count, body, show) -> str:
         """\\sum_{t=1}^{m} and ``body`` with each term's example named: after the layer (\\delta^{(l+1)(t)}), or
         as the only superscript of a quantity without a layer (Ng's y^{(t)}_{k}, the target of example t)."""
-        self._example = EXAMPLE
+        self._example = self.example
         try:
-            return rf"\sum_{{{EXAMPLE}=1}}^{{{self._print(count)}}} " + show(body)
+            return rf"\sum_{{{self.example}=1}}^{{{self._print(count)}}} " + show(body)
         finally:
             self._example = None
 
@@ -256,6 +272,10 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
     def _print_Indexed(self, expr):
         # a width n_{l+1}: the layer index written as sources write it
         return f"{self._print(expr.base.label)}_{{{layer_text(expr.indices[0])}}}"
+
+    def _print_Symbol(self, expr, style="plain"):
+        # the example (a batch layout's Z_{tk}, a renamed sum's index) in the convention's free letter
+        return self.example if expr.name == EXAMPLE else super()._print_Symbol(expr, style)
 
     def _print_OneMatrix(self, expr):
         return r"\mathbf{1}" if expr.shape[0] != 1 else rf"\mathbf{{1}}^{{{self.nt.transpose}}}"
@@ -560,6 +580,8 @@ class NotationText(_TextPrinter):
     def _print_Symbol(self, expr):
         if expr in (YHAT, Y, Z):
             return super()._print_Symbol(expr)
+        if expr.name == EXAMPLE:
+            return self._tex.example
         return SYMBOL_TEXT.get(expr.name) or symbol_text(expr.name)
 
     def _print_Dummy(self, expr):
@@ -598,7 +620,8 @@ class NotationText(_TextPrinter):
         arg, count = expr.args
         coeff, rest = arg.as_independent(*[a for a in arg.atoms(sp.Expr) if type(a).__name__ in ENTRIES])
         front = "" if coeff == 1 else self._coefficient(coeff) + " "
-        return f"{front}Σ{script('_', 't=1')}{script('^', self._print(count))} {self.parenthesize(rest, 40)}"
+        return f"{front}Σ{script('_', self._tex.example + '=1')}{script('^', self._print(count))} " \
+            + self.parenthesize(rest, 40)
 
     def _print_LocalEntry(self, expr):
         return f"∂{self._print(expr.of)}/∂{self._print(expr.wrt)}"
@@ -766,7 +789,8 @@ class NotationText(_TextPrinter):
     def _print_ExampleSum(self, expr):
         coeff, rest = expr.arg.as_coeff_mmul() if hasattr(expr.arg, "as_coeff_mmul") else (1, expr.arg)
         front = "" if coeff == 1 else self._coefficient(coeff) + " "
-        return f"{front}Σ{script('_', 't=1')}{script('^', self._print(expr.count))} {self._print(rest)}"
+        return f"{front}Σ{script('_', self._tex.example + '=1')}{script('^', self._print(expr.count))} " \
+            + self._print(rest)
 
 
 # The notation a formula prints in when no convention is given: the Notation record's defaults.

@@ -49,11 +49,17 @@ OUTPUT = Path(__file__).resolve().parent.parent / "output"
 MLP_DOCUMENTS = sorted(str(p.relative_to(OUTPUT)) for name in PRESETS for p in (OUTPUT / name).glob("*.*"))
 
 
+def _own(path: str) -> str:
+    """A gallery document without its section 7, whose rows are in the other conventions' letters."""
+    text = (OUTPUT / path).read_text()
+    return re.sub(r"(?ms)^(## 7\.|\\section\{The same result).*?(?=^(## |\\section\{)Verification)", "", text)
+
+
 def _after_example_sums(text: str, batch: str):
-    """Each formula's text after a \\sum_{t=1}^{m} over the examples, words (\\text, \\begin{bmatrix}) blanked."""
-    for m in re.finditer(r"\\sum_\{t=1\}\^\{" + re.escape(batch) + r"\}", text):
+    """(the example's letter, each formula's text after a \\sum_{t=1}^{m} over the examples), words blanked."""
+    for m in re.finditer(r"\\sum_\{([a-z])=1\}\^\{" + re.escape(batch) + r"\}", text):
         end = min(i for i in (text.find("$", m.end()), text.find(r"\]", m.end()), len(text)) if i >= 0)
-        yield re.sub(r"\\(?:text|begin|end|mathbin|quad)\{[^{}]*\}", " ", text[m.end():end])
+        yield m.group(1), re.sub(r"\\(?:text|begin|end|mathbin|quad)\{[^{}]*\}", " ", text[m.end():end])
 
 
 def _script_end(text: str, start: int) -> int:
@@ -84,7 +90,17 @@ def test_every_term_of_a_sum_over_the_examples_names_its_example(path):
     # without the example's index is the same for every t, and the sum would be m times one example's
     nt = PRESETS[path.split("/")[0]].notation
     per_example = {nt.pre, nt.act, nt.target, nt.input, nt.output} - {None}
-    text = (OUTPUT / path).read_text()
-    unmarked = [(name, sup) for after in _after_example_sums(text, nt.batch) for name, sup in _symbols(after)
-                if name in per_example and "(t)" not in (sup or "")]
+    text = _own(path)
+    unmarked = [(name, sup) for t, after in _after_example_sums(text, nt.batch) for name, sup in _symbols(after)
+                if name in per_example and f"({t})" not in (sup or "")]
     assert not unmarked, unmarked
+
+
+@pytest.mark.parametrize("path", MLP_DOCUMENTS)
+def test_the_examples_letter_is_none_of_the_conventions_symbols(path):
+    # Bishop's targets are t_k: a sum over t = 1..m of the examples would read as one over the targets
+    nt = PRESETS[path.split("/")[0]].notation
+    symbols = {nt.pre, nt.act, nt.target, nt.input, nt.output, nt.weight, nt.bias, nt.cost, nt.batch, nt.width}
+    taken = {c for s in symbols - {None} for c in re.sub(r"\\[A-Za-z]+", "", s) if c.isalpha()}
+    letters = {t for t, _ in _after_example_sums(_own(path), nt.batch)}
+    assert not letters & taken, letters & taken
