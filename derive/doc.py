@@ -123,8 +123,9 @@ def _batch_step(d: Derivation, tex, gW) -> tuple[str, list[str], str | None]:
     if not report.ok:
         raise DeriveError(f"the regularised batch gradient failed verification:\n{report.text()}")
     scale = sym(prob.reduction.scale(d.layer.batch, d.layer.n(L)))
-    text = (f"for a batch of ${tex(d.layer.batch)}$ examples (the cost is ${tex(scale)}$ times the sum of "
-            "their losses) with L2 regularisation $\\lambda$, biases excluded")
+    cost = "the sum of their losses" if scale == 1 else f"${tex(scale)}$ times the sum of their losses"
+    text = (f"for a batch of ${tex(d.layer.batch)}$ examples (the cost is {cost}) with L2 regularisation "
+            "$\\lambda$, biases excluded")
     btex = NotationPrinter(batch, letters=activation_letters(prob)).doprint
     named = None if directive(d) is None else f"grad_of=cost l2={L2}"
     return text, [f"{btex(gW)} = {btex(d2.grad_weight)}"], named

@@ -106,3 +106,15 @@ def test_a_sum_writes_its_limits_only_where_they_are_not_one_layers_units():
     assert tex(sp.Sum(x, (i, 1, s[lyr]))) == r"\sum_{i} x{\left(i \right)}"
     assert tex(sp.Sum(x, (i, 0, s[lyr]))) == r"\sum_{i=0}^{s_{l}} x{\left(i \right)}"
     assert text(sp.Sum(x, (i, 0, s[lyr])), PRESETS["ng"]).startswith("Σ_{i=0}^{s_l} ")
+
+
+@pytest.mark.parametrize("reduction,says", [
+    ("sum", "(the cost is the sum of their losses)"),
+    ("mean", r"(the cost is $\frac{1}{m}$ times the sum of their losses)"),
+])
+def test_the_batch_step_says_what_the_cost_is(tmp_path, capsys, reduction, says):
+    conv = tmp_path / "mine.toml"
+    conv.write_text(f'base = "nielsen"\nreduction = "{reduction}"\n')
+    assert main(["doc", "--convention", str(conv), "--loss", "mse", "--activation", "identity"]) == 0
+    out = capsys.readouterr().out
+    assert says in out and "is $1$ times" not in out
