@@ -32,6 +32,9 @@ def test_each_activation_has_its_own_letter(capsys, conv, output, hidden, hidden
     assert at("l") == {hidden_d}, at("l")
     if hidden_d != output_d:
         assert f"(hidden layers: {hidden})" in text or hidden == "sigmoid"
+    # a letter that is not the function's own name is stated: Ng's sigma beside g for a relu
+    stated = f"(output layer: {output})" in text
+    assert stated == (hidden_d != output_d and output_d != rf"\operatorname{{{output}}}'"), text[:2000]
 
 
 def test_a_loss_written_with_its_minus_in_front_is_the_same_loss():
