@@ -398,8 +398,8 @@ ACCENTS = {"hat": "\u0302", "widehat": "\u0302", "bar": "\u0304", "overline": "\
            "widetilde": "\u0303", "vec": "\u20d7", "dot": "\u0307", "ddot": "\u0308", "check": "\u030c",
            "breve": "\u0306", "acute": "\u0301", "grave": "\u0300"}
 # fonts and wrappers keep their argument: \mathbf{W} -> W
-WRAPPERS = {"mathcal", "mathbf", "mathrm", "mathit", "mathsf", "mathtt", "mathbb", "mathfrak", "boldsymbol", "bm",
-            "text", "textrm", "operatorname", "mathbin", "mathrel", "mathop"}
+WRAPPERS = {"mathcal", "mathbf", "mathrm", "mathit", "mathsf", "textsf", "mathtt", "mathbb", "mathfrak", "boldsymbol",
+            "bm", "text", "textrm", "operatorname", "mathbin", "mathrel", "mathop"}
 FRACTIONS = {"frac", "dfrac", "tfrac"}
 TRANSPOSE_MARKS = {"T", "⊤", "⊺"}  # written as a superscript T: (W^l)ᵀ
 
