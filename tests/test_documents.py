@@ -118,3 +118,12 @@ def test_the_batch_step_says_what_the_cost_is(tmp_path, capsys, reduction, says)
     assert main(["doc", "--convention", str(conv), "--loss", "mse", "--activation", "identity"]) == 0
     out = capsys.readouterr().out
     assert says in out and "is $1$ times" not in out
+
+
+@pytest.mark.parametrize("path", sorted(str(p.relative_to(OUTPUT)) for p in OUTPUT.glob("*/*.tex")
+                                        if p.parent.name not in ("layers", "architectures")))
+def test_the_tex_documents_tables_have_booktabs_rules(path):
+    # the set-up and the verification tables: \toprule, \midrule under the header, \bottomrule; no \hline
+    text = (OUTPUT / path).read_text()
+    assert r"\usepackage{amsmath,amssymb,booktabs}" in text and r"\hline" not in text
+    assert [text.count(rule) for rule in (r"\toprule", r"\midrule", r"\bottomrule")] == [2, 2, 2]
