@@ -62,6 +62,8 @@ def over_units(lo, hi) -> bool:
 def _reading_rank(f) -> int:
     """Kronecker bracket, sums, error terms, weights, deltas, activations, other factors, sigma' last."""
     name = type(f).__name__
+    if isinstance(f, sp.Symbol):  # a count such as N or m, in front as a coefficient is: N P (1 - P)
+        return -1
     if isinstance(f, sp.KroneckerDelta):
         return 0
     if isinstance(f, sp.Sum):
@@ -197,7 +199,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         texts = [layer_text(x) if x.is_Add else self._print(x) for x in indices]
         idx = ",".join(texts) if any(not x.is_Atom for x in indices) else "".join(texts)
         if r"\frac" in base or r"\nabla" in base:  # a named gradient: take its component as a whole
-            return rf"\left({base}\right)_{{{idx}}}"
+            return f"{self._paren(base)}_{{{idx}}}"
         return f"{base}_{{{idx}}}"
 
     def _print_LocalEntry(self, expr):
@@ -308,9 +310,13 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
 
     def _print_Mul(self, expr):
         if not self._hadamard_depth:
+            # a product of components, also where they sit inside its factors ((1 - y_k) ln(1 - a_k)): in the order
+            # books write it, with parentheses sized to what they hold (SymPy's Mul would write \left( \right))
             if any(type(f).__name__ in ENTRIES or isinstance(f, sp.Sum) for f in expr.args) \
                     and sp.denom(expr) == 1:
                 return self._print_reading_order(expr)
+            if any(type(a).__name__ in ENTRIES for a in sp.preorder_traversal(expr)):
+                return self._print_factors(expr) if sp.denom(expr) == 1 else self._print_quotient(expr)
             return super()._print_Mul(expr)
         if not expr.free_symbols:  # a number: 2 \sqrt{\pi}
             return super()._print_Mul(expr)
@@ -328,6 +334,25 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         if coeff == -1:
             return "-" + body
         return body if coeff == 1 else f"{self._print(coeff)} {body}"
+
+    def _print_factors(self, expr):
+        """A product whose components sit inside its factors ((1 - y_k) ln(1 - a_k)), in SymPy's order of factors, with
+        parentheses sized to what they hold (SymPy's Mul writes \\left( \\right) around every sum)."""
+        if expr.could_extract_minus_sign():
+            return "-" + self._print_factors(-expr)
+        coeff, factors = expr.as_coeff_Mul()
+        parts = [self._paren(self._print(f)) if f.is_Add else self._print(f) for f in sp.Mul.make_args(factors)]
+        return " ".join(parts if coeff == 1 else [self._print(coeff), *parts])
+
+    def _print_quotient(self, expr):
+        """A quotient of components: \\frac{a_j - y_j}{a_j (1 - a_j)}, its parts printed as products are; a sum
+        over the units or examples stays out of the numerator, \\frac{1}{m} \\sum_t ..., as books write a mean."""
+        if expr.could_extract_minus_sign():
+            return "-" + self._print_quotient(-expr)
+        num, den = sp.fraction(expr)
+        if isinstance(num, sp.Sum) or (num.is_Mul and any(isinstance(f, sp.Sum) for f in num.args)):
+            return rf"\frac{{1}}{{{self._print(den)}}} {self._print(num)}"
+        return rf"\frac{{{self._print(num)}}}{{{self._print(den)}}}"
 
     def _print_reading_order(self, expr):
         """A product of components in the order books write it: sum_k w_kj delta_k sigma'(z_j)."""

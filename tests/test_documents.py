@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import re
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,32 @@ def test_the_tex_documents_tables_have_booktabs_rules(path):
     text = (OUTPUT / path).read_text()
     assert r"\usepackage{amsmath,amssymb,booktabs}" in text and r"\hline" not in text
     assert [text.count(rule) for rule in (r"\toprule", r"\midrule", r"\bottomrule")] == [2, 2, 2]
+
+
+def _left_groups(text: str):
+    r"""What each \left( ... \right) holds, matched by nesting."""
+    for start in (m.end() for m in re.finditer(r"\\left\(", text)):
+        depth, pos = 1, start
+        while depth and pos < len(text):
+            if text.startswith(r"\left", pos):
+                depth, pos = depth + 1, pos + 5
+            elif text.startswith(r"\right", pos):
+                depth, pos = depth - 1, pos + 6
+            else:
+                pos += 1
+        yield text[start:pos - 6]
+
+
+TALL = (r"\frac", r"\sum", r"\begin", r"\left")  # what plain parentheses are too short for
+MLP = sorted(str(p.relative_to(OUTPUT)) for p in OUTPUT.glob("*/*.*")
+             if p.parent.name not in ("layers", "architectures"))
+
+
+@pytest.mark.parametrize("path", MLP)
+def test_sized_parentheses_only_around_something_tall(path):
+    # (1 - y_k) ln(1 - a_k) and \frac{a_j - y_j}{a_j (1 - a_j)} as books print them; \left( \right) around a fraction,
+    # a sum or a matrix; and no sum in a fraction's numerator (\frac{1}{m} \sum_t ..., not \frac{\sum_t ...}{m})
+    text = (OUTPUT / path).read_text()
+    short = [inner for inner in _left_groups(text) if not any(t in inner for t in TALL)]
+    assert not short, short[:3]
+    assert r"\frac{\sum" not in text
