@@ -61,7 +61,8 @@ def _own(path: str) -> str:
 def _after_example_sums(text: str, batch: str):
     """(the example's letter, each formula's text after a \\sum_{t=1}^{m} over the examples), words blanked."""
     for m in re.finditer(r"\\sum_\{([a-z])=1\}\^\{" + re.escape(batch) + r"\}", text):
-        end = min(i for i in (text.find("$", m.end()), text.find(r"\]", m.end()), len(text)) if i >= 0)
+        ends = (text.find(stop, m.end()) for stop in ("$", r"\]", r" \\", "\n"))  # the formula's end: one line
+        end = min(i for i in (*ends, len(text)) if i >= 0)
         yield m.group(1), re.sub(r"\\(?:text|begin|end|mathbin|quad)\{[^{}]*\}", " ", text[m.end():end])
 
 

@@ -27,7 +27,7 @@ DISPLAYS = {"md": re.compile(r"\$\$.*?\$\$", re.S), "tex": re.compile(r"\\\[.*?\
 ON_PURPOSE = {  # the passages that name other sources' letters: section 4's comparison and section 7
     "md": [re.compile(r"The first line is the output layer.*?(?=^## 5)", re.S | re.M),
            re.compile(r"^## 7\..*?(?=^## Verification)", re.S | re.M)],
-    "tex": [re.compile(r"The first line is the output layer.*?(?=\\section\{Weight)", re.S),
+    "tex": [re.compile(r"The first line, .*?(?=\\section\{Weight)", re.S),
             re.compile(r"\\section\{The same result in other.*?(?=\\section\{Verification)", re.S)],
 }
 
