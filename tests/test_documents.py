@@ -161,12 +161,14 @@ def test_sized_parentheses_only_around_something_tall(path):
 
 @pytest.mark.parametrize("path", MLP)
 def test_stacked_equations_are_aligned_and_those_referred_to_numbered(path):
-    # the forward pass, the activation-gradient forms and the weight gradients, each one block aligned at "=";
-    # in LaTeX the four forms of section 4 are numbered and the prose names them by \eqref
+    # the forward pass, the activation-gradient forms and the weight gradients, each one block aligned at "=", and
+    # in LaTeX each other convention's recursion and weight gradient; the four forms of section 4 are numbered there
+    # and the prose names them by \eqref
+    from derive.conventions import PRESETS
     text = (OUTPUT / path).read_text()
     if path.endswith(".md"):
         assert text.count(r"\begin{aligned}") == 3 and "\n$$\n" + r"\begin{aligned}" in text
         return
-    assert text.count(r"\begin{align*}") == 2 and text.count(r"\begin{align}") == 1
+    assert text.count(r"\begin{align*}") == 2 + len(PRESETS) and text.count(r"\begin{align}") == 1
     assert [text.count(rf"\label{{eq:act-{n}}}") for n in range(1, 5)] == [1, 1, 1, 1]
     assert all(rf"\eqref{{eq:act-{n}}}" in text for n in range(1, 5))
