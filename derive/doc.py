@@ -33,7 +33,7 @@ class Document:
     hidden: str
     notation: list            # rows (symbol, meaning, shape)
     forward: list             # (lhs, rhs)
-    output_steps: list        # Line
+    output_steps: list        # Step
     canonical: bool
     condition: str | None
     extra: str | None         # the factor that does not cancel (non-canonical pairs)
@@ -50,13 +50,24 @@ class Document:
     directive: str | None = None  # the derive: directive that names this document's problem (a preset's)
 
 
-def _fill(lines: list[Line]) -> list[Line]:
-    """A line with no left side continues the previous one's."""
-    out, last = [], ""
+@dataclass(frozen=True)
+class Step:
+    """One numbered step: why it holds, and its equations as rows (left side, right side), a row with no left side
+    continuing the one above (a chain aligned at its "=": the product substituted, then cancelled)."""
+
+    why: str
+    rows: list
+
+
+def _chained(lines: list[Line]) -> list[Step]:
+    """Steps from lines: a line with no left side continues the step before, whose reason says what it does next."""
+    steps: list[Step] = []
     for line in lines:
-        last = line.lhs or last
-        out.append(Line(last, line.rhs, line.why))
-    return out
+        if line.lhs or not steps:
+            steps.append(Step(line.why, [(line.lhs, line.rhs)]))
+        else:
+            steps[-1] = Step(f"{steps[-1].why}; then {line.why}", [*steps[-1].rows, ("", line.rhs)])
+    return steps
 
 
 def _names(expr, tex) -> list[str]:
@@ -271,12 +282,12 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
         title=f"Backpropagation for {prob.loss.name} + {prob.output.name} ({conv.name})",
         convention=conv.name, source=conv.source, loss=prob.loss.name, output=prob.output.name,
         hidden=prob.hidden.name, notation=rows, forward=forward,
-        output_steps=_fill(output_steps(d, tex)), canonical=od.canonical,
+        output_steps=_chained(output_steps(d, tex)), canonical=od.canonical,
         condition=targets_sum(lay, tex) if od.condition else None,
-        extra=extra, hidden_steps=_fill(h_steps), activation_form=act_form,
+        extra=extra, hidden_steps=_chained(h_steps), activation_form=act_form,
         grad_act=[(tex(lay.grad_act(L)), tex(d.grad_act_out)), (tex(lay.grad_act(l)), tex(d.grad_act)),
                   (tex(lay.grad_act(l)), tex(d.grad_act_from_delta)), (tex(lay.delta(l)), tex(d.delta_from_grad_act))],
-        weight_steps=_fill(weight_steps(d, tex)), gradients=gradients, depends=depends, algorithm=algorithm,
+        weight_steps=_chained(weight_steps(d, tex)), gradients=gradients, depends=depends, algorithm=algorithm,
         others=other_rows, verification=verification, snippet=snippet, directive=directive(d))
 
 

@@ -207,7 +207,7 @@ def hidden_steps(d: Derivation, tex) -> tuple[list[Line], sp.Expr]:
              f"differentiate; ${named(entry(lay, lay.a(l), i))}$ depends on ${named(z_here)}$ only when $i$ is $j$"
              f"{on_none} (the bracket $[i = j]$ is 1 then and 0 otherwise: a Kronecker delta)"),
         Line("", show(Partial(z_next(k), z_here), collapsed)[1], "only the term with $i$ equal to $j$ survives"),
-        line(entry(lay, lay.delta(l), j), result, "substitute into the first line"),
+        line(entry(lay, lay.delta(l), j), result, "substitute into step 1"),
         Line(tex(lay.delta(l)), tex(d.delta),
              "the sum over $k$ is a matrix product with the transposed weight; the common factor "
              f"${tex(Elementwise(hidden, lay.z(l), 1))}$ multiplies entry by entry{dropped}"),

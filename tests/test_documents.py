@@ -165,10 +165,25 @@ def test_stacked_equations_are_aligned_and_those_referred_to_numbered(path):
     # in LaTeX each other convention's recursion and weight gradient; the four forms of section 4 are numbered there
     # and the prose names them by \eqref
     from derive.conventions import PRESETS
-    text = (OUTPUT / path).read_text()
+    text, blocks = (OUTPUT / path).read_text(), ("The forward pass:", "derivative:", "So:")
     if path.endswith(".md"):
-        assert text.count(r"\begin{aligned}") == 3 and "\n$$\n" + r"\begin{aligned}" in text
+        assert all(f"{before}\n\n$$\n" + r"\begin{aligned}" in text for before in blocks)
         return
-    assert text.count(r"\begin{align*}") == 2 + len(PRESETS) and text.count(r"\begin{align}") == 1
+    assert all(f"{before}\n" + r"\begin{align" in text for before in blocks)
+    others = text[text.index(r"\section{The same result"):text.index(r"\section{Verification}")]
+    assert others.count(r"\begin{align*}") == len(PRESETS) and text.count(r"\begin{align}") == 1
     assert [text.count(rf"\label{{eq:act-{n}}}") for n in range(1, 5)] == [1, 1, 1, 1]
     assert all(rf"\eqref{{eq:act-{n}}}" in text for n in range(1, 5))
+
+
+@pytest.mark.parametrize("path", [p for p in MLP if p.endswith(".md")])
+def test_a_step_that_continues_the_one_before_is_one_aligned_chain(path):
+    # substitute, then cancel: one display, the second row starting at its "=" (&= ...), not two numbered steps
+    # with the same left side
+    text = (OUTPUT / path).read_text()
+    steps = text[text.index("## 2."):text.index("## 4.")]
+    firsts = [re.split(r" &?= ", block.strip().removeprefix(r"\begin{aligned}").strip(), maxsplit=1)[0]
+              for block in re.findall(r"^\d+\. .*?\n\n\$\$\n(.*?)\$\$", steps, re.S | re.M)]
+    assert not [a for a, b in zip(firsts, firsts[1:]) if a == b]
+    assert re.search(r"; then (cancel|simplify|only the term|differentiate|the targets)", steps)
+    assert "\n &= " in steps
