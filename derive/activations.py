@@ -52,6 +52,11 @@ def _itself(s):
     return s
 
 
+def _softmax_jacobian(a: str, aT: str) -> str:
+    """diag(a) - a a^T in a document's letters for the output."""
+    return rf"\mathrm{{diag}}({a}) - {a} {aT}"
+
+
 @dataclass(frozen=True)
 class VectorActivation:
     """A vector-valued activation: s = f(z) as a whole vector, Jacobian ds_k/dz_j (not diagonal)."""
@@ -62,7 +67,8 @@ class VectorActivation:
     latex: str
     range: str
     summary: str
-    jacobian: str = r"\mathrm{diag}(s) - s s^T"  # the Jacobian in LaTeX, as the documents name it
+    jacobian: str = r"\mathrm{diag}(s) - s s^T"  # the Jacobian in LaTeX, as messages name it
+    written: Callable = _softmax_jacobian  # (output, its transpose) in LaTeX -> the Jacobian, in a document
     probability: Callable = _itself  # an output component -> the probability it stands for (e^a for log-softmax)
     kinks: tuple = ()
     elementwise: bool = False
@@ -121,7 +127,8 @@ _RECORDS: list[Activation | VectorActivation] = [
                      lambda a, k, j: sp.KroneckerDelta(k, j) - sp.exp(a[j]),
                      r"\operatorname{logsoftmax}", LOG_SIMPLEX,
                      "z_k - ln sum_j e^z_j (log-probabilities); J = I - 1 (e^a)^T",
-                     jacobian=r"I - \mathbf{1}\,(e^{a})^T", probability=lambda a: sp.exp(a)),
+                     jacobian=r"I - \mathbf{1}\,(e^{a})^T", probability=lambda a: sp.exp(a),
+                     written=lambda a, aT: rf"I - \mathbf{{1}}\,(e^{{{a}}})^T"),
 ]
 ACTIVATIONS = {a.name: a for a in _RECORDS}
 

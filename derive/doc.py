@@ -34,7 +34,7 @@ class Document:
     hidden: str
     notation: list            # rows (symbol, meaning, shape)
     forward: list             # (lhs, rhs)
-    output_steps: list        # Line
+    output_steps: list        # Step
     canonical: bool
     condition: str | None
     extra: str | None         # the factor that does not cancel (non-canonical pairs)
@@ -55,13 +55,24 @@ class Document:
     linear: str | None = None  # a linear output's non-canonical result: the loss's own derivative
 
 
-def _fill(lines: list[Line]) -> list[Line]:
-    """A line with no left side continues the previous one's."""
-    out, last = [], ""
+@dataclass(frozen=True)
+class Step:
+    """One numbered step: why it holds, and its equations as rows (left side, right side), a row with no left side
+    continuing the one above (a chain aligned at its "=": the product substituted, then cancelled)."""
+
+    why: str
+    rows: list
+
+
+def _chained(lines: list[Line]) -> list[Step]:
+    """Steps from lines: a line with no left side continues the step before, whose reason says what it does next."""
+    steps: list[Step] = []
     for line in lines:
-        last = line.lhs or last
-        out.append(Line(last, line.rhs, line.why))
-    return out
+        if line.lhs or not steps:
+            steps.append(Step(line.why, [(line.lhs, line.rhs)]))
+        else:
+            steps[-1] = Step(f"{steps[-1].why}; then {line.why}", [*steps[-1].rows, ("", line.rhs)])
+    return steps
 
 
 def _names(expr, tex) -> list[str]:
@@ -128,8 +139,9 @@ def _batch_step(d: Derivation, tex, gW) -> tuple[str, list[str], str | None]:
     if not report.ok:
         raise DeriveError(f"the regularised batch gradient failed verification:\n{report.text()}")
     scale = sym(prob.reduction.scale(d.layer.batch, d.layer.n(L)))
-    text = (f"for a batch of ${tex(d.layer.batch)}$ examples (the cost is ${tex(scale)}$ times the sum of "
-            "their losses) with L2 regularisation $\\lambda$, biases excluded")
+    cost = "the sum of their losses" if scale == 1 else f"${tex(scale)}$ times the sum of their losses"
+    text = (f"for a batch of ${tex(d.layer.batch)}$ examples (the cost is {cost}) with L2 regularisation "
+            "$\\lambda$, biases excluded")
     btex = NotationPrinter(batch, letters=activation_letters(prob)).doprint
     named = None if directive(d) is None else f"grad_of=cost l2={L2}"
     return text, [f"{btex(gW)} = {btex(d2.grad_weight)}"], named
@@ -200,9 +212,12 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
              (tex(lay.grad_act(l)), f"$\\partial {of} / \\partial {tex(lay.a(l))}$", shape(lay.grad_act(l)))]
 
     which = "" if prob.hidden.latex == nt.sigma else f": {prob.hidden.name}"  # what the letter stands for
+    # the output's own letter, where it is not the hidden one's, is stated too (sigma beside Ng's g for a relu)
+    spelled = letters.get(prob.output.name) in (None, rf"\operatorname{{{prob.output.name}}}")
+    output_is = "" if spelled else rf"\quad\text{{(output layer: {prob.output.name})}}"
     forward = [(tex(lay.z(l)), tex(lay.pre_activation(l))),
                (tex(lay.a(l)), tex(Elementwise(prob.hidden.name, lay.z(l))) + rf"\quad\text{{(hidden layers{which})}}"),
-               (tex(lay.a(L)), tex(Elementwise(prob.output.name, lay.z(L)))),
+               (tex(lay.a(L)), tex(Elementwise(prob.output.name, lay.z(L))) + output_is),
                *_cost(d, tex)]
 
     od = d.output
@@ -272,12 +287,12 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
         title=f"Backpropagation for {prob.loss.name} + {prob.output.name} ({conv.name})",
         convention=conv.name, source=conv.source, loss=prob.loss.name, output=prob.output.name,
         hidden=prob.hidden.name, notation=rows, forward=forward,
-        output_steps=_fill(output_steps(d, tex)), canonical=od.canonical,
+        output_steps=_chained(output_steps(d, tex)), canonical=od.canonical,
         condition=targets_sum(lay, tex) if od.condition else None, **_verdict(d, tex),
-        extra=extra, hidden_steps=_fill(h_steps), activation_form=act_form,
+        extra=extra, hidden_steps=_chained(h_steps), activation_form=act_form,
         grad_act=[(tex(lay.grad_act(L)), tex(d.grad_act_out)), (tex(lay.grad_act(l)), tex(d.grad_act)),
                   (tex(lay.grad_act(l)), tex(d.grad_act_from_delta)), (tex(lay.delta(l)), tex(d.delta_from_grad_act))],
-        weight_steps=_fill(weight_steps(d, tex)), gradients=gradients, depends=depends, algorithm=algorithm,
+        weight_steps=_chained(weight_steps(d, tex)), gradients=gradients, depends=depends, algorithm=algorithm,
         others=other_rows, verification=verification, snippet=snippet, directive=directive(d))
 
 

@@ -47,14 +47,23 @@ class Raw(sp.Dummy):
 
 TALL = (r"\frac", r"\sum", r"\begin", r"\left", r"\prod", r"\int")  # what plain parentheses are too short for
 EXAMPLE = "t"  # the examples' index, in every section of a document: \sum_{t=1}^{m}, Z_{tk}, y_{kt}
-EXAMPLE_KINDS = ("z", "a", "delta", "grad_act")  # the layer quantities each example has its own of
+EXAMPLE_LETTERS = ("t", "r", "q")  # the first a convention's own symbols leave free: Bishop's t is the target
+EXAMPLE_KINDS = ("z", "a", "delta", "grad_act", "y", "x")  # the quantities each example has its own of
 ENTRIES = ("LayerEntry", "ActEntry", "BiasUnitEntry", "ExampleSumEntry", "Partial")
 _KIND_RANK = {"W": 3, "delta": 4, "grad_act": 4, "a": 5, "y": 5, "z": 5, "b": 5}
+
+
+def over_units(lo, hi) -> bool:
+    """Whether a sum's limits run over one layer's units (0 .. n_l - 1 or 1 .. n_l) or over the examples (0 .. m - 1):
+    then books leave them out."""
+    return isinstance(sp.expand(hi - lo + 1), (sp.Indexed, sp.Symbol))
 
 
 def _reading_rank(f) -> int:
     """Kronecker bracket, sums, error terms, weights, deltas, activations, other factors, sigma' last."""
     name = type(f).__name__
+    if isinstance(f, sp.Symbol):  # a count such as N or m, in front as a coefficient is: N P (1 - P)
+        return -1
     if isinstance(f, sp.KroneckerDelta):
         return 0
     if isinstance(f, sp.Sum):
@@ -93,6 +102,20 @@ def _constant_first(expr) -> tuple:
     return constant, [f for f in factors if f.free_symbols]
 
 
+def _letters(tex: str) -> set[str]:
+    """The letters a notation symbol writes, its commands' names left out: \\Theta^{(l)} writes l, E_n writes E, n."""
+    return {c for token in _tokens(tex) if token[0] == "chr" for c in token[1] if c.isalpha()}
+
+
+def example_letter(conv: Convention) -> str:
+    """The letter a document gives the example: t, unless the convention's symbols write t already (Bishop's
+    targets t_k; then r), so that \\sum_{t=1}^{m} never reads as a sum over the targets."""
+    nt = conv.notation
+    used = {c for name in ("weight", "bias", "pre", "act", "input", "output", "target", "cost", "loss", "batch",
+                           "width") for c in _letters(getattr(nt, name) or "")}
+    return next(c for c in EXAMPLE_LETTERS if c not in used)
+
+
 def activation_letters(problem) -> dict[str, str]:
     """How one document writes each activation, so that one letter never names two functions. The hidden
     activation keeps the convention's letter (the document states which function it is); the output, where it
@@ -113,6 +136,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         self.letters = letters or {}  # activation name -> how it is written (activation_letters); else nt.sigma
         self._hadamard_depth = 0
         self._example: str | None = None  # inside a sum over the examples: the index each term's example carries
+        self.example = example_letter(conv)  # the example's letter in this convention (EXAMPLE where it is free)
 
     # -- leaves
     def sup(self, layer, example: str | None = None) -> str:
@@ -126,30 +150,30 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         return self._example if expr.kind in EXAMPLE_KINDS else None
 
     def _over_examples(self, count, body, show) -> str:
-        """\\sum_{t=1}^{m} and ``body`` with each term's example named (\\delta^{(l+1)(t)}), where every per-example
-        leaf can carry it: the target and the input have no layer superscript to carry it, and are left as
-        written (t = 1..m is then the only sign of the example)."""
-        marked = not any(isinstance(x, LayerSymbol) and (x.kind in ("y", "x") or self._output_letter(x))
-                         for x in body.atoms(LayerSymbol))
-        self._example = EXAMPLE if marked else None
+        """\\sum_{t=1}^{m} and ``body`` with each term's example named: after the layer (\\delta^{(l+1)(t)}), or
+        as the only superscript of a quantity without a layer (Ng's y^{(t)}_{k}, the target of example t)."""
+        self._example = self.example
         try:
-            return rf"\sum_{{{EXAMPLE}=1}}^{{{self._print(count)}}} " + show(body)
+            return rf"\sum_{{{self.example}=1}}^{{{self._print(count)}}} " + show(body)
         finally:
             self._example = None
-
-    def _output_letter(self, x) -> bool:
-        return x.kind == "a" and bool(self.nt.output) and x.layer == sp.Symbol("L", integer=True)
 
     def _named(self, template: str, layer, example: str | None = None) -> str:
         return template.replace("@", self.sup(layer, example))
 
+    def _of_example(self, letter: str, example: str | None) -> str:
+        """A quantity without a layer superscript, of one example: y^{(t)}; {y^*}^{(t)} where it has a script."""
+        if example is None:
+            return letter
+        return f"{{{letter}}}^{{({example})}}" if "^" in letter else f"{letter}^{{({example})}}"
+
     def _print_LayerSymbol(self, expr):
         nt, k = self.nt, expr.kind
-        if k == "y":
-            return nt.target
-        if k == "a" and nt.output and expr.layer == sp.Symbol("L", integer=True):
-            return nt.output
         ex = self._per_example(expr)
+        if k == "y":
+            return self._of_example(nt.target, ex)
+        if k == "a" and nt.output and expr.layer == sp.Symbol("L", integer=True):
+            return self._of_example(nt.output, ex)
         if k == "delta":
             return self._named(nt.delta if self.conv.delta_wrt == "z" else r"\frac{\partial C}{\partial z^@}",
                                expr.layer, ex)
@@ -160,7 +184,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         if k == "grad_bias":  # a bias is labelled by the layer it feeds; a source may name it otherwise (UFLDL)
             return self._named(nt.grad_bias, self.conv.bias_index(expr.layer))
         if k == "x":
-            return nt.input
+            return self._of_example(nt.input, ex)
         letter = {"W": nt.weight, "b": nt.bias, "z": nt.pre, "a": nt.act}[k]
         # a bias is labelled by the layer it feeds, named as the source names it (UFLDL's b^(l) feeds l+1)
         return f"{letter}^{self.sup(self.conv.bias_index(expr.layer) if k == 'b' else expr.layer, ex)}"
@@ -175,7 +199,7 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         texts = [layer_text(x) if x.is_Add else self._print(x) for x in indices]
         idx = ",".join(texts) if any(not x.is_Atom for x in indices) else "".join(texts)
         if r"\frac" in base or r"\nabla" in base:  # a named gradient: take its component as a whole
-            return rf"\left({base}\right)_{{{idx}}}"
+            return f"{self._paren(base)}_{{{idx}}}"
         return f"{base}_{{{idx}}}"
 
     def _print_LocalEntry(self, expr):
@@ -241,8 +265,13 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
 
     def _print_Sum(self, expr):
         # sums over units as books write them, without 0-based limits: \sum_i; a merged multiple sum keeps every
-        # index (SymPy's Sum(f, (j, ...), (k, ...)) is \sum_j \sum_k f)
-        signs = " ".join(rf"\sum_{{{self._print(limit[0])}}}" for limit in expr.limits)
+        # index (SymPy's Sum(f, (j, ...), (k, ...)) is \sum_j \sum_k f). A sum over more than a layer's units (Ng's
+        # i = 0 .. s_l, the bias unit a_0 = 1 with them) writes its limits: \sum_{i=0}^{s_{l}}
+        def sign(index, lo, hi):
+            if over_units(lo, hi):
+                return rf"\sum_{{{self._print(index)}}}"
+            return rf"\sum_{{{self._print(index)}={self._print(lo)}}}^{{{self._print(hi)}}}"
+        signs = " ".join(sign(*limit) for limit in expr.limits)
         return f"{signs} {self.parenthesize(expr.function, 45)}"
 
     def _print_Elementwise(self, expr):
@@ -252,6 +281,10 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
     def _print_Indexed(self, expr):
         # a width n_{l+1}: the layer index written as sources write it
         return f"{self._print(expr.base.label)}_{{{layer_text(expr.indices[0])}}}"
+
+    def _print_Symbol(self, expr, style="plain"):
+        # the example (a batch layout's Z_{tk}, a renamed sum's index) in the convention's free letter
+        return self.example if expr.name == EXAMPLE else super()._print_Symbol(expr, style)
 
     def _print_OneMatrix(self, expr):
         return r"\mathbf{1}" if expr.shape[0] != 1 else rf"\mathbf{{1}}^{{{self.nt.transpose}}}"
@@ -284,9 +317,13 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
 
     def _print_Mul(self, expr):
         if not self._hadamard_depth:
+            # a product of components, also where they sit inside its factors ((1 - y_k) ln(1 - a_k)): in the order
+            # books write it, with parentheses sized to what they hold (SymPy's Mul would write \left( \right))
             if any(type(f).__name__ in ENTRIES or isinstance(f, sp.Sum) for f in expr.args) \
                     and sp.denom(expr) == 1:
                 return self._print_reading_order(expr)
+            if any(type(a).__name__ in ENTRIES for a in sp.preorder_traversal(expr)):
+                return self._print_factors(expr) if sp.denom(expr) == 1 else self._print_quotient(expr)
             return super()._print_Mul(expr)
         if not expr.free_symbols:  # a number: 2 \sqrt{\pi}
             return super()._print_Mul(expr)
@@ -304,6 +341,25 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         if coeff == -1:
             return "-" + body
         return body if coeff == 1 else f"{self._print(coeff)} {body}"
+
+    def _print_factors(self, expr):
+        """A product whose components sit inside its factors ((1 - y_k) ln(1 - a_k)), in SymPy's order of factors, with
+        parentheses sized to what they hold (SymPy's Mul writes \\left( \\right) around every sum)."""
+        if expr.could_extract_minus_sign():
+            return "-" + self._print_factors(-expr)
+        coeff, factors = expr.as_coeff_Mul()
+        parts = [self._paren(self._print(f)) if f.is_Add else self._print(f) for f in sp.Mul.make_args(factors)]
+        return " ".join(parts if coeff == 1 else [self._print(coeff), *parts])
+
+    def _print_quotient(self, expr):
+        """A quotient of components: \\frac{a_j - y_j}{a_j (1 - a_j)}, its parts printed as products are; a sum
+        over the units or examples stays out of the numerator, \\frac{1}{m} \\sum_t ..., as books write a mean."""
+        if expr.could_extract_minus_sign():
+            return "-" + self._print_quotient(-expr)
+        num, den = sp.fraction(expr)
+        if isinstance(num, sp.Sum) or (num.is_Mul and any(isinstance(f, sp.Sum) for f in num.args)):
+            return rf"\frac{{1}}{{{self._print(den)}}} {self._print(num)}"
+        return rf"\frac{{{self._print(num)}}}{{{self._print(den)}}}"
 
     def _print_reading_order(self, expr):
         """A product of components in the order books write it: sum_k w_kj delta_k sigma'(z_j)."""
@@ -562,6 +618,8 @@ class NotationText(_TextPrinter):
     def _print_Symbol(self, expr):
         if expr in (YHAT, Y, Z):
             return super()._print_Symbol(expr)
+        if expr.name == EXAMPLE:
+            return self._tex.example
         return SYMBOL_TEXT.get(expr.name) or symbol_text(expr.name)
 
     def _print_Dummy(self, expr):
@@ -600,7 +658,8 @@ class NotationText(_TextPrinter):
         arg, count = expr.args
         coeff, rest = arg.as_independent(*[a for a in arg.atoms(sp.Expr) if type(a).__name__ in ENTRIES])
         front = "" if coeff == 1 else self._coefficient(coeff) + " "
-        return f"{front}Σ{script('_', 't=1')}{script('^', self._print(count))} {self.parenthesize(rest, 40)}"
+        return f"{front}Σ{script('_', self._tex.example + '=1')}{script('^', self._print(count))} " \
+            + self.parenthesize(rest, 40)
 
     def _print_LocalEntry(self, expr):
         return f"∂{self._print(expr.of)}/∂{self._print(expr.wrt)}"
@@ -621,7 +680,11 @@ class NotationText(_TextPrinter):
         return f"[{self._print(i)} = {self._print(j)}]"
 
     def _print_Sum(self, expr):
-        signs = " ".join(f"Σ{script('_', self._print(limit[0]))}" for limit in expr.limits)
+        def sign(index, lo, hi):
+            if over_units(lo, hi):
+                return f"Σ{script('_', self._print(index))}"
+            return f"Σ{script('_', f'{self._print(index)}={self._print(lo)}')}{script('^', self._print(hi))}"
+        signs = " ".join(sign(*limit) for limit in expr.limits)
         return f"{signs} {self.parenthesize(expr.function, 45)}"
 
     def _print_Pow(self, expr, rational=False):
@@ -764,7 +827,8 @@ class NotationText(_TextPrinter):
     def _print_ExampleSum(self, expr):
         coeff, rest = expr.arg.as_coeff_mmul() if hasattr(expr.arg, "as_coeff_mmul") else (1, expr.arg)
         front = "" if coeff == 1 else self._coefficient(coeff) + " "
-        return f"{front}Σ{script('_', 't=1')}{script('^', self._print(expr.count))} {self._print(rest)}"
+        return f"{front}Σ{script('_', self._tex.example + '=1')}{script('^', self._print(expr.count))} " \
+            + self._print(rest)
 
 
 # The notation a formula prints in when no convention is given: the Notation record's defaults.

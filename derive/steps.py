@@ -97,6 +97,16 @@ def _rename(expr, names=("i", "r", "q")):
     return expr.xreplace({d: sp.Symbol(n, integer=True, nonnegative=True) for d, n in zip(dummies, names)})
 
 
+def _as_matrix(act, lay, tex) -> str:
+    """A vector output's Jacobian as a matrix, in the convention's letters for the output (softmax's diag(a^L) -
+    a^L (a^L)^T), where the output is one example's vector; a batch layout's output is a matrix, whose columns'
+    Jacobians differ."""
+    if lay.rows != 1:
+        return ""
+    out = lay.a(L)
+    return f" ${act.written(tex(out), tex(sp.Transpose(out)))}$"
+
+
 def output_steps(d: Derivation, tex) -> list[Line]:
     """dE/dz^L_j by the chain rule, ending in the textbook form."""
     lay, od, act = d.layer, d.output, d.problem.output
@@ -131,13 +141,14 @@ def output_steps(d: Derivation, tex) -> list[Line]:
         lines.append(line(Partial(cost, zL(j)), product, "substitute both"))
         assert od.form is not None, "an elementwise output always has a textbook form"
         final = c * od.form.xreplace({YHAT: yh(j), Y: yt(j), sp.Symbol("z"): zL(j), WIDTH: lay.n(L)})
-        if sp.expand(product - final) != 0 or product != final:
+        if show(final)[0] != show(product)[0]:  # a line that prints as the one above says nothing new
             lines.append(more(final, "cancel" if od.canonical else "simplify", Partial(cost, zL(j))))
         return lines
     # a vector-valued output: d yhat_k / d z_j from the record's Jacobian written with the outputs (softmax's
     # yhat_k ([k = j] - yhat_j), log-softmax's [k = j] - e^{yhat_j}): not diagonal
     local = act.jac_out(_Entries(yh), k, j)
-    lines.append(line(Partial(yh(k), zL(j)), local, f"{act.name}'s Jacobian is ${act.jacobian}$"))
+    lines.append(line(Partial(yh(k), zL(j)), local, f"{act.name}'s Jacobian{_as_matrix(act, lay, tex)} is not "
+                      "diagonal, since every output depends on every pre-activation"))
     bracket = sp.KroneckerDelta(k, j)
     own = sp.expand((local.subs(bracket, 1) - local.subs(bracket, 0)).xreplace({k: j}))  # what the bracket keeps
     across, per_k = local.subs(bracket, 0).as_independent(k, as_Add=False)  # the rest: a factor in j times one in k
@@ -179,6 +190,28 @@ def _split_sums(expr):
     return expr.replace(lambda e: isinstance(e, sp.Sum), split)
 
 
+def _no_bias_term(expr):
+    """A sum whose first term is zero written without it: the bias unit's (i = 0 of Ng's sum over [1; a]), whose
+    value 1 depends on no pre-activation; the sum then runs over the layer's units, as the next step's does."""
+    def shorter(s):
+        (index, lo, hi), = s.limits
+        return sp.Sum(s.function, (index, lo + 1, hi)) if s.function.xreplace({index: lo}) == 0 else s
+    return expr.replace(lambda e: isinstance(e, sp.Sum) and len(e.limits) == 1, shorter)
+
+
+def _bias_unit(d: Derivation, tex, layer, row) -> tuple[str, str, str]:
+    """What the forward equation's and the derivative's reasons add where a bias unit is unit 0 of the layer below
+    (Ng): the sum runs from i = 0, a_0 = 1 the bias unit that column 0 of the weight multiplies; a_0 depends on no
+    pre-activation, and the vectorized form drops its row. Empty where the bias is a vector."""
+    if d.problem.convention.bias != "unit":
+        return "", "", ""
+    lay = d.layer
+    a0, w0 = tex(BiasUnitEntry(lay.a(layer), 0, 0)), tex(LayerEntry(lay.W(layer + 1), row, 0))
+    return (f"; the sum starts at 0, the bias unit ${a0}$ (always 1), whose weight ${w0}$ is the bias",
+            f", and the bias unit ${a0}$ on none, whose term drops out",
+            "; the first row, the bias unit's, is dropped ($2:\\mathrm{end}$, counted from 1 as Octave does)")
+
+
 def hidden_steps(d: Derivation, tex) -> tuple[list[Line], sp.Expr]:
     """delta^l_j by the chain rule through layer l+1, in components, then vectorized."""
     lay, hidden = d.layer, d.problem.hidden.name
@@ -189,23 +222,24 @@ def hidden_steps(d: Derivation, tex) -> tuple[list[Line], sp.Expr]:
     z_here = entry(lay, lay.z(l), j)
     named = lambda x: show(x)[0]  # noqa: E731  (an entry in the convention's letters, for the prose)
     forward = _rename(lay.pre_activation(l + 1)[z_next(k).indices])
-    local = index_diff(forward, z_here, {lay.a(l): (hidden, lay.z(l))})
+    local = _no_bias_term(index_diff(forward, z_here, {lay.a(l): (hidden, lay.z(l))}))
     collapsed = collapse(local)
     delta_next = entry(lay, lay.delta(l + 1), k)
     result = sp.Sum(collapsed * delta_next, (k, 0, lay.n(l + 1) - 1))
+    sum_from, on_none, dropped = _bias_unit(d, tex, l, k)
     return [
         line(entry(lay, lay.delta(l), j),
              sp.Sum(Partial(cost, z_next(k)) * Partial(z_next(k), z_here), (k, 0, lay.n(l + 1) - 1)),
              f"chain rule: ${named(z_here)}$ reaches the loss only through the next layer's pre-activations"),
-        line(z_next(k), forward, "the forward equation, one component"),
+        line(z_next(k), forward, "the forward equation, one component" + sum_from),
         line(Partial(z_next(k), z_here), local,
-             f"differentiate; ${named(entry(lay, lay.a(l), i))}$ depends on ${named(z_here)}$ only when $i$ is $j$ "
-             "(the bracket $[i = j]$ is 1 then and 0 otherwise: a Kronecker delta)"),
+             f"differentiate; ${named(entry(lay, lay.a(l), i))}$ depends on ${named(z_here)}$ only when $i$ is $j$"
+             f"{on_none} (the bracket $[i = j]$ is 1 then and 0 otherwise: a Kronecker delta)"),
         Line("", show(Partial(z_next(k), z_here), collapsed)[1], "only the term with $i$ equal to $j$ survives"),
-        line(entry(lay, lay.delta(l), j), result, "substitute into the first line"),
+        line(entry(lay, lay.delta(l), j), result, "substitute into step 1"),
         Line(tex(lay.delta(l)), tex(d.delta),
              "the sum over $k$ is a matrix product with the transposed weight; the common factor "
-             f"${tex(Elementwise(hidden, lay.z(l), 1))}$ multiplies entry by entry"),
+             f"${tex(Elementwise(hidden, lay.z(l), 1))}$ multiplies entry by entry{dropped}"),
     ], result
 
 
@@ -219,7 +253,8 @@ def weight_steps(d: Derivation, tex) -> list[Line]:
     z_row = entry(lay, lay.z(fed), sp.Symbol("p", integer=True, nonnegative=True))
     forward = _rename(lay.pre_activation(fed)[z_row.indices])
     local = collapse(index_diff(forward, wj))
+    sum_from, _, _ = _bias_unit(d, tex, fed - 1, sp.Symbol("p", integer=True, nonnegative=True))
     return [
-        _line(show, z_row, forward, "the forward equation, one component"),
+        _line(show, z_row, forward, "the forward equation, one component" + sum_from),
         _line(show, Partial(z_row, wj), local, "the pre-activation is linear in the weight"),
     ]

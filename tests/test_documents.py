@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import re
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,111 @@ def test_a_document_builds_for_every_hidden_activation(hidden):
     doc = document("cs231n", "cce", "softmax", hidden, Verified(trials=1))
     assert doc.verification["steps_error"] < 1e-9
     assert "## 3. The hidden layers, in index form" in render(doc, "md", "doc")
+
+
+def test_ngs_index_form_shows_the_bias_unit():
+    # Ng's z^(l+1)_k sums over [1; a^(l)]: the bias unit a_0 = 1 is term 0, which column 0 of Theta multiplies;
+    # the sum's limits say so, and its derivative's sum runs over the units only, a_0 depending on nothing
+    text = (OUTPUT / "ng" / "bce-sigmoid.md").read_text()
+    steps = text[text.index("## 3."):text.index("## 4.")]
+    assert r"z^{(l+1)}_{k} = \sum_{i=0}^{s_{l}} \Theta^{(l)}_{ki} a^{(l)}_{i}" in steps
+    assert r"the bias unit $a^{(l)}_{0}$ (always 1), whose weight $\Theta^{(l)}_{k0}$ is the bias" in steps
+    assert r"= \sum_{i} [i = j] \Theta^{(l)}_{ki} g'(z^{(l)}_{i})" in steps
+    assert "the first row, the bias unit's, is dropped" in steps
+    nielsen = (OUTPUT / "nielsen" / "bce-sigmoid.md").read_text()
+    assert "bias unit" not in nielsen and r"\sum_{i} w^{l+1}_{ki} a^{l}_{i}" in nielsen
+
+
+def test_a_sum_writes_its_limits_only_where_they_are_not_one_layers_units():
+    import sympy as sp
+
+    from derive.conventions import PRESETS
+    from derive.printing import NotationPrinter, text
+    i, s = sp.Symbol("i", integer=True), sp.IndexedBase("s")
+    lyr = sp.Symbol("l", integer=True)
+    x = sp.Function("x")(i)
+    tex = NotationPrinter(PRESETS["ng"]).doprint
+    assert tex(sp.Sum(x, (i, 0, s[lyr] - 1))) == r"\sum_{i} x{\left(i \right)}"
+    assert tex(sp.Sum(x, (i, 1, s[lyr]))) == r"\sum_{i} x{\left(i \right)}"
+    assert tex(sp.Sum(x, (i, 0, s[lyr]))) == r"\sum_{i=0}^{s_{l}} x{\left(i \right)}"
+    assert text(sp.Sum(x, (i, 0, s[lyr])), PRESETS["ng"]).startswith("Σ_{i=0}^{s_l} ")
+
+
+@pytest.mark.parametrize("reduction,says", [
+    ("sum", "(the cost is the sum of their losses)"),
+    ("mean", r"(the cost is $\frac{1}{m}$ times the sum of their losses)"),
+])
+def test_the_batch_step_says_what_the_cost_is(tmp_path, capsys, reduction, says):
+    conv = tmp_path / "mine.toml"
+    conv.write_text(f'base = "nielsen"\nreduction = "{reduction}"\n')
+    assert main(["doc", "--convention", str(conv), "--loss", "mse", "--activation", "identity"]) == 0
+    out = capsys.readouterr().out
+    assert says in out and "is $1$ times" not in out
+
+
+@pytest.mark.parametrize("path", sorted(str(p.relative_to(OUTPUT)) for p in OUTPUT.glob("*/*.tex")
+                                        if p.parent.name not in ("layers", "architectures")))
+def test_the_tex_documents_tables_have_booktabs_rules(path):
+    # the set-up and the verification tables: \toprule, \midrule under the header, \bottomrule; no \hline
+    text = (OUTPUT / path).read_text()
+    assert r"\usepackage{amsmath,amssymb,booktabs}" in text and r"\hline" not in text
+    assert [text.count(rule) for rule in (r"\toprule", r"\midrule", r"\bottomrule")] == [2, 2, 2]
+
+
+def _left_groups(text: str):
+    r"""What each \left( ... \right) holds, matched by nesting."""
+    for start in (m.end() for m in re.finditer(r"\\left\(", text)):
+        depth, pos = 1, start
+        while depth and pos < len(text):
+            if text.startswith(r"\left", pos):
+                depth, pos = depth + 1, pos + 5
+            elif text.startswith(r"\right", pos):
+                depth, pos = depth - 1, pos + 6
+            else:
+                pos += 1
+        yield text[start:pos - 6]
+
+
+TALL = (r"\frac", r"\sum", r"\begin", r"\left")  # what plain parentheses are too short for
+MLP = sorted(str(p.relative_to(OUTPUT)) for p in OUTPUT.glob("*/*.*")
+             if p.parent.name not in ("layers", "architectures"))
+
+
+@pytest.mark.parametrize("path", MLP)
+def test_sized_parentheses_only_around_something_tall(path):
+    # (1 - y_k) ln(1 - a_k) and \frac{a_j - y_j}{a_j (1 - a_j)} as books print them; \left( \right) around a fraction,
+    # a sum or a matrix; and no sum in a fraction's numerator (\frac{1}{m} \sum_t ..., not \frac{\sum_t ...}{m})
+    text = (OUTPUT / path).read_text()
+    short = [inner for inner in _left_groups(text) if not any(t in inner for t in TALL)]
+    assert not short, short[:3]
+    assert r"\frac{\sum" not in text
+
+
+@pytest.mark.parametrize("path", MLP)
+def test_stacked_equations_are_aligned_and_those_referred_to_numbered(path):
+    # the forward pass, the activation-gradient forms and the weight gradients, each one block aligned at "=", and
+    # in LaTeX each other convention's recursion and weight gradient; the four forms of section 4 are numbered there
+    # and the prose names them by \eqref
+    from derive.conventions import PRESETS
+    text, blocks = (OUTPUT / path).read_text(), ("The forward pass:", "derivative:", "So:")
+    if path.endswith(".md"):
+        assert all(f"{before}\n\n$$\n" + r"\begin{aligned}" in text for before in blocks)
+        return
+    assert all(f"{before}\n" + r"\begin{align" in text for before in blocks)
+    others = text[text.index(r"\section{The same result"):text.index(r"\section{Verification}")]
+    assert others.count(r"\begin{align*}") == len(PRESETS) and text.count(r"\begin{align}") == 1
+    assert [text.count(rf"\label{{eq:act-{n}}}") for n in range(1, 5)] == [1, 1, 1, 1]
+    assert all(rf"\eqref{{eq:act-{n}}}" in text for n in range(1, 5))
+
+
+@pytest.mark.parametrize("path", [p for p in MLP if p.endswith(".md")])
+def test_a_step_that_continues_the_one_before_is_one_aligned_chain(path):
+    # substitute, then cancel: one display, the second row starting at its "=" (&= ...), not two numbered steps
+    # with the same left side
+    text = (OUTPUT / path).read_text()
+    steps = text[text.index("## 2."):text.index("## 4.")]
+    firsts = [re.split(r" &?= ", block.strip().removeprefix(r"\begin{aligned}").strip(), maxsplit=1)[0]
+              for block in re.findall(r"^\d+\. .*?\n\n\$\$\n(.*?)\$\$", steps, re.S | re.M)]
+    assert not [a for a, b in zip(firsts, firsts[1:]) if a == b]
+    assert re.search(r"; then (cancel|simplify|only the term|differentiate|the targets)", steps)
+    assert "\n &= " in steps
