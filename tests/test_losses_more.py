@@ -245,7 +245,7 @@ def test_the_document_says_what_the_pair_gives(name, out, words):
 
 def test_the_smoothed_cost_is_written_with_its_smoothed_targets():
     md = document(derive("nielsen", "cce_smoothed", "softmax", "sigmoid"), layers=2)
-    assert r"C = -\sum_{k} \left(\frac{1}{10 n_{L}} + \frac{9 y_{k}}{10}\right) \ln(a^{L}_{k})" in md
+    assert r"C &= -\sum_{k} \left(\frac{1}{10 n_{L}} + \frac{9 y_{k}}{10}\right) \ln(a^{L}_{k})" in md  # aligned at =
 
 
 def test_truth_reads_the_mapped_targets():
