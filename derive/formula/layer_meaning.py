@@ -42,10 +42,12 @@ STACKED = ("q", "g")  # the axes of gates stacked side by side (an LSTM's 4H, a 
 AXIS_WORD = {"n": "the example", "k": "the feature", "j": "the output feature or key"}
 
 
+_INDEX = re.compile(r"[A-Za-z]'*")  # an index letter, primed or not (j, j')
+
+
 def axis_word(axis: str, letters: Letters) -> str:
     """An axis in words: the example, the feature ..., or by its size in the source's letters (the axis of W')."""
     return AXIS_WORD.get(axis) or f"the axis of {letters.sizes.get(axis, axis)}"
-_INDEX = re.compile(r"[A-Za-z]'*")
 
 
 class LayerFormulaError(DeriveError):
