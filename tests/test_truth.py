@@ -54,7 +54,7 @@ EXACT_CASES = [
     # the losses of issue 13: piecewise (huber's |yhat - y| <= 1, the hinge's max), a target map (smoothing), KL's
     # y ln(y / yhat), log-softmax's log-probabilities
     ("nielsen", "huber", "identity", "tanh", 0.0), ("cs231n", "hinge", "identity", "sigmoid", 0.0),
-    ("dls", "cce_smoothed", "softmax", "tanh", 0.3), ("bishop", "kl", "softmax", "sigmoid", 0.0),
+    ("ufldl", "cce_smoothed", "softmax", "tanh", 0.3), ("bishop", "kl", "softmax", "sigmoid", 0.0),
     ("ng", "focal", "sigmoid", "sigmoid", 0.2), ("goodfellow", "nll", "logsoftmax", "tanh", 0.0),
 ]
 
