@@ -24,6 +24,9 @@ HOLDS = [
      r"\mathrm{dout}_{n,f,t-u+\mathrm{pad}+1} \quad \text{if } \mathrm{stride} = 1"),
     ("conv2d", "goodfellow", r"\frac{\partial J}{\partial b_{i}} = \sum_{j} \sum_{k} \sum_{r} "
      r"\frac{\partial J}{\partial Z^{(r)}_{ijk}}"),
+    # one sum over several indices, as eq. 9.11 writes it
+    ("conv2d", "goodfellow", r"\frac{\partial J}{\partial K_{ilmn}} = \sum_{j,\,k,\,r} "
+     r"\frac{\partial J}{\partial Z^{(r)}_{ijk}} V^{(r)}_{l,s(j-1)+m-p,s(k-1)+n-p}"),
     ("avgpool1d", "cs231n", r"dx_{nct} = \sum_{i=1}^{W'} \sum_{u=1}^{\mathit{PW}} "
      r"\left[t = \mathrm{stride}(i-1) + u\right] \frac{\mathrm{dout}_{nci}}{\mathit{PW}}"),
     # Goodfellow eq. 10.21 with the upstream gradient of each state in place of V^T grad_o L
@@ -112,6 +115,13 @@ def test_the_flipped_form_without_its_condition_fails_named():
 ])
 def test_subscripts_read_as_before_and_as_arithmetic(text, indices):
     assert parse_expr(text).indices == indices
+
+
+@pytest.mark.parametrize("text, message", [(r"\sum_{m,m} x_m", "repeat one"),
+                                           (r"\sum_{m,n}^{N} x_m", "with an upper limit")])
+def test_a_sum_over_several_indices_is_refused_where_ambiguous(text, message):
+    with pytest.raises(Exception, match=message):
+        parse_expr(text)
 
 
 def test_juxtaposed_letters_inside_a_computed_index_need_commas():

@@ -1364,6 +1364,13 @@ class _Build:
     # ---- sums: the index and the limits as written (meaning.py accepts only limits over every unit)
     def sum(self, c):
         index, lower, upper = c[1]
+        if isinstance(index, tuple):  # \sum_{m,n}: one sum per index, each over all its values, outermost first
+            if upper is not None:
+                raise _err(c[0], "a sum over several indices with an upper limit", "write one sum per index")
+            body = _plain(c[2])
+            for name in reversed(index):
+                body = Sum(name, body, None, None)
+            return body
         return Sum(index, _plain(c[2]), lower, upper)
 
     def limits(self, c):  # _k, _{k=1}, _{k=1}^{n}
@@ -1373,6 +1380,17 @@ class _Build:
     def limits_upper_first(self, c):  # ^{n}_{k=1}
         index, lower = c[3]
         return index, lower, c[1]
+
+    def lower_many(self, c):  # \sum_{m,n}
+        names: list[str] = []
+        for tok in c:
+            if tok.type == "LETTER":
+                names.append(_letter_name(tok.value))
+            elif tok.type == "PRIME":
+                names[-1] += "'"
+        if len(set(names)) != len(names):
+            raise _err(c[0], f"the sum's indices {', '.join(names)} repeat one")
+        return tuple(names), None
 
     def lower(self, c):
         name = _letter_name(c[0].value)
