@@ -291,10 +291,20 @@ class ShapeMismatch(DeriveError):
             return str(self)
         (a, sa), (b, sb) = self.operands
         if self.product:
-            return (f"{name(a)} is {name(sa[0])} x {name(sa[1])} but {name(b)} has {name(sb[0])} rows, "
+            return (f"{name(a)} is {shape_text(sa, name)} but {name(b)} has {dimension_text(sb[0], name)} rows, "
                     f"so {name(a)} {name(b)} is not defined")
-        return (f"{name(a)} is {name(sa[0])} x {name(sa[1])} but {name(b)} is {name(sb[0])} x {name(sb[1])}, "
+        return (f"{name(a)} is {shape_text(sa, name)} but {name(b)} is {shape_text(sb, name)}, "
                 "so they cannot be combined entry by entry")
+
+
+def dimension_text(d, name=str) -> str:
+    """A dimension as messages write it, a sum in parentheses where a product of two follows (1 + s_{l})."""
+    return f"({name(d)})" if isinstance(d, sp.Add) else name(d)
+
+
+def shape_text(shape, name=str) -> str:
+    """rows x columns: s_{l+1} x (1 + s_{l}), Ng's weight with its bias column."""
+    return " x ".join(dimension_text(d, name) for d in shape)
 
 
 def same_size(a, b) -> bool:
@@ -335,16 +345,16 @@ def check_shapes(expr) -> tuple:
         shapes = [check_shapes(a) for a in mats]
         for (a, sa), (b, sb) in pairwise(zip(mats, shapes, strict=True)):
             if not same_size(sa[1], sb[0]):
-                raise ShapeMismatch(lambda a=a, b=b, sa=sa, sb=sb: f"cannot multiply {a} ({sa[0]} x {sa[1]}) by {b} "
-                                    f"({sb[0]} x {sb[1]})", ((a, sa), (b, sb)))
+                raise ShapeMismatch(lambda a=a, b=b, sa=sa, sb=sb: f"cannot multiply {a} ({shape_text(sa)}) by {b} "
+                                    f"({shape_text(sb)})", ((a, sa), (b, sb)))
         return shapes[0][0], shapes[-1][1]
     if isinstance(expr, (MatAdd, HadamardProduct)):
         mats = [a for a in expr.args if getattr(a, "is_Matrix", False)]
         shapes = [check_shapes(a) for a in mats]
         for m, s in zip(mats[1:], shapes[1:], strict=True):
             if not all(same_size(x, y) for x, y in zip(s, shapes[0], strict=True)):
-                raise ShapeMismatch(lambda s0=shapes[0], s=s: f"cannot combine {s0[0]} x {s0[1]} with {s[0]} x "
-                                    f"{s[1]} entrywise in {expr}", ((mats[0], shapes[0]), (m, s)), product=False)
+                raise ShapeMismatch(lambda s0=shapes[0], s=s: f"cannot combine {shape_text(s0)} with {shape_text(s)} "
+                                    f"entrywise in {expr}", ((mats[0], shapes[0]), (m, s)), product=False)
         return shapes[0]
     if isinstance(expr, Transpose):
         r, c = check_shapes(expr.arg)
@@ -354,8 +364,8 @@ def check_shapes(expr) -> tuple:
         shapes = [check_shapes(v) for v in mats]
         for m, s in zip(mats[1:], shapes[1:], strict=True):
             if not all(same_size(x, y) for x, y in zip(s, shapes[0], strict=True)):
-                raise ShapeMismatch(lambda s0=shapes[0], s=s: f"cannot combine {s0[0]} x {s0[1]} with {s[0]} x "
-                                    f"{s[1]} entrywise", ((mats[0], shapes[0]), (m, s)), product=False)
+                raise ShapeMismatch(lambda s0=shapes[0], s=s: f"cannot combine {shape_text(s0)} with {shape_text(s)} "
+                                    "entrywise", ((mats[0], shapes[0]), (m, s)), product=False)
         return shapes[0]
     if isinstance(expr, SoftmaxBack):
         if check_shapes(expr.s) != check_shapes(expr.g):

@@ -126,3 +126,9 @@ def test_every_activation_is_read_by_the_name_the_registry_prints(hidden):
     # named, it is that function: with another hidden activation the same formula fails
     other = "tanh" if hidden != "tanh" else "sigmoid"
     assert check(formula, "nielsen", "mse", "identity", other, diagnose=False).verdict == "fails"
+
+
+def test_a_shape_with_a_bias_column_is_written_with_parentheses():
+    """Ng's Θ^(l) is s_{l+1} x (1 + s_l): the sum in parentheses, not s_{l+1} x 1 + s_l."""
+    r = check(r"\delta^{(l)} = \Theta^{(l)} \delta^{(l+1)}", "ng")
+    assert r.verdict == "fails" and "s_{l+1} x (1 + s_{l})" in r.reason, r.reason

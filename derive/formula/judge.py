@@ -10,7 +10,7 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
-from ..algebra import LayerEntry, ShapeMismatch, check_shapes, evaluate, same_size, sym
+from ..algebra import LayerEntry, ShapeMismatch, check_shapes, evaluate, same_size, shape_text, sym
 from ..errors import DeriveError
 from ..layers import Layer
 from ..problem import Problem
@@ -33,8 +33,7 @@ def shapes(meaning: Meaning, name=str) -> str | None:
     except ShapeMismatch as exc:
         return exc.describe(name)
     if not all(same_size(a, b) for a, b in zip(left, right, strict=True)):
-        return (f"the left side is {name(left[0])} x {name(left[1])} but the right side is "
-                f"{name(right[0])} x {name(right[1])}")
+        return f"the left side is {shape_text(left, name)} but the right side is {shape_text(right, name)}"
     return None
 
 
