@@ -245,7 +245,26 @@ def _build(data, base: Convention | None, folder: Path | None, chain: tuple) -> 
     unknown = sorted(set(data) - fields) + sorted(f"notation.{k}" for k in set(notation) - nfields)
     if unknown:
         raise DeriveError(f"unknown convention field(s): {', '.join(map(str, unknown))}")
-    return dataclasses.replace(base, **data, notation=dataclasses.replace(base.notation, **notation))
+    return dataclasses.replace(base, **data, notation=dataclasses.replace(base.notation,
+                                                                          **_derived(base.notation, notation)))
+
+
+# a gradient's symbol that names a quantity's letter (∂C/∂w^@, dW^@): it follows the letter when a file changes only it
+DERIVED = (("weight", "grad_weight"), ("bias", "grad_bias"), ("act", "grad_act"))
+
+
+def _derived(base: Notation, fields: dict) -> dict:
+    """``fields`` with each gradient symbol the file leaves as the base's rewritten with the file's letter: a
+    convention that writes W where its base writes w also writes ∂C/∂W^@ (the letter as a symbol before ^@ only)."""
+    out = dict(fields)
+    for letter, gradient in DERIVED:
+        new = fields.get(letter)
+        if gradient in fields or not isinstance(new, str):
+            continue  # stated by the file, or a wrong type that the record's check reports
+        old = getattr(base, letter)
+        pattern = re.compile(r"(?<![A-Za-z\\])" + re.escape(old) + r"(?=\^@)|(?<=\bd)" + re.escape(old) + r"(?=\^@)")
+        out[gradient] = pattern.sub(new.replace("\\", "\\\\"), getattr(base, gradient))  # the letter as written
+    return out
 
 
 def _base(name: str, folder: Path | None, chain: tuple) -> Convention:

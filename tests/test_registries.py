@@ -409,3 +409,18 @@ def test_problem_unknown_names_suggest_the_closest(kwargs, suggestion):
 def test_problem_takes_a_convention_record():
     conv = from_dict({"base": "cs231n", "name": "rows"})
     assert Problem.make(conv, "cce", "softmax", "relu").convention is conv
+
+
+@pytest.mark.parametrize("base, changed, gradient, want", [
+    ("nielsen", {"weight": "W"}, "grad_weight", r"\frac{\partial C}{\partial W^@}"),
+    ("dls", {"weight": "V"}, "grad_weight", "dV^@"),
+    ("goodfellow", {"act": "q"}, "grad_act", r"\nabla_{q^@} J"),
+    ("ng", {"weight": "V"}, "grad_weight", "D^@"),                     # Ng's D names no weight letter
+    ("nielsen", {"weight": "W", "grad_weight": r"\nabla_{W^@} C"}, "grad_weight", r"\nabla_{W^@} C"),  # stated
+])
+def test_a_gradient_symbol_follows_the_letter_a_convention_file_changes(base, changed, gradient, want):
+    """A custom convention that writes W where its base writes w writes dC/dW^l too (issue 12: the weight letter
+    was ignored in the gradient's symbol)."""
+    from derive.conventions import from_dict
+    conv = from_dict({"base": base, "notation": changed})
+    assert getattr(conv.notation, gradient) == want
