@@ -1,6 +1,7 @@
 """How `derive check --layer` does on the real formulas of the layer corpora (tests/corpora/*/claims.toml).
 
-Each claim written in LaTeX is given to ``derive.check`` under every notation of its kind (the corpora record the
+Each claim written in LaTeX is given to ``derive.check`` in the notation its source declares in the corpus's
+``notations.toml`` (as a notes file would), else under every shipped notation of its kind (the corpora record the
 sources' own letters, which are rarely derive's); the first notation that reads it judges it. A claim counts as
 judged when some notation reads it, right when the verdict is the corpus's numeric truth (decided by each
 corpus's own truth.py, outside derive), and a false hold is a "holds" on a claim whose truth is "fails". Claims
@@ -37,15 +38,33 @@ def foreign(corpus: str, claim: dict) -> bool:
     return False
 
 
-def judge(corpus: str, claim: dict) -> tuple[str, str]:
-    """(verdict, notation) of derive on the claim: the first notation of its kind that reads it, or invalid."""
+def notations(corpus: str) -> dict:
+    """{claim id: (kind, notation table)} from the corpus's notations.toml: the letters its source writes, as a
+    notes file would declare them (derive.layers.notation)."""
+    path = ROOT / "tests" / "corpora" / corpus / "notations.toml"
+    if not path.exists():
+        return {}
+    out = {}
+    for entry in tomllib.loads(path.read_text(encoding="utf-8"))["notation"]:
+        for claim in entry["claims"]:
+            out[claim] = (entry["kind"], entry["letters"])
+    return out
+
+
+def judge(corpus: str, claim: dict, declared: dict | None = None) -> tuple[str, str]:
+    """(verdict, notation) of derive on the claim: in the notation its source declares (``declared``), else the
+    first shipped notation of its kind that reads it, or invalid."""
     from derive import check
     from derive.layers import kind
+    if declared and claim["id"] in declared:
+        layer, letters = declared[claim["id"]]
+        r = check(claim["latex"], letters, layer=layer, diagnose=False)
+        return r.verdict, "declared" if r.verdict != "invalid" else r.reason
     reason = ""
-    for letters in kind(kind_of(corpus, claim)).letters:
-        r = check(claim["latex"], letters.source, layer=kind_of(corpus, claim), diagnose=False)
+    for shipped in kind(kind_of(corpus, claim)).letters:
+        r = check(claim["latex"], shipped.source, layer=kind_of(corpus, claim), diagnose=False)
         if r.verdict != "invalid":
-            return r.verdict, letters.source
+            return r.verdict, shipped.source
         reason = reason or r.reason
     return "invalid", reason
 
@@ -59,8 +78,9 @@ def main(argv=None) -> int:
         data = tomllib.loads((ROOT / "tests" / "corpora" / corpus / "claims.toml").read_text())
         claims = [c for c in data["claim"] if "latex" in c]
         judged = right = false_holds = false_fails = apart = 0
+        declared = notations(corpus)
         for claim in claims:
-            verdict, how = judge(corpus, claim)
+            verdict, how = judge(corpus, claim, declared)
             if args.claims:
                 print(f"{corpus:13} {claim['id']:8} truth {claim['truth']:5}  derive {verdict:7} {how[:90]}")
             if verdict == "invalid":

@@ -50,7 +50,8 @@ class KindPrinter(LatexPrinter):
     def adjoint(self, name: str, idx: tuple) -> str:
         """∂ℓ/∂v in the source's way."""
         if self.letters.adjoint == "d":
-            return self._written(name, idx, self.letters.names.get(name, "d" + self._symbol(name)))
+            mark = self.letters.prefix if self.letters.prefix == "d" else self.letters.prefix + " "
+            return self._written(name, idx, self.letters.names.get(name, mark + self._symbol(name)))
         return r"\frac{\partial " + self._symbol("loss") + r"}{\partial " + self._written(name, idx) + "}"
 
     def _print_Add(self, expr, order=None) -> str:

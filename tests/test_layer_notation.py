@@ -32,6 +32,11 @@ CASES = [
      r"x_{n,c,\mathrm{stride}\cdot (i-1)+u-\mathrm{pad}}", "fails"),
     (ZERO_BASED, "rnn", r"dh_{ntj} = \mathrm{dout}_{ntj} + \sum_{j'=0}^{H-1} {W_{h}}_{j,j'} da_{n,t+1,j'}", "holds"),
     (RENAMED, "conv1d", r"db_{f} = \sum_{b=1}^{B} \sum_{i=1}^{W'} dO_{bfi}", "holds"),
+    # a tutorial's letters: the adjoint written \delta X (tests/corpora/attention, ue-03)
+    ({"from": "vaswani", "prefix": "\\delta", "symbols": {"S": "A", "P": "\\hat{A}", "O": "Y"}}, "attention",
+     r"\delta Q = \delta A\, K / \sqrt{d_k}", "holds"),
+    ({"from": "vaswani", "prefix": "\\delta", "symbols": {"S": "A", "P": "\\hat{A}", "O": "Y"}}, "attention",
+     r"\delta Q = \delta A\, K", "fails"),
     (RENAMED, "conv1d", r"dK_{fcu} = \sum_{b=1}^{B} \sum_{i=1}^{W'} dO_{bfi} "
      r"I_{b,c,\mathrm{stride}(i-1)+u-\mathrm{pad}}", "holds"),
 ]
@@ -63,6 +68,7 @@ def test_the_old_letter_is_no_longer_read():
     ({"symbols": {"x": r"\input{x}"}}, r"\input is not a math command"),
     ({"kind": "rnn"}, "the notation is for rnn"),
     ({"colour": "red"}, "not a field of a layer notation"),
+    ({"prefix": "\\nabla"}, "must be one of d, \\delta, \\Delta"),
     ({"symbols": ["x"]}, "expected a table"),
 ])
 def test_a_wrong_field_is_one_line_naming_it(notation, message):

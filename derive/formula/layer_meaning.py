@@ -266,8 +266,8 @@ class _Reader:
         if found is None:
             numbered, found = None, self.quantity_of(base)
         if found is None:
-            if base == "d" and self.letters.adjoint == "d":
-                raise _refuse(f"{written}: d is read only before a quantity (d\\gamma_j, dx_{{ij}})")
+            if base == self.letters.prefix and self.letters.adjoint == "d":
+                raise _refuse(f"{written}: {base} is read only before a quantity (d\\gamma_j, dx_{{ij}})")
             raise _refuse(f"unknown symbol {written} in {self.kind.name}'s {self.letters.source} letters "
                           f"(known: {self.known()})")
         quantity, power, adjoint = found
@@ -417,8 +417,7 @@ class _Reader:
         out, n = sp.Integer(1), 0
         while n < len(factors):
             f = factors[n]
-            if self.letters.adjoint == "d" and isinstance(f, ast.Sym) and f.base == "d" and not f.indices \
-                    and f.layer is None and "d" not in self.sizes:
+            if self._prefix(f) and "d" not in self.sizes:
                 if n + 1 == len(factors):
                     raise _refuse("d at the end of a product: d is read only before a quantity (d\\gamma_j)")
                 out *= self.adjoint_of(factors[n + 1], scope)
@@ -427,6 +426,11 @@ class _Reader:
             out *= self.expr(f, scope)
             n += 1
         return out
+
+    def _prefix(self, f) -> bool:
+        """``f`` is the adjoint's mark before a quantity (CS231n's d; a notation's \\delta)."""
+        return (self.letters.adjoint == "d" and isinstance(f, ast.Sym) and f.base == self.letters.prefix
+                and not f.indices and f.layer is None)
 
     def adjoint_of(self, node, scope: dict):
         value = self.expr(node, scope)
@@ -529,10 +533,13 @@ class _Reader:
         value, axes, n = sp.Integer(1), (), 0
         while n < len(factors):
             f = factors[n]
-            if self.letters.adjoint == "d" and isinstance(f, ast.Sym) and f.base == "d" and not f.indices \
-                    and f.layer is None and n + 1 < len(factors):
-                b = self.adjoint_of(factors[n + 1], scope)
+            if self._prefix(f) and n + 1 < len(factors):
+                after, flip = factors[n + 1], False
+                if isinstance(after, ast.Transpose):  # \delta A^T: the adjoint of A, transposed
+                    after, flip = after.arg, True
+                b = self.adjoint_of(after, scope)
                 bx, n = self.matrix_axes(b), n + 2
+                bx = bx[::-1] if flip else bx
             else:
                 b, bx = self.shaped(f, scope)
                 n += 1
@@ -698,11 +705,15 @@ def _describe(node) -> str:
     return f"{what} ({_show(node)})"
 
 
-def _indexed_anywhere(node) -> bool:
-    """Whether any symbol of the tree writes an index letter or a sum binds one."""
+def _indexed_anywhere(node, sizes: dict) -> bool:
+    """Whether any symbol of the tree writes an index letter or a sum binds one (a size's own subscript, d_k, is
+    part of its name)."""
     for _, x in ast.walk(node):
         if isinstance(x, ast.Sum):
             return True
+        if isinstance(x, ast.Sym) and x.layer is None and (ALIASES.get(x.base, x.base), tuple(x.indices or ())) \
+                in sizes:
+            continue
         if isinstance(x, ast.Sym) and (any(i not in MARKS for i in (x.indices or ())) or
                                        (x.layer is not None and x.layer.symbol is not None)):
             return True
@@ -711,5 +722,6 @@ def _indexed_anywhere(node) -> bool:
 
 def read(claim: ast.Claim, kind: KindGraph, letters: Letters) -> LayerMeaning:
     """The claim's meaning about ``kind`` in ``letters``; a LayerFormulaError says what cannot be read."""
-    elementwise = not _indexed_anywhere(claim.lhs) and not _indexed_anywhere(claim.rhs)
-    return _Reader(kind, letters, elementwise).claim(claim)
+    reader = _Reader(kind, letters, False)
+    reader.elementwise = not any(_indexed_anywhere(side, reader.size_forms) for side in (claim.lhs, claim.rhs))
+    return reader.claim(claim)

@@ -178,6 +178,7 @@ class Letters:
     shown: str = "nk"
     adjoint: str = "partial"
     names: dict[str, str] = field(default_factory=dict)  # a d-name other than d + symbol (dout for dy)
+    prefix: str = "d"        # with adjoint "d": the mark before a quantity's letter (d x; a user's notes: \delta x)
     base: int = 1            # the first index: 1 in every notation derive ships; a user's notes may count from 0
     fixed: tuple = ()        # (constant, value) a user's notes hold fixed (no padding: pad = 0)
 

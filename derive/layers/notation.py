@@ -8,6 +8,7 @@ convention={...})``); every field is checked before use and nothing of it is eva
     name = "my notes"            # what messages call it (default: the file's name, or "notes")
     index_base = 0               # the notes count indices from 0 (default: 1, as every notation of derive)
     adjoint = "d"                # dx (CS231n's d-names) or "partial" (\\frac{\\partial L}{\\partial x})
+    prefix = "\\delta"          # the mark before a quantity for its adjoint, \\delta V (d, \\delta, \\Delta, \\bar)
     [symbols]                    # a symbol as the base notation writes it = as the notes write it
     x = "I"
     w = "K"
@@ -33,7 +34,8 @@ from .graph import KindGraph, Letters
 
 MAX_FILE_BYTES = 16 * 1024
 TABLES = ("symbols", "indices", "sizes", "constants")
-FIELDS = ("kind", "from", "name", "index_base", "adjoint") + TABLES
+FIELDS = ("kind", "from", "name", "index_base", "adjoint", "prefix") + TABLES
+PREFIXES = ("d", "\\delta", "\\Delta")  # the marks notes write before a quantity for its adjoint (dV, \\delta V)
 
 
 def _index_letter(field: str, value) -> str:
@@ -70,6 +72,9 @@ def notation(kind: KindGraph, data: dict, default_name: str = "notes") -> Letter
     name = Text(60).check("name", data.get("name", default_name))
     index_base = Integer(0, 1).check("index_base", data.get("index_base", base.base))
     adjoint = Choice(("d", "partial")).check("adjoint", data.get("adjoint", base.adjoint))
+    prefix = Choice(PREFIXES).check("prefix", data.get("prefix", base.prefix))
+    if "prefix" in data:
+        adjoint = "d"
 
     symbols, names = dict(base.symbols), dict(base.names)
     written = {text: q for q, text in base.symbols.items()}
@@ -110,7 +115,7 @@ def notation(kind: KindGraph, data: dict, default_name: str = "notes") -> Letter
         raise FieldError("indices", "two axes would share one index letter")
     return dataclasses.replace(
         base, source=name, cite=f"{name}: the {base.source} notation with the notes' own letters ({base.cite})",
-        symbols=symbols, index=index, sizes=sizes, adjoint=adjoint, names=names, base=index_base,
+        symbols=symbols, index=index, sizes=sizes, adjoint=adjoint, names=names, base=index_base, prefix=prefix,
         fixed=tuple(fixed))
 
 
