@@ -209,7 +209,7 @@ class _Reader:
     def is_loss(self, node) -> bool:
         if not isinstance(node, ast.Sym) or node.layer is not None or node.indices:
             return False
-        losses = {_parsed(L.symbols["loss"]) for L in self.kind.letters if "loss" in L.symbols}
+        losses = {_parsed(L.symbols["loss"]) for L in (*self.kind.letters, self.letters) if "loss" in L.symbols}
         return any(isinstance(s, ast.Sym) and s.base == node.base for s in losses)
 
     def quantity_of(self, base: str) -> tuple[str, int, bool] | None:
