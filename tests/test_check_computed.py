@@ -35,6 +35,8 @@ HOLDS = [
     ("rnn", "cs231n", r"{dW_{x}}_{kj} = \sum_{n} \sum_{t} x_{ntk}\, da_{ntj}"),
     ("rnn", "cs231n", r"{dh_{0}}_{ni} = \sum_{j} {W_{h}}_{ij}\, da_{n1j}"),
     ("lstm", "cs231n", r"dc_{ntj} = dh_{ntj}\, o_{ntj} (1 - \tanh^2(c_{ntj})) + dc_{n,t+1,j} f_{n,t+1,j}"),
+    # max pooling's forward, a max over the window's taps
+    ("maxpool1d", "cs231n", r"\mathrm{out}_{nci} = \max_{u=1}^{\mathit{PW}} x_{n,c,\mathrm{stride}(i-1)+u}"),
     # max pooling routes each window's gradient to its largest entry: a bracket of two values
     ("maxpool1d", "cs231n", r"dx_{nct} = \sum_{i=1}^{W'} \sum_{u=1}^{\mathit{PW}} "
      r"\left[t = \mathrm{stride}(i-1)+u\right] \left[x_{nct} = \mathrm{out}_{nci}\right] \mathrm{dout}_{nci}"),
@@ -127,6 +129,17 @@ def test_a_sum_over_several_indices_is_refused_where_ambiguous(text, message):
 def test_juxtaposed_letters_inside_a_computed_index_need_commas():
     with pytest.raises(Exception, match="separate indices with commas"):
         parse_expr("x_{jk-m}")
+
+
+def test_a_max_over_the_wrong_taps_fails():
+    r = check(r"\mathrm{out}_{nci} = \max_{u=1}^{\mathit{PW}} x_{n,c,i-1+u}", "cs231n", layer="maxpool1d")
+    assert r.verdict == "fails", r.text()
+
+
+@pytest.mark.parametrize("formula", [r"\delta^L = \max_{j} a^L_j", r"\delta^L_j = \max(0, z^L_j)"])
+def test_a_networks_formula_refuses_a_max(formula):
+    r = check(formula)
+    assert r.verdict == "invalid", r.text()
 
 
 def test_a_networks_formula_refuses_a_bracket_of_values():

@@ -142,6 +142,17 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Max:
+    """\\max_{u=1}^{U} body: the largest value of ``body`` over the index's range (a max pool's window), limits as a
+    sum's."""
+
+    index: str
+    body: object
+    lower: object = field(default=None, compare=False)
+    upper: object = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Indicator:
     """[x_t = y_i] of two values, not indices (max pooling's routing to the largest entry): 1 where they are
     equal, else 0."""

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..errors import DeriveError
-from ..layers.graph import AXES, AXIS_OF, KindGraph, Letters, adjoint_name
+from ..layers.graph import AXES, AXIS_OF, KindGraph, Largest, Letters, adjoint_name
 from . import ast
 
 MARKS = {"B", "\\mathcal{B}"}       # the batch's mark on a statistic (μ_B, σ²_{\mathcal{B}}): part of its name
@@ -403,7 +403,7 @@ class _Reader:
             if not exp.is_Number:
                 raise _refuse(f"the exponent {_show(node.exp)} is not a number")
             return self.expr(node.base, scope) ** exp
-        if isinstance(node, ast.Sum):
+        if isinstance(node, ast.Sum | ast.Max):
             return self.total(node, scope)
         if isinstance(node, ast.Partial):
             return self.partial(node, scope)
@@ -448,7 +448,8 @@ class _Reader:
             raise _refuse("an argument list on the loss")
         return self.adjoint_of(node.wrt, scope)
 
-    def total(self, node: ast.Sum, scope: dict):
+    def total(self, node, scope: dict):
+        """Σ (or a max pool's max, ``ast.Max``) over an index letter's range, which its use or its limit names."""
         letter = node.index
         if not _INDEX.fullmatch(letter) or letter in self.sizes:
             raise _refuse(f"the sum's index {letter} is not an index letter")
@@ -475,7 +476,7 @@ class _Reader:
             want = self.letters.sizes.get(axis, str(size)) + (" - 1" if first == 0 else "")
             raise _refuse(f"the sum over {letter} ends at {_show(node.upper)}: {letter} is "
                           f"{axis_word(axis, self.letters)}, which runs to {want}")
-        return sp.Sum(body, (bound, 1, size))
+        return (Largest if isinstance(node, ast.Max) else sp.Sum)(body, (bound, 1, size))
 
     # ---------------------------------------------------------------- a formula without indices: matrices
     def matrix_axes(self, value) -> tuple:

@@ -384,8 +384,8 @@ class Compiler:
         if isinstance(node, ast.Derivative):
             raise MeaningError("the derivative of an expression is read in a component formula: write it with the "
                                "components, e.g. \\delta^L_j = \\frac{\\partial}{\\partial z^L_j} \\left[ ... \\right]")
-        if isinstance(node, ast.Indicator):
-            raise MeaningError(VALUE_BRACKET)
+        if isinstance(node, ast.Indicator | ast.Max):
+            raise MeaningError(VALUE_BRACKET if isinstance(node, ast.Indicator) else MAX_OVER)
         raise MeaningError(f"cannot use {type(node).__name__} on the right-hand side")
 
     def jacobian(self, node: ast.Partial) -> LocalJacobian:
@@ -707,6 +707,8 @@ def number(text: str) -> sp.Rational:
 
 VALUE_BRACKET = ("an Iverson bracket of two values ([x = y], max pooling's routing) is read in a layer's formula only "
                  "(--layer maxpool1d ...); a network's formula compares indices, [i = j]")
+MAX_OVER = ("a max over an index (\\max_{u}, a max pool's forward) is read in a layer's formula only (--layer "
+            "maxpool1d ...)")
 _OFFSET = re.compile(r"([A-Za-z]+)([+-])([0-9]+)")
 
 
@@ -835,8 +837,8 @@ def component(c: Compiler, node):
                 raise MeaningError(f"the sum's limits {written} are not the layer's units; derive checks sums over "
                                    f"all units (write \\sum_{{{node.index}}} or \\sum_{{{node.index}=1}}^{{{width}}})")
         return sp.Sum(body, (k, base, size - 1 + base))
-    if isinstance(node, ast.Indicator):
-        raise MeaningError(VALUE_BRACKET)
+    if isinstance(node, ast.Indicator | ast.Max):
+        raise MeaningError(VALUE_BRACKET if isinstance(node, ast.Indicator) else MAX_OVER)
     raise MeaningError(f"cannot use {type(node).__name__} in a component formula")
 
 

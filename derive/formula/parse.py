@@ -39,6 +39,7 @@ from .ast import (
     Indicator,
     Kronecker,
     Layer,
+    Max,
     Nabla,
     Neg,
     Num,
@@ -1381,6 +1382,12 @@ class _Build:
         index, lower = c[3]
         return index, lower, c[1]
 
+    def max_over(self, c):  # \max_{u=1}^{U} x_{...}: read by a layer's reader only
+        index, lower, upper = c[1]
+        if isinstance(index, tuple):
+            raise _err(c[0], "a max over several indices", "write one \\max per index")
+        return Max(index, _plain(c[2]), lower, upper)
+
     def lower_many(self, c):  # \sum_{m,n}
         names: list[str] = []
         for tok in c:
@@ -1917,8 +1924,8 @@ def _arg_text(node) -> str:
 
 
 # ---------------------------------------------------------------- after lark
-_NODES = (BiasUnit, Bin, Call, Claim, Derivative, Entry, Indicator, Kronecker, Layer, Nabla, Neg, Num, Partial, Pow,
-          Slice, Sum, Sym, Transpose, ZeroBiasColumn)
+_NODES = (BiasUnit, Bin, Call, Claim, Derivative, Entry, Indicator, Kronecker, Layer, Max, Nabla, Neg, Num, Partial,
+          Pow, Slice, Sum, Sym, Transpose, ZeroBiasColumn)
 
 
 def _check_tree(root) -> tuple[int, int]:

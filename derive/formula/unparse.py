@@ -114,6 +114,13 @@ def _(node: ast.Kronecker) -> str:
 
 
 @latex.register
+def _(node: ast.Max) -> str:
+    lower = "" if node.lower is None else f"={latex(node.lower)}"
+    upper = "" if node.upper is None else f"^{{{latex(node.upper)}}}"
+    return rf"\max_{{{node.index}{lower}}}{upper} {latex(node.body)}"
+
+
+@latex.register
 def _(node: ast.Indicator) -> str:
     return f"[{latex(node.left)} = {latex(node.right)}]"
 
