@@ -108,9 +108,10 @@ def judge(meaning: LayerMeaning, unbiased: bool = False, where: dict | None = No
     """Every entry on every draw (those ``where`` says) against ground truth; the worst disagreement is the
     counterexample."""
     worst = None
-    entries = 0
+    entries = used = 0
     with mpmath.workdps(DPS):
         for (m, D, seed), values, count in _draws(meaning, unbiased, where):
+            used += 1
             rows = []
             for at in _bindings(meaning, count):
                 rows.append((at, evaluate(meaning.lhs, values, at), _value(meaning.rhs, values, at)))
@@ -120,7 +121,6 @@ def judge(meaning: LayerMeaning, unbiased: bool = False, where: dict | None = No
                 err = float("inf") if got is None else float(abs(got - want) / scale)
                 if err > TOLERANCE and (worst is None or err > worst[0]):
                     worst = (err, (m, D, seed), at, want, got)
-    used = sum(1 for _ in _draws(meaning, unbiased, where))
     if not used:
         stated = ", ".join(f"{c.name} = {v}" for c, v in meaning.where)
         raise LayerFormulaError(f"no drawn input has {stated}: the condition leaves nothing to judge the formula on")
@@ -136,30 +136,29 @@ def judge(meaning: LayerMeaning, unbiased: bool = False, where: dict | None = No
 
 
 # ---------------------------------------------------------------- the known mistakes, as edits of the graph
+def _reads(kind: KindGraph, change: Callable[[Node, Local], Local | None]) -> KindGraph | None:
+    """The graph with each node's reads passed through ``change`` (None drops the read); None when none changed."""
+    nodes, changed = [], False
+    for node in kind.nodes:
+        reads = []
+        for r in node.reads:
+            new = change(node, r)
+            changed |= new != r
+            if new is not None:
+                reads.append(new)
+        nodes.append(dataclasses.replace(node, reads=tuple(reads)))
+    return dataclasses.replace(kind, nodes=tuple(nodes)) if changed else None
+
+
 def _drop(reads: dict[str, set[str]]) -> Callable[[KindGraph, bool], KindGraph | None]:
     """The graph with the named nodes no longer reading the named sources (None when none of them does)."""
-    def edit(kind: KindGraph, unbiased: bool) -> KindGraph | None:
-        changed = False
-        nodes = []
-        for node in kind.nodes:
-            keep = tuple(r for r in node.reads if r.source not in reads.get(node.name, set()))
-            changed |= len(keep) != len(node.reads)
-            nodes.append(dataclasses.replace(node, reads=keep))
-        return dataclasses.replace(kind, nodes=tuple(nodes)) if changed else None
-    return edit
+    return lambda kind, unbiased: _reads(kind, lambda n, r: None if r.source in reads.get(n.name, set()) else r)
 
 
 def _partial(node: str, source: str, value) -> Callable[[KindGraph, bool], KindGraph | None]:
     """The graph with one local partial replaced (γ's factor in y = γ x̂ + β as 1)."""
-    def edit(kind: KindGraph, unbiased: bool) -> KindGraph | None:
-        names = {n.name for n in kind.nodes}
-        if node not in names or not any(r.source == source for r in kind.node(node).reads):
-            return None
-        nodes = tuple(dataclasses.replace(n, reads=tuple(Local(r.source, value) if r.source == source else r
-                                                         for r in n.reads)) if n.name == node else n
-                      for n in kind.nodes)
-        return dataclasses.replace(kind, nodes=nodes)
-    return edit
+    return lambda kind, unbiased: _reads(
+        kind, lambda n, r: Local(r.source, value) if n.name == node and r.source == source else r)
 
 
 def _other_variance(kind: KindGraph, unbiased: bool) -> KindGraph | None:
@@ -174,20 +173,6 @@ class Mistake:
     message: str
     edit: Callable[[KindGraph, bool], KindGraph | None]
     harmless: bool = False   # the edit changes nothing on any input: a formula with it holds
-
-
-def _reads(kind: KindGraph, change: Callable[[Node, Local], Local | None]) -> KindGraph | None:
-    """The graph with each node's reads passed through ``change`` (None drops the read); None when none changed."""
-    nodes, changed = [], False
-    for node in kind.nodes:
-        reads = []
-        for r in node.reads:
-            new = change(node, r)
-            changed |= new != r
-            if new is not None:
-                reads.append(new)
-        nodes.append(dataclasses.replace(node, reads=tuple(reads)))
-    return dataclasses.replace(kind, nodes=tuple(nodes)) if changed else None
 
 
 def _step_back(source: str) -> Callable[[KindGraph, bool], KindGraph | None]:

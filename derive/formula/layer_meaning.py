@@ -509,9 +509,9 @@ class _Reader:
             if ax and bx and ax != bx:
                 raise ShapeFailure(f"{_show(node)} combines a {self.shape_words(ax)} array with a "
                                    f"{self.shape_words(bx)} one entry by entry")
-            value = {"+": a + b, "-": a - b, "div": a / b if b != 0 else None}.get(node.op, a * b)
-            if value is None:
+            if node.op == "div" and b == 0:
                 raise _refuse("a division by zero")
+            value = a + b if node.op == "+" else a - b if node.op == "-" else a / b if node.op == "div" else a * b
             return value, ax or bx
         if isinstance(node, ast.Pow):
             value, axes = self.shaped(node.base, scope)

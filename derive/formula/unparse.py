@@ -92,9 +92,14 @@ def _(node: ast.Call) -> str:
 
 @latex.register
 def _(node: ast.Sum) -> str:
+    return _over(r"\sum", node)
+
+
+def _over(operator: str, node) -> str:
+    """\\sum or \\max over an index, with the limits as written."""
     lower = "" if node.lower is None else f"={latex(node.lower)}"
     upper = "" if node.upper is None else f"^{{{latex(node.upper)}}}"
-    return rf"\sum_{{{node.index}{lower}}}{upper} {latex(node.body)}"
+    return rf"{operator}_{{{node.index}{lower}}}{upper} {latex(node.body)}"
 
 
 @latex.register
@@ -115,9 +120,7 @@ def _(node: ast.Kronecker) -> str:
 
 @latex.register
 def _(node: ast.Max) -> str:
-    lower = "" if node.lower is None else f"={latex(node.lower)}"
-    upper = "" if node.upper is None else f"^{{{latex(node.upper)}}}"
-    return rf"\max_{{{node.index}{lower}}}{upper} {latex(node.body)}"
+    return _over(r"\max", node)
 
 
 @latex.register
