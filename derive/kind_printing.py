@@ -104,11 +104,10 @@ class KindPrinter(LatexPrinter):
         """A 0/1 step as an Iverson bracket, [out > 0] (CS231n's ``dout * (x > 0)``), and a value where a condition
         holds, 0 elsewhere, as the bracket times it ([x_t = y_i] dout_i: max pooling's routing); anything else as
         cases."""
-        if _step(expr):
-            return r"\left[" + self._print(expr.args[0][1]) + r"\right]"
         if _gated(expr):
             (value, condition), _ = expr.args
-            return r"\left[" + self._print(condition) + r"\right] " + self.parenthesize(value, PRECEDENCE["Mul"])
+            bracket = r"\left[" + self._print(condition) + r"\right]"
+            return bracket if value == 1 else bracket + " " + self.parenthesize(value, PRECEDENCE["Mul"])
         return super()._print_Piecewise(expr)
 
     def _print_Largest(self, expr) -> str:
@@ -160,8 +159,7 @@ def _gated(expr) -> bool:
 
 def _step(expr) -> bool:
     """A Piecewise that is 1 where its condition holds and 0 otherwise (ReLU's derivative)."""
-    return (isinstance(expr, sp.Piecewise) and len(expr.args) == 2 and expr.args[0][0] == 1
-            and expr.args[1][0] == 0 and expr.args[1][1] is sp.true)
+    return _gated(expr) and expr.args[0][0] == 1
 
 
 def free_indices(*exprs) -> frozenset:

@@ -198,14 +198,6 @@ class KindGraph:
     given: tuple[Node, ...] = ()       # arrays the layer is given and never differentiates (a mask, the tokens)
     meanings: dict = field(default_factory=dict)  # a constant's meaning in words, by name (default "a constant")
 
-    @property
-    def computed(self) -> bool:
-        """Whether a node reads a quantity at computed indices (a convolution's s(o - 1) + u - p, a pooling's window:
-        a partial with a Kronecker delta of them)."""
-        return any(r.partial.has(sp.KroneckerDelta) or not all(i in AXIS_OF for e in r.partial.atoms(sp.Indexed)
-                                                                 for i in e.indices)
-                   for n in self.nodes for r in n.reads)
-
     def notation(self, source: str) -> Letters:
         for letters in self.letters:
             if letters.source == source:
