@@ -58,6 +58,9 @@ class Notation:
     prime: str = "'"          # how f' is written
     batch: str = "m"          # the number of examples
     width: str = "n"          # layer widths n_l
+    # the examples' weight gradients summed, without the L2 penalty, where a source names it (Ng's Delta^(l),
+    # built as Delta := Delta + delta^(l+1) (a^(l))^T over the examples); None where the source has none
+    accumulator: str | None = None
     unit_letters: tuple = ()  # Bishop: the index letter names the layer (i input, j hidden, k output)
 
     def __post_init__(self) -> None:
@@ -107,7 +110,8 @@ class Convention:
     def offset(self, kind: str) -> int:
         """How far the index a source writes on a quantity of ``kind`` is from the layer it feeds: the weight's
         offset for a weight or its gradient, the bias's for a bias or its gradient, else 0."""
-        return {"W": self.weight_offset, "grad_weight": self.weight_offset, "b": self.bias_offset,
+        return {"W": self.weight_offset, "grad_weight": self.weight_offset, "accumulated": self.weight_offset,
+                "b": self.bias_offset,
                 "grad_bias": self.bias_offset}.get(kind, 0)
 
     def sup(self, layer) -> str:
@@ -121,7 +125,8 @@ _SYMBOL = Latex()
 _SYMBOLS = ("weight", "bias", "pre", "act", "input", "target", "sigma", "cost", "loss", "delta", "grad_act",
             "grad_weight", "grad_bias", "hadamard", "transpose", "prime", "batch", "width")
 NOTATION_TYPES: dict[str, Latex | Choice | Letters] = {f: _SYMBOL for f in _SYMBOLS}
-NOTATION_TYPES |= {"output": Latex(optional=True), "layer": Choice(tuple(LAYER_STYLES)), "unit_letters": Letters()}
+NOTATION_TYPES |= {"output": Latex(optional=True), "accumulator": Latex(optional=True),
+                   "layer": Choice(tuple(LAYER_STYLES)), "unit_letters": Letters()}
 CONVENTION_TYPES = {
     "name": Text(80), "source": Text(300),
     "layout": Choice(tuple(LAYOUTS)), "bias": Choice(tuple(BIASES)),
@@ -163,7 +168,7 @@ PRESETS: dict[str, Convention] = {c.name: c for c in [
                weight_offset=-1, bias="unit", grad_of="cost",
                notation=_N(weight=r"\Theta", sigma="g", cost="J", layer="paren", hadamard=".*",
                            grad_act=r"\frac{\partial J}{\partial a^@}", grad_weight=r"D^@",
-                           grad_bias=r"D^@_{:,0}", width="s")),
+                           grad_bias=r"D^@_{:,0}", width="s", accumulator=r"\Delta^@")),
     # Ng et al., UFLDL tutorial "Multi-Layer Neural Network" and "Backpropagation Algorithm" (the CS294A sparse
     # autoencoder notes): a^(1) = x; z^(l+1) = W^(l) a^(l) + b^(l), so W^(l) and b^(l) both feed layer l+1;
     # a^(l+1) = f(z^(l+1)); J(W,b;x,y) = 1/2 ||h - y||^2 per example; delta^(l) = dJ/dz^(l);

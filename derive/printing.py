@@ -181,6 +181,8 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
             return self._named(nt.grad_act if self.conv.delta_wrt == "z" else nt.delta, expr.layer, ex)
         if k == "grad_weight":
             return self._named(nt.grad_weight, expr.layer)
+        if k == "accumulated":  # read only where the notation names it (Ng's Delta^(l)), so it has a letter
+            return self._named(nt.accumulator or r"\Delta^@", expr.layer)
         if k == "grad_bias":  # a bias is labelled by the layer it feeds; a source may name it otherwise (UFLDL)
             return self._named(nt.grad_bias, self.conv.bias_index(expr.layer))
         if k == "x":

@@ -196,6 +196,28 @@ def ground_truth(net: ConcreteNet, method: str = "reverse") -> dict[tuple[str, i
     return out
 
 
+def summed_losses_gradient(net: ConcreteNet) -> dict[tuple[str, int], mpmath.matrix]:
+    """d(sum over the examples of their losses)/dW for every weight, without the L2 penalty, keyed
+    ("accumulated", weight label) and shaped as the convention holds the weight: what Ng's algorithm accumulates
+    in Delta^(l) (Delta := Delta + delta^(l+1) (a^(l))^T, one example at a time), whatever the convention's
+    reduction or penalty. The same tape as ``ground_truth``'s reverse mode: O_delta is c_delta times the summed
+    losses and carries no penalty, so its adjoints over c_delta are the sum's."""
+    prs = [pr for pr in probes(net) if pr.key[0] == "grad_weight"]
+    out: dict = {}
+    with mpmath.workdps(DPS + net.depth + 10):
+        r = record(net)
+        adjoints, (c_delta, _) = r.tape.adjoints(r.O_delta), scales(net)
+        for pr in prs:
+            x, y = pr.slot
+            node = r.W[pr.p][x][y] if pr.kind == "W" else r.b[pr.p][x]  # Theta's bias column: a bias
+            key = ("accumulated", pr.key[1])
+            if key not in out:
+                out[key] = mpmath.matrix(*_shape(net, pr.key))
+            raw = adjoints[node.i]
+            out[key][pr.i, pr.j] = mpmath.mpf(0) if raw is None else mpmath.mp.make_mpf(raw) / c_delta
+    return out
+
+
 LOCAL_DPS = 60  # a local derivative by central difference: step 1e-25, truncation ~1e-50, rounding ~1e-35
 
 

@@ -136,6 +136,21 @@ CORPUS: list[Row] = [
         "Ng ML ex4 solution on GitHub, anormang1992/machinelearningcourse, machine-learning-ex4/ex4/"
         "nnCostFunction.m (the backpropagation loop): Octave's * is the matrix product; the source prepends "
         "the bias to z2 first and drops the bias row next, delta_2 = delta_2(2:end), as ex4 instructs"),
+    Row("ng-slide-accumulate", r"\Delta^{(l)}_{ij} := \Delta^{(l)}_{ij} + a^{(l)}_j \delta^{(l+1)}_i",
+        "ng", "bce", "sigmoid", "sigmoid", "holds", None,
+        f"{NG}, slide 'Backpropagation algorithm': the accumulation over the training set, read as the sum over "
+        "the examples of each one's term"),
+    Row("ng-ex4-accumulate", r"\Delta^{(l)} = \Delta^{(l)} + \delta^{(l+1)}(a^{(l)})^T",
+        "ng", "bce", "sigmoid", "sigmoid", "holds", None,
+        "Ng, Coursera Machine Learning, programming exercise 4 (ex4.pdf), sec. 2.3 step 4, 'Accumulate the "
+        "gradient from this example' (written with =, as the handout does)"),
+    Row("ng-ex4-unregularised", r"D^{(l)}_{ij} = \frac{1}{m}\Delta^{(l)}_{ij}",
+        "ng", "bce", "sigmoid", "sigmoid", "holds", None,
+        "Ng, Coursera Machine Learning, programming exercise 4 (ex4.pdf), sec. 2.3 step 5 (the unregularized "
+        "gradient, dividing the accumulated gradients by m)"),
+    Row("ng-accumulate-outer-product-reversed", r"\Delta^{(l)} := \Delta^{(l)} + a^{(l)} (\delta^{(l+1)})^T",
+        "ng", "bce", "sigmoid", "sigmoid", "fails", "transpose",
+        f"{NG}'s accumulation with the outer product's factors in the other order; constructed"),
     # ---------------------------------------------------------------- Goodfellow, algorithm 6.4
     Row("goodfellow-pre-activation", r"\nabla_{a^{(k)}} J = \nabla_{h^{(k)}} J \odot f'(a^{(k)})",
         "goodfellow", "bce", "sigmoid", "tanh", "holds", None,

@@ -209,8 +209,10 @@ def test_from_dict_builds_a_checked_convention_or_refuses_in_one_line(data):
         return
     assert isinstance(conv, Convention)
     assert isinstance(conv.l2, float) and math.isfinite(conv.l2)
-    assert all(isinstance(getattr(conv.notation, f), str) for f in NOTATION_TYPES if f not in ("output",
-                                                                                             "unit_letters"))
+    optional = {f for f, t in NOTATION_TYPES.items() if getattr(t, "optional", False)}  # output, accumulator
+    assert all(isinstance(getattr(conv.notation, f), str) for f in NOTATION_TYPES if f not in optional | {
+        "unit_letters"})
+    assert all(isinstance(getattr(conv.notation, f), str | None) for f in optional)
     assert isinstance(conv.notation.unit_letters, tuple)
 
 

@@ -142,7 +142,24 @@ def candidates(claim: ast.Claim, acts: tuple[str, str], batch: str = "m", hadama
                            _replace(claim, path, getattr(node, keep)))
     for scale, message in scale_fixes(batch):
         yield ("1/m", message, dataclasses.replace(claim, rhs=scale(claim.rhs)))
+    parents = parents_of(rhs_sites)
+    for path, node in rhs_sites:  # the penalty's gradient without the cost's 1/m (Ng's slides: lambda Theta), or with
+        if node == LAMBDA and getattr(parents.get(path[:-1]), "op", None) != "div":
+            over = ast.Bin("div", LAMBDA, ast.Sym(batch))
+            yield ("L2 penalty 1/m", f"holds with ${latex(over)}$: the penalty's gradient carries the cost's "
+                   f"1/{batch} too", _replace(claim, path, over))
+        elif isinstance(node, ast.Bin) and node.op == "div" and node.left == LAMBDA and _is_scale(node.right, batch):
+            yield ("L2 penalty 1/m", f"holds with $\\lambda$ in place of ${latex(node)}$: this cost's penalty has "
+                   f"no 1/{batch}", _replace(claim, path, LAMBDA))
     yield from _more(claim, rhs_sites, pre, act, hadamard)
+
+
+LAMBDA = ast.Sym("\\lambda")
+
+
+def parents_of(sites: list) -> dict:
+    """Each node of a walk by its path, so that a node's parent is ``parents[path[:-1]]``."""
+    return {path: node for path, node in sites}
 
 
 def _more(claim: ast.Claim, rhs_sites: list, pre: str, act: str, hadamard: str):
@@ -166,7 +183,7 @@ def _more(claim: ast.Claim, rhs_sites: list, pre: str, act: str, hadamard: str):
             swapped = ast.Bin("matmul", node.right, node.left)
             yield ("product order", f"holds with the product in the other order, ${latex(swapped)}$",
                    _replace(claim, path, swapped))
-    parents = {path: node for path, node in rhs_sites}
+    parents = parents_of(rhs_sites)
     for path, node in rhs_sites:  # sigma' written with the activations: an extra one, or with z for a
         if isinstance(node, ast.Bin) and node.op in ("hadamard", "star") and \
                 getattr(parents.get(path[:-1]), "op", None) != node.op:  # a whole chain a ⊙ b ⊙ c, once
@@ -225,13 +242,23 @@ def _rename(node, old: str, new: str):
     return ast.map_symbols(node, lambda s: dataclasses.replace(s, base=new) if s.base == old else s)
 
 
-def diagnose(claim: ast.Claim, problem, holds) -> dict | None:
+def diagnose(claim: ast.Claim, problem, holds, wrap=None) -> dict | None:
     """The first candidate for which ``holds(candidate)`` is true, as {mistake, message, corrected}.
 
     Single changes first; then each single change together with a 1/m fix (a per-example formula copied
     into a batch convention is often off in both); then two of the common changes together (a weight's layer
-    shifted and sigma' at the wrong layer), at most MAX_PAIRS of them.
+    shifted and sigma' at the wrong layer), at most MAX_PAIRS of them. An accumulation (Delta := Delta + X) is
+    diagnosed in what it adds, X: the changes of the whole right side (its sign, a transpose, 1/m) are X's.
+    ``wrap`` puts a candidate back into the claim it came from (the accumulation around X).
     """
+    if wrap is None:
+        rhs = claim.rhs
+        if claim.op != "+=" and isinstance(rhs, ast.Bin) and rhs.op == "+" and claim.lhs in (rhs.left, rhs.right):
+            before = rhs.left == claim.lhs  # Delta + X, or X + Delta
+            back = lambda c: dataclasses.replace(  # noqa: E731
+                c, rhs=ast.Bin("+", c.lhs, c.rhs) if before else ast.Bin("+", c.rhs, c.lhs))
+            return diagnose(dataclasses.replace(claim, rhs=rhs.right if before else rhs.left), problem, holds, back)
+        wrap = lambda c: c  # noqa: E731
     nt = problem.convention.notation
     gradient = nt.grad_weight.replace("^@", "")  # dls's dW, CS231n's dW: a symbol of its own
     weights = (nt.weight, gradient) if gradient.isalpha() and gradient != nt.weight else None
@@ -245,8 +272,8 @@ def diagnose(claim: ast.Claim, problem, holds) -> dict | None:
                 continue
             seen.add(fixed)
             try:
-                if holds(fixed):
-                    return {"mistake": mistake, "message": message, "corrected": latex(fixed)}
+                if holds(wrap(fixed)):
+                    return {"mistake": mistake, "message": message, "corrected": latex(wrap(fixed))}
             except DeriveError:
                 continue
         return None

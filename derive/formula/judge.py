@@ -10,7 +10,7 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
-from ..algebra import LayerEntry, ShapeMismatch, check_shapes, evaluate, same_size, shape_text, sym
+from ..algebra import LayerEntry, LayerSymbol, ShapeMismatch, check_shapes, evaluate, same_size, shape_text, sym
 from ..errors import DeriveError
 from ..layers import Layer
 from ..problem import Problem
@@ -20,7 +20,7 @@ from .meaning import Meaning
 from .verdict import DEPTH, TOLERANCE, TRIALS, Verdict, _inside, _network, counterexample, hidden_at, value_of, worst_of
 
 TRUTH_KEY = {"delta": "delta", "delta_out": "delta", "grad_act": "grad_act", "grad_act_out": "grad_act",
-             "grad_weight": "grad_weight", "grad_bias": "grad_bias"}
+             "grad_weight": "grad_weight", "grad_bias": "grad_bias", "accumulated": "accumulated"}
 
 
 def shapes(meaning: Meaning, name=str) -> str | None:
@@ -37,6 +37,17 @@ def shapes(meaning: Meaning, name=str) -> str | None:
     return None
 
 
+def accumulates(meaning: Meaning) -> bool:
+    """Whether the claim names Ng's Delta^(l) (the examples' summed weight gradients), on either side."""
+    return meaning.quantity == "accumulated" or any(e.kind == "accumulated" for e in _symbols(meaning.rhs))
+
+
+def _symbols(expr) -> set:
+    """The LayerSymbols of an expression, also those a component (LayerEntry) names."""
+    found = set(sym(expr).atoms(LayerSymbol))
+    return found | {e.tensor for e in sym(expr).atoms(LayerEntry)}
+
+
 def layers_for(meaning: Meaning, net) -> list[int | None]:
     """Values of l for which the claim's left side is the quantity it names (hidden layers for recursions); [None]
     for a claim not written with l."""
@@ -50,7 +61,7 @@ def layers_for(meaning: Meaning, net) -> list[int | None]:
             continue
         if meaning.quantity in ("delta", "grad_act") and first <= at < last:
             out.append(value)
-        elif meaning.quantity in ("grad_weight", "grad_bias") and first <= at <= last:
+        elif meaning.quantity in ("grad_weight", "grad_bias", "accumulated") and first <= at <= last:
             out.append(value)
     return out
 
@@ -76,7 +87,8 @@ def judge(meaning: Meaning, problem: Problem, seed: int = 0, trials: int = TRIAL
     checked = 0
     with mpmath.workdps(50):
         for t in range(trials):
-            net, fwd, truth, local = _network(problem, meaning.depth or DEPTH, seed + t, m=m)
+            net, fwd, truth, local = _network(problem, meaning.depth or DEPTH, seed + t, m=m,
+                                              accumulated=accumulates(meaning))
             env = make_env(layer, net, fwd)
             env.tensors.update(truth)  # other layers' gradients, from the forward pass (never the engine)
             env.local = local  # chain-rule factors such as d a^L_j / d z^L_j
@@ -171,7 +183,7 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: 
     with mpmath.workdps(50):
         for t in range(trials):
             net, fwd, truth, local = _network(problem, meaning.depth or DEPTH, seed + t, gradients=needs_gradients,
-                                              m=m)
+                                              m=m, accumulated=accumulates(meaning))
             env = make_env(layer, net, fwd)
             env.local = local
             env.tensors.update(truth)  # a gradient on the right (delta^l_j): the forward pass's, never the engine's

@@ -79,6 +79,7 @@ FAMILY = {"W": "W", "w": "W", "\\Theta": "W", "\\theta": "W", "b": "b", "z": "z"
           "y^*": "y", "Y^*": "y"}  # y^* (a batch: Y^*) is the target in every source (never Bishop's output y)
 SCALARS = {"m": "batch", "N": "batch", "\\lambda": "lambda"}
 LOGS = {"ln", "log"}  # \ln and \log, the natural logarithm of a loss
+WEIGHTS = ("W", "grad_weight", "accumulated")  # the quantities shaped as a weight, written with its subscripts
 FORWARD = {"z", "a", "out"}          # numerators of local derivatives, d z / d w and d a / d z
 LOCAL_WRT = {"z", "a", "out", "x", "W", "b"}  # what they may be taken with respect to
 
@@ -119,7 +120,7 @@ class Compiler:
         nt = self.conv.notation
         own = {nt.weight: "W", nt.bias: "b", nt.pre: "z", nt.act: "a", nt.input: "x", nt.target: "y"}
         for name, kind in [(nt.delta, "delta"), (nt.grad_act, "grad_act"), (nt.grad_weight, "grad_weight"),
-                           (nt.grad_bias, "grad_bias")]:
+                           (nt.grad_bias, "grad_bias"), (nt.accumulator or "", "accumulated")]:
             base = name.replace("^@", "").replace("@", "")
             if base.isalpha() or base.startswith("\\") and "{" not in base:
                 own[base] = kind
@@ -161,8 +162,8 @@ class Compiler:
             return lay.W(fed)
         if kind == "b":
             return lay.b(fed)
-        if kind in ("grad_weight", "grad_bias"):  # a gradient used where a parameter belongs: it evaluates, and fails
-            return LayerSymbol(kind, fed, *(lay.W(fed) if kind == "grad_weight" else lay.b(fed)).shape)
+        if kind in ("grad_weight", "grad_bias", "accumulated"):  # a gradient (or Ng's Delta, shaped as the weight)
+            return LayerSymbol(kind, fed, *(lay.b(fed) if kind == "grad_bias" else lay.W(fed)).shape)
         return {"z": lay.z, "a": lay.a, "delta": lay.delta, "grad_act": lay.grad_act}[kind](at)
 
     def normalise(self, sym: ast.Sym) -> ast.Sym:
@@ -181,12 +182,12 @@ class Compiler:
 
     def to_unit(self, base: str) -> int:
         """Which subscript of ``base`` names the unit it feeds: the first, except a weight written from_to."""
-        weight = self.letters.get(base) in ("W", "grad_weight")
+        weight = self.letters.get(base) in WEIGHTS
         return -1 if weight and self.conv.weight_indices == "from_to" else 0
 
     def weight_entry(self, tensor, idx: list, base: int):
         """Component (row, column) of a matrix written with subscripts ``idx`` (a weight's in its order)."""
-        if tensor.kind in ("W", "grad_weight") and self.conv.weight_indices == "from_to":
+        if tensor.kind in WEIGHTS and self.conv.weight_indices == "from_to":
             idx = idx[::-1]
         return LayerEntry(tensor, idx[0] - base, idx[1])  # a weight's column index counts the bias as 0
 
@@ -647,7 +648,7 @@ def quantity_of(lhs, c: Compiler):
         sym = wrt
     elif isinstance(node, ast.Sym):
         kind = c.kind(node)
-        if kind not in ("delta", "grad_act", "grad_weight", "grad_bias"):
+        if kind not in ("delta", "grad_act", "grad_weight", "grad_bias", "accumulated"):
             raise MeaningError(f"the left-hand side {node.base} is not a gradient: write delta, dW, dC/dw, ...")
         sym = node
     else:
@@ -664,7 +665,8 @@ def quantity_of(lhs, c: Compiler):
     lay = c.lay
     symbol = {"delta": lambda: lay.delta(at), "grad_act": lambda: lay.grad_act(at),
               "grad_bias": lambda: LayerSymbol("grad_bias", at, *lay.b(at).shape),
-              "grad_weight": lambda: LayerSymbol("grad_weight", at, *lay.W(at).shape)}[kind]()
+              "grad_weight": lambda: LayerSymbol("grad_weight", at, *lay.W(at).shape),
+              "accumulated": lambda: LayerSymbol("accumulated", at, *lay.W(at).shape)}[kind]()
     factor = sp.Integer(1)
     own = c.conv.grad_of if kind in ("grad_weight", "grad_bias") else c.conv.delta_of
     if named == "example" and own == "cost":
@@ -1193,7 +1195,8 @@ def unparse_sym(sym) -> str:
 
 
 def _with_bias_unit(rhs, lhs, c: Compiler):
-    """Ng: in Delta = delta^(l+1) (a^(l))^T the activation carries its bias unit a_0 = 1 (ex4, step 4)."""
+    """Ng: in D = delta^(l+1) (a^(l))^T / m and Delta += delta^(l+1) (a^(l))^T the activation carries its bias unit
+    a_0 = 1 (ex4, step 4)."""
     try:
         cols = check_shapes(rhs)[1]
     except ShapeMismatch:

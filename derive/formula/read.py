@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..algebra import LayerEntry
+from ..algebra import ExampleSum, ExampleSumEntry, LayerEntry
 from ..problem import Problem
 from . import ast
 from .forward import about_forward, compile_entry, compile_forward
@@ -28,6 +28,7 @@ from .meaning import (
     component,
     index_expr,
     quantity_of,
+    unparse_sym,
     written_layers,
 )
 
@@ -43,6 +44,23 @@ def compile_claim(claim: ast.Claim, problem: Problem) -> Meaning:
     return meaning
 
 
+def _increment(claim: ast.Claim, c: Compiler):
+    """What an accumulation adds to a convention's accumulator (Ng's Delta := Delta + delta (a)^T, or += X), or None
+    for any other claim. Setting the accumulator to its start (Delta := 0) claims nothing about the total."""
+    lhs = claim.lhs
+    if not isinstance(lhs, ast.Sym) or c.letters.get(lhs.base) != "accumulated":
+        return None
+    if claim.op == "+=":
+        return claim.rhs
+    rhs = claim.rhs
+    if isinstance(rhs, ast.Bin) and rhs.op == "+" and lhs in (rhs.left, rhs.right):
+        return rhs.right if rhs.left == lhs else rhs.left
+    if isinstance(rhs, ast.Num) and rhs.value.strip("0.") == "":
+        raise MeaningError(f"this sets {unparse_sym(lhs)} to 0, where the sum over the examples starts: it claims "
+                           "nothing about the sum (write the accumulation, or the total)")
+    return None
+
+
 def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
     letters = _layer_letters(claim)
     if len(letters) > 1:  # each would be read as the generic layer l: b^k and delta^l as the same layer
@@ -54,6 +72,12 @@ def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
     if written and not c.conv.notation.unit_letters:  # a formula about one network: its highest layer is L
         c.depth = max(2, max(written) - c.conv.input_layer)
         c.last = sp.Integer(c.depth + c.conv.input_layer)
+    increment = _increment(claim, c)
+    if increment is not None:  # Delta := Delta + X over the examples: Delta is the sum of every example's X
+        claim = ast.Claim(claim.lhs, increment, "=", claim.condition, claim.annotation, claim.shape, claim.excluded)
+        c.batch_written("an accumulation over the examples")
+        c.notes.append(f"read as {unparse_sym(claim.lhs)} = the sum over the examples of what each example adds "
+                       f"(from {unparse_sym(claim.lhs)} = 0)")
     if claim.op == "+=" or _mentions(claim.rhs, claim.lhs):
         raise MeaningError("this is an update that accumulates (X := X + ... or +=), not an equation; derive "
                            "checks the accumulated total, e.g. the gradient as a sum over the examples")
@@ -72,10 +96,14 @@ def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
             raise MeaningError(f"the left side has {len(free)} index(es) but is a "
                                f"{'vector: one index' if want == 1 else 'matrix: two indices'}")
         rhs = component(c, claim.rhs)
+        if increment is not None:
+            rhs = ExampleSumEntry(rhs, c.lay.batch)
         lhs = c.weight_entry(symbol, list(free), base) if len(free) > 1 else \
             LayerEntry(symbol, 0, free[0]) if symbol.shape[0] == 1 else LayerEntry(symbol, free[0] - base, 0)
         return Meaning(quantity, at, lhs, rhs, free, c.notes, c.depth, tuple(c.hidden), factor)
     rhs = _vector_rhs(c, claim, symbol)
-    if c.conv.bias == "unit" and quantity == "grad_weight":
+    if increment is not None:
+        rhs = ExampleSum(rhs, c.lay.batch)
+    if c.conv.bias == "unit" and quantity in ("grad_weight", "accumulated"):
         rhs = _with_bias_unit(rhs, symbol, c)
     return Meaning(quantity, at, symbol, rhs, (), c.notes, c.depth, tuple(c.hidden), factor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import singledispatch
 
 from . import ast
@@ -165,4 +166,12 @@ def _(node: ast.Nabla) -> str:
 def _(node: ast.Claim) -> str:
     shape = "" if node.shape is None else r" \in \mathbb{R}" + (
         "^{" + r" \times ".join(latex(d) for d in node.shape) + "}" if node.shape else "")
-    return f"{latex(node.lhs)} {WRITTEN.get(node.op, '=')} {latex(node.rhs)}{shape}"
+    return f"{latex(node.lhs)} {WRITTEN.get(node.op, '=')} {latex(node.rhs)}{shape}{_condition(node.condition)}"
+
+
+def _condition(text: str | None) -> str:
+    """A claim's condition after it, its words as text: if j \\neq 0 is written \\quad \\text{if } j \\neq 0."""
+    if not text:
+        return ""
+    words = [rf"\text{{{w} }}" if re.fullmatch(r"[A-Za-z]{2,}", w) else w for w in text.split()]
+    return r" \quad " + " ".join(words).replace("} \\text{", "")

@@ -43,15 +43,17 @@ NETWORKS = 256  # networks kept per process: a gallery's 28 problems x 3 seeds, 
 _networks: dict = {}
 
 
-def _network(problem: Problem, depth: int, seed: int, gradients: bool = True, m: int | None = None) -> tuple:
-    """The random network a judgement uses, its forward pass, its true gradients (empty if not asked for) and
-    its local derivatives d x / d y (evaluated when first asked).
+def _network(problem: Problem, depth: int, seed: int, gradients: bool = True, m: int | None = None,
+             accumulated: bool = False) -> tuple:
+    """The random network a judgement uses, its forward pass, its true gradients (empty if not asked for; with
+    ``accumulated``, also the examples' summed weight gradients without the penalty, Ng's Delta^(l)) and its local
+    derivatives d x / d y (evaluated when first asked).
 
     Drawn deterministically from (problem, depth, seed), so each is computed once per process: a lint run
     or a diagnosis judges many formulas on the same few networks, and a claim that needs no gradients shares the
     network (and the local derivatives already taken on it) with those that do. Callers copy what they change.
     """
-    from ..truth import LocalDerivatives, ground_truth
+    from ..truth import LocalDerivatives, ground_truth, summed_losses_gradient
     from ..verification import draw_network
     key = (problem, depth, seed, m)
     with mpmath.workdps(50):
@@ -60,11 +62,14 @@ def _network(problem: Problem, depth: int, seed: int, gradients: bool = True, m:
                 _networks.pop(next(iter(_networks)))  # the oldest
             net, fwd = draw_network(problem, depth, seed, m=m)
             local = functools.lru_cache(maxsize=None)(LocalDerivatives(net, fwd))  # chain-rule factors, on demand
-            _networks[key] = [net, fwd, None, local]
+            _networks[key] = [net, fwd, None, local, False]
         entry = _networks[key]
         if gradients and entry[2] is None:
             entry[2] = ground_truth(entry[0])
-        net, fwd, truth, local = entry
+        if gradients and accumulated and not entry[4]:
+            entry[2] = entry[2] | summed_losses_gradient(entry[0])
+            entry[4] = True
+        net, fwd, truth, local, _ = entry
         return net, fwd, truth if truth is not None else {}, local
 
 
