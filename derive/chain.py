@@ -15,6 +15,7 @@ from typing import Callable
 import sympy as sp
 
 from .algebra import ExampleSum, SoftmaxBack, check_shapes, sym
+from .errors import DeriveError
 from .layers import Layer
 from .output_layer import OutputDelta, analyse
 from .problem import Problem
@@ -122,6 +123,9 @@ def output_delta(layer: Layer, od: OutputDelta) -> sp.Basic:
 def derive(problem: Problem) -> Derivation:
     """Derive every backprop quantity of ``problem`` with the chain rule."""
     conv, hidden = problem.convention, problem.hidden.name
+    if conv.delta_sign != 1:
+        raise DeriveError(f"convention {conv.name!r} has delta_sign = -1 (delta is -dE/dz), which derive check and "
+                          "lint read; derivations and documents write delta = dE/dz: drop delta_sign for them")
     layer = Layer(conv)
     od = analyse(problem.loss.name, problem.output.name)
     c_delta, c_grad = scales(layer, problem)

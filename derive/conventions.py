@@ -83,6 +83,9 @@ class Convention:
     reduction: str = "mean"    # how examples combine into the cost (see losses.REDUCTIONS)
     l2: float = 0.0            # lambda: cost += (lambda/2) * scale * sum of squared weights, biases excluded
     delta_wrt: str = "z"       # what delta differentiates with respect to: z (pre-activation) or a
+    # 1: delta is dE/dz; -1: delta is -dE/dz (Haykin's local gradient, Mitchell's and the delta rule's delta, whose
+    # output delta is (t - o) sigma'); read by the checker, while derivations are written with 1
+    delta_sign: int = 1
     weight_indices: str = "to_from"  # w_{jk} in components: to unit j from unit k (Nielsen), or from_to
     notation: Notation = field(default_factory=Notation)
 
@@ -90,6 +93,10 @@ class Convention:
         check_fields(self)
         from .losses import reduction
         reduction(self.reduction)
+        if self.delta_sign == 0:
+            raise FieldError("delta_sign", "must be 1 (delta is dE/dz) or -1 (delta is -dE/dz), not 0")
+        if self.delta_sign == -1 and self.delta_wrt != "z":
+            raise FieldError("delta_sign", "-1 (delta is -dE/dz) is for delta_wrt = 'z'")
         if self.bias == "unit" and self.layout != "column":
             raise DeriveError(f"convention {self.name!r}: a bias unit is supported with layout 'column' only")
 
@@ -133,7 +140,8 @@ CONVENTION_TYPES = {
     "input_layer": Integer(0, 9), "weight_offset": Integer(-9, 9), "bias_offset": Integer(-9, 9),
     "delta_of": Choice(tuple(SCALES)), "grad_of": Choice(tuple(SCALES)),
     "reduction": Text(40),  # checked against losses.REDUCTIONS, with a suggestion, in __post_init__
-    "l2": Number(0.0, 1e6), "delta_wrt": Choice(("z", "a")), "weight_indices": Choice(tuple(WEIGHT_INDICES)),
+    "l2": Number(0.0, 1e6), "delta_wrt": Choice(("z", "a")),
+    "delta_sign": Integer(-1, 1), "weight_indices": Choice(tuple(WEIGHT_INDICES)),
 }
 MAX_BASE_DEPTH = 8  # base = "other.toml" chains; a cycle or a longer chain is refused
 

@@ -66,6 +66,8 @@ def _network(problem: Problem, depth: int, seed: int, gradients: bool = True, m:
         entry = _networks[key]
         if gradients and entry[2] is None:
             entry[2] = ground_truth(entry[0])
+            if problem.convention.delta_sign != 1:  # the convention's delta is -dE/dz: the truth of what it names
+                entry[2] = {k: -v if k[0] == "delta" else v for k, v in entry[2].items()}
         if gradients and accumulated and not entry[4]:
             entry[2] = entry[2] | summed_losses_gradient(entry[0])
             entry[4] = True
