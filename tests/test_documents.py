@@ -20,9 +20,10 @@ def _files(root: Path) -> list[str]:
 
 def test_output_folder_is_what_the_gallery_generates(tmp_path):
     written = write_gallery(tmp_path)
-    from derive.gallery import ARCH_DOCS, LAYER_DOCS
-    # 8 presets x 4 problems x (.md, .tex), the index, and each single-layer document in .md and .tex
-    assert len(written) == 8 * 4 * 2 + 1 + 2 * len(LAYER_DOCS) + 2 * len(ARCH_DOCS)
+    from derive.gallery import ARCH_DOCS, LAYER_DOCS, OTHER_HIDDEN
+    # 8 presets x 4 problems x (.md, .tex), the index, the other hidden activations' and each single-layer
+    # document in .md and .tex
+    assert len(written) == 8 * 4 * 2 + 1 + 2 * len(OTHER_HIDDEN) + 2 * len(LAYER_DOCS) + 2 * len(ARCH_DOCS)
     assert _files(tmp_path) == _files(OUTPUT), "output/ has files the gallery does not write, or lacks some"
     differ = [f for f in _files(tmp_path) if not filecmp.cmp(tmp_path / f, OUTPUT / f, shallow=False)]
     assert not differ, f"output/ is stale, run `derive gallery`: {differ[:5]}"

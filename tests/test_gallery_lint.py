@@ -22,7 +22,7 @@ from gallery_lint import (
 )
 
 from derive.conventions import PRESETS
-from derive.gallery import PAIRS
+from derive.gallery import OTHER_HIDDEN, PAIRS
 from derive.lint import lint
 
 DOCUMENTS = documents(FIRST, index=True)
@@ -44,7 +44,7 @@ def test_the_whole_gallery_is_linted():
     every = sorted(p for p in OUTPUT.rglob("*") if p.is_file() and p.suffix in (".md", ".tex")
                    and p.parent.name not in KINDS_FOLDERS)
     assert sorted(DOCUMENTS + documents(REST)) == every
-    assert len(every) == len(PRESETS) * len(PAIRS) * 2 + 1  # every document, and the index
+    assert len(every) == (len(PRESETS) * len(PAIRS) + len(OTHER_HIDDEN)) * 2 + 1  # every document, and the index
 
 
 def test_every_document_names_its_problem():
@@ -52,8 +52,8 @@ def test_every_document_names_its_problem():
         if not path.is_file() or path.suffix not in (".md", ".tex") or path.name == "README.md" or \
                 path.parent.name in KINDS_FOLDERS:
             continue
-        loss, output = path.stem.split("-")
-        want = f"derive: convention={path.parent.name} loss={loss} output={output} hidden=sigmoid"
+        loss, output, hidden = (path.stem.split("-") + ["sigmoid"])[:3]  # bce-sigmoid, bce-sigmoid-relu
+        want = f"derive: convention={path.parent.name} loss={loss} output={output} hidden={hidden}"
         head = path.read_text(encoding="utf-8").splitlines()[:3]
         assert any(want in line for line in head), f"{path.relative_to(OUTPUT)}: no directive {want!r} at the top"
 

@@ -4,15 +4,17 @@ read from the claim's condition text into a predicate the judge applies to each 
 A condition derive reads is a conjunction of relations ``=`` / ``\\neq`` between the left side's written component
 indices, or between one of them and a number (only where the convention fixes how units are counted: Ng's a_0 is
 the bias unit, a_1.. the units; elsewhere j = 1 could be the first unit or the second). "otherwise" (sinon, else)
-is where no earlier case of a cases block holds. Anything else (an inequality, a range, a condition on the target
-or the layer) is refused with the reason: judging a restricted claim at every component, or at the wrong ones,
-would decide something the notes do not say.
+is where no earlier case of a cases block holds. A forward quantity's value compared with a number (a^l > 0, the
+row of ReLU's derivative ``1 for a^l > 0``) is a condition on values, entry by entry: it is read for claims about the
+forward pass, whose judge gives each entry's value (``Condition.holds``'s ``at``). Anything else (an inequality of
+indices, a range, a condition on the target or the layer) is refused with the reason: judging a restricted claim at
+every component, or at the wrong ones, would decide something the notes do not say.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from ..errors import DeriveError
 from . import ast
@@ -23,6 +25,12 @@ OTHERWISE = {"otherwise", "sinon", "else"}
 EQUAL, UNEQUAL = ("=",), ("\\neq", "\\ne", "≠", "\\not=")
 _TERM = r"([A-Za-z]|[0-9]+)"
 _RELATION = re.compile(rf"\s*{_TERM}\s*(=|\\neq(?![A-Za-z])|\\ne(?![A-Za-z])|≠|\\not\s*=)\s*{_TERM}\s*")
+_COMPARE = {">": ">", "<": "<", "≥": "≥", "≤": "≤", "\\gt": ">", "\\lt": "<", "\\geq": "≥", "\\ge": "≥",
+            "\\leq": "≤", "\\le": "≤"}
+_OPS = "|".join(re.escape(k) + ("(?![A-Za-z])" if k[0] == "\\" else "")
+                for k in sorted(_COMPARE, key=len, reverse=True))
+_VALUE = re.compile(rf"\s*(?P<quantity>\S.*?)\s*(?P<op>{_OPS})\s*(?P<number>-?[0-9]+(?:\.[0-9]+)?)\s*")
+_OPPOSITE = {">": "≤", "<": "≥", "≥": "<", "≤": ">"}
 _JOINS = re.compile(r",|\band\b|\bet\b|\\land(?![A-Za-z])|\\wedge(?![A-Za-z])")
 _WORD = re.compile(r"\\forall(?![A-Za-z])|∀|(?<![\\A-Za-z])[A-Za-z]{2,}")
 
@@ -48,16 +56,56 @@ class Relation:
 
 
 @dataclass(frozen=True)
+class Value:
+    """quantity op number (a^{l} > 0): a forward quantity's value compared with a number, entry by entry.
+    ``quantity`` is its LaTeX as written; ``expr`` its meaning, set when the claim is read (``read.compile_claim``)."""
+
+    quantity: str
+    op: str        # >, <, ≥ or ≤
+    number: str
+    expr: object = field(default=None, compare=False)
+
+    def test(self, x) -> bool:
+        n = float(self.number)
+        return {">": x > n, "<": x < n, "≥": x >= n, "≤": x <= n}[self.op]
+
+    def text(self, negated: bool = False) -> str:
+        return f"{self.quantity} {_OPPOSITE[self.op] if negated else self.op} {self.number}"
+
+
+@dataclass(frozen=True)
 class Condition:
-    """Every relation holds, and no excluded condition does (the earlier cases, for a case written "otherwise")."""
+    """Every relation holds, and no excluded condition does (the earlier cases, for a case written "otherwise");
+    ``values`` are conditions on a forward quantity's value at the entry judged."""
 
     relations: tuple[Relation, ...]
     excluded: tuple[Condition, ...] = ()
+    values: tuple[Value, ...] = ()
 
-    def holds(self, values: dict) -> bool:
-        """Whether the condition holds where the free indices take ``values`` (keyed by name or by symbol)."""
+    def holds(self, values: dict, at=None) -> bool:
+        """Whether the condition holds where the free indices take ``values`` (keyed by name or by symbol); ``at``
+        gives a Value's quantity at the entry judged (the forward judge's), needed where the condition has one."""
         named = {str(k): int(v) for k, v in values.items()}
-        return all(r.holds(named) for r in self.relations) and not any(c.holds(named) for c in self.excluded)
+        if at is None and self.valued():
+            raise ConditionError(f"the condition {self.text()} is on a value: derive reads it for a claim about the "
+                                 "forward pass (sigma'(z^l) = 1 for a^l > 0), not for a gradient's formula")
+        return all(r.holds(named) for r in self.relations) and all(v.test(at(v)) for v in self.values) and \
+            not any(c.holds(named, at) for c in self.excluded)
+
+    def valued(self) -> bool:
+        """Whether a value condition is part of it (its own or an excluded case's)."""
+        return bool(self.values) or any(c.valued() for c in self.excluded)
+
+    def each_value(self):
+        """Every Value of the condition and of its excluded cases."""
+        yield from self.values
+        for c in self.excluded:
+            yield from c.each_value()
+
+    def with_values(self, meaning) -> Condition:
+        """The condition with each Value's ``expr`` set to ``meaning(value)``."""
+        return replace(self, values=tuple(replace(v, expr=meaning(v)) for v in self.values),
+                       excluded=tuple(c.with_values(meaning) for c in self.excluded))
 
     def letters(self) -> set[str]:
         out = {x for r in self.relations for x in (r.left, r.right) if x.isalpha()}
@@ -69,10 +117,10 @@ class Condition:
 
     def text(self) -> str:
         """As the verdict shows it: "i ≠ k", "i ≠ j" (otherwise than i = j), "i = j and j ≠ 0"."""
-        parts = [r.text() for r in self.relations]
+        parts = [r.text() for r in self.relations] + [v.text() for v in self.values]
         for c in self.excluded:
-            if len(c.relations) == 1 and not c.excluded:
-                parts.append(c.relations[0].text(negated=True))
+            if len(c.relations) + len(c.values) == 1 and not c.excluded:
+                parts.append(c.relations[0].text(negated=True) if c.relations else c.values[0].text(negated=True))
             else:
                 parts.append(f"not ({c.text()})")
         return " and ".join(parts)
@@ -96,21 +144,26 @@ def read(text: str, earlier: tuple[str, ...] = ()) -> Condition:
     unknown = words - INTRODUCING - {"and", "et"}
     if unknown:
         raise ConditionError(_refusal(text, f"derive does not read the word {sorted(unknown)[0]!r} in a condition"))
-    relations = []
+    relations, values = [], []
     for part in _JOINS.split(text):
         part = _WORD.sub(" ", part).strip(" .;:")
         m = _RELATION.fullmatch(part)
+        value = None if m else _VALUE.fullmatch(part)
+        if value is not None:
+            values.append(Value(" ".join(value["quantity"].split()), _COMPARE[value["op"]], value["number"]))
+            continue
         if m is None:
             raise ConditionError(_refusal(text, f"{' '.join(part.split()) or 'nothing'} is not a relation derive "
                                                 "reads"))
         left, op, right = m.groups()
         relations.append(Relation(left, not op.startswith(("\\ne", "≠", "\\not")), right))
-    return Condition(tuple(relations))
+    return Condition(tuple(relations), values=tuple(values))
 
 
 def _refusal(text: str, why: str) -> str:
     return (f"the formula is claimed only {text}: {why}; derive reads a condition of = or \\neq between component "
-            "indices written on the left, e.g. \\forall i \\neq k, or \\text{ if } i = j")
+            "indices written on the left, e.g. \\forall i \\neq k, or \\text{ if } i = j (or, for the forward pass, a "
+            "value and a number: \\text{for } a^l > 0)")
 
 
 def written_indices(lhs) -> set[str]:
@@ -140,7 +193,7 @@ def for_claim(claim: ast.Claim, free: tuple, units_counted: bool) -> Condition |
     if outside:
         raise ConditionError(_refusal(claim.condition, f"{outside[0]} is not a component index written on the left "
                                                        "side"))
-    if not letters:
+    if not letters and not where.valued():
         raise ConditionError(_refusal(claim.condition, "it names no component index"))
     if where.numbers() and not units_counted:
         raise ConditionError(_refusal(claim.condition, "comparing an index with a number depends on whether the "

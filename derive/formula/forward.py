@@ -96,7 +96,9 @@ def compile_forward(claim: ast.Claim, c: Compiler) -> Meaning:
             raise MeaningError(f"the index {', '.join(sorted(map(str, extra)))} on the right is not on the left: "
                                "sum it, or write it on the left too")
     else:
-        lhs, rhs = c.vector(claim.lhs).matrix(), c.vector(claim.rhs).matrix()
+        lhs, right = c.vector(claim.lhs).matrix(), c.vector(claim.rhs)
+        # a number beside a vector: every entry (ReLU's derivative is 1 for a^l > 0)
+        rhs = right.expr * sp.OneMatrix(*lhs.shape) if right.is_scalar else right.matrix()
         free = ()
     layers = [t.layer for t in (sym(lhs).atoms(LayerSymbol) | sym(rhs).atoms(LayerSymbol))]
     layer = l if any(x.has(l) for x in layers) else L
@@ -143,6 +145,8 @@ def judge_forward(meaning: Meaning, problem, seed: int, trials: int, m: int | No
                 env.layer_symbols = {L: last} | ({} if value is None else {l: value})
                 try:
                     pairs = _pairs(meaning, env, net, fwd)
+                except ConditionError:
+                    raise  # the condition cannot restrict this claim: refused with its reason
                 except DeriveError:
                     continue  # a quantity this layer does not have (z at the input, a layer past the output)
                 except IndexError:
@@ -196,8 +200,20 @@ def _pairs(meaning: Meaning, env, net, fwd) -> list:
         want, got = evaluate(meaning.lhs, env), evaluate(meaning.rhs, env)
         if (want.rows, want.cols) != (got.rows, got.cols):
             raise DeriveError("the two sides differ in shape here")
-        return [(want[i, j], got[i, j], f"[{i}, {j}]") for i in range(want.rows) for j in range(want.cols)]
+        where = meaning.where
+        values = {v: evaluate(v.expr, env) for v in where.each_value()} if where is not None else {}
+        if any((M.rows, M.cols) != (want.rows, want.cols) for M in values.values()):
+            raise ConditionError("the condition's value is not of the left side's shape: it cannot say which of the "
+                                 "left side's entries the claim is about")
+        return [(want[i, j], got[i, j], f"[{i}, {j}]") for i in range(want.rows) for j in range(want.cols)
+                if where is None or where.holds({}, at=lambda v, i=i, j=j: values[v][i, j])]
     return _component_pairs(meaning, env, net)
+
+
+def _at(env, bound: dict):
+    """A condition's value (a^l_j in "for a^l_j > 0") at the entry judged: where the free indices take ``bound``."""
+    from .verdict import value_of
+    return lambda v: value_of(v.expr, env, bound)
 
 
 def _entry_pairs(meaning: Meaning, env, net) -> list:
@@ -220,7 +236,7 @@ def _entry_pairs(meaning: Meaning, env, net) -> list:
                     continue
                 covered.add(place)
                 bound = dict(zip(meaning.indices, values, strict=True))
-                if meaning.where is not None and not meaning.where.holds(bound):
+                if meaning.where is not None and not meaning.where.holds(bound, _at(env, bound)):
                     continue  # reached, but not an entry the claim is about
                 out.append((M[place], value_of(meaning.rhs, env, bound), ", ".join(f"{k} = {v}" for k, v in
                                                                                    bound.items())))
@@ -252,7 +268,7 @@ def _component_pairs(meaning: Meaning, env, net) -> list:
                 places = [_place(e, env, bound) for e in entries]
                 if not all(_inside(env, p) for p in places):
                     continue
-                if meaning.where is not None and not meaning.where.holds(bound):
+                if meaning.where is not None and not meaning.where.holds(bound, _at(env, bound)):
                     covered.update(places[:1])  # reached, but not a component the claim is about
                     continue
                 try:

@@ -803,6 +803,9 @@ _CONDITION_WORDS = {"if", "when", "whenever", "unless", "otherwise", "provided",
                     "sinon"}
 _CONDITION_AT = re.compile(r"(\\ell(?![A-Za-z])|(?<![A-Za-z\\])[A-Za-z](?![A-Za-z]))\s*"
                            r"(?:\\(?:neq|ne|leq|le|geq|ge|lt|gt|in|notin)(?![A-Za-z])|[<>≠≤≥∈]|=)")
+# a quantity's value compared with a number (a cases row's "for a^{l} > 0", ReLU's derivative): a condition on values
+_VALUE_AT = re.compile(r"(?<![A-Za-z\\])[A-Za-z]\s*(?:[_^]\s*(?:\{[^{}]*\}|[A-Za-z0-9]))+\s*"
+                       r"(?:\\(?:leq|le|geq|ge|lt|gt)(?![A-Za-z])|[<>≤≥])\s*-?[0-9]")
 
 
 def _condition(annotation: str | None, exprs) -> str | None:
@@ -821,7 +824,7 @@ def _condition(annotation: str | None, exprs) -> str | None:
     for node in exprs:
         indices |= _index_letters(node)
     variables = {("l" if v == "\\ell" else v) for v in _CONDITION_AT.findall(math)}
-    if not (words & _CONDITION_WORDS or variables & indices):
+    if not (words & _CONDITION_WORDS or variables & indices or _VALUE_AT.search(math)):
         return None
     text = _PROSE.sub(lambda m: f" {m.group(1).strip()} ", annotation)
     text = re.sub(r"\\(?:q?quad|[,;:! ])(?![A-Za-z])", " ", text)

@@ -8,6 +8,8 @@ both ``meaning`` and ``forward``, so that ``forward`` may use the compiler witho
 
 from __future__ import annotations
 
+import dataclasses
+
 import sympy as sp
 
 from ..algebra import ExampleSum, ExampleSumEntry, LayerEntry
@@ -40,8 +42,39 @@ def compile_claim(claim: ast.Claim, problem: Problem) -> Meaning:
         _stated_shape(claim.shape, meaning, problem)
     if claim.condition:  # \forall i \neq k, ...: judged only at the values of the free indices where it holds
         from .conditions import for_claim
-        meaning.where = for_claim(claim, meaning.indices, units_counted=problem.convention.bias == "unit")
+        where = for_claim(claim, meaning.indices, units_counted=problem.convention.bias == "unit")
+        if where is not None and where.valued():
+            where = where.with_values(lambda v: _value(v.quantity, meaning, problem))
+        meaning.where = where
     return meaning
+
+
+def _value(text: str, meaning: Meaning, problem: Problem):
+    """The meaning of a value a condition compares (a^{l} in "for a^{l} > 0"), in the claim's form: a matrix beside a
+    vector claim, a component (its indices the claim's) beside a component claim. Read for forward claims only: a
+    gradient's formula restricted by a value would need that value at every entry of the truth's quantity."""
+    from .conditions import ConditionError
+    from .parse import FormulaError, parse_expr
+    if meaning.quantity != "forward":
+        raise ConditionError(f"the condition on {text} is on a value: derive reads it for a claim about the forward "
+                             "pass (\\sigma'(z^l) = 1 \\text{ for } a^l > 0), not for a gradient's formula")
+    try:
+        node = parse_expr(text)
+    except FormulaError as exc:
+        raise ConditionError(f"the condition's {text} is not a quantity derive reads: {exc}") from None
+    c = Compiler(problem)
+    c.depth = meaning.depth
+    if meaning.depth:
+        c.last = sp.Integer(meaning.depth + problem.convention.input_layer)
+    if not about_forward(node, c) or not isinstance(node, ast.Sym) or c.kind(node) not in ("z", "a", "out"):
+        raise ConditionError(f"the condition's {text} is not a forward quantity (a pre-activation or an activation)")
+    if meaning.indices:  # a vector read in components (sigma'(z^l) = 1, entry j): the value at the same entry
+        if not node.indices and len(meaning.indices) == 1:
+            node = dataclasses.replace(node, indices=(str(meaning.indices[0]),))
+        return component(c, node)
+    if node.indices:
+        raise ConditionError(f"the condition's {text} has indices the vector formula does not write")
+    return c.vector(node).matrix()
 
 
 def _increment(claim: ast.Claim, c: Compiler):

@@ -65,9 +65,10 @@ def _network(problem: Problem, depth: int, seed: int, gradients: bool = True, m:
             _networks[key] = [net, fwd, None, local, False]
         entry = _networks[key]
         if gradients and entry[2] is None:
-            entry[2] = ground_truth(entry[0])
+            truth = ground_truth(entry[0])
             if problem.convention.delta_sign != 1:  # the convention's delta is -dE/dz: the truth of what it names
-                entry[2] = {k: -v if k[0] == "delta" else v for k, v in entry[2].items()}
+                truth = {k: -v if k[0] == "delta" else v for k, v in truth.items()}
+            entry[2] = truth
         if gradients and accumulated and not entry[4]:
             entry[2] = entry[2] | summed_losses_gradient(entry[0])
             entry[4] = True
