@@ -35,7 +35,8 @@ READINGS = [
     ("conv2d", NOTE, r"dx[c, h, w] = \sum_{\substack{o,\,i,\,j,\,u,\,v \\ i+u=h,\; j+v=w}} G[o, i, j]\; W[o, c, u, v]",
      [r"dx[c, h, w] = \sum_{\substack{o,\,i,\,j,\,u,\,v \\ i+u=h+1,\; j+v=w}} G[o, i, j]\; W[o, c, u, v]",
       r"dx[c, h, w] = \sum_{\substack{o,\,i,\,j,\,u,\,v \\ i+u=h,\; j+v=w}} G[o, i, j]\; W[o, c, v, u]"]),
-    ("conv2d", BOOK, r"\frac{\partial J}{\partial V_{i,j,k}} = \sum_{\substack{l,m\\ \textrm{s.t.}\\(l-1)\times s+m=j}} "
+    ("conv2d", BOOK, r"\frac{\partial J}{\partial V_{i,j,k}} = "
+     r"\sum_{\substack{l,m\\ \textrm{s.t.}\\(l-1)\times s+m=j}} "
      r"\sum_{\substack{n,p\\ \textrm{s.t.}\\(n-1)\times s+p=k}} \sum_q K_{q,i,m,p} G_{q,l,n}",
      [r"\frac{\partial J}{\partial V_{i,j,k}} = \sum_{\substack{l,m\\ \textrm{s.t.}\\(l-1)+m=j}} "
       r"\sum_{\substack{n,p\\ \textrm{s.t.}\\(n-1)\times s+p=k}} \sum_q K_{q,i,m,p} G_{q,l,n}"]),
@@ -58,6 +59,8 @@ READINGS = [
      r"\frac{\partial y_i}{\partial \beta} = \sum_{i=1}^m \delta_i",
      [r"\frac{\partial L}{\partial \beta} = \sum_{i=1}^m \frac{\partial L}{\partial y_i}\frac{\partial y_i}"
       r"{\partial \gamma} = \sum_{i=1}^m \delta_i"]),
+    # a vector of ones: A 1 sums A's rows (attention's per-query sum of the exponentials)
+    ("attention", "vaswani", r"Z = u \mathbf{1}", [r"Z = \mathbf{1}^T u", r"Z = u^T \mathbf{1}"]),
     # a layer norm of one example (i the feature)
     ("layernorm", {"from": "cs231n", "implicit": ["i"]},
      r"d\sigma^2 = \sum_{j=1}^{D} d\hat{x}_j \cdot \frac{\partial \hat{x}_j}{\partial \sigma^2}",
@@ -72,6 +75,7 @@ REFUSED = [
     ("conv2d", BOOK, r"\frac{\partial J(V, Q)}{\partial b_{i}} = \sum_{m,n} G_{i,m,n}", "the loss's arguments"),
     ("conv2d", MARKED, r"\frac{\partial L}{\partial b^{l}_d} = \sum_i \sum_j \delta^l_{d,i,j}", "unknown symbol"),
     ("conv2d", NOTE, r"dx[c, h, w] = \sum_{\substack{o,\,i \\ \frac{i}{2} = h}} G[o, i, h]", "under a sum"),
+    ("attention", "vaswani", r"Z = u \mathbf{1} \mathbf{1}^T", "outer product"),
     ("layernorm", {"from": "cs231n", "implicit": ["i"]}, r"d\mu = \sum_{j=1}^{D} d\hat{x}_j \cdot "
      r"\frac{\partial \hat{x}_j}{\partial \mu}", "through \\sigma^{2} as well"),
 ]

@@ -593,9 +593,20 @@ class _Reader:
         """A product written side by side, left to right: scalars scale; two arrays whose inner axes chain (P's
         keys with V's keys) multiply as matrices, a sum over the shared axis; CS231n's d before a quantity is its
         adjoint."""
-        value, axes, n = sp.Integer(1), (), 0
+        value, axes, n, ones = sp.Integer(1), (), 0, False
         while n < len(factors):
             f = factors[n]
+            if _ones(f):  # A 1: the sums over A's last axis (its rows' sums); 1^T A: over A's first
+                row = isinstance(f, ast.Transpose)
+                if axes and not row:
+                    value, axes = self._summed(value, axes[-1]), axes[:-1]
+                elif not axes and row and not ones:
+                    ones = True
+                else:
+                    raise _refuse(f"a vector of ones {ast.ONES} here makes an outer product (a broadcast), which is "
+                                  "not read: A 1 sums A's rows, 1^T A its columns")
+                n += 1
+                continue
             if self._prefix(f) and n + 1 < len(factors):
                 after, flip = factors[n + 1], False
                 if isinstance(after, ast.Transpose):  # \delta A^T: the adjoint of A, transposed
@@ -606,6 +617,8 @@ class _Reader:
             else:
                 b, bx = self.shaped(f, scope)
                 n += 1
+            if ones and bx:
+                b, bx, ones = self._summed(b, bx[0]), bx[1:], False
             if not axes or not bx:
                 value, axes = value * b, axes or bx
                 continue
@@ -625,7 +638,15 @@ class _Reader:
             else:
                 raise ShapeFailure(f"a product of a {self.shape_words(axes)} array and a {self.shape_words(bx)} "
                                    "one: the inner sizes differ (a transpose may be missing)")
+        if ones:
+            raise _refuse(f"a vector of ones {ast.ONES} with no array beside it to sum")
         return value, axes
+
+    def _summed(self, value, axis: str):
+        """``value`` summed over ``axis`` (its index there the axis's own, as an array's entry has it)."""
+        bound = sp.Symbol(f"contracted{next(self.fresh)}", integer=True, positive=True)
+        self.axis_of[bound] = axis
+        return sp.Sum(value.xreplace({AXES[axis][0]: bound}), (bound, 1, AXES[axis][1]))
 
     # ---------------------------------------------------------------- the claim
     def condition(self, claim: ast.Claim) -> tuple:
@@ -756,6 +777,12 @@ def _number(text: str):
     if m:
         return sp.Rational(int(m.group(1) or "0") * 10 ** len(m.group(2)) + int(m.group(2)), 10 ** len(m.group(2)))
     raise _refuse(f"number {text} is not read")
+
+
+def _ones(node) -> bool:
+    """``node`` is a vector of ones, \\mathbf{1} (or its transpose)."""
+    node = node.arg if isinstance(node, ast.Transpose) else node
+    return isinstance(node, ast.Sym) and node.base == ast.ONES and not node.indices and node.layer is None
 
 
 def _matmul_factors(node) -> list:
