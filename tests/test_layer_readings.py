@@ -72,6 +72,8 @@ REFUSED = [
      r"{\partial y_{ij}} \frac{\partial y_{ij}}{\partial x_{ij}}", "is not computed from"),
     ("batchnorm", CS231N_LOSS, r"\frac{\partial \mathcal{L}}{\partial x_{ij}} = \frac{\partial \mathcal{L}}"
      r"{\partial \hat{x}_{ij}} \frac{\partial \hat{x}_{ij}}{\partial x_{ij}}", "through \\mu as well"),
+    ("rnn", "cs231n", r"dh_{ntj} = \sum_{i} da_{n,t+1,i} \frac{\partial a_{n,t+1,i}}{\partial h_{ntj}}",
+     "feed each other"),
     ("conv2d", BOOK, r"\frac{\partial J(V, Q)}{\partial b_{i}} = \sum_{m,n} G_{i,m,n}", "the loss's arguments"),
     ("conv2d", MARKED, r"\frac{\partial L}{\partial b^{l}_d} = \sum_i \sum_j \delta^l_{d,i,j}", "unknown symbol"),
     ("conv2d", NOTE, r"dx[c, h, w] = \sum_{\substack{o,\,i \\ \frac{i}{2} = h}} G[o, i, h]", "under a sum"),

@@ -481,6 +481,9 @@ class _Reader:
             raise _refuse(f"the local derivative {_show(node)}: {_show(node.of)} is not computed from "
                           f"{_show(node.wrt)} directly (write the chain rule's factors)")
         others = [r.source for r in a.reads if r.source != b.name and b.name in self._ancestors(r.source)]
+        if a.name in self._ancestors(b.name):  # a recurrence: a[t] reads h[t - 1], which an earlier a made
+            raise _refuse(f"the local derivative {_show(node)}: {_show(node.of)} and {_show(node.wrt)} feed each "
+                          "other across the steps, so the partial and the total derivative differ (write which)")
         if others:
             via = self.letters.symbols.get(others[0], others[0])
             raise _refuse(f"the local derivative {_show(node)}: {_show(node.of)} depends on {_show(node.wrt)} through "
