@@ -71,8 +71,8 @@ REFUSED = [
      r"\frac{\partial J}{\partial Z_{1,u-m}} \cdot V_{l,u+z}", "appears only inside computed indices"),
     ("conv1d", "goodfellow", r"\frac{\partial J}{\partial V_{lu}} = V_{l,u+b}", "is a quantity of the layer"),
     ("conv1d", "cs231n", r"dx_{nct} = x_{nct} \quad \text{if } t = 2", "condition on a constant only"),
-    ("conv1d", "cs231n", r"dx_{nct} = x_{nct} \quad \text{if } \mathrm{stride} = 5",
-     "no drawn input has stride = 5"),
+    ("conv1d", "cs231n", r"dx_{nct} = x_{nct} \quad \text{if } \mathrm{stride} = 0",
+     "no drawn input has stride = 0"),
     ("rnn", "cs231n", r"dh_{ntj} = da_{n,t+r,j}", "appears only inside computed indices or brackets"),
 ]
 

@@ -27,6 +27,7 @@ import mpmath
 import sympy as sp
 
 from ..backward import evaluate, expand, reverse_pass
+from ..errors import DeriveError
 from ..layer_inputs import outputs
 from ..layers.graph import AXES, BOUND, KindGraph, Local, Node, adjoint_name
 from ..truth_kinds import DPS
@@ -71,24 +72,33 @@ def _value(expr, values: dict, at: dict):
 
 def _draws(meaning: LayerMeaning, unbiased: bool, where: dict | None = None):
     """Each drawn input's numbers; with ``where`` ({stride: 1}), only the inputs whose constants have those values
-    (and only those the claim's own condition allows)."""
+    (and only those the claim's own condition allows). A convolution's or a pooling's stride and padding held fixed
+    by the claim (its notation or its condition) are drawn so: every draw has them, at its own sizes and numbers."""
     where = {**dict(meaning.where), **(where or {})}
-    for key, values, count in _drawn(meaning.kind.name, unbiased):
+    geometry = tuple(sorted((s.name, int(v)) for s, v in meaning.where if s.name in GEOMETRY))
+    for key, values, count in _drawn(meaning.kind.name, unbiased, geometry):
         if where and any(values.get(s.name) != v for s, v in where.items()):
             continue
         yield key, values, count
 
 
-@functools.lru_cache(maxsize=8)
-def _drawn(kind: str, unbiased: bool) -> tuple:
+GEOMETRY = ("stride", "pad")  # the constants a draw may be given (layer_inputs.draw's stride and pad)
+
+
+@functools.lru_cache(maxsize=16)
+def _drawn(kind: str, unbiased: bool, geometry: tuple = ()) -> tuple:
     """The drawn inputs of ``kind`` with truth's values, computed once (a diagnosis judges many candidates on them;
-    nothing mutates them)."""
+    nothing mutates them); ``geometry`` ((name, value) of stride and pad): drawn with those (a draw whose kernel then
+    does not fit is left out)."""
     from ..kind_verification import counts_of, values_of
     from ..layer_inputs import draw
     from ..truth_kinds import kind_truth
     out = []
     for m, D, seed in DRAWS:
-        inp = draw(kind, m, D, seed, unbiased)
+        try:
+            inp = draw(kind, m, D, seed, unbiased, **dict(geometry))
+        except DeriveError:
+            continue
         out.append(((m, D, seed), values_of(inp, kind_truth(inp)), counts_of(inp)))
     return tuple(out)
 

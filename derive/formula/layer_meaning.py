@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..errors import DeriveError
-from ..layers.graph import AXES, AXIS_OF, KindGraph, Largest, Letters, adjoint_name
+from ..layers.graph import AXES, AXIS_OF, SOURCE, KindGraph, Largest, Letters, adjoint_name
 from . import ast
 
 MARKS = {"B", "\\mathcal{B}"}       # the batch's mark on a statistic (μ_B, σ²_{\mathcal{B}}): part of its name
@@ -153,11 +153,14 @@ def _letter_key(node) -> tuple[str, int, bool] | None:
 
 
 def _numbered(node: ast.Sym) -> str | None:
-    """The name h^{(0)} of a symbol with a numbered superscript in parentheses (Goodfellow's initial state)."""
+    """The name of a symbol with a superscript, as one word: h^{(0)} (Goodfellow's initial state), and a source's
+    layer marks on a single layer's quantities (z^{l}, \\delta^{l+1}, b^{l-1}: the letters a notation declares)."""
     lay = node.layer
-    if lay is None or lay.symbol is not None or lay.style != "paren":
+    if lay is None:
         return None
-    return f"{node.base}^{{({lay.offset})}}"
+    if lay.symbol is None and lay.style == "paren":
+        return f"{node.base}^{{({lay.offset})}}"
+    return _show(dataclasses.replace(node, indices=None))
 
 
 class _Reader:
@@ -180,9 +183,9 @@ class _Reader:
             self.symbols[key[0]] = _Symbol(name, key[1])
         self.names = {}  # a d-name other than d + symbol (dout) -> quantity
         for name, text in letters.names.items():
-            node = _parsed(text)
-            if isinstance(node, ast.Sym):
-                self.names[node.base] = name
+            key = _letter_key(_parsed(text))
+            if key is not None and key[1] == 1:
+                self.names[key[0]] = name
         self.sizes = {letters.sizes[a]: AXES[a][1] for a in AXES if a in letters.sizes}
         self.size_trees = {_parsed(text): size for text, size in self.sizes.items()}  # 4H, W', \\mathit{WW}
         self.size_forms = {}  # (base, subscripts) of each size as the grammar reads it: d_k is d with index k
@@ -204,7 +207,8 @@ class _Reader:
 
     # ---------------------------------------------------------------- symbols
     def known(self) -> str:
-        return ", ".join(sorted(self.letters.symbols[q] for q in self.letters.symbols if q != "loss"))
+        return ", ".join(sorted([self.letters.symbols[q] for q in self.letters.symbols if q != "loss"] +
+                                list(self.letters.names.values())))
 
     def is_loss(self, node) -> bool:
         if not isinstance(node, ast.Sym) or node.layer is not None or node.indices:
@@ -218,9 +222,9 @@ class _Reader:
         if base in self.symbols:
             s = self.symbols[base]
             return s.quantity, s.power, False
+        if base in self.names:  # a letter of its own for an adjoint: CS231n's dout, Goodfellow's G, Nielsen's \delta
+            return self.names[base], 1, True
         if self.letters.adjoint == "d":
-            if base in self.names:
-                return self.names[base], 1, True
             rest = base[1:] if base.startswith("d") else None
             if rest and rest in {n.name for n in self.kind.nodes}:
                 return rest, 1, True          # dgamma, dxhat: d + the quantity's name (CS231n's code)
@@ -440,13 +444,74 @@ class _Reader:
         raise _refuse(f"the derivative by {_show(node)}: it is not a quantity of the {self.kind.name} layer")
 
     def partial(self, node: ast.Partial, scope: dict):
-        if not self.is_loss(node.of):
+        if not self.is_loss(node.of) and self.lhs_mode:
             want = self.letters.symbols.get("loss", "the loss")
-            raise _refuse(f"\\partial {_show(node.of)} in a numerator: only the loss ({want}) is differentiated "
-                          "here (a local derivative is written out as the factor it is)")
-        if node.given:
-            raise _refuse("an argument list on the loss")
+            raise _refuse(f"\\partial {_show(node.of)} on the left side: only the loss ({want}) is differentiated "
+                          "there (a formula gives an adjoint or a forward quantity)")
+        if not self.is_loss(node.of):
+            return self.local(node, scope)
+        for arg in node.given:  # J(V, K): what the loss depends on, named; each must be one of the layer's
+            found = self.quantity_of(arg.base) if isinstance(arg, ast.Sym) and not arg.indices \
+                and arg.layer is None else None
+            if found is None or found[2] or found[0] == "loss" or found[0] not in self.arrays | self.constants:
+                raise _refuse(f"the argument {_show(arg)} of the loss {_show(node.of)}: the loss's arguments name "
+                              "the layer's quantities (J(V, K))")
         return self.adjoint_of(node.wrt, scope)
+
+    def local(self, node: ast.Partial, scope: dict):
+        """∂A/∂B of two quantities, A computed from B directly (∂y_i/∂γ, a chain rule's local factor): the partial
+        the kind's graph keeps beside A's forward formula, at the written entries of A and B (0 where they differ on
+        an axis they share). Read only where B reaches A by that read alone, so that the partial is the derivative
+        whatever the source means by it; the loss's arguments and other quantities are refused with the reason."""
+        want = self.letters.symbols.get("loss", "the loss")
+        if node.given:
+            raise _refuse(f"an argument list on {_show(node.of)}: only the loss ({want}) takes one")
+        of, wrt = self.expr(node.of, scope), self.expr(node.wrt, scope)
+        names = {n.name for n in self.kind.nodes}
+        if not isinstance(of, sp.Indexed) or of.base.label.name not in names or \
+                self.kind.node(of.base.label.name).forward is None:
+            raise _refuse(f"\\partial {_show(node.of)} in a numerator: the loss ({want}) or a quantity the layer "
+                          "computes is differentiated")
+        if not isinstance(wrt, sp.Indexed) or wrt.base.label.name not in names:
+            raise _refuse(f"the derivative of {_show(node.of)} by {_show(node.wrt)}: not a quantity of the "
+                          f"{self.kind.name} layer")
+        a, b = self.kind.node(of.base.label.name), self.kind.node(wrt.base.label.name)
+        reads = [r for r in a.reads if r.source == b.name]
+        if len(reads) != 1:
+            raise _refuse(f"the local derivative {_show(node)}: {_show(node.of)} is not computed from "
+                          f"{_show(node.wrt)} directly (write the chain rule's factors)")
+        others = [r.source for r in a.reads if r.source != b.name and b.name in self._ancestors(r.source)]
+        if a.name in self._ancestors(b.name):  # a recurrence: a[t] reads h[t - 1], which an earlier a made
+            raise _refuse(f"the local derivative {_show(node)}: {_show(node.of)} and {_show(node.wrt)} feed each "
+                          "other across the steps, so the partial and the total derivative differ (write which)")
+        if others:
+            via = self.letters.symbols.get(others[0], others[0])
+            raise _refuse(f"the local derivative {_show(node)}: {_show(node.of)} depends on {_show(node.wrt)} through "
+                          f"{via} as well, so the partial and the total derivative differ (write which)")
+        read = reads[0]
+        at_a = dict(zip(a.axes, of.indices))
+        at_b = dict(zip(b.axes, wrt.indices))
+        swap, factor = {}, sp.Integer(1)
+        for axis, value in at_a.items():
+            swap[AXES[axis][0]] = value
+        for axis, value in at_b.items():
+            if axis not in at_a:
+                swap[AXES[axis][0]] = value
+            elif axis in read.own:
+                swap[SOURCE[axis]] = value
+            else:
+                factor *= sp.KroneckerDelta(at_a[axis], value)
+        return factor * read.partial.xreplace(swap)
+
+    def _ancestors(self, name: str) -> set[str]:
+        """Every quantity ``name`` is computed from, directly or not (itself included)."""
+        out, todo = set(), [name]
+        while todo:
+            n = todo.pop()
+            if n not in out:
+                out.add(n)
+                todo += [r.source for r in self.kind.node(n).reads] if n in {m.name for m in self.kind.nodes} else []
+        return out
 
     def total(self, node, scope: dict):
         """Σ (or a max pool's max, ``ast.Max``) over an index letter's range, which its use or its limit names."""
@@ -531,9 +596,20 @@ class _Reader:
         """A product written side by side, left to right: scalars scale; two arrays whose inner axes chain (P's
         keys with V's keys) multiply as matrices, a sum over the shared axis; CS231n's d before a quantity is its
         adjoint."""
-        value, axes, n = sp.Integer(1), (), 0
+        value, axes, n, ones = sp.Integer(1), (), 0, False
         while n < len(factors):
             f = factors[n]
+            if _ones(f):  # A 1: the sums over A's last axis (its rows' sums); 1^T A: over A's first
+                row = isinstance(f, ast.Transpose)
+                if axes and not row:
+                    value, axes = self._summed(value, axes[-1]), axes[:-1]
+                elif not axes and row and not ones:
+                    ones = True
+                else:
+                    raise _refuse(f"a vector of ones {ast.ONES} here makes an outer product (a broadcast), which is "
+                                  "not read: A 1 sums A's rows, 1^T A its columns")
+                n += 1
+                continue
             if self._prefix(f) and n + 1 < len(factors):
                 after, flip = factors[n + 1], False
                 if isinstance(after, ast.Transpose):  # \delta A^T: the adjoint of A, transposed
@@ -544,6 +620,8 @@ class _Reader:
             else:
                 b, bx = self.shaped(f, scope)
                 n += 1
+            if ones and bx:
+                b, bx, ones = self._summed(b, bx[0]), bx[1:], False
             if not axes or not bx:
                 value, axes = value * b, axes or bx
                 continue
@@ -563,7 +641,15 @@ class _Reader:
             else:
                 raise ShapeFailure(f"a product of a {self.shape_words(axes)} array and a {self.shape_words(bx)} "
                                    "one: the inner sizes differ (a transpose may be missing)")
+        if ones:
+            raise _refuse(f"a vector of ones {ast.ONES} with no array beside it to sum")
         return value, axes
+
+    def _summed(self, value, axis: str):
+        """``value`` summed over ``axis`` (its index there the axis's own, as an array's entry has it)."""
+        bound = sp.Symbol(f"contracted{next(self.fresh)}", integer=True, positive=True)
+        self.axis_of[bound] = axis
+        return sp.Sum(value.xreplace({AXES[axis][0]: bound}), (bound, 1, AXES[axis][1]))
 
     # ---------------------------------------------------------------- the claim
     def condition(self, claim: ast.Claim) -> tuple:
@@ -621,6 +707,7 @@ class _Reader:
         if not isinstance(rhs, sp.Expr):
             raise _refuse("the right side is not a number")
         lhs_free = set(lhs.indices) if isinstance(lhs, sp.Indexed) else set()
+        rhs = self.one_example(rhs, lhs_free)
         unplaced = sorted(letter for letter, s in self.free.items() if s not in self.axis_of)
         if unplaced:
             raise _refuse(f"index {unplaced[0]} appears only inside computed indices or brackets: what it runs over "
@@ -639,6 +726,24 @@ class _Reader:
         if self.letters.base != 1:
             notes.append(f"indices counted from {self.letters.base}, as the notation says")
         return LayerMeaning(self.kind, self.letters, quantity, adjoint, lhs, rhs, every, tuple(notes), where)
+
+    def one_example(self, rhs, lhs_free: set):
+        """A formula written for one example, in letters that leave the example implicit, about a quantity the
+        examples share (a kernel, a bias): each example's loss adds, so the batch's gradient is the sum over the
+        examples of the formula's right side. Read so only where it is unambiguous: the formula writes no example
+        index at all, and every quantity of the forward pass is an example's own (no statistic over the batch)."""
+        n = AXES["n"][0]
+        if "n" in self.letters.shown or n in lhs_free or n not in rhs.free_symbols:
+            return rhs
+        if any(axis == "n" and s != n for s, axis in self.axis_of.items()):
+            return rhs  # an example index written somewhere: the formula is not one example's
+        if any("n" not in node.axes for node in self.kind.nodes if node.forward is not None):
+            return rhs  # a statistic over the batch (batch norm's mean): the examples do not add
+        bound = sp.Symbol(f"example{next(self.fresh)}", integer=True, positive=True)
+        self.axis_of[bound] = "n"
+        self.notes.append("the formula names no example: it is read for one example, and the gradient of what the "
+                          "examples share as the sum of each example's (the loss adds over the examples)")
+        return sp.Sum(rhs.xreplace({n: bound}), (bound, 1, AXES["n"][1]))
 
     def _every(self, rhs, lhs_free: set) -> list:
         """The right side's free indices the left side lacks, with their axes; a placeholder whose axis the left
@@ -675,6 +780,12 @@ def _number(text: str):
     if m:
         return sp.Rational(int(m.group(1) or "0") * 10 ** len(m.group(2)) + int(m.group(2)), 10 ** len(m.group(2)))
     raise _refuse(f"number {text} is not read")
+
+
+def _ones(node) -> bool:
+    """``node`` is a vector of ones, \\mathbf{1} (or its transpose)."""
+    node = node.arg if isinstance(node, ast.Transpose) else node
+    return isinstance(node, ast.Sym) and node.base == ast.ONES and not node.indices and node.layer is None
 
 
 def _matmul_factors(node) -> list:

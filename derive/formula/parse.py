@@ -1011,6 +1011,8 @@ def _bad_token(exc) -> str:
         return f"the formula ends too early (after {_tok_where(tok)}){tail}"
     if tok.type == "PARTIAL":
         return _MISUSED["partial"].format(_tok_where(tok))
+    if tok.type == "ROWBREAK":  # lexed as a token only for \substack's rows
+        return f"a line break \\\\ at {_tok_where(tok)}: check one formula at a time"
     return f"unexpected {_quote(tok.value)} at {_tok_where(tok)}{tail}"
 
 
@@ -1372,6 +1374,8 @@ class _Build:
             if upper is not None:
                 raise _err(c[0], "a sum over several indices with an upper limit", "write one sum per index")
             body = _plain(c[2])
+            for left, right in reversed(lower or ()):  # \substack's constraints: the terms where they hold
+                body = Bin("matmul", Kronecker(left, right), body)
             for name in reversed(index):
                 body = Sum(name, body, None, None)
             return body
@@ -1401,6 +1405,18 @@ class _Build:
         if len(set(names)) != len(names):
             raise _err(c[0], f"the sum's indices {', '.join(names)} repeat one")
         return tuple(names), None
+
+    def lower_constrained(self, c):  # \sum_{\substack{l,m \\ \textrm{s.t.} \\ (l-1) s + m = j}}
+        names, _ = self.lower_many([t for t in c if getattr(t, "type", None) in ("LETTER", "PRIME")])
+        return names, tuple(x for x in c if isinstance(x, tuple))
+
+    def scond(self, c):  # l + m = j under a sum: a Kronecker delta of two indices
+        if _relation(c[1]) != "=":
+            raise _err(c[1], f"{_quote(c[1].value)} under a sum", "a constraint under a sum equates two indices")
+        sides = tuple(_index_text(_plain(x)) for x in (c[0], c[2]))
+        if None in sides:
+            raise _err(c[1], "a constraint under a sum compares two indices (letters, numbers, + - and products)")
+        return sides
 
     def lower(self, c):
         name = _letter_name(c[0].value)

@@ -9,10 +9,14 @@ convention={...})``); every field is checked before use and nothing of it is eva
     index_base = 0               # the notes count indices from 0 (default: 1, as every notation of derive)
     adjoint = "d"                # dx (CS231n's d-names) or "partial" (\\frac{\\partial L}{\\partial x})
     prefix = "\\delta"          # the mark before a quantity for its adjoint, \\delta V (d, \\delta, \\Delta, \\bar)
+    implicit = ["n", "c"]        # index letters of the base the notes leave out (one example, one channel): their
+                                 # axes are the formula's own, and a formula without the example index is of one example
     [symbols]                    # a symbol as the base notation writes it = as the notes write it
     x = "I"
     w = "K"
     "\\mathrm{dout}" = "dO"      # a d-name (the base's dout)
+    [gradients]                  # a quantity as the base writes it = the notes' letter for the loss's gradient by it
+    Z = "G"                      # (Goodfellow's G for the gradient of J by Z; Nielsen's \\delta for dC/dz)
     [indices]                    # an index letter of the base = the notes' letter
     n = "b"
     [sizes]                      # a size of the base = the notes' letter
@@ -33,8 +37,8 @@ from ..schema import Choice, FieldError, Integer, Latex, Text, kind_of
 from .graph import KindGraph, Letters
 
 MAX_FILE_BYTES = 16 * 1024
-TABLES = ("symbols", "indices", "sizes", "constants")
-FIELDS = ("kind", "from", "name", "index_base", "adjoint", "prefix") + TABLES
+TABLES = ("symbols", "indices", "sizes", "constants", "gradients")
+FIELDS = ("kind", "from", "name", "index_base", "adjoint", "prefix", "implicit") + TABLES
 PREFIXES = ("d", "\\delta", "\\Delta")  # the marks notes write before a quantity for its adjoint (dV, \\delta V)
 
 
@@ -87,8 +91,22 @@ def notation(kind: KindGraph, data: dict, default_name: str = "notes") -> Letter
             names[named[key]] = new
         else:
             raise _unknown("symbols", key, sorted(written) + sorted(named), base)
+    for key, value in _table(data, "gradients").items():
+        new = Latex(60).check(f"gradients.{key}", value)
+        if key not in written or written[key] == "loss":
+            raise _unknown("gradients", key, sorted(k for k, q in written.items() if q != "loss"), base)
+        names[written[key]] = new
     index = dict(base.index)
     free = {letters[0]: axis for axis, letters in base.index.items()}
+    shown = base.shown
+    implicit = data.get("implicit", [])
+    if not isinstance(implicit, list):
+        raise FieldError("implicit", f"expected a list of index letters such as [\"n\"], got {kind_of(implicit)}")
+    for value in implicit:
+        letter = _index_letter("implicit", value)
+        if letter not in free or free[letter] not in base.shown:
+            raise _unknown("implicit", letter, sorted(k for k, a in free.items() if a in base.shown), base)
+        shown = shown.replace(free[letter], "")
     for key, value in _table(data, "indices").items():
         letter = _index_letter(f"indices.{key}", value)
         if key not in free:
@@ -116,7 +134,7 @@ def notation(kind: KindGraph, data: dict, default_name: str = "notes") -> Letter
     return dataclasses.replace(
         base, source=name, cite=f"{name}: the {base.source} notation with the notes' own letters ({base.cite})",
         symbols=symbols, index=index, sizes=sizes, adjoint=adjoint, names=names, base=index_base, prefix=prefix,
-        fixed=tuple(fixed))
+        fixed=tuple(fixed), shown=shown)
 
 
 def notation_of(kind: KindGraph, convention) -> Letters:
