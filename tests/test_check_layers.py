@@ -103,7 +103,7 @@ FAILS = [
     ("embedding", "cs231n", r"dW_{jk} = \sum_i dout_{ik}"),                         # every token into every word
 ]
 # what the printer writes and the grammar cannot read yet: refused with the reason, never judged
-UNREAD = {"relu": "unexpected character '>'", "leaky_relu": r"unknown command \\begin",
+UNREAD = {"leaky_relu": r"unknown command \\begin",
           "elu": r"unknown command \\begin", "gelu": r"unknown symbol \\pi"}
 
 
@@ -316,3 +316,18 @@ def test_mangled_formulas_get_a_verdict_or_a_reason_never_a_crash():
             r = check(" ".join(edited), convention, layer=layer)
             assert r.verdict in ("holds", "fails", "invalid")
             assert r.verdict != "invalid" or r.reason
+
+
+COMPARED = [  # ReLU's step, [y > 0], as the kind's document prints it, and edits of it
+    (r"dx_{ij} = \mathrm{dout}_{ij} \cdot \left[y_{ij} > 0\right]", "holds"),
+    (r"dx_{ij} = \mathrm{dout}_{ij} [x_{ij} \geq 0]", "holds"),   # no input is exactly 0 on random draws
+    (r"dx_{ij} = \mathrm{dout}_{ij} [y_{ij} < 0]", "fails"),
+    (r"dx_{ij} = \mathrm{dout}_{ij} [x_{ij} > 1]", "fails"),
+    (r"dx_{ij} = [y_{ij} > 0]", "fails"),
+]
+
+
+@pytest.mark.parametrize("formula, verdict", COMPARED)
+def test_a_comparison_in_brackets_is_its_iverson_bracket(formula, verdict):
+    r = check(formula, "cs231n", layer="relu")
+    assert r.verdict == verdict, r.text()

@@ -155,10 +155,14 @@ class Max:
 @dataclass(frozen=True)
 class Indicator:
     """[x_t = y_i] of two values, not indices (max pooling's routing to the largest entry): 1 where they are
-    equal, else 0."""
+    equal, else 0; ``op`` another comparison ([y > 0], ReLU's step: 1 where y is positive)."""
 
     left: object
     right: object
+    op: str = "="   # =, >, <, ≥ or ≤ (COMPARISONS)
+
+
+COMPARISONS = {"=": "=", ">": ">", "<": "<", "≥": "\\geq", "≤": "\\leq"}  # each as derive writes it
 
 
 @dataclass(frozen=True)

@@ -381,8 +381,9 @@ class _Reader:
             return self.size_trees[node]
         if isinstance(node, ast.Kronecker):
             return self.kronecker(node, scope)
-        if isinstance(node, ast.Indicator):  # [x_t = y_i]: 1 where the two values are equal
-            return sp.Piecewise((1, sp.Eq(self.expr(node.left, scope), self.expr(node.right, scope))), (0, True))
+        if isinstance(node, ast.Indicator):  # [x_t = y_i]: 1 where the two values are equal; [y > 0] where positive
+            compare = {"=": sp.Eq, ">": sp.Gt, "<": sp.Lt, "≥": sp.Ge, "≤": sp.Le}[node.op]
+            return sp.Piecewise((1, compare(self.expr(node.left, scope), self.expr(node.right, scope))), (0, True))
         if isinstance(node, ast.Num):
             return _number(node.value)
         if isinstance(node, ast.Sym):

@@ -964,7 +964,7 @@ def _quote(s: str) -> str:
 
 # ---------------------------------------------------------------- lark's errors, in words
 _DESCRIBE = {"REL": "'='", "PLUS": "'+'", "MINUS": "'-'", "_RP": "')'", "_RB": "']'", "_RC": "'}'",
-             "_LC": "'{'", "SUB": "'_'", "SUP": "'^'", "COLON": "':'", "END": "'end'", "COMMA": "','"}
+             "_LC": "'{'", "SUB": "'_'", "SUP": "'^'", "COLON": "':'", "END": "'end'", "COMMA": "','", "COMP": "'>'"}
 _STARTS = {"LETTER", "GREEK", "ELL", "WORD", "CAL", "HAT", "FONT", "FNLETTER", "FNNAME", "NUMBER", "_LP", "_LB",
            "FRAC", "FRACSHORT", "PARTIAL", "NABLA", "SUM", "DIGIT1", "SQRT"}
 _MISUSED = {"left": "\\left at {} must be followed by (, [ or a period",
@@ -1491,6 +1491,11 @@ class _Build:
         if None in sides:  # [x_t = y_i]: two values compared (max pooling's routing), read by a layer's reader only
             return Indicator(_plain(c[0]), _plain(c[2]))
         return Kronecker(*sides)
+
+    def compare(self, c):  # [y > 0]: 1 where the comparison of two values holds, else 0 (ReLU's step)
+        op = c[1].value
+        op = {"\\gt": ">", "\\lt": "<", "\\geq": "≥", "\\ge": "≥", "\\leq": "≤", "\\le": "≤"}.get(op, op)
+        return Indicator(_plain(c[0]), _plain(c[2]), op)
 
     def bias_unit(self, c):  # \begin{bmatrix} 1 \\ a \end{bmatrix}
         return BiasUnit(_plain(c[1]))

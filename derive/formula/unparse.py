@@ -126,7 +126,7 @@ def _(node: ast.Max) -> str:
 
 @latex.register
 def _(node: ast.Indicator) -> str:
-    return f"[{latex(node.left)} = {latex(node.right)}]"
+    return f"[{latex(node.left)} {ast.COMPARISONS[node.op]} {latex(node.right)}]"
 
 
 @latex.register
