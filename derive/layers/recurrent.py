@@ -212,7 +212,7 @@ DLS = Letters(
            "zu": r"d\Gamma_{u}", "zc": r"d\tilde{c}", "zo": r"d\Gamma_{o}",
            "gf": r"\frac{\partial J}{\partial \Gamma_{f}}", "gu": r"\frac{\partial J}{\partial \Gamma_{u}}",
            "cc": r"\frac{\partial J}{\partial \tilde{c}}", "go": r"\frac{\partial J}{\partial \Gamma_{o}}"})
-GATES = (("f", "sigmoid", "the forget gate"), ("u", "sigmoid", "the update gate (CS231n's input gate)"),
+GATES = (("f", "sigmoid", "the forget gate"), ("u", "sigmoid", "the update gate"),
          ("c", "tanh", "the candidate cell state"), ("o", "sigmoid", "the output gate"))
 VALUE = {"f": "gf", "u": "gu", "c": "cc", "o": "go"}  # each gate's value node by its letter
 
@@ -250,7 +250,8 @@ def lstm_concat(unbiased: bool = False) -> KindGraph:
              (Local("a", sp.KroneckerDelta(SOURCE["t"], t - 1) * sp.KroneckerDelta(j, p), own="t", pick=True),
               Local("a0", first * sp.KroneckerDelta(j, p), pick=True),
               Local("x", sp.KroneckerDelta(p, H + k), pick=True)),
-             why="the state before stacked over the step's input, [a_prev; x_t]"),
+             why="the state before stacked over the step's input, [a_prev; x_t] (rows 1 to n_a the state, a0 at "
+                 "step 1, the rest the input: an entry outside its array is 0)"),
         *gate_nodes[:6],
         Node("c", "jnt", values["f"] * before_c + values["u"] * values["c"],
              (Local("gf", before_c), Local("gu", values["c"]), Local("cc", values["u"]),
