@@ -208,10 +208,17 @@ DLS = Letters(
      "c": "c", "a": "a", "y": "y", "loss": "J"},
     {"j": ("j", "j'"), "k": ("k", "k'"), "p": ("p", "p'"), "n": ("i", "i'"), "t": ("t", "t'")},
     {"j": "n_{a}", "k": "n_{x}", "p": "n_{a} + n_{x}", "n": "m", "t": "T_{x}"}, shown="jkpnt", adjoint="d",
-    names={"y": r"\mathrm{da}", "a": r"da_{\mathrm{next}}", "c": r"dc_{\mathrm{next}}", "zf": r"d\Gamma_{f}",
-           "zu": r"d\Gamma_{u}", "zc": r"d\tilde{c}", "zo": r"d\Gamma_{o}",
+    # every adjoint's name given, none read by a d before a letter (prefix ""): the notebook's dΓ_f is the gradient
+    # at the gate's pre-activation, where d before the gate's letter would read the gradient at its value; a name
+    # the checker reads (da the upstream, dc, dx) has a base of its own, the others (d a_next, dW_f ...) are written
+    # with an upright d that reads as no quantity, so a formula naming them is refused, not misread
+    names={"y": r"\mathrm{da}", "a": r"\mathrm{d}a_{\mathrm{next}}", "c": r"dc_{\mathrm{next}}", "x": "dx",
+           "a0": r"\mathrm{d}a_{0}", "concat": r"\mathrm{dconcat}",
+           **{f"{w}{g}": rf"\mathrm{{d}}{w.upper() if w == 'w' else w}_{{{g}}}" for w in "Wb" for g in "fuco"},
+           "zf": r"d\Gamma_{f}", "zu": r"d\Gamma_{u}", "zc": r"d\tilde{c}", "zo": r"d\Gamma_{o}",
            "gf": r"\frac{\partial J}{\partial \Gamma_{f}}", "gu": r"\frac{\partial J}{\partial \Gamma_{u}}",
-           "cc": r"\frac{\partial J}{\partial \tilde{c}}", "go": r"\frac{\partial J}{\partial \Gamma_{o}}"})
+           "cc": r"\frac{\partial J}{\partial \tilde{c}}", "go": r"\frac{\partial J}{\partial \Gamma_{o}}"},
+    prefix="")
 GATES = (("f", "sigmoid", "the forget gate"), ("u", "sigmoid", "the update gate"),
          ("c", "tanh", "the candidate cell state"), ("o", "sigmoid", "the output gate"))
 VALUE = {"f": "gf", "u": "gu", "c": "cc", "o": "go"}  # each gate's value node by its letter
