@@ -27,6 +27,8 @@ definition f alone), in ``KIND_TRUTH``, one row per kind; a single layer and a n
                O2 = (T2 + 2p - U2) // s + 1 columns; a padded position's term left out)
     maxpool2d  y_nkoq = the largest of x_nk(s o + u)(s q + v), u < U, v < U2 (the first of a tie in row-major
                (u, v) order)        avgpool2d  y_nkoq = (1/(U U2)) sum_u sum_v x_nk(s o + u)(s q + v)   (no padding)
+    lstm_concat  deeplearning.ai's: concat = [a_(t-1); x_t] (a0 first), f, u, o = sigmoid(W_g concat + b_g), cc =
+               tanh(W_c concat + b_c), c_t = f c_(t-1) + u cc (c_0 = 0), a_t = o tanh(c_t); the examples as columns
 
 then one backward sweep from the loss (``layer_inputs.loss``, or ``architectures.loss`` of the last step's
 output) gives every adjoint. Reverse mode gives an interior node the derivative of the loss by that node cut

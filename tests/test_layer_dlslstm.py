@@ -11,6 +11,7 @@ differences in test_truth_kinds) with the weights mapped, and against an explici
 from __future__ import annotations
 
 import dataclasses
+
 import mpmath
 import pytest
 import sympy as sp
@@ -51,8 +52,8 @@ REPAIRED = [
      sum((totals(sp.IndexedBase("W" + g)[BOUND["j"], H + k] * sp.IndexedBase("dz" + g)[BOUND["j"], n, t], "j")
           for g in "fuco"), sp.Integer(0))),
     ("lstm_backward: da0 = the first step's da_prev", "a0",
-     sum((sp.Sum(sp.IndexedBase("W" + g)[BOUND["j"], j] * sp.IndexedBase("dz" + g)[BOUND["j"], n, 1], (BOUND["j"], 1, H))
-          for g in "fuco"), sp.Integer(0))),
+     sum((sp.Sum(sp.IndexedBase("W" + g)[BOUND["j"], j] * sp.IndexedBase("dz" + g)[BOUND["j"], n, 1],
+                 (BOUND["j"], 1, H)) for g in "fuco"), sp.Integer(0))),
 ]
 # the same equations as the errata and the sources with a mistake write them
 WRONG = [
