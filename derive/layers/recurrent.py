@@ -198,8 +198,9 @@ def gru(unbiased: bool = False) -> KindGraph:
 DLS = Letters(
     "dls", "deeplearning.ai, Deep Learning Specialization, course 5 (Sequence Models), week 1, 'Building your "
     "Recurrent Neural Network - Step by Step': lstm_cell_forward, lstm_forward, lstm_cell_backward and lstm_backward "
-    "(x, a0, W_f, W_u, W_c, W_o over concat = [a_prev; x_t], b_f, b_u, b_c, b_o, the gates Γ_f, Γ_u, Γ_o and the "
-    "candidate c̃, c, a; dΓ_f, dΓ_u, dc̃, dΓ_o the gradients at the gates' pre-activations z, which are derive's; "
+    "(x, a0, W_f, W_u, W_c, W_o over concat = [a_prev; x_t], b_f, b_u, b_c, b_o, the gates Gamma_f, Gamma_u, "
+    "Gamma_o and the candidate c tilde, c, a; dGamma_f, dGamma_u, dc tilde, dGamma_o the gradients at the gates' "
+    "pre-activations z, which are derive's; "
     "da the upstream gradient of every state, da_next and dc_next the totals a step receives), the examples as "
     "columns, counted from 1; the cell state starts at 0, as lstm_forward's",
     {"x": "x", "a0": "a_{0}", "concat": r"\mathrm{concat}", "Wf": "W_{f}", "Wu": "W_{u}", "Wc": "W_{c}",
