@@ -49,7 +49,8 @@ def layer(kind: str = "batchnorm", convention: str | None = None, unbiased: bool
     if convention is not None and not isinstance(convention, str | dict):
         raise DeriveError(f"convention must be a notation's name, a .toml file or a dict, not "
                           f"{type(convention).__name__}")
-    return derive_kind(build(kind, unbiased), convention, unbiased)
+    from .layer_inputs import kind_for
+    return derive_kind(build(kind_for(kind, convention), unbiased), convention, unbiased)
 
 
 def architecture(spec: str, inputs: int = 3, unbiased: bool = False):

@@ -114,15 +114,20 @@ SHAPED_LETTERS = {"batchnorm": "ioffe, cs231n", "layernorm": "ba, cs231n", "drop
                   "attention": "vaswani, dao", "masked_attention": "vaswani, dao", "embedding": "cs231n",
                   "conv1d": "cs231n, goodfellow", "maxpool1d": "cs231n", "avgpool1d": "cs231n",
                   "conv2d": "cs231n, goodfellow", "maxpool2d": "cs231n", "avgpool2d": "cs231n",
-                  "rnn": "cs231n, goodfellow", "lstm": "cs231n", "gru": "pytorch"}
+                  "rnn": "cs231n, goodfellow", "lstm": "cs231n", "gru": "pytorch",
+                  "lstm_concat": "dls"}
 ACTIVATION_LETTERS = "cs231n"  # every elementwise activation's
 LAYER_LETTERS = SHAPED_LETTERS | {name: ACTIVATION_LETTERS for name in ELEMENTWISE}
 
 
 def _letters_words() -> list[str]:
-    """Whose letters each kind is written in, the activations together."""
-    return [f"{k}: {v}" for k, v in SHAPED_LETTERS.items()] + [f"the activations ({', '.join(ELEMENTWISE)}): "
-                                                               f"{ACTIVATION_LETTERS}"]
+    """Whose letters each kind is written in, the activations together; a kind another source parameterises
+    otherwise (``layer_inputs.BY_NOTATION``) with the kind that convention gives it."""
+    from .layer_inputs import BY_NOTATION
+    also = {k: "".join(f", {c} (that is {graph})" for (name, c), graph in BY_NOTATION.items() if name == k)
+            for k in SHAPED_LETTERS}
+    return [f"{k}: {v}{also[k]}" for k, v in SHAPED_LETTERS.items()] + [
+        f"the activations ({', '.join(ELEMENTWISE)}): {ACTIVATION_LETTERS}"]
 
 
 def _layer_flags(p: argparse.ArgumentParser, architecture: bool = False) -> None:

@@ -24,7 +24,8 @@ LAYER_DOCS = (("batchnorm", "ioffe"), ("batchnorm", "cs231n"), ("layernorm", "ba
               ("attention", "vaswani"), ("masked_attention", "dao"), ("embedding", "cs231n"),
               ("conv1d", "cs231n"), ("conv1d", "goodfellow"), ("maxpool1d", "cs231n"), ("avgpool1d", "cs231n"),
               ("conv2d", "cs231n"), ("conv2d", "goodfellow"), ("maxpool2d", "cs231n"), ("avgpool2d", "cs231n"),
-              ("rnn", "cs231n"), ("rnn", "goodfellow"), ("lstm", "cs231n"), ("gru", "pytorch"))
+              ("rnn", "cs231n"), ("rnn", "goodfellow"), ("lstm", "cs231n"), ("gru", "pytorch"),
+              ("lstm_concat", "dls"))
 # (file name, spec, input features): the architectures' documents
 ARCH_DOCS = (("residual-batchnorm", "dense(4), batchnorm, relu, residual(dense(4), batchnorm, relu), "
               "projected(dense(3), layernorm, tanh), dropout, dense(2), logsoftmax", 3),

@@ -65,7 +65,8 @@ class KindDocument:
 
 
 def _size_word(letters: Letters, axes: str) -> str:
-    return r" \times ".join(letters.sizes[a] for a in axes) if axes else "1"
+    sizes = [letters.sizes[a] for a in axes]  # a sum of sizes in a product, (n_a + n_x), in parentheses
+    return r" \times ".join(f"({s})" if "+" in s and len(sizes) > 1 else s for s in sizes) if axes else "1"
 
 
 def term_latex(term: Term, letters: Letters, lhs) -> str:
@@ -129,10 +130,11 @@ def closed_lines(d: KindDerivation) -> tuple:
 def sizes_words(d: KindDerivation, report: KindReport) -> str:
     """The inputs' sizes in words: (m, D) pairs, and a convolution's or a pooling's positions, kernel or window
     and (stride, pad)."""
-    from .layer_inputs import RECURRENT, STEPS, spatial_shape
+    from .layer_inputs import DRAWS, RECURRENT, STEPS, spatial_shape
     pairs = ", ".join(f"({m}, {n})" for m, n in report.sizes)
-    if d.kind.name in RECURRENT:
-        return pairs + f" (examples, features), {STEPS} steps and H = D + 1 hidden units"
+    if d.kind.name in RECURRENT:  # H = D + 1 hidden units (D + 2 for deeplearning.ai's LSTM)
+        hidden = DRAWS[d.kind.name].axis(3, 0)  # type: ignore[misc]  # the draws' H less D
+        return pairs + f" (examples, features), {STEPS} steps and H = D + {hidden} hidden units"
     if not report.geometry:
         return pairs + " (examples, features)"
     positions, taps = (" by ".join(map(str, sizes)) for sizes in spatial_shape(d.kind.name))

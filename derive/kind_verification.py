@@ -70,8 +70,9 @@ def values_of(inp: LayerInput, truth: dict) -> dict:
 def counts_of(inp: LayerInput) -> dict[str, int]:
     """Each axis's size on this input: m examples, D features, H outputs or keys or words or hidden units (i too);
     a convolution's or pooling's T input positions, O output positions and U taps (rows; in 2-D also the columns
-    T2, O2, U2); a recurrent layer's T steps (and an LSTM's 4H stacked gates, q)."""
-    return {"n": inp.m, "k": inp.D, "j": inp.H, "i": inp.H, "q": 4 * inp.H, "g": 3 * inp.H} | (
+    T2, O2, U2); a recurrent layer's T steps (and an LSTM's 4H stacked gates, q; deeplearning.ai's H + D rows of
+    [a_prev; x_t], p)."""
+    return {"n": inp.m, "k": inp.D, "j": inp.H, "i": inp.H, "q": 4 * inp.H, "g": 3 * inp.H, "p": inp.H + inp.D} | (
         {"t": inp.T, "o": inp.O, "u": inp.U} if inp.U else {"t": inp.steps} if inp.steps else {}) | (
         {"T": inp.T2, "O": inp.O2, "U": inp.U2} if inp.U2 else {})
 

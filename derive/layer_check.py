@@ -22,6 +22,7 @@ def check_layer(formula: str, layer: str, convention=None, diagnose: bool = True
     from .formula.layer_judge import harmless_notes, judge
     from .formula.layer_meaning import ShapeFailure, read
     from .formula.parse import parse_chain
+    from .layer_inputs import kind_for
     from .layers import kind as layer_kind
     from .layers.notation import notation_of
 
@@ -29,7 +30,7 @@ def check_layer(formula: str, layer: str, convention=None, diagnose: bool = True
     try:
         if not isinstance(formula, str):
             raise DeriveError(f"the formula must be a string, not {type(formula).__name__}")
-        kind = layer_kind(layer, unbiased)
+        kind = layer_kind(kind_for(layer, convention), unbiased)
         letters = notation_of(kind, convention)
         name = letters.source
         links = parse_chain(formula)

@@ -41,9 +41,19 @@ if TYPE_CHECKING:  # mpmath is imported where numbers are drawn: the CLI reads K
 ATTENTION = ("attention", "masked_attention")
 KINDS = ("batchnorm", "layernorm", "dropout", "dense", "softmax", "logsoftmax") + tuple(
     name for name, a in ACTIVATIONS.items() if a.elementwise) + ATTENTION + ("embedding",) + (
-    "conv1d", "maxpool1d", "avgpool1d", "conv2d", "maxpool2d", "avgpool2d", "rnn", "lstm", "gru")
+    "conv1d", "maxpool1d", "avgpool1d", "conv2d", "maxpool2d", "avgpool2d", "rnn", "lstm", "gru", "lstm_concat")
 # the issue's and CS231n's names for the 2-D poolings (max_pool_forward_naive pools images)
 KIND_ALIASES = {"maxpool": "maxpool2d", "avgpool": "avgpool2d"}
+# a kind whose source parameterises it otherwise is its own graph, reached by the kind's name and the source's:
+# deeplearning.ai's LSTM has a weight matrix per gate over [a_prev; x_t] where CS231n's stacks the gates
+BY_NOTATION = {("lstm", "dls"): "lstm_concat"}
+
+
+def kind_for(kind, convention):
+    """The kind ``kind`` names in ``convention``'s letters (``BY_NOTATION``), else ``kind`` itself."""
+    if isinstance(kind, str) and isinstance(convention, str):
+        return BY_NOTATION.get((KIND_ALIASES.get(kind, kind), convention), kind)
+    return kind
 SIZES = ((4, 3), (3, 5), (5, 2))               # (m, D) of the default draws: never square
 
 
@@ -77,18 +87,24 @@ class LayerInput:
                                # input weights Wx)
     h0: tuple[tuple, ...] = ()  # rnn: the initial state, m by H
     bh: tuple = ()             # gru: the hidden side's biases (3H; its b is the input side's)
+    named: tuple = ()          # (name, value) of a kind's own parameters (lstm_concat's W_f ... b_o, a0)
 
     @property
     def m(self) -> int:
-        return len(self.x)
+        return len(self.x[0]) if self.kind in COLUMNS else len(self.x)
 
     @property
     def D(self) -> int:
+        if self.kind in COLUMNS:
+            return len(self.x)
         return len(self.x[0][0]) if self.kind in RECURRENT else len(self.x[0])
 
     @property
     def steps(self) -> int:
-        """A recurrent layer's time steps (x is m by T by D); 0 for the other kinds."""
+        """A recurrent layer's time steps (x is m by T by D, or D by m by T with the examples as columns); 0 for the
+        other kinds."""
+        if self.kind in COLUMNS:
+            return len(self.x[0][0])
         return len(self.x[0]) if self.kind in RECURRENT else 0
 
     @property
@@ -138,7 +154,7 @@ class LayerInput:
         return {"gamma": self.gamma, "beta": self.beta, "epsilon": self.eps, "mask": self.mask, "p": self.keep,
                 "W": self.W, "b": self.b, "K": self.K, "V": self.V, "tokens": self.tokens, "onehot": self.onehot,
                 "stride": self.stride, "pad": self.pad, "window": self.window, "window2": self.window2,
-                "Wx": self.W, "Wh": self.Wh, "h0": self.h0, "bx": self.b, "bh": self.bh}
+                "Wx": self.W, "Wh": self.Wh, "h0": self.h0, "bx": self.b, "bh": self.bh} | dict(self.named)
 
 
 def grid(rng: random.Random, m: int, D: int, low: float, high: float) -> tuple[tuple, ...]:
@@ -298,7 +314,8 @@ def _pool(positions: tuple[int, ...], window: tuple[int, ...]) -> Callable[..., 
 
 
 RNN, STEPS = "rnn", 4  # a recurrent layer's time steps by default: T >= 3, so a state has a step before and after
-RECURRENT = (RNN, "lstm", "gru")
+RECURRENT = (RNN, "lstm", "gru", "lstm_concat")
+COLUMNS = ("lstm_concat",)  # the kinds whose arrays have the examples as columns: x is D by m by T, a is H by m by T
 
 
 def _recurrent(gates: int, biases: int = 1) -> Callable[..., dict]:
@@ -315,6 +332,18 @@ def _recurrent(gates: int, biases: int = 1) -> Callable[..., dict]:
     return own
 
 
+def _concatenated(rng: random.Random, m: int, D: int, H: int) -> dict:
+    """deeplearning.ai's LSTM, the examples as columns: x (D by m by T steps), a0 (H by m), each gate's W (H by
+    H + D, over [a_prev; x_t], scaled by 1/√(H + D)) and b (H) in the order f, u, c, o, and the loss's c, d at the
+    states' shape (H by m by T)."""
+    scale = 1 / (H + D) ** 0.5
+    x, a0 = tensor(rng, (D, m, STEPS), -2, 2), tensor(rng, (H, m), -1, 1)
+    weights = [(f"W{g}", tensor(rng, (H, H + D), -scale, scale)) for g in "fuco"]
+    biases = [(f"b{g}", tensor(rng, (H,), -0.5, 0.5)) for g in "fuco"]
+    return {"x": x, "named": (("a0", a0), *weights, *biases), "c": tensor(rng, (H, m, STEPS), -1, 1),
+            "d": tensor(rng, (H, m, STEPS), 0.2, 1)}
+
+
 # one line per kind that draws more than the shared fields (a dense layer's H outputs, attention's H keys, the
 # embedding's H words, a convolution's H output channels, its own x and its geometry)
 DRAWS = {"dense": Draws(lambda m, D: outputs(D), lambda m, D, H: H, _dense),
@@ -328,7 +357,9 @@ DRAWS = {"dense": Draws(lambda m, D: outputs(D), lambda m, D, H: H, _dense),
          "maxpool2d": Draws(own=_pool(*POOL2D), geometric=True, shape=POOL2D, trials=SIZES2D),
          "avgpool2d": Draws(own=_pool(*POOL2D), geometric=True, shape=POOL2D, trials=SIZES2D),
          RNN: Draws(channels, own=_recurrent(1)), "lstm": Draws(channels, own=_recurrent(4)),
-         "gru": Draws(channels, own=_recurrent(3, biases=2))}
+         "gru": Draws(channels, own=_recurrent(3, biases=2)),
+         # H = D + 2 hidden units: with the trials' (m, D) never m, never D
+         "lstm_concat": Draws(lambda m, D: outputs(D), own=_concatenated)}
 
 
 def draw(kind: str, m: int = 4, D: int = 3, seed: int = 0, unbiased: bool = False,

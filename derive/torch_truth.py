@@ -235,6 +235,21 @@ def _gru(torch, given: dict, params: dict, unbiased: bool):
     return torch.stack(states, dim=1)
 
 
+def _lstm_concat(torch, given: dict, params: dict, unbiased: bool):
+    """deeplearning.ai's LSTM by torch's own cat, sigmoid, tanh and matmul (torch has no cell with a weight matrix
+    per gate over [a_prev; x_t]: its nn.LSTM stacks them), the examples as columns, step by step from a0 and a zero
+    cell state: every state, H by m by T."""
+    x, a, c, states = given["x"], params["a0"], 0, []
+    act = {"f": torch.sigmoid, "u": torch.sigmoid, "c": torch.tanh, "o": torch.sigmoid}
+    for t in range(x.shape[2]):
+        concat = torch.cat([a, x[:, :, t]], dim=0)
+        f, u, cc, o = (act[g](params["W" + g] @ concat + params["b" + g][:, None]) for g in "fuco")
+        c = f * c + u * cc
+        a = o * torch.tanh(c)
+        states.append(a)
+    return torch.stack(states, dim=2)
+
+
 KIND_FORWARD = {
     "batchnorm": _batchnorm, "layernorm": _layernorm, "dropout": _dropout,
     "dense": lambda torch, given, params, unbiased: torch.nn.functional.linear(given["x"], params["W"].T, params["b"]),
@@ -255,6 +270,7 @@ KIND_FORWARD = {
     "rnn": _rnn,
     "lstm": _lstm,
     "gru": _gru,
+    "lstm_concat": _lstm_concat,
 }
 
 
@@ -310,7 +326,7 @@ def kind_torch(inp: LayerInput) -> dict[str, tuple]:
     numbers = {"gamma": inp.gamma, "beta": inp.beta, "epsilon": inp.eps, "mask": inp.mask, "p": inp.keep,
                "W": inp.W, "b": inp.b, "K": inp.K, "V": inp.V, "tokens": inp.tokens, "stride": inp.stride,
                "pad": inp.pad, "window": inp.window, "window2": inp.window2, "Wx": inp.W, "Wh": inp.Wh, "h0": inp.h0,
-               "bx": inp.b, "bh": inp.bh}
+               "bx": inp.b, "bh": inp.bh} | dict(inp.named)
     params, learned = _params(torch, inp.kind, numbers)
     y = forward(torch, given, params, inp.unbiased)
     names = ["dy"] + ["d" + name for name in given] + ["d" + name for name in learned]

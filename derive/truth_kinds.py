@@ -27,6 +27,8 @@ definition f alone), in ``KIND_TRUTH``, one row per kind; a single layer and a n
                O2 = (T2 + 2p - U2) // s + 1 columns; a padded position's term left out)
     maxpool2d  y_nkoq = the largest of x_nk(s o + u)(s q + v), u < U, v < U2 (the first of a tie in row-major
                (u, v) order)        avgpool2d  y_nkoq = (1/(U U2)) sum_u sum_v x_nk(s o + u)(s q + v)   (no padding)
+    lstm_concat  deeplearning.ai's: concat = [a_(t-1); x_t] (a0 first), f, u, o = sigmoid(W_g concat + b_g), cc =
+               tanh(W_c concat + b_c), c_t = f c_(t-1) + u cc (c_0 = 0), a_t = o tanh(c_t); the examples as columns
 
 then one backward sweep from the loss (``layer_inputs.loss``, or ``architectures.loss`` of the last step's
 output) gives every adjoint. Reverse mode gives an interior node the derivative of the loss by that node cut
@@ -396,6 +398,45 @@ def _gru(given: dict, params: dict, unbiased: bool) -> dict:
     return _unrolled(given, params, 3, step)
 
 
+def _lstm_concat(given: dict, params: dict, unbiased: bool) -> dict:
+    """deeplearning.ai's LSTM (course 5, lstm_cell_forward and lstm_forward), the examples as columns: x is D by m
+    by T, a0 H by m; at step t, concat = [a_(t-1); x_t] (H + D rows, a0 before step 1), each gate its own W (H by
+    H + D) and b: f = sigmoid(W_f concat + b_f), u = sigmoid(W_u ..), cc = tanh(W_c ..), o = sigmoid(W_o ..), c_t =
+    f c_(t-1) + u cc (the cell state starts at 0: at step 1 c = u cc), a_t = o tanh(c_t); every state is the output.
+    Each quantity comes back rows by m by T; concat's entries are nodes of their own (its adjoint is the step's)."""
+    x, a0 = given["x"], params["a0"]
+    D, m, H = len(x), len(a0[0]) if a0 else 0, len(a0)
+    if not x or any(len(row) != m or any(len(steps) != len(x[0][0]) for steps in row) for row in x):
+        raise DeriveError(f"this LSTM reads x of D features by m = {m} examples by T steps, the examples as columns")
+    for g in "fuco":
+        W, b = params["W" + g], params["b" + g]
+        if len(W) != H or any(len(row) != H + D for row in W) or len(b) != H:
+            raise DeriveError(f"this LSTM needs W_{g} of H = {H} by H + D = {H + D} and b_{g} of H")
+    sigmoid, tanh = _tape_elementwise(ACTIVATIONS["sigmoid"]), _tape_elementwise(ACTIVATIONS["tanh"])
+    act = {"f": sigmoid, "u": sigmoid, "c": tanh, "o": sigmoid}
+    names = {"f": "gf", "u": "gu", "c": "cc", "o": "go"}
+    columns: dict = {}  # name -> example -> step -> the column's entries
+    for n in range(m):
+        before, cell = [a0[j][n] for j in range(H)], None
+        for t in range(len(x[0][0])):
+            concat = [v * 1 for v in before + [x[k][n][t] for k in range(D)]]
+            step = {"concat": concat}
+            for g in "fuco":
+                W, b = params["W" + g], params["b" + g]
+                step["z" + g] = [_dot(W[j], concat, b[j]) for j in range(H)]
+                step[names[g]] = [act[g](v) for v in step["z" + g]]
+            f, u, cc, o = (step[names[g]] for g in "fuco")
+            cell = [u[j] * cc[j] if cell is None else f[j] * cell[j] + u[j] * cc[j] for j in range(H)]
+            before = [o[j] * tanh(cell[j]) for j in range(H)]
+            step |= {"c": cell, "a": before}
+            for name, column in step.items():
+                columns.setdefault(name, []).append(column)
+    T = len(x[0][0])
+    out = {name: [[[steps[n * T + t][r] for t in range(T)] for n in range(m)] for r in range(len(steps[0]))]
+           for name, steps in columns.items()}
+    return {**out, "y": out["a"]}
+
+
 def _add(given: dict, params: dict, unbiased: bool) -> dict:
     """The join of a residual block: y = x + skip."""
     return {"y": [[a + b for a, b in zip(ra, rb)] for ra, rb in zip(given["x"], given["skip"])]}
@@ -484,6 +525,7 @@ KIND_TRUTH: dict[str, KindTruth] = {
     "rnn": KindTruth(_rnn, ("Wx", "Wh", "b", "h0")),
     "lstm": KindTruth(_lstm, ("Wx", "Wh", "b", "h0")),
     "gru": KindTruth(_gru, ("Wx", "Wh", "bx", "bh", "h0")),
+    "lstm_concat": KindTruth(_lstm_concat, ("a0", "Wf", "Wu", "Wc", "Wo", "bf", "bu", "bc", "bo")),
 }
 
 

@@ -30,7 +30,7 @@ CASES = [(k, u) for k in KINDS for u in ((False, True) if k in STATISTICS else (
 PARTIALS = {"batchnorm": 9, "layernorm": 9, "dropout": 1, "dense": 3, "projection": 2, "softmax": 4,
             "logsoftmax": 4, "add": 2, "attention": 8, "masked_attention": 8, "embedding": 1, "conv1d": 3,
             "maxpool1d": 1, "avgpool1d": 1, "conv2d": 3, "maxpool2d": 1, "avgpool2d": 1, "rnn": 8,
-            "lstm": 17, "gru": 19} | {
+            "lstm": 17, "gru": 19, "lstm_concat": 26} | {
                 name: 1 for name, a in ACTIVATIONS.items() if a.elementwise}
 
 
@@ -67,7 +67,10 @@ def test_each_local_partial_is_the_derivative_of_its_forward_formula(name, unbia
     # a GRU's: 3H = 12, entry 11 the new gate's of unit 3 (= 2H + j)
     sizes |= {AXES["g"][1]: 12}
     at |= {AXES["g"][0]: 11}
-    at[AXES["t"][0]] = 5 if name not in ("rnn", "lstm", "gru") else 2
+    # deeplearning.ai's [a_prev; x_t]: 4 + 3 = 7 rows, row 6 the input's feature 2
+    sizes |= {AXES["p"][1]: 7}
+    at |= {AXES["p"][0]: 6}
+    at[AXES["t"][0]] = 5 if name not in ("rnn", "lstm", "gru", "lstm_concat") else 2
     rng = random.Random(1)
     checked = 0
     for node in g.nodes:

@@ -222,7 +222,9 @@ TRIALS_2D = tuple(zip(layer_inputs.SIZES2D[:2], (0, 7)))
 # a gated recurrent kind's every cut entry (4H or 3H stacked pre-activations, the gates, c) is moved where the forward
 # computes it and every later step recomputed: two examples, a few features, H = D + 1 (still H != D, T = 4 steps)
 GATED, TRIALS_GATED = ("lstm", "gru"), (((2, 2), 0), ((2, 3), 7))
-NEW_CASES = [(kind, m, D, seed) for kind in NEW for (m, D), seed in
+# deeplearning.ai's LSTM (lstm_concat) is checked in tests/test_layer_dlslstm.py: its truth equals the CS231n LSTM's
+# (checked here by central differences) with the weights mapped, every adjoint of both, and torch's
+NEW_CASES = [(kind, m, D, seed) for kind in NEW if kind != "lstm_concat" for (m, D), seed in
              (TRIALS_2D if kind in TWO_D else TRIALS_GATED if kind in GATED else TRIALS)]
 
 
@@ -253,13 +255,13 @@ def test_the_old_kinds_come_first():
     assert {"dense", "softmax", "logsoftmax", "relu", "gelu"} <= set(NEW)
     # added last: their draws come after the others', the convolutions and poolings (1-D, then 2-D), then the
     # recurrent layer
-    assert layer_inputs.KINDS[-4 - len(GEOMETRIC):] == ("embedding", *GEOMETRIC, "rnn", "lstm", "gru")
+    assert layer_inputs.KINDS[-5 - len(GEOMETRIC):] == ("embedding", *GEOMETRIC, "rnn", "lstm", "gru", "lstm_concat")
     assert GEOMETRIC == ("conv1d", "maxpool1d", "avgpool1d", "conv2d", "maxpool2d", "avgpool2d")
     assert TWO_D == GEOMETRIC[3:]
 
 
 # a convolution's, pooling's or recurrent layer's x (m by D by the positions, m by T by D) and loss are its own
-OWN_X = (*GEOMETRIC, "rnn", "lstm", "gru")
+OWN_X = (*GEOMETRIC, "rnn", "lstm", "gru", "lstm_concat")
 
 
 @pytest.mark.parametrize("m, D, seed", [(4, 3, 5), (3, 5, 0), (6, 2, 11)])

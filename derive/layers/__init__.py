@@ -41,7 +41,7 @@ def _table() -> dict:
              "masked_attention": attention.masked_attention, "embedding": embedding.kind, "conv1d": conv.kind,
              "maxpool1d": pooling.maxpool, "avgpool1d": pooling.avgpool, "conv2d": conv.kind2d,
              "maxpool2d": pooling.maxpool2d, "avgpool2d": pooling.avgpool2d, "rnn": recurrent.kind,
-             "lstm": recurrent.lstm, "gru": recurrent.gru,
+             "lstm": recurrent.lstm, "gru": recurrent.gru, "lstm_concat": recurrent.lstm_concat,
              # an architecture's dense layer reading a signal, an image, a sequence (at every step)
              "dense1d": affine.dense1d, "dense2d": affine.dense2d, "temporal_dense": affine.temporal}
     for name, act in ACTIVATIONS.items():
@@ -58,7 +58,7 @@ def _activation(name: str, form: str, unbiased: bool = False) -> KindGraph:
 
 GRAPHS = ("dense", "projection", "batchnorm", "layernorm", "dropout", "softmax", "logsoftmax", "add", "attention",
           "masked_attention", "embedding", "conv1d", "maxpool1d", "avgpool1d", "conv2d", "maxpool2d",
-          "avgpool2d", "rnn", "lstm", "gru") + tuple(
+          "avgpool2d", "rnn", "lstm", "gru", "lstm_concat") + tuple(
               name for name, act in ACTIVATIONS.items() if act.elementwise)
 # the graphs an architecture uses for the tensors of a convolution, a pooling or a recurrent layer: the dense layer
 # over a signal, an image or every step of a sequence, and each activation over each of those tensors

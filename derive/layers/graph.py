@@ -5,7 +5,7 @@ feature, 1..D), for a layer that changes the width ``j`` (the output feature, 1.
 ``t`` (the input's position, 1..T), ``o`` (the output's position, 1..O) and ``u`` (the kernel's tap, 1..U), which
 are the rows in 2-D, where ``T``, ``O``, ``U`` are the columns; for a recurrent layer ``t`` is the time step, ``i``
 a second index over the H hidden units (a recurrent weight's rows), ``q`` and ``g`` an LSTM's and a GRU's gates
-stacked (4H and 3H).
+stacked (4H and 3H), ``p`` the H + D rows of deeplearning.ai's concatenation [a_prev; x_t].
 ``x[n, k]`` is the layer's input, ``mu[k]`` a statistic per feature, ``gamma[k]`` a parameter, ``W[k, j]`` a dense
 layer's weight.
 A node's ``forward`` is its entry at its own indices; each ``Local`` names one quantity it reads and the
@@ -47,7 +47,10 @@ AXES = {"n": (N, M), "k": (K, D), "j": (J, H),
         "i": (_int("i"), H),
         # an LSTM's four gates stacked, 4H pre-activations (CS231n's a = x Wx + h Wh + b, N by 4H), and a GRU's
         # three, 3H (PyTorch's weight_ih and weight_hh: r, z, n)
-        "q": (_int("q"), _int("H4")), "g": (_int("g"), _int("H3"))}
+        "q": (_int("q"), _int("H4")), "g": (_int("g"), _int("H3")),
+        # deeplearning.ai's [a_prev; x_t]: the state before stacked over the step's input, H + D rows (its W_f is
+        # H by H + D)
+        "p": (_int("p"), _int("HD"))}
 BOUND = {a: _int(index.name + "_") for a, (index, _) in AXES.items()}  # each axis's index a sum binds: n_, k_ ...
 # the source's own index on an axis it shares with its reader, where a node reads it elsewhere on that axis (a
 # recurrent pre-activation a[n, t, j] reads h[n, t - 1, i]): its partial names the source's entry h[n, t°, j°]

@@ -179,3 +179,96 @@ def gru(unbiased: bool = False) -> KindGraph:
     )
     return KindGraph("gru", nodes, "y", ("x", "h0", "Wx", "Wh", "bx", "bh"), (), (),
                      "a GRU layer unrolled over time", (TORCH_GRU,))
+
+
+# ---------------------------------------------------------------- deeplearning.ai's LSTM (course 5, week 1)
+# Not a change of CS231n's letters: one weight matrix per gate over the concatenation [a_prev; x_t], the gates in
+# their own order, every array with the examples as its columns, as the notebook's lstm_cell_forward writes them:
+#
+#     concat = [a_prev; x_t]                (n_a + n_x, m)       a_prev = a0 at t = 1
+#     Γ_f = σ(W_f concat + b_f)    Γ_u = σ(W_u concat + b_u)    c̃ = tanh(W_c concat + b_c)    Γ_o = σ(W_o concat + b_o)
+#     c_next = Γ_f ⊙ c_prev + Γ_u ⊙ c̃      (c_prev = 0 at t = 1, as lstm_forward's c_next = np.zeros)
+#     a_next = Γ_o ⊙ tanh(c_next)          (y_t = softmax(W_y a_next + b_y) is not the cell's: every a is the output)
+#
+# The axes are in the notebook's order, rows first: x[k, n, t] is x (n_x, m, T_x), a[j, n, t] is a (n_a, m, T_x),
+# W_f[j, p] is W_f (n_a, n_a + n_x). The pre-activations z (W_f concat + b_f ...) are derive's: the notebook names
+# only their gradients, dΓ_f, dΓ_u, dc̃, dΓ_o (its eqs. 7-10 carry the gate's σ' or tanh'), and writes the document's
+# ∂J/∂Γ_f (the gradient at the gate's value) nowhere.
+
+DLS = Letters(
+    "dls", "deeplearning.ai, Deep Learning Specialization, course 5 (Sequence Models), week 1, 'Building your "
+    "Recurrent Neural Network - Step by Step': lstm_cell_forward, lstm_forward, lstm_cell_backward and lstm_backward "
+    "(x, a0, W_f, W_u, W_c, W_o over concat = [a_prev; x_t], b_f, b_u, b_c, b_o, the gates Gamma_f, Gamma_u, "
+    "Gamma_o and the candidate c tilde, c, a; dGamma_f, dGamma_u, dc tilde, dGamma_o the gradients at the gates' "
+    "pre-activations z, which are derive's; "
+    "da the upstream gradient of every state, da_next and dc_next the totals a step receives), the examples as "
+    "columns, counted from 1; the cell state starts at 0, as lstm_forward's",
+    {"x": "x", "a0": "a_{0}", "concat": r"\mathrm{concat}", "Wf": "W_{f}", "Wu": "W_{u}", "Wc": "W_{c}",
+     "Wo": "W_{o}", "bf": "b_{f}", "bu": "b_{u}", "bc": "b_{c}", "bo": "b_{o}", "zf": "z_{f}", "zu": "z_{u}",
+     "zc": "z_{c}", "zo": "z_{o}", "gf": r"\Gamma_{f}", "gu": r"\Gamma_{u}", "cc": r"\tilde{c}", "go": r"\Gamma_{o}",
+     "c": "c", "a": "a", "y": "y", "loss": "J"},
+    {"j": ("j", "j'"), "k": ("k", "k'"), "p": ("p", "p'"), "n": ("i", "i'"), "t": ("t", "t'")},
+    {"j": "n_{a}", "k": "n_{x}", "p": "n_{a} + n_{x}", "n": "m", "t": "T_{x}"}, shown="jkpnt", adjoint="d",
+    # every adjoint's name given, none read by a d before a letter (prefix ""): the notebook's dΓ_f is the gradient
+    # at the gate's pre-activation, where d before the gate's letter would read the gradient at its value; a name
+    # the checker reads (da the upstream, dc, dx) has a base of its own, the others (d a_next, dW_f ...) are written
+    # with an upright d that reads as no quantity, so a formula naming them is refused, not misread
+    names={"y": r"\mathrm{da}", "a": r"\mathrm{d}a_{\mathrm{next}}", "c": r"dc_{\mathrm{next}}", "x": "dx",
+           "a0": r"\mathrm{d}a_{0}", "concat": r"\mathrm{dconcat}",
+           **{f"{w}{g}": rf"\mathrm{{d}}{w.upper() if w == 'w' else w}_{{{g}}}" for w in "Wb" for g in "fuco"},
+           "zf": r"d\Gamma_{f}", "zu": r"d\Gamma_{u}", "zc": r"d\tilde{c}", "zo": r"d\Gamma_{o}",
+           "gf": r"\frac{\partial J}{\partial \Gamma_{f}}", "gu": r"\frac{\partial J}{\partial \Gamma_{u}}",
+           "cc": r"\frac{\partial J}{\partial \tilde{c}}", "go": r"\frac{\partial J}{\partial \Gamma_{o}}"},
+    prefix="")
+GATES = (("f", "sigmoid", "the forget gate"), ("u", "sigmoid", "the update gate"),
+         ("c", "tanh", "the candidate cell state"), ("o", "sigmoid", "the output gate"))
+VALUE = {"f": "gf", "u": "gu", "c": "cc", "o": "go"}  # each gate's value node by its letter
+
+
+def lstm_concat(unbiased: bool = False) -> KindGraph:
+    """An LSTM over T steps as deeplearning.ai's course 5 writes it: each gate its own W (H by H + D) over
+    concat[p, n, t] = [a(t - 1); x(t)] (a0 at step 1), the examples as columns, c at step 0 zero; the reverse pass
+    carries da and dc back through time, as lstm_backward hands da_prevt and dc_prevt to the step before."""
+    del unbiased
+    j, k, p, n, t = (AXES[a][0] for a in "jkpnt")
+    H = AXES["j"][1]
+    first = sp.KroneckerDelta(t, 1)
+    concat, c = entry("concat", "pnt"), entry("c", "jnt")
+    values = {letter: entry(name, "jnt") for letter, name in VALUE.items()}
+    gate_nodes: list[Node] = []
+    for letter, act_name, why in GATES:
+        W, b, z = entry("W" + letter, "jp"), entry("b" + letter, "j"), "z" + letter
+        act = ACTIVATIONS[act_name]
+        gate_nodes += [
+            Node(z, "jnt", total(W * concat, "p") + b,
+                 (Local("W" + letter, concat), Local("concat", W), Local("b" + letter, sp.Integer(1))),
+                 why=f"{why}'s pre-activation"),
+            Node(VALUE[letter], "jnt", act.f(entry(z, "jnt")), (Local(z, act.df_out(values[letter])),), why=why)]
+    before_c = sp.IndexedBase("c")[j, n, t - 1]
+    weights = tuple(Node("W" + letter, "jp", why=f"{why}'s weights over [a_prev; x_t]") for letter, _, why in GATES)
+    biases = tuple(Node("b" + letter, "j", why=f"{why}'s biases") for letter, _, why in GATES)
+    nodes = (
+        Node("x", "knt", why="the inputs: features by examples by steps"),
+        Node("a0", "jn", why="the initial state (the cell state starts at 0)"),
+        *weights, *biases,
+        # rows 1..H read the state before (a0 at step 1), rows H + 1..H + D the step's input: an entry outside its
+        # array is 0, so each term is the stacking's one part
+        Node("concat", "pnt", sp.IndexedBase("a")[p, n, t - 1] + first * sp.IndexedBase("a0")[p, n]
+             + sp.IndexedBase("x")[p - H, n, t],
+             (Local("a", sp.KroneckerDelta(SOURCE["t"], t - 1) * sp.KroneckerDelta(j, p), own="t", pick=True),
+              Local("a0", first * sp.KroneckerDelta(j, p), pick=True),
+              Local("x", sp.KroneckerDelta(p, H + k), pick=True)),
+             why="the state before stacked over the step's input, [a_prev; x_t] (rows 1 to n_a the state, a0 at "
+                 "step 1, the rest the input: an entry outside its array is 0)"),
+        *gate_nodes[:6],
+        Node("c", "jnt", values["f"] * before_c + values["u"] * values["c"],
+             (Local("gf", before_c), Local("gu", values["c"]), Local("cc", values["u"]),
+              Local("c", values["f"] * sp.KroneckerDelta(SOURCE["t"], t - 1), own="t", pick=True)),
+             why="the cell state"),
+        *gate_nodes[6:],
+        Node("a", "jnt", values["o"] * sp.tanh(c),
+             (Local("go", sp.tanh(c)), Local("c", values["o"] * (1 - sp.tanh(c) ** 2))), why="the hidden states"),
+        Node("y", "jnt", entry("a", "jnt"), (Local("a", sp.Integer(1)),), why="the output: every hidden state"),
+    )
+    return KindGraph("lstm_concat", nodes, "y", ("x", "a0", *(w.name for w in weights), *(b.name for b in biases)),
+                     (), (), "an LSTM layer unrolled over time, each gate's weights over [a_prev; x_t]", (DLS,))
