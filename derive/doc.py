@@ -248,7 +248,7 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
     # the delta the weight gradient reads (Ng's D^(l) reads delta^(l+1)), so that the diagram's arrows hold
     used = {l: l - conv.weight_offset}
     depends = [(tex(gW), _names(d.grad_weight, tex)), (tex(lay.delta(used[l])), _names(d.delta.xreplace(used), tex))]
-    picture = layer_picture(d, tex, (gW, d.grad_weight), None if d.grad_bias is None else (gb, gb_rhs), of)
+    picture = layer_picture(d, tex, of)
 
     eq = lambda lhs, rhs: f"{lhs} = {rhs}"  # noqa: E731
     gradient_eqs = [eq(tex(gW), tex(d.grad_weight))]

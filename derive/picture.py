@@ -96,22 +96,23 @@ def _enters(expr, atom, tex) -> str | None:
     return found.pop() or None if len(found) == 1 else None
 
 
-def layer_picture(d, tex, weight: tuple, bias: tuple | None, cost: str) -> Picture:
-    """The picture of the generic layer whose weight gradient ``weight`` = (its symbol, its formula) is; ``bias``
-    the same for the bias gradient (None: the convention has none); ``cost`` the LaTeX of what the gradients are
-    of; ``tex`` the document's printer. The layer is the one the weight gradient's weight feeds (Ng's Θ^{(l)}
-    feeds z^{(l+1)}), so each quantity is named as the document names it."""
+def layer_picture(d, tex, cost: str) -> Picture:
+    """The picture of the generic layer whose weight the convention names with l (Ng's Θ^{(l)} feeds z^{(l+1)}),
+    so that each quantity is named as the document names it; ``tex`` the document's printer, ``cost`` the LaTeX
+    of what the gradients are of. The bias gradient drawn is that of the bias feeding the same layer, whatever
+    the bias is named there (a convention may offset the bias's name from the weight's)."""
     conv, lay, prob = d.problem.convention, d.layer, d.problem
     c = l - conv.weight_offset  # the layer the named weight feeds
     symbols = {"a_in": lay.a(c - 1), "W": lay.W(c), "z": lay.z(c), "a": lay.a(c), "W_next": lay.W(c + 1),
                "z_next": lay.z(c + 1), "delta_next": lay.delta(c + 1), "delta": lay.delta(c),
-               "grad_weight": weight[0]}
+               "grad_weight": LayerSymbol("grad_weight", l, *d.grad_weight.shape)}  # of the weight feeding c
     formulas = {"z": lay.pre_activation(c), "a": Elementwise(prob.hidden.name, lay.z(c)),
-                "z_next": lay.pre_activation(c + 1), "delta": d.delta.xreplace({l: c}), "grad_weight": weight[1]}
+                "z_next": lay.pre_activation(c + 1), "delta": d.delta.xreplace({l: c}), "grad_weight": d.grad_weight}
     if lay.bias_rule.has_vector:
         symbols |= {"b": lay.b(c), "b_next": lay.b(c + 1)}
-    if bias is not None:
-        symbols["grad_bias"], formulas["grad_bias"] = bias
+    if d.grad_bias is not None:  # d's formulas are of the layer l they feed: the bias's, moved to c
+        formulas["grad_bias"] = d.grad_bias.xreplace({l: c})
+        symbols["grad_bias"] = LayerSymbol("grad_bias", c, *[n.xreplace({l: c}) for n in d.grad_bias.shape])
     role_of = {s: role for role, s in symbols.items()}
     united = {role_of[w.arg] for f in formulas.values() for w in f.atoms(WithBiasUnit) if w.arg in role_of}
 

@@ -199,3 +199,28 @@ def test_doc_refuses_a_picture_file_it_did_not_write_before_any_work(tmp_path, c
     assert picture.read_text() == "<svg>my own drawing</svg>\n" and not notes.exists()
     assert main(["doc", "--format", "md", "-o", str(tmp_path / "a.svg")]) == 2  # the document its own picture
     assert "picture goes to NAME.svg" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fields", [
+    {"weight_offset": -1, "bias_offset": 0},                         # the weight's name offset, the bias's not
+    {"weight_offset": 1, "bias_offset": -1},
+    {"layout": "row_batch", "bias": "none", "weight_offset": -1},
+    {"layout": "column_batch", "delta_wrt": "a"},
+])
+def test_a_users_offsets_name_the_pictured_layers_quantities_consistently(fields):
+    # every quantity drawn where its formula reads it (a quantity without a place would be an error), and the bias
+    # gradient the one of the bias that feeds the pictured layer, however the file names the two
+    from derive.chain import derive
+    from derive.conventions import from_dict
+    from derive.picture import layer_picture
+    from derive.printing import NotationPrinter
+    from derive.problem import Problem
+    conv = from_dict({"base": "nielsen", "name": "mine", **fields})
+    picture = layer_picture(derive(Problem.make(conv, "mse", "identity", "tanh")), NotationPrinter(conv).doprint, "C")
+    roles = {n.role: n.tex for n in picture.nodes}
+    edges = {(e.tail, e.head) for e in picture.edges}
+    assert ("b" in roles) == (conv.bias == "vector")
+    want = EDGES if "b" in roles else {e for e in EDGES if not {"b", "b_next", "grad_bias"} & set(e)}
+    assert edges == want
+    if "b" in roles:
+        assert roles["grad_bias"] == rf"\frac{{\partial C}}{{\partial {roles['b']}}}"
