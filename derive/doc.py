@@ -56,7 +56,7 @@ class Document:
     linear: str | None = None  # a linear output's non-canonical result: the loss's own derivative
     picture: Picture | None = None  # the layer's computational graph (picture.svg for Markdown)
     tikz: str = ""  # the same picture as a tikzpicture, for LaTeX
-    picture_alt: str = ""  # the picture's alternative text, in Unicode
+    picture_names: tuple[str, str] = ("", "")  # z^l and the weight gradient in Unicode, for the picture's alt text
 
 
 @dataclass(frozen=True)
@@ -300,8 +300,7 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
         weight_steps=_chained(weight_steps(d, tex)), gradients=gradients, depends=depends, algorithm=algorithm,
         others=other_rows, verification=verification, snippet=snippet, directive=directive(d),
         picture=picture, tikz=tikz(picture),
-        picture_alt=f"The computational graph of one layer: what feeds {symbol_text(picture.node('z').tex)}"
-                    f" and what {symbol_text(tex(gW))} needs")
+        picture_names=(symbol_text(picture.node("z").tex), symbol_text(picture.node("grad_weight").tex)))
 
 
 def _verdict(d: Derivation, tex) -> dict:

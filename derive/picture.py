@@ -93,7 +93,7 @@ def _enters(expr, atom, tex) -> str | None:
                 walk(arg, e if wraps else around)
 
     walk(expr, None)
-    return found.pop() or None if len(found) == 1 else None
+    return (found.pop() or None) if len(found) == 1 else None
 
 
 def layer_picture(d, tex, cost: str) -> Picture:
@@ -119,12 +119,13 @@ def layer_picture(d, tex, cost: str) -> Picture:
     edges = [Edge("z_next", "ahead", False), Edge("ahead", "cost", False), Edge("cost", "behind", True),
              Edge("behind", "delta_next", True)]
     for head, formula in formulas.items():
-        backward = head in ("delta", "grad_weight", "grad_bias")
+        backward = PLACES[head][2] == "grad"  # read by a gradient's formula: the backward pass
         for atom in sorted(formula.atoms(LayerSymbol), key=lambda s: (s.kind, str(s.layer))):
             if atom not in role_of:
                 raise DeriveError(f"internal error: the picture has no place for {tex(atom)}, which "
                                   f"{tex(symbols[head])} reads")
             tail = role_of[atom]
+            # into the activation: the function's letter (the hidden layers keep the convention's); else how it enters
             label = conv.notation.sigma if head == "a" else _enters(formula, atom, tex)
             edges.append(Edge(tail, head, backward, label))
     nodes = []
@@ -137,7 +138,7 @@ def layer_picture(d, tex, cost: str) -> Picture:
             nodes.append(Node(role, cost, x, y, style))
         elif role in symbols:
             s = symbols[role]
-            if role in united:  # read with the bias unit everywhere: Ng's [1; a^{(l)}]
+            if role in united:  # read with the bias unit: Ng's [1; a^{(l)}]
                 nodes.append(Node(role, tex(WithBiasUnit(s)), x, y, style, rows=("1", tex(s))))
             else:
                 nodes.append(Node(role, tex(s), x, y, style))
