@@ -216,7 +216,9 @@ def build_parser() -> _Parser:
                                    "step, the hidden-layer recursion in index and vector form, the activation-"
                                    "gradient variant, weight and bias gradients, the algorithm, the same result "
                                    "in every other convention, and the verification figures. Nothing is written "
-                                   "if verification fails.")
+                                   "if verification fails. Markdown written with -o NAME.md shows the layer's "
+                                   "computational graph from NAME.svg, written beside it; LaTeX draws it with "
+                                   "TikZ.")
     _problem_flags(p)
     p.add_argument("--layers", type=_bounded(LAYERS), default=DOC_LAYERS, metavar="N", action=_Given,
                    help=f"depth verified, {LAYERS.low} to {LAYERS.high} (default: {DOC_LAYERS})")
@@ -425,10 +427,34 @@ def cmd_doc(args) -> tuple[str, int]:
         if fmt == "tex-snippet":
             raise DeriveError("a layer's or an architecture's document is md or tex")
         return layer_document(single, fmt, regenerate=regenerate), 0
+    fmt = args.format or _format_of(args.out, "md")
+    svg = _picture_target(args) if fmt == "md" else None  # refused before the work, as -o is
     cache = Verified(layers=args.layers)
     doc = document(args.convention, args.loss, args.activation, args.hidden, cache)
-    fmt = args.format or _format_of(args.out, "md")
-    return render(doc, fmt, _doc_command(args)), 0  # main writes -o
+    if svg is not None:
+        from .files import write
+        from .gallery import picture_svg
+        from .render import MARK
+        write(svg, picture_svg(doc), force=args.force, mark=MARK)
+    return render(doc, fmt, _doc_command(args), picture=None if svg is None else svg.name), 0  # main writes -o
+
+
+def _picture_target(args):
+    """Where a Markdown document written to -o puts its picture (notes.md: notes.svg beside it); None on stdout,
+    where there is no folder for it (the document then shows the dependencies as one line of arrows)."""
+    if not args.out:
+        return None
+    from pathlib import Path
+
+    from .files import check_target
+    from .gallery import picture_path
+    from .render import MARK
+    svg = picture_path(Path(args.out))
+    if svg.name == Path(args.out).name:
+        raise DeriveError(f"{args.out}: a Markdown document's picture goes to NAME.svg beside it; name the "
+                          "document otherwise")
+    check_target(svg, force=args.force, mark=MARK)
+    return svg
 
 
 def _doc_command(args) -> str:

@@ -17,7 +17,8 @@ from .algebra import Elementwise, LayerEntry, LayerSymbol, sym
 from .chain import Derivation
 from .components import component
 from .errors import DeriveError
-from .printing import EXAMPLE, NotationPrinter, activation_letters, layer_text
+from .picture import Picture, layer_picture, tikz
+from .printing import EXAMPLE, NotationPrinter, activation_letters, layer_text, symbol_text
 from .steps import Line, entry, hidden_steps, one_based, output_steps, targets_sum, weight_steps
 from .symbols import WIDTH, L, k, l
 
@@ -53,6 +54,9 @@ class Document:
     witness: str | None = None  # a point outside that region, where the two differ
     closed: str | None = None  # a vector-valued output's closed form that is not the output minus the target
     linear: str | None = None  # a linear output's non-canonical result: the loss's own derivative
+    picture: Picture | None = None  # the layer's computational graph (picture.svg for Markdown)
+    tikz: str = ""  # the same picture as a tikzpicture, for LaTeX
+    picture_names: tuple[str, str] = ("", "")  # z^l and the weight gradient in Unicode, for the picture's alt text
 
 
 @dataclass(frozen=True)
@@ -244,6 +248,7 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
     # the delta the weight gradient reads (Ng's D^(l) reads delta^(l+1)), so that the diagram's arrows hold
     used = {l: l - conv.weight_offset}
     depends = [(tex(gW), _names(d.grad_weight, tex)), (tex(lay.delta(used[l])), _names(d.delta.xreplace(used), tex))]
+    picture = layer_picture(d, tex, of)
 
     eq = lambda lhs, rhs: f"{lhs} = {rhs}"  # noqa: E731
     gradient_eqs = [eq(tex(gW), tex(d.grad_weight))]
@@ -293,7 +298,9 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
         grad_act=[(tex(lay.grad_act(L)), tex(d.grad_act_out)), (tex(lay.grad_act(l)), tex(d.grad_act)),
                   (tex(lay.grad_act(l)), tex(d.grad_act_from_delta)), (tex(lay.delta(l)), tex(d.delta_from_grad_act))],
         weight_steps=_chained(weight_steps(d, tex)), gradients=gradients, depends=depends, algorithm=algorithm,
-        others=other_rows, verification=verification, snippet=snippet, directive=directive(d))
+        others=other_rows, verification=verification, snippet=snippet, directive=directive(d),
+        picture=picture, tikz=tikz(picture),
+        picture_names=(symbol_text(picture.node("z").tex), symbol_text(picture.node("grad_weight").tex)))
 
 
 def _verdict(d: Derivation, tex) -> dict:

@@ -93,6 +93,18 @@ def document(conv: str | Convention, loss: str, output: str, hidden: str, cache:
     return build(d, report, others, translations)
 
 
+def picture_svg(doc) -> str:
+    """A document's picture as the SVG file its Markdown shows (``![...](NAME.svg)``), carrying derive's mark."""
+    from .picture import svg
+    from .render import MARK
+    return svg(doc.picture, f"{MARK}: edits here are overwritten; written with the Markdown document of the same name")
+
+
+def picture_path(markdown: Path) -> Path:
+    """Where a Markdown document's picture goes: beside it, with the same name (notes.md: notes.svg)."""
+    return markdown.with_suffix(".svg")
+
+
 def write_gallery(out: Path, progress=None, force: bool = False) -> list[Path]:
     """Write every preset x PAIRS document in md and tex, and output/README.md; returns the paths.
 
@@ -109,7 +121,7 @@ def write_gallery(out: Path, progress=None, force: bool = False) -> list[Path]:
     from .table import render as table
     jobs = [(name, loss, act, HIDDEN, f"{loss}-{act}") for name in PRESETS for loss, act in PAIRS]
     jobs += [(name, loss, act, hidden, f"{loss}-{act}-{hidden}") for name, loss, act, hidden in OTHER_HIDDEN]
-    planned = [f"{job[0]}/{job[4]}.{fmt}" for job in jobs for fmt in FORMATS] + ["README.md"]
+    planned = [f"{job[0]}/{job[4]}.{fmt}" for job in jobs for fmt in (*FORMATS, "svg")] + ["README.md"]
     planned += [f"layers/{kind}-{letters}.{fmt}" for kind, letters in LAYER_DOCS for fmt in FORMATS]
     planned += [f"architectures/{name}.{fmt}" for name, _, _ in ARCH_DOCS for fmt in FORMATS]
 
@@ -120,8 +132,10 @@ def write_gallery(out: Path, progress=None, force: bool = False) -> list[Path]:
                 progress(f"[{n}/{len(jobs)}] {name}: {loss} + {act}" + ("" if hidden == HIDDEN else f", {hidden}"))
             doc = document(name, loss, act, hidden, cache)
             (folder / name).mkdir(exist_ok=True)
+            write(folder / name / f"{stem}.svg", picture_svg(doc))  # the Markdown's picture, beside it
             for fmt in FORMATS:
-                write(folder / name / f"{stem}.{fmt}", render(doc, fmt, "gallery"))
+                write(folder / name / f"{stem}.{fmt}",
+                      render(doc, fmt, "gallery", picture=f"{stem}.svg" if fmt == "md" else None))
         cites = write_layers(folder, progress)
         architectures = write_architectures(folder, progress)
         index = environment().get_template("gallery.md.j2").render(

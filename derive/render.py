@@ -86,14 +86,15 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render(document, fmt: str, command: str, templates: dict | None = None) -> str:
+def render(document, fmt: str, command: str, templates: dict | None = None, picture: str | None = None) -> str:
     """A document in one format; ``command`` is how to regenerate it (for the header); ``templates`` maps a
-    format to its template (default ``FORMATS``, the network's document; ``LAYER_FORMATS`` for one layer)."""
+    format to its template (default ``FORMATS``, the network's document; ``LAYER_FORMATS`` for one layer);
+    ``picture`` the relative path of the layer's SVG beside a Markdown file (None: no file, no picture)."""
     templates = FORMATS if templates is None else templates
     if fmt not in templates:
         raise DeriveError(f"unknown format {fmt!r} (known: {', '.join(templates)})")
     marker = MARKERS[fmt].replace("COMMAND", command)
-    text = environment().get_template(templates[fmt]).render(doc=document, marker=marker)
+    text = environment().get_template(templates[fmt]).render(doc=document, marker=marker, picture=picture)
     return text.rstrip("\n") + "\n"
 
 

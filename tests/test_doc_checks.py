@@ -19,8 +19,13 @@ needs_katex = pytest.mark.skipif(
 )
 needs_pdflatex = pytest.mark.skipif(
     shutil.which("pdflatex") is None,
-    reason="pdflatex missing (apt-get install texlive-latex-base texlive-latex-recommended)",
+    reason="pdflatex missing (apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures)",
 )
+needs_tikz = pytest.mark.skipif(
+    shutil.which("kpsewhich") is None or subprocess.run(["kpsewhich", "tikz.sty"], capture_output=True).returncode,
+    reason="TikZ missing (apt-get install texlive-pictures)",
+)
+OUTPUT = TOOLS.parent / "output"
 
 
 def katex_check(*files: Path) -> subprocess.CompletedProcess:
@@ -124,3 +129,13 @@ def test_latex_without_pdflatex_fails_loudly(tmp_path):
     result = check_latex(tex, env={"PATH": str(tmp_path)})  # a PATH with no pdflatex on it
     assert result.returncode == 2
     assert result.stderr.strip().startswith("check_latex: pdflatex not found")
+
+
+@needs_pdflatex
+@needs_tikz
+def test_a_gallery_document_with_its_picture_compiles(tmp_path):
+    # Ng's: the widest picture, its bias-unit columns as bmatrix nodes (CI compiles every .tex of output/ the same way)
+    tex = OUTPUT / "ng" / "cce-softmax.tex"
+    assert r"\usepackage{tikz}" in tex.read_text() and r"\begin{tikzpicture}" in tex.read_text()
+    result = check_latex(tex)
+    assert result.returncode == 0, result.stdout + result.stderr

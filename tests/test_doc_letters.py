@@ -49,7 +49,8 @@ def test_a_loss_written_with_its_minus_in_front_is_the_same_loss():
 
 
 OUTPUT = Path(__file__).resolve().parent.parent / "output"
-MLP_DOCUMENTS = sorted(str(p.relative_to(OUTPUT)) for name in PRESETS for p in (OUTPUT / name).glob("*.*"))
+MLP_DOCUMENTS = sorted(str(p.relative_to(OUTPUT)) for name in PRESETS for p in (OUTPUT / name).glob("*.*")
+                       if p.suffix in (".md", ".tex"))
 
 
 def _own(path: str) -> str:

@@ -17,11 +17,13 @@ import pytest
 from derive.conventions import PRESETS, Notation
 
 OUTPUT = Path(__file__).resolve().parent.parent / "output"
-DOCUMENTS = sorted(str(p.relative_to(OUTPUT)) for name in PRESETS for p in (OUTPUT / name).glob("*.*"))
+DOCUMENTS = sorted(str(p.relative_to(OUTPUT)) for name in PRESETS for p in (OUTPUT / name).glob("*.*")
+            if p.suffix in (".md", ".tex"))
 
 # commands that are structure, not a quantity's letter; \mathrm{..} and \text{..} hold words (diag, end)
 STRUCTURE = {"frac", "partial", "sum", "left", "right", "times", "mathbin", "odot", "circ", "bullet", "begin", "end",
-             "mathbf", "ln", "hat", "mathcal", "nabla", "lambda", "quad", "top", "mathsf", "cdot"}
+             "mathbf", "ln", "hat", "mathcal", "nabla", "lambda", "quad", "top", "mathsf", "cdot",
+             "cdots"}  # the picture's layers between z^{l+1} and the cost
 INDICES = set("ijkpt") | {"l", "L", "T"}  # derive's unit, example, layer and transpose letters, in every convention
 DISPLAYS = {"md": re.compile(r"\$\$.*?\$\$", re.S), "tex": re.compile(r"\\\[.*?\\\]", re.S)}
 ON_PURPOSE = {  # the passages that name other sources' letters: section 4's comparison and section 7

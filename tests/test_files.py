@@ -288,7 +288,9 @@ def cheap_gallery(monkeypatch):
     monkeypatch.setattr(derive.gallery, "document", document)
     monkeypatch.setattr(derive.gallery, "write_layers", layers)
     monkeypatch.setattr(derive.gallery, "write_architectures", architectures)
-    monkeypatch.setattr(derive.render, "render", lambda doc, fmt, command, *templates: f"% {MARK}\n{doc} {fmt}\n")
+    monkeypatch.setattr(derive.render, "render",
+                        lambda doc, fmt, command, *templates, picture=None: f"% {MARK}\n{doc} {fmt} {picture}\n")
+    monkeypatch.setattr(derive.gallery, "picture_svg", lambda doc: f"<!-- {MARK} -->\n<svg>{doc}</svg>\n")
     monkeypatch.setattr(derive.table, "render", lambda conv, fmt: "| table |")
     return calls
 
@@ -301,7 +303,8 @@ def test_gallery_swaps_the_folder_in_whole(tmp_path, cheap_gallery):
     written = write_gallery(out, force=False)
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == \
         sorted(str(p.relative_to(out)) for p in written)
-    assert (out / "nielsen" / "bce-sigmoid.md").read_text() == f"% {MARK}\nnielsen bce sigmoid md\n"
+    assert (out / "nielsen" / "bce-sigmoid.md").read_text() == f"% {MARK}\nnielsen bce sigmoid md bce-sigmoid.svg\n"
+    assert (out / "nielsen" / "bce-sigmoid.svg").read_text() == f"<!-- {MARK} -->\n<svg>nielsen bce sigmoid</svg>\n"
     assert [p.name for p in tmp_path.iterdir()] == ["output"]  # no temp or old folder beside it
     assert write_gallery(out) == written  # its own gallery it replaces
     assert [p.name for p in tmp_path.iterdir()] == ["output"]

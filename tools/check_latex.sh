@@ -9,7 +9,7 @@ set -euo pipefail
 
 if ! command -v pdflatex >/dev/null; then
     # Passing silently here would hide a missing install step in CI.
-    echo "check_latex: pdflatex not found (apt-get install texlive-latex-base texlive-latex-recommended)" >&2
+    echo "check_latex: pdflatex not found (apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures)" >&2
     exit 2
 fi
 
