@@ -103,9 +103,7 @@ FAILS = [
     ("embedding", "cs231n", r"dW_{jk} = \sum_i dout_{ik}"),                         # every token into every word
 ]
 # what the printer writes and the grammar cannot read yet: refused with the reason, never judged
-UNREAD = {"leaky_relu": r"unknown command \\begin",
-          "elu": r"unknown command \\begin", "gelu": r"unknown symbol \\pi",
-          # deeplearning.ai's letters carry a name's subscript and then the indices, {W_{f}}_{jp}: not in the grammar
+UNREAD = {# deeplearning.ai's letters carry a name's subscript and then the indices, {W_{f}}_{jp}: not in the grammar
           "lstm_concat": "component indices on an expression|a second subscript|unexpected '_'"}
 
 
@@ -320,16 +318,28 @@ def test_mangled_formulas_get_a_verdict_or_a_reason_never_a_crash():
             assert r.verdict != "invalid" or r.reason
 
 
-COMPARED = [  # ReLU's step, [y > 0], as the kind's document prints it, and edits of it
-    (r"dx_{ij} = \mathrm{dout}_{ij} \cdot \left[y_{ij} > 0\right]", "holds"),
-    (r"dx_{ij} = \mathrm{dout}_{ij} [x_{ij} \geq 0]", "holds"),   # no input is exactly 0 on random draws
-    (r"dx_{ij} = \mathrm{dout}_{ij} [y_{ij} < 0]", "fails"),
-    (r"dx_{ij} = \mathrm{dout}_{ij} [x_{ij} > 1]", "fails"),
-    (r"dx_{ij} = [y_{ij} > 0]", "fails"),
+TWO_CASES = r"\begin{cases} %s & \text{for}\: %s \\ %s & \text{otherwise} \end{cases}"
+COMPARED = [  # ReLU's step [y > 0], the two cases of leaky ReLU's and ELU's, GELU's pi, as the kinds' documents
+    # print them, and edits of them
+    ("relu", r"dx_{ij} = \mathrm{dout}_{ij} \cdot \left[y_{ij} > 0\right]", "holds"),
+    ("relu", r"dx_{ij} = \mathrm{dout}_{ij} [x_{ij} \geq 0]", "holds"),   # no input is exactly 0 on random draws
+    ("relu", r"dx_{ij} = \mathrm{dout}_{ij} [y_{ij} < 0]", "fails"),
+    ("relu", r"dx_{ij} = \mathrm{dout}_{ij} [x_{ij} > 1]", "fails"),
+    ("relu", r"dx_{ij} = [y_{ij} > 0]", "fails"),
+    ("leaky_relu", r"dx_{ij} = \mathrm{dout}_{ij} \cdot " + TWO_CASES % ("1", "y_{ij} > 0", r"\frac{1}{100}"), "holds"),
+    ("leaky_relu", r"dx_{ij} = \mathrm{dout}_{ij} \cdot " + TWO_CASES % ("1", "y_{ij} > 0", "0"), "fails"),
+    ("leaky_relu", r"dx_{ij} = \mathrm{dout}_{ij} \cdot " + TWO_CASES % ("1", "y_{ij} < 0", r"\frac{1}{100}"), "fails"),
+    ("leaky_relu", r"y_{ij} = " + TWO_CASES % ("x_{ij}", "x_{ij} > 0", r"\frac{x_{ij}}{100}"), "holds"),
+    ("elu", r"dx_{ij} = \mathrm{dout}_{ij} \cdot " + TWO_CASES % ("1", "y_{ij} > 0", "y_{ij} + 1"), "holds"),
+    ("elu", r"dx_{ij} = \mathrm{dout}_{ij} \cdot " + TWO_CASES % ("1", "x_{ij} > 0", "y_{ij}"), "fails"),
+    ("gelu", r"dx_{ij} = \mathrm{dout}_{ij} \left(\frac{x_{ij} \exp(-\frac{x_{ij}^2}{2})}{\sqrt{2 \pi}} "
+     r"+ \frac{1}{2} + \frac{1}{2} \operatorname{erf}\left(\frac{x_{ij}}{\sqrt{2}}\right)\right)", "holds"),
+    ("gelu", r"dx_{ij} = \mathrm{dout}_{ij} \left(\frac{x_{ij} \exp(-\frac{x_{ij}^2}{2})}{\sqrt{2}} + \frac{1}{2} + "
+     r"\frac{1}{2} \operatorname{erf}\left(\frac{x_{ij}}{\sqrt{2}}\right)\right)", "fails"),  # pi dropped
 ]
 
 
-@pytest.mark.parametrize("formula, verdict", COMPARED)
-def test_a_comparison_in_brackets_is_its_iverson_bracket(formula, verdict):
-    r = check(formula, "cs231n", layer="relu")
+@pytest.mark.parametrize("layer, formula, verdict", COMPARED)
+def test_comparisons_cases_and_pi_are_read(layer, formula, verdict):
+    r = check(formula, "cs231n", layer=layer)
     assert r.verdict == verdict, r.text()

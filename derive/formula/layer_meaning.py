@@ -37,7 +37,8 @@ from . import ast
 MARKS = {"B", "\\mathcal{B}"}       # the batch's mark on a statistic (μ_B, σ²_{\mathcal{B}}): part of its name
 ALIASES = {"\\varepsilon": "\\epsilon"}  # two glyphs of one letter
 # the functions a kind's formulas use (softmax's exp and log, an activation's tanh), by the names LaTeX gives them
-FUNCTIONS = {"exp": sp.exp, "log": sp.log, "ln": sp.log, "tanh": sp.tanh}
+FUNCTIONS = {"exp": sp.exp, "log": sp.log, "ln": sp.log, "tanh": sp.tanh, "erf": sp.erf}  # erf: GELU's
+CONSTANTS = {"\\pi": sp.pi}  # a letter that is a number wherever it has no index (GELU's sqrt(2/pi))
 STACKED = ("q", "g")  # the axes of gates stacked side by side (an LSTM's 4H, a GRU's 3H)
 AXIS_WORD = {"n": "the example", "k": "the feature", "j": "the output feature or key"}
 
@@ -260,6 +261,8 @@ class _Reader:
         """A symbol's value: a quantity's entry (or its root), an adjoint's, a scalar, a size."""
         written = _show(node)
         base = ALIASES.get(node.base, node.base)
+        if base in CONSTANTS and not node.indices and node.layer is None and self.quantity_of(base) is None:
+            return CONSTANTS[base]
         indices = list(node.indices or ())
         marks = [i for i in indices if i in MARKS]
         letters = [i for i in indices if i not in MARKS]

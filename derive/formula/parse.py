@@ -487,11 +487,52 @@ def _indicators(text: str) -> str:
     return _INDICATOR.sub(lambda m: f"[{m.group(1)}]", text)
 
 
+# a two-case block inside an expression, its first case's condition a comparison of values and its second
+# "otherwise" (a leaky ReLU's derivative, 1 for y > 0 and 1/100 otherwise): A [c] + B (1 - [c]), the same function
+_INTRO = r"(?:\\(?:text|mbox|textrm)\s*\{\s*(?:for|if|when)\s*\}|(?:for|if|when)\b)?"
+_SPACING = r"(?:\s|\\[,:;! ]|\\q?quad(?![A-Za-z]))*"
+_COMPARED = re.compile(rf"{_SPACING}{_INTRO}{_SPACING}(?P<cond>.+?){_SPACING}[.,]?{_SPACING}")
+_COMPARISON = re.compile(r"[<>≤≥]|\\(?:gt|lt|geq|ge|leq|le)(?![A-Za-z])")
+_OTHERWISE = re.compile(rf"{_SPACING}(?:\\(?:text|mbox|textrm)\s*\{{\s*otherwise\s*\}}|otherwise){_SPACING}[.,]?"
+                        rf"{_SPACING}")
+
+
+def _inline_cases(text: str) -> str:
+    """``text`` with each two-case block inside an expression (lhs = x \\cdot \\begin{cases} A & \\text{for} c \\\\ B &
+    \\text{otherwise} \\end{cases}) written as the sum of its cases times the Iverson bracket of their conditions;
+    any other block is left for the grammar to refuse. (``check`` splits a block that is a whole right side,
+    lhs = \\begin{cases} ..., into its cases first, each judged where its condition holds.)"""
+    if "cases" not in text:
+        return text
+    begins, ends = list(_CASES_BEGIN.finditer(text)), list(_CASES_END.finditer(text))
+    if len(begins) != 1 or len(ends) != 1 or ends[0].start() < begins[0].end():
+        return text
+    body = text[begins[0].end():ends[0].start()]
+    rows, start = [], 0
+    for i, d in _scan(body):
+        m = _ROW_BREAK.match(body, i) if d == 0 else None
+        if m:
+            rows.append(body[start:i])
+            start = m.end()
+    rows = [r for r in rows + [body[start:]] if r.strip()]
+    parts = [_row(r).split(" \\quad ", 1) for r in rows]
+    if len(parts) != 2 or any(len(p) != 2 for p in parts):
+        return text
+    (first, condition), (second, otherwise) = parts
+    m = _COMPARED.fullmatch(condition)
+    if m is None or len(_COMPARISON.findall(m["cond"])) != 1 or _OTHERWISE.fullmatch(otherwise) is None:
+        return text  # one comparison of values, then "otherwise": anything else is left for the grammar to refuse
+    bracket = rf"\left[{m['cond'].strip()}\right]"
+    written = (rf"\left(\left({first.strip()}\right) {bracket} + \left({second.strip()}\right) "
+               rf"\left(1 - {bracket}\right)\right)")
+    return text[:begins[0].start()] + written + text[ends[0].end():]
+
+
 def _read(text, claim: bool) -> _Read:
     """The sides, relation tokens and annotation of ``text``, checked, prepared and parsed."""
     from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
     if isinstance(text, str) and len(text) <= MAX_CHARS:
-        text = _indicators(_physics_derivatives(text))
+        text = _inline_cases(_indicators(_physics_derivatives(text)))
     prepared, annotation, quantifier = _prepare(text, claim)
     prepared, shape = _cut_shape(prepared) if claim else (prepared, None)
     parser = _parser()  # outside the try: a broken grammar is a bug, not a bad formula
