@@ -246,6 +246,7 @@ def _whole(loss: VectorLoss, act: Activation) -> OutputDelta:
     raise DeriveError(f"could not decide whether dE/dz for {loss.name} + {act.name} is yhat - y")
 
 
-def table() -> list[OutputDelta]:
-    """Every valid loss x output-activation pair, in registry order."""
-    return [analyse(lo, a) for lo in LOSSES for a, rec in ACTIVATIONS.items() if accepts(LOSSES[lo], rec.range)]
+def table(loss: str | None = None) -> list[OutputDelta]:
+    """Every valid loss x output-activation pair (of ``loss`` only, where one is named), in registry order."""
+    return [analyse(lo, a) for lo in LOSSES if loss in (None, lo)
+            for a, rec in ACTIVATIONS.items() if accepts(LOSSES[lo], rec.range)]
