@@ -215,7 +215,8 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
     which = "" if prob.hidden.latex == nt.sigma else f": {prob.hidden.name}"  # what the letter stands for
     # the output's own letter, where it is not the hidden one's, is stated too (sigma beside Ng's g for a relu)
     spelled = letters.get(prob.output.name) in (None, rf"\operatorname{{{prob.output.name}}}")
-    output_is = "" if spelled else rf"\quad\text{{(output layer: {prob.output.name})}}"
+    named = prob.output.name.replace("_", r"\_")  # leaky_relu: an underscore is math in LaTeX and KaTeX alike
+    output_is = "" if spelled else rf"\quad\text{{(output layer: {named})}}"
     forward = [(tex(lay.z(l)), tex(lay.pre_activation(l))),
                (tex(lay.a(l)), tex(Elementwise(prob.hidden.name, lay.z(l))) + rf"\quad\text{{(hidden layers{which})}}"),
                (tex(lay.a(L)), tex(Elementwise(prob.output.name, lay.z(L))) + output_is),

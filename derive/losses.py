@@ -328,7 +328,8 @@ LOSSES: dict[str, Loss | VectorLoss] = {loss.name: loss for loss in list[Loss | 
     # the correct class's score; not yhat - y with an identity output (its gradient is made of the margins' signs)
     VectorLoss("svm", _svm, _svm_d,
                r"\sum_k (1 - y_k) \max\bigl(0,\, \hat{y}_k - \textstyle\sum_i y_i \hat{y}_i + 1\bigr)", "onehot",
-               frozenset({REAL}), "multiclass SVM (hinge) loss, CS231n's: sum_{j != y} max(0, s_j - s_y + 1)",
+               frozenset({REAL}),
+               "multiclass SVM (hinge) loss, CS231n's: sum_{j != y} max(0, s_j - s_y + 1); no derivative at a margin 0",
                _svm_margins, spread=16),
 ])}
 
