@@ -115,6 +115,28 @@ class Componentwise(MatrixExpr):
         return PRECEDENCE["Add"] if self.expr.is_Add else PRECEDENCE["Mul"]
 
 
+class ClassOps:
+    """A whole-vector loss's operations (``losses.Lists``' map and across) on a layer's matrices: an entrywise map is
+    a ``Componentwise`` formula, the sum over the classes spread back over every class a product with the n x n
+    matrix of ones on the class side (``axis`` 0: 1 A, examples are columns; 1: A 1, examples are rows)."""
+
+    def __init__(self, axis: int, size) -> None:
+        self.axis, self.size = axis, size
+
+    @staticmethod
+    def map(f, *vectors):
+        names = sp.symbols(f"v0:{len(vectors)}")
+        return Componentwise(f(*names), dict(zip(names, vectors, strict=True)))
+
+    def across(self, vector):
+        ones = OneMatrix(self.size, self.size)
+        return MatMul(ones, vector) if self.axis == 0 else MatMul(vector, ones)
+
+    @staticmethod
+    def total(vector):
+        raise DeriveError("a loss's value is one number per example, not a matrix of the layer")
+
+
 class SoftmaxBack(MatrixExpr):
     """The softmax vector-Jacobian product s * (g - <s, g>) per example: (diag(s) - s s^T) g.
 

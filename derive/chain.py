@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import sympy as sp
+from sympy.matrices.expressions import HadamardProduct
 
-from .algebra import ExampleSum, SoftmaxBack, check_shapes, sym
+from .activations import Activation
+from .algebra import ClassOps, ExampleSum, SoftmaxBack, check_shapes, sym
 from .errors import DeriveError
 from .layers import Layer
+from .losses import VectorLoss
 from .output_layer import OutputDelta, analyse
 from .problem import Problem
 from .symbols import LAMBDA, WIDTH, YHAT, L, Y, Z, l
@@ -120,6 +123,19 @@ def output_delta(layer: Layer, od: OutputDelta) -> sp.Basic:
     return at_output(layer, od.form)
 
 
+def whole_vector(layer: Layer, problem: Problem, c_delta) -> tuple[sp.Basic, sp.Basic]:
+    """(dE/da^L, dE/dz^L) for a loss of the whole output vector: its gradient written with the layer's matrices
+    (``losses.VectorLoss.grad`` over ``ClassOps``), then entry by entry the elementwise output activation's f'(z^L),
+    written with the output where the record can (none for the identity, whose f' is 1)."""
+    output, loss = problem.output, problem.loss
+    assert isinstance(loss, VectorLoss) and isinstance(output, Activation), "analyse refuses any other pair"
+    grad = loss.grad(ClassOps(layer.layout.class_axis, layer.n(L)), layer.a(L), layer.y(L))
+    local = sp.sympify(output.df_out(YHAT) if output.df_out else output.df(Z))
+    if local == 1:
+        return c_delta * grad, c_delta * grad
+    return c_delta * grad, c_delta * HadamardProduct(grad, layer.at_output(local, L))
+
+
 def derive(problem: Problem) -> Derivation:
     """Derive every backprop quantity of ``problem`` with the chain rule."""
     conv, hidden = problem.convention, problem.hidden.name
@@ -131,8 +147,11 @@ def derive(problem: Problem) -> Derivation:
     c_delta, c_grad = scales(layer, problem)
 
     # output layer: dE/da^L from the loss, dE/dz^L in textbook form
-    grad_act_out = c_delta * at_output(layer, od.grad)
-    delta_out = c_delta * output_delta(layer, od)
+    if problem.loss.elementwise:
+        grad_act_out = c_delta * at_output(layer, od.grad)
+        delta_out = c_delta * output_delta(layer, od)
+    else:  # a loss of the whole output vector (the SVM's): the record's gradient on the layer's matrices
+        grad_act_out, delta_out = whole_vector(layer, problem, c_delta)
 
     through_weight = Local(lambda G: layer.back_input(l + 1, G),
                            "chain rule through the next pre-activation, linear in the input")

@@ -17,6 +17,7 @@ from .algebra import Elementwise, LayerEntry, LayerSymbol, sym
 from .chain import Derivation
 from .components import component
 from .errors import DeriveError
+from .losses import Components, VectorLoss
 from .picture import Picture, layer_picture, tikz
 from .printing import EXAMPLE, NotationPrinter, activation_letters, layer_text, symbol_text
 from .steps import Line, entry, hidden_steps, one_based, output_steps, targets_sum, weight_steps
@@ -218,7 +219,8 @@ def build(d: Derivation, report, others: dict, translations: dict) -> Document:
     which = "" if prob.hidden.latex == nt.sigma else f": {prob.hidden.name}"  # what the letter stands for
     # the output's own letter, where it is not the hidden one's, is stated too (sigma beside Ng's g for a relu)
     spelled = letters.get(prob.output.name) in (None, rf"\operatorname{{{prob.output.name}}}")
-    output_is = "" if spelled else rf"\quad\text{{(output layer: {prob.output.name})}}"
+    named = prob.output.name.replace("_", r"\_")  # leaky_relu: an underscore is math in LaTeX and KaTeX alike
+    output_is = "" if spelled else rf"\quad\text{{(output layer: {named})}}"
     forward = [(tex(lay.z(l)), tex(lay.pre_activation(l))),
                (tex(lay.a(l)), tex(Elementwise(prob.hidden.name, lay.z(l))) + rf"\quad\text{{(hidden layers{which})}}"),
                (tex(lay.a(L)), tex(Elementwise(prob.output.name, lay.z(L))) + output_is),
@@ -334,10 +336,15 @@ def _cost(d: Derivation, tex) -> list[tuple[str, str]]:
     t = sp.Symbol("t", integer=True, nonnegative=True)
     yk, tk = entry(lay, lay.a(L), k), entry(lay, lay.y(L), k)
     # as the sources write it: -sum_k [y ln yhat + (1 - y) ln(1 - yhat)], the minus in front of every sum
-    negated = prob.loss.negated
+    rec = prob.loss
+    negated = rec.negated
     sign = "-" if negated else ""
-    target = prob.loss.target_map(tk, lay.n(L))  # the target the term reads: label smoothing's y'_k
-    loss = sp.Sum(negated(yk, target) if negated else prob.loss.term(yk, target), (k, 0, lay.n(L) - 1))
+    if isinstance(rec, VectorLoss):  # the whole vector's: sum_j (1 - y_j) max(0, a_j - sum_k y_k a_k + 1), the SVM's
+        loss = rec.value(Components(lay.n(L), ("k", "j")), lambda u: entry(lay, lay.a(L), u),
+                         lambda u: entry(lay, lay.y(L), u))
+    else:
+        target = rec.target_map(tk, lay.n(L))  # the target the term reads: label smoothing's y'_k
+        loss = sp.Sum(negated(yk, target) if negated else rec.term(yk, target), (k, 0, lay.n(L) - 1))
     outputs = sym(prob.loss.scale(lay.n(L)))  # 1/n_L in front where the loss is a mean over the outputs
     mean = "" if outputs == 1 else tex(outputs) + " "
     if default_m(conv) == 1:

@@ -6,6 +6,13 @@ A loss that reads its targets through a map of (y_k, K) (label smoothing's (1 - 
 ``target_map``: ``at`` and ``d_at`` are the term and its derivative on the mapped targets, what every caller uses.
 Which output activations a loss accepts follows from the range of the activation (ln yhat needs yhat > 0; a
 log-probability output is read by nll only), so impossible pairs are refused from data, not special cases.
+
+A loss that reads the whole output vector of an example (CS231n's multiclass SVM: every class's margin over the
+correct class's score) is a ``VectorLoss``: its value and its gradient are written once, with three operations on
+vectors (an entrywise map, the sum over the classes, that sum spread back over every class), so that the same
+definition is one example's list of numbers or symbols (``Lists``: the truth, the forward pass, the output layer's
+analysis), one component written with sums over the classes (``Components``: the documents' index form), or the
+engine's matrices (``algebra.ClassOps``).
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import reduce
+from operator import add
 from typing import Callable
 
 from ._lazy import sp
@@ -52,6 +61,7 @@ class Loss:
     pieces: tuple = ()
     spread: int = 1  # the output layer's weights and biases drawn this many times wider (a power of 2: exact), so
     # that its outputs reach every piece (the hinge's y yhat > 1 as well as < 1)
+    elementwise = True  # a class attribute, not a field: every component its own term (a VectorLoss's is False)
 
     def at(self, yh, y, k):
         """The term of one component of K outputs, on the mapped target."""
@@ -60,6 +70,69 @@ class Loss:
     def d_at(self, yh, y, k):
         """dl/dyhat of one component of K outputs, on the mapped target."""
         return self.dterm(yh, self.target_map(y, k))
+
+
+@dataclass(frozen=True)
+class VectorLoss:
+    """One per-example loss of the whole output vector s of K classes: E = value(ops, s, y), its gradient dE/ds =
+    grad(ops, s, y) beside it, each written with ``ops``' map, total and across (``Lists``, ``Components``,
+    ``algebra.ClassOps``). ``margins`` (s, y numbers) gives the numbers whose sign picks the piece each example is on
+    (the SVM's margins of the classes other than the correct one): a drawn network keeps every one away from 0,
+    where the loss has no derivative, and meets both signs somewhere."""
+
+    name: str
+    value: Callable        # (ops, s, y) -> E, one example's loss
+    grad: Callable         # (ops, s, y) -> dE/ds, a vector like s
+    latex: str             # the per-example definition, with \hat{y}_k and y_k
+    target: str
+    accepts: frozenset | None
+    summary: str
+    margins: Callable      # (s, y) lists of numbers -> the numbers whose sign picks each piece
+    spread: int = 1
+    elementwise = False    # a class attribute, as VectorActivation's: not a field
+    scale: Callable = _summed  # no mean over the outputs (the value says what it sums)
+    target_map: Callable = _plain
+    negated: Callable | None = None
+    pieces: tuple = ()     # the pieces are the margins' signs (``margins``), not conditions on one component
+
+
+class Lists:
+    """A VectorLoss's operations on one example's K components as a list (of numbers, of SymPy symbols, of tape
+    nodes): map is a comprehension, the total a sum."""
+
+    @staticmethod
+    def map(f, *vectors):
+        return [f(*xs) for xs in zip(*vectors, strict=True)]
+
+    @staticmethod
+    def total(vector):
+        return reduce(add, vector)
+
+    def across(self, vector):
+        return [self.total(vector)] * len(vector)
+
+
+class Components:
+    """A VectorLoss's operations on one component at a time: a vector is a function of its index, the total a sum
+    over the K classes with an index of its own (k, then i, q, r in the order the sums are made)."""
+
+    def __init__(self, size, letters=("k", "i", "q", "r")) -> None:
+        self.size, self.letters = size, list(letters)
+
+    def _index(self):
+        return sp.Symbol(self.letters.pop(0), integer=True, nonnegative=True)
+
+    @staticmethod
+    def map(f, *vectors):
+        return lambda u: f(*(v(u) for v in vectors))
+
+    def total(self, vector):
+        index = self._index()
+        return sp.Sum(vector(index), (index, 0, self.size - 1))
+
+    def across(self, vector):
+        value = self.total(vector)
+        return lambda u: value
 
 
 # ---------------------------------------------------------------- the kinds of targets
@@ -173,7 +246,31 @@ def _focal_d(yh, y):
              + (1 - y) * (g * yh ** (g - 1) * sp.log(1 - yh) - yh ** g / (1 - yh)))
 
 
-LOSSES: dict[str, Loss] = {loss.name: loss for loss in [
+def _margins(o, s, y):
+    # margin_j = s_j - s_{y_i} + Delta, Delta = 1, the correct class's score s_{y_i} = sum_k y_k s_k (y one-hot)
+    correct = o.across(o.map(lambda sk, yk: yk * sk, s, y))
+    return o.map(lambda sj, c: sj - c + 1, s, correct)
+
+
+def _svm(o, s, y):
+    # CS231n, "Linear classification": L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + 1); (1 - y_j) leaves out j = y_i
+    return o.total(o.map(lambda yj, m: (1 - yj) * sp.Max(0, m), y, _margins(o, s, y)))
+
+
+def _svm_d(o, s, y):
+    # dL_i/ds_j = [margin_j > 0] for j != y_i; dL_i/ds_{y_i} = -sum_{j != y_i} [margin_j > 0] (svm_loss_naive's dW)
+    # [m > 0] is Heaviside's step H(m), the derivative of max(0, m), printed as the bracket; H(0) is never read (a
+    # drawn network keeps every margin away from 0, where the loss has no derivative)
+    hit = o.map(lambda yj, m: (1 - yj) * sp.Heaviside(m), y, _margins(o, s, y))
+    return o.map(lambda h, yj, n: h - yj * n, hit, y, o.across(hit))
+
+
+def _svm_margins(s, y):
+    """The margins of the classes other than the correct one: numbers, one example's."""
+    return [m for m, yj in zip(_margins(Lists(), s, y), y, strict=True) if not yj]
+
+
+LOSSES: dict[str, Loss | VectorLoss] = {loss.name: loss for loss in list[Loss | VectorLoss]([
     # the textbooks' quadratic cost with the 1/2: dl/dyhat = yhat - y
     Loss("mse", lambda yh, y: (yh - y) ** 2 / 2, lambda yh, y: yh - y,
          r"\tfrac12 \sum_k (\hat{y}_k - y_k)^2", "real", ANY, "1/2 sum (yhat - y)^2"),
@@ -227,7 +324,14 @@ LOSSES: dict[str, Loss] = {loss.name: loss for loss in [
          r"\sum_k \max(0,\, 1 - y_k \hat{y}_k)", "sign", frozenset({REAL, POSITIVE, NONNEG, ABOVE_MINUS_ONE}),
          "binary hinge max(0, 1 - y yhat), y = -1 or 1",
          pieces=(lambda yh, y: y * yh < 1, lambda yh, y: y * yh > 1), spread=16),
-]}
+    # CS231n's multiclass SVM (Weston-Watkins form, Delta = 1) on the raw scores yhat, y one-hot: every margin over
+    # the correct class's score; not yhat - y with an identity output (its gradient is made of the margins' signs)
+    VectorLoss("svm", _svm, _svm_d,
+               r"\sum_k (1 - y_k) \max\bigl(0,\, \hat{y}_k - \textstyle\sum_i y_i \hat{y}_i + 1\bigr)", "onehot",
+               frozenset({REAL}),
+               "multiclass SVM (hinge) loss, CS231n's: sum_{j != y} max(0, s_j - s_y + 1); no derivative at a margin 0",
+               _svm_margins, spread=16),
+])}
 
 
 # other names people type for the same losses (any case; - or a space for _), read by lookup
@@ -238,12 +342,13 @@ LOSS_ALIASES = {"crossentropy": "cce", "cross_entropy": "cce", "categorical_cros
                 "poisson_nll": "poisson",
                 "sum_squared_error": "sse", "sum_of_squares": "sse", "squared_error_sum": "sse",
                 # no smooth_l1: SmoothL1 with beta = 1 equals Huber with delta = 1, but the two differ for any other
-                # value; no svm or multiclass_hinge: hinge is the binary one, not CS231n's multiclass SVM loss
+                # value; hinge is the binary one, svm (multiclass_hinge) CS231n's multiclass loss
                 "huber_loss": "huber", "huberloss": "huber", "kl_div": "kl", "kldiv": "kl", "kldivloss": "kl",
                 "kl_divergence": "kl", "kullback_leibler": "kl", "focal_loss": "focal", "sigmoid_focal_loss": "focal",
                 "nll_loss": "nll", "nllloss": "nll", "negative_log_likelihood": "nll",
                 "label_smoothing": "cce_smoothed", "smoothed_cce": "cce_smoothed",
-                "cross_entropy_smoothed": "cce_smoothed", "hinge_loss": "hinge", "binary_hinge": "hinge"}
+                "cross_entropy_smoothed": "cce_smoothed", "hinge_loss": "hinge", "binary_hinge": "hinge",
+                "multiclass_hinge": "svm", "cs231n_svm": "svm", "multiclass_svm": "svm", "svm_loss": "svm"}
 
 
 @dataclass(frozen=True)
@@ -263,7 +368,7 @@ REDUCTIONS: dict[str, Reduction] = {r.name: r for r in [
 ]}
 
 
-def loss(name: str) -> Loss:
+def loss(name: str) -> Loss | VectorLoss:
     """Look a loss up by name."""
     from .errors import lookup
     return lookup(LOSSES, "loss", name, LOSS_ALIASES)
@@ -275,7 +380,7 @@ def reduction(name: str) -> Reduction:
     return lookup(REDUCTIONS, "reduction", name)
 
 
-def accepts(loss_rec: Loss, act_range: str) -> bool:
+def accepts(loss_rec: Loss | VectorLoss, act_range: str) -> bool:
     """Whether the loss is defined on every output an activation of this range can give (ANY: every range of values,
     not log-probabilities)."""
     return act_range in (VALUES if loss_rec.accepts is None else loss_rec.accepts)

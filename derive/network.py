@@ -248,6 +248,14 @@ def _term(loss, k: int):
     return sp.lambdify((yh, y), loss.at(yh, y, sp.Integer(k)), "mpmath")
 
 
+@functools.cache
+def _example(loss, k: int):
+    """A whole-vector loss of one example of K outputs (CS231n's SVM): f(s_0 .. s_{K-1}, y_0 .. y_{K-1})."""
+    from .losses import Lists
+    s, y = sp.symbols(f"s0:{k}"), sp.symbols(f"y0:{k}")
+    return sp.lambdify((*s, *y), loss.value(Lists(), list(s), list(y)), "mpmath")
+
+
 class MpOps:
     """Forward-pass arithmetic in mpmath at the caller's precision (SymPy definitions, lambdified once)."""
 
@@ -269,6 +277,8 @@ class MpOps:
 
     def loss(self, a: list, y: list):
         """E_t = scale(K) sum_k l(yhat_k, y_k) (scale 1, or 1/K for a mean over the K outputs)."""
+        if not self.loss_rec.elementwise:  # a loss of the whole vector
+            return mpmath.mpf(_example(self.loss_rec, len(a))(*a, *y))
         term = _term(self.loss_rec, len(a))
         return self.loss_rec.scale(mpmath.mpf(len(a))) * mpmath.fsum(term(yh, yk) for yh, yk in zip(a, y))
 

@@ -9,6 +9,8 @@ not canonical. Two weaker outcomes are proved the same way: a piecewise loss who
 its pieces (huber + identity: where |yhat - y| <= 1) says where, with a witness outside; a vector-valued output
 whose dE/dz is, per component, its probability minus the loss's target (log-softmax + nll: e^yhat - y; label
 smoothing: yhat - y'), under the condition if one is needed, gets that closed form instead of the Jacobian product.
+A loss of the whole output vector (CS231n's multiclass SVM) is decided on K = 3 outputs from its record's gradient
+times f'(z): its residual against yhat - y cancels exactly, or a witness point shows it does not.
 If no proof is found the pair is reported as undecided (an error), never guessed.
 """
 
@@ -21,7 +23,7 @@ import sympy as sp
 
 from .activations import ACTIVATIONS, Activation
 from .errors import DeriveError
-from .losses import LOSSES, TARGETS, Loss, accepts
+from .losses import LOSSES, TARGETS, Lists, Loss, VectorLoss, accepts
 from .symbols import WIDTH, YHAT, Y, Z
 
 K = 3  # a vector-valued output is decided on K = 3 components, symbolically in all of them
@@ -49,12 +51,15 @@ class OutputDelta:
     extra: sp.Expr | None = None  # the factor left over: form = (yhat - y) * extra, where that holds
     witness: tuple | None = None  # (z, y, residual value) proving non-canonical
     vector: bool = False    # softmax: dE/dz = yhat * (g - <yhat, g>), g = grad
+    whole: bool = False     # a loss of the whole output vector (the SVM's): grad is dE/dyhat_1 of K = 3 outputs
     region: sp.Basic | None = None  # where a piecewise form equals yhat - y (huber + identity: |yhat - y| <= 1)
 
     def summary(self) -> str:
         given = f" (given {self.condition})" if self.condition else ""
         if self.canonical:
             return "yhat - y" + given
+        if self.whole:
+            return f"dE/dz_1 = {self.grad} * f'(z_1) over K = 3 outputs"
         if self.form is None:
             return f"yhat * (g - <yhat, g>), g = {self.grad}"
         return str(self.form) + given + (f"; yhat - y only where {self.region}" if self.region is not None else "")
@@ -133,6 +138,11 @@ def analyse(loss_name: str, act_name: str) -> OutputDelta:
     loss, act = LOSSES[loss_name], ACTIVATIONS[act_name]
     if not accepts(loss, act.range):
         raise DeriveError(f"loss {loss_name} is not defined for {act_name} outputs")
+    if isinstance(loss, VectorLoss):
+        if not isinstance(act, Activation):
+            raise DeriveError(f"loss {loss_name} reads the whole output vector; a vector-valued {act_name} output "
+                              "is not derived with it")
+        return _whole(loss, act)
     if not isinstance(act, Activation):
         return _vector(loss, act)
     return _elementwise(loss, act)
@@ -212,6 +222,31 @@ def _vector(loss: Loss, act) -> OutputDelta:
     return OutputDelta(loss.name, act.name, grad, None, False, vector=True, witness=witness)
 
 
-def table() -> list[OutputDelta]:
-    """Every valid loss x output-activation pair, in registry order."""
-    return [analyse(lo, a) for lo in LOSSES for a, rec in ACTIVATIONS.items() if accepts(LOSSES[lo], rec.range)]
+def _whole(loss: VectorLoss, act: Activation) -> OutputDelta:
+    """A loss of the whole output vector (CS231n's SVM) after an elementwise activation: dE/dz_1 = dE/dyhat_1 f'(z_1)
+    from the record's gradient on K = 3 outputs, against yhat_1 - y_1: equal only if the residual cancels exactly,
+    else a witness (scores and a one-hot target) where it is clearly not 0 and no margin sits on its kink."""
+    s, zs = sp.symbols(f"s1:{K + 1}"), sp.symbols(f"z1:{K + 1}")
+    g = loss.grad(Lists(), list(s), list(_ys))
+    local = act.df_out(s[0]) if act.df_out else act.df(zs[0])
+    residual = g[0] * local - (s[0] - _ys[0])
+    if _is_zero(residual):
+        return OutputDelta(loss.name, act.name, g[0], YHAT - Y, True, extra=sp.Integer(1), whole=True)
+    targets = [sp.Rational(y) for y in TARGETS[loss.target].vector]
+    for shift in _ZS:  # the witness's pre-activations, moved until no margin is 0
+        point = [sp.Rational(-2, 5) + shift, sp.Rational(7, 10), sp.Rational(3, 2)]
+        outputs = [act.f(z) for z in point]
+        if any(m == 0 for m in loss.margins(outputs, targets)):
+            continue
+        at = dict(zip(s, outputs, strict=True)) | dict(zip(zs, point, strict=True)) | dict(zip(_ys, targets))
+        value = complex(sp.N(residual.xreplace(at), 30)).real
+        if abs(value) > 1e-12:
+            return OutputDelta(loss.name, act.name, g[0], None, False, witness=(tuple(point), tuple(targets), value),
+                               whole=True)
+    raise DeriveError(f"could not decide whether dE/dz for {loss.name} + {act.name} is yhat - y")
+
+
+def table(loss: str | None = None) -> list[OutputDelta]:
+    """Every valid loss x output-activation pair (of ``loss`` only, where one is named), in registry order."""
+    return [analyse(lo, a) for lo in LOSSES if loss in (None, lo)
+            for a, rec in ACTIVATIONS.items() if accepts(LOSSES[lo], rec.range)]

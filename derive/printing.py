@@ -23,7 +23,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-from .algebra import LayerSymbol, WithBiasUnit, sym
+from .algebra import Componentwise, LayerSymbol, WithBiasUnit, sym
 from .conventions import Convention
 from .symbols import YHAT, Y, Z
 
@@ -260,6 +260,10 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         top = self.conv.objective(self.conv.delta_of) if num == sp.Symbol("E") else self._print(num)
         return rf"\frac{{\partial {top}}}{{\partial {self._print(den)}}}"
 
+    def _print_Heaviside(self, expr, exp=None):
+        # Heaviside's step H(m) as the Iverson bracket [m > 0] (CS231n's indicator of a positive margin)
+        return rf"\left[{self._print(expr.args[0])} > 0\right]"
+
     def _print_KroneckerDelta(self, expr, exp=None):
         # an Iverson bracket: delta is taken by the error terms in these documents
         i, j = expr.args
@@ -305,12 +309,15 @@ class NotationPrinter(_PositiveFirst, LatexPrinter):
         sign = HADAMARD_TEX.get(self.nt.hadamard, self.nt.hadamard)
         # the activation factor last, as textbooks write it; products in parentheses for the reader
         args = sorted(expr.args, key=lambda a: type(a).__name__ == "Elementwise")
-        parts = [self._paren(self._print(a)) if isinstance(a, (sp.MatAdd, sp.MatMul)) else self._print(a)
-                 for a in args]
+        # a sum written entrywise ((1 - y) ⊙ [m > 0] - y ⊙ (1 M), the SVM's gradient) is one factor too
+        parts = [self._paren(self._print(a)) if isinstance(a, (sp.MatAdd, sp.MatMul))
+                 or (isinstance(a, Componentwise) and a.expr.is_Add) else self._print(a) for a in args]
         return f" {sign} ".join(parts)
 
     def _print_Componentwise(self, expr):
-        subs = {k: Raw(str(k), self._print(v)) for k, v in expr.bindings.items()}
+        # a product of matrices bound to a placeholder is one factor: y \odot (\mathbf{1} M), not y \odot \mathbf{1} M
+        subs = {k: Raw(str(k), self._paren(self._print(v)) if _factor(expr, k) else self._print(v))
+                for k, v in expr.bindings.items()}
         self._hadamard_depth += 1
         try:
             return self._print(expr.expr.xreplace(subs))
@@ -776,6 +783,8 @@ class NotationText(_TextPrinter):
         for n, m in enumerate(mats):
             s = self._print(m)
             grouped = self._grouped(m, last=n == len(mats) - 1) and (len(mats) > 1 or parts)
+            # an entrywise product of matrices times another matrix: ((1 - y) ⊙ [m > 0]) 𝟏
+            grouped = grouped or (len(mats) > 1 and isinstance(m, Componentwise) and _entrywise_product(m))
             parts.append(f"({s})" if grouped else s)
         return sign + " ".join(parts)
 
@@ -804,8 +813,12 @@ class NotationText(_TextPrinter):
             inner = f"({inner})"
         return self._transposed(inner)
 
+    def _print_Heaviside(self, expr):
+        return f"[{self._print(expr.args[0])} > 0]"  # Heaviside's step H(m) as the bracket [m > 0]
+
     def _print_Componentwise(self, expr):
-        subs = {k: RawText(str(k), self._print(v)) for k, v in expr.bindings.items()}
+        subs = {k: RawText(str(k), f"({self._print(v)})" if _factor(expr, k) else self._print(v))
+                for k, v in expr.bindings.items()}
         self._hadamard_depth += 1
         try:
             return self._print(expr.expr.xreplace(subs))
@@ -831,6 +844,20 @@ class NotationText(_TextPrinter):
         front = "" if coeff == 1 else self._coefficient(coeff) + " "
         return f"{front}Σ{script('_', self._tex.example + '=1')}{script('^', self._print(expr.count))} " \
             + self._print(rest)
+
+
+def _factor(expr, name) -> bool:
+    r"""Whether a Componentwise formula's placeholder ``name`` is bound to a product of two or more matrices (1 M: the
+    SVM's sum over the classes) and multiplies something entrywise: y \odot (1 M), in parentheses."""
+    v = expr.bindings[name]
+    return isinstance(v, sp.MatMul) and len(v.as_coeff_matrices()[1]) > 1 and any(
+        name in m.args and any(not f.is_number for f in m.args if f != name)
+        for m in sp.preorder_traversal(expr.expr) if isinstance(m, sp.Mul))
+
+
+def _entrywise_product(expr) -> bool:
+    """Whether a Componentwise formula multiplies two or more of its matrices (printed with the Hadamard sign)."""
+    return expr.expr.is_Mul and sum(1 for f in expr.expr.args if f.free_symbols & set(expr.bindings)) > 1
 
 
 # The notation a formula prints in when no convention is given: the Notation record's defaults.

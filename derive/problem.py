@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .activations import VALUES, Activation, VectorActivation, activation
 from .conventions import Convention, convention
 from .errors import DeriveError
-from .losses import Loss, Reduction, accepts, loss, reduction
+from .losses import Loss, Reduction, VectorLoss, accepts, loss, reduction
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Problem:
     """What is being differentiated: a network written in ``convention`` trained with ``loss``."""
 
     convention: Convention
-    loss: Loss
+    loss: Loss | VectorLoss
     output: Activation | VectorActivation
     hidden: Activation
     # every layer is one neuron (notes that say so): networks of width 1, where every quantity is a number and every

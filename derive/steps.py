@@ -18,6 +18,7 @@ from .activations import Activation
 from .algebra import ActEntry, BiasUnitEntry, Elementwise, LayerEntry, sym
 from .chain import Derivation
 from .index_diff import collapse, index_diff
+from .losses import Components, VectorLoss
 from .symbols import WIDTH, YHAT, L, Y, i, j, k, l, t
 
 
@@ -117,7 +118,12 @@ def output_steps(d: Derivation, tex) -> list[Line]:
     zL = lambda u: entry(lay, lay.z(L), u)
     # where delta is of the reduced cost (CS231n's dZ has the 1/N), the cost's derivative carries its factor
     c = sym(d.problem.reduction.scale(lay.batch, lay.n(L))) if d.problem.convention.delta_of == "cost" else 1
-    grad = lambda u: c * od.grad.xreplace({YHAT: yh(u), Y: yt(u), WIDTH: lay.n(L)})
+    rec = d.problem.loss
+    if isinstance(rec, VectorLoss):  # the whole vector's gradient (the SVM's), one component, sums over the classes
+        whole = rec.grad(Components(lay.n(L), ("k", "i")), yh, yt)
+        grad = lambda u: c * whole(u)  # noqa: E731
+    else:
+        grad = lambda u: c * od.grad.xreplace({YHAT: yh(u), Y: yt(u), WIDTH: lay.n(L)})  # noqa: E731
     differentiate = "differentiate the loss" if c == 1 else f"differentiate the cost (${tex(c)}$ times the sum of " \
         "the examples' losses)"
     line = partial(_line, show)
@@ -139,8 +145,11 @@ def output_steps(d: Derivation, tex) -> list[Line]:
         else:
             product = sp.Mul(grad(j), act.df(zL(j)), evaluate=False)
         lines.append(line(Partial(cost, zL(j)), product, "substitute both"))
-        assert od.form is not None, "an elementwise output always has a textbook form"
-        final = c * od.form.xreplace({YHAT: yh(j), Y: yt(j), sp.Symbol("z"): zL(j), WIDTH: lay.n(L)})
+        if isinstance(rec, VectorLoss):  # no textbook form of its own: the product, its factor 1 dropped
+            final = sp.Mul(*product.args)
+        else:
+            assert od.form is not None, "an elementwise output always has a textbook form"
+            final = c * od.form.xreplace({YHAT: yh(j), Y: yt(j), sp.Symbol("z"): zL(j), WIDTH: lay.n(L)})
         if show(final)[0] != show(product)[0]:  # a line that prints as the one above says nothing new
             lines.append(more(final, "cancel" if od.canonical else "simplify", Partial(cost, zL(j))))
         return lines

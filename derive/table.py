@@ -43,12 +43,12 @@ def _region(d, od, conv) -> tuple[str, str] | None:
     return text(where, conv), latex(where, conv)
 
 
-def rows(conv: Convention) -> list[dict]:
-    """One dict per valid pair: loss, activation, form (text and LaTeX), canonical, condition, and the region where
-    a piecewise loss's form equals the canonical one (None elsewhere)."""
+def rows(conv: Convention, loss: str | None = None) -> list[dict]:
+    """One dict per valid pair (of ``loss`` only, where one is named): loss, activation, form (text and LaTeX),
+    canonical, condition, and the region where a piecewise loss's form equals the canonical one (None elsewhere)."""
     head = header(conv)
     out = []
-    for row in table():
+    for row in table(loss):
         d = _delta_out(conv, row.loss, row.activation)
         region = _region(d, row, conv)
         out.append({"loss": row.loss, "activation": row.activation, "form": text(d.delta_out, conv),
@@ -59,10 +59,11 @@ def rows(conv: Convention) -> list[dict]:
     return out
 
 
-def render(conv: Convention, fmt: str) -> str:
-    """The table as plain text, Markdown or a LaTeX tabular (booktabs rules). The canonical column says yes, no, or
-    "only where" the piece of a piecewise loss on which the form equals the canonical one."""
-    head, data = header(conv), rows(conv)
+def render(conv: Convention, fmt: str, loss: str | None = None) -> str:
+    """The table as plain text, Markdown or a LaTeX tabular (booktabs rules), of every loss or of ``loss``'s rows. The
+    canonical column says yes, no, or "only where" the piece of a piecewise loss on which the form equals the
+    canonical one."""
+    head, data = header(conv), rows(conv, loss)
 
     def yes(r, math=lambda x: x):
         if r["canonical"]:

@@ -85,6 +85,11 @@ def _loss_terms(torch, name: str, yh, y, outputs: int, dim: int = 0):
         # scores (-yhat/2, yhat/2), class (y + 1)/2: 2 max(0, 1 - y yhat)
         "hinge": lambda: 2 * F.multi_margin_loss(torch.stack([-yh / 2, yh / 2], dim=-1).reshape(-1, 2),
                                                  ((y + 1) / 2).long().reshape(-1), reduction="none"),
+        # CS231n's multiclass SVM as torch's multi_margin_loss (p = 1, margin = 1) of the scores, class the one-hot
+        # target's index: torch divides each example's sum over j != y of max(0, 1 - s_y + s_j) by the number of
+        # classes C (x.size(0)), so C times it is CS231n's L_i
+        "svm": lambda: outputs * F.multi_margin_loss(rows(yh), rows(y).argmax(dim=1), p=1, margin=1.0,
+                                                     reduction="none"),
     }
     if name not in table:
         raise DeriveError(f"no PyTorch equivalent for loss {name!r}")

@@ -48,6 +48,7 @@ from mpmath.libmp import from_float, from_int, mpf_add, mpf_mul
 
 from ._lazy import sp
 from .errors import DeriveError
+from .losses import Lists, VectorLoss
 from .network import ConcreteNet, MpOps, bias_slot, canon, linear, run_trace, weight_slot
 
 QUANTITIES = ("delta", "grad_act", "grad_weight", "grad_bias")
@@ -554,6 +555,23 @@ def _tape_term(loss, k: int):
     return _compile((yh, y), loss.at(yh, y, sp.Integer(k)), f"loss {loss.name}")
 
 
+@functools.cache
+def _tape_example(loss, k: int):
+    """A loss of the whole output vector (CS231n's SVM), one example of K outputs, compiled onto the tape from the
+    registry's definition (``value``; its ``grad`` is never read): f(s_0 .. s_{K-1}, y_0 .. y_{K-1})."""
+    s, y = sp.symbols(f"s0:{k}"), sp.symbols(f"y0:{k}")
+    return _compile((*s, *y), loss.value(Lists(), list(s), list(y)), f"loss {loss.name}")
+
+
+def _losses(problem, k: int, outputs: list, targets: list) -> list:
+    """E_t of every example before the loss's scale(K): the sum of its terms, or a whole-vector loss's value."""
+    if not problem.loss.elementwise:
+        example = _tape_example(problem.loss, k)
+        return [example(*a, *y) for a, y in zip(outputs, targets)]
+    term = _tape_term(problem.loss, k)
+    return [_sum([term(yh, yk) for yh, yk in zip(a, y)]) for a, y in zip(outputs, targets)]
+
+
 @dataclass
 class Recording:
     """The forward pass of every example on one tape: parameters W[p][r][c], b[p][r] (canonical z = W a + b),
@@ -589,8 +607,7 @@ def record(net: ConcreteNet) -> Recording:
             ap.append([tape.var(_value(x), ((x.i, 1),) if isinstance(x, Var) else ()) for x in out])
         zs.append(zp)
         as_.append(ap)
-    term = _tape_term(problem.loss, net.widths[-1])
-    E = _sum([_sum([term(yh, yk) for yh, yk in zip(a, y)]) for a, y in zip(as_[-1], cn.ys)])  # sum_t E_t
+    E = _sum(_losses(problem, net.widths[-1], as_[-1], cn.ys))  # sum_t E_t
     outputs = problem.loss.scale(mpmath.mpf(net.widths[-1]))  # E_t = scale(K) sum_k term: 1/K for a mean
     if outputs != 1:
         E = outputs * E
@@ -654,7 +671,8 @@ class SymOps:
         self._z, self._yh, self._y = sp.Dummy("z"), sp.Dummy("yhat"), sp.Dummy("y")
         self._f = {rec.name: _exact(rec.f(self._z)) for rec in (net.problem.hidden, net.problem.output)
                    if rec.elementwise}
-        self._term = _exact(net.problem.loss.at(self._yh, self._y, sp.Integer(net.widths[-1])))
+        rec, k = net.problem.loss, sp.Integer(net.widths[-1])
+        self._term = None if isinstance(rec, VectorLoss) else _exact(rec.at(self._yh, self._y, k))
         self._outputs = net.problem.loss.scale(sp.Integer(net.widths[-1]))  # 1/K for a mean over the outputs
 
     @staticmethod
@@ -676,7 +694,11 @@ class SymOps:
         return f.xreplace({self._z: x})
 
     def loss(self, a: list, y: list):
-        return self._outputs * sp.Add(*[self._term.xreplace({self._yh: yh, self._y: yk}) for yh, yk in zip(a, y)])
+        rec, term = self.problem.loss, self._term
+        if isinstance(rec, VectorLoss) or term is None:  # a whole-vector loss, on the example's values as they are
+            assert isinstance(rec, VectorLoss)
+            return self._outputs * rec.value(Lists(), list(a), [sp.Rational(v) for v in y])
+        return self._outputs * sp.Add(*[term.xreplace({self._yh: yh, self._y: yk}) for yh, yk in zip(a, y)])
 
     @staticmethod
     def total(values):

@@ -17,7 +17,7 @@ from derive.problem import Problem
 WIDTHS = (2, 5, 4, 6)
 OUTPUT_FOR = {"mse": "identity", "mse_mean": "identity", "sse": "identity", "bce": "sigmoid", "cce": "softmax",
               "poisson": "exp", "huber": "identity", "kl": "softmax", "focal": "sigmoid", "nll": "logsoftmax",
-              "cce_smoothed": "softmax", "hinge": "identity"}
+              "cce_smoothed": "softmax", "hinge": "identity", "svm": "identity"}
 
 
 def make(conv="nielsen", loss="cce", hidden="tanh", widths=WIDTHS, m=None, seed=1):

@@ -65,8 +65,8 @@ def test_non_canonical_pairs_keep_their_residual_factor(loss, act, form):
 def test_every_valid_pair_is_decided():
     rows = table()
     # 11 activations with mse, mse_mean, sse and huber, 2 with bce and focal, 4 with cce and with poisson, softmax with
-    # kl and cce_smoothed, logsoftmax with nll, the 8 of unbounded range with hinge
-    assert len(rows) == 67
+    # kl and cce_smoothed, logsoftmax with nll, the 8 of unbounded range with hinge, the 4 of real range with svm
+    assert len(rows) == 71
     assert {(r.loss, r.activation) for r in rows if r.canonical} == {(lo, a) for lo, a, _ in CANONICAL}
 
 
