@@ -178,17 +178,21 @@ def cases(text: str) -> list[str] | None:
     before, body, after = text[:begins[0].start()], text[begins[0].end():ends[0].start()], text[ends[0].end():]
     if "\\begin" in before + body or after.strip(" \t\n.,;") or not re.search(r"(?:=|\\equiv)\s*$", before):
         return None
+    rows = [" ".join(r.split()) for r in _rows(body)]
+    if not rows:
+        return None
+    return [f"{before.rstrip()} {_row(r)}" for r in rows]
+
+
+def _rows(body: str) -> list[str]:
+    """The rows of a cases block's body, split at its top-level row breaks (\\\\, \\\\[2pt]), empty ones left out."""
     rows, start = [], 0
     for i, d in _scan(body):
         m = _ROW_BREAK.match(body, i) if d == 0 else None
         if m:
             rows.append(body[start:i])
             start = m.end()
-    rows.append(body[start:])
-    rows = [" ".join(r.split()) for r in rows if r.strip()]
-    if not rows:
-        return None
-    return [f"{before.rstrip()} {_row(r)}" for r in rows]
+    return [r for r in rows + [body[start:]] if r.strip()]
 
 
 def _row(row: str) -> str:
@@ -489,12 +493,10 @@ def _indicators(text: str) -> str:
 
 # a two-case block inside an expression, its first case's condition a comparison of values and its second
 # "otherwise" (a leaky ReLU's derivative, 1 for y > 0 and 1/100 otherwise): A [c] + B (1 - [c]), the same function
-_INTRO = r"(?:\\(?:text|mbox|textrm)\s*\{\s*(?:for|if|when)\s*\}|(?:for|if|when)\b)?"
-_SPACING = r"(?:\s|\\[,:;! ]|\\q?quad(?![A-Za-z]))*"
-_COMPARED = re.compile(rf"{_SPACING}{_INTRO}{_SPACING}(?P<cond>.+?){_SPACING}[.,]?{_SPACING}")
+_SPACING = re.compile(r"(?:\s|\\[,:;! ]|\\q?quad(?![A-Za-z]))+")
+_INTRO = re.compile(r"(?:\\(?:text|mbox|textrm)\s*\{\s*(?:for|if|when)\s*\}|(?:for|if|when)\b)\s*")
+_OTHERWISE = re.compile(r"\\(?:text|mbox|textrm)\s*\{\s*otherwise\s*\}|otherwise")
 _COMPARISON = re.compile(r"[<>≤≥]|\\(?:gt|lt|geq|ge|leq|le)(?![A-Za-z])")
-_OTHERWISE = re.compile(rf"{_SPACING}(?:\\(?:text|mbox|textrm)\s*\{{\s*otherwise\s*\}}|otherwise){_SPACING}[.,]?"
-                        rf"{_SPACING}")
 
 
 def _inline_cases(text: str) -> str:
@@ -508,21 +510,15 @@ def _inline_cases(text: str) -> str:
     if len(begins) != 1 or len(ends) != 1 or ends[0].start() < begins[0].end():
         return text
     body = text[begins[0].end():ends[0].start()]
-    rows, start = [], 0
-    for i, d in _scan(body):
-        m = _ROW_BREAK.match(body, i) if d == 0 else None
-        if m:
-            rows.append(body[start:i])
-            start = m.end()
-    rows = [r for r in rows + [body[start:]] if r.strip()]
-    parts = [_row(r).split(" \\quad ", 1) for r in rows]
+    parts = [_row(r).split(" \\quad ", 1) for r in _rows(body)]
     if len(parts) != 2 or any(len(p) != 2 for p in parts):
         return text
     (first, condition), (second, otherwise) = parts
-    m = _COMPARED.fullmatch(condition)
-    if m is None or len(_COMPARISON.findall(m["cond"])) != 1 or _OTHERWISE.fullmatch(otherwise) is None:
+    condition, otherwise = (_SPACING.sub(" ", x).strip(" .,") for x in (condition, otherwise))
+    condition = condition[m.end():] if (m := _INTRO.match(condition)) else condition
+    if len(_COMPARISON.findall(condition)) != 1 or _OTHERWISE.fullmatch(otherwise) is None:
         return text  # one comparison of values, then "otherwise": anything else is left for the grammar to refuse
-    bracket = rf"\left[{m['cond'].strip()}\right]"
+    bracket = rf"\left[{condition}\right]"
     written = (rf"\left(\left({first.strip()}\right) {bracket} + \left({second.strip()}\right) "
                rf"\left(1 - {bracket}\right)\right)")
     return text[:begins[0].start()] + written + text[ends[0].end():]
