@@ -49,9 +49,12 @@ class KindPrinter(LatexPrinter):
 
     def adjoint(self, name: str, idx: tuple) -> str:
         """∂ℓ/∂v in the source's way."""
-        if self.letters.adjoint == "d":
+        fraction = r"\frac{\partial " + self._symbol("loss") + r"}{\partial " + self._symbol(name) + "}"
+        if self.letters.adjoint == "d" and self.letters.names.get(name) != fraction:
             mark = self.letters.prefix if self.letters.prefix == "d" else self.letters.prefix + " "
             return self._written(name, idx, self.letters.names.get(name, mark + self._symbol(name)))
+        # the fraction, its entry's indices on the quantity below (never hanging off the fraction): also a d-style
+        # source's name for a gradient it writes as the fraction (deeplearning.ai's dGamma is the pre-activation's)
         return r"\frac{\partial " + self._symbol("loss") + r"}{\partial " + self._written(name, idx) + "}"
 
     def _print_Add(self, expr, order=None) -> str:

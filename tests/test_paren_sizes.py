@@ -47,3 +47,18 @@ def test_a_transposed_matrix_keeps_its_own_brackets():
 def test_no_gallery_document_sizes_an_activation_s_or_a_log_s_parentheses(path):
     text = (OUTPUT / path).read_text()
     assert r"'\left(" not in text and r"\ln{\left(" not in text and r"\sigma\left(" not in text
+
+
+# a fraction followed by a subscript: \frac{\partial J}{\partial \tilde{c}}_{jit}, the indices hanging off the fraction
+HANGING = r"\\frac\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\{[^{}]*(?:\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}[^{}]*)*\}_"
+
+
+def test_no_subscript_hangs_off_a_fraction_in_the_gallery():
+    """Issue 12: an entry of a gradient written as a fraction carries its indices on the quantity below
+    (\\frac{\\partial J}{\\partial \\tilde{c}_{jit}}), as books write it."""
+    import re
+    bad = [(str(p.relative_to(OUTPUT)), m.group(0)) for p in sorted(OUTPUT.rglob("*")) if p.suffix in (".md", ".tex")
+           for m in re.finditer(HANGING, p.read_text(encoding="utf-8"))]
+    assert not bad, bad[:5]
+    assert re.search(HANGING, r"\frac{\partial J}{\partial \tilde{c}}_{jit}")  # the pattern finds what it is for
+    assert not re.search(HANGING, r"\frac{\partial J}{\partial \tilde{c}_{jit}}")
