@@ -182,7 +182,7 @@ def test_the_document_and_the_list_name_it(capsys):
     from derive.cli import main
     from derive.kind_doc import document
     text = document(layer("lstm", "dls"), "md", trials=1)
-    assert r"{d\Gamma_{o}}_{jit} = {\frac{\partial J}{\partial \Gamma_{o}}}_{jit}" in text
+    assert r"{d\Gamma_{o}}_{jit} = \frac{\partial J}{\partial {\Gamma_{o}}_{jit}}" in text
     assert r"n_{a} \times (n_{a} + n_{x})" in text and "deeplearning.ai" in text
     assert "--layer lstm_concat --convention dls" in text
     main(["list"])
