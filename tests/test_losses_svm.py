@@ -217,10 +217,11 @@ def test_the_checker_fails_what_is_not_the_gradient(formula, verdict):
 
 
 @pytest.mark.parametrize("formula,reason", [
-    (r"dZ^{(L)}_{tj} = \frac{1}{N} (1 - Y_{tj}) \left[1 + P_{tj} - \sum_{k} P_{tk} Y_{tk} > 0\right]", "'>'"),
+    (r"dZ^{(L)}_{tj} = \frac{1}{N} (1 - Y_{tj}) \left[1 + P_{tj} - \sum_{k} P_{tk} Y_{tk} > 0\right]",
+     "Iverson bracket"),
     (r"dZ^{(L)}_{tj} = \frac{1}{N} (1 - Y_{tj}) \mathbb{1}(P_{tj} - \sum_{k} P_{tk} Y_{tk} + 1 > 0)", r"\mathbb"),
 ])
 def test_the_checker_refuses_the_indicator_it_cannot_read(formula, reason):
-    # the grammar has no comparison inside a formula: the indicator is refused with the reason, never guessed at
+    # a network's formula reads no bracket of values: the indicator is refused with the reason, never guessed at
     result = check(formula, "cs231n", "svm", "identity")
     assert result.verdict == "invalid" and reason in result.reason

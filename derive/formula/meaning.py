@@ -707,8 +707,9 @@ def number(text: str) -> sp.Rational:
     return sp.Rational(value.numerator, value.denominator)
 
 
-VALUE_BRACKET = ("an Iverson bracket of two values ([x = y], max pooling's routing) is read in a layer's formula only "
-                 "(--layer maxpool1d ...); a network's formula compares indices, [i = j]")
+VALUE_BRACKET = ("an Iverson bracket of two values ([x = y], max pooling's routing; [y > 0], ReLU's step) is read in a "
+                 "layer's formula only (--layer maxpool1d ...); a network's formula compares indices, [i = j], and a "
+                 "value in a condition after it (\text{for } a^l > 0)")
 MAX_OVER = ("a max over an index (\\max_{u}, a max pool's forward) is read in a layer's formula only (--layer "
             "maxpool1d ...)")
 _OFFSET = re.compile(r"([A-Za-z]+)([+-])([0-9]+)")
