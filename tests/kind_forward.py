@@ -63,7 +63,7 @@ def _normalisation(axis: int):
 def _affine(q: dict, unbiased: bool):
     x, W = q["x"], q["W"]
     b = q.get("b") or [0] * len(W[0])
-    return _given(q, "y", lambda: [[mpmath.fsum(xr[k] * W[k][j] for k in range(len(W))) + b[j]
+    return _given(q, "y", lambda: [[mpmath.fdot((xr[k], W[k][j]) for k in range(len(W))) + b[j]
                                     for j in range(len(W[0]))] for xr in x])
 
 
@@ -85,13 +85,13 @@ def _attention(masked: bool):
         def y():
             x, K, V = q["x"], q["K"], q["V"]
             D = len(x[0])
-            S = _given(q, "S", lambda: [[mpmath.fsum(a * b for a, b in zip(xr, kr)) / mpmath.sqrt(D) for kr in K]
+            S = _given(q, "S", lambda: [[mpmath.fdot(xr, kr) / mpmath.sqrt(D) for kr in K]
                                         for xr in x])
             e = _given(q, "e", lambda: [[(q["mask"][n][j] if masked else 1) * mpmath.exp(v) for j, v in enumerate(row)]
                                         for n, row in enumerate(S)])
             s = _given(q, "s", lambda: [mpmath.fsum(row) for row in e])
             P = _given(q, "P", lambda: [[v / s[n] for v in row] for n, row in enumerate(e)])
-            return [[mpmath.fsum(P[n][j] * V[j][k] for j in range(len(V))) for k in range(len(V[0]))]
+            return [[mpmath.fdot((P[n][j], V[j][k]) for j in range(len(V))) for k in range(len(V[0]))]
                     for n in range(len(P))]
         return _given(q, "y", y)
     return forward
@@ -113,7 +113,7 @@ def _conv1d(q: dict, unbiased: bool):
         xpad = [[zeros + list(channel) + zeros for channel in example] for example in x]
         U, width = len(W[0][0]), len(xpad[0][0])
         starts = range(0, width - U + 1, stride)
-        return [[[b[f] + mpmath.fsum(kernel[c][u] * example[c][start + u] for c in range(len(kernel))
+        return [[[b[f] + mpmath.fdot((kernel[c][u], example[c][start + u]) for c in range(len(kernel))
                                      for u in range(U)) for start in starts]
                  for f, kernel in enumerate(W)] for example in xpad]
     return _given(q, "y", y)
@@ -157,9 +157,9 @@ def _conv2d(q: dict, unbiased: bool):
                 for i in range(0, rows - U + 1, stride):
                     line = []
                     for j in range(0, cols - U2 + 1, stride):
-                        terms = [kernel[c][u][v] * example[c][i + u][j + v]
+                        terms = [(kernel[c][u][v], example[c][i + u][j + v])
                                  for c in range(len(kernel)) for u in range(U) for v in range(U2)]
-                        line.append(b[f] + mpmath.fsum(terms))
+                        line.append(b[f] + mpmath.fdot(terms))
                     plane.append(line)
                 maps.append(plane)
             out.append(maps)
@@ -196,8 +196,8 @@ def _rnn(q: dict, unbiased: bool):
         for n, example in enumerate(x):
             before, states = list(h0[n]), []
             for t, inputs in enumerate(example):
-                a = [b[j] + mpmath.fsum(inputs[k] * Wx[k][j] for k in range(D))
-                     + mpmath.fsum(before[i] * Wh[i][j] for i in range(H)) for j in range(H)]
+                a = [b[j] + mpmath.fdot((inputs[k], Wx[k][j]) for k in range(D))
+                     + mpmath.fdot((before[i], Wh[i][j]) for i in range(H)) for j in range(H)]
                 a = [v + (step if name == "a" and where == (n, t, j) else 0) for j, v in enumerate(a)]
                 before = [mpmath.tanh(v) + (step if name == "h" and where == (n, t, j) else 0)
                           for j, v in enumerate(a)]
@@ -222,8 +222,8 @@ def _lstm(q: dict, unbiased: bool):
         for n, example in enumerate(x):
             before, cell, states = list(h0[n]), [mpmath.mpf(0)] * H, []
             for t, inputs in enumerate(example):
-                a = bump("a", n, t, [b[r] + mpmath.fsum(inputs[k] * Wx[k][r] for k in range(D))
-                                     + mpmath.fsum(before[i] * Wh[i][r] for i in range(H)) for r in range(G)])
+                a = bump("a", n, t, [b[r] + mpmath.fdot((inputs[k], Wx[k][r]) for k in range(D))
+                                     + mpmath.fdot((before[i], Wh[i][r]) for i in range(H)) for r in range(G)])
                 sig = [1 / (1 + mpmath.exp(-v)) for v in a]
                 ig, fg = bump("ig", n, t, sig[:H]), bump("fg", n, t, sig[H:2 * H])
                 og = bump("og", n, t, sig[2 * H:3 * H])
@@ -251,8 +251,8 @@ def _gru(q: dict, unbiased: bool):
         for n, example in enumerate(x):
             before, states = list(h0[n]), []
             for t, inputs in enumerate(example):
-                ax = bump("ax", n, t, [bx[r] + mpmath.fsum(inputs[k] * Wx[k][r] for k in range(D)) for r in range(G)])
-                ah = bump("ah", n, t, [bh[r] + mpmath.fsum(before[i] * Wh[i][r] for i in range(H)) for r in range(G)])
+                ax = bump("ax", n, t, [bx[r] + mpmath.fdot((inputs[k], Wx[k][r]) for k in range(D)) for r in range(G)])
+                ah = bump("ah", n, t, [bh[r] + mpmath.fdot((before[i], Wh[i][r]) for i in range(H)) for r in range(G)])
                 rg = bump("rg", n, t, [1 / (1 + mpmath.exp(-(ax[j] + ah[j]))) for j in range(H)])
                 zg = bump("zg", n, t, [1 / (1 + mpmath.exp(-(ax[H + j] + ah[H + j]))) for j in range(H)])
                 ng = bump("ng", n, t, [mpmath.tanh(ax[2 * H + j] + rg[j] * ah[2 * H + j]) for j in range(H)])

@@ -99,11 +99,15 @@ def test_the_default_method_is_reverse(monkeypatch):
 
 # small and batch-sized (m = 2) so that SymPy stays quick; conventions, activations and pairs that
 # tests/test_truth.py's exact cases (which also compare "reverse") do not cover
+# (sse, mse_mean, exp as the hidden activation and tanh and softplus as the output are met nowhere else in exact
+# SymPy). Every piece of these cases is an exact case of its own, here or there: a pair of them is a composition
+# of two checked pieces, and every loss x output pair the registries allow is compared with central differences
+# above; bishop + bce + softmax + elu (24 s of SymPy for a softmax of piecewise exponentials under a logarithm)
+# and nielsen + poisson + sigmoid + silu (3-10 s) were such pairs and are no longer run.
 SYMPY_CASES = [
     ("cs231n", "sse", "tanh", "identity", 0.0), ("dls", "cce", "sigmoid", "tanh", 0.4),
     ("ng", "poisson", "softmax", "exp", 0.5), ("wikipedia", "mse", "softmax", "relu", 0.0),
-    ("goodfellow", "cce", "softplus", "leaky_relu", 0.3), ("bishop", "bce", "softmax", "elu", 0.0),
-    ("nielsen", "poisson", "sigmoid", "silu", 0.2),
+    ("goodfellow", "cce", "softplus", "leaky_relu", 0.3), ("cs231n", "mse_mean", "identity", "relu", 0.0),
 ]
 
 
