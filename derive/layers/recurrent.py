@@ -87,6 +87,23 @@ CS231N_LSTM = Letters(
     names={"y": r"\mathrm{dout}"})
 
 
+def _cell(axes: str, before, gates: dict, names: tuple) -> Node:
+    """An LSTM's cell state c = f c(t - 1) + u g (the forget gate, the update or input gate, the candidate, named
+    ``names``; ``gates`` their entries), its partials beside it: c one step back read through ``Local.own``."""
+    forget, update, candidate = names
+    f, u, g = (gates[name] for name in names)
+    t = AXES["t"][0]
+    return Node("c", axes, f * before + u * g,
+                (Local(forget, before), Local(update, g), Local(candidate, u),
+                 Local("c", f * sp.KroneckerDelta(SOURCE["t"], t - 1), own="t", pick=True)), why="the cell state")
+
+
+def _hidden(name: str, axes: str, c, gate: str, o) -> Node:
+    """An LSTM's hidden state o tanh(c) (the output gate ``gate``, its entry ``o``), its partials beside it."""
+    return Node(name, axes, o * sp.tanh(c), (Local(gate, sp.tanh(c)), Local("c", o * (1 - sp.tanh(c) ** 2))),
+                why="the hidden states")
+
+
 def lstm(unbiased: bool = False) -> KindGraph:
     """An LSTM over T steps in CS231n's form: the gates' pre-activations stacked, a[n, t, q] for q in 1..4H,
     i = σ(a[.., j]), f = σ(a[.., H + j]), o = σ(a[.., 2H + j]), g = tanh(a[.., 3H + j]), c = f c(t - 1) + i g (c at
@@ -115,12 +132,8 @@ def lstm(unbiased: bool = False) -> KindGraph:
         Node("b", "q", why="the gates' biases"),
         _recurrence("a", "q", "b", "the gates' pre-activations, stacked"),
         *gate_nodes,
-        Node("c", "ntj", gates["fg"] * before_c + gates["ig"] * gates["gg"],
-             (Local("fg", before_c), Local("ig", gates["gg"]), Local("gg", gates["ig"]),
-              Local("c", gates["fg"] * sp.KroneckerDelta(SOURCE["t"], t - 1), own="t", pick=True)),
-             why="the cell state"),
-        Node("h", "ntj", gates["og"] * sp.tanh(c),
-             (Local("og", sp.tanh(c)), Local("c", gates["og"] * (1 - sp.tanh(c) ** 2))), why="the hidden states"),
+        _cell("ntj", before_c, gates, ("fg", "ig", "gg")),
+        _hidden("h", "ntj", c, "og", gates["og"]),
         Node("y", "ntj", h, (Local("h", sp.Integer(1)),), why="the output: every hidden state"),
     )
     return KindGraph("lstm", nodes, "y", ("x", "h0", "Wx", "Wh", "b"), (), (),
@@ -261,13 +274,9 @@ def lstm_concat(unbiased: bool = False) -> KindGraph:
              why="the state before stacked over the step's input, [a_prev; x_t] (rows 1 to n_a the state, a0 at "
                  "step 1, the rest the input: an entry outside its array is 0)"),
         *gate_nodes[:6],
-        Node("c", "jnt", values["f"] * before_c + values["u"] * values["c"],
-             (Local("gf", before_c), Local("gu", values["c"]), Local("cc", values["u"]),
-              Local("c", values["f"] * sp.KroneckerDelta(SOURCE["t"], t - 1), own="t", pick=True)),
-             why="the cell state"),
+        _cell("jnt", before_c, {VALUE[g]: values[g] for g in "fuc"}, ("gf", "gu", "cc")),
         *gate_nodes[6:],
-        Node("a", "jnt", values["o"] * sp.tanh(c),
-             (Local("go", sp.tanh(c)), Local("c", values["o"] * (1 - sp.tanh(c) ** 2))), why="the hidden states"),
+        _hidden("a", "jnt", c, "go", values["o"]),
         Node("y", "jnt", entry("a", "jnt"), (Local("a", sp.Integer(1)),), why="the output: every hidden state"),
     )
     return KindGraph("lstm_concat", nodes, "y", ("x", "a0", *(w.name for w in weights), *(b.name for b in biases)),
