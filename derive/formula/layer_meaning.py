@@ -227,7 +227,7 @@ class _Reader:
             return self.names[base], 1, True
         if self.letters.adjoint == "d":
             rest = base[1:] if base.startswith("d") else None
-            if rest and rest in {n.name for n in self.kind.nodes}:
+            if rest and rest in self.kind.names:
                 return rest, 1, True          # dgamma, dxhat: d + the quantity's name (CS231n's code)
             if rest and rest in self.symbols and self.symbols[rest].power == 1:
                 return self.symbols[rest].quantity, 1, True   # dx: d + the letter
@@ -443,7 +443,7 @@ class _Reader:
     def adjoint_of(self, node, scope: dict):
         value = self.expr(node, scope)
         if isinstance(value, sp.Indexed) and value.base.label.name in self.arrays \
-                and value.base.label.name in {n.name for n in self.kind.nodes}:
+                and value.base.label.name in self.kind.names:
             return sp.IndexedBase(adjoint_name(value.base.label.name))[value.indices]
         raise _refuse(f"the derivative by {_show(node)}: it is not a quantity of the {self.kind.name} layer")
 
@@ -471,7 +471,7 @@ class _Reader:
         if node.given:
             raise _refuse(f"an argument list on {_show(node.of)}: only the loss ({want}) takes one")
         of, wrt = self.expr(node.of, scope), self.expr(node.wrt, scope)
-        names = {n.name for n in self.kind.nodes}
+        names = self.kind.names
         if not isinstance(of, sp.Indexed) or of.base.label.name not in names or \
                 self.kind.node(of.base.label.name).forward is None:
             raise _refuse(f"\\partial {_show(node.of)} in a numerator: the loss ({want}) or a quantity the layer "
@@ -484,8 +484,8 @@ class _Reader:
         if len(reads) != 1:
             raise _refuse(f"the local derivative {_show(node)}: {_show(node.of)} is not computed from "
                           f"{_show(node.wrt)} directly (write the chain rule's factors)")
-        others = [r.source for r in a.reads if r.source != b.name and b.name in self._ancestors(r.source)]
-        if a.name in self._ancestors(b.name):  # a recurrence: a[t] reads h[t - 1], which an earlier a made
+        others = [r.source for r in a.reads if r.source != b.name and b.name in self.kind.ancestors(r.source)]
+        if a.name in self.kind.ancestors(b.name):  # a recurrence: a[t] reads h[t - 1], which an earlier a made
             raise _refuse(f"the local derivative {_show(node)}: {_show(node.of)} and {_show(node.wrt)} feed each "
                           "other across the steps, so the partial and the total derivative differ (write which)")
         if others:
@@ -506,16 +506,6 @@ class _Reader:
             else:
                 factor *= sp.KroneckerDelta(at_a[axis], value)
         return factor * read.partial.xreplace(swap)
-
-    def _ancestors(self, name: str) -> set[str]:
-        """Every quantity ``name`` is computed from, directly or not (itself included)."""
-        out, todo = set(), [name]
-        while todo:
-            n = todo.pop()
-            if n not in out:
-                out.add(n)
-                todo += [r.source for r in self.kind.node(n).reads] if n in {m.name for m in self.kind.nodes} else []
-        return out
 
     def total(self, node, scope: dict):
         """Σ (or a max pool's max, ``ast.Max``) over an index letter's range, which its use or its limit names."""
@@ -766,7 +756,7 @@ class _Reader:
         return [(s, self.axis_of[s]) for s in free]
 
     def named(self, lhs, written) -> tuple[str, bool]:
-        nodes = {n.name for n in self.kind.nodes}
+        nodes = self.kind.names
         if isinstance(lhs, sp.Indexed):
             name = lhs.base.label.name
             if name in nodes:

@@ -211,6 +211,21 @@ class KindGraph:
     def node(self, name: str) -> Node:
         return next(n for n in self.nodes if n.name == name)
 
+    @property
+    def names(self) -> frozenset[str]:
+        """The names of the kind's quantities (its nodes)."""
+        return frozenset(n.name for n in self.nodes)
+
+    def ancestors(self, name: str) -> set[str]:
+        """Every quantity ``name`` is computed from, directly or not (itself included)."""
+        out, todo, names = set(), [name], self.names
+        while todo:
+            n = todo.pop()
+            if n not in out:
+                out.add(n)
+                todo += [r.source for r in self.node(n).reads] if n in names else []
+        return out
+
     def consumers(self, name: str) -> list[tuple[Node, Local]]:
         """Every node that reads ``name``, with its partial: the fan-out the reverse pass sums over."""
         return [(n, r) for n in self.nodes for r in n.reads if r.source == name]
