@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import mpmath
@@ -178,6 +179,7 @@ def ground_truth(net: ConcreteNet, method: str = "reverse") -> dict[tuple[str, i
         {("delta", l): dO_delta/dZ^l, ("grad_act", l): dO_delta/dA^l, ("grad_weight", l): dO_g/dW feeding l,
         ("grad_bias", l): dO_g/db^l} for every layer l after the input, as mpmath matrices.
     """
+    entry: Callable[[ConcreteNet, list[Probe]], list]
     if method == "reverse":
         entry = _reverse_entries
     elif method == "fd":
@@ -189,11 +191,17 @@ def ground_truth(net: ConcreteNet, method: str = "reverse") -> dict[tuple[str, i
     else:
         raise DeriveError(f"unknown ground-truth method {method!r} (known: {', '.join(METHODS)})")
     prs = probes(net)
-    out = {}
-    for pr, value in zip(prs, entry(net, prs)):
-        if pr.key not in out:
-            out[pr.key] = mpmath.matrix(*_shape(net, pr.key))
-        out[pr.key][pr.i, pr.j] = value
+    return _matrices(net, prs, entry(net, prs))
+
+
+def _matrices(net: ConcreteNet, prs: list[Probe], values: list, name: str | None = None) -> dict:
+    """The probes' values as the matrices they are entries of, keyed (quantity, layer label), or (``name``, label)."""
+    out: dict = {}
+    for pr, value in zip(prs, values):
+        key = pr.key if name is None else (name, pr.key[1])
+        if key not in out:
+            out[key] = mpmath.matrix(*_shape(net, pr.key))
+        out[key][pr.i, pr.j] = value
     return out
 
 
@@ -204,19 +212,7 @@ def summed_losses_gradient(net: ConcreteNet) -> dict[tuple[str, int], mpmath.mat
     reduction or penalty. The same tape as ``ground_truth``'s reverse mode: O_delta is c_delta times the summed
     losses and carries no penalty, so its adjoints over c_delta are the sum's."""
     prs = [pr for pr in probes(net) if pr.key[0] == "grad_weight"]
-    out: dict = {}
-    with mpmath.workdps(DPS + net.depth + 10):
-        r = record(net)
-        adjoints, (c_delta, _) = r.tape.adjoints(r.O_delta), scales(net)
-        for pr in prs:
-            x, y = pr.slot
-            node = r.W[pr.p][x][y] if pr.kind == "W" else r.b[pr.p][x]  # Theta's bias column: a bias
-            key = ("accumulated", pr.key[1])
-            if key not in out:
-                out[key] = mpmath.matrix(*_shape(net, pr.key))
-            raw = adjoints[node.i]
-            out[key][pr.i, pr.j] = mpmath.mpf(0) if raw is None else mpmath.mp.make_mpf(raw) / c_delta
-    return out
+    return _matrices(net, prs, _reverse_entries(net, prs, summed=True), "accumulated")
 
 
 LOCAL_DPS = 60  # a local derivative by central difference: step 1e-25, truncation ~1e-50, rounding ~1e-35
@@ -621,12 +617,14 @@ def record(net: ConcreteNet) -> Recording:
     return Recording(tape, W, b, zs, as_, O_delta, O_g)
 
 
-def _reverse_entries(net: ConcreteNet, prs: list[Probe]) -> list:
-    # one forward pass on the tape, one backward sweep per objective; precision as the fd forward context
+def _reverse_entries(net: ConcreteNet, prs: list[Probe], summed: bool = False) -> list:
+    # one forward pass on the tape, one backward sweep per objective; precision as the fd forward context.
+    # ``summed``: a weight's or bias's entry of the summed losses (O_delta over c_delta, no penalty), not of O_g
     with mpmath.workdps(DPS + net.depth + 10):
         r = record(net)
         d_delta = r.tape.adjoints(r.O_delta)
-        d_g = r.tape.adjoints(r.O_g) if r.O_g is not r.O_delta else d_delta
+        d_g = r.tape.adjoints(r.O_g) if r.O_g is not r.O_delta and not summed else d_delta
+        c_delta = scales(net)[0]
         values, make, zero = [], mpmath.mp.make_mpf, mpmath.mpf(0)
         for pr in prs:
             x, y = pr.slot
@@ -635,7 +633,8 @@ def _reverse_entries(net: ConcreteNet, prs: list[Probe]) -> list:
             else:  # slot = canonical (row, column)
                 node, adj = (r.W[pr.p][x][y] if pr.kind == "W" else r.b[pr.p][x]), d_g
             raw = adj[node.i]  # already rounded to the working precision by the sweep's last operation
-            values.append(zero if raw is None else make(raw))
+            value = zero if raw is None else make(raw)
+            values.append(value / c_delta if summed and pr.kind not in ("Z", "A") else value)
     return values
 
 
