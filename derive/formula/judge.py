@@ -39,13 +39,8 @@ def shapes(meaning: Meaning, name=str) -> str | None:
 
 def accumulates(meaning: Meaning) -> bool:
     """Whether the claim names Ng's Delta^(l) (the examples' summed weight gradients), on either side."""
-    return meaning.quantity == "accumulated" or any(e.kind == "accumulated" for e in _symbols(meaning.rhs))
-
-
-def _symbols(expr) -> set:
-    """The LayerSymbols of an expression, also those a component (LayerEntry) names."""
-    found = set(sym(expr).atoms(LayerSymbol))
-    return found | {e.tensor for e in sym(expr).atoms(LayerEntry)}
+    return meaning.quantity == "accumulated" or \
+        any(t.kind == "accumulated" for t in sym(meaning.rhs).atoms(LayerSymbol))  # a component's tensor too
 
 
 def layers_for(meaning: Meaning, net) -> list[int | None]:
