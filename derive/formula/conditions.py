@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import DeriveError
 from . import ast
+from .relations import COMPARISON, COMPARISONS
 
 # words that introduce a condition (English, French) or are part of a quantifier, and the "otherwise" of a last case
 INTRODUCING = {"if", "si", "when", "whenever", "for", "all", "where", "provided", "\\forall", "∀"}
@@ -25,11 +26,7 @@ OTHERWISE = {"otherwise", "sinon", "else"}
 EQUAL, UNEQUAL = ("=",), ("\\neq", "\\ne", "≠", "\\not=")
 _TERM = r"([A-Za-z]|[0-9]+)"
 _RELATION = re.compile(rf"\s*{_TERM}\s*(=|\\neq(?![A-Za-z])|\\ne(?![A-Za-z])|≠|\\not\s*=)\s*{_TERM}\s*")
-_COMPARE = {">": ">", "<": "<", "≥": "≥", "≤": "≤", "\\gt": ">", "\\lt": "<", "\\geq": "≥", "\\ge": "≥",
-            "\\leq": "≤", "\\le": "≤"}
-_OPS = "|".join(re.escape(k) + ("(?![A-Za-z])" if k[0] == "\\" else "")
-                for k in sorted(_COMPARE, key=len, reverse=True))
-_VALUE = re.compile(rf"\s*(?P<quantity>\S.*?)\s*(?P<op>{_OPS})\s*(?P<number>-?[0-9]+(?:\.[0-9]+)?)\s*")
+_VALUE = re.compile(rf"\s*(?P<quantity>\S.*?)\s*(?P<op>{COMPARISON})\s*(?P<number>-?[0-9]+(?:\.[0-9]+)?)\s*")
 _OPPOSITE = {">": "≤", "<": "≥", "≥": "<", "≤": ">"}
 _JOINS = re.compile(r",|\band\b|\bet\b|\\land(?![A-Za-z])|\\wedge(?![A-Za-z])")
 _WORD = re.compile(r"\\forall(?![A-Za-z])|∀|(?<![\\A-Za-z])[A-Za-z]{2,}")
@@ -150,7 +147,7 @@ def read(text: str, earlier: tuple[str, ...] = ()) -> Condition:
         m = _RELATION.fullmatch(part)
         value = None if m else _VALUE.fullmatch(part)
         if value is not None:
-            values.append(Value(" ".join(value["quantity"].split()), _COMPARE[value["op"]], value["number"]))
+            values.append(Value(" ".join(value["quantity"].split()), COMPARISONS[value["op"]], value["number"]))
             continue
         if m is None:
             raise ConditionError(_refusal(text, f"{' '.join(part.split()) or 'nothing'} is not a relation derive "

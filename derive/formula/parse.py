@@ -53,7 +53,7 @@ from .ast import (
     index_text,
     map_symbols,
 )
-from .relations import PATTERN, RELATION, meaning
+from .relations import COMPARISON, COMPARISONS, PATTERN, RELATION, meaning
 
 MAX_CHARS = 2000
 MAX_NESTING = 50      # brackets of any kind, \left( ... \right) included
@@ -438,7 +438,7 @@ def _parser():
     """The LALR parser of grammar.lark, its tables loaded from the cache ``_lazy.cached_lark`` keeps."""
     from .._lazy import cached_lark
     return cached_lark(Path(__file__).parent / "grammar.lark", parser="lalr", lexer="contextual", transformer=_Build(),
-                       fill={"RELATION": PATTERN})
+                       fill={"RELATION": PATTERN, "COMPARISON": COMPARISON})
 
 
 @dataclass(frozen=True)
@@ -496,7 +496,7 @@ def _indicators(text: str) -> str:
 _SPACING = re.compile(r"(?:\s|\\[,:;! ]|\\q?quad(?![A-Za-z]))+")
 _INTRO = re.compile(r"(?:\\(?:text|mbox|textrm)\s*\{\s*(?:for|if|when)\s*\}|(?:for|if|when)\b)\s*")
 _OTHERWISE = re.compile(r"\\(?:text|mbox|textrm)\s*\{\s*otherwise\s*\}|otherwise")
-_COMPARISON = re.compile(r"[<>≤≥]|\\(?:gt|lt|geq|ge|leq|le)(?![A-Za-z])")
+_COMPARISON = re.compile(COMPARISON)
 
 
 def _inline_cases(text: str) -> str:
@@ -842,7 +842,7 @@ _CONDITION_AT = re.compile(r"(\\ell(?![A-Za-z])|(?<![A-Za-z\\])[A-Za-z](?![A-Za-
                            r"(?:\\(?:neq|ne|leq|le|geq|ge|lt|gt|in|notin)(?![A-Za-z])|[<>≠≤≥∈]|=)")
 # a quantity's value compared with a number (a cases row's "for a^{l} > 0", ReLU's derivative): a condition on values
 _VALUE_AT = re.compile(r"(?<![A-Za-z\\])[A-Za-z]\s*(?:[_^]\s*(?:\{[^{}]*\}|[A-Za-z0-9]))+\s*"
-                       r"(?:\\(?:leq|le|geq|ge|lt|gt)(?![A-Za-z])|[<>≤≥])\s*-?[0-9]")
+                       rf"(?:{COMPARISON})\s*-?[0-9]")
 
 
 def _condition(annotation: str | None, exprs) -> str | None:
@@ -1530,9 +1530,7 @@ class _Build:
         return Kronecker(*sides)
 
     def compare(self, c):  # [y > 0]: 1 where the comparison of two values holds, else 0 (ReLU's step)
-        op = c[1].value
-        op = {"\\gt": ">", "\\lt": "<", "\\geq": "≥", "\\ge": "≥", "\\leq": "≤", "\\le": "≤"}.get(op, op)
-        return Indicator(_plain(c[0]), _plain(c[2]), op)
+        return Indicator(_plain(c[0]), _plain(c[2]), COMPARISONS[c[1].value])
 
     def bias_unit(self, c):  # \begin{bmatrix} 1 \\ a \end{bmatrix}
         return BiasUnit(_plain(c[1]))

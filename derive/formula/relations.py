@@ -25,6 +25,13 @@ PATTERN = "|".join([_pattern(t) for t in sorted(RELATIONS, key=len, reverse=True
 RELATION = re.compile(PATTERN)
 
 
+# comparisons of values (a condition's a^l > 0, a bracket's [y > 0]), each spelling and what it means, defined once:
+# the grammar's COMP token, the parser's inline cases and the conditions' values are all built from it
+COMPARISONS = {">": ">", "<": "<", "≥": "≥", "≤": "≤", "\\gt": ">", "\\lt": "<", "\\geq": "≥", "\\ge": "≥",
+               "\\leq": "≤", "\\le": "≤"}
+COMPARISON = "|".join(_pattern(t) for t in sorted(COMPARISONS, key=len, reverse=True))
+
+
 def written_as(claim: str) -> str:
     """Every spelling of one relation's meaning as an alternation: written_as("<-") for ←, \\gets, <- ..."""
     return "|".join(_pattern(t) for t in sorted(RELATIONS, key=len, reverse=True) if RELATIONS[t] == claim)
