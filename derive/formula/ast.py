@@ -159,10 +159,7 @@ class Indicator:
 
     left: object
     right: object
-    op: str = "="   # =, >, <, ≥ or ≤ (COMPARISONS)
-
-
-COMPARISONS = {"=": "=", ">": ">", "<": "<", "≥": "\\geq", "≤": "\\leq"}  # each as derive writes it
+    op: str = "="   # =, >, <, ≥ or ≤ (relations.COMPARISONS' meanings)
 
 
 @dataclass(frozen=True)

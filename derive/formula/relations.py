@@ -29,6 +29,7 @@ RELATION = re.compile(PATTERN)
 # the grammar's COMP token, the parser's inline cases and the conditions' values are all built from it
 COMPARISONS = {">": ">", "<": "<", "≥": "≥", "≤": "≤", "\\gt": ">", "\\lt": "<", "\\geq": "≥", "\\ge": "≥",
                "\\leq": "≤", "\\le": "≤"}
+WRITTEN_COMPARISON = {"=": "=", ">": ">", "<": "<", "≥": "\\geq", "≤": "\\leq"}  # each meaning as derive writes it
 COMPARISON = "|".join(_pattern(t) for t in sorted(COMPARISONS, key=len, reverse=True))
 
 

@@ -6,7 +6,7 @@ import re
 from functools import singledispatch
 
 from . import ast
-from .relations import WRITTEN
+from .relations import WRITTEN, WRITTEN_COMPARISON
 
 STYLE = {"plain": "{%s}", "paren": "{(%s)}", "bracket": "{[%s]}", "suffix": "{(%s)}"}
 OPS = {"+": " + ", "-": " - ", "matmul": " ", "hadamard": r" \odot ", "star": " * "}
@@ -126,7 +126,7 @@ def _(node: ast.Max) -> str:
 
 @latex.register
 def _(node: ast.Indicator) -> str:
-    return f"[{latex(node.left)} {ast.COMPARISONS[node.op]} {latex(node.right)}]"
+    return f"[{latex(node.left)} {WRITTEN_COMPARISON[node.op]} {latex(node.right)}]"
 
 
 @latex.register
