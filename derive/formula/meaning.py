@@ -130,6 +130,11 @@ class Compiler:
         for letter, kind in FAMILY.items():
             self.letters.setdefault(letter, kind)
 
+    def about_depth(self, depth: int | None) -> None:
+        """Read the formula as about one network of ``depth`` layers (its output a concrete label), or any (None)."""
+        self.depth = depth
+        self.last = L if depth is None else sp.Integer(depth + self.conv.input_layer)
+
     # ---- symbols
     def layer(self, lay: ast.Layer | None, default=None):
         if lay is None:
@@ -943,8 +948,7 @@ def _stated_shape(dims: tuple, meaning: Meaning, problem: Problem) -> None:
         raise MeaningError("a shape stated after a derivative of a forward quantity is not read: write the formula "
                            "without it")
     c = Compiler(problem)
-    if meaning.depth is not None:  # a formula about one network: its L is that network's output
-        c.depth, c.last = meaning.depth, sp.Integer(meaning.depth + c.conv.input_layer)
+    c.about_depth(meaning.depth)  # a formula about one network: its L is that network's output
     stated = [written_size(d, c) for d in dims]
     if meaning.indices or meaning.quantity == "cost":
         actual = (sp.Integer(1), sp.Integer(1))  # a component, or the cost: a number

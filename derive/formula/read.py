@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import sympy as sp
-
 from ..algebra import ExampleSum, ExampleSumEntry, LayerEntry
 from ..problem import Problem
 from . import ast
@@ -63,9 +61,7 @@ def _value(text: str, meaning: Meaning, problem: Problem):
     except FormulaError as exc:
         raise ConditionError(f"the condition's {text} is not a quantity derive reads: {exc}") from None
     c = Compiler(problem)
-    c.depth = meaning.depth
-    if meaning.depth:
-        c.last = sp.Integer(meaning.depth + problem.convention.input_layer)
+    c.about_depth(meaning.depth)
     if not about_forward(node, c) or not isinstance(node, ast.Sym) or c.kind(node) not in ("z", "a", "out"):
         raise ConditionError(f"the condition's {text} is not a forward quantity (a pre-activation or an activation)")
     if meaning.indices:  # a vector read in components (sigma'(z^l) = 1, entry j): the value at the same entry
@@ -103,8 +99,7 @@ def _compile(claim: ast.Claim, problem: Problem) -> Meaning:
     _one_example_only(claim, c)
     written = written_layers(claim, c)
     if written and not c.conv.notation.unit_letters:  # a formula about one network: its highest layer is L
-        c.depth = max(2, max(written) - c.conv.input_layer)
-        c.last = sp.Integer(c.depth + c.conv.input_layer)
+        c.about_depth(max(2, max(written) - c.conv.input_layer))
     increment = _increment(claim, c)
     if increment is not None:  # Delta := Delta + X over the examples: Delta is the sum of every example's X
         claim = ast.Claim(claim.lhs, increment, "=", claim.condition, claim.annotation, claim.shape, claim.excluded)
