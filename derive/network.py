@@ -304,20 +304,23 @@ class Trace:
 
 
 def run_trace(ops, cn: Canon, start: int = 0, base: Trace | None = None, z0: list | None = None,
-              a0: list | None = None, changed: set | None = None) -> Trace:
+              a0: list | None = None, changed: set | None = None, stop: int | None = None) -> Trace:
     """Forward pass of every example, reusing ``base`` for positions before ``start``.
 
     ``z0`` (per example z^start) or ``a0`` (per example a^start) overrides that layer; cost is linear in depth.
     ``changed``: the examples the override changes; the others keep ``base``'s vectors at every layer, as the
     examples of a forward pass are independent (one entry moved recomputes one example, not the batch).
+    ``stop``: the last position computed; the trace then ends there and has no losses (a quantity of that layer
+    or an earlier one needs nothing after it).
     """
     if changed is not None and base is not None and len(changed) < len(cn.xs):
         full = run_trace(ops, _examples(cn, sorted(changed)), start, _examples_of(base, sorted(changed)),
-                         _subset(z0, changed), _subset(a0, changed))
+                         _subset(z0, changed), _subset(a0, changed), stop=stop)
         return _merged(base, full, sorted(changed))
     zs: list = []
     as_: list = []
-    for p in range(len(cn.W)):
+    last = len(cn.W) - 1 if stop is None else stop
+    for p in range(last + 1):
         if base is not None and p < start:
             z, a = base.zs[p], base.as_[p]
         else:
@@ -333,6 +336,8 @@ def run_trace(ops, cn: Canon, start: int = 0, base: Trace | None = None, z0: lis
                 a = cn.xs if p == 0 else [ops.act(p, v) for v in z]
         zs.append(z)
         as_.append(a)
+    if last < len(cn.W) - 1:
+        return Trace(zs, as_, [])
     return Trace(zs, as_, [ops.loss(a, y) for a, y in zip(as_[-1], cn.ys)])
 
 
@@ -359,8 +364,9 @@ def _merged(base: Trace, part: Trace, keep: list) -> Trace:
         for t, v in zip(keep, new):
             out[t] = v
         return out
+    whole = len(part.zs) == len(base.zs)  # else part stopped early: so does the merge, without losses
     return Trace([merge(o, n) for o, n in zip(base.zs, part.zs)], [merge(o, n) for o, n in zip(base.as_, part.as_)],
-                 merge(base.losses, part.losses))
+                 merge(base.losses, part.losses) if whole else [])
 
 
 @dataclass
@@ -399,7 +405,7 @@ class Forward:
 
 
 def forward(net: ConcreteNet, *, override: tuple[str, int, mpmath.matrix] | None = None,
-            base: Forward | None = None) -> Forward:
+            base: Forward | None = None, stop: int | None = None) -> Forward:
     """Run the forward pass at the caller's mpmath precision.
 
     Args:
@@ -407,6 +413,7 @@ def forward(net: ConcreteNet, *, override: tuple[str, int, mpmath.matrix] | None
         override: ``("Z", label, M)`` or ``("A", label, M)`` replaces that layer's matrix (layout shape) and
             recomputes only from there on; ``("A", input label, M)`` replaces X.
         base: an earlier ``forward(net)`` whose layers before the override are reused.
+        stop: with an override, the last layer label computed (the pass then has no layers after it, nor losses).
     """
     ops, cn = MpOps(net), canon(net)
     if override is None:
@@ -424,6 +431,7 @@ def forward(net: ConcreteNet, *, override: tuple[str, int, mpmath.matrix] | None
         old = before.zs[p] if kind == "Z" else before.as_[p]
         changed = {t for t, (v, w) in enumerate(zip(vecs, old)) if v != list(w)}
     return Forward(net, run_trace(ops, cn, p, before, changed=changed,
+                                  stop=None if stop is None else net.position(stop),
                                   **({"z0": vecs} if kind == "Z" else {"a0": vecs})))
 
 

@@ -50,7 +50,7 @@ from mpmath.libmp import from_float, from_int, mpf_add, mpf_mul
 from ._lazy import sp
 from .errors import DeriveError
 from .losses import Lists, VectorLoss
-from .network import ConcreteNet, MpOps, bias_slot, canon, linear, run_trace, weight_slot
+from .network import Canon, ConcreteNet, Forward, MpOps, bias_slot, canon, linear, run_trace, weight_slot
 
 QUANTITIES = ("delta", "grad_act", "grad_weight", "grad_bias")
 H = mpmath.mpf("1e-15")  # relative central-difference step: truncation error ~ H^2, far below 1e-15
@@ -233,24 +233,28 @@ class LocalDerivatives:
         with mpmath.workdps(LOCAL_DPS):
             self.base = fwd if fwd is not None else forward(net)
         self.moved: dict = {}
+        self._canon: Canon | None = None
 
     STEP = "1e-25"
 
     def __call__(self, of: tuple, wrt: tuple):
         kind, label, i, j = of
+        self._read(self.base, kind, label, i, j)  # a quantity the forward pass has
         with mpmath.workdps(LOCAL_DPS):
-            up, down, h = self.passes(wrt)
+            up, down, h = self.passes(wrt, stop=label)
             value = (self._read(up, kind, label, i, j) - self._read(down, kind, label, i, j)) / (2 * h)
         return +value
 
-    def passes(self, wrt: tuple) -> tuple:
+    def passes(self, wrt: tuple, stop: int | None = None) -> tuple:
         """(forward pass with ``wrt`` moved up by h, moved down by h, h): for a central difference of anything the
-        forward pass determines (an expression of its quantities, as well as one of them)."""
+        forward pass determines (an expression of its quantities, as well as one of them). With ``stop`` (a layer
+        label) the passes end at that layer: enough for a quantity of it or of an earlier layer."""
         with mpmath.workdps(LOCAL_DPS):
             h = mpmath.mpf(self.STEP)
-            if wrt not in self.moved:
-                self.moved[wrt] = (self._move(wrt, h), self._move(wrt, -h))
-            return (*self.moved[wrt], h)
+            key = (wrt, None) if (wrt, None) in self.moved else (wrt, stop)
+            if key not in self.moved:
+                self.moved[key] = (self._move(wrt, h, stop), self._move(wrt, -h, stop))
+            return (*self.moved[key], h)
 
     @staticmethod
     def _read(f, kind: str, label: int, i: int, j: int):
@@ -259,8 +263,9 @@ class LocalDerivatives:
             raise DeriveError(f"no forward quantity {kind} at layer {label}")
         return table[label][i, j]
 
-    def _move(self, wrt: tuple, step):
-        """The forward pass with the ``wrt`` entry moved by ``step`` (a layer override or a changed parameter)."""
+    def _move(self, wrt: tuple, step, stop: int | None = None):
+        """The forward pass with the ``wrt`` entry moved by ``step`` (a layer override or a changed parameter), to
+        layer ``stop`` (a label; None: to the loss)."""
         import dataclasses
         net, (wkind, wlabel, r, c) = self.net, wrt
         if wkind in ("z", "a"):
@@ -269,7 +274,7 @@ class LocalDerivatives:
                 raise DeriveError(f"no forward quantity {wkind} at layer {wlabel}")
             M = table[wlabel].copy()
             M[r, c] += step
-            return self.forward(net, override=(wkind.upper(), wlabel, M), base=self.base)
+            return self.forward(net, override=(wkind.upper(), wlabel, M), base=self.base, stop=stop)
         params = {"W": net.weights, "b": net.biases}.get(wkind)
         if params is None or wlabel not in params:
             raise DeriveError(f"no parameter {wkind} at layer {wlabel}")
@@ -277,7 +282,31 @@ class LocalDerivatives:
         M[r, c] += step
         changed = {**params, wlabel: M}
         moved = dataclasses.replace(net, weights=changed) if wkind == "W" else dataclasses.replace(net, biases=changed)
-        return self.forward(moved)
+        return self._rerun(moved, wkind, wlabel, r, c, step, stop)
+
+    def _rerun(self, moved: ConcreteNet, wkind: str, wlabel: int, r: int, c: int, step, stop: int | None):
+        """The forward pass of ``moved`` (this network with one parameter entry moved by ``step``): the layers
+        before the one the parameter feeds are this network's, so only that layer and those after it run again,
+        on the canonical form with the same entry moved (the same sum, rounded the same way, as canon(moved))."""
+        net = self.net
+        if self._canon is None:
+            self._canon = canon(net)
+        cn = self._canon
+        if wkind == "W":
+            p = next(q for q in range(1, net.depth + 1) if net.conv.weight_index(net.label(q)) == wlabel)
+            kind, i, j = weight_slot(net.conv, r, c)
+        else:
+            p = net.position(wlabel)
+            kind, i, j = bias_slot(net.conv, r, c)
+        W, b = list(cn.W), list(cn.b)
+        if kind == "W":
+            W[p] = [list(row) for row in W[p]]
+            W[p][i][j] = W[p][i][j] + step
+        else:
+            b[p] = list(b[p])
+            b[p][i] = b[p][i] + step
+        return Forward(moved, run_trace(MpOps(moved), Canon(W, b, cn.xs, cn.ys), start=p, base=self.base.trace,
+                                        stop=None if stop is None else net.position(stop)))
 
 
 def _shape(net: ConcreteNet, key: tuple[str, int]) -> tuple[int, int]:

@@ -167,9 +167,10 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: 
     """d x / d y = rhs: every component the free indices reach, at every layer where the claim applies."""
     from itertools import product
 
-    from ..components import _place
+    from ..components import _placer
     from ..verification import make_env
     layer, entry = Layer(problem.convention), meaning.lhs
+    placers = [_placer(e) for e in (entry.of, entry.wrt)]
     needs_gradients = any(e.tensor.kind in TRUTH_KEY for e in sym(meaning.rhs).atoms(LayerEntry))
     wants, gots, where, checked = [], [], [], 0
     # each entry's (row, column) as plain functions of the free indices: most values of the indices fall outside
@@ -199,7 +200,7 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: 
                 sizes = [_size(env, e) for e, _ in sides]
                 if None in sizes:
                     continue  # this layer has no such quantity
-                for point in product(range(-1, span), repeat=len(meaning.indices)):
+                for point in product(*_index_ranges(meaning.indices, sides, sizes, span)):
                     if not all(0 <= row(*point) < rows and (each or 0 <= col(*point) < cols)
                                for (_, (row, col)), (rows, cols, each) in zip(sides, sizes, strict=True)):
                         continue
@@ -209,7 +210,7 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: 
                     for example in examples:
                         env.example = example
                         try:
-                            of, wrt = (_place(e, env, bound) for e in (entry.of, entry.wrt))
+                            of, wrt = (place(env, bound) for place in placers)
                             if not all(_inside(env, p) for p in (of, wrt)):
                                 continue
                             want = local(of, wrt)  # env.local, which algebra.Env types as None
@@ -239,6 +240,19 @@ def _judge_local(meaning: Meaning, problem: Problem, seed: int, trials: int, m: 
     counter = counterexample(net, at, shown, wants[worst], gots[worst], err)
     return Verdict(False, f"differs from the forward pass at layer {at}, {shown} (relative error {err:.1e})",
                    counter, checked)
+
+
+def _index_ranges(indices, sides, sizes, span: int) -> list[range]:
+    """The values each free index takes in the loop over components: -1 .. span (bases shift indices by one),
+    narrowed to 0 .. n - 1 where an index is itself a row (or a column, not one per example) of a quantity of
+    n rows: other values place that quantity's entry outside it, which the loop skips anyway."""
+    ranges = {k: range(-1, span) for k in indices}
+    for (e, _), (rows, cols, each) in zip(sides, sizes, strict=True):
+        for x, n in ((e.indices[0], rows), (None if each else e.indices[1], cols)):
+            if x in ranges:
+                r = ranges[x]
+                ranges[x] = range(max(r.start, 0), min(r.stop, n))
+    return [ranges[k] for k in indices]
 
 
 def _size(env, e: LayerEntry):
