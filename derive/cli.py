@@ -281,9 +281,11 @@ def build_parser() -> _Parser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("gallery", help="write every shipped convention's documents into a folder",
-                       description="For every shipped convention and the pairs bce+sigmoid, cce+softmax, "
-                                   "mse+identity and mse+sigmoid: the document in md and tex, plus an index "
-                                   "README.md. Deterministic: the same code writes the same bytes.")
+                       description="Every shipped convention's documents, one per output pair the gallery "
+                                   "ships (md, tex and the network's picture in svg), the single-layer "
+                                   "documents (layers/), the architectures' documents (architectures/) and an "
+                                   "index README.md that lists them all, each verified before it is written. "
+                                   "Deterministic: the same code writes the same bytes.")
     p.add_argument("-o", "--out", default="output", metavar="DIR",
                    help="folder to write, replaced whole once every document is verified (default: output)")
     p.add_argument("--force", action="store_true", help="replace gallery files in DIR that derive did not generate")
