@@ -671,7 +671,8 @@ def _reverse_entries(net: ConcreteNet, prs: list[Probe], summed: bool = False) -
 
 def _sympy_entries(net: ConcreteNet, prs: list[Probe]) -> list:
     # SymPy Floats of SYMPY_DPS + 10 digits hold the network's binary fractions exactly; everything not
-    # depending on t collapses to such numbers, so only the perturbed path stays symbolic
+    # depending on t collapses to such numbers, and each activation on the perturbed path to its first-order
+    # Taylor line in t (SymOps._first_order), so SymPy differentiates one layer's formulas at a time
     t = sp.Symbol("t", real=True)
     ctx = _Context(net, SymOps(net, t), lambda x: sp.Float(x, SYMPY_DPS + 10), sp.Integer)
     values = []
@@ -710,8 +711,17 @@ class SymOps:
     def act(self, p: int, z: list) -> list:
         rec = self.problem.output if p == self.depth else self.problem.hidden
         if rec.elementwise:
-            return [self._local(self._f[rec.name], x) for x in z]
-        return rec.f(list(z))
+            return [self._first_order(self._local(self._f[rec.name], x)) for x in z]
+        return [self._first_order(x) for x in rec.f(list(z))]
+
+    def _first_order(self, x):
+        """x(0) + x'(0) t: the same value and first derivative at t = 0 as ``x`` (the chain rule is exact on it),
+        so the next layer composes a line in t, not the whole path so far (a path of exps through every layer
+        made SymPy's derivative spend most of its time deciding signs)."""
+        if not getattr(x, "free_symbols", None):
+            return x
+        t = self.t
+        return x.xreplace({t: 0}) + sp.diff(x, t).xreplace({t: 0}) * t
 
     def _local(self, f, x):
         """f(x) near t = 0: each Piecewise of f replaced by its branch active at x(0)."""
