@@ -35,9 +35,9 @@ PARTIALS = {"batchnorm": 9, "layernorm": 9, "dropout": 1, "dense": 3, "projectio
 
 
 def _at(g, expr, sizes: dict, point: dict, rng):
-    """The value of ``expr`` (its indices concrete once its sums are done at ``sizes``) with every computed
-    quantity's entry the value of its forward formula there, down to the inputs, whose entries are drawn from
-    ``rng`` on first use and kept in ``point`` (as are the computed entries' values). The forward pass is
+    """The value of ``expr`` (its sums done at ``sizes``, its indices concrete) with every computed quantity's
+    entry the value of its forward formula there, down to the inputs, whose entries are drawn from ``rng`` on
+    first use and kept in ``point`` (as are the computed entries' values). The forward pass is
     evaluated entry by entry, not inlined as one expression (an LSTM's inlined gates took SymPy 20 s)."""
     computed = {node.name: node for node in g.nodes if node.forward is not None}
 
@@ -49,9 +49,10 @@ def _at(g, expr, sizes: dict, point: dict, rng):
             node = computed.get(e.base.label.name)
             node = node if node is not None and inside(node, e.indices) else None
             point[e] = (sp.Float(rng.uniform(0.2, 1.5) * rng.choice((-1, 1)), 30) if node is None else
-                        _at(g, node.forward.xreplace(dict(zip(indices(node.axes), e.indices))), sizes, point, rng))
+                        _at(g, node.forward.xreplace(dict(zip(indices(node.axes), e.indices))).xreplace(sizes).doit(),
+                            sizes, point, rng))
         return point[e]
-    return expr.xreplace(sizes).doit().replace(lambda e: isinstance(e, sp.Indexed), value).xreplace(point)
+    return expr.replace(lambda e: isinstance(e, sp.Indexed), value).xreplace(point)
 
 
 @pytest.mark.parametrize("name,unbiased", [(k, u) for k in GRAPHS for u in
